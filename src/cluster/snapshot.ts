@@ -1,0 +1,206 @@
+/**
+ * The snapshot: everything the data plane, the pod runtimes and the admin API need,
+ * computed by the control plane from the manifests, the configuration and the runtime
+ * facts. It is plain JSON-serialisable data (the container runtime pushes it over HTTP),
+ * frozen, and replaced whole on every change; nothing downstream re-decides policy.
+ */
+import type { Distribution, EndpointSelection } from '../config/types.js';
+import type {
+  Container,
+  IntOrString,
+  Protocol,
+  ServiceType,
+  Source,
+  TrafficPolicy,
+  WorkloadKind,
+} from '../model/types.js';
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly index: number;
+  /** InternalIP (127.224.0.4... embedded; 10.224.0.4... in containers). */
+  readonly address: string;
+  /** This node's pod range, a /24 of the pod CIDR. */
+  readonly podCIDR: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The node's listeners are up (false after a user stops the node). */
+  readonly running: boolean;
+  /** The Ready condition: false once the node has been stopped for the grace period. */
+  readonly ready: boolean;
+}
+
+/** Which pod runtime serves a pod's containers. */
+export type PodRuntimeKind = 'echo' | 'ingress-controller';
+
+export interface PodInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly nodeName: string;
+  readonly ip: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly ownerKind: WorkloadKind;
+  readonly ownerName: string;
+  readonly containers: readonly Container[];
+  /** Running when its node runs; Pending when it could not be scheduled (no node fits). */
+  readonly phase: 'Running' | 'Pending';
+  /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
+  readonly ready: boolean;
+  readonly runtime: PodRuntimeKind;
+  readonly source: Source;
+}
+
+export interface ServicePortInfo {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly port: number;
+  readonly targetPort: IntOrString;
+  /** Allocated (or requested) NodePort; undefined for ClusterIP Services and when not allocated. */
+  readonly nodePort?: number;
+  readonly appProtocol?: string;
+}
+
+export interface ServiceLoadBalancerInfo {
+  readonly internal: boolean;
+  /** Shared Azure LB name: `kubernetes`, `kubernetes-internal`, or a further one past the limits. */
+  readonly loadBalancerName: string;
+  /** Frontend IP configuration name. */
+  readonly frontendName: string;
+  /** undefined while pending (EXTERNAL-IP `<pending>`), e.g. the requested IP is not available. */
+  readonly ip?: string;
+  /** Why it is pending, in words a user can act on. */
+  readonly pendingReason?: string;
+}
+
+export interface ServiceInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly type: ServiceType;
+  /** Allocated ClusterIP, 'None' for headless, '' for ExternalName. */
+  readonly clusterIP: string;
+  readonly ports: readonly ServicePortInfo[];
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly sessionAffinity: 'None' | 'ClientIP';
+  readonly sessionAffinityTimeoutSeconds: number;
+  readonly externalTrafficPolicy: TrafficPolicy;
+  readonly internalTrafficPolicy: TrafficPolicy;
+  readonly healthCheckNodePort?: number;
+  readonly loadBalancerSourceRanges: readonly string[];
+  readonly publishNotReadyAddresses: boolean;
+  readonly externalName?: string;
+  readonly loadBalancer?: ServiceLoadBalancerInfo;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly source: Source;
+}
+
+export interface Endpoint {
+  readonly ip: string;
+  /** The resolved target port for this endpoint (named targetPorts resolve per pod). */
+  readonly port: number;
+  readonly nodeName?: string;
+  readonly podNamespace?: string;
+  readonly podName?: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+}
+
+export interface ServicePortEndpoints {
+  /** The ServicePort's name ('' for a single unnamed port). */
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly appProtocol?: string;
+  /** Every endpoint, as an EndpointSlice would publish it (for display). */
+  readonly endpoints: readonly Endpoint[];
+  /**
+   * The endpoints kube-proxy sends traffic to, in a stable order: ready ones; if none is
+   * ready, serving+terminating ones; all when publishNotReadyAddresses. Local policies
+   * filter this list by nodeName.
+   */
+  readonly usable: readonly Endpoint[];
+}
+
+export interface ServiceEndpoints {
+  /** `namespace/name` of the Service. */
+  readonly serviceKey: string;
+  readonly ports: readonly ServicePortEndpoints[];
+}
+
+export interface FrontendIPConfiguration {
+  readonly name: string;
+  readonly ip: string;
+  readonly serviceKey: string;
+}
+
+export interface LoadBalancingRule {
+  /** `<frontendName>-TCP-<port>` as cloud-provider-azure names it. */
+  readonly name: string;
+  readonly frontendName: string;
+  readonly frontendIP: string;
+  readonly frontendPort: number;
+  readonly protocol: Protocol;
+  /** The NodePort (floating IP off) or the frontend port (floating IP on). */
+  readonly backendPort: number;
+  readonly serviceKey: string;
+  readonly servicePortName: string;
+  /** undefined when `port_{port}_no_probe_rule` switched the probe off: every node counts as up. */
+  readonly probeName?: string;
+  readonly distribution: Distribution;
+  /** 4..100 minutes, default 4. */
+  readonly idleTimeoutMinutes: number;
+  /** true: RST to both ends at idle timeout (AKS default); false: silent drop. */
+  readonly enableTcpReset: boolean;
+  readonly enableFloatingIP: boolean;
+  /** loadBalancerSourceRanges; empty allows every client. */
+  readonly sourceRanges: readonly string[];
+}
+
+export interface LoadBalancerProbe {
+  readonly name: string;
+  readonly protocol: 'Tcp' | 'Http' | 'Https';
+  /** NodePort, or healthCheckNodePort for externalTrafficPolicy Local. */
+  readonly port: number;
+  /** For Http/Https. */
+  readonly requestPath?: string;
+  readonly intervalInSeconds: number;
+  /** Consecutive failures to take a node out, and successes to bring it back. */
+  readonly numberOfProbes: number;
+}
+
+export interface LoadBalancerInfo {
+  readonly name: string;
+  readonly internal: boolean;
+  readonly frontends: readonly FrontendIPConfiguration[];
+  readonly rules: readonly LoadBalancingRule[];
+  readonly probes: readonly LoadBalancerProbe[];
+  /** Backend pool `kubernetes`: node names registered in it. */
+  readonly backendPool: readonly string[];
+}
+
+export interface SnapshotSettings {
+  readonly timeScale: number;
+  readonly endpointSelection: EndpointSelection;
+  readonly nodeMonitorGracePeriodSeconds: number;
+  readonly addresses: {
+    readonly nodeSubnet: string;
+    readonly podCIDR: string;
+    readonly serviceCIDR: string;
+    readonly publicFrontends: string;
+  };
+}
+
+export interface Snapshot {
+  /** Increases by one on every change. */
+  readonly version: number;
+  /** ISO time from the injected clock. */
+  readonly generatedAt: string;
+  readonly settings: SnapshotSettings;
+  readonly nodes: readonly NodeInfo[];
+  readonly pods: readonly PodInfo[];
+  readonly services: readonly ServiceInfo[];
+  readonly endpoints: readonly ServiceEndpoints[];
+  readonly loadBalancers: readonly LoadBalancerInfo[];
+}

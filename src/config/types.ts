@@ -1,0 +1,46 @@
+/**
+ * How the emulated cluster is shaped (aks-emu.yaml or CLI flags). Kubernetes manifests
+ * describe the workload; this describes the cluster. Defaults follow AKS; see defaults.ts.
+ */
+
+/** How an Azure LB rule spreads new flows over healthy backends. */
+export type Distribution = 'round-robin' | 'five-tuple' | 'source-ip-protocol' | 'source-ip';
+
+/** How kube-proxy picks an endpoint for a new connection. */
+export type EndpointSelection = 'round-robin' | 'random';
+
+export interface AddressRanges {
+  /** Nodes and internal LB frontends (AKS: 10.224.0.0/16). */
+  readonly nodeSubnet: string;
+  /** Pods, a /24 per node (AKS: 10.244.0.0/16). */
+  readonly podCIDR: string;
+  /** ClusterIPs (AKS: 10.0.0.0/16). */
+  readonly serviceCIDR: string;
+  /** Public LB frontend IPs. */
+  readonly publicFrontends: string;
+}
+
+export interface ClusterConfig {
+  /** Node names in order; index i gets the i-th node address and pod /24. */
+  readonly nodes: readonly string[];
+  readonly addresses: AddressRanges;
+  /** Default distribution of every LB rule (a Service with sessionAffinity ClientIP gets source-ip). */
+  readonly distribution: Distribution;
+  readonly endpointSelection: EndpointSelection;
+  /**
+   * Multiplies every emulated duration (LB probe interval, idle timeout, readiness probe
+   * timing, node grace period). 1 is real time; 0.01 makes a 5 s probe interval 50 ms.
+   */
+  readonly timeScale: number;
+  /** Standard LB limits per load balancer (Azure: 600 frontend IP configs, 1,500 rules). */
+  readonly maxFrontendsPerLoadBalancer: number;
+  readonly maxRulesPerLoadBalancer: number;
+  /** Seed for random allocation (ClusterIPs, NodePorts); undefined = random each start. */
+  readonly seed?: number;
+  /** Seconds before pods on a stopped node lose readiness (node-monitor-grace-period). */
+  readonly nodeMonitorGracePeriodSeconds: number;
+  /** Where the admin API listens. */
+  readonly admin: { readonly host: string; readonly port: number };
+  /** The built-in ingress-nginx controller (the ingress issue). */
+  readonly ingress: { readonly enabled: boolean; readonly replicas: number };
+}
