@@ -1,0 +1,151 @@
+/**
+ * The built-in echo pod: the default runtime of every container of every pod. One TCP
+ * listener per declared containerPort on the pod's own address; each connection is HTTP
+ * (handed to one http.Server per pod) or a byte echo, decided per port or per connection.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { PodInfo } from '../../cluster/snapshot.js';
+import { AksEmuError } from '../../errors/index.js';
+import type { PodRuntime } from '../pod-runtime.js';
+import { EchoHttpHandler } from './echo-http.js';
+import { echoPorts, sniff, SNIFF_BYTES, type PortMode } from './port-protocol.js';
+
+export interface EchoPodOptions {
+  readonly nodeName: string;
+  /** The node's InternalIP, reported as `hostIP` (Kubernetes' status.hostIP). */
+  readonly nodeAddress?: string;
+}
+
+/** Per-connection state lives on the socket, so the handlers below are made once, not per connection. */
+interface EchoSocket extends Socket {
+  echoPod?: EchoPod;
+  sniffed?: Buffer;
+}
+
+function ignoreError(): void {
+  // A reset from the client ends the connection; there is nobody to report it to.
+}
+
+function forget(this: EchoSocket): void {
+  this.echoPod?.connections.delete(this);
+}
+
+function startByteEcho(socket: Socket, first?: Buffer): void {
+  if (first && first.length > 0) socket.write(first);
+  // pipe() ends the writable side after the last byte is flushed once the client half-closes.
+  socket.pipe(socket);
+}
+
+function onSniffData(this: EchoSocket, chunk: Buffer): void {
+  const first = this.sniffed ? Buffer.concat([this.sniffed, chunk]) : chunk;
+  const verdict = sniff(first);
+  if (verdict === 'undecided' && first.length < SNIFF_BYTES) {
+    this.sniffed = first;
+    return;
+  }
+  this.removeListener('data', onSniffData);
+  this.removeListener('end', onSniffEnd);
+  this.sniffed = undefined;
+  if (verdict === 'http' && this.echoPod) {
+    this.unshift(first);
+    this.echoPod.http.server.emit('connection', this);
+  } else {
+    startByteEcho(this, first);
+  }
+}
+
+/** The client half-closed before its first bytes decided anything: echo what came, then end. */
+function onSniffEnd(this: EchoSocket): void {
+  this.removeListener('data', onSniffData);
+  const first = this.sniffed;
+  this.sniffed = undefined;
+  if (first) this.end(first);
+  else this.end();
+}
+
+class EchoPod implements PodRuntime {
+  readonly http: EchoHttpHandler;
+  readonly connections = new Set<Socket>();
+  #pod: PodInfo;
+  #servers: Server[] = [];
+
+  constructor(pod: PodInfo, options: EchoPodOptions) {
+    this.#pod = pod;
+    this.http = new EchoHttpHandler(pod, { nodeName: options.nodeName, hostIP: options.nodeAddress });
+  }
+
+  get pod(): PodInfo {
+    return this.#pod;
+  }
+
+  async start(): Promise<void> {
+    if (this.#servers.length > 0) return;
+    const servers = echoPorts(this.#pod.containers).map(({ port, mode }) => this.#listen(port, mode));
+    const results = await Promise.allSettled(servers.map((s) => s.listening));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.#servers = servers.map((s) => s.server);
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const servers = this.#servers;
+    this.#servers = [];
+    const closed = servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          if (!server.listening) return resolve();
+          server.close(() => resolve());
+        }),
+    );
+    for (const socket of this.connections) socket.destroy();
+    this.connections.clear();
+    await Promise.all(closed);
+  }
+
+  setHealthy(healthy: boolean): void {
+    this.http.setHealthy(healthy);
+  }
+
+  update(pod: PodInfo): void {
+    this.#pod = pod;
+    this.http.update(pod);
+  }
+
+  #listen(port: number, mode: PortMode): { server: Server; listening: Promise<void> } {
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, mode));
+    const host = this.#pod.ip;
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(this.#bindError(err, host, port)));
+      server.listen({ host, port }, () => resolve());
+    });
+    return { server, listening };
+  }
+
+  #accept(socket: EchoSocket, mode: PortMode): void {
+    socket.echoPod = this;
+    this.connections.add(socket);
+    socket.on('close', forget);
+    socket.on('error', ignoreError);
+    if (mode === 'echo') return startByteEcho(socket);
+    socket.on('data', onSniffData);
+    socket.on('end', onSniffEnd);
+  }
+
+  #bindError(err: NodeJS.ErrnoException, host: string, port: number): AksEmuError {
+    const pod = `${this.#pod.namespace}/${this.#pod.name}`;
+    if (err.code === 'EADDRNOTAVAIL') {
+      return new AksEmuError('AKS_EMU_PLATFORM', `pod ${pod}: cannot listen on ${host}:${port}: the address is not local`, {
+        cause: err,
+      });
+    }
+    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
+    return new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `pod ${pod}: cannot listen on ${host}:${port}: ${why}`, { cause: err });
+  }
+}
+
+export function createEchoPod(pod: PodInfo, options: EchoPodOptions): PodRuntime {
+  return new EchoPod(pod, options);
+}

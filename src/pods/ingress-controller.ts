@@ -1,0 +1,154 @@
+/**
+ * The ingress-nginx controller as a pod runtime: HTTP and HTTPS listeners on the pod's
+ * own address for the ports its container declares (http 80, https 443 in the
+ * controller's Deployment), and the controller's health endpoint on :10254, which its
+ * readinessProbe (`GET /healthz`) targets. Routing comes from getRouter() per request,
+ * so a new router applies to the next request while running ones finish on the old.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContext } from 'node:tls';
+import type { PodInfo } from '../cluster/snapshot.js';
+import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
+import type { Router } from '../dataplane/ingress/router.js';
+import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
+import { AksEmuError } from '../errors/index.js';
+import type { PodRuntime } from './pod-runtime.js';
+
+export interface IngressControllerPodOptions {
+  getRouter(): Router;
+  readonly nodeName: string;
+  /** [0, 1); canary weights use it (tests make it deterministic). */
+  readonly random?: () => number;
+}
+
+/** ingress-nginx's --healthz-port. */
+export const CONTROLLER_HEALTH_PORT = 10254;
+/** ingress-nginx's keepalive_timeout for clients (config `keep-alive: 75`). */
+const CLIENT_KEEPALIVE_MS = 75_000;
+
+interface Listener {
+  readonly port: number;
+  readonly kind: Scheme | 'health';
+}
+
+/** The ports to bind: what the container declares (by name, else by the well-known number). */
+export function controllerListeners(pod: PodInfo): Listener[] {
+  const listeners: Listener[] = [];
+  for (const container of pod.containers) {
+    for (const p of container.ports) {
+      if (p.protocol !== 'TCP' || p.containerPort === CONTROLLER_HEALTH_PORT) continue;
+      const kind: Scheme | undefined =
+        p.name === 'https' || (p.name !== 'http' && p.containerPort === 443) ? 'https' : p.name === 'http' || p.containerPort === 80 ? 'http' : undefined;
+      if (kind && !listeners.some((l) => l.port === p.containerPort)) listeners.push({ port: p.containerPort, kind });
+    }
+  }
+  if (listeners.length === 0) listeners.push({ port: 80, kind: 'http' }, { port: 443, kind: 'https' });
+  listeners.push({ port: CONTROLLER_HEALTH_PORT, kind: 'health' });
+  return listeners;
+}
+
+class IngressControllerPod implements PodRuntime {
+  #pod: PodInfo;
+  #healthy = true;
+  #servers: Server[] = [];
+  #proxy: IngressProxy | undefined;
+  readonly #options: IngressControllerPodOptions;
+
+  constructor(pod: PodInfo, options: IngressControllerPodOptions) {
+    this.#pod = pod;
+    this.#options = options;
+  }
+
+  get pod(): PodInfo {
+    return this.#pod;
+  }
+
+  async start(): Promise<void> {
+    if (this.#servers.length > 0) return;
+    const listeners = controllerListeners(this.#pod);
+    const cert = listeners.some((l) => l.kind === 'https') ? await defaultCertificate() : undefined;
+    const proxy = new IngressProxy({ getRouter: () => this.#options.getRouter(), localAddress: this.#pod.ip, random: this.#options.random });
+    this.#proxy = proxy;
+    const servers = listeners.map((l) => this.#server(l, proxy, cert));
+    const results = await Promise.allSettled(servers.map((s, i) => this.#listen(s, listeners[i]?.port ?? 0)));
+    this.#servers = servers;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const servers = this.#servers;
+    this.#servers = [];
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (!server.listening) return resolve();
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+    await this.#proxy?.close();
+    this.#proxy = undefined;
+  }
+
+  setHealthy(healthy: boolean): void {
+    this.#healthy = healthy;
+  }
+
+  update(pod: PodInfo): void {
+    this.#pod = pod;
+  }
+
+  #server(listener: Listener, proxy: IngressProxy, cert: { certPem: string; keyPem: string } | undefined): Server {
+    if (listener.kind === 'health') return createHttpServer((req, res) => this.#health(req, res));
+    let server: Server;
+    if (listener.kind === 'https' && cert) {
+      const sni = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+        cb(null, this.#options.getRouter().secureContext(servername));
+      };
+      server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, SNICallback: sni }, proxy.requestListener('https', listener.port));
+      server.on('upgrade', proxy.upgradeListener('https', listener.port));
+    } else {
+      server = createHttpServer(proxy.requestListener('http', listener.port));
+      server.on('upgrade', proxy.upgradeListener('http', listener.port));
+    }
+    server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
+    return server;
+  }
+
+  /** The controller's /healthz: 200 `ok` while healthy, as its readinessProbe expects. */
+  #health(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const status = path !== '/healthz' ? 404 : this.#healthy ? 200 : 503;
+    const body = status === 200 ? 'ok' : status === 503 ? 'unhealthy' : 'not found';
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  #listen(server: Server, port: number): Promise<void> {
+    const host = this.#pod.ip;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(this.#bindError(err, host, port)));
+      server.listen({ host, port }, () => resolve());
+    });
+  }
+
+  #bindError(err: NodeJS.ErrnoException, host: string, port: number): AksEmuError {
+    const pod = `${this.#pod.namespace}/${this.#pod.name}`;
+    if (err.code === 'EADDRNOTAVAIL') {
+      return new AksEmuError('AKS_EMU_PLATFORM', `pod ${pod}: cannot listen on ${host}:${port}: the address is not local`, { cause: err });
+    }
+    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
+    return new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `pod ${pod}: cannot listen on ${host}:${port}: ${why}`, { cause: err });
+  }
+}
+
+export function createIngressControllerPod(pod: PodInfo, options: IngressControllerPodOptions): PodRuntime {
+  return new IngressControllerPod(pod, options);
+}

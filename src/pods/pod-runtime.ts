@@ -1,0 +1,14 @@
+import type { PodInfo } from '../cluster/snapshot.js';
+
+/** What serves a pod's containers: the built-in echo pod, the ingress controller, later a process or a container. */
+export interface PodRuntime {
+  readonly pod: PodInfo;
+  /** Binds every declared TCP containerPort on pod.ip; rejects with AKS_EMU_ADDRESS_IN_USE and binds nothing. */
+  start(): Promise<void>;
+  /** Closes the listeners and every open connection. */
+  stop(): Promise<void>;
+  /** false: the health endpoints (and every probe path) answer 503, as a sick app's would. */
+  setHealthy(healthy: boolean): void;
+  /** Labels or readiness changed; addresses and ports are not re-bound. */
+  update(pod: PodInfo): void;
+}
