@@ -1,0 +1,131 @@
+/**
+ * Assembles the snapshot from the manifests, the allocation and the runtime facts. Pure
+ * and deterministic: the same inputs give the same (deep-frozen) snapshot, every list in
+ * a stable order, so the data plane can swap it in whole.
+ */
+import type { ClusterConfig } from '../config/types.js';
+import { objectKey, type Manifests, type Service } from '../model/types.js';
+import type { Allocation } from './allocate.js';
+import { needsHealthCheckNodePort, needsNodePort, nodePortKey } from './allocators/node-port.js';
+import { buildEndpoints } from './endpoints.js';
+import { programmedByAzure } from './loadbalancer/frontends.js';
+import { buildLoadBalancers } from './loadbalancer/load-balancers.js';
+import { nodeInfos, nodeSpecs } from './nodes.js';
+import { podInfos } from './pod-info.js';
+import type { ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
+import { desiredPods } from './workload-pods.js';
+
+export interface RuntimeFacts {
+  /** Node listeners down (the user stopped the node). */
+  readonly stoppedNodes: readonly string[];
+  /** Stopped longer than the grace period: pods there are not ready. */
+  readonly notReadyNodes: readonly string[];
+  /** `ns/pod` → result of readiness probes or a forced value; absent = no probe result yet. */
+  readonly podReadiness: Readonly<Record<string, boolean>>;
+}
+
+export interface BuildSnapshotInput {
+  readonly manifests: Manifests;
+  readonly config: ClusterConfig;
+  readonly allocation: Allocation;
+  readonly facts: RuntimeFacts;
+  readonly version: number;
+  readonly now: Date;
+}
+
+function clusterIPOf(service: Service, allocation: Allocation): string {
+  if (service.spec.type === 'ExternalName') return '';
+  if (service.spec.clusterIP === 'None') return 'None';
+  return allocation.clusterIPs[objectKey(service.metadata)] ?? '';
+}
+
+function loadBalancerOf(service: Service, allocation: Allocation): ServiceLoadBalancerInfo | undefined {
+  if (!programmedByAzure(service)) return undefined;
+  const f = allocation.frontends[objectKey(service.metadata)];
+  if (!f) return undefined;
+  return {
+    internal: f.internal,
+    loadBalancerName: f.loadBalancerName,
+    frontendName: f.frontendName,
+    ...(f.ip === undefined ? {} : { ip: f.ip }),
+    ...(f.pendingReason === undefined ? {} : { pendingReason: f.pendingReason }),
+  };
+}
+
+export function serviceInfo(service: Service, allocation: Allocation): ServiceInfo {
+  const key = objectKey(service.metadata);
+  const { spec, metadata } = service;
+  const healthCheckNodePort = needsHealthCheckNodePort(service) ? allocation.healthCheckNodePorts[key] : undefined;
+  const loadBalancer = loadBalancerOf(service, allocation);
+  return {
+    namespace: metadata.namespace,
+    name: metadata.name,
+    uid: metadata.uid,
+    type: spec.type,
+    clusterIP: clusterIPOf(service, allocation),
+    ports: spec.ports.map((p) => {
+      const nodePort = needsNodePort(service, p) ? allocation.nodePorts[nodePortKey(key, p)] : undefined;
+      return {
+        name: p.name,
+        protocol: p.protocol,
+        port: p.port,
+        targetPort: p.targetPort,
+        ...(nodePort === undefined ? {} : { nodePort }),
+        ...(p.appProtocol === undefined ? {} : { appProtocol: p.appProtocol }),
+      };
+    }),
+    ...(spec.selector === undefined ? {} : { selector: spec.selector }),
+    sessionAffinity: spec.sessionAffinity,
+    sessionAffinityTimeoutSeconds: spec.sessionAffinityTimeoutSeconds,
+    externalTrafficPolicy: spec.externalTrafficPolicy,
+    internalTrafficPolicy: spec.internalTrafficPolicy,
+    ...(healthCheckNodePort === undefined ? {} : { healthCheckNodePort }),
+    loadBalancerSourceRanges: spec.loadBalancerSourceRanges,
+    publishNotReadyAddresses: spec.publishNotReadyAddresses,
+    ...(spec.externalName === undefined ? {} : { externalName: spec.externalName }),
+    ...(loadBalancer === undefined ? {} : { loadBalancer }),
+    labels: metadata.labels,
+    annotations: metadata.annotations,
+    source: service.source,
+  };
+}
+
+const byKey = <T extends { readonly namespace: string; readonly name: string }>(a: T, b: T): number => {
+  const ka = objectKey(a);
+  const kb = objectKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
+/** Object.freeze all the way down; the snapshot is shared by everything downstream. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
+  const { manifests, config, allocation, facts } = input;
+  const nodes = nodeInfos(config, facts);
+  const pods = podInfos(desiredPods(manifests, nodeSpecs(config)), allocation.pods, nodes, facts).sort(byKey);
+  const services = manifests.services.map((s) => serviceInfo(s, allocation)).sort(byKey);
+  // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
+  return deepFreeze(
+    structuredClone({
+      version: input.version,
+      generatedAt: input.now.toISOString(),
+      settings: {
+        timeScale: config.timeScale,
+        endpointSelection: config.endpointSelection,
+        nodeMonitorGracePeriodSeconds: config.nodeMonitorGracePeriodSeconds,
+        addresses: { ...config.addresses },
+      },
+      nodes,
+      pods,
+      services,
+      endpoints: buildEndpoints(manifests.services, pods, manifests.endpointSlices),
+      loadBalancers: buildLoadBalancers(manifests.services, allocation, config),
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+/**
+ * Deterministic names and uids. The control plane is pure, so the random-looking parts
+ * Kubernetes generates (pod-template-hash, pod name suffixes, uids) are derived from a
+ * hash of what owns them: the same manifests always give the same pods.
+ */
+import { createHash } from 'node:crypto';
+
+/**
+ * k8s.io/apimachinery/pkg/util/rand: the alphabet of generated names, without vowels
+ * (no accidental words) and without 0, 1 and 3 (confusable with o, l and e).
+ */
+const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
+
+function digest(seed: string): Buffer {
+  return createHash('sha256').update(seed).digest();
+}
+
+/** `length` characters of the Kubernetes name alphabet derived from `seed` (length ≤ 32). */
+export function safeEncode(seed: string, length: number): string {
+  const bytes = digest(seed);
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHANUMS[(bytes[i] ?? 0) % ALPHANUMS.length];
+  return out;
+}
+
+/** A version-4-shaped UUID derived from `seed`. */
+export function stableUid(seed: string): string {
+  const hex = digest(`uid:${seed}`).toString('hex');
+  const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,188 @@
+/**
+ * Frontend IP configurations: which shared Azure LB a LoadBalancer Service lands on and
+ * which address its frontend gets.
+ *
+ * Public frontends take the first free address of the public range; internal ones
+ * (`azure-load-balancer-internal: "true"`) the first free address of the node subnet, or
+ * of `azure-load-balancer-internal-subnet` (a CIDR here: Azure subnet names mean nothing
+ * locally), never a node's address nor Azure's reserved .0-.3. A requested address
+ * (`azure-load-balancer-ipv4`, else spec.loadBalancerIP) is used when it is in that range
+ * and free; otherwise the Service stays `<pending>` with a reason, as on AKS, where the
+ * Service exists and only events tell why.
+ */
+import type { ClusterConfig } from '../../config/types.js';
+import type { FieldError } from '../../errors/index.js';
+import { cidrSize, formatIPv4, parseCIDR, parseIPv4 } from '../../manifests/ip.js';
+import { objectKey, type Service } from '../../model/types.js';
+import { AZURE_RESERVED_HOSTS, type NodeSpec } from '../nodes.js';
+import { ANNOTATIONS, isInternal, requestedFrontendIP } from './annotations.js';
+import { frontendName, loadBalancerName, parseLoadBalancerName } from './names.js';
+import { rulePorts } from './rules.js';
+import { annotationError } from './validate.js';
+
+export interface FrontendAllocation {
+  readonly internal: boolean;
+  readonly loadBalancerName: string;
+  readonly frontendName: string;
+  /** undefined while pending. */
+  readonly ip?: string;
+  readonly pendingReason?: string;
+}
+
+export interface FrontendResult {
+  readonly frontends: Record<string, FrontendAllocation>;
+  readonly errors: FieldError[];
+}
+
+/** cloud-provider-azure programs LoadBalancer Services that name no other loadBalancerClass. */
+export function programmedByAzure(service: Service): boolean {
+  return service.spec.type === 'LoadBalancer' && service.spec.loadBalancerClass === undefined;
+}
+
+interface Pool {
+  readonly first: number;
+  readonly last: number;
+  /** For messages: `the public frontend range 127.20.0.0/16`. */
+  readonly label: string;
+}
+
+function poolOf(cidrText: string, skip: number, label: string): Pool | undefined {
+  const cidr = parseCIDR(cidrText);
+  if (!cidr) return undefined;
+  return { first: cidr.base + skip, last: cidr.base + cidrSize(cidr) - 2, label: `${label} ${cidrText}` };
+}
+
+function poolFor(service: Service, config: ClusterConfig): { pool?: Pool; error?: FieldError } {
+  if (!isInternal(service)) return { pool: poolOf(config.addresses.publicFrontends, 1, 'the public frontend range') };
+  const subnet = service.metadata.annotations[ANNOTATIONS.internalSubnet]?.trim();
+  if (!subnet) return { pool: poolOf(config.addresses.nodeSubnet, AZURE_RESERVED_HOSTS, 'the node subnet') };
+  const pool = poolOf(subnet, AZURE_RESERVED_HOSTS, 'the internal subnet');
+  if (pool) return { pool };
+  const detail = 'aks-emu needs the internal subnet as a CIDR such as 10.225.0.0/24 (Azure subnet names cannot be resolved locally)';
+  return { error: annotationError(service, { key: ANNOTATIONS.internalSubnet, value: subnet, detail }) };
+}
+
+interface Candidate {
+  readonly service: Service;
+  readonly key: string;
+  readonly internal: boolean;
+  readonly pool?: Pool;
+  readonly requested?: string;
+  readonly rules: number;
+}
+
+/** Kept frontends first (re-applied Services keep address and LB), then requested addresses, then automatic ones. */
+export function allocateFrontends(
+  services: readonly Service[],
+  config: ClusterConfig,
+  nodes: readonly NodeSpec[],
+  previous: Readonly<Record<string, FrontendAllocation>> = {},
+): FrontendResult {
+  const errors: FieldError[] = [];
+  const used = new Map<number, string>();
+  for (const node of nodes) {
+    const address = parseIPv4(node.address);
+    if (address !== undefined) used.set(address, `node ${node.name}`);
+  }
+  const ips = new Map<string, string | { pendingReason: string }>();
+  const lbOf = new Map<string, number>();
+  const load = new Map<string, { frontends: number; rules: number }>();
+  const loadOf: LoadOf = (internal, ordinal) => {
+    const name = loadBalancerName(internal, ordinal);
+    let l = load.get(name);
+    if (!l) load.set(name, (l = { frontends: 0, rules: 0 }));
+    return l;
+  };
+
+  const candidates: Candidate[] = services.filter(programmedByAzure).map((service) => {
+    const { pool, error } = poolFor(service, config);
+    if (error) errors.push(error);
+    const requested = requestedFrontendIP(service);
+    const base = { service, key: objectKey(service.metadata), internal: isInternal(service), rules: rulePorts(service).length };
+    return { ...base, ...(pool ? { pool } : {}), ...(requested ? { requested } : {}) };
+  });
+
+  for (const c of candidates) {
+    const before = previous[c.key];
+    if (before?.ip === undefined || !c.pool || before.internal !== c.internal) continue;
+    const ip = parseIPv4(before.ip);
+    if (ip === undefined || ip < c.pool.first || ip > c.pool.last || used.has(ip)) continue;
+    if (c.requested !== undefined && c.requested !== before.ip) continue;
+    used.set(ip, c.key);
+    ips.set(c.key, before.ip);
+    const lb = parseLoadBalancerName(before.loadBalancerName);
+    if (lb && lb.internal === c.internal) {
+      lbOf.set(c.key, lb.ordinal);
+      const l = loadOf(c.internal, lb.ordinal);
+      l.frontends += 1;
+      l.rules += c.rules;
+    }
+  }
+
+  for (const c of candidates) {
+    if (ips.has(c.key) || c.requested === undefined || !c.pool) continue;
+    ips.set(c.key, claimRequested(c.key, c.requested, c.pool, used));
+  }
+
+  for (const c of candidates) {
+    if (ips.has(c.key)) continue;
+    if (!c.pool) {
+      ips.set(c.key, { pendingReason: 'the frontend address range is not a CIDR' });
+      continue;
+    }
+    let found: number | undefined;
+    for (let n = c.pool.first; n <= c.pool.last && found === undefined; n++) if (!used.has(n)) found = n;
+    if (found === undefined) ips.set(c.key, { pendingReason: `no free address left in ${c.pool.label}` });
+    else {
+      used.set(found, c.key);
+      ips.set(c.key, formatIPv4(found));
+    }
+  }
+
+  const frontends: Record<string, FrontendAllocation> = {};
+  for (const c of candidates) {
+    const ip = ips.get(c.key);
+    const kept = lbOf.get(c.key);
+    const placement = kept === undefined ? placeOnLoadBalancer(c, typeof ip === 'string', loadOf, config) : { ordinal: kept };
+    const pendingReason = typeof ip === 'object' ? ip.pendingReason : placement.pendingReason;
+    frontends[c.key] = {
+      internal: c.internal,
+      loadBalancerName: loadBalancerName(c.internal, placement.ordinal),
+      frontendName: frontendName(c.service.metadata.uid),
+      ...(typeof ip === 'string' && pendingReason === undefined ? { ip } : {}),
+      ...(pendingReason === undefined ? {} : { pendingReason }),
+    };
+  }
+  return { frontends, errors };
+}
+
+type LoadOf = (internal: boolean, ordinal: number) => { frontends: number; rules: number };
+
+/** The first LB of the Service's kind with room for one more frontend and its rules; only a frontend with an address takes room. */
+function placeOnLoadBalancer(c: Candidate, hasAddress: boolean, loadOf: LoadOf, config: ClusterConfig): { ordinal: number; pendingReason?: string } {
+  const maxRules = config.maxRulesPerLoadBalancer;
+  if (c.rules > maxRules) {
+    return { ordinal: 1, pendingReason: `the Service needs ${c.rules} load-balancing rules, more than the ${maxRules} one load balancer may hold` };
+  }
+  let ordinal = 1;
+  for (let l = loadOf(c.internal, ordinal); l.frontends >= config.maxFrontendsPerLoadBalancer || l.rules + c.rules > maxRules; l = loadOf(c.internal, ordinal)) {
+    ordinal += 1;
+  }
+  if (hasAddress) {
+    const l = loadOf(c.internal, ordinal);
+    l.frontends += 1;
+    l.rules += c.rules;
+  }
+  return { ordinal };
+}
+
+function claimRequested(key: string, wanted: string, pool: Pool, used: Map<number, string>): string | { pendingReason: string } {
+  const ip = parseIPv4(wanted);
+  if (ip === undefined) return { pendingReason: `the requested load balancer IP "${wanted}" is not a valid IPv4 address` };
+  if (ip < pool.first || ip > pool.last) return { pendingReason: `the requested IP ${wanted} is not a usable address of ${pool.label}` };
+  const owner = used.get(ip);
+  if (owner?.startsWith('node ')) return { pendingReason: `the requested IP ${wanted} is the address of ${owner}` };
+  if (owner !== undefined) return { pendingReason: `the requested IP ${wanted} is already the frontend of Service ${owner}` };
+  used.set(ip, key);
+  return wanted;
+}

@@ -1,0 +1,62 @@
+/**
+ * Pods as the snapshot shows them: placement from the allocation, readiness from the
+ * runtime facts. A pod is Ready when its node is Ready, it is Running, and its
+ * readiness probes say so: with a readinessProbe it needs a passing result (kubelet
+ * starts such a container NotReady); without one it is Ready unless forced otherwise.
+ */
+import { objectKey } from '../model/types.js';
+import type { NodeInfo, PodInfo, PodRuntimeKind } from './snapshot.js';
+import type { PodPlacement } from './scheduler.js';
+import type { DesiredPod } from './workload-pods.js';
+
+export interface PodFacts {
+  /** `ns/pod` → probe result or forced value; absent = no result yet. */
+  readonly podReadiness: Readonly<Record<string, boolean>>;
+}
+
+/** Which runtime serves a pod. Every pod is the built-in echo pod for now. */
+export function podRuntime(_pod: DesiredPod): PodRuntimeKind {
+  return 'echo';
+}
+
+export function hasReadinessProbe(pod: DesiredPod): boolean {
+  return pod.spec.containers.some((c) => c.readinessProbe !== undefined);
+}
+
+export function isPodReady(pod: DesiredPod, phase: PodInfo['phase'], node: NodeInfo | undefined, facts: PodFacts): boolean {
+  // A stopped node's pods keep their last Ready state until the node controller marks the
+  // node NotReady (node-monitor-grace-period): kube-proxy elsewhere still sends them traffic.
+  if (phase !== 'Running' || !node?.ready) return false;
+  const result = facts.podReadiness[objectKey(pod)];
+  return hasReadinessProbe(pod) ? result === true : result !== false;
+}
+
+export function podInfos(
+  pods: readonly DesiredPod[],
+  placements: Readonly<Record<string, PodPlacement>>,
+  nodes: readonly NodeInfo[],
+  facts: PodFacts,
+): PodInfo[] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  return pods.map((pod) => {
+    const placement = placements[objectKey(pod)];
+    const node = placement?.nodeName === undefined ? undefined : byName.get(placement.nodeName);
+    const phase = node && placement?.ip ? 'Running' : 'Pending';
+    return {
+      namespace: pod.namespace,
+      name: pod.name,
+      uid: pod.uid,
+      nodeName: phase === 'Running' ? node!.name : '',
+      ip: phase === 'Running' ? placement!.ip! : '',
+      labels: pod.labels,
+      annotations: pod.annotations,
+      ownerKind: pod.ownerKind,
+      ownerName: pod.ownerName,
+      containers: pod.spec.containers,
+      phase,
+      ready: isPodReady(pod, phase, node, facts),
+      runtime: podRuntime(pod),
+      source: pod.source,
+    };
+  });
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { allocateFrontends, type FrontendAllocation } from '../../../src/cluster/loadbalancer/frontends.js';
+import { frontendName } from '../../../src/cluster/loadbalancer/names.js';
+import { nodeSpecs } from '../../../src/cluster/nodes.js';
+import type { ClusterConfig } from '../../../src/config/types.js';
+import { formatFieldError } from '../../../src/errors/index.js';
+import type { Service } from '../../../src/model/types.js';
+import { config, loadBalancer, service } from '../factories.js';
+
+const A = 'service.beta.kubernetes.io/';
+const internal = { [`${A}azure-load-balancer-internal`]: 'true' };
+
+function frontends(services: Service[], cfg: ClusterConfig = config(), previous?: Record<string, FrontendAllocation>) {
+  return allocateFrontends(services, cfg, nodeSpecs(cfg), previous);
+}
+
+describe('LB frontends', () => {
+  it('gives public Services the next address of the public range on the LB kubernetes', () => {
+    const web = loadBalancer('web', { uid: '0b9e8f5c-1c2d-4e5f-8a9b-0c1d2e3f4a5b' });
+    const { frontends: f, errors } = frontends([web, loadBalancer('api')]);
+    expect(errors).toEqual([]);
+    expect(f['default/web']).toEqual({ internal: false, loadBalancerName: 'kubernetes', frontendName: 'a0b9e8f5c1c2d4e5f8a9b0c1d2e3f4a5', ip: '127.20.0.1' });
+    expect(f['default/api']!.ip).toBe('127.20.0.2');
+  });
+
+  it('names the frontend a + the uid without dashes, cut to 32 characters', () => {
+    expect(frontendName('0b9e8f5c-1c2d-4e5f-8a9b-0c1d2e3f4a5b')).toBe('a0b9e8f5c1c2d4e5f8a9b0c1d2e3f4a5');
+  });
+
+  it('gives internal Services the first free node subnet address after the nodes, on kubernetes-internal', () => {
+    const annotations = { [`${A}azure-load-balancer-internal`]: 'True' };
+    const { frontends: f } = frontends([loadBalancer('in', { annotations })]);
+    expect(f['default/in']).toMatchObject({ internal: true, loadBalancerName: 'kubernetes-internal', ip: '127.224.0.7' });
+  });
+
+  it('takes internal addresses from the internal-subnet annotation when it is a CIDR', () => {
+    const svc = loadBalancer('in', { annotations: { ...internal, [`${A}azure-load-balancer-internal-subnet`]: '127.225.1.0/24' } });
+    expect(frontends([svc]).frontends['default/in']!.ip).toBe('127.225.1.4');
+  });
+
+  it('reports an internal-subnet annotation that is not a CIDR', () => {
+    const svc = loadBalancer('in', { annotations: { ...internal, [`${A}azure-load-balancer-internal-subnet`]: 'apps-subnet' } });
+    const { frontends: f, errors } = frontends([svc]);
+    expect(errors.map(formatFieldError)).toEqual([
+      `metadata.annotations[${A}azure-load-balancer-internal-subnet]: Invalid value: "apps-subnet": aks-emu needs the internal subnet as a CIDR such as 10.225.0.0/24 (Azure subnet names cannot be resolved locally)`,
+    ]);
+    expect(f['default/in']!.ip).toBeUndefined();
+  });
+
+  it('honours azure-load-balancer-ipv4 before spec.loadBalancerIP', () => {
+    const svc = loadBalancer('web', { loadBalancerIP: '127.20.0.9', annotations: { [`${A}azure-load-balancer-ipv4`]: '127.20.0.50' } });
+    const legacy = loadBalancer('old', { loadBalancerIP: '127.20.0.9' });
+    const { frontends: f } = frontends([svc, legacy, loadBalancer('auto')]);
+    expect([f['default/web']!.ip, f['default/old']!.ip, f['default/auto']!.ip]).toEqual(['127.20.0.50', '127.20.0.9', '127.20.0.1']);
+  });
+
+  it('keeps a Service pending with a reason when the requested address cannot be used', () => {
+    const cases = [
+      loadBalancer('outside', { loadBalancerIP: '10.9.9.9' }),
+      loadBalancer('garbage', { loadBalancerIP: 'not-an-ip' }),
+      loadBalancer('first', { loadBalancerIP: '127.20.0.5' }),
+      loadBalancer('second', { loadBalancerIP: '127.20.0.5' }),
+      loadBalancer('node', { loadBalancerIP: '127.224.0.4', annotations: internal }),
+    ];
+    const { frontends: f, errors } = frontends(cases);
+    expect(errors).toEqual([]);
+    expect(f['default/first']!.ip).toBe('127.20.0.5');
+    const pending = Object.entries(f)
+      .filter(([, v]) => v.ip === undefined)
+      .map(([k, v]) => [k, v.pendingReason]);
+    expect(pending).toEqual([
+      ['default/outside', 'the requested IP 10.9.9.9 is not a usable address of the public frontend range 127.20.0.0/16'],
+      ['default/garbage', 'the requested load balancer IP "not-an-ip" is not a valid IPv4 address'],
+      ['default/second', 'the requested IP 127.20.0.5 is already the frontend of Service default/first'],
+      ['default/node', 'the requested IP 127.224.0.4 is the address of node node-0'],
+    ]);
+  });
+
+  it('never uses Azure reserved addresses .0-.3 of an internal subnet', () => {
+    const svc = loadBalancer('in', { loadBalancerIP: '127.224.0.3', annotations: internal });
+    expect(frontends([svc]).frontends['default/in']!.pendingReason).toContain('is not a usable address of the node subnet');
+  });
+
+  it('does not program ClusterIP Services or LoadBalancer Services of another loadBalancerClass', () => {
+    const { frontends: f } = frontends([service('plain'), loadBalancer('other', { loadBalancerClass: 'example.com/lb' })]);
+    expect(f).toEqual({});
+  });
+
+  it('moves to kubernetes-2 when a load balancer reaches its frontend limit', () => {
+    const cfg = config({ maxFrontendsPerLoadBalancer: 2 });
+    const { frontends: f } = frontends([loadBalancer('a'), loadBalancer('b'), loadBalancer('c'), loadBalancer('i', { annotations: internal })], cfg);
+    expect(Object.values(f).map((v) => v.loadBalancerName)).toEqual(['kubernetes', 'kubernetes', 'kubernetes-2', 'kubernetes-internal']);
+  });
+
+  it('moves to another load balancer when the rules would exceed the limit', () => {
+    const cfg = config({ maxRulesPerLoadBalancer: 3 });
+    const two = (name: string) => loadBalancer(name, { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] });
+    const { frontends: f } = frontends([two('a'), two('b'), loadBalancer('c')], cfg);
+    expect(Object.values(f).map((v) => v.loadBalancerName)).toEqual(['kubernetes', 'kubernetes-2', 'kubernetes']);
+  });
+
+  it('leaves a Service with more rules than one load balancer holds pending', () => {
+    const cfg = config({ maxRulesPerLoadBalancer: 1 });
+    const svc = loadBalancer('big', { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] });
+    expect(frontends([svc], cfg).frontends['default/big']).toMatchObject({
+      pendingReason: 'the Service needs 2 load-balancing rules, more than the 1 one load balancer may hold',
+    });
+  });
+
+  it('keeps address and load balancer of re-applied Services and releases removed ones', () => {
+    const cfg = config({ maxFrontendsPerLoadBalancer: 1 });
+    const first = frontends([loadBalancer('a'), loadBalancer('b')], cfg).frontends;
+    expect(first['default/b']).toMatchObject({ loadBalancerName: 'kubernetes-2', ip: '127.20.0.2' });
+    const second = frontends([loadBalancer('b'), loadBalancer('c')], cfg, first).frontends;
+    expect(second['default/b']).toMatchObject({ loadBalancerName: 'kubernetes-2', ip: '127.20.0.2' });
+    expect(second['default/c']).toMatchObject({ loadBalancerName: 'kubernetes', ip: '127.20.0.1' });
+  });
+
+  it('gives a new address when a Service switches between public and internal', () => {
+    const first = frontends([loadBalancer('a')]).frontends;
+    const second = frontends([loadBalancer('a', { annotations: internal })], config(), first).frontends;
+    expect(second['default/a']).toMatchObject({ internal: true, loadBalancerName: 'kubernetes-internal', ip: '127.224.0.7' });
+  });
+});
