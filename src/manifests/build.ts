@@ -1,0 +1,207 @@
+/**
+ * From parsed objects to the normalised Manifests: check each document is a Kubernetes
+ * object, unfold Lists, route each kind to its reader, note skipped kinds, and collect
+ * every field error of every object before failing once (a bad set starts nothing).
+ */
+import { AksEmuError, ManifestInvalidError, type FieldError } from '../errors/index.js';
+import type {
+  EndpointSlice,
+  Ingress,
+  IngressClass,
+  Manifests,
+  Namespace,
+  Secret,
+  Service,
+  SkippedObject,
+  Source,
+  Workload,
+} from '../model/types.js';
+import { parseCIDR } from './ip.js';
+import { HANDLED_KINDS, isHandledKind, type HandledKind } from './kind-table.js';
+import { peekIdentity, readMeta } from './meta.js';
+import { isObj, type Obj } from './read.js';
+import { Reporter } from './reporter.js';
+import { readEndpoints, readEndpointSlice, SERVICE_NAME_LABEL, type DialableRanges } from './kinds/endpoints.js';
+import { readIngress, readIngressClass } from './kinds/ingress.js';
+import type { Located } from './kinds/located.js';
+import { readSecret } from './kinds/secret.js';
+import { readService } from './kinds/service.js';
+import { readController, readPod } from './kinds/workload.js';
+
+export interface ManifestOptions {
+  /**
+   * Where endpoint addresses written in EndpointSlices / Endpoints may point: the
+   * ranges the runtime can dial. Default ['127.0.0.0/8'] (the embedded runtime).
+   */
+  readonly allowedEndpointCIDRs?: readonly string[];
+}
+
+export interface LoadResult {
+  manifests: Manifests;
+  /** One line per skipped object, naming file, document, kind and name. */
+  notices: string[];
+}
+
+export interface RawObject {
+  readonly file: string;
+  readonly doc: number;
+  readonly object: unknown;
+}
+
+interface Envelope {
+  readonly source: Source;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly object: Obj;
+}
+
+const where = (s: Source): string => `${s.file} (document ${s.doc})`;
+
+/** Documents that are not Kubernetes objects are parse errors, as kubectl reports them before sending anything. */
+function toEnvelopes(raw: RawObject, parseErrors: string[], out: Envelope[], at = ''): void {
+  const source: Source = { file: raw.file, doc: raw.doc };
+  const { object } = raw;
+  if (!isObj(object)) {
+    const got = Array.isArray(object) ? 'a list' : `a ${typeof object}`;
+    parseErrors.push(`${where(source)}${at}: not a Kubernetes object: expected a mapping with apiVersion and kind, got ${got}`);
+    return;
+  }
+  const { apiVersion, kind } = object;
+  const missing = [
+    ...(typeof apiVersion === 'string' && apiVersion !== '' ? [] : ['apiVersion not set']),
+    ...(typeof kind === 'string' && kind !== '' ? [] : ['kind not set']),
+  ];
+  if (missing.length > 0 || typeof apiVersion !== 'string' || typeof kind !== 'string') {
+    parseErrors.push(`${where(source)}${at}: error validating data: [${missing.join(', ')}]`);
+    return;
+  }
+  // kubectl unfolds `kind: List` (and typed lists such as ServiceList) into their items.
+  if (kind.endsWith('List') && Array.isArray(object['items'])) {
+    object['items'].forEach((item, i) => toEnvelopes({ ...raw, object: item }, parseErrors, out, `${at} items[${i}]`));
+    return;
+  }
+  out.push({ source, apiVersion, kind, object });
+}
+
+function dialableRanges(options: ManifestOptions): DialableRanges {
+  const texts = options.allowedEndpointCIDRs ?? ['127.0.0.0/8'];
+  const cidrs = texts.map((text) => {
+    const cidr = parseCIDR(text);
+    if (cidr === undefined) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `allowedEndpointCIDRs: "${text}" is not an IPv4 CIDR`);
+    return cidr;
+  });
+  const detail =
+    options.allowedEndpointCIDRs === undefined
+      ? "aks-emu's embedded runtime only dials 127.0.0.0/8"
+      : `aks-emu only dials ${texts.join(', ')}`;
+  return { cidrs, detail };
+}
+
+class ManifestsBuilder {
+  readonly services: Service[] = [];
+  readonly workloads: Workload[] = [];
+  readonly endpointSlices: EndpointSlice[] = [];
+  readonly secrets: Secret[] = [];
+  readonly namespaces: Namespace[] = [];
+  readonly ingresses: Ingress[] = [];
+  readonly ingressClasses: IngressClass[] = [];
+  readonly skipped: SkippedObject[] = [];
+  readonly notices: string[] = [];
+  readonly errors: FieldError[] = [];
+  readonly #seen = new Map<string, Source>();
+
+  constructor(private readonly dialable: DialableRanges) {}
+
+  add(e: Envelope): void {
+    const { name, namespace } = peekIdentity(e.object, e.kind);
+    if (!isHandledKind(e.kind)) {
+      this.skip(e, name, namespace, 'kind does not shape traffic');
+      return;
+    }
+    const r = new Reporter(this.errors, e.source, e.kind, name, namespace || undefined);
+    if (HANDLED_KINDS[e.kind].apiVersion !== e.apiVersion) {
+      r.invalid('apiVersion', e.apiVersion, `no matches for kind "${e.kind}" in version "${e.apiVersion}"`);
+      return;
+    }
+    const located: Located = { source: e.source, metadata: readMeta(r, e.object, e.kind) };
+    this.checkDuplicate(r, e.kind, located);
+    this.route(r, e, e.kind, located);
+  }
+
+  /** Two objects of one kind and name in one namespace: the second would fail with AlreadyExists. */
+  private checkDuplicate(r: Reporter, kind: HandledKind, { source, metadata }: Located): void {
+    if (metadata.name === '') return;
+    const key = `${kind}/${metadata.namespace}/${metadata.name}`;
+    const first = this.#seen.get(key);
+    if (first === undefined) {
+      this.#seen.set(key, source);
+      return;
+    }
+    const resource = HANDLED_KINDS[kind].resource;
+    r.invalid('metadata.name', metadata.name, `${resource} "${metadata.name}" already exists (also defined in ${where(first)})`);
+  }
+
+  private route(r: Reporter, e: Envelope, kind: HandledKind, located: Located): void {
+    const o = e.object;
+    switch (kind) {
+      case 'Service':
+        this.services.push(readService(r, o, located));
+        break;
+      case 'Pod':
+        this.workloads.push(readPod(r, o, located));
+        break;
+      case 'Deployment':
+      case 'StatefulSet':
+      case 'ReplicaSet':
+      case 'DaemonSet':
+        this.workloads.push(readController(r, o, located, kind));
+        break;
+      case 'EndpointSlice': {
+        const slice = readEndpointSlice(r, o, located, this.dialable);
+        if (slice) this.endpointSlices.push(slice);
+        else this.skip(e, located.metadata.name, located.metadata.namespace, `no ${SERVICE_NAME_LABEL} label, so no Service uses it`);
+        break;
+      }
+      case 'Endpoints':
+        this.endpointSlices.push(...readEndpoints(r, o, located, this.dialable));
+        break;
+      case 'Secret':
+        this.secrets.push(readSecret(r, o, located));
+        break;
+      case 'Namespace':
+        this.namespaces.push({ kind: 'Namespace', ...located });
+        break;
+      case 'Ingress':
+        this.ingresses.push(readIngress(r, o, located));
+        break;
+      case 'IngressClass':
+        this.ingressClasses.push(readIngressClass(r, o, located));
+        break;
+    }
+  }
+
+  private skip(e: Envelope, name: string, namespace: string, why: string): void {
+    this.skipped.push({ source: e.source, apiVersion: e.apiVersion, kind: e.kind, name, namespace });
+    this.notices.push(`${where(e.source)}: skipping ${e.kind} "${name}": ${why}`);
+  }
+
+  result(): LoadResult {
+    if (this.errors.length > 0) throw new ManifestInvalidError(this.errors);
+    const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
+    return { manifests: { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped }, notices: this.notices };
+  }
+}
+
+/**
+ * Parsed objects → Manifests. `parseErrors` carries errors of earlier stages (YAML
+ * syntax); they and documents that are not objects fail the whole set with one
+ * AKS_EMU_MANIFEST_PARSE error before any object is validated.
+ */
+export function buildManifests(objects: readonly RawObject[], options: ManifestOptions = {}, parseErrors: string[] = []): LoadResult {
+  const envelopes: Envelope[] = [];
+  for (const raw of objects) toEnvelopes(raw, parseErrors, envelopes);
+  if (parseErrors.length > 0) throw new AksEmuError('AKS_EMU_MANIFEST_PARSE', parseErrors.join('\n'));
+  const builder = new ManifestsBuilder(dialableRanges(options));
+  for (const e of envelopes) builder.add(e);
+  return builder.result();
+}

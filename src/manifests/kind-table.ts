@@ -1,0 +1,63 @@
+/**
+ * The kinds aks-emu reads, with the one apiVersion each is served at (as on AKS today)
+ * and the resource name kubectl prints in messages such as `services "web" already exists`.
+ */
+
+export type HandledKind =
+  | 'Service'
+  | 'Pod'
+  | 'Endpoints'
+  | 'Secret'
+  | 'Namespace'
+  | 'Deployment'
+  | 'StatefulSet'
+  | 'ReplicaSet'
+  | 'DaemonSet'
+  | 'EndpointSlice'
+  | 'Ingress'
+  | 'IngressClass';
+
+interface KindInfo {
+  readonly apiVersion: string;
+  /** `<plural>.<group>` as kubectl names the resource. */
+  readonly resource: string;
+  readonly clusterScoped: boolean;
+}
+
+export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
+  Service: { apiVersion: 'v1', resource: 'services', clusterScoped: false },
+  Pod: { apiVersion: 'v1', resource: 'pods', clusterScoped: false },
+  Endpoints: { apiVersion: 'v1', resource: 'endpoints', clusterScoped: false },
+  Secret: { apiVersion: 'v1', resource: 'secrets', clusterScoped: false },
+  Namespace: { apiVersion: 'v1', resource: 'namespaces', clusterScoped: true },
+  Deployment: { apiVersion: 'apps/v1', resource: 'deployments.apps', clusterScoped: false },
+  StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets.apps', clusterScoped: false },
+  ReplicaSet: { apiVersion: 'apps/v1', resource: 'replicasets.apps', clusterScoped: false },
+  DaemonSet: { apiVersion: 'apps/v1', resource: 'daemonsets.apps', clusterScoped: false },
+  EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices.discovery.k8s.io', clusterScoped: false },
+  Ingress: { apiVersion: 'networking.k8s.io/v1', resource: 'ingresses.networking.k8s.io', clusterScoped: false },
+  IngressClass: { apiVersion: 'networking.k8s.io/v1', resource: 'ingressclasses.networking.k8s.io', clusterScoped: true },
+};
+
+export function isHandledKind(kind: string): kind is HandledKind {
+  return Object.hasOwn(HANDLED_KINDS, kind);
+}
+
+/** Skipped kinds that are cluster-scoped, so their notice shows no namespace. */
+const CLUSTER_SCOPED_SKIPPED = new Set([
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
+]);
+
+export function isClusterScoped(kind: string): boolean {
+  return isHandledKind(kind) ? HANDLED_KINDS[kind].clusterScoped : CLUSTER_SCOPED_SKIPPED.has(kind);
+}

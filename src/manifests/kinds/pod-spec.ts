@@ -1,0 +1,148 @@
+/**
+ * The parts of a PodSpec that shape traffic: containers, their ports and probes, and
+ * placement. Defaults follow SetDefaults_Probe / SetDefaults_HTTPGetAction; checks follow
+ * validateContainers and validateProbe in core validation.go.
+ */
+import type { Container, ContainerPort, HttpGetAction, IntOrString, PodSpec, ProbeSpec } from '../../model/types.js';
+import { isAbsent, readBool, readInt, readIntOrString, readObj, readObjList, readString, readStringList, readStringMap, type Obj } from '../read.js';
+import type { Reporter } from '../reporter.js';
+import { isDNS1123Label, isHTTPHeaderName, isValidPortName, isValidPortNum } from '../validation/names.js';
+import { checkPortNumOrName, readProtocol } from './ports.js';
+
+const HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const;
+const IS_NEGATIVE = 'must be greater than or equal to 0';
+
+type ProbeKind = 'readinessProbe' | 'livenessProbe' | 'startupProbe';
+
+function readContainerPorts(r: Reporter, c: Obj, path: string): ContainerPort[] {
+  const names = new Set<string>();
+  return readObjList(r, c, 'ports', path).map(({ item, path: p }) => {
+    const raw = readInt(r, item, 'containerPort', p);
+    const containerPort = raw ?? 0;
+    if (isAbsent(item, 'containerPort') || raw === 0) r.required(`${p}.containerPort`);
+    else if (raw !== undefined) r.invalidEach(`${p}.containerPort`, containerPort, isValidPortNum(containerPort));
+    const name = readString(r, item, 'name', p) || undefined;
+    if (name !== undefined) {
+      r.invalidEach(`${p}.name`, name, isValidPortName(name));
+      if (names.has(name)) r.duplicate(`${p}.name`, name);
+      names.add(name);
+    }
+    return { ...(name !== undefined && { name }), containerPort, protocol: readProtocol(r, item, p) };
+  });
+}
+
+/**
+ * A probe's port. A name must be one of the container's own ports: the kubelet resolves
+ * it there (findPortByName) and the probe can never run otherwise.
+ */
+function readProbePort(r: Reporter, handler: Obj, path: string, ports: readonly ContainerPort[]): IntOrString {
+  const raw = readIntOrString(r, handler, 'port', path);
+  const port = raw ?? 0;
+  if (raw !== undefined || isAbsent(handler, 'port')) checkPortNumOrName(r, port, `${path}.port`);
+  if (typeof port === 'string' && port !== '' && !ports.some((p) => p.name === port)) {
+    r.invalid(`${path}.port`, port, 'must be the name of a port of this container (containers[].ports[].name)');
+  }
+  return port;
+}
+
+function readHttpGet(r: Reporter, handler: Obj, path: string, ports: readonly ContainerPort[]): HttpGetAction {
+  const port = readProbePort(r, handler, path, ports);
+  const scheme = readString(r, handler, 'scheme', path) || 'HTTP';
+  if (scheme !== 'HTTP' && scheme !== 'HTTPS') r.notSupported(`${path}.scheme`, scheme, ['HTTP', 'HTTPS']);
+  const httpHeaders = readObjList(r, handler, 'httpHeaders', path).map(({ item, path: p }) => {
+    const name = readString(r, item, 'name', p) ?? '';
+    r.invalidEach(`${path}.httpHeaders`, name, isHTTPHeaderName(name));
+    return { name, value: readString(r, item, 'value', p) ?? '' };
+  });
+  return {
+    path: readString(r, handler, 'path', path) || '/',
+    port,
+    scheme: scheme === 'HTTPS' ? 'HTTPS' : 'HTTP',
+    httpHeaders,
+  };
+}
+
+/** A probe field where 0 (or absence) means the default, as SetDefaults_Probe treats it. */
+function readProbeNumber(r: Reporter, probe: Obj, key: string, path: string, fallback: number): number {
+  const n = readInt(r, probe, key, path) ?? 0;
+  if (n < 0) r.invalid(`${path}.${key}`, n, IS_NEGATIVE);
+  return n > 0 ? n : fallback;
+}
+
+function readProbe(r: Reporter, c: Obj, kind: ProbeKind, path: string, ports: readonly ContainerPort[]): ProbeSpec | undefined {
+  const probe = readObj(r, c, kind, path);
+  if (probe === undefined) return undefined;
+  const p = `${path}.${kind}`;
+  const present = HANDLERS.filter((h) => probe[h] !== undefined && probe[h] !== null);
+  if (present.length === 0) r.required(p, 'must specify a handler type');
+  for (const extra of present.slice(1)) r.forbidden(`${p}.${extra}`, 'may not specify more than 1 handler type');
+
+  const httpGet = readObj(r, probe, 'httpGet', p);
+  const tcpSocket = readObj(r, probe, 'tcpSocket', p);
+  const exec = readObj(r, probe, 'exec', p);
+  const grpc = readObj(r, probe, 'grpc', p);
+  const successThreshold = readProbeNumber(r, probe, 'successThreshold', p, 1);
+  if (kind !== 'readinessProbe' && successThreshold !== 1) r.invalid(`${p}.successThreshold`, successThreshold, 'must be 1');
+  const initialDelaySeconds = readInt(r, probe, 'initialDelaySeconds', p) ?? 0;
+  if (initialDelaySeconds < 0) r.invalid(`${p}.initialDelaySeconds`, initialDelaySeconds, IS_NEGATIVE);
+  return {
+    ...(httpGet && { httpGet: readHttpGet(r, httpGet, `${p}.httpGet`, ports) }),
+    ...(tcpSocket && { tcpSocket: { port: readProbePort(r, tcpSocket, `${p}.tcpSocket`, ports) } }),
+    ...(exec && { exec: { command: readStringList(r, exec, 'command', `${p}.exec`) } }),
+    ...(grpc && { grpc: readGrpc(r, grpc, `${p}.grpc`) }),
+    initialDelaySeconds: Math.max(0, initialDelaySeconds),
+    periodSeconds: readProbeNumber(r, probe, 'periodSeconds', p, 10),
+    timeoutSeconds: readProbeNumber(r, probe, 'timeoutSeconds', p, 1),
+    successThreshold,
+    failureThreshold: readProbeNumber(r, probe, 'failureThreshold', p, 3),
+  };
+}
+
+function readGrpc(r: Reporter, grpc: Obj, path: string): { port: number; service?: string } {
+  const raw = readInt(r, grpc, 'port', path);
+  const port = raw ?? 0;
+  if (raw !== undefined || isAbsent(grpc, 'port')) r.invalidEach(`${path}.port`, port, isValidPortNum(port));
+  const service = readString(r, grpc, 'service', path);
+  return { port, ...(service !== undefined && { service }) };
+}
+
+function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContainers', path: string, names: Set<string>): Container[] {
+  return readObjList(r, spec, key, path).map(({ item, path: p }) => {
+    const name = readString(r, item, 'name', p) ?? '';
+    if (name === '') r.required(`${p}.name`);
+    else {
+      r.invalidEach(`${p}.name`, name, isDNS1123Label(name));
+      if (names.has(name)) r.duplicate(`${p}.name`, name);
+      names.add(name);
+    }
+    const ports = readContainerPorts(r, item, p);
+    const readinessProbe = readProbe(r, item, 'readinessProbe', p, ports);
+    const livenessProbe = readProbe(r, item, 'livenessProbe', p, ports);
+    const startupProbe = readProbe(r, item, 'startupProbe', p, ports);
+    return {
+      name,
+      image: readString(r, item, 'image', p) ?? '',
+      ports,
+      ...(readinessProbe && { readinessProbe }),
+      ...(livenessProbe && { livenessProbe }),
+      ...(startupProbe && { startupProbe }),
+    };
+  });
+}
+
+/** `path` is where the PodSpec sits: `spec` for a Pod, `spec.template.spec` for a workload. */
+export function readPodSpec(r: Reporter, spec: Obj, path: string): PodSpec {
+  // Container names are unique across app and init containers (validateInitContainers).
+  const names = new Set<string>();
+  const containers = readContainers(r, spec, 'containers', path, names);
+  if (containers.length === 0) r.required(`${path}.containers`);
+  const initContainers = readContainers(r, spec, 'initContainers', path, names);
+  const nodeName = readString(r, spec, 'nodeName', path) || undefined;
+  return {
+    ...(nodeName !== undefined && { nodeName }),
+    nodeSelector: readStringMap(r, spec, 'nodeSelector', path) ?? {},
+    containers,
+    initContainers,
+    hostNetwork: readBool(r, spec, 'hostNetwork', path) ?? false,
+  };
+}
