@@ -1,0 +1,290 @@
+/**
+ * Snapshot → frozen forwarding tables: one KubeProxy per node, one Frontend per LB rule,
+ * and the listeners the snapshot calls for, each with the accept handler that reads
+ * those tables. State that must outlive a swap (balancers, counters, idle timeouts,
+ * probe results) comes from the retained registries, keyed by what still exists.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+import type { LoadBalancerInfo, LoadBalancingRule, NodeInfo, ServiceInfo, ServicePortEndpoints, Snapshot } from '../cluster/snapshot.js';
+import { backendNode, createDistribution, type Distribution } from './balance/distribution.js';
+import { EndpointBalancer } from './balance/endpoint-balancer.js';
+import { RandomSelection } from './balance/random.js';
+import { RoundRobin } from './balance/round-robin.js';
+import type { Selector } from './balance/selector.js';
+import type { Clock } from './clock.js';
+import type { ForwardingContext } from './context.js';
+import type { ConnectionTracker } from './l4/connection-tracker.js';
+import { listenerKey, type ListenerRole, type ListenerSpec } from './l4/listener.js';
+import { resetSocket } from './l4/reset.js';
+import { Frontend } from './lb/frontend.js';
+import { IdleTimeout } from './lb/idle-timeout.js';
+import { EmbeddedNodeDelivery } from './lb/node-delivery.js';
+import { BackendSet, type Prober } from './lb/prober.js';
+import { SourceRanges } from './lb/source-ranges.js';
+import type { HeldConnections } from './node/held-connections.js';
+import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth } from './node/health-check.js';
+import { KubeProxy } from './node/kube-proxy.js';
+import {
+  compileRoute,
+  probeRoute,
+  servicePortKey,
+  upstreamEndpoints,
+  type ServicePortRoute,
+  type UpstreamEndpoint,
+} from './node/service-port-route.js';
+import type { Retained } from './retained.js';
+import type { Counters, GlobalCounters } from './stats.js';
+
+/** Linux keeps retransmitting unanswered data for about 15 minutes (tcp_retries2 = 15). */
+const DROPPED_FLOW_LIFETIME_MS = 15 * 60 * 1000;
+
+export interface Tables {
+  readonly version: number;
+  readonly kubeProxies: ReadonlyMap<string, KubeProxy>;
+  readonly listeners: ReadonlyMap<string, ListenerSpec>;
+}
+
+/** What lives across snapshots. */
+export interface RetainedState {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly startedAt: number;
+  readonly probeSource: string | undefined;
+  readonly tracker: ConnectionTracker;
+  readonly held: HeldConnections;
+  readonly counters: Counters;
+  readonly prober: Prober;
+  /** Per Service port and selection mode, shared by every node (see compileKubeProxy). */
+  readonly selectors: Retained<Selector<UpstreamEndpoint>>;
+  /** Per node and Service port: kube-proxy's affinity state lives on each node. */
+  readonly balancers: Retained<EndpointBalancer<UpstreamEndpoint>>;
+  readonly distributions: Retained<Distribution>;
+  readonly idleTimeouts: Retained<IdleTimeout>;
+}
+
+/** A Service kube-proxy proxies: not ExternalName, not headless. */
+function isProxied(service: ServiceInfo): boolean {
+  return service.type !== 'ExternalName' && service.clusterIP !== 'None' && service.clusterIP !== '';
+}
+
+interface CompiledPort {
+  readonly service: ServiceInfo;
+  readonly serviceKey: string;
+  readonly port: ServiceInfo['ports'][number];
+  readonly endpoints: ServicePortEndpoints;
+  readonly all: readonly UpstreamEndpoint[];
+}
+
+function compilePorts(snapshot: Snapshot): CompiledPort[] {
+  const endpointsByService = new Map(snapshot.endpoints.map((e) => [e.serviceKey, e]));
+  const ports: CompiledPort[] = [];
+  for (const service of snapshot.services) {
+    if (!isProxied(service)) continue;
+    const serviceKey = `${service.namespace}/${service.name}`;
+    const published = endpointsByService.get(serviceKey)?.ports ?? [];
+    for (const port of service.ports) {
+      // UDP and SCTP Services are kept in the snapshot but not forwarded.
+      if (port.protocol !== 'TCP') continue;
+      const endpoints = published.find((p) => p.name === port.name) ?? {
+        name: port.name,
+        protocol: port.protocol,
+        endpoints: [],
+        usable: [],
+      };
+      ports.push({ service, serviceKey, port, endpoints, all: upstreamEndpoints(endpoints.usable) });
+    }
+  }
+  return ports;
+}
+
+/**
+ * Distinct IPs of this node's ready endpoints per Service (kube-proxy's
+ * LocalReadyEndpoints: terminating ones do not count, one pod with two ports counts once).
+ */
+function localReadyCounts(ports: readonly CompiledPort[], node: string): Map<string, number> {
+  const ips = new Map<string, Set<string>>();
+  for (const { service, serviceKey, endpoints } of ports) {
+    for (const endpoint of endpoints.usable) {
+      if (endpoint.nodeName !== node || !(endpoint.ready || service.publishNotReadyAddresses)) continue;
+      let set = ips.get(serviceKey);
+      if (set === undefined) ips.set(serviceKey, (set = new Set()));
+      set.add(endpoint.ip);
+    }
+  }
+  return new Map([...ips].map(([key, set]) => [key, set.size]));
+}
+
+function compileKubeProxy(
+  node: NodeInfo,
+  ports: readonly CompiledPort[],
+  podNodes: ReadonlyMap<string, string>,
+  state: RetainedState,
+  snapshot: Snapshot,
+  ctx: ForwardingContext,
+): KubeProxy {
+  const routes = new Map<string, ServicePortRoute>();
+  const probeRoutes = new Map<string, ServicePortRoute>();
+  const selection = snapshot.settings.endpointSelection;
+  for (const { service, serviceKey, port, all } of ports) {
+    const key = servicePortKey(serviceKey, port.name);
+    // One round-robin position per Service port for all nodes: with one per node, the
+    // LB's round robin over N nodes and each node's over N pods would move in lock step
+    // and send N connections in a row to the same pod.
+    const selector = state.selectors.get(`${key}|${selection}`, () =>
+      selection === 'random' ? new RandomSelection<UpstreamEndpoint>(state.random) : new RoundRobin<UpstreamEndpoint>(),
+    );
+    const route = compileRoute({
+      node: node.name,
+      service,
+      all,
+      timeScale: snapshot.settings.timeScale,
+      selector,
+      balancer: state.balancers.get(`${node.name}|${key}`, () => new EndpointBalancer(state.clock, selector)),
+      counters: state.counters.servicePort(node.name, serviceKey, port.name),
+    });
+    routes.set(key, route);
+    probeRoutes.set(key, probeRoute(route, state.clock));
+  }
+  return new KubeProxy(node, routes, probeRoutes, podNodes, localReadyCounts(ports, node.name), ctx);
+}
+
+class ListenerPlan {
+  readonly specs = new Map<string, ListenerSpec>();
+
+  tcp(address: string, port: number, role: ListenerRole, description: string, accept: (socket: Socket) => void): void {
+    const key = listenerKey(address, port, role);
+    this.specs.set(key, { kind: 'tcp', key, address, port, role, description, accept });
+  }
+
+  http(
+    address: string,
+    port: number,
+    role: ListenerRole,
+    description: string,
+    respond: (request: IncomingMessage, response: ServerResponse) => void,
+  ): void {
+    const key = listenerKey(address, port, role);
+    this.specs.set(key, { kind: 'http', key, address, port, role, description, respond });
+  }
+}
+
+function planNode(plan: ListenerPlan, proxy: KubeProxy, ports: readonly CompiledPort[], state: RetainedState): void {
+  const node = proxy.node;
+  if (!node.running) return;
+  plan.http(node.address, KUBE_PROXY_HEALTHZ_PORT, 'healthz', `kube-proxy healthz of node ${node.name}`, (request, response) =>
+    respondProxierHealth(request, response, state.clock, state.startedAt),
+  );
+  const checked = new Set<string>();
+  for (const { service, serviceKey, port, all } of ports) {
+    const hcPort = service.healthCheckNodePort;
+    if (hcPort !== undefined && !checked.has(serviceKey)) {
+      checked.add(serviceKey);
+      plan.http(node.address, hcPort, 'health-check', `healthCheckNodePort of Service ${serviceKey} on node ${node.name}`, (_, response) =>
+        respondServiceHealth(response, service.namespace, service.name, proxy.localReadyEndpoints(serviceKey)),
+      );
+    }
+    // kube-proxy REJECTs a port without usable endpoints: no listener, so a refusal.
+    if (port.nodePort === undefined || all.length === 0) continue;
+    const key = servicePortKey(serviceKey, port.name);
+    plan.tcp(node.address, port.nodePort, 'nodeport', `NodePort of Service ${key} on node ${node.name}`, (socket) =>
+      proxy.acceptExternal(socket, key),
+    );
+  }
+}
+
+function planClusterIPs(plan: ListenerPlan, ports: readonly CompiledPort[], inCluster: ReadonlyMap<string, KubeProxy>, counters: GlobalCounters): void {
+  for (const { service, serviceKey, port, all } of ports) {
+    if (all.length === 0) continue;
+    const key = servicePortKey(serviceKey, port.name);
+    plan.tcp(service.clusterIP, port.port, 'clusterip', `ClusterIP of Service ${key}`, (socket) => {
+      const proxy = inCluster.get(socket.remoteAddress ?? '');
+      if (proxy === undefined) {
+        // ClusterIPs are only routed inside the cluster; the host is outside.
+        counters.rejectedOutsideCluster++;
+        resetSocket(socket);
+      } else if (!proxy.running) {
+        resetSocket(socket);
+      } else {
+        proxy.acceptClusterIP(socket, key);
+      }
+    });
+  }
+}
+
+function planFrontend(
+  plan: ListenerPlan,
+  lb: LoadBalancerInfo,
+  rule: LoadBalancingRule,
+  snapshot: Snapshot,
+  state: RetainedState,
+  delivery: EmbeddedNodeDelivery,
+  inCluster: ReadonlyMap<string, KubeProxy>,
+): void {
+  if (rule.protocol !== 'TCP') return;
+  const counters = state.counters.rule(lb.name, rule.name);
+  const timeScale = snapshot.settings.timeScale;
+  const idle = state.idleTimeouts.get(`${lb.name}/${rule.name}`, () => new IdleTimeout(state.clock, counters, { timeoutMs: 0, enableTcpReset: true, droppedLifetimeMs: 0 }));
+  idle.settings = {
+    timeoutMs: rule.idleTimeoutMinutes * 60_000 * timeScale,
+    enableTcpReset: rule.enableTcpReset,
+    droppedLifetimeMs: DROPPED_FLOW_LIFETIME_MS * timeScale,
+  };
+  const addresses = new Map(snapshot.nodes.map((n) => [n.name, n.address]));
+  const pool = lb.backendPool.flatMap((name) => {
+    const address = addresses.get(name);
+    return address === undefined ? [] : [backendNode(name, address)];
+  });
+  const probed = rule.probeName === undefined ? undefined : state.prober.backends(lb.name, rule.probeName);
+  const frontend = new Frontend({
+    rule,
+    servicePort: servicePortKey(rule.serviceKey, rule.servicePortName),
+    counters,
+    // A rule without a probe (port_{port}_no_probe_rule) counts every pool node as up.
+    backends: probed ?? new BackendSet(pool),
+    distribution: state.distributions.get(`${lb.name}/${rule.name}/${rule.distribution}/${rule.frontendIP}:${rule.frontendPort}`, () =>
+      createDistribution(rule.distribution, rule.frontendIP, rule.frontendPort),
+    ),
+    idle,
+    sourceRanges: SourceRanges.compile(rule.sourceRanges),
+    delivery,
+    inCluster,
+  });
+  plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => frontend.accept(socket));
+}
+
+export function compile(snapshot: Snapshot, state: RetainedState): Tables {
+  const ctx: ForwardingContext = {
+    clock: state.clock,
+    timeScale: snapshot.settings.timeScale,
+    tracker: state.tracker,
+    held: state.held,
+    counters: state.counters.global,
+    probeSource: state.probeSource,
+  };
+  const podNodes = new Map<string, string>();
+  for (const pod of snapshot.pods) if (pod.ip !== '' && pod.phase === 'Running') podNodes.set(pod.ip, pod.nodeName);
+  const ports = compilePorts(snapshot);
+  const kubeProxies = new Map(snapshot.nodes.map((node) => [node.name, compileKubeProxy(node, ports, podNodes, state, snapshot, ctx)]));
+  const inCluster = new Map<string, KubeProxy>();
+  for (const proxy of kubeProxies.values()) inCluster.set(proxy.node.address, proxy);
+  for (const [ip, nodeName] of podNodes) {
+    const proxy = kubeProxies.get(nodeName);
+    if (proxy !== undefined) inCluster.set(ip, proxy);
+  }
+
+  const plan = new ListenerPlan();
+  for (const proxy of kubeProxies.values()) planNode(plan, proxy, ports, state);
+  planClusterIPs(plan, ports, inCluster, state.counters.global);
+  const delivery = new EmbeddedNodeDelivery(kubeProxies);
+  for (const lb of snapshot.loadBalancers) {
+    for (const rule of lb.rules) planFrontend(plan, lb, rule, snapshot, state, delivery, inCluster);
+  }
+  state.counters.prune();
+  state.selectors.prune();
+  state.balancers.prune();
+  state.distributions.prune();
+  state.idleTimeouts.prune();
+  return Object.freeze({ version: snapshot.version, kubeProxies, listeners: plan.specs });
+}

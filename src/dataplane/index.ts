@@ -1,0 +1,156 @@
+/**
+ * The L4 data plane: holds the current snapshot as compiled tables, swaps them in one
+ * assignment, and reconciles listeners (keyed address:port:role) so that only what
+ * changed is opened or closed. New connections see the new tables; running ones keep
+ * flowing on what they were given.
+ */
+import { EventEmitter } from 'node:events';
+
+import type { Snapshot } from '../cluster/snapshot.js';
+import { AksEmuError } from '../errors/index.js';
+import type { Distribution } from './balance/distribution.js';
+import type { EndpointBalancer } from './balance/endpoint-balancer.js';
+import type { Selector } from './balance/selector.js';
+import { realClock, type Clock } from './clock.js';
+import { compile, type RetainedState, type Tables } from './compile.js';
+import { ConnectionTracker } from './l4/connection-tracker.js';
+import { Listener, type ListenerSpec } from './l4/listener.js';
+import type { IdleTimeout } from './lb/idle-timeout.js';
+import { DEFAULT_PROBE_SOURCE, Prober, type ProbeStatus, type ProbeTransition } from './lb/prober.js';
+import { HeldConnections } from './node/held-connections.js';
+import type { UpstreamEndpoint } from './node/service-port-route.js';
+import { Retained } from './retained.js';
+import { Counters, type DataPlaneStats } from './stats.js';
+
+export type { Clock, TimerHandle } from './clock.js';
+export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
+export type { NodeDelivery, NodeTrafficHandler } from './lb/node-delivery.js';
+export type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
+
+/** Connections held silent (Local policy, no local endpoint) beyond this close the oldest. */
+const MAX_HELD_CONNECTIONS = 1024;
+
+export interface DataPlaneOptions {
+  /** Drives probes, idle timeouts, affinity and dial timeouts; real timers by default. */
+  clock?: Clock;
+  /** For 'random' endpoint selection; Math.random by default. */
+  random?: () => number;
+  log?: (line: string) => void;
+  /**
+   * The address LB health probes come from, standing for Azure's 168.63.129.16 (default
+   * 127.63.129.16). Probe connections to a NodePort reach a pod like any flow but do not
+   * move the round robin or the counters. null: probes use no fixed source (for hosts
+   * without 127/8, where only 127.0.0.1 exists) and count like any client.
+   */
+  probeSource?: string | null;
+}
+
+export interface DataPlaneEvents {
+  probe: [ProbeTransition];
+  error: [Error];
+}
+
+export class DataPlane extends EventEmitter<DataPlaneEvents> {
+  private readonly state: RetainedState;
+  private readonly log: (line: string) => void;
+  private readonly bound = new Map<string, Listener>();
+  private tables: Tables | undefined;
+  private applying: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(options: DataPlaneOptions = {}) {
+    super();
+    const clock = options.clock ?? realClock;
+    const probeSource = options.probeSource === null ? undefined : (options.probeSource ?? DEFAULT_PROBE_SOURCE);
+    this.log = options.log ?? (() => {});
+    this.state = {
+      clock,
+      random: options.random ?? Math.random,
+      startedAt: clock.now(),
+      probeSource,
+      tracker: new ConnectionTracker(),
+      held: new HeldConnections(MAX_HELD_CONNECTIONS),
+      counters: new Counters(),
+      prober: new Prober(clock, probeSource, (transition) => {
+        this.log(`probe ${transition.probe} of ${transition.loadBalancer}: node ${transition.node} is ${transition.state} (${transition.detail})`);
+        this.emit('probe', transition);
+      }),
+      selectors: new Retained<Selector<UpstreamEndpoint>>(),
+      balancers: new Retained<EndpointBalancer<UpstreamEndpoint>>(),
+      distributions: new Retained<Distribution>(),
+      idleTimeouts: new Retained<IdleTimeout>(),
+    };
+  }
+
+  /**
+   * Compile, swap, reconcile listeners. Resolves when every listener of the snapshot is
+   * bound; rejects with AKS_EMU_ADDRESS_IN_USE when one cannot be (the rest stay up).
+   * Calls are applied one after another, in order.
+   */
+  apply(snapshot: Snapshot): Promise<void> {
+    const next = this.applying.then(() => this.applyNow(snapshot));
+    this.applying = next.catch(() => {});
+    return next;
+  }
+
+  /** Close every listener and connection; resolves when all sockets are released. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.applying;
+    this.state.prober.stop();
+    for (const idle of this.state.idleTimeouts.values()) idle.stop();
+    const closing = [...this.bound.values()].map((listener) => listener.close());
+    this.bound.clear();
+    await this.state.tracker.destroyAll();
+    await Promise.all(closing);
+  }
+
+  probeStatus(): ProbeStatus[] {
+    return this.state.prober.status();
+  }
+
+  stats(): DataPlaneStats {
+    return this.state.counters.toStats(this.state.tracker.activeClients);
+  }
+
+  private async applyNow(snapshot: Snapshot): Promise<void> {
+    if (this.stopped) throw new AksEmuError('AKS_EMU_STOPPED', 'the data plane has been stopped');
+    this.state.prober.update(snapshot);
+    const tables = compile(snapshot, this.state);
+    this.tables = tables;
+    await this.reconcile(tables.listeners);
+    this.log(`data plane: snapshot ${tables.version} applied, ${this.bound.size} listeners`);
+  }
+
+  private async reconcile(specs: ReadonlyMap<string, ListenerSpec>): Promise<void> {
+    for (const [key, listener] of this.bound) {
+      if (specs.has(key)) continue;
+      void listener.close();
+      this.bound.delete(key);
+    }
+    const binding: Listener[] = [];
+    for (const [key, spec] of specs) {
+      if (this.bound.has(key)) continue;
+      const listener = new Listener(spec, this.currentSpec, this.state.tracker, this.onListenerError);
+      this.bound.set(key, listener);
+      binding.push(listener);
+    }
+    const results = await Promise.allSettled(binding.map((listener) => listener.listen()));
+    let failure: unknown;
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const listener = binding[i] as Listener;
+      this.bound.delete(listener.spec.key);
+      void listener.close();
+      failure ??= result.reason;
+    });
+    if (failure !== undefined) throw failure;
+  }
+
+  private readonly currentSpec = (key: string): ListenerSpec | undefined => this.tables?.listeners.get(key);
+
+  private readonly onListenerError = (error: Error): void => {
+    this.log(`data plane: listener error: ${error.message}`);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  };
+}

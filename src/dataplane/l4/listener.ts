@@ -1,0 +1,116 @@
+/**
+ * One bound address:port. Its accept handler is looked up by key in the current tables
+ * at each accept, so a listener that survives a swap serves new connections from the new
+ * tables without being rebound.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+
+import { AksEmuError } from '../../errors/index.js';
+import type { ConnectionTracker } from './connection-tracker.js';
+
+export type ListenerRole = 'lb' | 'nodeport' | 'clusterip' | 'health-check' | 'healthz';
+
+interface ListenerSpecBase {
+  /** `address:port:role`. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly role: ListenerRole;
+  /** What the address:port is, for error messages: `NodePort 30080 of default/web on node-0`. */
+  readonly description: string;
+}
+
+export interface TcpListenerSpec extends ListenerSpecBase {
+  readonly kind: 'tcp';
+  accept(socket: Socket): void;
+}
+
+export interface HttpListenerSpec extends ListenerSpecBase {
+  readonly kind: 'http';
+  respond(request: IncomingMessage, response: ServerResponse): void;
+}
+
+export type ListenerSpec = TcpListenerSpec | HttpListenerSpec;
+
+export function listenerKey(address: string, port: number, role: ListenerRole): string {
+  return `${address}:${port}:${role}`;
+}
+
+/** The current tables' listener specs. */
+export type SpecLookup = (key: string) => ListenerSpec | undefined;
+
+export class Listener {
+  private readonly server: Server;
+  private readonly http: HttpServer | undefined;
+  private readonly closed: Promise<void>;
+
+  constructor(
+    readonly spec: ListenerSpec,
+    private readonly current: SpecLookup,
+    private readonly tracker: ConnectionTracker,
+    /** Errors of a bound listener (a failed bind rejects listen() instead). */
+    private readonly onError: (error: Error) => void,
+  ) {
+    if (spec.kind === 'tcp') {
+      this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    } else {
+      this.http = createHttpServer(this.onRequest);
+      this.http.on('connection', this.onHttpConnection);
+      this.server = this.http;
+    }
+    this.closed = new Promise((resolve) => this.server.once('close', () => resolve()));
+  }
+
+  /** Resolves once bound; rejects with AKS_EMU_ADDRESS_IN_USE naming the address and its role. */
+  listen(): Promise<void> {
+    const { address, port, description } = this.spec;
+    return new Promise((resolve, reject) => {
+      const fail = (error: NodeJS.ErrnoException): void => {
+        reject(
+          new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `cannot listen on ${address}:${port} (${description}): ${error.code ?? error.message}`, {
+            cause: error,
+          }),
+        );
+      };
+      this.server.once('error', fail);
+      this.server.listen({ host: address, port, exclusive: true }, () => {
+        this.server.off('error', fail);
+        this.server.on('error', this.onError);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stop accepting at once (the port is free when this returns); the promise resolves
+   * when every connection accepted here has closed.
+   */
+  close(): Promise<void> {
+    this.server.close();
+    this.http?.closeIdleConnections();
+    return this.closed;
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    this.tracker.trackClient(socket);
+    if (socket.remoteAddress === undefined) {
+      // Reset by the client before we saw it.
+      socket.destroy();
+      return;
+    }
+    const spec = this.current(this.spec.key);
+    if (spec?.kind === 'tcp') spec.accept(socket);
+    else socket.destroy();
+  };
+
+  private readonly onHttpConnection = (socket: Socket): void => {
+    this.tracker.trackOther(socket);
+  };
+
+  private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const spec = this.current(this.spec.key);
+    if (spec?.kind === 'http') spec.respond(request, response);
+    else response.destroy();
+  };
+}

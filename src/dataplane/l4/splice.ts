@@ -1,0 +1,113 @@
+/**
+ * Two sockets piped both ways as one TCP flow. Buffers pass through untouched; a FIN on
+ * one side becomes end() on the other (half-close), an error or reset on one side resets
+ * the other. Handlers are module functions reading their state from the socket, so a new
+ * flow allocates nothing but the Splice itself.
+ */
+import type { Socket } from 'node:net';
+
+import type { GlobalCounters } from '../stats.js';
+import { resetSocket } from './reset.js';
+
+const SPLICE = Symbol('aks-emu.splice');
+type SplicedSocket = Socket & { [SPLICE]: Splice };
+
+export class Splice {
+  /** Set by every chunk, cleared by the idle-timeout sweep. */
+  active = false;
+  /** Clock time of the last sweep that saw traffic (or of the flow's start). */
+  lastActive: number;
+  /** The LB forgot the flow without a reset: nothing is forwarded any more. */
+  silenced = false;
+  /** The client side has closed: the flow is over for anyone watching it. */
+  closed = false;
+
+  constructor(
+    readonly client: Socket,
+    readonly upstream: Socket,
+    readonly counters: GlobalCounters,
+    now: number,
+  ) {
+    this.lastActive = now;
+    attach(client, this);
+    attach(upstream, this);
+  }
+
+  peer(socket: Socket): Socket {
+    return socket === this.client ? this.upstream : this.client;
+  }
+
+  /** RST to both ends (Azure LB idle timeout with TCP reset). */
+  reset(): void {
+    resetSocket(this.client);
+    resetSocket(this.upstream);
+  }
+
+  /**
+   * Stop forwarding in both directions and discard what arrives, leaving both ends to
+   * find out on their own (Azure LB idle timeout without TCP reset).
+   */
+  silence(): void {
+    this.silenced = true;
+    this.client.resume();
+    this.upstream.resume();
+  }
+
+  /** Close both ends without a reset. */
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+}
+
+function attach(socket: Socket, splice: Splice): void {
+  (socket as SplicedSocket)[SPLICE] = splice;
+  socket.on('data', onData);
+  socket.on('drain', onDrain);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+}
+
+function onData(this: SplicedSocket, chunk: Buffer): void {
+  const splice = this[SPLICE];
+  if (splice.silenced) {
+    splice.counters.discardedBytes += chunk.length;
+    return;
+  }
+  splice.active = true;
+  if (!splice.peer(this).write(chunk)) this.pause();
+}
+
+function onDrain(this: SplicedSocket): void {
+  const splice = this[SPLICE];
+  if (!splice.silenced) splice.peer(this).resume();
+}
+
+function onEnd(this: SplicedSocket): void {
+  const splice = this[SPLICE];
+  if (!splice.silenced) splice.peer(this).end();
+  // A dropped flow ends when the client gives up; the pod's FIN is lost like its data.
+  else if (this === splice.client) splice.destroy();
+  else this.destroy();
+}
+
+function onError(this: SplicedSocket): void {
+  const splice = this[SPLICE];
+  if (!splice.silenced) resetSocket(splice.peer(this));
+  else if (this === splice.client) splice.upstream.destroy();
+}
+
+function onClose(this: SplicedSocket, hadError: boolean): void {
+  const splice = this[SPLICE];
+  if (this === splice.client) splice.closed = true;
+  const peer = splice.peer(this);
+  if (peer.destroyed) return;
+  if (splice.silenced) {
+    if (this === splice.client) peer.destroy();
+  } else if (hadError) {
+    resetSocket(peer);
+  } else {
+    peer.destroySoon();
+  }
+}

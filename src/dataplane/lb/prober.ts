@@ -1,0 +1,226 @@
+/**
+ * The Azure LB health prober: every probe × every node of the backend pool, one attempt
+ * per intervalInSeconds (× timeScale). An attempt still unanswered when the next one is
+ * due has failed. A node goes down after numberOfProbes consecutive failures and comes
+ * back after numberOfProbes consecutive successes (load-balancer-custom-probe-overview).
+ *
+ * A node starts up: AKS registers a node in the backend pool as it joins and Azure
+ * starts probing it; starting down would only make every start wait for probes. A node
+ * that is really unreachable is taken out after numberOfProbes intervals, as in Azure.
+ */
+import type { LoadBalancerProbe, Snapshot } from '../../cluster/snapshot.js';
+import { backendNode, type BackendNode } from '../balance/distribution.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { ProbeCheck } from './probe-check.js';
+
+/** Azure's probe source 168.63.129.16, moved into 127/8 like the rest of the embedded cluster. */
+export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
+
+export type ProbeState = 'up' | 'down';
+
+export interface ProbeStatus {
+  readonly loadBalancer: string;
+  readonly probe: string;
+  readonly node: string;
+  readonly state: ProbeState;
+  readonly consecutiveSuccesses: number;
+  readonly consecutiveFailures: number;
+  readonly lastResult: 'none' | 'success' | 'failure';
+  /** Why the last attempt passed or failed: `HTTP 503`, `ECONNREFUSED`, `timed out`. */
+  readonly lastDetail: string;
+  /** Clock time of the last transition (or of the first sight of the node). */
+  readonly lastChange: number;
+  /** Attempts with a result so far. */
+  readonly probes: number;
+}
+
+export interface ProbeTransition {
+  readonly loadBalancer: string;
+  readonly probe: string;
+  readonly node: string;
+  readonly state: ProbeState;
+  readonly detail: string;
+  readonly at: number;
+}
+
+/** The nodes of a backend pool a probe currently lets new flows reach, in pool order. */
+export class BackendSet {
+  constructor(public healthy: readonly BackendNode[]) {}
+}
+
+class ProbeTarget {
+  state: ProbeState = 'up';
+  successes = 0;
+  failures = 0;
+  lastResult: ProbeStatus['lastResult'] = 'none';
+  lastDetail = '';
+  probes = 0;
+  timer: TimerHandle | undefined;
+  check: ProbeCheck | undefined;
+
+  constructor(
+    readonly loadBalancer: string,
+    readonly node: BackendNode,
+    public probe: LoadBalancerProbe,
+    public lastChange: number,
+  ) {}
+}
+
+interface ProbeGroup {
+  readonly set: BackendSet;
+  members: ProbeTarget[];
+}
+
+export class Prober {
+  private readonly targets = new Map<string, ProbeTarget>();
+  private readonly groups = new Map<string, ProbeGroup>();
+  private timeScale = 1;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Local address probes are sent from; undefined lets the OS choose. */
+    private readonly source: string | undefined,
+    private readonly onTransition: (transition: ProbeTransition) => void,
+  ) {}
+
+  /** Probe what the snapshot's load balancers declare; keep the state of what stays. */
+  update(snapshot: Snapshot): void {
+    const rescale = snapshot.settings.timeScale !== this.timeScale;
+    this.timeScale = snapshot.settings.timeScale;
+    const addresses = new Map(snapshot.nodes.map((node) => [node.name, node.address]));
+    const seenTargets = new Set<string>();
+    const seenGroups = new Set<string>();
+    for (const lb of snapshot.loadBalancers) {
+      for (const probe of lb.probes) {
+        const groupKey = `${lb.name}/${probe.name}`;
+        seenGroups.add(groupKey);
+        const members: ProbeTarget[] = [];
+        for (const name of lb.backendPool) {
+          const address = addresses.get(name);
+          if (address === undefined) continue;
+          const key = `${groupKey}/${name}`;
+          seenTargets.add(key);
+          members.push(this.target(key, lb.name, backendNode(name, address), probe, rescale));
+        }
+        const group = this.groups.get(groupKey);
+        if (group === undefined) this.groups.set(groupKey, { set: new BackendSet([]), members });
+        else group.members = members;
+        this.refresh(groupKey);
+      }
+    }
+    for (const [key, target] of this.targets) {
+      if (!seenTargets.has(key)) {
+        this.halt(target);
+        this.targets.delete(key);
+      }
+    }
+    for (const key of this.groups.keys()) if (!seenGroups.has(key)) this.groups.delete(key);
+  }
+
+  /** The live set of healthy nodes for a probe; the same object across updates. */
+  backends(loadBalancer: string, probe: string): BackendSet | undefined {
+    return this.groups.get(`${loadBalancer}/${probe}`)?.set;
+  }
+
+  status(): ProbeStatus[] {
+    return [...this.targets.values()].map((t) => ({
+      loadBalancer: t.loadBalancer,
+      probe: t.probe.name,
+      node: t.node.name,
+      state: t.state,
+      consecutiveSuccesses: t.successes,
+      consecutiveFailures: t.failures,
+      lastResult: t.lastResult,
+      lastDetail: t.lastDetail,
+      lastChange: t.lastChange,
+      probes: t.probes,
+    }));
+  }
+
+  stop(): void {
+    for (const target of this.targets.values()) this.halt(target);
+    this.targets.clear();
+    this.groups.clear();
+  }
+
+  private target(key: string, lb: string, node: BackendNode, probe: LoadBalancerProbe, rescale: boolean): ProbeTarget {
+    const existing = this.targets.get(key);
+    if (existing !== undefined) {
+      const retime = rescale || existing.probe.intervalInSeconds !== probe.intervalInSeconds;
+      existing.probe = probe;
+      if (retime) {
+        this.halt(existing);
+        this.schedule(existing);
+      }
+      return existing;
+    }
+    const target = new ProbeTarget(lb, node, probe, this.clock.now());
+    this.targets.set(key, target);
+    this.schedule(target);
+    return target;
+  }
+
+  private schedule(target: ProbeTarget): void {
+    const intervalMs = target.probe.intervalInSeconds * 1000 * this.timeScale;
+    target.timer = this.clock.setTimeout(() => this.attempt(target), intervalMs);
+  }
+
+  private attempt(target: ProbeTarget): void {
+    if (target.check !== undefined) {
+      target.check.cancel();
+      this.record(target, false, 'timed out');
+    }
+    const check = new ProbeCheck(target.probe, target.node.address, this.source, (ok, detail) => {
+      if (target.check !== check) return;
+      target.check = undefined;
+      this.record(target, ok, detail);
+    });
+    target.check = check;
+    this.schedule(target);
+  }
+
+  private record(target: ProbeTarget, ok: boolean, detail: string): void {
+    target.probes++;
+    target.lastResult = ok ? 'success' : 'failure';
+    target.lastDetail = detail;
+    if (ok) {
+      target.successes++;
+      target.failures = 0;
+    } else {
+      target.failures++;
+      target.successes = 0;
+    }
+    const threshold = target.probe.numberOfProbes;
+    const next: ProbeState | undefined =
+      target.state === 'up' && target.failures >= threshold
+        ? 'down'
+        : target.state === 'down' && target.successes >= threshold
+          ? 'up'
+          : undefined;
+    if (next === undefined) return;
+    target.state = next;
+    target.lastChange = this.clock.now();
+    this.refresh(`${target.loadBalancer}/${target.probe.name}`);
+    this.onTransition({
+      loadBalancer: target.loadBalancer,
+      probe: target.probe.name,
+      node: target.node.name,
+      state: next,
+      detail,
+      at: target.lastChange,
+    });
+  }
+
+  private refresh(groupKey: string): void {
+    const group = this.groups.get(groupKey);
+    if (group === undefined) return;
+    group.set.healthy = group.members.filter((t) => t.state === 'up').map((t) => t.node);
+  }
+
+  private halt(target: ProbeTarget): void {
+    if (target.timer !== undefined) this.clock.clearTimeout(target.timer);
+    target.timer = undefined;
+    target.check?.cancel();
+    target.check = undefined;
+  }
+}

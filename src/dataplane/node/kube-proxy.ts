@@ -1,0 +1,106 @@
+/**
+ * The routing of one node, as kube-proxy programs it (iptables proxier): external
+ * traffic (a NodePort, or a flow the LB delivered to this node) and ClusterIP traffic
+ * from clients on this node. Compiled per snapshot; holds no policy of its own.
+ */
+import type { Socket } from 'node:net';
+
+import type { NodeInfo } from '../../cluster/snapshot.js';
+import type { ForwardingContext } from '../context.js';
+import { resetSocket } from '../l4/reset.js';
+import type { IdleTimeout } from '../lb/idle-timeout.js';
+import type { ServicePortRoute, UpstreamEndpoint } from './service-port-route.js';
+import { UpstreamDial } from './upstream-dial.js';
+
+export class KubeProxy {
+  constructor(
+    readonly node: NodeInfo,
+    private readonly routes: ReadonlyMap<string, ServicePortRoute>,
+    /** The same routes for the LB's health probes (see probeRoute). */
+    private readonly probeRoutes: ReadonlyMap<string, ServicePortRoute>,
+    /** Pod IP → node name, for every pod of the cluster. */
+    private readonly podNodes: ReadonlyMap<string, string>,
+    /** Service key → distinct local ready endpoint IPs (the healthCheckNodePort count). */
+    private readonly localReady: ReadonlyMap<string, number>,
+    private readonly ctx: ForwardingContext,
+  ) {}
+
+  get running(): boolean {
+    return this.node.running;
+  }
+
+  localReadyEndpoints(serviceKey: string): number {
+    return this.localReady.get(serviceKey) ?? 0;
+  }
+
+  /**
+   * A connection to a NodePort of this node, or handed over by the LB. The KUBE-EXT
+   * chain: Cluster policy masquerades to the node and may use any endpoint. Local policy
+   * keeps the client's address and only uses endpoints on this node; pod clients and
+   * this node's own address still get Cluster routing (without and with masquerade).
+   */
+  acceptExternal(client: Socket, servicePort: string, idle?: IdleTimeout): void {
+    const clientIP = client.remoteAddress ?? '';
+    const route = this.routeFor(client, clientIP === this.ctx.probeSource ? this.probeRoutes : this.routes, servicePort);
+    if (route === undefined) return;
+    const nodeAddress = this.node.address;
+    if (route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress) {
+      this.forward(client, route, route.all, route.allByKey, clientIP, nodeAddress, idle);
+    } else if (this.podNodes.has(clientIP)) {
+      this.forward(client, route, route.all, route.allByKey, clientIP, clientIP, idle);
+    } else {
+      this.forward(client, route, route.local, route.localByKey, clientIP, clientIP, idle);
+    }
+  }
+
+  /**
+   * A connection to a ClusterIP from a client on this node. No masquerade: the pod sees
+   * the client. internalTrafficPolicy Local only uses endpoints on this node.
+   */
+  acceptClusterIP(client: Socket, servicePort: string): void {
+    const route = this.routeFor(client, this.routes, servicePort);
+    if (route === undefined) return;
+    const clientIP = client.remoteAddress ?? '';
+    if (route.internalTrafficPolicy === 'Local') {
+      this.forward(client, route, route.local, route.localByKey, clientIP, clientIP, undefined);
+    } else {
+      this.forward(client, route, route.all, route.allByKey, clientIP, clientIP, undefined);
+    }
+  }
+
+  /** The route, counted; undefined (client reset) when kube-proxy would REJECT. */
+  private routeFor(client: Socket, routes: ReadonlyMap<string, ServicePortRoute>, servicePort: string): ServicePortRoute | undefined {
+    const route = routes.get(servicePort);
+    if (route === undefined) {
+      resetSocket(client);
+      return undefined;
+    }
+    route.counters.connections++;
+    if (route.all.length === 0) {
+      // No usable endpoint anywhere: kube-proxy REJECTs, the client sees a refusal at once.
+      route.counters.refused++;
+      resetSocket(client);
+      return undefined;
+    }
+    return route;
+  }
+
+  private forward(
+    client: Socket,
+    route: ServicePortRoute,
+    candidates: readonly UpstreamEndpoint[],
+    byKey: ReadonlyMap<string, UpstreamEndpoint>,
+    clientIP: string,
+    source: string,
+    idle: IdleTimeout | undefined,
+  ): void {
+    if (candidates.length === 0) {
+      // Local policy and no local endpoint: kube-proxy DROPs, the client times out.
+      route.counters.dropped++;
+      this.ctx.held.hold(client);
+      return;
+    }
+    const request = { route, candidates, byKey, clientIP, source, nodeAddress: this.node.address, idle };
+    new UpstreamDial(client, request, this.ctx).start();
+  }
+}

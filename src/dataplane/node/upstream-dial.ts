@@ -1,0 +1,130 @@
+/**
+ * Connecting an accepted client to an endpoint, then splicing the two. A failed dial
+ * tries the next endpoint, as the userspace proxier did: four attempts with dial
+ * timeouts of 250 ms, 500 ms, 1 s and 2 s (scaled), affinity ignored after a failure,
+ * then the client is reset (pkg/proxy/userspace/proxysocket.go).
+ */
+import { connect, type Socket } from 'node:net';
+
+import type { TimerHandle } from '../clock.js';
+import type { ForwardingContext } from '../context.js';
+import { resetSocket } from '../l4/reset.js';
+import { Splice } from '../l4/splice.js';
+import type { IdleTimeout } from '../lb/idle-timeout.js';
+import { increment } from '../stats.js';
+import type { ServicePortRoute, UpstreamEndpoint } from './service-port-route.js';
+
+const DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000] as const;
+/** Scaled timeouts below this would fail healthy loopback dials on a busy event loop. */
+const MIN_DIAL_TIMEOUT_MS = 100;
+
+const DIAL = Symbol('aks-emu.dial');
+type DialSocket = Socket & { [DIAL]: UpstreamDial };
+
+export interface DialRequest {
+  readonly route: ServicePortRoute;
+  readonly candidates: readonly UpstreamEndpoint[];
+  readonly byKey: ReadonlyMap<string, UpstreamEndpoint>;
+  readonly clientIP: string;
+  /** The source address the pod sees: the node under SNAT, otherwise the client. */
+  readonly source: string;
+  /** The node's address, used as source when a pod reaches itself (hairpin masquerade). */
+  readonly nodeAddress: string;
+  /** Present on flows through the Azure LB, which enforces its idle timeout. */
+  readonly idle: IdleTimeout | undefined;
+}
+
+export class UpstreamDial {
+  private attempt = 0;
+  private upstream: Socket | undefined;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly request: DialRequest,
+    private readonly ctx: ForwardingContext,
+  ) {}
+
+  start(): void {
+    const client = this.client as DialSocket;
+    client[DIAL] = this;
+    client.on('error', onClientGone);
+    client.on('close', onClientGone);
+    this.dial(false);
+  }
+
+  connected(upstream: Socket): void {
+    if (upstream !== this.upstream) return;
+    this.clearTimer();
+    upstream.off('connect', onUpstreamConnect);
+    upstream.off('error', onUpstreamError);
+    const client = this.client;
+    client.off('error', onClientGone);
+    client.off('close', onClientGone);
+    const splice = new Splice(client, upstream, this.ctx.counters, this.ctx.clock.now());
+    this.request.idle?.watch(splice);
+  }
+
+  failed(upstream: Socket): void {
+    if (upstream !== this.upstream) return;
+    this.clearTimer();
+    upstream.destroy();
+    this.attempt++;
+    const counters = this.request.route.counters;
+    if (this.attempt < DIAL_TIMEOUTS_MS.length) {
+      counters.retries++;
+      this.dial(true);
+      return;
+    }
+    counters.connectFailures++;
+    this.upstream = undefined;
+    resetSocket(this.client);
+  }
+
+  clientGone(): void {
+    this.clearTimer();
+    this.upstream?.destroy();
+    this.upstream = undefined;
+  }
+
+  private dial(fresh: boolean): void {
+    const { route, candidates, byKey, clientIP, source, nodeAddress } = this.request;
+    const endpoint = route.balancer.pick(candidates, byKey, clientIP, fresh);
+    if (endpoint === undefined) {
+      resetSocket(this.client);
+      return;
+    }
+    increment(route.counters.endpointPicks, endpoint.key);
+    const upstream = connect({
+      host: endpoint.ip,
+      port: endpoint.port,
+      localAddress: endpoint.ip === clientIP ? nodeAddress : source,
+      allowHalfOpen: true,
+      noDelay: true,
+    }) as DialSocket;
+    upstream[DIAL] = this;
+    this.upstream = upstream;
+    this.ctx.tracker.trackOther(upstream);
+    upstream.on('connect', onUpstreamConnect);
+    upstream.on('error', onUpstreamError);
+    const timeout = Math.max(MIN_DIAL_TIMEOUT_MS, (DIAL_TIMEOUTS_MS[this.attempt] ?? 0) * this.ctx.timeScale);
+    this.timer = this.ctx.clock.setTimeout(() => this.failed(upstream), timeout);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.ctx.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function onUpstreamConnect(this: DialSocket): void {
+  this[DIAL].connected(this);
+}
+
+function onUpstreamError(this: DialSocket): void {
+  this[DIAL].failed(this);
+}
+
+function onClientGone(this: DialSocket): void {
+  this[DIAL].clientGone();
+}
