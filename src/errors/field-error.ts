@@ -1,4 +1,4 @@
-import type { Source } from '../model/types.js';
+import type { Manifests, Source } from '../model/types.js';
 import { AksEmuError } from './aks-emu-error.js';
 
 /** The error types of k8s.io/apimachinery/pkg/util/validation/field, with their wording. */
@@ -65,10 +65,13 @@ export function formatLocatedFieldError(e: FieldError): string {
 /** All the field errors of a manifest set, reported together; nothing was started. */
 export class ManifestInvalidError extends AksEmuError {
   readonly errors: readonly FieldError[];
+  /** The objects that had no error, so later stages (allocation) can still report theirs. */
+  readonly valid: Manifests | undefined;
 
-  constructor(errors: readonly FieldError[]) {
+  constructor(errors: readonly FieldError[], valid?: Manifests) {
     super('AKS_EMU_MANIFEST_INVALID', errors.map(formatLocatedFieldError).join('\n'));
     this.name = 'ManifestInvalidError';
     this.errors = errors;
+    this.valid = valid;
   }
 }

@@ -186,10 +186,28 @@ class ManifestsBuilder {
   }
 
   result(): LoadResult {
-    if (this.errors.length > 0) throw new ManifestInvalidError(this.errors);
     const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
-    return { manifests: { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped }, notices: this.notices };
+    const manifests = { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped };
+    if (this.errors.length > 0) throw new ManifestInvalidError(this.errors, withoutInvalid(manifests, this.errors));
+    return { manifests, notices: this.notices };
   }
+}
+
+/** The objects no error names (by file and document), for stages that check what remains. */
+function withoutInvalid(m: Manifests, errors: readonly FieldError[]): Manifests {
+  const bad = new Set(errors.map((e) => `${e.source.file}#${e.source.doc}#${e.kind}#${e.name}`));
+  const ok = <T extends { source: { file: string; doc: number }; kind: string; metadata: { name: string } }>(items: readonly T[]) =>
+    items.filter((o) => !bad.has(`${o.source.file}#${o.source.doc}#${o.kind}#${o.metadata.name}`));
+  return {
+    services: ok(m.services),
+    workloads: ok(m.workloads),
+    endpointSlices: ok(m.endpointSlices),
+    secrets: ok(m.secrets),
+    namespaces: ok(m.namespaces),
+    ingresses: ok(m.ingresses),
+    ingressClasses: ok(m.ingressClasses),
+    skipped: m.skipped,
+  };
 }
 
 /**

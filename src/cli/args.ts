@@ -1,0 +1,31 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AksEmuError } from '../errors/index.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+type WithHelp<O extends Options> = O & { help: { type: 'boolean'; short: 'h' } };
+export type ParsedCommand<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: WithHelp<O>; allowPositionals: true; strict: true }>>;
+
+/** node:util parseArgs with errors that name the command and the flag. */
+export function parseCommand<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true): ParsedCommand<O> {
+  try {
+    const withHelp = { ...options, help: { type: 'boolean', short: 'h' } } as WithHelp<O>;
+    return parseArgs({ args: argv, options: withHelp, allowPositionals: allowPositionals as true, strict: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const message = e.message.replace(/^Unknown option '([^']+)'.*$/s, "unknown flag: $1").replace(/^Option '([^']+)' argument missing$/s, 'flag needs an argument: $1');
+    throw new AksEmuError('AKS_EMU_USAGE', `aks-emu ${command}: ${message}\nRun 'aks-emu ${command} --help' for usage.`, { cause: err });
+  }
+}
+
+export function usageError(command: string, message: string): AksEmuError {
+  return new AksEmuError('AKS_EMU_USAGE', `aks-emu ${command}: ${message}\nRun 'aks-emu ${command} --help' for usage.`);
+}
+
+/** A whole number flag, with the flag named in the error. */
+export function intFlag(command: string, flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw usageError(command, `invalid value "${value}" for flag ${flag}: must be a whole number from ${min} to ${max}`);
+  return n;
+}

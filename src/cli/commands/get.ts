@@ -1,0 +1,70 @@
+import { adminRequest, serverUrl } from '../admin-client.js';
+import { parseCommand, usageError } from '../args.js';
+import { printEndpointSlices, printLoadBalancers, printNodes, printPods, printServices } from '../printers.js';
+
+export const getHelp = `Show objects of a running emulator, as kubectl get shows them.
+
+Usage: aks-emu get svc|pods|nodes|endpointslices|lb [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
+
+Resources: services (svc), pods (po), nodes (no), endpointslices, loadbalancers (lb)`;
+
+const RESOURCES: Record<string, 'services' | 'pods' | 'nodes' | 'endpointslices' | 'loadbalancers'> = {
+  svc: 'services', service: 'services', services: 'services',
+  po: 'pods', pod: 'pods', pods: 'pods',
+  no: 'nodes', node: 'nodes', nodes: 'nodes',
+  endpointslice: 'endpointslices', endpointslices: 'endpointslices',
+  lb: 'loadbalancers', loadbalancer: 'loadbalancers', loadbalancers: 'loadbalancers',
+};
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- API JSON */
+export async function get(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseCommand('get', argv, {
+    namespace: { type: 'string', short: 'n' },
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    output: { type: 'string', short: 'o' },
+    server: { type: 'string' },
+  });
+  if (values.help) {
+    out(getHelp);
+    return 0;
+  }
+  const [what, name, extra] = positionals;
+  if (!what) throw usageError('get', 'name a resource type: svc, pods, nodes, endpointslices or lb');
+  if (extra) throw usageError('get', `unexpected argument "${extra}"`);
+  const resource = RESOURCES[what.toLowerCase()];
+  if (!resource) throw usageError('get', `the server doesn't have a resource type "${what}"`);
+  const output = values.output;
+  if (output !== undefined && output !== 'wide' && output !== 'json') throw usageError('get', `invalid value "${output}" for flag -o: must be wide or json`);
+  const all = Boolean(values['all-namespaces']);
+  const ns = values.namespace ?? 'default';
+  const server = serverUrl(values.server);
+  const namespaced = all ? '' : `/namespaces/${encodeURIComponent(ns)}`;
+  const path = {
+    services: `/api/v1${namespaced}/services`,
+    pods: `/api/v1${namespaced}/pods`,
+    nodes: '/api/v1/nodes',
+    endpointslices: `/apis/discovery.k8s.io/v1${namespaced}/endpointslices`,
+    loadbalancers: '/aks-emu/v1/loadbalancers',
+  }[resource];
+  let list = (await adminRequest(server, name && resource !== 'endpointslices' && resource !== 'loadbalancers' ? `${path}/${encodeURIComponent(name)}` : path)) as any;
+  if (name && (resource === 'endpointslices' || resource === 'loadbalancers')) {
+    const items = list.items.filter((i: any) => (i.metadata?.name ?? i.name) === name);
+    if (items.length === 0) throw usageError('get', `${resource} "${name}" not found`);
+    list = { ...list, items };
+  }
+  if (list.kind && !list.kind.endsWith('List')) list = { kind: `${list.kind}List`, apiVersion: list.apiVersion, items: [list] };
+  if (output === 'json') {
+    out(JSON.stringify(name && list.items.length === 1 ? list.items[0] : list, null, 2));
+    return 0;
+  }
+  const wide = output === 'wide';
+  const table = {
+    services: () => printServices(list, all, wide),
+    pods: () => printPods(list, all, wide),
+    nodes: () => printNodes(list, wide),
+    endpointslices: () => printEndpointSlices(list, all),
+    loadbalancers: () => printLoadBalancers(list, wide),
+  }[resource]();
+  out(table === 'No resources found' && !all ? `No resources found in ${ns} namespace.` : table);
+  return 0;
+}

@@ -1,0 +1,118 @@
+import { startAdminServer } from '../../api/server.js';
+import { serviceList } from '../../api/kube-objects.js';
+import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
+import { loadManifests } from '../../manifests/index.js';
+import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
+import { intFlag, parseCommand, usageError } from '../args.js';
+import { printServices } from '../printers.js';
+
+export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
+
+Usage: aks-emu up -f PATH [-f PATH...] [flags]
+
+Flags:
+  -f, --filename PATH   manifest file or folder (repeatable; folders are read recursively)
+      --nodes N         number of nodes (default 3)
+      --config FILE     cluster configuration (aks-emu.yaml)
+      --admin HOST:PORT admin API address (default 127.0.0.1:7070)
+      --time-scale X    multiply every emulated duration (probes, idle timeout) by X, 0 < X <= 1
+      --seed N          make ClusterIP/NodePort allocation repeatable
+      --no-ingress      do not start the built-in ingress-nginx controller
+  -v, --verbose         log every snapshot the data plane applies`;
+
+export async function up(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseCommand('up', argv, {
+    filename: { type: 'string', short: 'f', multiple: true },
+    nodes: { type: 'string' },
+    config: { type: 'string' },
+    admin: { type: 'string' },
+    'time-scale': { type: 'string' },
+    seed: { type: 'string' },
+    'no-ingress': { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+  }, false);
+  if (values.help) {
+    out(upHelp);
+    return 0;
+  }
+  if (!values.filename?.length) throw usageError('up', 'at least one -f PATH is required (a manifest file or folder)');
+  const input: ConfigInput = values.config ? await loadConfigFile(values.config) : {};
+  const nodes = intFlag('up', '--nodes', values.nodes, 1, 100);
+  if (nodes !== undefined) input.nodes = nodes;
+  if (values.admin !== undefined) {
+    if (!parseHostPort(values.admin)) throw usageError('up', `invalid value "${values.admin}" for flag --admin: expected HOST:PORT`);
+    input.admin = values.admin;
+  }
+  if (values['time-scale'] !== undefined) {
+    const scale = Number(values['time-scale']);
+    if (!(scale > 0 && scale <= 1)) throw usageError('up', `invalid value "${values['time-scale']}" for flag --time-scale: must be a number greater than 0 and at most 1`);
+    input.timeScale = scale;
+  }
+  const seed = intFlag('up', '--seed', values.seed, 0, 2 ** 31 - 1);
+  if (seed !== undefined) input.seed = seed;
+  if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
+  const config = buildConfig(input, values.config ?? 'flags');
+
+  // Everything that can be wrong with the input is checked before anything listens.
+  const { manifests, notices } = await loadManifests(values.filename);
+  for (const n of notices) out(n);
+  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined });
+  let admin;
+  try {
+    admin = await startAdminServer(cluster, config.admin.host, config.admin.port);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  cluster.on('probe', (t: { loadBalancer: string; probe: string; node: string; state: string }) =>
+    out(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}`),
+  );
+  cluster.on('error', (err: Error) => out(`error: ${err.message}`));
+
+  await waitForPods(cluster, out);
+  out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
+  out('');
+  out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
+  const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
+  for (const s of lbs) out(`try:       curl http://${s.loadBalancer!.ip}:${s.ports[0]!.port}/   (${s.namespace}/${s.name})`);
+  out('Press Ctrl+C to stop.');
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  out('stopping...');
+  await admin.close();
+  await cluster.stop();
+  out('stopped: every listener closed');
+  return 0;
+}
+
+/**
+ * Pods with readiness probes start NotReady; the table is printed once they are Ready (or
+ * after a bound), so that the first curl a newcomer types finds endpoints.
+ */
+async function waitForPods(cluster: EmbeddedCluster, out: (line: string) => void): Promise<void> {
+  const allReady = () => cluster.snapshot.pods.every((p) => p.phase !== 'Running' || p.ready);
+  if (allReady()) return;
+  const boundMs = 60_000;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, boundMs);
+    function done() {
+      clearTimeout(timer);
+      cluster.off('snapshot', check);
+      resolve();
+    }
+    function check() {
+      if (allReady()) done();
+    }
+    cluster.on('snapshot', check);
+  });
+  const waiting = cluster.snapshot.pods.filter((p) => p.phase === 'Running' && !p.ready).map((p) => `${p.namespace}/${p.name}`);
+  if (waiting.length) out(`still not Ready after ${boundMs / 1000}s (readiness probes failing?): ${waiting.join(', ')}`);
+}

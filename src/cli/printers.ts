@@ -1,0 +1,140 @@
+/**
+ * Kubernetes-shaped lists (from the admin API) → the tables kubectl prints for them.
+ * Only the fields kubectl's printers read are used, so the output matches `kubectl get`.
+ */
+import { age, formatTable } from './table.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- these read API JSON */
+type Obj = any;
+
+export type Wide = boolean;
+
+function withNamespace(allNamespaces: boolean, headers: string[], rows: string[][], items: Obj[]): string {
+  if (!allNamespaces) return formatTable(headers, rows);
+  return formatTable(['NAMESPACE', ...headers], rows.map((r, i) => [items[i].metadata.namespace ?? '', ...r]));
+}
+
+/** `80:31234/TCP,443:30443/TCP` */
+export function servicePorts(svc: Obj): string {
+  const ports: Obj[] = svc.spec.ports ?? [];
+  if (ports.length === 0) return '<none>';
+  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(',');
+}
+
+export function externalIP(svc: Obj): string {
+  switch (svc.spec.type) {
+    case 'LoadBalancer': {
+      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i: Obj) => i.ip ?? i.hostname);
+      return ips.length ? ips.join(',') : '<pending>';
+    }
+    case 'ExternalName':
+      return svc.spec.externalName;
+    default:
+      return '<none>';
+  }
+}
+
+function selectorText(sel: Record<string, string> | undefined): string {
+  const entries = Object.entries(sel ?? {});
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
+}
+
+export function printServices(list: Obj, all: boolean, wide: Wide): string {
+  const items: Obj[] = list.items;
+  if (items.length === 0) return 'No resources found';
+  const headers = ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', ...(wide ? ['SELECTOR'] : [])];
+  const rows = items.map((s) => [
+    s.metadata.name,
+    s.spec.type,
+    s.spec.type === 'ExternalName' ? '<none>' : s.spec.clusterIP,
+    externalIP(s),
+    servicePorts(s),
+    age(s.metadata.creationTimestamp),
+    ...(wide ? [selectorText(s.spec.selector)] : []),
+  ]);
+  return withNamespace(all, headers, rows, items);
+}
+
+export function printPods(list: Obj, all: boolean, wide: Wide): string {
+  const items: Obj[] = list.items;
+  if (items.length === 0) return 'No resources found';
+  const headers = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])];
+  const rows = items.map((p) => {
+    const statuses: Obj[] = p.status.containerStatuses ?? [];
+    return [
+      p.metadata.name,
+      `${statuses.filter((c) => c.ready).length}/${statuses.length}`,
+      p.status.phase,
+      String(statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0)),
+      age(p.metadata.creationTimestamp),
+      ...(wide ? [p.status.podIP ?? '<none>', p.spec.nodeName ?? '<none>', '<none>', '<none>'] : []),
+    ];
+  });
+  return withNamespace(all, headers, rows, items);
+}
+
+export function printNodes(list: Obj, wide: Wide): string {
+  const items: Obj[] = list.items;
+  const headers = ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : [])];
+  const rows = items.map((n) => {
+    const ready = (n.status.conditions ?? []).find((c: Obj) => c.type === 'Ready');
+    const internal = (n.status.addresses ?? []).find((a: Obj) => a.type === 'InternalIP');
+    return [
+      n.metadata.name,
+      ready?.status === 'True' ? 'Ready' : 'NotReady',
+      '<none>',
+      age(n.metadata.creationTimestamp),
+      n.status.nodeInfo.kubeletVersion,
+      ...(wide ? [internal?.address ?? '<none>', '<none>', n.status.nodeInfo.osImage, 'aks-emu', n.status.nodeInfo.containerRuntimeVersion] : []),
+    ];
+  });
+  return formatTable(headers, rows);
+}
+
+export function printEndpointSlices(list: Obj, all: boolean): string {
+  const items: Obj[] = list.items;
+  if (items.length === 0) return 'No resources found';
+  const rows = items.map((s) => {
+    const ports: Obj[] = s.ports ?? [];
+    const addresses: string[] = (s.endpoints ?? []).flatMap((e: Obj) => e.addresses);
+    const shown = addresses.slice(0, 3).join(',');
+    return [
+      s.metadata.name,
+      s.addressType,
+      ports.length ? ports.map((p) => String(p.port ?? '<unset>')).join(',') : '<unset>',
+      addresses.length === 0 ? '<unset>' : addresses.length > 3 ? `${shown} + ${addresses.length - 3} more...` : shown,
+      age(s.metadata.creationTimestamp),
+    ];
+  });
+  return withNamespace(all, ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'], rows, items);
+}
+
+/** aks-emu's own view: what `az network lb show` would tell, with live probe states. */
+export function printLoadBalancers(list: Obj, wide: Wide): string {
+  const rows: string[][] = [];
+  for (const lb of list.items as Obj[]) {
+    for (const rule of lb.loadBalancingRules as Obj[]) {
+      const probe = (lb.probes as Obj[]).find((p) => p.name === rule.probe);
+      const backends = probe
+        ? (probe.backends as Obj[]).map((b) => `${shortNode(b.node)}:${b.state}`).join(',')
+        : (lb.backendAddressPools[0].nodes as string[]).map((n) => `${shortNode(n)}:no-probe`).join(',');
+      rows.push([
+        lb.name,
+        rule.name,
+        rule.frontend,
+        rule.service,
+        probe ? `${probe.protocol}:${probe.port}${probe.requestPath ? probe.requestPath : ''}` : '<none>',
+        backends,
+        ...(wide ? [rule.loadDistribution, `${rule.idleTimeoutInMinutes}m`, rule.enableTcpReset ? 'reset' : 'drop', rule.enableFloatingIP ? 'on' : 'off'] : []),
+      ]);
+    }
+  }
+  if (rows.length === 0) return 'No load balancer rules (no Service of type LoadBalancer)';
+  return formatTable(['LOADBALANCER', 'RULE', 'FRONTEND', 'SERVICE', 'PROBE', 'BACKENDS', ...(wide ? ['DISTRIBUTION', 'IDLE', 'ON-IDLE', 'FLOATING-IP'] : [])], rows);
+}
+
+/** `aks-nodepool1-12345678-vmss000000` → `vmss000000`: the part that differs. */
+function shortNode(name: string): string {
+  const m = /-(vmss[0-9a-z]+)$/.exec(name);
+  return m ? m[1]! : name;
+}

@@ -1,0 +1,263 @@
+/**
+ * The library API for tests: start a cluster from manifests, reach its Services, inject
+ * faults, stop it. Everything is released by stop().
+ *
+ *   const cluster = await startCluster({ files: ['k8s/'], timeScale: 0.01 });
+ *   const web = cluster.service('web');
+ *   await fetch(web.url());                       // through the Azure LB frontend
+ *   await cluster.stopNode(cluster.nodes[0].name);
+ *   await cluster.waitForProbe(cluster.nodes[0].name, 'down');
+ *   await cluster.stop();
+ */
+import type { NodeInfo, PodInfo, ServiceInfo, Snapshot } from './cluster/snapshot.js';
+import { buildConfig, loadConfigFile, type ConfigInput } from './config/load.js';
+import type { ClusterConfig } from './config/types.js';
+import { startAdminServer, type AdminServer } from './api/server.js';
+import { AksEmuError } from './errors/index.js';
+import { loadManifests, parseManifests, parseObjects, type LoadResult } from './manifests/index.js';
+import type { Manifests } from './model/types.js';
+import { EmbeddedCluster } from './runtime/embedded-cluster.js';
+
+export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
+export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
+export type { ClusterConfig } from './config/types.js';
+
+export interface StartClusterOptions {
+  /** Manifest files and folders. */
+  readonly files?: string | readonly string[];
+  /** Inline manifests: YAML text (multi-document) or Kubernetes objects. */
+  readonly manifests?: string | object | readonly object[];
+  /** Node count or names (default 3 AKS-style names). */
+  readonly nodes?: number | readonly string[];
+  /** An aks-emu.yaml to read; `config` fields override it. */
+  readonly configFile?: string;
+  readonly config?: ConfigInput;
+  /** Shorthand for config.timeScale: 0.01 makes a 5 s probe interval 50 ms. */
+  readonly timeScale?: number;
+  readonly seed?: number;
+  /** Admin API address; default 127.0.0.1 on a free port; false for none. */
+  readonly admin?: { host?: string; port?: number } | false;
+  readonly log?: (line: string) => void;
+}
+
+export interface ServicePortHandle {
+  readonly name: string;
+  readonly port: number;
+  readonly nodePort?: number;
+}
+
+export interface ServiceHandle {
+  readonly info: ServiceInfo;
+  readonly clusterIP: string;
+  /** The LB frontend IP (EXTERNAL-IP), undefined unless type LoadBalancer and not pending. */
+  readonly loadBalancerIP: string | undefined;
+  readonly ports: readonly ServicePortHandle[];
+  nodePort(port?: number | string): number;
+  /**
+   * A URL that reaches this Service from the host: the LB frontend for LoadBalancer, the
+   * first running node's NodePort for NodePort. ClusterIP Services are in-cluster only.
+   */
+  url(port?: number | string, path?: string): string;
+}
+
+export interface Cluster {
+  readonly config: ClusterConfig;
+  readonly adminUrl: string | undefined;
+  readonly notices: readonly string[];
+  readonly snapshot: Snapshot;
+  readonly nodes: readonly NodeInfo[];
+  service(name: string, namespace?: string): ServiceHandle;
+  pods(selector?: Record<string, string>, namespace?: string): PodInfo[];
+  pod(name: string, namespace?: string): PodInfo;
+  stopNode(name: string): Promise<void>;
+  startNode(name: string): Promise<void>;
+  /** Force a pod ready/unready (true/false) or hand it back to its readiness probes (null). */
+  setPodReady(name: string, ready: boolean | null, namespace?: string): Promise<void>;
+  /** Each LB probe's state per node. */
+  probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
+  stats(): ReturnType<EmbeddedCluster['stats']>;
+  /** Resolves when `state` holds for `node` on every probe (or `probe` only); rejects after timeoutMs. */
+  waitForProbe(node: string, state: 'up' | 'down', options?: { probe?: string; timeoutMs?: number }): Promise<void>;
+  /** Resolves when the predicate holds for the current snapshot; re-checked on every change. */
+  waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
+  apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult> {
+  const results: LoadResult[] = [];
+  if (input.files !== undefined) results.push(await loadManifests(typeof input.files === 'string' ? [input.files] : [...input.files]));
+  if (typeof input.manifests === 'string') results.push(parseManifests([{ file: '<inline>', text: input.manifests }]));
+  else if (input.manifests !== undefined) {
+    const objects = Array.isArray(input.manifests) ? input.manifests : [input.manifests];
+    results.push(parseObjects(objects.map((object, i) => ({ file: '<inline>', doc: i + 1, object }))));
+  }
+  if (results.length === 0) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
+  return mergeLoadResults(results);
+}
+
+export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
+  if (results.length === 1) return results[0]!;
+  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
+  const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => r.manifests[k] as readonly unknown[])])) as unknown as Manifests;
+  return { manifests: merged, notices: results.flatMap((r) => r.notices) };
+}
+
+export async function resolveConfig(options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed'>): Promise<ClusterConfig> {
+  const fromFile = options.configFile ? await loadConfigFile(options.configFile) : {};
+  const input: ConfigInput = {
+    ...fromFile,
+    ...options.config,
+    ...(options.nodes !== undefined ? { nodes: typeof options.nodes === 'number' ? options.nodes : [...options.nodes] } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  };
+  return buildConfig(input, options.configFile ?? 'options');
+}
+
+export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
+  const config = await resolveConfig(options);
+  const { manifests, notices } = await readManifests(options);
+  const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
+  let admin: AdminServer | undefined;
+  if (options.admin !== false) {
+    try {
+      admin = await startAdminServer(embedded, options.admin?.host ?? '127.0.0.1', options.admin?.port ?? 0);
+    } catch (err) {
+      await embedded.stop();
+      throw err;
+    }
+  }
+  return new ClusterHandle(embedded, admin, notices);
+}
+
+class ClusterHandle implements Cluster {
+  readonly #embedded: EmbeddedCluster;
+  readonly #admin: AdminServer | undefined;
+  readonly notices: readonly string[];
+
+  constructor(embedded: EmbeddedCluster, admin: AdminServer | undefined, notices: readonly string[]) {
+    this.#embedded = embedded;
+    this.#admin = admin;
+    this.notices = notices;
+  }
+
+  get config() {
+    return this.#embedded.config;
+  }
+  get adminUrl() {
+    return this.#admin?.url;
+  }
+  get snapshot() {
+    return this.#embedded.snapshot;
+  }
+  get nodes() {
+    return this.snapshot.nodes;
+  }
+
+  service(name: string, namespace = 'default'): ServiceHandle {
+    const info = this.snapshot.services.find((s) => s.name === name && s.namespace === namespace);
+    if (!info) throw new AksEmuError('AKS_EMU_NOT_FOUND', `services "${name}" not found in namespace "${namespace}"`);
+    const nodes = this.snapshot.nodes;
+    const pick = (port?: number | string) => {
+      const p = port === undefined ? info.ports[0] : info.ports.find((x) => x.port === port || x.name === port);
+      if (!p) throw new AksEmuError('AKS_EMU_NOT_FOUND', `service "${namespace}/${name}" has no port ${port ?? '(none)'}`);
+      return p;
+    };
+    return {
+      info,
+      clusterIP: info.clusterIP,
+      loadBalancerIP: info.loadBalancer?.ip,
+      ports: info.ports.map((p) => ({ name: p.name, port: p.port, nodePort: p.nodePort })),
+      nodePort(port) {
+        const p = pick(port);
+        if (p.nodePort === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `service "${namespace}/${name}" port ${p.port} has no NodePort (type ${info.type})`);
+        return p.nodePort;
+      },
+      url(port, path = '/') {
+        const p = pick(port);
+        if (info.type === 'LoadBalancer' && info.loadBalancer?.ip) return `http://${info.loadBalancer.ip}:${p.port}${path}`;
+        const node = nodes.find((n) => n.running);
+        if (p.nodePort !== undefined && node) return `http://${node.address}:${p.nodePort}${path}`;
+        throw new AksEmuError(
+          'AKS_EMU_NOT_FOUND',
+          `service "${namespace}/${name}" is not reachable from the host (type ${info.type}${info.type === 'LoadBalancer' ? ', EXTERNAL-IP <pending>' : ''}); ClusterIPs answer in-cluster clients only`,
+        );
+      },
+    };
+  }
+
+  pods(selector: Record<string, string> = {}, namespace = 'default'): PodInfo[] {
+    return this.snapshot.pods.filter((p) => p.namespace === namespace && Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+  }
+
+  pod(name: string, namespace = 'default'): PodInfo {
+    const pod = this.snapshot.pods.find((p) => p.name === name && p.namespace === namespace);
+    if (!pod) throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${name}" not found in namespace "${namespace}"`);
+    return pod;
+  }
+
+  stopNode(name: string) {
+    return this.#embedded.stopNode(name);
+  }
+  startNode(name: string) {
+    return this.#embedded.startNode(name);
+  }
+  setPodReady(name: string, ready: boolean | null, namespace = 'default') {
+    return this.#embedded.setPodReady(`${namespace}/${name}`, ready);
+  }
+  probeStatus() {
+    return this.#embedded.probeStatus();
+  }
+  stats() {
+    return this.#embedded.stats();
+  }
+
+  waitForProbe(node: string, state: 'up' | 'down', options: { probe?: string; timeoutMs?: number } = {}): Promise<void> {
+    return waitUntil(
+      this.#embedded,
+      ['probe', 'snapshot'],
+      () => {
+        const rows = this.probeStatus().filter((s) => s.node === node && (options.probe === undefined || s.probe === options.probe));
+        return rows.length > 0 && rows.every((s) => s.state === state);
+      },
+      options.timeoutMs ?? 30_000,
+      `probe state ${state} for node ${node}`,
+    );
+  }
+
+  waitFor(predicate: (snapshot: Snapshot) => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<void> {
+    return waitUntil(this.#embedded, ['snapshot'], () => predicate(this.snapshot), options.timeoutMs ?? 30_000, options.what ?? 'condition');
+  }
+
+  async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {
+    const { manifests } = await readManifests(input);
+    await this.#embedded.apply(manifests);
+  }
+
+  async stop() {
+    await this.#admin?.close();
+    await this.#embedded.stop();
+  }
+}
+
+/** Re-checks on the named events; never sleeps blindly. */
+function waitUntil(emitter: EmbeddedCluster, events: readonly string[], check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  if (check()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onEvent = () => {
+      if (!check()) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new AksEmuError('AKS_EMU_NOT_FOUND', `timed out after ${timeoutMs} ms waiting for ${what}`, { status: 408 }));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      for (const e of events) emitter.off(e, onEvent);
+    };
+    for (const e of events) emitter.on(e, onEvent);
+  });
+}

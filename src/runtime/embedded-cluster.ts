@@ -1,0 +1,260 @@
+/**
+ * The embedded runtime: the whole cluster in one process, every address on loopback.
+ *
+ * It owns the runtime facts (stopped nodes, pod readiness), asks the pure control plane
+ * for a new snapshot whenever a fact changes, and hands that snapshot to the data plane
+ * and the pod runtimes. Nothing here decides traffic policy.
+ */
+import { EventEmitter } from 'node:events';
+import { allocate, buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
+import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
+import type { ClusterConfig } from '../config/types.js';
+import { DataPlane } from '../dataplane/index.js';
+import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
+import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
+import type { Manifests } from '../model/types.js';
+import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
+import { assertLoopbackRange } from './platform.js';
+import { SyncRunner } from './sync-runner.js';
+import { CreationClock } from './creation-clock.js';
+
+export interface EmbeddedClusterOptions {
+  readonly config: ClusterConfig;
+  readonly manifests: Manifests;
+  readonly clock?: Clock;
+  /** Randomness for allocation and endpoint selection; seeded from config.seed when given. */
+  readonly random?: () => number;
+  readonly log?: (line: string) => void;
+}
+
+export class EmbeddedCluster extends EventEmitter {
+  readonly config: ClusterConfig;
+  readonly created = new CreationClock();
+  #manifests: Manifests;
+  #allocation!: Allocation;
+  #snapshot: Snapshot | undefined;
+  #version = 0;
+  readonly #random: () => number;
+  readonly #log: (line: string) => void;
+  readonly #clock: Clock;
+  readonly #dataPlane: DataPlane;
+  readonly #prober: ReadinessProber;
+  readonly #pods = new Map<string, PodRuntime>();
+  readonly #probeResults = new Map<string, boolean>();
+  readonly #forcedReadiness = new Map<string, boolean>();
+  readonly #stoppedNodes = new Set<string>();
+  readonly #notReadyNodes = new Set<string>();
+  readonly #graceTimers = new Map<string, TimerHandle>();
+  readonly #sync: SyncRunner;
+  #stopped = false;
+
+  private constructor(options: EmbeddedClusterOptions) {
+    super();
+    this.config = options.config;
+    this.#manifests = options.manifests;
+    this.#random = options.random ?? seededRandom(options.config.seed);
+    this.#log = options.log ?? (() => {});
+    this.#clock = options.clock ?? realClock;
+    this.#dataPlane = new DataPlane({ clock: options.clock, random: this.#random, log: this.#log });
+    this.#dataPlane.on('probe', (t) => this.emit('probe', t));
+    this.#dataPlane.on('error', (err) => this.emit('error', err));
+    this.#prober = new ReadinessProber({
+      clock: options.clock,
+      timeScale: options.config.timeScale,
+      // kubelet probes from the node, so a pod sees its node's address as the probe's source.
+      sourceAddress: (pod) => this.#snapshot?.nodes.find((n) => n.name === pod.nodeName)?.address,
+    });
+    this.#prober.on('readiness', (e: { podKey: string; ready: boolean; reason: string }) => {
+      this.#probeResults.set(e.podKey, e.ready);
+      this.emit('readiness', e);
+      void this.#sync.request();
+    });
+    this.#prober.on('notice', (line: string) => this.#log(line));
+    this.#sync = new SyncRunner(
+      () => this.#resync(),
+      (err) => this.emit('error', err),
+    );
+  }
+
+  /** Allocates, binds every listener and starts every pod; on any failure releases all and throws. */
+  static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+    const cluster = new EmbeddedCluster(options);
+    await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
+    const { allocation, errors } = allocate(options.manifests, options.config, cluster.#random);
+    if (errors.length > 0) throw new ManifestInvalidError(errors);
+    cluster.#allocation = allocation;
+    try {
+      await cluster.#resync();
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  get snapshot(): Snapshot {
+    if (!this.#snapshot) throw new AksEmuError('AKS_EMU_STOPPED', 'the cluster has not started');
+    return this.#snapshot;
+  }
+
+  get manifests(): Manifests {
+    return this.#manifests;
+  }
+
+  probeStatus() {
+    return this.#dataPlane.probeStatus();
+  }
+
+  stats() {
+    return this.#dataPlane.stats();
+  }
+
+  /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */
+  async apply(manifests: Manifests): Promise<void> {
+    const { allocation, errors } = allocate(manifests, this.config, this.#random, this.#allocation);
+    if (errors.length > 0) throw new ManifestInvalidError(errors);
+    this.#manifests = manifests;
+    this.#allocation = allocation;
+    await this.#sync.request();
+  }
+
+  /** Like a VM that dies: its listeners and pods go at once; Ready goes after the grace period. */
+  async stopNode(name: string): Promise<void> {
+    this.#requireNode(name);
+    if (this.#stoppedNodes.has(name)) return;
+    this.#stoppedNodes.add(name);
+    const grace = this.config.nodeMonitorGracePeriodSeconds * 1000 * this.config.timeScale;
+    const timer = this.#clock.setTimeout(() => {
+      this.#graceTimers.delete(name);
+      this.#notReadyNodes.add(name);
+      void this.#sync.request();
+    }, grace);
+    this.#graceTimers.set(name, timer);
+    await this.#sync.request();
+  }
+
+  async startNode(name: string): Promise<void> {
+    this.#requireNode(name);
+    const timer = this.#graceTimers.get(name);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    this.#graceTimers.delete(name);
+    this.#stoppedNodes.delete(name);
+    this.#notReadyNodes.delete(name);
+    // Its containers start again, NotReady until their probes pass, as after a VM reboot.
+    for (const pod of this.snapshot.pods) if (pod.nodeName === name) this.#probeResults.delete(`${pod.namespace}/${pod.name}`);
+    await this.#sync.request();
+  }
+
+  /**
+   * Forces a pod's readiness (true/false) or hands it back to its probes (null). A pod
+   * forced unready also fails its health endpoints, so probes agree with the override.
+   */
+  async setPodReady(podKey: string, ready: boolean | null): Promise<void> {
+    if (!this.snapshot.pods.some((p) => `${p.namespace}/${p.name}` === podKey)) {
+      throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${podKey.split('/')[1]}" not found in namespace "${podKey.split('/')[0]}"`);
+    }
+    if (ready === null) this.#forcedReadiness.delete(podKey);
+    else this.#forcedReadiness.set(podKey, ready);
+    this.#pods.get(podKey)?.setHealthy(ready !== false);
+    await this.#sync.request();
+  }
+
+  /** Waits until every queued change has reached the data plane and the pods. */
+  settled(): Promise<void> {
+    return this.#sync.idle();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#sync.idle();
+    for (const timer of this.#graceTimers.values()) this.#clock.clearTimeout(timer);
+    this.#graceTimers.clear();
+    this.#prober.stop();
+    await Promise.allSettled([this.#dataPlane.stop(), ...[...this.#pods.values()].map((p) => p.stop())]);
+    this.#pods.clear();
+    this.emit('stopped');
+  }
+
+  #requireNode(name: string): void {
+    if (!this.config.nodes.includes(name)) throw new AksEmuError('AKS_EMU_NOT_FOUND', `nodes "${name}" not found`);
+  }
+
+  #facts(): RuntimeFacts {
+    const podReadiness: Record<string, boolean> = {};
+    for (const [key, ready] of this.#probeResults) podReadiness[key] = ready;
+    for (const [key, ready] of this.#forcedReadiness) podReadiness[key] = ready;
+    return { stoppedNodes: [...this.#stoppedNodes], notReadyNodes: [...this.#notReadyNodes], podReadiness };
+  }
+
+  async #resync(): Promise<void> {
+    if (this.#stopped) return;
+    const snapshot = buildSnapshot({
+      manifests: this.#manifests,
+      config: this.config,
+      allocation: this.#allocation,
+      facts: this.#facts(),
+      version: ++this.#version,
+      now: new Date(this.#clock.now()),
+    });
+    this.created.observe(snapshot);
+    // Pods first: a listener that opens for a new endpoint should find the pod answering.
+    await this.#reconcilePods(snapshot);
+    await this.#dataPlane.apply(snapshot);
+    this.#snapshot = snapshot;
+    this.emit('snapshot', snapshot);
+  }
+
+  async #reconcilePods(snapshot: Snapshot): Promise<void> {
+    const running = new Set(snapshot.nodes.filter((n) => n.running).map((n) => n.name));
+    const wanted = new Map<string, PodInfo>();
+    for (const pod of snapshot.pods) {
+      if (pod.phase === 'Running' && running.has(pod.nodeName)) wanted.set(`${pod.namespace}/${pod.name}`, pod);
+    }
+    const stops: Promise<void>[] = [];
+    for (const [key, runtime] of this.#pods) {
+      if (wanted.has(key)) continue;
+      this.#pods.delete(key);
+      this.#prober.unwatch(key);
+      // On a dead node the last probe result stands (no kubelet to change it); a pod that is gone forgets it.
+      if (!snapshot.pods.some((p) => `${p.namespace}/${p.name}` === key)) this.#probeResults.delete(key);
+      stops.push(runtime.stop());
+    }
+    await Promise.all(stops);
+    const starts: Promise<void>[] = [];
+    for (const [key, pod] of wanted) {
+      const existing = this.#pods.get(key);
+      if (existing) {
+        existing.update(pod);
+        continue;
+      }
+      const runtime = createEchoPod(pod, { nodeName: pod.nodeName });
+      if (this.#forcedReadiness.get(key) === false) runtime.setHealthy(false);
+      this.#pods.set(key, runtime);
+      starts.push(runtime.start().then(() => this.#prober.watch(pod)));
+    }
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+function firstAddress(cidr: string): string {
+  const [base] = cidr.split('/');
+  const parts = (base ?? '127.0.0.0').split('.');
+  parts[3] = '1';
+  return parts.join('.');
+}
+
+/** mulberry32: small, fast and good enough for allocation order; deterministic with a seed. */
+export function seededRandom(seed: number | undefined): () => number {
+  if (seed === undefined) return Math.random;
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
