@@ -76,8 +76,11 @@ export interface Cluster {
   /** Each LB probe's state per node. */
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
-  /** Resolves when `state` holds for `node` on every probe (or `probe` only); rejects after timeoutMs. */
-  waitForProbe(node: string, state: 'up' | 'down', options?: { probe?: string; timeoutMs?: number }): Promise<void>;
+  /**
+   * Resolves when `state` holds for `node` on every LB probe, or on the probes of one
+   * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
+   */
+  waitForProbe(node: string, state: 'up' | 'down', options?: { service?: string; probe?: string; timeoutMs?: number }): Promise<void>;
   /** Resolves when the predicate holds for the current snapshot; re-checked on every change. */
   waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
   apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
@@ -213,12 +216,17 @@ class ClusterHandle implements Cluster {
     return this.#embedded.stats();
   }
 
-  waitForProbe(node: string, state: 'up' | 'down', options: { probe?: string; timeoutMs?: number } = {}): Promise<void> {
+  waitForProbe(node: string, state: 'up' | 'down', options: { service?: string; probe?: string; timeoutMs?: number } = {}): Promise<void> {
+    const serviceKey = options.service === undefined ? undefined : options.service.includes('/') ? options.service : `default/${options.service}`;
+    const wanted = (probe: string) =>
+      (options.probe === undefined || probe === options.probe) &&
+      (serviceKey === undefined ||
+        this.snapshot.loadBalancers.some((lb) => lb.rules.some((r) => r.serviceKey === serviceKey && r.probeName === probe)));
     return waitUntil(
       this.#embedded,
       ['probe', 'snapshot'],
       () => {
-        const rows = this.probeStatus().filter((s) => s.node === node && (options.probe === undefined || s.probe === options.probe));
+        const rows = this.probeStatus().filter((s) => s.node === node && wanted(s.probe));
         return rows.length > 0 && rows.every((s) => s.state === state);
       },
       options.timeoutMs ?? 30_000,
