@@ -1,0 +1,323 @@
+/**
+ * The request path of one controller pod, in nginx's phase order:
+ *   server rewrite (app-root 302) → find location → client_max_body_size (413) →
+ *   location rewrite (denied 503, ssl-redirect 308, rewrite-target, no endpoints 503) →
+ *   access (whitelist-source-range 403) → balancer (canary, affinity, round robin) →
+ *   proxy (retries on error/timeout for idempotent requests, then 502/504) →
+ *   custom-http-errors interception.
+ * Errors nginx generates itself answer with its pages (error-pages.ts).
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { errorPage } from './error-pages.js';
+import { BodyLimit, BodyTooLargeError, clientIp, discard, Exchange, hasBody, ignore, isTimeout, relayBody, type Scheme } from './exchange.js';
+import { normalizePath } from './path-match.js';
+import {
+  appendSetCookie,
+  downstreamResponseHeaders,
+  HSTS_VALUE,
+  newRequestId,
+  SERVER_VALUE,
+  upstreamRequestHeaders,
+} from './proxy-headers.js';
+import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
+import type { CompiledUpstream, Router } from './router.js';
+import { affinityCookie, Balancer, canaryDecision, routesToCanary, UpstreamPools } from './upstream-pool.js';
+import { Tunnel, writeRawReply } from './websocket.js';
+
+export type { Scheme } from './exchange.js';
+
+export interface IngressProxyOptions {
+  readonly getRouter: () => Router;
+  /** Source address of upstream connections: the controller pod's IP. */
+  readonly localAddress?: string;
+  /** [0, 1); canary weights use it. */
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+/** nginx retries only these (proxy_next_upstream without non_idempotent). */
+const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
+
+export class IngressProxy {
+  readonly pools: UpstreamPools;
+  readonly #balancer = new Balancer();
+  readonly #getRouter: () => Router;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  readonly #localAddress?: string;
+
+  constructor(options: IngressProxyOptions) {
+    this.#getRouter = options.getRouter;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#localAddress = options.localAddress;
+    this.pools = new UpstreamPools({ localAddress: options.localAddress });
+  }
+
+  /** The `request` listener of one HTTP or HTTPS listener, made once per listener. */
+  requestListener(scheme: Scheme, port: number): (req: IncomingMessage, res: ServerResponse) => void {
+    const forwardedPort = scheme === 'https' ? '443' : String(port);
+    return (req, res) => this.handleRequest(req, res, scheme, forwardedPort);
+  }
+
+  upgradeListener(scheme: Scheme, port: number): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+    const forwardedPort = scheme === 'https' ? '443' : String(port);
+    return (req, socket, head) => this.handleUpgrade(req, socket, head, scheme, forwardedPort);
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, scheme: Scheme, port: string): void {
+    const ex = new Exchange(req, scheme, port);
+    if (this.#route(ex)) void this.#proxy(ex, res);
+    else this.#reply(ex, res);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, scheme: Scheme, port: string): void {
+    socket.on('error', ignore);
+    const ex = new Exchange(req, scheme, port);
+    if (!this.#route(ex) || !ex.location || !ex.upstream) {
+      return writeRawReply(socket, ex.status || 404, scheme === 'https', ex.redirect);
+    }
+    const upstream = ex.upstream;
+    const cfg = ex.location.config;
+    const first = this.#pickEndpoint(ex, upstream);
+    const order = [first];
+    for (let i = 1; i < cfg.proxy.nextUpstreamTries; i++) order.push(this.#balancer.roundRobin(upstream));
+    const headers = this.#upstreamHeaders(ex);
+    headers.upgrade = req.headers.upgrade ?? 'websocket';
+    headers.connection = 'upgrade';
+    new Tunnel(socket, `${req.method ?? 'GET'} ${ex.target} HTTP/1.1`, headers, head, {
+      endpoints: upstream.endpoints,
+      order,
+      protocol: cfg.backendProtocol,
+      connectTimeoutMs: cfg.proxy.connectTimeoutMs,
+      readTimeoutMs: cfg.proxy.readTimeoutMs,
+      localAddress: this.#localAddress,
+    }, scheme === 'https');
+  }
+
+  async close(): Promise<void> {
+    await this.pools.close();
+  }
+
+  #router(): Router {
+    const router = this.#getRouter();
+    if (this.#balancer.sync(router)) this.pools.prune(router);
+    return router;
+  }
+
+  /** Decides everything up to the balancer; false: answer with ex.status (and ex.redirect). */
+  #route(ex: Exchange): boolean {
+    const router = this.#router();
+    const req = ex.req;
+    const hostHeader = req.headers.host;
+    const server = router.matchServer(hostHeader);
+    ex.server = server;
+    ex.host = hostHeader ?? server.hostname;
+    const url = req.url ?? '/';
+    ex.url = url;
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    ex.query = q < 0 ? '' : url.slice(q + 1);
+    const path = normalizePath(rawPath);
+    ex.decoded = path !== rawPath && rawPath.includes('%');
+    if (server.appRoot !== undefined && path === '/') {
+      return this.#redirectTo(ex, 302, appRootLocation(ex.scheme, hostHeader ?? '', server.appRoot));
+    }
+    const match = router.matchLocation(server, path);
+    if (!match) return this.#fail(ex, 404);
+    const loc = match.target;
+    ex.location = loc;
+    if (loc.builtin === 'healthz') {
+      ex.status = 200;
+      return false;
+    }
+    const cfg = loc.config;
+    const length = req.headers['content-length'];
+    if (cfg.proxy.bodySizeLimit > 0 && length !== undefined && Number(length) > cfg.proxy.bodySizeLimit) {
+      ex.closeAfter = true;
+      return this.#fail(ex, 413);
+    }
+    if (cfg.denied !== undefined) return this.#fail(ex, 503);
+    if (ex.scheme === 'http' && (cfg.forceSslRedirect || (cfg.sslRedirect && server.hasTls))) {
+      return this.#redirectTo(ex, 308, sslRedirectLocation(hostHeader ?? '', url));
+    }
+    ex.target = loc.rewrite && match.captures ? applyRewrite(loc.rewrite, match.captures, ex.query, ex.decoded) : url;
+    let upstream = loc.upstream;
+    if (!upstream) return this.#fail(ex, 404);
+    if (upstream.endpoints.length === 0) {
+      if (!loc.errorUpstream) return this.#fail(ex, 503);
+      upstream = loc.errorUpstream;
+      ex.errorCode = 503;
+    }
+    if (loc.allow) {
+      const ip = clientIp(req);
+      if (!loc.allow.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4')) return this.#fail(ex, 403);
+    }
+    if (ex.errorCode === 0 && upstream.alternative && routesToCanary(canaryDecision(upstream, req.headers, this.#random))) {
+      upstream = upstream.alternative;
+    }
+    ex.upstream = upstream;
+    return true;
+  }
+
+  #redirectTo(ex: Exchange, status: number, location: string): false {
+    ex.status = status;
+    ex.redirect = location;
+    return false;
+  }
+
+  /** error_page: custom-http-errors hand the error to the default backend; true: proxy to it. */
+  #fail(ex: Exchange, status: number): boolean {
+    const loc = ex.location;
+    if (loc?.customErrors?.has(status) && !ex.intercepted) {
+      ex.intercepted = true;
+      ex.setCookie = undefined;
+      if (loc.errorUpstream) {
+        ex.upstream = loc.errorUpstream;
+        ex.errorCode = status;
+        ex.target = '/';
+        return true;
+      }
+      // The controller's own default backend answers every error page request with 404.
+      ex.status = 404;
+      return false;
+    }
+    ex.status = status;
+    return false;
+  }
+
+  #pickEndpoint(ex: Exchange, upstream: CompiledUpstream): number {
+    const pinned = this.#balancer.pinnedEndpoint(upstream, ex.req.headers.cookie);
+    if (pinned >= 0) return pinned;
+    const index = this.#balancer.roundRobin(upstream);
+    const endpoint = upstream.endpoints[index];
+    if (upstream.affinity && endpoint && ex.errorCode === 0) {
+      ex.setCookie = affinityCookie(upstream.affinity, endpoint.cookieValue, ex.location?.cookiePath ?? '/', ex.scheme === 'https', this.#now());
+    }
+    return index;
+  }
+
+  #upstreamHeaders(ex: Exchange): Record<string, string | string[]> {
+    const req = ex.req;
+    if (ex.requestId === '') {
+      const incoming = req.headers['x-request-id'];
+      ex.requestId = typeof incoming === 'string' && incoming !== '' ? incoming : newRequestId();
+    }
+    const headers = upstreamRequestHeaders(req.headers, {
+      clientIp: clientIp(req),
+      scheme: ex.scheme,
+      port: ex.port,
+      host: ex.host,
+      requestId: ex.requestId,
+    });
+    if (ex.errorCode !== 0) {
+      const [namespace = '', ingress = ''] = (ex.location?.config.ingress ?? '/').split('/');
+      const service = ex.location?.upstream?.config.service;
+      headers['x-code'] = String(ex.errorCode);
+      headers['x-format'] = req.headers.accept ?? '';
+      headers['x-original-uri'] = ex.url;
+      headers['x-namespace'] = namespace;
+      headers['x-ingress-name'] = ingress;
+      headers['x-service-name'] = service?.name ?? '';
+      headers['x-service-port'] = String(service?.port ?? '');
+    }
+    return headers;
+  }
+
+  /** A bug must cost one request, not the controller: that client sees its connection close. */
+  async #proxy(ex: Exchange, res: ServerResponse): Promise<void> {
+    try {
+      await this.#forward(ex, res);
+    } catch {
+      res.destroy();
+    }
+  }
+
+  async #forward(ex: Exchange, res: ServerResponse): Promise<void> {
+    const loc = ex.location;
+    const upstream = ex.upstream;
+    if (!loc || !upstream) return this.#reply(ex, res);
+    const cfg = loc.config;
+    const req = ex.req;
+    const withBody = !ex.intercepted && hasBody(req);
+    const body = withBody ? this.#body(req, cfg.proxy.bodySizeLimit) : null;
+    const method = ex.intercepted ? 'GET' : (req.method ?? 'GET');
+    const tries = withBody || NON_IDEMPOTENT.has(method) ? 1 : cfg.proxy.nextUpstreamTries;
+    const headers = this.#upstreamHeaders(ex);
+    let index = this.#pickEndpoint(ex, upstream);
+    let timedOut = false;
+    for (let attempt = 1; ; attempt++) {
+      const endpoint = upstream.endpoints[index];
+      if (!endpoint) break;
+      try {
+        const response = await this.pools.get(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs).request({
+          method: method as Dispatcher.HttpMethod,
+          path: ex.target,
+          headers,
+          body,
+          headersTimeout: cfg.proxy.readTimeoutMs,
+          bodyTimeout: cfg.proxy.readTimeoutMs,
+        });
+        return this.#respond(ex, res, response);
+      } catch (err) {
+        if (res.headersSent || res.destroyed) return;
+        if (err instanceof BodyTooLargeError) {
+          ex.closeAfter = true;
+          if (this.#fail(ex, 413)) return this.#proxy(ex, res);
+          return this.#reply(ex, res);
+        }
+        timedOut = isTimeout(err);
+        if (attempt >= tries) break;
+        index = this.#balancer.roundRobin(upstream);
+      }
+    }
+    if (this.#fail(ex, timedOut ? 504 : 502)) return this.#proxy(ex, res);
+    this.#reply(ex, res);
+  }
+
+  #body(req: IncomingMessage, limit: number): Readable {
+    if (limit <= 0 || req.headers['content-length'] !== undefined) return req;
+    const limiter = new BodyLimit(limit);
+    // The overflow error reaches undici through the stream it reads; nobody else listens.
+    limiter.on('error', ignore);
+    req.on('error', (err) => limiter.destroy(err));
+    req.pipe(limiter);
+    return limiter;
+  }
+
+  #respond(ex: Exchange, res: ServerResponse, response: Dispatcher.ResponseData): void {
+    const { statusCode, body } = response;
+    if (res.destroyed) return discard(body);
+    if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) {
+      discard(body);
+      if (this.#fail(ex, statusCode)) return void this.#proxy(ex, res);
+      return this.#reply(ex, res);
+    }
+    const headers = downstreamResponseHeaders(response.headers, ex.scheme === 'https');
+    if (ex.setCookie !== undefined) appendSetCookie(headers, ex.setCookie);
+    res.writeHead(statusCode, headers);
+    relayBody(body, res);
+  }
+
+  /** A response the controller makes itself: a page, a redirect, or the /healthz 200. */
+  #reply(ex: Exchange, res: ServerResponse): void {
+    if (res.headersSent) return void res.destroy();
+    const status = ex.status || 404;
+    const headers: OutgoingHttpHeaders = { server: SERVER_VALUE, 'content-type': 'text/html' };
+    if (ex.scheme === 'https') headers['strict-transport-security'] = HSTS_VALUE;
+    if (status === 200) {
+      headers['content-length'] = 0;
+      res.writeHead(200, headers);
+      return void res.end();
+    }
+    const body = errorPage(status);
+    headers['content-length'] = body.length;
+    if (ex.redirect !== undefined) headers.location = ex.redirect;
+    if (ex.closeAfter) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.end(ex.req.method === 'HEAD' ? undefined : body);
+  }
+}
