@@ -131,7 +131,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       throw err;
     }
   }
-  return new ClusterHandle(embedded, admin, notices);
+  return new ClusterHandle(embedded, admin, [...notices, ...embedded.notices]);
 }
 
 class ClusterHandle implements Cluster {

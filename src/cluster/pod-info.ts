@@ -14,9 +14,12 @@ export interface PodFacts {
   readonly podReadiness: Readonly<Record<string, boolean>>;
 }
 
-/** Which runtime serves a pod. Every pod is the built-in echo pod for now. */
-export function podRuntime(_pod: DesiredPod): PodRuntimeKind {
-  return 'echo';
+/** A pod-template annotation that picks a built-in runtime other than the echo pod. */
+export const RUNTIME_ANNOTATION = 'aks-emu.io/runtime';
+
+/** Which runtime serves a pod: the echo pod, unless the template names the ingress controller. */
+export function podRuntime(pod: DesiredPod): PodRuntimeKind {
+  return pod.annotations[RUNTIME_ANNOTATION] === 'ingress-controller' ? 'ingress-controller' : 'echo';
 }
 
 export function hasReadinessProbe(pod: DesiredPod): boolean {

@@ -5,6 +5,7 @@
  * frozen, and replaced whole on every change; nothing downstream re-decides policy.
  */
 import type { Distribution, EndpointSelection } from '../config/types.js';
+import type { CompileResult } from '../dataplane/ingress/types.js';
 import type {
   Container,
   IntOrString,
@@ -203,4 +204,9 @@ export interface Snapshot {
   readonly services: readonly ServiceInfo[];
   readonly endpoints: readonly ServiceEndpoints[];
   readonly loadBalancers: readonly LoadBalancerInfo[];
+  /**
+   * The built-in ingress controller's compiled configuration (what ingress-nginx renders
+   * into nginx.conf), with each Ingress's admission; absent when the controller is off.
+   */
+  readonly ingress?: CompileResult;
 }

@@ -20,7 +20,7 @@ import { listenerKey, type ListenerRole, type ListenerSpec } from './l4/listener
 import { resetSocket } from './l4/reset.js';
 import { Frontend } from './lb/frontend.js';
 import { IdleTimeout } from './lb/idle-timeout.js';
-import { EmbeddedNodeDelivery } from './lb/node-delivery.js';
+import { EmbeddedNodeDelivery, NetworkNodeDelivery, type NodeDelivery } from './lb/node-delivery.js';
 import { BackendSet, type Prober } from './lb/prober.js';
 import { SourceRanges } from './lb/source-ranges.js';
 import type { HeldConnections } from './node/held-connections.js';
@@ -46,6 +46,35 @@ export interface Tables {
   readonly listeners: ReadonlyMap<string, ListenerSpec>;
 }
 
+/**
+ * Which parts of a snapshot one process serves. The embedded runtime serves all of
+ * them; the container runtime splits them over an `lb` container and `node` containers.
+ */
+export interface DataPlaneRoles {
+  /** LB frontends and their health probes. */
+  readonly loadBalancer: boolean;
+  /** Nodes whose NodePorts, healthCheckNodePorts and kube-proxy healthz listen here. */
+  readonly nodes: readonly string[] | 'all';
+  /** ClusterIP VIPs listen here. */
+  readonly clusterIPs: boolean;
+  /**
+   * How a frontend reaches the node it picked: handed over in process ('embedded'), or
+   * dialled at node.address:backendPort ('network'). With 'network' the nodes capture
+   * their own in-cluster clients, so every client of a frontend counts as external.
+   */
+  readonly delivery: 'embedded' | 'network';
+  /**
+   * The node whose kube-proxy serves ClusterIP clients that are neither a pod nor a node
+   * (the container runtime routes the service CIDR of other hosts through a node).
+   * Undefined: such clients are outside the cluster and are refused.
+   */
+  readonly gatewayNode?: string;
+  /** See ForwardingContext.canSendFrom. */
+  readonly canSendFrom?: (address: string) => boolean;
+}
+
+export const ALL_ROLES: DataPlaneRoles = Object.freeze({ loadBalancer: true, nodes: 'all', clusterIPs: true, delivery: 'embedded' });
+
 /** What lives across snapshots. */
 export interface RetainedState {
   readonly clock: Clock;
@@ -62,6 +91,7 @@ export interface RetainedState {
   readonly balancers: Retained<EndpointBalancer<UpstreamEndpoint>>;
   readonly distributions: Retained<Distribution>;
   readonly idleTimeouts: Retained<IdleTimeout>;
+  readonly roles: DataPlaneRoles;
 }
 
 /** A Service kube-proxy proxies: not ExternalName, not headless. */
@@ -194,12 +224,18 @@ function planNode(plan: ListenerPlan, proxy: KubeProxy, ports: readonly Compiled
   }
 }
 
-function planClusterIPs(plan: ListenerPlan, ports: readonly CompiledPort[], inCluster: ReadonlyMap<string, KubeProxy>, counters: GlobalCounters): void {
+function planClusterIPs(
+  plan: ListenerPlan,
+  ports: readonly CompiledPort[],
+  inCluster: ReadonlyMap<string, KubeProxy>,
+  gateway: KubeProxy | undefined,
+  counters: GlobalCounters,
+): void {
   for (const { service, serviceKey, port, all } of ports) {
     if (all.length === 0) continue;
     const key = servicePortKey(serviceKey, port.name);
     plan.tcp(service.clusterIP, port.port, 'clusterip', `ClusterIP of Service ${key}`, (socket) => {
-      const proxy = inCluster.get(socket.remoteAddress ?? '');
+      const proxy = inCluster.get(socket.remoteAddress ?? '') ?? gateway;
       if (proxy === undefined) {
         // ClusterIPs are only routed inside the cluster; the host is outside.
         counters.rejectedOutsideCluster++;
@@ -219,7 +255,7 @@ function planFrontend(
   rule: LoadBalancingRule,
   snapshot: Snapshot,
   state: RetainedState,
-  delivery: EmbeddedNodeDelivery,
+  delivery: NodeDelivery,
   inCluster: ReadonlyMap<string, KubeProxy>,
 ): void {
   if (rule.protocol !== 'TCP') return;
@@ -262,6 +298,7 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
     held: state.held,
     counters: state.counters.global,
     probeSource: state.probeSource,
+    ...(state.roles.canSendFrom === undefined ? {} : { canSendFrom: state.roles.canSendFrom }),
   };
   const podNodes = new Map<string, string>();
   for (const pod of snapshot.pods) if (pod.ip !== '' && pod.phase === 'Running') podNodes.set(pod.ip, pod.nodeName);
@@ -274,12 +311,22 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
     if (proxy !== undefined) inCluster.set(ip, proxy);
   }
 
+  const { roles } = state;
   const plan = new ListenerPlan();
-  for (const proxy of kubeProxies.values()) planNode(plan, proxy, ports, state);
-  planClusterIPs(plan, ports, inCluster, state.counters.global);
-  const delivery = new EmbeddedNodeDelivery(kubeProxies);
-  for (const lb of snapshot.loadBalancers) {
-    for (const rule of lb.rules) planFrontend(plan, lb, rule, snapshot, state, delivery, inCluster);
+  for (const proxy of kubeProxies.values()) {
+    if (roles.nodes === 'all' || roles.nodes.includes(proxy.node.name)) planNode(plan, proxy, ports, state);
+  }
+  if (roles.clusterIPs) {
+    const gateway = roles.gatewayNode === undefined ? undefined : kubeProxies.get(roles.gatewayNode);
+    planClusterIPs(plan, ports, inCluster, gateway, state.counters.global);
+  }
+  if (roles.loadBalancer) {
+    const network = roles.delivery === 'network';
+    const delivery = network ? new NetworkNodeDelivery(state.clock, state.tracker, state.counters.global) : new EmbeddedNodeDelivery(kubeProxies);
+    const captured = network ? new Map<string, KubeProxy>() : inCluster;
+    for (const lb of snapshot.loadBalancers) {
+      for (const rule of lb.rules) planFrontend(plan, lb, rule, snapshot, state, delivery, captured);
+    }
   }
   state.counters.prune();
   state.selectors.prune();

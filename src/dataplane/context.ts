@@ -12,4 +12,10 @@ export interface ForwardingContext {
   readonly counters: GlobalCounters;
   /** The source address of the LB's health probes (Azure's 168.63.129.16), if they bind one. */
   readonly probeSource: string | undefined;
+  /**
+   * Whether this host can send from an address. Undefined: every address can be (the
+   * embedded runtime, all on loopback). A node container cannot send from a client's
+   * address that is not its own, so such a flow is masqueraded to the node instead.
+   */
+  readonly canSendFrom?: (address: string) => boolean;
 }

@@ -12,7 +12,7 @@ import type { Distribution } from './balance/distribution.js';
 import type { EndpointBalancer } from './balance/endpoint-balancer.js';
 import type { Selector } from './balance/selector.js';
 import { realClock, type Clock } from './clock.js';
-import { compile, type RetainedState, type Tables } from './compile.js';
+import { ALL_ROLES, compile, type DataPlaneRoles, type RetainedState, type Tables } from './compile.js';
 import { ConnectionTracker } from './l4/connection-tracker.js';
 import { Listener, type ListenerSpec } from './l4/listener.js';
 import type { IdleTimeout } from './lb/idle-timeout.js';
@@ -25,6 +25,7 @@ import { Counters, type DataPlaneStats } from './stats.js';
 export type { Clock, TimerHandle } from './clock.js';
 export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
 export type { NodeDelivery, NodeTrafficHandler } from './lb/node-delivery.js';
+export type { DataPlaneRoles } from './compile.js';
 export type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
 
 /** Connections held silent (Local policy, no local endpoint) beyond this close the oldest. */
@@ -43,6 +44,8 @@ export interface DataPlaneOptions {
    * without 127/8, where only 127.0.0.1 exists) and count like any client.
    */
   probeSource?: string | null;
+  /** Which parts of each snapshot this process serves; all of them by default. */
+  roles?: DataPlaneRoles;
 }
 
 export interface DataPlaneEvents {
@@ -79,6 +82,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
       balancers: new Retained<EndpointBalancer<UpstreamEndpoint>>(),
       distributions: new Retained<Distribution>(),
       idleTimeouts: new Retained<IdleTimeout>(),
+      roles: options.roles ?? ALL_ROLES,
     };
   }
 
@@ -115,7 +119,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
 
   private async applyNow(snapshot: Snapshot): Promise<void> {
     if (this.stopped) throw new AksEmuError('AKS_EMU_STOPPED', 'the data plane has been stopped');
-    this.state.prober.update(snapshot);
+    if (this.state.roles.loadBalancer) this.state.prober.update(snapshot);
     const tables = compile(snapshot, this.state);
     this.tables = tables;
     await this.reconcile(tables.listeners);

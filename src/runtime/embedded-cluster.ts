@@ -13,7 +13,10 @@ import { DataPlane } from '../dataplane/index.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
 import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
+import { buildRouter, validateIngresses, type Router } from '../dataplane/ingress/index.js';
 import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
+import { createIngressControllerPod } from '../pods/ingress-controller.js';
+import { withIngressConfig, withIngressController } from './ingress.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
 import { CreationClock } from './creation-clock.js';
@@ -30,8 +33,14 @@ export interface EmbeddedClusterOptions {
 export class EmbeddedCluster extends EventEmitter {
   readonly config: ClusterConfig;
   readonly created = new CreationClock();
+  /** The user's manifests, and what the cluster runs: those plus built-in objects (ingress controller). */
   #manifests: Manifests;
+  #effective: Manifests;
   #allocation!: Allocation;
+  #router: Router | undefined;
+  readonly #noticesSeen = new Set<string>();
+  /** Things the cluster carries on with but a user should know (unimplemented annotations, ...). */
+  readonly notices: string[] = [];
   #snapshot: Snapshot | undefined;
   #version = 0;
   readonly #random: () => number;
@@ -52,6 +61,7 @@ export class EmbeddedCluster extends EventEmitter {
     super();
     this.config = options.config;
     this.#manifests = options.manifests;
+    this.#effective = withIngressController(options.manifests, options.config);
     this.#random = options.random ?? seededRandom(options.config.seed);
     this.#log = options.log ?? (() => {});
     this.#clock = options.clock ?? realClock;
@@ -80,9 +90,7 @@ export class EmbeddedCluster extends EventEmitter {
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
     const cluster = new EmbeddedCluster(options);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
-    const { allocation, errors } = allocate(options.manifests, options.config, cluster.#random);
-    if (errors.length > 0) throw new ManifestInvalidError(errors);
-    cluster.#allocation = allocation;
+    cluster.#allocation = cluster.#check(cluster.#effective);
     try {
       await cluster.#resync();
     } catch (err) {
@@ -97,8 +105,9 @@ export class EmbeddedCluster extends EventEmitter {
     return this.#snapshot;
   }
 
+  /** What the cluster runs: the user's manifests plus built-in objects. */
   get manifests(): Manifests {
-    return this.#manifests;
+    return this.#effective;
   }
 
   probeStatus() {
@@ -111,11 +120,24 @@ export class EmbeddedCluster extends EventEmitter {
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */
   async apply(manifests: Manifests): Promise<void> {
-    const { allocation, errors } = allocate(manifests, this.config, this.#random, this.#allocation);
-    if (errors.length > 0) throw new ManifestInvalidError(errors);
+    const effective = withIngressController(manifests, this.config);
+    this.#allocation = this.#check(effective, this.#allocation);
     this.#manifests = manifests;
-    this.#allocation = allocation;
+    this.#effective = effective;
     await this.#sync.request();
+  }
+
+  /** Allocation and the ingress controller's own checks: every error at once, or the allocation. */
+  #check(manifests: Manifests, previous?: Allocation): Allocation {
+    const { allocation, errors } = allocate(manifests, this.config, this.#random, previous);
+    if (this.config.ingress.enabled) errors.push(...validateIngresses(manifests));
+    if (errors.length > 0) throw new ManifestInvalidError(errors);
+    return allocation;
+  }
+
+  /** The router the ingress controller pods use for their next request. */
+  get router(): Router | undefined {
+    return this.#router;
   }
 
   /** Like a VM that dies: its listeners and pods go at once; Ready goes after the grace period. */
@@ -189,15 +211,25 @@ export class EmbeddedCluster extends EventEmitter {
 
   async #resync(): Promise<void> {
     if (this.#stopped) return;
-    const snapshot = buildSnapshot({
-      manifests: this.#manifests,
+    const built = buildSnapshot({
+      manifests: this.#effective,
       config: this.config,
       allocation: this.#allocation,
       facts: this.#facts(),
       version: ++this.#version,
       now: new Date(this.#clock.now()),
     });
+    const snapshot = withIngressConfig(built, this.#effective, this.config);
     this.created.observe(snapshot);
+    if (snapshot.ingress) {
+      this.#router = buildRouter(snapshot.ingress.config);
+      for (const notice of snapshot.ingress.notices) {
+        if (this.#noticesSeen.has(notice)) continue;
+        this.#noticesSeen.add(notice);
+        this.notices.push(notice);
+        this.emit('notice', notice);
+      }
+    }
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#reconcilePods(snapshot);
     await this.#dataPlane.apply(snapshot);
@@ -228,7 +260,10 @@ export class EmbeddedCluster extends EventEmitter {
         existing.update(pod);
         continue;
       }
-      const runtime = createEchoPod(pod, { nodeName: pod.nodeName });
+      const runtime =
+        pod.runtime === 'ingress-controller'
+          ? createIngressControllerPod(pod, { getRouter: () => this.#router!, nodeName: pod.nodeName })
+          : createEchoPod(pod, { nodeName: pod.nodeName });
       if (this.#forcedReadiness.get(key) === false) runtime.setHealthy(false);
       this.#pods.set(key, runtime);
       starts.push(runtime.start().then(() => this.#prober.watch(pod)));

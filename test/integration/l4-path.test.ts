@@ -136,6 +136,31 @@ describe('the embedded L4 path from manifests', () => {
     expect(received.digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
   });
 
+  it('keeps bytes a client sends before the upstream is dialled, and releases flows closed at once', async () => {
+    const web = cluster.service('web');
+    const echoes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const socket = connect({ host: web.loadBalancerIP!, port: 9000 });
+        socket.end(`hello ${i}`);
+        let got = '';
+        socket.on('data', (c: Buffer) => (got += c));
+        return new Promise<string>((resolve, reject) => {
+          socket.on('end', () => resolve(got));
+          socket.on('error', reject);
+        });
+      }),
+    );
+    expect(echoes).toEqual(Array.from({ length: 40 }, (_, i) => `hello ${i}`));
+    // Like a TCP health probe: connect, then close without a byte.
+    await Promise.all(
+      Array.from({ length: 20 }, () => new Promise<void>((resolve) => {
+        const socket = connect({ host: web.loadBalancerIP!, port: 9000 }, () => socket.destroy());
+        socket.on('close', () => resolve());
+      })),
+    );
+    await expect.poll(() => cluster.stats().activeConnections, { timeout: 5_000 }).toBe(0);
+  });
+
   it('resets both ends when a flow stays idle past the LB idle timeout', async () => {
     const sticky = cluster.service('sticky');
     const socket = connect({ host: sticky.loadBalancerIP!, port: 8080 });

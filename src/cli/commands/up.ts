@@ -64,6 +64,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     await cluster.stop();
     throw err;
   }
+  for (const n of cluster.notices) out(n);
+  cluster.on('notice', out);
   cluster.on('probe', (t: { loadBalancer: string; probe: string; node: string; state: string }) =>
     out(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}`),
   );

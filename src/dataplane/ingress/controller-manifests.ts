@@ -18,7 +18,9 @@ export const CONTROLLER_NAMESPACE = 'ingress-nginx';
 export const CONTROLLER_NAME = 'ingress-nginx-controller';
 export const CONTROLLER_SOURCE_FILE = '<built-in ingress-nginx>';
 /** Tells the control plane which pod runtime serves these pods. */
-export const RUNTIME_ANNOTATION = 'aks-emu.io/runtime';
+export { RUNTIME_ANNOTATION } from '../../cluster/pod-info.js';
+import { RUNTIME_ANNOTATION } from '../../cluster/pod-info.js';
+import { stableUid } from '../../manifests/uid.js';
 
 const LABELS = Object.freeze({
   'app.kubernetes.io/name': 'ingress-nginx',
@@ -31,7 +33,7 @@ function source(doc: number): Source {
 }
 
 function meta(name: string, namespace: string, annotations: Record<string, string> = {}): ObjectMeta {
-  return { name, namespace, labels: { ...LABELS }, annotations, uid: `built-in/${namespace}/${name}` };
+  return { name, namespace, labels: { ...LABELS }, annotations, uid: stableUid('built-in', namespace, name) };
 }
 
 function healthProbe(failureThreshold: number): ProbeSpec {

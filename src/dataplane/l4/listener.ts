@@ -53,7 +53,9 @@ export class Listener {
     private readonly onError: (error: Error) => void,
   ) {
     if (spec.kind === 'tcp') {
-      this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+      // Paused until the flow is spliced: bytes (or a FIN) that arrive while the upstream is
+      // still being dialled must wait in the kernel, not be emitted to nobody.
+      this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, this.onConnection);
     } else {
       this.http = createHttpServer(this.onRequest);
       this.http.on('connection', this.onHttpConnection);

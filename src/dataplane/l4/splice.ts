@@ -31,6 +31,9 @@ export class Splice {
     this.lastActive = now;
     attach(client, this);
     attach(upstream, this);
+    // Accepted sockets arrive paused (pauseOnConnect); reading starts only now that every handler is in place.
+    client.resume();
+    upstream.resume();
   }
 
   peer(socket: Socket): Socket {

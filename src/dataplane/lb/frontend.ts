@@ -55,6 +55,6 @@ export class Frontend {
       return;
     }
     increment(counters.nodePicks, node.name);
-    if (!this.options.delivery.deliver(client, node, servicePort, this.options.idle)) counters.backendUnreachable++;
+    if (!this.options.delivery.deliver(client, node, servicePort, this.options.idle, this.options.rule.backendPort)) counters.backendUnreachable++;
   }
 }

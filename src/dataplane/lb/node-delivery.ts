@@ -4,10 +4,14 @@
  * pod (the hop collapse of DESIGN.md). A runtime with real node hosts supplies a
  * delivery that dials node.address:backendPort instead.
  */
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 import type { BackendNode } from '../balance/distribution.js';
+import type { Clock } from '../clock.js';
+import type { ConnectionTracker } from '../l4/connection-tracker.js';
 import { resetSocket } from '../l4/reset.js';
+import { Splice } from '../l4/splice.js';
+import type { GlobalCounters } from '../stats.js';
 import type { IdleTimeout } from './idle-timeout.js';
 
 /** A node's handling of external traffic (KubeProxy is one). */
@@ -17,8 +21,11 @@ export interface NodeTrafficHandler {
 }
 
 export interface NodeDelivery {
-  /** Hand over the client; false when the node cannot take it (the client has been reset). */
-  deliver(client: Socket, node: BackendNode, servicePort: string, idle: IdleTimeout): boolean;
+  /**
+   * Hand over the client; false when the node cannot take it (the client has been reset).
+   * backendPort is the rule's: the NodePort, or the frontend port with floating IP.
+   */
+  deliver(client: Socket, node: BackendNode, servicePort: string, idle: IdleTimeout, backendPort: number): boolean;
 }
 
 export class EmbeddedNodeDelivery implements NodeDelivery {
@@ -34,4 +41,66 @@ export class EmbeddedNodeDelivery implements NodeDelivery {
     handler.acceptExternal(client, servicePort, idle);
     return true;
   }
+}
+
+const DELIVERY = Symbol('aks-emu.delivery');
+type DeliverySocket = Socket & { [DELIVERY]: NetworkFlow };
+
+/**
+ * Nodes on other hosts (the container runtime): the flow is dialled to
+ * node.address:backendPort over the network, as the Azure LB forwards to a VM's NIC.
+ * A node that is down answers nothing or refuses; the client is reset, and the probes
+ * take the node out after their threshold, as on Azure.
+ */
+export class NetworkNodeDelivery implements NodeDelivery {
+  constructor(
+    private readonly clock: Clock,
+    private readonly tracker: ConnectionTracker,
+    private readonly counters: GlobalCounters,
+  ) {}
+
+  deliver(client: Socket, node: BackendNode, _servicePort: string, idle: IdleTimeout, backendPort: number): boolean {
+    const upstream = connect({ host: node.address, port: backendPort, allowHalfOpen: true, noDelay: true }) as DeliverySocket;
+    this.tracker.trackOther(upstream);
+    const flow: NetworkFlow = { client, upstream, idle, delivery: this };
+    upstream[DELIVERY] = flow;
+    (client as DeliverySocket)[DELIVERY] = flow;
+    upstream.once('connect', onDeliveryConnect);
+    upstream.once('error', onDeliveryError);
+    client.on('error', onDeliveryClientGone);
+    client.on('close', onDeliveryClientGone);
+    return true;
+  }
+
+  connected(flow: NetworkFlow): void {
+    flow.upstream.off('error', onDeliveryError);
+    flow.client.off('error', onDeliveryClientGone);
+    flow.client.off('close', onDeliveryClientGone);
+    flow.idle.watch(new Splice(flow.client, flow.upstream, this.counters, this.clock.now()));
+  }
+}
+
+interface NetworkFlow {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  readonly idle: IdleTimeout;
+  readonly delivery: NetworkNodeDelivery;
+}
+
+function onDeliveryConnect(this: DeliverySocket): void {
+  const flow = this[DELIVERY];
+  flow.delivery.connected(flow);
+}
+
+function onDeliveryError(this: DeliverySocket): void {
+  const flow = this[DELIVERY];
+  flow.client.off('error', onDeliveryClientGone);
+  flow.client.off('close', onDeliveryClientGone);
+  resetSocket(flow.client);
+}
+
+function onDeliveryClientGone(this: DeliverySocket): void {
+  const flow = this[DELIVERY];
+  flow.upstream.off('connect', onDeliveryConnect);
+  flow.upstream.destroy();
 }

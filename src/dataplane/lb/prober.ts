@@ -16,6 +16,13 @@ import { ProbeCheck } from './probe-check.js';
 /** Azure's probe source 168.63.129.16, moved into 127/8 like the rest of the embedded cluster. */
 export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
 
+/**
+ * The shortest scaled probe interval. An attempt still unanswered at the next interval is
+ * cancelled; at timeScale 1/600 a 5 s interval is 8 ms, shorter than a TLS handshake on a
+ * busy loop, so every HTTPS probe would fail and leave half-closed flows behind it.
+ */
+export const MIN_PROBE_INTERVAL_MS = 100;
+
 export type ProbeState = 'up' | 'down';
 
 export interface ProbeStatus {
@@ -161,7 +168,7 @@ export class Prober {
   }
 
   private schedule(target: ProbeTarget): void {
-    const intervalMs = target.probe.intervalInSeconds * 1000 * this.timeScale;
+    const intervalMs = Math.max(MIN_PROBE_INTERVAL_MS, target.probe.intervalInSeconds * 1000 * this.timeScale);
     target.timer = this.clock.setTimeout(() => this.attempt(target), intervalMs);
   }
 

@@ -38,5 +38,6 @@ export class HeldConnections {
     socket.on('end', release);
     socket.on('error', release);
     socket.on('close', forget);
+    socket.resume();
   }
 }

@@ -95,10 +95,12 @@ export class UpstreamDial {
       return;
     }
     increment(route.counters.endpointPicks, endpoint.key);
+    const wanted = endpoint.ip === clientIP ? nodeAddress : source;
+    const canSendFrom = this.ctx.canSendFrom;
     const upstream = connect({
       host: endpoint.ip,
       port: endpoint.port,
-      localAddress: endpoint.ip === clientIP ? nodeAddress : source,
+      localAddress: canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress,
       allowHalfOpen: true,
       noDelay: true,
     }) as DialSocket;

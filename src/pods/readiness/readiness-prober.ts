@@ -13,6 +13,9 @@ import { realClock, type Clock } from '../../dataplane/clock.js';
 import { checkHttpGet, checkTcpSocket, type ProbeOutcome, type ProbeRun } from './probe-check.js';
 import { probeTarget, type ProbeTarget } from './probe-target.js';
 
+/** The shortest probe timeout after scaling (kubelet's own minimum is 1 s). */
+export const MIN_PROBE_TIMEOUT_MS = 250;
+
 export interface ReadinessEvent {
   /** `namespace/name` */
   readonly podKey: string;
@@ -177,7 +180,9 @@ export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
     };
     const run: ProbeRun = {
       address: watched.pod.ip,
-      timeoutMs: spec.timeoutSeconds * 1000 * this.#timeScale,
+      // Scaled timeouts keep a floor: a 1 s timeout at timeScale 1/600 would be 2 ms, shorter
+      // than a loaded event loop takes to answer on loopback, and every probe would fail.
+      timeoutMs: Math.max(spec.timeoutSeconds * 1000 * this.#timeScale, MIN_PROBE_TIMEOUT_MS),
       clock: this.#clock,
       localAddress: this.#sourceAddress?.(watched.pod),
     };

@@ -132,8 +132,17 @@ describe('LB prober', () => {
 
   it('scales the probe interval by timeScale', async () => {
     await probeTargets();
-    const { clock } = await startPlane({ port: PROBE_PORT }, { timeScale: 0.01 });
-    await round(clock, 1, 50);
+    const { clock } = await startPlane({ port: PROBE_PORT }, { timeScale: 0.04 });
+    await round(clock, 1, 200);
+    expect(node('node-0').lastResult).toBe('success');
+  });
+
+  it('never probes more often than every 100 ms, however small the timeScale', async () => {
+    await probeTargets();
+    const { clock } = await startPlane({ port: PROBE_PORT }, { timeScale: 0.001 });
+    clock.advance(99);
+    expect(node('node-0').probes).toBe(0);
+    await round(clock, 1, 1);
     expect(node('node-0').lastResult).toBe('success');
   });
 });
