@@ -37,6 +37,13 @@ export interface StartClusterOptions {
   readonly seed?: number;
   /** Admin API address; default 127.0.0.1 on a free port; false for none. */
   readonly admin?: { host?: string; port?: number } | false;
+  /**
+   * Resolve only once traffic would be served: every pod Ready and every LB frontend with
+   * endpoints seeing a healthy node (default true, bounded by waitTimeoutMs, default 30 s,
+   * after which it resolves anyway so tests can inspect what is not ready).
+   */
+  readonly wait?: boolean;
+  readonly waitTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -81,6 +88,8 @@ export interface Cluster {
    * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
    */
   waitForProbe(node: string, state: 'up' | 'down', options?: { service?: string; probe?: string; timeoutMs?: number }): Promise<void>;
+  /** Every pod Ready and every LB frontend with endpoints seeing a healthy node. */
+  serving(): boolean;
   /** Resolves when the predicate holds for the current snapshot; re-checked on every change. */
   waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
   apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
@@ -122,6 +131,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   const config = await resolveConfig(options);
   const { manifests, notices } = await readManifests(options);
   const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
+  if (options.wait !== false) await embedded.waitUntilServing(options.waitTimeoutMs ?? 30_000);
   let admin: AdminServer | undefined;
   if (options.admin !== false) {
     try {
@@ -211,6 +221,9 @@ class ClusterHandle implements Cluster {
   }
   probeStatus() {
     return this.#embedded.probeStatus();
+  }
+  serving() {
+    return this.#embedded.serving();
   }
   stats() {
     return this.#embedded.stats();

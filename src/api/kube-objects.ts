@@ -10,6 +10,7 @@ import type {
   ServiceInfo,
   Snapshot,
 } from '../cluster/snapshot.js';
+import type { Ingress } from '../model/types.js';
 import { kubernetesVersion } from './version.js';
 
 /** When each object first appeared; the runtime keeps it so AGE means what kubectl means. */
@@ -170,4 +171,35 @@ export function endpointSliceList(snapshot: Snapshot, items: readonly ServiceInf
     if (eps && svc.type !== 'ExternalName') slices.push(endpointSliceObject(svc, eps, created));
   }
   return list('EndpointSliceList', 'discovery.k8s.io/v1', slices, snapshot.version);
+}
+
+/** networking.k8s.io/v1 Ingress with the address ingress-nginx publishes (its Service's LB IP). */
+export function ingressObject(ing: Ingress, admitted: boolean, address: string | undefined, created: CreationTimes) {
+  return {
+    kind: 'Ingress',
+    apiVersion: 'networking.k8s.io/v1',
+    metadata: meta('Ingress', ing.metadata.namespace, ing.metadata.name, ing.metadata.uid, created, {
+      labels: ing.metadata.labels,
+      annotations: ing.metadata.annotations,
+    }),
+    spec: {
+      ...(ing.spec.ingressClassName ? { ingressClassName: ing.spec.ingressClassName } : {}),
+      ...(ing.spec.defaultBackend ? { defaultBackend: ing.spec.defaultBackend } : {}),
+      ...(ing.spec.tls.length ? { tls: ing.spec.tls } : {}),
+      rules: ing.spec.rules.map((r) => ({ ...(r.host ? { host: r.host } : {}), http: { paths: r.paths } })),
+    },
+    status: { loadBalancer: admitted && address ? { ingress: [{ ip: address }] } : {} },
+  };
+}
+
+export function ingressList(snapshot: Snapshot, items: readonly Ingress[], created: CreationTimes) {
+  const controller = snapshot.services.find((s) => s.namespace === 'ingress-nginx' && s.name === 'ingress-nginx-controller');
+  const address = controller?.loadBalancer?.ip;
+  const statuses = snapshot.ingress?.statuses ?? {};
+  return list(
+    'IngressList',
+    'networking.k8s.io/v1',
+    items.map((i) => ingressObject(i, statuses[`${i.metadata.namespace}/${i.metadata.name}`]?.admitted ?? false, address, created)),
+    snapshot.version,
+  );
 }

@@ -9,6 +9,7 @@ import type { Snapshot } from '../cluster/snapshot.js';
 import { AksEmuError } from '../errors/index.js';
 import {
   endpointSliceList,
+  ingressList,
   nodeList,
   nodeObject,
   podList,
@@ -18,11 +19,18 @@ import {
   type CreationTimes,
 } from './kube-objects.js';
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
+import { explainIngress } from './explain.js';
+import type { Manifests } from '../model/types.js';
+import type { Router } from '../dataplane/ingress/index.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend {
   readonly snapshot: Snapshot;
   readonly created: { get: CreationTimes };
+  /** What the cluster runs (user manifests plus built-in objects). */
+  readonly manifests: Manifests;
+  /** The ingress controller's current router; undefined when the controller is off. */
+  readonly router: Router | undefined;
   probeStatus(): readonly ProbeStatusLike[];
   stats(): unknown;
   stopNode(name: string): Promise<void>;
@@ -31,7 +39,7 @@ export interface AdminBackend {
 }
 
 type Params = Record<string, string>;
-type Handler = (backend: AdminBackend, params: Params, body: unknown) => unknown | Promise<unknown>;
+type Handler = (backend: AdminBackend, params: Params, body: unknown, query: URLSearchParams) => unknown | Promise<unknown>;
 
 interface Route {
   readonly method: string;
@@ -85,6 +93,16 @@ const ROUTES: readonly Route[] = [
   route('GET', '/apis/discovery.k8s.io/v1/namespaces/:ns/endpointslices', (b, p) =>
     endpointSliceList(b.snapshot, inNamespace(b.snapshot.services, p.ns), b.created.get),
   ),
+  route('GET', '/apis/networking.k8s.io/v1/ingresses', (b) => ingressList(b.snapshot, b.manifests.ingresses, b.created.get)),
+  route('GET', '/apis/networking.k8s.io/v1/namespaces/:ns/ingresses', (b, p) =>
+    ingressList(b.snapshot, b.manifests.ingresses.filter((i) => i.metadata.namespace === p.ns), b.created.get),
+  ),
+  route('GET', '/apis/networking.k8s.io/v1/namespaces/:ns/ingresses/:name', (b, p) => {
+    const ing = b.manifests.ingresses.filter((i) => i.metadata.namespace === p.ns && i.metadata.name === p.name);
+    if (ing.length === 0) throw notFound('ingresses.networking.k8s.io', p.name!, p.ns);
+    return ingressList(b.snapshot, ing, b.created.get).items[0];
+  }),
+  route('GET', '/aks-emu/v1/explain/ingress', (b, _p, _body, q) => explainIngress(b.router, q)),
   route('GET', '/aks-emu/v1/loadbalancers', (b) => loadBalancerView(b.snapshot, b.probeStatus())),
   route('GET', '/aks-emu/v1/snapshot', (b) => b.snapshot),
   route('GET', '/aks-emu/v1/stats', (b) => b.stats()),
@@ -129,7 +147,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const path = url.pathname;
   const candidates = ROUTES.filter((r) => r.pattern.test(path));
   const match = candidates.find((r) => r.method === req.method);
   try {
@@ -141,7 +160,7 @@ async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerRe
     const params: Params = {};
     match.names.forEach((n, i) => (params[n] = decodeURIComponent(values[i]!)));
     const body = req.method === 'GET' ? undefined : await readJson(req);
-    send(res, 200, await match.handler(backend, params, body));
+    send(res, 200, await match.handler(backend, params, body, url.searchParams));
   } catch (err) {
     const e = err instanceof AksEmuError ? err : new AksEmuError('AKS_EMU_STOPPED', String((err as Error)?.message ?? err), { status: 500, cause: err });
     send(res, e.status, statusBody(e));

@@ -5,6 +5,7 @@
  */
 import { AksEmuError } from '../errors/index.js';
 import { curl, curlHelp } from './commands/curl.js';
+import { explain, explainHelp } from './commands/explain.js';
 import { node, nodeHelp, pod, podHelp } from './commands/fault.js';
 import { get, getHelp } from './commands/get.js';
 import { up, upHelp } from './commands/up.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   validate: { run: validate, help: validateHelp },
   get: { run: get, help: getHelp },
   curl: { run: curl, help: curlHelp },
+  explain: { run: explain, help: explainHelp },
   node: { run: node, help: nodeHelp },
   pod: { run: pod, help: podHelp },
 };
@@ -29,8 +31,9 @@ Usage: aks-emu COMMAND [flags]
 Commands:
   up         run a cluster from manifests in the foreground
   validate   check manifests and report every error
-  get        show services, pods, nodes, endpointslices, load balancers of a running cluster
+  get        show services, pods, nodes, endpointslices, ingresses, load balancers
   curl       send an HTTP request from inside the cluster (a pod's or node's address)
+  explain    explain which Ingress rule a request takes, and why
   node       stop or start a node (fault injection)
   pod        force a pod ready or unready
 

@@ -109,6 +109,25 @@ export function printEndpointSlices(list: Obj, all: boolean): string {
   return withNamespace(all, ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'], rows, items);
 }
 
+/** kubectl's Ingress columns: CLASS, HOSTS (`*` for host-less rules), ADDRESS, PORTS (443 with TLS). */
+export function printIngresses(list: Obj, all: boolean): string {
+  const items: Obj[] = list.items;
+  if (items.length === 0) return 'No resources found';
+  const rows = items.map((i) => {
+    const hosts = [...new Set((i.spec.rules ?? []).map((r: Obj) => r.host ?? '*'))] as string[];
+    const address = (i.status?.loadBalancer?.ingress ?? []).map((x: Obj) => x.ip ?? x.hostname).join(',');
+    return [
+      i.metadata.name,
+      i.spec.ingressClassName ?? '<none>',
+      hosts.length ? hosts.join(',') : '*',
+      address,
+      i.spec.tls?.length ? '80, 443' : '80',
+      age(i.metadata.creationTimestamp),
+    ];
+  });
+  return withNamespace(all, ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'], rows, items);
+}
+
 /** aks-emu's own view: what `az network lb show` would tell, with live probe states. */
 export function printLoadBalancers(list: Obj, wide: Wide): string {
   const rows: string[][] = [];

@@ -12,6 +12,7 @@ export class CreationClock {
     };
     for (const n of snapshot.nodes) see('Node', n.name);
     for (const p of snapshot.pods) see('Pod', `${p.namespace}/${p.name}`);
+    for (const i of snapshot.ingress ? Object.keys(snapshot.ingress.statuses) : []) see('Ingress', i);
     for (const s of snapshot.services) {
       see('Service', `${s.namespace}/${s.name}`);
       see('EndpointSlice', `${s.namespace}/${s.name}`);

@@ -181,6 +181,40 @@ export class EmbeddedCluster extends EventEmitter {
     await this.#sync.request();
   }
 
+  /**
+   * True when every Running pod is Ready and every LB rule of a Service that has usable
+   * endpoints has at least one backend its probe says is up: the first request a user
+   * sends will be served. (A LB rule whose Service has no endpoints cannot serve.)
+   */
+  serving(): boolean {
+    const snapshot = this.snapshot;
+    if (!snapshot.pods.every((p) => p.phase !== 'Running' || p.ready)) return false;
+    const withEndpoints = new Set(snapshot.endpoints.filter((e) => e.ports.some((p) => p.usable.length > 0)).map((e) => e.serviceKey));
+    const up = new Set(this.probeStatus().filter((s) => s.state === 'up').map((s) => `${s.loadBalancer}/${s.probe}`));
+    return snapshot.loadBalancers.every((lb) =>
+      lb.rules.every((r) => !withEndpoints.has(r.serviceKey) || r.probeName === undefined || up.has(`${lb.name}/${r.probeName}`)),
+    );
+  }
+
+  /** Resolves true once serving() holds, or false after timeoutMs. */
+  waitUntilServing(timeoutMs: number): Promise<boolean> {
+    if (this.serving()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const check = () => {
+        if (this.serving()) done(true);
+      };
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('snapshot', check);
+        this.off('probe', check);
+        resolve(ok);
+      };
+      this.on('snapshot', check);
+      this.on('probe', check);
+    });
+  }
+
   /** Waits until every queued change has reached the data plane and the pods. */
   settled(): Promise<void> {
     return this.#sync.idle();

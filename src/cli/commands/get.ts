@@ -1,14 +1,15 @@
 import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
-import { printEndpointSlices, printLoadBalancers, printNodes, printPods, printServices } from '../printers.js';
+import { printEndpointSlices, printIngresses, printLoadBalancers, printNodes, printPods, printServices } from '../printers.js';
 
 export const getHelp = `Show objects of a running emulator, as kubectl get shows them.
 
-Usage: aks-emu get svc|pods|nodes|endpointslices|lb [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
+Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|lb [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
 
-Resources: services (svc), pods (po), nodes (no), endpointslices, loadbalancers (lb)`;
+Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), loadbalancers (lb)`;
 
-const RESOURCES: Record<string, 'services' | 'pods' | 'nodes' | 'endpointslices' | 'loadbalancers'> = {
+const RESOURCES: Record<string, 'services' | 'pods' | 'nodes' | 'endpointslices' | 'ingresses' | 'loadbalancers'> = {
+  ing: 'ingresses', ingress: 'ingresses', ingresses: 'ingresses',
   svc: 'services', service: 'services', services: 'services',
   po: 'pods', pod: 'pods', pods: 'pods',
   no: 'nodes', node: 'nodes', nodes: 'nodes',
@@ -29,7 +30,7 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     return 0;
   }
   const [what, name, extra] = positionals;
-  if (!what) throw usageError('get', 'name a resource type: svc, pods, nodes, endpointslices or lb');
+  if (!what) throw usageError('get', 'name a resource type: svc, pods, nodes, endpointslices, ingress or lb');
   if (extra) throw usageError('get', `unexpected argument "${extra}"`);
   const resource = RESOURCES[what.toLowerCase()];
   if (!resource) throw usageError('get', `the server doesn't have a resource type "${what}"`);
@@ -44,6 +45,7 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     pods: `/api/v1${namespaced}/pods`,
     nodes: '/api/v1/nodes',
     endpointslices: `/apis/discovery.k8s.io/v1${namespaced}/endpointslices`,
+    ingresses: `/apis/networking.k8s.io/v1${namespaced}/ingresses`,
     loadbalancers: '/aks-emu/v1/loadbalancers',
   }[resource];
   let list = (await adminRequest(server, name && resource !== 'endpointslices' && resource !== 'loadbalancers' ? `${path}/${encodeURIComponent(name)}` : path)) as any;
@@ -63,6 +65,7 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     pods: () => printPods(list, all, wide),
     nodes: () => printNodes(list, wide),
     endpointslices: () => printEndpointSlices(list, all),
+    ingresses: () => printIngresses(list, all),
     loadbalancers: () => printLoadBalancers(list, wide),
   }[resource]();
   out(table === 'No resources found' && !all ? `No resources found in ${ns} namespace.` : table);

@@ -96,25 +96,13 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
 }
 
 /**
- * Pods with readiness probes start NotReady; the table is printed once they are Ready (or
- * after a bound), so that the first curl a newcomer types finds endpoints.
+ * Pods with readiness probes start NotReady and the LB probes need a few rounds to see a
+ * backend: the table is printed once traffic would be served (or after a bound), so the
+ * first curl a newcomer types finds its way.
  */
 async function waitForPods(cluster: EmbeddedCluster, out: (line: string) => void): Promise<void> {
-  const allReady = () => cluster.snapshot.pods.every((p) => p.phase !== 'Running' || p.ready);
-  if (allReady()) return;
   const boundMs = 60_000;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, boundMs);
-    function done() {
-      clearTimeout(timer);
-      cluster.off('snapshot', check);
-      resolve();
-    }
-    function check() {
-      if (allReady()) done();
-    }
-    cluster.on('snapshot', check);
-  });
+  if (await cluster.waitUntilServing(boundMs)) return;
   const waiting = cluster.snapshot.pods.filter((p) => p.phase === 'Running' && !p.ready).map((p) => `${p.namespace}/${p.name}`);
-  if (waiting.length) out(`still not Ready after ${boundMs / 1000}s (readiness probes failing?): ${waiting.join(', ')}`);
+  out(`not serving yet after ${boundMs / 1000}s${waiting.length ? `; pods not Ready (readiness probes failing?): ${waiting.join(', ')}` : '; LB probes see no healthy node (aks-emu get lb)'}`);
 }

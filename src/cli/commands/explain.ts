@@ -1,0 +1,43 @@
+import { adminRequest, serverUrl } from '../admin-client.js';
+import { parseCommand, usageError } from '../args.js';
+
+export const explainHelp = `Explain which Ingress rule a request would take, and why, without sending it.
+
+Usage: aks-emu explain ingress --host HOST [--path /P?Q] [--scheme http|https] [-X METHOD]
+                               [--header 'K: V']... [--cookie k=v]... [--client IP] [-o json]
+
+Shows the server (exact, wildcard or default host), whether regex mode is on for the host
+and which Ingress turned it on, the location that matched and by which rule, the rewritten
+path, redirects, the Service, its candidate endpoints and the canary decision.`;
+
+export async function explain(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseCommand('explain', argv, {
+    host: { type: 'string' },
+    path: { type: 'string' },
+    scheme: { type: 'string' },
+    request: { type: 'string', short: 'X' },
+    header: { type: 'string', short: 'H', multiple: true },
+    cookie: { type: 'string', multiple: true },
+    client: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    server: { type: 'string' },
+  });
+  if (values.help) {
+    out(explainHelp);
+    return 0;
+  }
+  const [what, extra] = positionals;
+  if (what !== 'ingress' && what !== 'ing') throw usageError('explain', 'expected: explain ingress --host HOST --path PATH');
+  if (extra) throw usageError('explain', `unexpected argument "${extra}"`);
+  if (!values.host) throw usageError('explain', 'the flag --host is required');
+  if (values.output !== undefined && values.output !== 'json') throw usageError('explain', `invalid value "${values.output}" for flag -o: must be json`);
+  const q = new URLSearchParams({ host: values.host, path: values.path ?? '/' });
+  if (values.scheme) q.set('scheme', values.scheme);
+  if (values.request) q.set('method', values.request);
+  if (values.client) q.set('client', values.client);
+  for (const h of values.header ?? []) q.append('header', h);
+  for (const c of values.cookie ?? []) q.append('cookie', c);
+  const result = (await adminRequest(serverUrl(values.server), `/aks-emu/v1/explain/ingress?${q}`)) as { explanation: unknown; text: string };
+  out(values.output === 'json' ? JSON.stringify(result.explanation, null, 2) : result.text);
+  return 0;
+}
