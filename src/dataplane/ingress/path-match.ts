@@ -69,6 +69,9 @@ export class PathMatcher<T> {
           this.invalid.push({ path: rule.path, error: (err as Error).message });
         }
       }
+      // nginx tries regex locations first and falls back to the longest plain prefix
+      // location, so the `_` server's /healthz still answers when no regex matches.
+      for (const extra of extraPrefixes) this.#addPrefix(extra.key, extra.target);
       return;
     }
     for (const rule of rules) {
@@ -100,6 +103,9 @@ export class PathMatcher<T> {
         const captures = entry.re.exec(path);
         if (captures) return { target: entry.target, captures, how: entry.how };
       }
+      for (const entry of this.#prefixes) {
+        if (path.startsWith(entry.key)) return { target: entry.target, how: entry.how };
+      }
       return undefined;
     }
     const exact = this.#exact.get(path);
@@ -112,7 +118,7 @@ export class PathMatcher<T> {
 
   /** Every target in evaluation order, for explain. */
   describe(): { readonly how: string; readonly target: T }[] {
-    if (this.regexMode) return this.#regexes.map((e) => ({ how: e.how, target: e.target }));
+    if (this.regexMode) return [...this.#regexes, ...this.#prefixes].map((e) => ({ how: e.how, target: e.target }));
     return [
       ...[...this.#exact].map(([key, target]) => ({ how: `exact ${key}`, target })),
       ...this.#prefixes.map((e) => ({ how: e.how, target: e.target })),

@@ -94,3 +94,27 @@ describe('normalizePath', () => {
     expect(escapePath('/a b/ü?')).toBe('/a%20b/%C3%BC%3F');
   });
 });
+
+describe('built-in prefix locations in regex mode', () => {
+  const m = new PathMatcher(
+    [
+      { path: '/store-front(/|$)(.*)', pathType: 'ImplementationSpecific' as PathType, target: 'store' },
+      { path: '/h', pathType: 'Prefix' as PathType, target: 'h' },
+    ],
+    true,
+    [{ key: '/healthz', target: 'healthz' }],
+  );
+
+  it('falls back to the plain /healthz location when no regex matches, as nginx does', () => {
+    expect(m.match('/store-front/x')?.target).toBe('store');
+    expect(m.match('/metrics')).toBeUndefined();
+    expect(m.match('/healthz')?.target).toBe('h');
+  });
+
+  it('answers /healthz from the built-in location when only other regexes exist', () => {
+    const only = new PathMatcher([{ path: '/api(/|$)(.*)', pathType: 'ImplementationSpecific' as PathType, target: 'api' }], true, [
+      { key: '/healthz', target: 'healthz' },
+    ]);
+    expect(only.match('/healthz')?.target).toBe('healthz');
+  });
+});
