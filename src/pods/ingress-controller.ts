@@ -12,7 +12,7 @@ import type { PodInfo } from '../cluster/snapshot.js';
 import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
-import { AksEmuError } from '../errors/index.js';
+import { closeAll, listenAll } from './pod-listeners.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 export interface IngressControllerPodOptions {
@@ -70,29 +70,22 @@ class IngressControllerPod implements PodRuntime {
     const cert = listeners.some((l) => l.kind === 'https') ? await defaultCertificate() : undefined;
     const proxy = new IngressProxy({ getRouter: () => this.#options.getRouter(), localAddress: this.#pod.ip, random: this.#options.random });
     this.#proxy = proxy;
-    const servers = listeners.map((l) => this.#server(l, proxy, cert));
-    const results = await Promise.allSettled(servers.map((s, i) => this.#listen(s, listeners[i]?.port ?? 0)));
-    this.#servers = servers;
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
+    const servers = listeners.map((l) => ({ port: l.port, server: this.#server(l, proxy, cert) }));
+    try {
+      await listenAll(this.#pod, servers);
+    } catch (err) {
       await this.stop();
-      throw failed.reason;
+      throw err;
     }
+    this.#servers = servers.map((s) => s.server);
   }
 
   async stop(): Promise<void> {
     const servers = this.#servers;
     this.#servers = [];
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            if (!server.listening) return resolve();
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
-    );
+    const closed = closeAll(servers);
+    for (const server of servers) server.closeAllConnections();
+    await closed;
     await this.#proxy?.close();
     this.#proxy = undefined;
   }
@@ -131,22 +124,6 @@ class IngressControllerPod implements PodRuntime {
     res.end(body);
   }
 
-  #listen(server: Server, port: number): Promise<void> {
-    const host = this.#pod.ip;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(this.#bindError(err, host, port)));
-      server.listen({ host, port }, () => resolve());
-    });
-  }
-
-  #bindError(err: NodeJS.ErrnoException, host: string, port: number): AksEmuError {
-    const pod = `${this.#pod.namespace}/${this.#pod.name}`;
-    if (err.code === 'EADDRNOTAVAIL') {
-      return new AksEmuError('AKS_EMU_PLATFORM', `pod ${pod}: cannot listen on ${host}:${port}: the address is not local`, { cause: err });
-    }
-    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
-    return new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `pod ${pod}: cannot listen on ${host}:${port}: ${why}`, { cause: err });
-  }
 }
 
 export function createIngressControllerPod(pod: PodInfo, options: IngressControllerPodOptions): PodRuntime {

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PodInfo } from '../../cluster/snapshot.js';
-import { AksEmuError } from '../../errors/index.js';
+import { closeAll, listenAll } from '../pod-listeners.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import { EchoHttpHandler } from './echo-http.js';
 import { echoPorts, sniff, SNIFF_BYTES, type PortMode } from './port-protocol.js';
@@ -80,29 +80,21 @@ class EchoPod implements PodRuntime {
 
   async start(): Promise<void> {
     if (this.#servers.length > 0) return;
-    const servers = echoPorts(this.#pod.containers).map(({ port, mode }) => this.#listen(port, mode));
-    const results = await Promise.allSettled(servers.map((s) => s.listening));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    this.#servers = servers.map((s) => s.server);
-    if (failed) {
-      await this.stop();
-      throw failed.reason;
-    }
+    const listeners = echoPorts(this.#pod.containers).map(({ port, mode }) => ({
+      port,
+      server: createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, mode)),
+    }));
+    await listenAll(this.#pod, listeners);
+    this.#servers = listeners.map((l) => l.server);
   }
 
   async stop(): Promise<void> {
     const servers = this.#servers;
     this.#servers = [];
-    const closed = servers.map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          if (!server.listening) return resolve();
-          server.close(() => resolve());
-        }),
-    );
+    const closed = closeAll(servers);
     for (const socket of this.connections) socket.destroy();
     this.connections.clear();
-    await Promise.all(closed);
+    await closed;
   }
 
   setHealthy(healthy: boolean): void {
@@ -112,16 +104,6 @@ class EchoPod implements PodRuntime {
   update(pod: PodInfo): void {
     this.#pod = pod;
     this.http.update(pod);
-  }
-
-  #listen(port: number, mode: PortMode): { server: Server; listening: Promise<void> } {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, mode));
-    const host = this.#pod.ip;
-    const listening = new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(this.#bindError(err, host, port)));
-      server.listen({ host, port }, () => resolve());
-    });
-    return { server, listening };
   }
 
   #accept(socket: EchoSocket, mode: PortMode): void {
@@ -134,16 +116,6 @@ class EchoPod implements PodRuntime {
     socket.on('end', onSniffEnd);
   }
 
-  #bindError(err: NodeJS.ErrnoException, host: string, port: number): AksEmuError {
-    const pod = `${this.#pod.namespace}/${this.#pod.name}`;
-    if (err.code === 'EADDRNOTAVAIL') {
-      return new AksEmuError('AKS_EMU_PLATFORM', `pod ${pod}: cannot listen on ${host}:${port}: the address is not local`, {
-        cause: err,
-      });
-    }
-    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
-    return new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `pod ${pod}: cannot listen on ${host}:${port}: ${why}`, { cause: err });
-  }
 }
 
 export function createEchoPod(pod: PodInfo, options: EchoPodOptions): PodRuntime {
