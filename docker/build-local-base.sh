@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds aks-emu/node-base:local, a stand-in for node:20-bookworm-slim on machines
 # that reach no container registry: FROM scratch with the host's own node binary,
-# the shared libraries it links (ldd), and a static busybox for sh, wget, ip, nc...
+# the shared libraries it links (ldd), a static busybox for sh, wget, ip, nc..., and the
+# host's openssl (the built-in ingress controller makes its default certificate with it).
 #
 # Usage: docker/build-local-base.sh [--force]
 #   Skips the build when an image with this tag already carries the same node
@@ -10,7 +11,7 @@ set -euo pipefail
 
 IMAGE="${AKS_EMU_BASE_IMAGE:-aks-emu/node-base:local}"
 # Bump when the layout below changes, so existing images are rebuilt.
-RECIPE=1
+RECIPE=2
 FORCE=0
 
 die() { echo "build-local-base: $*" >&2; exit 1; }
@@ -29,6 +30,8 @@ docker info >/dev/null 2>&1 || die "the Docker engine is not answering (run .ci/
 NODE_BIN="$(readlink -f "$(command -v node)")" || die "node is not on PATH"
 NODE_VERSION="$("$NODE_BIN" -p process.version)"
 BUSYBOX_BIN="$(readlink -f "$(command -v busybox || true)")"
+OPENSSL_BIN="$(readlink -f "$(command -v openssl || true)")"
+[ -x "$OPENSSL_BIN" ] || die "openssl not found (apt-get install openssl)"
 [ -x "$BUSYBOX_BIN" ] || die "busybox not found (apt-get install busybox-static)"
 # A dynamic busybox would need its own libraries in the image; only the static build is self-contained.
 if ldd "$BUSYBOX_BIN" >/dev/null 2>&1; then
@@ -54,9 +57,17 @@ chmod 700 "$ROOT/root"
 # node:20-bookworm-slim keeps node in /usr/local/bin; the same path keeps scripts portable.
 cp "$NODE_BIN" "$ROOT/usr/local/bin/node"
 
+cp "$OPENSSL_BIN" "$ROOT/usr/bin/openssl"
+for conf in /usr/lib/ssl/openssl.cnf /etc/ssl/openssl.cnf; do
+  if [ -e "$conf" ]; then
+    mkdir -p "$ROOT$(dirname "$conf")"
+    cp -L "$conf" "$ROOT$conf"
+  fi
+done
+
 # ldd prints "name => /path (addr)" for libraries and "/path (addr)" for the loader;
 # mawk (Debian's awk) has no \s, so split on the default blanks.
-ldd "$NODE_BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+{ ldd "$NODE_BIN"; ldd "$OPENSSL_BIN"; } | sort -u | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
   while read -r lib; do
     mkdir -p "$ROOT$(dirname "$lib")"
     cp -L "$lib" "$ROOT$lib"
@@ -114,6 +125,6 @@ fi
 
 got="$(docker run --rm --network none "$IMAGE" node -e 'console.log(process.version)')" || die "node does not run in $IMAGE"
 [ "$got" = "$NODE_VERSION" ] || die "node in $IMAGE printed '$got', expected $NODE_VERSION"
-docker run --rm --network none "$IMAGE" sh -c 'wget --help >/dev/null 2>&1; ip addr >/dev/null' ||
-  die "busybox sh/wget/ip do not run in $IMAGE"
+docker run --rm --network none "$IMAGE" sh -c 'wget --help >/dev/null 2>&1; ip addr >/dev/null && openssl version >/dev/null' ||
+  die "busybox sh/wget/ip or openssl do not run in $IMAGE"
 echo "build-local-base: $IMAGE ready (node $NODE_VERSION)"

@@ -2,9 +2,10 @@
 # Stages the build context of docker/Dockerfile in docker/.context/ (see the
 # Dockerfile for why the context is staged instead of built with `npm ci` inside).
 #
-# Usage: docker/prepare-context.sh [--root DIR] [--out DIR]
+# Usage: docker/prepare-context.sh [--build] [--root DIR] [--out DIR]
+#   --build run `npm run build` (tsc to dist/) in ROOT first
 #   --root  the repository to stage from (default: this script's repository);
-#           it must already hold dist/ and bin/aks-emu.js (npm run build)
+#           it must hold dist/ and bin/aks-emu.js (npm run build, or --build)
 #   --out   the staging folder (default: ROOT/docker/.context); emptied first
 set -euo pipefail
 
@@ -12,15 +13,21 @@ die() { echo "prepare-context: $*" >&2; exit 1; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT=""
+BUILD=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="$(cd "${2:?--root needs a folder}" && pwd)"; shift 2 ;;
     --out) OUT="${2:?--out needs a folder}"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --build) BUILD=1; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
 OUT="${OUT:-$ROOT/docker/.context}"
+
+if [ "$BUILD" = 1 ]; then
+  (cd "$ROOT" && npm run build --silent) || die "npm run build failed in $ROOT"
+fi
 
 for need in package.json package-lock.json bin/aks-emu.js dist; do
   [ -e "$ROOT/$need" ] || die "$ROOT/$need is missing (run npm run build first)"

@@ -8,6 +8,7 @@ import { curl, curlHelp } from './commands/curl.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { node, nodeHelp, pod, podHelp } from './commands/fault.js';
 import { get, getHelp } from './commands/get.js';
+import { role, roleHelp } from './commands/role.js';
 import { up, upHelp } from './commands/up.js';
 import { validate, validateHelp } from './commands/validate.js';
 
@@ -22,6 +23,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   explain: { run: explain, help: explainHelp },
   node: { run: node, help: nodeHelp },
   pod: { run: pod, help: podHelp },
+  // Hidden: what each container of the container runtime runs (compose.yaml).
+  role: { run: role, help: roleHelp },
 };
 
 const HELP = `aks-emu: the AKS traffic path (Azure Load Balancer → NodePort → ClusterIP → pods) on your machine.

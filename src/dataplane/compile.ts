@@ -290,6 +290,12 @@ function planFrontend(
   plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => frontend.accept(socket));
 }
 
+function nodePortsOf(ports: readonly CompiledPort[]): Map<string, number> {
+  const nodePorts = new Map<string, number>();
+  for (const { serviceKey, port } of ports) if (port.nodePort !== undefined) nodePorts.set(servicePortKey(serviceKey, port.name), port.nodePort);
+  return nodePorts;
+}
+
 export function compile(snapshot: Snapshot, state: RetainedState): Tables {
   const ctx: ForwardingContext = {
     clock: state.clock,
@@ -322,7 +328,9 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
   }
   if (roles.loadBalancer) {
     const network = roles.delivery === 'network';
-    const delivery = network ? new NetworkNodeDelivery(state.clock, state.tracker, state.counters.global) : new EmbeddedNodeDelivery(kubeProxies);
+    const delivery = network
+      ? new NetworkNodeDelivery(state.clock, state.tracker, state.counters.global, nodePortsOf(ports))
+      : new EmbeddedNodeDelivery(kubeProxies);
     const captured = network ? new Map<string, KubeProxy>() : inCluster;
     for (const lb of snapshot.loadBalancers) {
       for (const rule of lb.rules) planFrontend(plan, lb, rule, snapshot, state, delivery, captured);

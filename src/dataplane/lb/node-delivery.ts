@@ -47,20 +47,26 @@ const DELIVERY = Symbol('aks-emu.delivery');
 type DeliverySocket = Socket & { [DELIVERY]: NetworkFlow };
 
 /**
- * Nodes on other hosts (the container runtime): the flow is dialled to
- * node.address:backendPort over the network, as the Azure LB forwards to a VM's NIC.
- * A node that is down answers nothing or refuses; the client is reset, and the probes
- * take the node out after their threshold, as on Azure.
+ * Nodes on other hosts (the container runtime): the flow is dialled to the node over the
+ * network, as the Azure LB forwards to a VM's NIC. With floating IP (AKS's default) the
+ * packet keeps the frontend IP as its destination and kube-proxy on the node captures it;
+ * a proxy cannot send to an address it owns itself, so the flow goes to the Service's
+ * NodePort instead, which kube-proxy handles with the same chain (KUBE-EXT). A node that
+ * is down answers nothing or refuses; the client is reset, and the probes take the node
+ * out after their threshold, as on Azure.
  */
 export class NetworkNodeDelivery implements NodeDelivery {
   constructor(
     private readonly clock: Clock,
     private readonly tracker: ConnectionTracker,
     private readonly counters: GlobalCounters,
+    /** Service port key → its NodePort. */
+    private readonly nodePorts: ReadonlyMap<string, number>,
   ) {}
 
-  deliver(client: Socket, node: BackendNode, _servicePort: string, idle: IdleTimeout, backendPort: number): boolean {
-    const upstream = connect({ host: node.address, port: backendPort, allowHalfOpen: true, noDelay: true }) as DeliverySocket;
+  deliver(client: Socket, node: BackendNode, servicePort: string, idle: IdleTimeout, backendPort: number): boolean {
+    const port = this.nodePorts.get(servicePort) ?? backendPort;
+    const upstream = connect({ host: node.address, port, allowHalfOpen: true, noDelay: true }) as DeliverySocket;
     this.tracker.trackOther(upstream);
     const flow: NetworkFlow = { client, upstream, idle, delivery: this };
     upstream[DELIVERY] = flow;

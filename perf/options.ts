@@ -1,0 +1,155 @@
+/** `npm run perf -- [options]`: what to measure, and how long. */
+import type { TargetId } from './cluster-types.js';
+
+export type AnchorRowId = 'haproxy' | 'nginx';
+export type RowId = TargetId | AnchorRowId;
+export type ModeId = 'keepalive' | 'churn' | 'body';
+
+export const ROW_IDS: readonly RowId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'haproxy', 'nginx'];
+export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
+
+/** The 1 MiB row asks the echo pod for a body of this size with `?size=N`. */
+export const BODY_BYTES = 1 << 20;
+
+export interface Mode {
+  readonly id: ModeId;
+  readonly title: string;
+  readonly path: string;
+  readonly churn: boolean;
+  readonly pipelining: number;
+  /** The response must be at least this big, or the mode cannot run. */
+  readonly minBodyBytes: number;
+}
+
+export interface Settings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly connections: number;
+  readonly pipelining: number;
+  readonly modes: readonly ModeId[];
+  readonly rows: readonly RowId[];
+  /** Idle connections for the scale row (0: no scale row). */
+  readonly idleConnections: number;
+  /** Load generator on CPU 0, aks-emu and the anchors on CPU 1. */
+  readonly pin: boolean;
+  /** CPU-profile the aks-emu child (V8's profiler, as --cpu-prof) during the keep-alive `lb` rounds only. */
+  readonly profile: boolean;
+  readonly timeScale: number;
+  readonly outDir: string;
+}
+
+export function modeOf(id: ModeId, settings: Pick<Settings, 'pipelining'>): Mode {
+  switch (id) {
+    case 'keepalive':
+      return { id, title: 'Keep-alive', path: '/', churn: false, pipelining: settings.pipelining, minBodyBytes: 1 };
+    case 'churn':
+      return { id, title: 'Connection churn (a new connection per request)', path: '/', churn: true, pipelining: 1, minBodyBytes: 1 };
+    case 'body':
+      return { id, title: '1 MiB response body', path: `/?size=${BODY_BYTES}`, churn: false, pipelining: 1, minBodyBytes: BODY_BYTES };
+  }
+}
+
+export const USAGE = `npm run perf -- [options]
+  --quick               about a minute: 2 rounds of 1 s per row and mode
+  --rounds N            interleaved rounds per row and mode (default 5)
+  --duration S          seconds per round (default 5)
+  --warmup S            unrecorded seconds per row before the first round (default 2)
+  --connections N       concurrent connections, every row (default 32)
+  --pipelining N        keep-alive mode only (default 1)
+  --modes a,b           keepalive,churn,body (default all)
+  --rows a,b            direct,clusterip,nodeport,lb,ingress,haproxy,nginx (default all)
+  --idle N              idle connections for the scale row (default 10000; 0 to skip)
+  --no-pin              do not pin processes to CPUs
+  --profile             CPU-profile aks-emu on the keep-alive lb row and list the top functions
+  --time-scale X        the cluster's timeScale (default 1: real Azure timings)
+  --out DIR             where results go (default perf/results)`;
+
+function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(',').filter(Boolean);
+  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${flag}: unknown ${JSON.stringify(item)} (one of ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+function positive(value: string | undefined, flag: string, allowZero = false): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`${flag} needs a ${allowZero ? 'non-negative' : 'positive'} number`);
+  return n;
+}
+
+export function parseArgs(argv: readonly string[], defaultOutDir: string): Settings {
+  const quick = argv.includes('--quick');
+  const s = {
+    quick,
+    rounds: quick ? 2 : 5,
+    durationS: quick ? 1 : 5,
+    warmupS: quick ? 0.5 : 2,
+    connections: 32,
+    pipelining: 1,
+    modes: [...MODE_IDS] as ModeId[],
+    rows: [...ROW_IDS] as RowId[],
+    idleConnections: 10_000,
+    pin: true,
+    profile: false,
+    timeScale: 1,
+    outDir: defaultOutDir,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--rounds':
+        s.rounds = Math.round(positive(value(), flag));
+        break;
+      case '--duration':
+        s.durationS = positive(value(), flag);
+        break;
+      case '--warmup':
+        s.warmupS = positive(value(), flag, true);
+        break;
+      case '--connections':
+        s.connections = Math.round(positive(value(), flag));
+        break;
+      case '--pipelining':
+        s.pipelining = Math.round(positive(value(), flag));
+        break;
+      case '--modes':
+        s.modes = list(value(), MODE_IDS, flag);
+        break;
+      case '--rows':
+        s.rows = list(value(), ROW_IDS, flag);
+        break;
+      case '--idle':
+        s.idleConnections = Math.round(positive(value(), flag, true));
+        break;
+      case '--no-pin':
+        s.pin = false;
+        break;
+      case '--profile':
+        s.profile = true;
+        break;
+      case '--time-scale':
+        s.timeScale = positive(value(), flag);
+        break;
+      case '--out':
+        s.outDir = value();
+        break;
+      default:
+        throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  if (s.profile) {
+    // A profile of the lb path alone: nothing else runs in the aks-emu process meanwhile.
+    s.modes = ['keepalive'];
+    s.rows = ['lb'];
+    s.idleConnections = 0;
+  }
+  return s;
+}

@@ -1,0 +1,91 @@
+/**
+ * The goals of the perf issue, judged on one run's results. They are benchmarks, not
+ * tests: a FAIL is information for whoever optimises the data plane.
+ */
+import type { RowResult } from '../measure.js';
+import type { AnchorRowId, ModeId, RowId } from '../options.js';
+import { SCALE_GOAL_CONNECTIONS, type ScaleResult } from '../scale.js';
+
+export interface Goal {
+  readonly status: 'PASS' | 'FAIL' | 'N/A';
+  readonly text: string;
+}
+
+const RPS_VS_ANCHOR = 1.0;
+const P99_VS_ANCHOR = 1.2;
+const LB_VS_DIRECT = 0.8;
+const SCALE_BUDGET_BYTES = 64 * 2 ** 20;
+
+const ANCHORED: readonly { row: RowId; anchor: AnchorRowId }[] = [
+  { row: 'lb', anchor: 'haproxy' },
+  { row: 'clusterip', anchor: 'haproxy' },
+  { row: 'nodeport', anchor: 'haproxy' },
+  { row: 'ingress', anchor: 'nginx' },
+];
+
+export const MODE_LABEL: Readonly<Record<ModeId, string>> = { keepalive: 'keep-alive', churn: 'churn', body: '1 MiB' };
+
+const rps = (n: number): string => `${Math.round(n).toLocaleString('en-US')} req/s`;
+const ms = (n: number): string => `${n.toFixed(2)} ms`;
+const times = (n: number): string => `${n.toFixed(2)}×`;
+
+function find(results: readonly RowResult[], mode: ModeId, row: RowId): RowResult | undefined {
+  return results.find((r) => r.mode === mode && r.row === row);
+}
+
+function missing(label: string, ...rows: (RowResult | undefined)[]): Goal | undefined {
+  const gone = rows.find((r) => r === undefined || r.unavailable !== undefined || r.requests === 0);
+  if (rows.some((r) => r === undefined)) return { status: 'N/A', text: `${label}: not measured in this run` };
+  if (gone) return { status: 'N/A', text: `${label}: ${gone.row} n/a${gone.unavailable ? ` (${gone.unavailable})` : ''}` };
+  return undefined;
+}
+
+function anchorGoal(mode: ModeId, row: RowResult | undefined, anchor: RowResult | undefined, rowId: RowId, anchorId: AnchorRowId): Goal {
+  const label = `${MODE_LABEL[mode]}: ${rowId} vs ${anchorId}`;
+  const gap = missing(label, row, anchor);
+  if (gap || !row || !anchor) return gap ?? { status: 'N/A', text: label };
+  const rpsRatio = row.rps / anchor.rps;
+  const p99Ratio = anchor.p99Ms > 0 ? row.p99Ms / anchor.p99Ms : Infinity;
+  const ok = rpsRatio >= RPS_VS_ANCHOR && p99Ratio <= P99_VS_ANCHOR;
+  return {
+    status: ok ? 'PASS' : 'FAIL',
+    text:
+      `${label}: ${rps(row.rps)} = ${times(rpsRatio)} (goal ≥ ${RPS_VS_ANCHOR.toFixed(1)}×), ` +
+      `p99 ${ms(row.p99Ms)} vs ${ms(anchor.p99Ms)} = ${times(p99Ratio)} (goal ≤ ${P99_VS_ANCHOR.toFixed(1)}×)`,
+  };
+}
+
+function scaleGoal(scale: ScaleResult | undefined): Goal {
+  const label = `scale: ${SCALE_GOAL_CONNECTIONS.toLocaleString('en-US')} idle connections through the LB`;
+  if (!scale) return { status: 'N/A', text: `${label}: not measured in this run` };
+  const lb = scale.lb;
+  if (scale.unavailable !== undefined || !lb) return { status: 'N/A', text: `${label}: ${scale.unavailable ?? 'not measured'}` };
+  const projected = lb.bytesPerConnection * SCALE_GOAL_CONNECTIONS;
+  const extrapolated = lb.opened < SCALE_GOAL_CONNECTIONS ? ` (extrapolated from ${lb.opened.toLocaleString('en-US')} connections)` : '';
+  const ok = projected < SCALE_BUDGET_BYTES && lb.released && lb.failed === 0 && lb.opened > 0;
+  const failures = lb.failed > 0 ? `, ${lb.failed} failed to open (${lb.firstError ?? '?'})` : '';
+  return {
+    status: ok ? 'PASS' : 'FAIL',
+    text:
+      `${label}: ${(projected / 2 ** 20).toFixed(1)} MiB extra RSS${extrapolated} (goal < 64 MiB), ` +
+      `${lb.released ? 'all released' : `NOT all released (${lb.leftAtTarget} still open at the frontend; ${lb.fdsAfter} fds open after, ${lb.fdsBefore} before)`}${failures}`,
+  };
+}
+
+export function evaluateGoals(results: readonly RowResult[], modes: readonly ModeId[], scale: ScaleResult | undefined): Goal[] {
+  const goals: Goal[] = [];
+  for (const mode of modes) {
+    for (const { row, anchor } of ANCHORED) goals.push(anchorGoal(mode, find(results, mode, row), find(results, mode, anchor), row, anchor));
+    const lb = find(results, mode, 'lb');
+    const direct = find(results, mode, 'direct');
+    const label = `${MODE_LABEL[mode]}: lb vs direct`;
+    const gap = missing(label, lb, direct);
+    if (gap || !lb || !direct) goals.push(gap ?? { status: 'N/A', text: label });
+    else {
+      const ratio = lb.rps / direct.rps;
+      goals.push({ status: ratio >= LB_VS_DIRECT ? 'PASS' : 'FAIL', text: `${label}: ${rps(lb.rps)} = ${times(ratio)} of ${rps(direct.rps)} (goal ≥ ${LB_VS_DIRECT}×)` });
+    }
+  }
+  goals.push(scaleGoal(scale));
+  return goals;
+}

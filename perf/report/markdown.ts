@@ -1,0 +1,125 @@
+/** The run as markdown: one table per mode, the goals as PASS/FAIL lines, the scale row, the setup. */
+import type { RowResult } from '../measure.js';
+import { modeOf, type ModeId } from '../options.js';
+import type { HoldMeasure, ScaleResult } from '../scale.js';
+import { ratiosOf, type RunReport } from './run-report.js';
+
+const MiB = 2 ** 20;
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits: number): string => n.toFixed(digits);
+const ratio = (n: number | undefined): string => (n === undefined ? '' : `${n.toFixed(2)}×`);
+
+/** Escapes what would break a table cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+const HEADER =
+  '| row | path | req/s | p50 ms | p99 ms | max ms | errors | aks-emu CPU s | anchor CPU s | server CPU µs/req | aks-emu peak RSS MiB | req/s × direct | req/s × anchor | p99 × anchor |';
+const RULE = '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+
+function row(r: RowResult, all: readonly RowResult[]): string {
+  const path = `${r.path} (${r.via})`;
+  if (r.unavailable !== undefined) return `| ${r.row} | ${cell(path)} | n/a: ${cell(r.unavailable)} | | | | | | | | | | | |`;
+  const ratios = ratiosOf(r, all);
+  // Everything that serves the request: aks-emu (the echo pod, and the path when it is aks-emu's) plus the anchor.
+  const serverCpu = r.requests > 0 ? ((r.aksEmuCpuS + (r.proxyCpuS ?? 0)) / r.requests) * 1e6 : 0;
+  const anchorLabel = r.anchor ? ` (${r.anchor})` : '';
+  return [
+    '',
+    r.row,
+    cell(path),
+    int(r.rps),
+    fixed(r.p50Ms, 3),
+    fixed(r.p99Ms, 3),
+    fixed(r.maxMs, 1),
+    int(r.errors),
+    fixed(r.aksEmuCpuS, 2),
+    r.proxyCpuS === undefined ? '' : fixed(r.proxyCpuS, 2),
+    fixed(serverCpu, 1),
+    fixed(r.aksEmuPeakRssBytes / MiB, 1),
+    ratio(ratios.vsDirect),
+    ratios.vsAnchor === undefined ? '' : `${ratio(ratios.vsAnchor)}${anchorLabel}`,
+    ratio(ratios.p99VsAnchor),
+    '',
+  ]
+    .join(' | ')
+    .trim();
+}
+
+function holdLine(label: string, h: HoldMeasure): string {
+  const released = h.released
+    ? 'all released'
+    : h.leftAtTarget > 0
+      ? `NOT all released: ${int(h.leftAtTarget)} still open at the target`
+      : `every held connection closed, but ${int(h.fdsAfter - h.fdsBefore)} more descriptors open than before`;
+  const failed = h.failed > 0 ? `; ${int(h.failed)} failed to open (${h.firstError ?? '?'})` : '';
+  return (
+    `- ${label}: ${int(h.opened)} held, +${fixed(h.extraRssBytes / MiB, 1)} MiB RSS = ${int(h.bytesPerConnection)} bytes per connection ` +
+    `(JS heap + external: ${int(h.opened > 0 ? h.extraHeapBytes / h.opened : 0)} bytes per connection); ` +
+    `open fds ${int(h.fdsBefore)} → ${int(h.fdsHeld)} → ${int(h.fdsAfter)} (${released})${failed}`
+  );
+}
+
+function scaleSection(scale: ScaleResult | undefined): string[] {
+  if (!scale) return [];
+  const lines = ['', '## Scale: idle connections through the LB', ''];
+  if (scale.unavailable !== undefined && !scale.lb) return [...lines, `n/a: ${scale.unavailable}`];
+  lines.push(`${int(scale.count)} idle keep-alive connections (one request each, then idle), from ${scale.sources.length > 0 ? scale.sources.join(', ') : '127.0.0.1'}.`);
+  if (scale.limitedBy) lines.push(`Fewer than the ${int(scale.requested)} asked: ${scale.limitedBy}.`);
+  lines.push('');
+  if (scale.lb) lines.push(holdLine('through the LB frontend (LB → node → pod)', scale.lb));
+  if (scale.direct) {
+    lines.push(
+      holdLine(
+        "straight to the pod, after the LB hold (the echo pod's own share, in the aks-emu process; RSS reuses the pages the LB hold freed, so JS memory is the telling figure)",
+        scale.direct,
+      ),
+    );
+  }
+  if (scale.direct && scale.lb && scale.lb.opened > 0 && scale.direct.opened > 0) {
+    const net = scale.lb.extraHeapBytes / scale.lb.opened - scale.direct.extraHeapBytes / scale.direct.opened;
+    lines.push(`- the L4 path's own JS memory, without the pod's share: about ${int(net)} bytes per connection`);
+  }
+  return lines;
+}
+
+export function renderMarkdown(report: RunReport): string {
+  const { settings, machine } = report;
+  const kind = settings.profile ? 'profile' : settings.quick ? 'quick' : 'full';
+  const lines = [
+    `# aks-emu performance, ${report.startedAt} (${kind})`,
+    '',
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Linux ${machine.kernel}, Node ${machine.node}, autocannon ${machine.autocannon}` +
+      `${Object.entries(machine.anchors).map(([k, v]) => `, ${k} ${v}`).join('')}; load average ${machine.loadAverage} at start.`,
+    '',
+    `Settings: ${settings.connections} connections, ${settings.rounds} interleaved rounds × ${settings.durationS} s per row and mode ` +
+      `(+${settings.warmupS} s warm-up), keep-alive pipelining ${settings.pipelining}, cluster timeScale ${settings.timeScale}. ${report.placement}`,
+    '',
+    `Every row ends at the same echo pod (${report.backend.pod}, ${report.backend.address}). ` +
+      'Latency from autocannon with 1 µs resolution; errors = non-2xx + socket errors + timeouts; ' +
+      'server CPU = aks-emu + anchor CPU time over completed requests.',
+  ];
+  const modes = [...new Set(report.results.map((r) => r.mode))] as ModeId[];
+  for (const mode of modes) {
+    const m = modeOf(mode, settings);
+    lines.push('', `## ${m.title}`, '', `GET ${m.path}${m.churn ? ' with `Connection: close`' : ''}, pipelining ${m.pipelining}.`, '', HEADER, RULE);
+    for (const r of report.results.filter((x) => x.mode === mode)) lines.push(row(r, report.results));
+    const lb = report.results.find((x) => x.mode === mode && x.row === 'lb' && x.lbConnections !== undefined);
+    if (lb?.lbConnections !== undefined && lb.requests > 0) {
+      lines.push(
+        '',
+        `Connections the LB frontend accepted during the lb row's rounds: ${int(lb.lbConnections)} for ${int(lb.requests)} responses ` +
+          `(${fixed(lb.lbConnections / lb.requests, 3)} per response).`,
+      );
+    }
+  }
+  lines.push(...scaleSection(report.scale));
+  lines.push('', '## Goals', '');
+  for (const g of report.goals) lines.push(`- **${g.status}** ${g.text}`);
+  if (report.notes.length > 0) {
+    lines.push('', '## Notes', '');
+    for (const n of report.notes) lines.push(`- ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,44 @@
+/** The rows of the table: aks-emu's paths from the cluster child, and the two anchors. */
+import type { Anchor } from './anchors.js';
+import { isReachable, type ClusterReady, type Reach, type TargetId, type Unavailable } from './cluster-types.js';
+import type { Row } from './measure.js';
+import type { AnchorRowId, RowId } from './options.js';
+
+const PATHS: Readonly<Record<RowId, Pick<Row, 'layer' | 'path' | 'anchor'>>> = {
+  direct: { layer: 'limit', path: 'straight to the pod' },
+  clusterip: { layer: 'L4', path: 'ClusterIP VIP → kube-proxy → pod', anchor: 'haproxy' },
+  nodeport: { layer: 'L4', path: 'NodePort → kube-proxy → pod', anchor: 'haproxy' },
+  lb: { layer: 'L4', path: 'LB frontend → node → pod', anchor: 'haproxy' },
+  ingress: { layer: 'L7', path: 'LB frontend → node → ingress pod → pod', anchor: 'nginx' },
+  haproxy: { layer: 'L4', path: 'haproxy mode tcp → pod' },
+  nginx: { layer: 'L7', path: 'nginx proxy_pass, upstream keep-alive → pod' },
+};
+
+function fromReach(id: RowId, target: Reach | Unavailable, proxyPid?: number): Row {
+  const base = { id, ...PATHS[id] };
+  if (!isReachable(target)) return { ...base, via: '-', unavailable: target.unavailable };
+  return {
+    ...base,
+    via: target.via,
+    host: target.host,
+    port: target.port,
+    ...(target.sourceAddress === undefined ? {} : { sourceAddress: target.sourceAddress }),
+    ...(proxyPid === undefined ? {} : { proxyPid }),
+  };
+}
+
+export function buildRows(
+  ids: readonly RowId[],
+  cluster: ClusterReady | Unavailable,
+  anchors: ReadonlyMap<AnchorRowId, Anchor | Unavailable>,
+): Row[] {
+  return ids.map((id) => {
+    if (id === 'haproxy' || id === 'nginx') {
+      const anchor = anchors.get(id) ?? { unavailable: 'not started' };
+      if ('unavailable' in anchor) return fromReach(id, anchor);
+      return fromReach(id, { host: anchor.host, port: anchor.port, via: `${anchor.host}:${anchor.port}` }, anchor.pid);
+    }
+    if ('unavailable' in cluster) return fromReach(id, cluster);
+    return fromReach(id, cluster.targets[id as TargetId]);
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * `npm run perf`: aks-emu's paths against a direct connection and against haproxy (L4)
+ * and nginx (L7), in one run, interleaved. Three processes measure apart: the aks-emu
+ * child (cluster-process.ts), the load generator (load-process.ts) and the anchors.
+ * Progress goes to stderr; the markdown report to stdout and perf/results/.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAnchor, type Anchor } from './anchors.js';
+import type { ClusterReady, ClusterSettings, Unavailable } from './cluster-types.js';
+import { spawnChild, type Child } from './ipc.js';
+import { measureMode, type RowResult } from './measure.js';
+import { modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
+import { evaluateGoals } from './report/goals.js';
+import { describeMachine } from './report/machine.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
+import type { RunReport } from './report/run-report.js';
+import { renderSvg } from './report/svg.js';
+import { buildRows } from './rows.js';
+import { measureScale, type ScaleResult } from './scale.js';
+
+const t0 = Date.now();
+const log = (line: string): void => void process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+const CHILD_FILE_LIMIT = 65_536;
+const START_TIMEOUT_MS = 180_000;
+
+interface Placement {
+  readonly load?: string;
+  readonly servers?: string;
+  readonly text: string;
+}
+
+/**
+ * On 2 cores: the load generator gets one, and whatever serves the request (aks-emu with
+ * its pod, or an anchor plus the same pod) shares the other, so every row has the same
+ * CPU budget for proxy + backend.
+ */
+function placement(settings: Settings): Placement {
+  if (!settings.pin || os.availableParallelism() < 2) return { text: 'Processes not pinned (--no-pin or a single CPU).' };
+  if (spawnSync('taskset', ['-p', String(process.pid)]).status !== 0) return { text: 'Processes not pinned (no taskset: apt-get install util-linux).' };
+  return {
+    load: '0',
+    servers: '1',
+    text: 'Pinned: the load generator on CPU 0; aks-emu (one process, one event loop) and the anchors (haproxy nbthread 1, nginx one process) on CPU 1.',
+  };
+}
+
+async function startAnchors(settings: Settings, ready: ClusterReady | Unavailable, place: Placement): Promise<Map<AnchorRowId, Anchor | Unavailable>> {
+  const anchors = new Map<AnchorRowId, Anchor | Unavailable>();
+  for (const id of ['haproxy', 'nginx'] as const) {
+    if (!settings.rows.includes(id)) continue;
+    if ('unavailable' in ready) {
+      anchors.set(id, { unavailable: `no backend pod: ${ready.unavailable}` });
+      continue;
+    }
+    try {
+      anchors.set(id, await startAnchor(id, { backend: ready.backend, hostHeader: ready.hostHeader, ...(place.servers ? { cpus: place.servers } : {}), log }));
+    } catch (err) {
+      anchors.set(id, { unavailable: (err as Error).message });
+    }
+  }
+  return anchors;
+}
+
+/** The sum of `connections` over the data plane's LB rule counters (its stats shape is read loosely). */
+async function lbConnections(cluster: Child): Promise<number | undefined> {
+  const stats = await cluster.call<{ rules?: { connections?: number }[] } | undefined>('stats').catch(() => undefined);
+  if (!Array.isArray(stats?.rules)) return undefined;
+  return stats.rules.reduce((sum, r) => sum + (r.connections ?? 0), 0);
+}
+
+async function writeProfile(profilePath: string, outDir: string, stamp: string): Promise<string | undefined> {
+  const raw = await readFile(profilePath, 'utf8').catch(() => undefined);
+  if (raw === undefined) return undefined;
+  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, keep-alive lb row, ${stamp}`);
+  await writeFile(join(outDir, `${stamp}-profile.md`), text);
+  return text;
+}
+
+interface AksEmu {
+  readonly child: Child;
+  readonly ready: ClusterReady | Unavailable;
+}
+
+async function startAksEmu(settings: Settings, place: Placement, options: { ingress: boolean }): Promise<AksEmu> {
+  const started = Date.now();
+  const child = spawnChild({
+    entry: './cluster-process.ts',
+    fileLimit: CHILD_FILE_LIMIT,
+    ...(place.servers ? { cpus: place.servers } : {}),
+    nodeArgs: ['--expose-gc'],
+    env: { AKS_EMU_PERF_CLUSTER: JSON.stringify({ timeScale: settings.timeScale, seed: 1, ingress: options.ingress } satisfies ClusterSettings) },
+  });
+  const ready: ClusterReady | Unavailable = await child.awaitNotice(['ready', 'failed'], START_TIMEOUT_MS).then(
+    ({ name, data }) => (name === 'ready' ? (data as ClusterReady) : { unavailable: `aks-emu did not start: ${String(data)}` }),
+    (err: Error) => ({ unavailable: `aks-emu did not start: ${err.message}` }),
+  );
+  log(`  aks-emu (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { child, ready };
+}
+
+/**
+ * The scale row runs in a fresh aks-emu process: RSS seldom shrinks, so after the load
+ * rows (or they after it) one figure would be flattered or polluted by the other's pages.
+ */
+async function scaleRow(settings: Settings, place: Placement, load: Child, track: (c: Child) => void): Promise<ScaleResult> {
+  log(`Scale: ${settings.idleConnections} idle connections through the LB, in a fresh aks-emu (no ingress controller)`);
+  const { child, ready } = await startAksEmu(settings, place, { ingress: false });
+  track(child);
+  try {
+    if ('unavailable' in ready) return { requested: settings.idleConnections, count: 0, sources: [], unavailable: ready.unavailable };
+    return await measureScale(settings.idleConnections, ready.targets.lb, ready.targets.direct, load.pid, {
+      cluster: child,
+      load,
+      aksEmuPid: child.pid,
+      hostHeader: ready.hostHeader,
+      log,
+    });
+  } catch (err) {
+    return { requested: settings.idleConnections, count: 0, sources: [], unavailable: (err as Error).message };
+  } finally {
+    await child.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
+  const settings = parseArgs(process.argv.slice(2), fileURLToPath(new URL('./results/', import.meta.url)));
+  const startedAt = new Date();
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  await mkdir(settings.outDir, { recursive: true });
+  const place = placement(settings);
+  const profilePath = settings.profile ? join(settings.outDir, `${stamp}.cpuprofile`) : undefined;
+  const notes: string[] = [];
+
+  const load: Child = spawnChild({ entry: './load-process.ts', fileLimit: CHILD_FILE_LIMIT, ...(place.load ? { cpus: place.load } : {}) });
+  const clusters: Child[] = [];
+  let anchors = new Map<AnchorRowId, Anchor | Unavailable>();
+  const stopAnchors = async (): Promise<void> => {
+    for (const a of anchors.values()) if ('stop' in a) await a.stop();
+    anchors = new Map();
+  };
+  const stopAll = async (): Promise<void> => {
+    await stopAnchors();
+    await Promise.all([load.stop(), ...clusters.map((c) => c.stop())]);
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+
+  let report: RunReport;
+  try {
+    log(`aks-emu perf (${settings.quick ? 'quick' : settings.profile ? 'profile' : 'full'}): starting the cluster`);
+    // The controller's readiness takes ~20 s at real timings: only start it when its row runs.
+    const { child: cluster, ready } = await startAksEmu(settings, place, { ingress: settings.rows.includes('ingress') });
+    clusters.push(cluster);
+    if ('unavailable' in ready) notes.push(ready.unavailable);
+    else notes.push(...ready.notices.map((n) => `aks-emu: ${n}`));
+    anchors = await startAnchors(settings, ready, place);
+    const versions = Object.fromEntries([...anchors].flatMap(([id, a]) => ('version' in a ? [[id, a.version]] : [])));
+    const machine = await describeMachine(versions, loadAtStart);
+    const rows = buildRows(settings.rows, ready, anchors);
+    const hostHeader = 'unavailable' in ready ? 'localhost' : ready.hostHeader;
+    const results: RowResult[] = [];
+    for (const modeId of settings.modes) {
+      const mode = modeOf(modeId, settings);
+      log(`${mode.title}: ${rows.length} rows × ${settings.rounds} rounds × ${settings.durationS} s`);
+      const profiling = profilePath
+        ? { roundsStart: () => cluster.call<void>('profileStart'), roundsEnd: () => cluster.call<void>('profileStop', { path: profilePath }) }
+        : {};
+      results.push(...(await measureMode(mode, rows, { load, aksEmuPid: cluster.pid, hostHeader, settings, log, lbConnections: () => lbConnections(cluster), ...profiling })));
+    }
+    await stopAnchors();
+    await cluster.stop();
+    const scale = settings.idleConnections > 0 ? await scaleRow(settings, place, load, (c) => clusters.push(c)) : undefined;
+    if (scale?.limitedBy) notes.push(`scale row: ${scale.count} connections, not ${scale.requested}: ${scale.limitedBy}`);
+    report = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      settings,
+      placement: place.text,
+      machine,
+      backend: 'unavailable' in ready ? { pod: '-', address: '-' } : { pod: ready.backend.pod, address: `${ready.backend.host}:${ready.backend.port}` },
+      notes,
+      results,
+      ...(scale ? { scale } : {}),
+      goals: evaluateGoals(results, settings.modes, scale),
+    };
+  } finally {
+    await stopAll();
+  }
+
+  const base = join(settings.outDir, stamp);
+  const markdown = renderMarkdown(report);
+  await writeFile(`${base}.md`, markdown);
+  await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(`${base}.svg`, renderSvg(report));
+  process.stdout.write(markdown);
+  log(`written: ${base}.md, .json, .svg`);
+  if (profilePath) {
+    const profile = await writeProfile(profilePath, settings.outDir, stamp);
+    if (profile) {
+      process.stdout.write(`\n${profile}`);
+      log(`written: ${base}-profile.md and ${profilePath} (open it in Chrome DevTools)`);
+    } else log(`no profile was written to ${profilePath}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`perf: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});

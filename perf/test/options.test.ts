@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { modeOf, parseArgs, BODY_BYTES } from '../options.js';
+
+describe('perf options', () => {
+  it('runs every row and mode for 5 rounds of 5 s by default', () => {
+    const s = parseArgs([], '/out');
+    expect(s).toMatchObject({ quick: false, rounds: 5, durationS: 5, connections: 32, pipelining: 1, idleConnections: 10_000, pin: true, outDir: '/out' });
+    expect(s.rows).toEqual(['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'haproxy', 'nginx']);
+    expect(s.modes).toEqual(['keepalive', 'churn', 'body']);
+  });
+
+  it('shortens rounds with --quick and lets explicit flags win', () => {
+    const s = parseArgs(['--quick', '--rounds', '3', '--rows', 'direct,lb', '--no-pin', '--idle', '0'], '/out');
+    expect(s).toMatchObject({ quick: true, rounds: 3, durationS: 1, pin: false, idleConnections: 0, rows: ['direct', 'lb'] });
+  });
+
+  it('narrows a profile run to the keep-alive lb row', () => {
+    const s = parseArgs(['--profile'], '/out');
+    expect(s).toMatchObject({ profile: true, modes: ['keepalive'], rows: ['lb'], idleConnections: 0 });
+  });
+
+  it('rejects unknown flags, rows and bad numbers', () => {
+    expect(() => parseArgs(['--fast'], '/out')).toThrow(/unknown option --fast/);
+    expect(() => parseArgs(['--rows', 'lb,envoy'], '/out')).toThrow(/unknown "envoy"/);
+    expect(() => parseArgs(['--rounds', '0'], '/out')).toThrow(/positive/);
+    expect(() => parseArgs(['--duration'], '/out')).toThrow(/needs a value/);
+  });
+
+  it('asks for a new connection per request only in the churn mode, and for 1 MiB only in the body mode', () => {
+    expect(modeOf('churn', { pipelining: 4 })).toMatchObject({ churn: true, pipelining: 1, path: '/' });
+    expect(modeOf('keepalive', { pipelining: 4 })).toMatchObject({ churn: false, pipelining: 4 });
+    expect(modeOf('body', { pipelining: 4 })).toMatchObject({ path: `/?size=${BODY_BYTES}`, minBodyBytes: BODY_BYTES });
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The `control` container's HTTP endpoint (0.0.0.0:7070, published on 127.0.0.1:7070):
+ * the snapshot watch and the node/lb reports of protocol.ts, and in front of them the
+ * very admin API the embedded runtime serves (`aks-emu get ... --server`), reached
+ * through a loopback hop so both runtimes answer from one implementation.
+ */
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { startAdminServer, type AdminServer } from '../../api/server.js';
+import type { Snapshot } from '../../cluster/snapshot.js';
+import { AksEmuError } from '../../errors/index.js';
+import type { ContainerControlPlane } from './control-plane.js';
+import type { LoadBalancerStatusReport, NodeStatusReport } from './protocol.js';
+
+const NODE_STATUS = /^\/aks-emu\/v1\/runtime\/nodes\/([^/]+)\/status\/?$/;
+const LB_STATUS = /^\/aks-emu\/v1\/runtime\/loadbalancer\/status\/?$/;
+/** Reports are small; anything larger is not one. */
+const MAX_BODY = 4 * 1024 * 1024;
+
+export interface ControlServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startControlServer(control: ContainerControlPlane, host: string, port: number): Promise<ControlServer> {
+  const admin = await startAdminServer(control, '127.0.0.1', 0);
+  const watchers = new Set<ServerResponse>();
+  const onSnapshot = (snapshot: Snapshot): void => {
+    const line = `${JSON.stringify(snapshot)}\n`;
+    for (const res of watchers) res.write(line);
+  };
+  control.on('snapshot', onSnapshot);
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control');
+    if (req.method === 'GET' && url.pathname === '/aks-emu/v1/snapshot' && url.searchParams.get('watch') === '1') {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.write(`${JSON.stringify(control.snapshot)}\n`);
+      watchers.add(res);
+      res.on('close', () => watchers.delete(res));
+      return;
+    }
+    const node = NODE_STATUS.exec(url.pathname);
+    if (node !== null || LB_STATUS.test(url.pathname)) {
+      void report(req, res, (body) => {
+        if (node !== null) return control.nodeStatus(decodeURIComponent(node[1] ?? ''), body as NodeStatusReport);
+        control.loadBalancerStatus(body as LoadBalancerStatusReport);
+        return { ok: true };
+      });
+      return;
+    }
+    proxy(admin, req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `control: ${host}:${port} is already in use`, { cause: err }) : err),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address}:${address.port}`,
+    close: async () => {
+      control.off('snapshot', onSnapshot);
+      for (const res of watchers) res.end();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await admin.close();
+    },
+  };
+}
+
+async function report(req: IncomingMessage, res: ServerResponse, handle: (body: unknown) => unknown): Promise<void> {
+  try {
+    if (req.method !== 'POST') throw new AksEmuError('AKS_EMU_USAGE', `method ${req.method} not allowed`, { status: 405 });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new AksEmuError('AKS_EMU_USAGE', 'report too large', { status: 413 });
+      chunks.push(chunk as Buffer);
+    }
+    const reply = JSON.stringify(handle(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
+    res.end(reply);
+  } catch (err) {
+    const status = err instanceof AksEmuError ? err.status : 400;
+    const message = JSON.stringify({ message: (err as Error).message });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(message);
+  }
+}
+
+/** One loopback hop to the admin API; the status line, headers and body pass unchanged. */
+function proxy(admin: AdminServer, req: IncomingMessage, res: ServerResponse): void {
+  const target = new URL(req.url ?? '/', admin.url);
+  const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', (err) => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`admin API unavailable: ${err.message}\n`);
+  });
+  req.pipe(upstream);
+}

@@ -1,0 +1,114 @@
+/**
+ * The cluster DNS of the container runtime at kube-dns's ClusterIP (10.0.0.10 on AKS),
+ * UDP and TCP port 53, answering from the current snapshot with CoreDNS's kubernetes
+ * plugin names: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local` → the ClusterIP,
+ * a headless Service → its ready pod IPs; any other name NXDOMAIN. A bare `svc` is read
+ * in `default`, the namespace of the toolbox and of the search path it is given.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+
+import type { Snapshot } from '../../cluster/snapshot.js';
+import { AksEmuError } from '../../errors/index.js';
+import { resolveServiceName } from '../cluster-dns.js';
+import { buildAnswer, buildFormatError, parseQuery, RCODE, TYPE_A } from './dns-message.js';
+
+/** CoreDNS's kubernetes plugin answers with ttl 5 by default. */
+const TTL_SECONDS = 5;
+const MAX_TCP_MESSAGE = 65_535;
+
+/** The answer to one raw query against a snapshot (exported for tests). */
+export function answerQuery(snapshot: Snapshot | undefined, message: Buffer, namespace = 'default'): Buffer | undefined {
+  const question = parseQuery(message);
+  if (question === undefined) return buildFormatError(message);
+  if (snapshot === undefined) return buildAnswer(question, RCODE.servFail, [], 0);
+  let addresses: string[];
+  try {
+    addresses = /^\d+\.\d+\.\d+\.\d+$/.test(question.name) ? [] : resolveServiceName(snapshot, question.name, namespace);
+  } catch (err) {
+    if (err instanceof AksEmuError && err.code === 'AKS_EMU_NOT_FOUND') return buildAnswer(question, RCODE.nxDomain, [], TTL_SECONDS);
+    throw err;
+  }
+  if (addresses.length === 0) return buildAnswer(question, RCODE.nxDomain, [], TTL_SECONDS);
+  // A name that exists but has no record of the asked type (AAAA, MX...) is NODATA, not NXDOMAIN.
+  return buildAnswer(question, RCODE.noError, question.type === TYPE_A ? addresses : [], TTL_SECONDS);
+}
+
+export class ClusterDnsServer {
+  #snapshot: Snapshot | undefined;
+  readonly #udp: UdpSocket;
+  readonly #tcp: Server;
+  readonly #connections = new Set<Socket>();
+
+  private constructor() {
+    this.#udp = createSocket('udp4');
+    this.#udp.on('message', (message, remote) => {
+      const answer = this.#answer(message);
+      if (answer !== undefined) this.#udp.send(answer, remote.port, remote.address);
+    });
+    this.#tcp = createServer((socket) => this.#serveTcp(socket));
+  }
+
+  static async start(address: string, port: number): Promise<ClusterDnsServer> {
+    const server = new ClusterDnsServer();
+    await new Promise<void>((resolve, reject) => {
+      server.#udp.once('error', reject);
+      server.#udp.bind(port, address, () => {
+        server.#udp.off('error', reject);
+        resolve();
+      });
+    });
+    const udpPort = server.#udp.address().port;
+    await new Promise<void>((resolve, reject) => {
+      server.#tcp.once('error', reject);
+      server.#tcp.listen(udpPort, address, () => {
+        server.#tcp.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  get port(): number {
+    return this.#udp.address().port;
+  }
+
+  update(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.#connections) socket.destroy();
+    await Promise.all([new Promise<void>((resolve) => this.#udp.close(() => resolve())), new Promise<void>((resolve) => this.#tcp.close(() => resolve()))]);
+  }
+
+  #answer(message: Buffer): Buffer | undefined {
+    try {
+      return answerQuery(this.#snapshot, message);
+    } catch {
+      const question = parseQuery(message);
+      return question === undefined ? undefined : buildAnswer(question, RCODE.servFail, [], 0);
+    }
+  }
+
+  /** DNS over TCP: each message is prefixed with its length (RFC 1035 4.2.2). */
+  #serveTcp(socket: Socket): void {
+    this.#connections.add(socket);
+    socket.on('close', () => this.#connections.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2) {
+        const length = buffered.readUInt16BE(0);
+        if (length > MAX_TCP_MESSAGE || buffered.length < 2 + length) break;
+        const answer = this.#answer(buffered.subarray(2, 2 + length));
+        buffered = buffered.subarray(2 + length);
+        if (answer === undefined) continue;
+        const prefix = Buffer.alloc(2);
+        prefix.writeUInt16BE(answer.length, 0);
+        socket.write(Buffer.concat([prefix, answer]));
+      }
+    });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `aks-emu role node --name NODE`: one AKS node as a container on the `vnet` network.
+ * It serves this node's NodePorts, healthCheckNodePorts and kube-proxy healthz on the
+ * node's own address, every ClusterIP VIP (the service CIDR is local here, as kube-proxy
+ * makes VIPs local on every node), the cluster DNS at kube-dns's ClusterIP, and the pods
+ * scheduled here on their pod IPs (this node's pod /24 is local; other nodes' /24s are
+ * routed through them, as the kubenet route table does on AKS).
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { Snapshot } from '../../cluster/snapshot.js';
+import { DataPlane } from '../../dataplane/index.js';
+import { AksEmuError } from '../../errors/index.js';
+import { cidrContains, formatIPv4, parseCIDR } from '../../manifests/ip.js';
+import { postJson, SnapshotFollower } from './control-client.js';
+import { ClusterDnsServer } from './dns-server.js';
+import type { HostNetwork } from './net-setup.js';
+import { NodePods } from './node-pods.js';
+import { heartbeatIntervalMs, nodeStatusPath, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
+
+/** AKS gives kube-dns the service CIDR's .10. */
+const DNS_OFFSET = 10;
+
+export interface NodeRoleOptions {
+  readonly name: string;
+  readonly controlUrl: string;
+  readonly network: HostNetwork;
+  /** Where the lb's health probes come from (see lb-role.ts); they do not move round robin. */
+  readonly probeSource: string;
+  /** 53 in a container; tests on loopback pass 0. */
+  readonly dnsPort?: number;
+  readonly log?: (line: string) => void;
+  /** Called after each snapshot is in force (the container's healthcheck marker). */
+  readonly onSynced?: (snapshot: Snapshot) => void;
+}
+
+export function clusterDnsAddress(serviceCIDR: string): string {
+  const cidr = parseCIDR(serviceCIDR);
+  if (cidr === undefined) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `service CIDR ${serviceCIDR} is not a CIDR`);
+  return formatIPv4(cidr.base + DNS_OFFSET);
+}
+
+export class NodeRole {
+  readonly #options: NodeRoleOptions;
+  readonly #log: (line: string) => void;
+  readonly #bootId = randomUUID();
+  readonly #pods: NodePods;
+  readonly #follower: SnapshotFollower;
+  #dataPlane: DataPlane | undefined;
+  #dns: ClusterDnsServer | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #intervalMs = heartbeatIntervalMs(1);
+  #stopped = false;
+
+  private constructor(options: NodeRoleOptions) {
+    this.#options = options;
+    this.#log = options.log ?? (() => {});
+    this.#pods = new NodePods(options.name);
+    this.#pods.on('readiness', (e) => {
+      this.#log(`pod ${e.podKey} is ${e.ready ? 'Ready' : 'NotReady'} (${e.reason})`);
+      void this.#report();
+    });
+    this.#pods.on('notice', (line) => this.#log(line));
+    this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
+  }
+
+  /** Isolates the namespace, registers with control (retrying until it answers), then follows its snapshots. */
+  static async start(options: NodeRoleOptions): Promise<NodeRole> {
+    const role = new NodeRole(options);
+    await options.network.isolate();
+    await role.#registerFirst();
+    role.#follower.start();
+    return role;
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.#follower.applied;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
+    await this.#follower.stop();
+    await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop()]);
+  }
+
+  /** Heartbeats first, so that the first snapshot already counts this node's listeners up. */
+  async #registerFirst(): Promise<void> {
+    for (let delay = 100; !this.#stopped; delay = Math.min(2_000, delay * 2)) {
+      try {
+        await this.#report();
+        return;
+      } catch (err) {
+        this.#log(`waiting for control: ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  async #report(): Promise<void> {
+    if (this.#stopped) return;
+    const report: NodeStatusReport = {
+      bootId: this.#bootId,
+      podReadiness: this.#pods.readiness(),
+      ...(this.#dataPlane === undefined ? {} : { stats: this.#dataPlane.stats() }),
+    };
+    const reply = await postJson<NodeStatusReply>(this.#options.controlUrl, nodeStatusPath(this.#options.name), report);
+    this.#intervalMs = reply.heartbeatIntervalMs;
+    this.#pods.force(reply.forcedReadiness);
+    this.#scheduleHeartbeat();
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
+    if (this.#stopped) return;
+    this.#heartbeat = setTimeout(() => {
+      this.#heartbeat = undefined;
+      this.#report().catch((err: Error) => {
+        this.#log(`heartbeat: ${err.message}`);
+        this.#scheduleHeartbeat();
+      });
+    }, this.#intervalMs);
+  }
+
+  async #apply(snapshot: Snapshot): Promise<void> {
+    const node = snapshot.nodes.find((n) => n.name === this.#options.name);
+    if (node === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `control has no node "${this.#options.name}" (nodes: ${snapshot.nodes.map((n) => n.name).join(', ')})`);
+    if (this.#dataPlane === undefined) await this.#setUp(snapshot);
+    // Pods first: a listener that opens for a new endpoint should find the pod answering.
+    await this.#pods.reconcile(snapshot);
+    await this.#dataPlane!.apply(snapshot);
+    this.#dns!.update(snapshot);
+    this.#options.onSynced?.(snapshot);
+  }
+
+  async #setUp(snapshot: Snapshot): Promise<void> {
+    const { network, name } = this.#options;
+    const me = snapshot.nodes.find((n) => n.name === name)!;
+    const { serviceCIDR } = snapshot.settings.addresses;
+    if (network.localAddressIn(`${me.address}/32`) === undefined) {
+      throw new AksEmuError(
+        'AKS_EMU_PLATFORM',
+        `node ${name} must own its InternalIP ${me.address}: give this container ipv4_address ${me.address} on the vnet network`,
+      );
+    }
+    await network.addLocalRange(serviceCIDR);
+    await network.addLocalRange(me.podCIDR);
+    for (const other of snapshot.nodes) if (other.name !== name) await network.route(other.podCIDR, other.address);
+    const local = [serviceCIDR, me.podCIDR, `${me.address}/32`, '127.0.0.0/8'];
+    this.#dataPlane = new DataPlane({
+      log: this.#log,
+      probeSource: this.#options.probeSource,
+      roles: {
+        loadBalancer: false,
+        nodes: [name],
+        clusterIPs: true,
+        delivery: 'network',
+        // Clients elsewhere on vnet (the toolbox) reach ClusterIPs through this node.
+        gatewayNode: name,
+        canSendFrom: (address) => local.some((cidr) => cidrContains(cidr, address)),
+      },
+    });
+    this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
+    this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
+    this.#log(`node ${name}: ${me.address}, pods ${me.podCIDR}, ClusterIPs ${serviceCIDR}, DNS ${clusterDnsAddress(serviceCIDR)}:${this.#dns.port}`);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What the containers of the container runtime say to each other over HTTP: `control`
+ * streams snapshots to `lb` and `node` containers, nodes report pod readiness (their
+ * kubelet) and heartbeat, the lb reports its probe states. Paths live beside the admin
+ * API's, under /aks-emu/v1.
+ */
+import type { DataPlaneStats, ProbeStatus } from '../../dataplane/index.js';
+
+/** NDJSON: the current snapshot at once, then one line per new version. */
+export const WATCH_PATH = '/aks-emu/v1/snapshot?watch=1';
+export const LB_STATUS_PATH = '/aks-emu/v1/runtime/loadbalancer/status';
+
+export function nodeStatusPath(node: string): string {
+  return `/aks-emu/v1/runtime/nodes/${encodeURIComponent(node)}/status`;
+}
+
+/** A node's heartbeat: kubelet's node status and its pods' readiness as its prober sees it. */
+export interface NodeStatusReport {
+  /** New on every start of the node container: a restarted node's pods start NotReady. */
+  readonly bootId: string;
+  /** `ns/pod` → ready, for the pods running on this node that have a probe result. */
+  readonly podReadiness: Readonly<Record<string, boolean>>;
+  readonly stats?: DataPlaneStats;
+}
+
+export interface NodeStatusReply {
+  /** Readiness forced through the admin API for this node's pods (their health endpoints follow it). */
+  readonly forcedReadiness: Readonly<Record<string, boolean>>;
+  readonly heartbeatIntervalMs: number;
+}
+
+export interface LoadBalancerStatusReport {
+  readonly probes: readonly ProbeStatus[];
+  readonly stats?: DataPlaneStats;
+}
+
+/**
+ * kubelet renews its node lease every 10 s (nodeStatusUpdateFrequency); scaled like every
+ * other duration, with a floor that keeps a 2-core machine from drowning in heartbeats.
+ */
+export function heartbeatIntervalMs(timeScale: number): number {
+  return Math.min(10_000, Math.max(200, 10_000 * timeScale));
+}
+
+/** Heartbeats missed in a row before control marks a node's listeners down (running: false). */
+export const MISSED_HEARTBEATS = 3;

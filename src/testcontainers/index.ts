@@ -1,0 +1,106 @@
+/**
+ * A testcontainers module for aks-emu, in the style of @testcontainers/localstack: one
+ * container runs the whole emulated cluster (the embedded runtime) from a folder of
+ * your manifests, and hands back the URLs your tests need.
+ *
+ *   const aks = await new AksEmuContainer().withManifests('k8s/').withTimeScale(0.05).start();
+ *   await fetch(aks.getFrontendUrl('store-front'));      // through the Azure LB frontend
+ *   await fetch(`${aks.getAdminUrl()}/api/v1/services`);   // the admin API (aks-emu get --server)
+ *   await aks.stop();
+ *
+ * Inside the container every address is on loopback (127.x), which Docker's port mapping
+ * cannot reach; the container relays each LB frontend from its own address at the
+ * frontend's port (`aks-emu role standalone`), and those ports are the ones mapped. One
+ * frontend per port is reachable: user Services win over the built-in ingress controller.
+ */
+import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+
+import type { Snapshot } from '../cluster/snapshot.js';
+import { AksEmuError } from '../errors/index.js';
+import { loadManifests } from '../manifests/index.js';
+import { publishPlan } from '../runtime/container/published-ports.js';
+
+export const AKS_EMU_IMAGE = 'aks-emu:local';
+export const ADMIN_PORT = 7070;
+const MANIFESTS_IN_CONTAINER = '/manifests';
+/** The built-in ingress controller's Service ports (see src/dataplane/ingress/controller-manifests.ts). */
+const INGRESS_PORTS = [80, 443];
+
+export class AksEmuContainer extends GenericContainer {
+  #manifests: string | undefined;
+  #timeScale: number | undefined;
+
+  constructor(image = AKS_EMU_IMAGE) {
+    super(image);
+    this.withStartupTimeout(120_000);
+  }
+
+  /** A folder (or file) of Kubernetes manifests on the host, copied into the container. */
+  withManifests(hostPath: string): this {
+    this.#manifests = hostPath;
+    return this;
+  }
+
+  /** Multiplies every emulated duration (probe intervals, readiness probes): 0.05 makes a 5 s interval 250 ms. */
+  withTimeScale(timeScale: number): this {
+    this.#timeScale = timeScale;
+    return this;
+  }
+
+  override async start(): Promise<StartedAksEmuContainer> {
+    if (this.#manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'AksEmuContainer: call withManifests(hostFolder) before start()');
+    // The frontend ports must be exposed before the container starts, so the manifests are read here too.
+    const { manifests } = await loadManifests([this.#manifests]);
+    const ports = new Set<number>([ADMIN_PORT, ...INGRESS_PORTS]);
+    for (const service of manifests.services) {
+      if (service.spec.type !== 'LoadBalancer') continue;
+      for (const port of service.spec.ports) if (port.protocol === 'TCP') ports.add(port.port);
+    }
+    this.withExposedPorts(...ports)
+      .withCopyDirectoriesToContainer([{ source: this.#manifests, target: MANIFESTS_IN_CONTAINER }])
+      .withCommand(['role', 'standalone', '-f', MANIFESTS_IN_CONTAINER, ...(this.#timeScale === undefined ? [] : ['--time-scale', String(this.#timeScale)])])
+      .withWaitStrategy(Wait.forLogMessage(/\[standalone\] ready/));
+    const started = await super.start();
+    const adminUrl = `http://${started.getHost()}:${started.getMappedPort(ADMIN_PORT)}`;
+    const snapshot = (await (await fetch(`${adminUrl}/aks-emu/v1/snapshot`)).json()) as Snapshot;
+    return new StartedAksEmuContainer(started, adminUrl, snapshot);
+  }
+}
+
+export class StartedAksEmuContainer extends AbstractStartedContainer {
+  readonly #adminUrl: string;
+  readonly #snapshot: Snapshot;
+
+  constructor(started: StartedTestContainer, adminUrl: string, snapshot: Snapshot) {
+    super(started);
+    this.#adminUrl = adminUrl;
+    this.#snapshot = snapshot;
+  }
+
+  /** The admin API: Kubernetes-shaped reads, fault controls; `aks-emu get ... --server` takes it. */
+  getAdminUrl(): string {
+    return this.#adminUrl;
+  }
+
+  /** The snapshot as the cluster had it when it was ready (addresses, NodePorts, frontends). */
+  getSnapshot(): Snapshot {
+    return this.#snapshot;
+  }
+
+  /** `http://host:port` of a LoadBalancer Service's frontend (its first port by default). */
+  getFrontendUrl(service: string, port?: number, namespace = 'default'): string {
+    const key = `${namespace}/${service}`;
+    const info = this.#snapshot.services.find((s) => `${s.namespace}/${s.name}` === key);
+    if (info?.type !== 'LoadBalancer' || info.loadBalancer?.ip === undefined) {
+      throw new AksEmuError('AKS_EMU_NOT_FOUND', `service "${key}" has no LB frontend (type ${info?.type ?? 'none'})`);
+    }
+    const frontendPort = port ?? info.ports[0]?.port;
+    const plan = publishPlan(this.#snapshot, { internal: true });
+    const published = plan.published.find((p) => p.serviceKey === key && p.frontendPort === frontendPort);
+    if (published === undefined) {
+      const owner = plan.published.find((p) => p.containerPort === frontendPort)?.serviceKey;
+      throw new AksEmuError('AKS_EMU_NOT_FOUND', `port ${frontendPort} of "${key}" is not published${owner ? ` (${owner} has that port)` : ''}`);
+    }
+    return `http://${this.getHost()}:${this.getMappedPort(published.containerPort)}`;
+  }
+}

@@ -1,0 +1,180 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { main } from '../../src/cli/main.js';
+import { echo } from '../helpers/net.js';
+import { composeIsStandalone, ensureAppImage, REPO_ROOT } from './app-image.js';
+import { describeWithDocker, docker } from './docker-available.js';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+
+const run = promisify(execFile);
+const PROJECT = `aks-emu-test-${randomBytes(3).toString('hex')}`;
+const NODES = ['10.224.0.4', '10.224.0.5', '10.224.0.6'];
+const INTERNAL_FRONTEND = '10.224.0.7';
+const NODE_PORT = 30080;
+
+interface Json {
+  [key: string]: unknown;
+}
+
+describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)', () => {
+  let environment: StartedDockerComposeEnvironment | undefined;
+  let env: NodeJS.ProcessEnv;
+  let image: string;
+  let lbUrl: string;
+  let adminUrl: string;
+
+  const compose = async (args: readonly string[], timeoutMs = 60_000): Promise<string> => {
+    const [file, prefix] = composeIsStandalone() ? ['docker-compose', []] : ['docker', ['compose']];
+    const { stdout } = await run(file, [...prefix, '-p', PROJECT, '-f', 'compose.yaml', ...args], { cwd: REPO_ROOT, env, timeout: timeoutMs });
+    return stdout;
+  };
+  const container = async (service: string): Promise<string> =>
+    (await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`])).trim();
+  const hostPort = async (service: string, port: number): Promise<number> =>
+    Number((await docker(['port', await container(service), String(port)])).trim().split(':').pop());
+  /** A throwaway busybox shell on one of the project's networks (no route added: plain network reachability). */
+  const shellOn = (network: string, script: string): Promise<string> =>
+    docker(['run', '--rm', '--network', `${PROJECT}_${network}`, '--entrypoint', 'sh', image, '-c', script], 30_000);
+  const toolbox = (...command: string[]): Promise<string> => compose(['run', '--rm', 'toolbox', ...command]);
+  const admin = async (path: string): Promise<Json> => (await (await fetch(`${adminUrl}${path}`)).json()) as Json;
+
+  /** The web rule's probe state per node, as `aks-emu get lb` shows it. */
+  const probeStates = async (): Promise<Record<string, string>> => {
+    type View = { items: { loadBalancingRules: { service: string; probe: string | null }[]; probes: { name: string; backends: { node: string; state: string }[] }[] }[] };
+    const view = (await admin('/aks-emu/v1/loadbalancers')) as unknown as View;
+    const states: Record<string, string> = {};
+    for (const lb of view.items) {
+      const probe = lb.loadBalancingRules.find((r) => r.service === 'default/web')?.probe;
+      for (const b of lb.probes.find((p) => p.name === probe)?.backends ?? []) states[b.node] = b.state;
+    }
+    return states;
+  };
+  const until = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check().catch(() => undefined);
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  /** Which node received each of n new flows through the published LB port (the pod sees it under SNAT). */
+  const nodesSeen = async (n: number): Promise<string[]> => {
+    const seen: string[] = [];
+    for (let i = 0; i < n; i++) seen.push((await echo(lbUrl)).remoteAddress);
+    return seen;
+  };
+
+  beforeAll(async () => {
+    image = await ensureAppImage();
+    env = {
+      ...process.env,
+      AKS_EMU_IMAGE: image,
+      AKS_EMU_MANIFESTS: './test/container/fixtures/manifests',
+      AKS_EMU_TIME_SCALE: '0.05',
+      // Empty: Docker picks free host ports, so the suite never collides with a running deployment.
+      AKS_EMU_ADMIN_PORT: '',
+      AKS_EMU_HTTP_PORT: '',
+      AKS_EMU_INGRESS_HTTP_PORT: '',
+      AKS_EMU_INGRESS_HTTPS_PORT: '',
+    };
+    const standalone = composeIsStandalone();
+    environment = await new DockerComposeEnvironment(REPO_ROOT, 'compose.yaml')
+      .withProjectName(PROJECT)
+      .withEnvironment(env as Record<string, string>)
+      .withDefaultWaitStrategy(Wait.forHealthCheck())
+      .withStartupTimeout(120_000)
+      .withClientOptions(standalone ? { executable: { standalone: true } } : {})
+      .up();
+    lbUrl = `http://127.0.0.1:${await hostPort('lb', 80)}/`;
+    adminUrl = `http://127.0.0.1:${await hostPort('control', 7070)}`;
+    await until('three nodes up on the web rule', async () => Object.values(await probeStates()).filter((s) => s === 'up').length === 3);
+  }, 300_000);
+
+  afterAll(async () => {
+    // Down even after a failure: containers, then the networks (toolbox runs are --rm).
+    await environment?.down({ timeout: 2_000, removeVolumes: true }).catch(() => undefined);
+    if (environment === undefined) spawnSync('docker-compose', ['-p', PROJECT, '-f', 'compose.yaml', 'down', '-t', '1'], { cwd: REPO_ROOT, env });
+  }, 120_000);
+
+  it('spreads new flows round robin over the three node containers through the published LB port', async () => {
+    const seen = await nodesSeen(6);
+    expect([...seen].sort()).toEqual([...NODES, ...NODES].sort());
+    // Round robin: three flows in a row reach three different nodes.
+    expect(new Set(seen.slice(0, 3)).size).toBe(3);
+  });
+
+  it('answers aks-emu get with --server like the embedded runtime', async () => {
+    const lines: string[] = [];
+    const code = await main(['get', 'svc', '--server', adminUrl], (line) => lines.push(line));
+    expect(code).toBe(0);
+    const table = lines.join('\n');
+    expect(table).toMatch(/web\s+LoadBalancer\s+10\.0\.\d+\.\d+\s+172\.30\.0\.\d+\s+80:\d+\/TCP/);
+    expect(table).toMatch(new RegExp(`web-internal\\s+LoadBalancer\\s+\\S+\\s+${INTERNAL_FRONTEND.replace(/\./g, '\\.')}\\s`));
+  });
+
+  it('keeps the internal frontend off the public network and serves it on vnet', async () => {
+    const fromPublic = await shellOn('public', `timeout 3 wget -qO- http://${INTERNAL_FRONTEND}:8080/ >/dev/null 2>&1 && echo reached || echo unreachable`);
+    expect(fromPublic.trim()).toBe('unreachable');
+    const fromVnet = JSON.parse(await shellOn('vnet', `timeout 5 wget -qO- http://${INTERNAL_FRONTEND}:8080/`)) as Json;
+    expect(fromVnet.pod).toMatch(/^web-/);
+  });
+
+  it('serves the NodePort on every node from vnet and not from the public network', async () => {
+    const script = NODES.map((ip) => `timeout 5 wget -qO- http://${ip}:${NODE_PORT}/; echo`).join('; ');
+    const answers = (await shellOn('vnet', script)).trim().split('\n').map((line) => JSON.parse(line) as Json);
+    expect(answers.map((a) => a.localPort)).toEqual([8080, 8080, 8080]);
+    const fromPublic = await shellOn('public', `timeout 3 wget -qO- http://${NODES[0]}:${NODE_PORT}/ >/dev/null 2>&1 && echo reached || echo unreachable`);
+    expect(fromPublic.trim()).toBe('unreachable');
+  });
+
+  it('reaches a ClusterIP from the toolbox while the host has no route into the service CIDR', async () => {
+    const services = (await admin('/api/v1/namespaces/default/services/web-nodeport')) as { spec: { clusterIP: string } };
+    const clusterIP = services.spec.clusterIP;
+    const answer = JSON.parse(await toolbox('timeout', '5', 'wget', '-qO-', `http://${clusterIP}:8080/`)) as Json;
+    expect(answer.pod).toMatch(/^web-/);
+    // No packet is sent from the host: its routing table shows the VIP lies on no network of this deployment.
+    const vnetId = (await docker(['network', 'inspect', '-f', '{{.Id}}', `${PROJECT}_vnet`])).trim();
+    const route = spawnSync('ip', ['route', 'get', clusterIP], { encoding: 'utf8' });
+    expect(`${route.stdout}${route.stderr}`).not.toContain(`br-${vnetId.slice(0, 12)}`);
+  });
+
+  it('resolves Service names through the cluster DNS at 10.0.0.10', async () => {
+    const names = ['web', 'web.default', 'web.default.svc', 'web.default.svc.cluster.local'];
+    const script = names.map((name) => `timeout 5 wget -qO- http://${name}/; echo`).join('; ');
+    const answers = (await toolbox('sh', '-c', script)).trim().split('\n').map((line) => JSON.parse(line) as Json);
+    expect(answers.map((a) => a.host)).toEqual(names);
+    const headless = await toolbox('nslookup', 'web-headless.default.svc.cluster.local');
+    expect(headless.match(/Address: 10\.244\.\d+\.\d+/g)?.length).toBe(3);
+    const missing = await toolbox('sh', '-c', 'nslookup nosuch.default.svc.cluster.local 2>&1; true');
+    expect(missing).toContain('NXDOMAIN');
+  });
+
+  it('routes an Ingress through the ingress controller pods in the node containers', async () => {
+    const ingressUrl = `http://127.0.0.1:${await hostPort('lb', 8081)}/through-ingress`;
+    const answer = await until('the ingress controller ready', async () => echo(ingressUrl));
+    expect(answer.pod).toMatch(/^web-/);
+    expect(answer.path).toBe('/through-ingress');
+  });
+
+  it('takes a stopped node container out by probes and back after docker start', async () => {
+    const node1 = await container('node-1');
+    await docker(['stop', '-t', '2', node1]);
+    await until('node 1 down by probes', async () => (await probeStates())['aks-nodepool1-12345678-vmss000001'] === 'down');
+    expect(new Set(await nodesSeen(4))).toEqual(new Set([NODES[0], NODES[2]]));
+    await until('node 1 NotReady', async () => {
+      const node = (await admin('/api/v1/nodes/aks-nodepool1-12345678-vmss000001')) as { status: { conditions: { type: string; status: string }[] } };
+      return node.status.conditions.find((c) => c.type === 'Ready')?.status !== 'True';
+    });
+    await docker(['start', node1]);
+    await until('node 1 up by probes', async () => (await probeStates())['aks-nodepool1-12345678-vmss000001'] === 'up');
+    expect(new Set(await nodesSeen(6))).toEqual(new Set(NODES));
+  });
+});

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { AksEmuContainer, type StartedAksEmuContainer } from '../../src/testcontainers/index.js';
+import { echo, httpGet } from '../helpers/net.js';
+import { ensureAppImage } from './app-image.js';
+import { describeWithDocker } from './docker-available.js';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+
+const store = fileURLToPath(new URL('../../examples/store', import.meta.url));
+
+describeWithDocker('the testcontainers module (AksEmuContainer)', () => {
+  let aks: StartedAksEmuContainer | undefined;
+
+  beforeAll(async () => {
+    const image = await ensureAppImage();
+    aks = await new AksEmuContainer(image).withManifests(store).withTimeScale(0.05).start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await aks?.stop({ timeout: 2_000 });
+  });
+
+  it('starts the bundled example and reaches its public frontend from the host', async () => {
+    const body = await echo(`${aks!.getFrontendUrl('store-front')}/`);
+    expect(body.pod).toMatch(/^store-front-/);
+  });
+
+  it('serves the admin API the CLI reads', async () => {
+    const res = await httpGet(`${aks!.getAdminUrl()}/api/v1/namespaces/default/services`);
+    const names = (JSON.parse(res.body) as { items: { metadata: { name: string } }[] }).items.map((s) => s.metadata.name);
+    expect(names).toEqual(expect.arrayContaining(['store-front', 'order-service', 'product-service', 'rabbitmq']));
+  });
+
+  it('says which Service holds a port another frontend cannot be published on', () => {
+    expect(() => aks!.getFrontendUrl('ingress-nginx-controller', 80, 'ingress-nginx')).toThrow(/default\/store-front has that port/);
+    expect(aks!.getFrontendUrl('ingress-nginx-controller', 443, 'ingress-nginx')).toMatch(/^http:\/\/localhost:\d+$/);
+  });
+});
