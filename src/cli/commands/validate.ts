@@ -1,9 +1,9 @@
-import { allocate } from '../../cluster/index.js';
 import { defaultConfig } from '../../config/defaults.js';
 import { buildConfig, loadConfigFile } from '../../config/load.js';
 import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import type { Manifests } from '../../model/types.js';
 import { loadManifests } from '../../manifests/index.js';
+import { checkManifests } from '../../runtime/check.js';
 import { seededRandom } from '../../runtime/embedded-cluster.js';
 import { parseCommand, usageError } from '../args.js';
 
@@ -32,15 +32,16 @@ export async function validate(argv: string[], out: (line: string) => void): Pro
     errors = [...err.errors];
     manifests = err.valid;
   }
-  errors.push(...allocate(manifests, config, seededRandom(1)).errors);
+  errors.push(...checkManifests(manifests, config, seededRandom(1)).errors);
   if (errors.length > 0) throw new ManifestInvalidError(errors.sort(bySource));
-  const counts = [
-    [manifests.services.length, 'Service'],
-    [manifests.workloads.length, 'workload'],
-    [manifests.ingresses.length, 'Ingress'],
-    [manifests.endpointSlices.length, 'EndpointSlice'],
-  ].filter(([n]) => (n as number) > 0);
-  out(`valid: ${counts.map(([n, what]) => `${n} ${what}${n === 1 ? '' : 's'}`).join(', ') || 'no objects'}`);
+  const counts: [number, string, string][] = [
+    [manifests.services.length, 'Service', 'Services'],
+    [manifests.workloads.length, 'workload', 'workloads'],
+    [manifests.ingresses.length, 'Ingress', 'Ingresses'],
+    [manifests.endpointSlices.length, 'EndpointSlice', 'EndpointSlices'],
+  ];
+  const found = counts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
+  out(`valid: ${found.join(', ') || 'no objects'}`);
   return 0;
 }
 
