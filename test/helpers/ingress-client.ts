@@ -21,7 +21,9 @@ export interface EchoReply {
   readonly headers: Record<string, string[]>;
   readonly pod: string;
   readonly node: string;
+  /** The controller pod that connected, and the address it dialled. */
   readonly remoteAddress: string;
+  readonly localAddress: string;
   readonly bodyLength: number;
 }
 
