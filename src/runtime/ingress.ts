@@ -25,12 +25,30 @@ export function withIngressController(manifests: Manifests, config: ClusterConfi
 /** The snapshot with the ingress configuration compiled against its Services and endpoints. */
 export function withIngressConfig(snapshot: Snapshot, manifests: Manifests, config: ClusterConfig): Snapshot {
   if (!config.ingress.enabled) return snapshot;
-  const ingress = compileIngress({
+  const compiled = compileIngress({
     ingresses: manifests.ingresses,
     ingressClasses: manifests.ingressClasses,
     services: snapshot.services,
     endpoints: snapshot.endpoints,
     secrets: manifests.secrets,
   });
+  const shadowed = healthzShadowed(compiled.config.servers);
+  const ingress = shadowed ? { ...compiled, notices: [...compiled.notices, shadowed] } : compiled;
   return Object.freeze({ ...snapshot, ingress });
+}
+
+/**
+ * A host-less Ingress with use-regex or rewrite-target puts the default server in regex
+ * mode; its catch-all becomes `~* ^/`, which takes /healthz from the plain location the
+ * Azure LB's HTTP probes use, so every node of the controller's frontend goes down (as on
+ * AKS: kubernetes/ingress-nginx#8852). Say so once, naming the Ingress and the way out.
+ */
+function healthzShadowed(servers: readonly { hostname: string; regexBy: readonly string[] }[]): string | undefined {
+  const server = servers.find((s) => s.hostname === '_' && s.regexBy.length > 0);
+  if (!server) return undefined;
+  return (
+    `Ingress ${server.regexBy.join(', ')} puts the default server (rules without a host) in regex mode: its catch-all ^/ ` +
+    'takes /healthz, so the Azure LB health probes of ingress-nginx-controller fail and its frontend gets no healthy node ' +
+    '(as on AKS). Give the Ingress a host, or check with: aks-emu explain ingress --host any --path /healthz'
+  );
 }

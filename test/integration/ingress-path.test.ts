@@ -125,6 +125,36 @@ describe('the L7 path: Azure LB → node → ingress controller pod → pod', ()
   });
 });
 
+describe('a host-less regex Ingress', () => {
+  it('is reported at start: it takes /healthz and so the controller frontend loses every node', async () => {
+    const hostless = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: hostless
+  annotations: { nginx.ingress.kubernetes.io/use-regex: "true", nginx.ingress.kubernetes.io/rewrite-target: /$2 }
+spec:
+  ingressClassName: nginx
+  rules:
+    - http:
+        paths:
+          - path: /store-front(/|$)(.*)
+            pathType: ImplementationSpecific
+            backend: { service: { name: x, port: { number: 80 } } }
+`;
+    const cluster = await startCluster({ manifests: hostless, config: { addresses: addressBlock(6) }, timeScale: 1 / 100, wait: false });
+    try {
+      expect(cluster.notices.join('\n')).toContain('Ingress default/hostless puts the default server (rules without a host) in regex mode');
+      await cluster.waitFor((snap) => snap.pods.every((p) => p.ready), { what: 'the controller pods to be Ready' });
+      // The pods are Ready, yet the HTTP probe of port 80 keeps failing: /healthz answers 404.
+      await expect
+        .poll(() => cluster.probeStatus().filter((p) => p.probe.endsWith('-TCP-80')).map((p) => [p.state, p.lastDetail]), { timeout: 10_000 })
+        .toEqual(cluster.nodes.map(() => ['down', 'HTTP 404']));
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
 describe('an invalid Ingress', () => {
   it('stops the start with an error naming the Ingress and the field', async () => {
     const bad = `apiVersion: networking.k8s.io/v1
