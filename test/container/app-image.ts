@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TEST_IMAGE = 'aks-emu:test';
 
 const run = promisify(execFile);
+const STALE_LOCK_MS = 10 * 60_000;
 
 /**
  * Test files run in parallel processes of one vitest run (same parent): the first to get
@@ -26,6 +27,9 @@ export async function ensureAppImage(): Promise<string> {
       mkdirSync(lock);
       break;
     } catch {
+      // A run killed while building leaves its lock behind; a build never takes this long.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
