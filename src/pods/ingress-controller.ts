@@ -7,8 +7,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { PodInfo } from '../cluster/snapshot.js';
+import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4/local-endpoints.js';
 import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
@@ -26,6 +28,13 @@ export interface IngressControllerPodOptions {
 export const CONTROLLER_HEALTH_PORT = 10254;
 /** ingress-nginx's keepalive_timeout for clients (config `keep-alive: 75`). */
 const CLIENT_KEEPALIVE_MS = 75_000;
+
+const FORWARDED_IN = Symbol('aks-emu.forwarded-in');
+type ForwardedSocket = Socket & { [FORWARDED_IN]?: Set<Socket> };
+
+function forgetForwarded(this: ForwardedSocket): void {
+  this[FORWARDED_IN]?.delete(this);
+}
 
 interface Listener {
   readonly port: number;
@@ -52,6 +61,9 @@ class IngressControllerPod implements PodRuntime {
   #pod: PodInfo;
   #healthy = true;
   #servers: Server[] = [];
+  #endpoints = new Map<number, LocalEndpoint>();
+  /** Handed-over sockets: a TLS one still in its handshake is not yet an HTTP connection closeAllConnections() knows. */
+  readonly #forwarded = new Set<Socket>();
   #proxy: IngressProxy | undefined;
   readonly #options: IngressControllerPodOptions;
 
@@ -78,13 +90,36 @@ class IngressControllerPod implements PodRuntime {
       throw err;
     }
     this.#servers = servers.map((s) => s.server);
+    this.#endpoints = new Map(servers.map(({ port, server }) => [port, this.#forwardedTo(server)]));
+  }
+
+  localEndpoint(port: number): LocalEndpoint | undefined {
+    return this.#endpoints.get(port);
+  }
+
+  #forwardedTo(server: Server): LocalEndpoint {
+    // What this server's own accept would have set (tls.Server: no half-open; http.Server: half-open).
+    const allowHalfOpen = (server as { allowHalfOpen?: boolean }).allowHalfOpen === true;
+    return {
+      acceptForwarded: (socket: Socket, seen: SeenAs) => {
+        rememberSeenAs(socket, seen);
+        socket.allowHalfOpen = allowHalfOpen;
+        this.#forwarded.add(socket);
+        (socket as ForwardedSocket)[FORWARDED_IN] = this.#forwarded;
+        socket.once('close', forgetForwarded);
+        server.emit('connection', socket);
+      },
+    };
   }
 
   async stop(): Promise<void> {
     const servers = this.#servers;
     this.#servers = [];
+    this.#endpoints = new Map();
     const closed = closeAll(servers);
     for (const server of servers) server.closeAllConnections();
+    for (const socket of this.#forwarded) socket.destroy();
+    this.#forwarded.clear();
     await closed;
     await this.#proxy?.close();
     this.#proxy = undefined;

@@ -1,4 +1,5 @@
 import type { PodInfo } from '../cluster/snapshot.js';
+import type { LocalEndpoint } from '../dataplane/l4/local-endpoints.js';
 
 /** What serves a pod's containers: the built-in echo pod, the ingress controller, later a process or a container. */
 export interface PodRuntime {
@@ -11,4 +12,9 @@ export interface PodRuntime {
   setHealthy(healthy: boolean): void;
   /** Labels or readiness changed; addresses and ports are not re-bound. */
   update(pod: PodInfo): void;
+  /**
+   * The in-process entry of a listening port, for the embedded runtime's hop collapse;
+   * undefined while stopped or for a port nothing listens on (the connection is refused).
+   */
+  localEndpoint?(port: number): LocalEndpoint | undefined;
 }

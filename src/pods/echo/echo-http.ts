@@ -4,26 +4,32 @@
  * conformance, images/echoserver) plus where the request came from and arrived.
  *
  * This is on the benchmark path: handlers are made once per pod, the body is counted
- * and dropped, and the only serialisation is the response itself.
+ * and dropped, and the only serialisation is the response itself. HTTP/1.x itself is
+ * http1-connection.ts, lighter per connection than Node's http.Server.
  */
-import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { PodInfo } from '../../cluster/snapshot.js';
+import { seenAs } from '../../dataplane/l4/local-endpoints.js';
+import { serveHttp1, writeResponse, type Http1Request } from './http1-connection.js';
+import { MAX_SIZED_BODY, requestedSize, sizedBody } from './sized-body.js';
 
 /** The paths an app conventionally serves its health on; they answer `ok` without echoing. */
 const HEALTH_PATHS = ['/health', '/healthz', '/readyz'];
 
-class EchoRequest extends IncomingMessage {
-  bodyLength = 0;
-  response: ServerResponse | undefined;
-  handler: EchoHttpHandler | undefined;
-}
+const REASONS: Readonly<Record<number, string>> = { 200: 'OK', 400: 'Bad Request', 503: 'Service Unavailable' };
 
-function countBody(this: EchoRequest, chunk: Buffer): void {
-  this.bodyLength += chunk.length;
-}
+let dateSecond = -1;
+let dateValue = '';
 
-function answer(this: EchoRequest): void {
-  this.handler?.respond(this);
+/** The Date header, formatted once per second as Go's and Node's servers do. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
 }
 
 export interface EchoIdentity {
@@ -33,7 +39,6 @@ export interface EchoIdentity {
 }
 
 export class EchoHttpHandler {
-  readonly server: Server;
   #pod: PodInfo;
   #healthy = true;
   #probePaths: ReadonlySet<string>;
@@ -43,12 +48,6 @@ export class EchoHttpHandler {
     this.#pod = pod;
     this.#identity = identity;
     this.#probePaths = probePaths(pod);
-    // Sockets arrive by `emit('connection')`, never from listen(), so Node's periodic
-    // request-timeout sweep never starts; requestTimeout 0 says so explicitly.
-    this.server = createServer({ IncomingMessage: EchoRequest, requestTimeout: 0, noDelay: true }, this.#onRequest);
-    // Go's net/http (the conformance echo server) never closes an idle keep-alive
-    // connection; Node's 5 s default would hide the Azure LB idle timeout behind our own.
-    this.server.keepAliveTimeout = 0;
   }
 
   setHealthy(healthy: boolean): void {
@@ -60,67 +59,56 @@ export class EchoHttpHandler {
     this.#probePaths = probePaths(pod);
   }
 
-  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const request = req as EchoRequest;
-    request.response = res;
-    request.handler = this;
-    request.on('data', countBody);
-    request.on('end', answer);
-  };
+  /**
+   * Serve HTTP on the socket; `first` holds bytes already read. Like Go's net/http (the
+   * conformance echo server), an idle keep-alive connection is never closed by the pod,
+   * so the Azure LB idle timeout is not hidden behind one of our own.
+   */
+  serve(socket: Socket, first?: Buffer): void {
+    serveHttp1(socket, this.#respond, first);
+  }
 
-  respond(req: EchoRequest): void {
-    const res = req.response;
-    if (!res) return;
-    req.response = undefined;
-    const url = req.url ?? '/';
+  readonly #respond = (socket: Socket, req: Http1Request): void => {
+    const url = req.target;
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     if (this.#probePaths.has(path)) {
-      if (!this.#healthy) return this.#text(res, 503, 'unhealthy\n');
-      if (HEALTH_PATHS.includes(path)) return this.#text(res, 200, 'ok');
+      if (!this.#healthy) return this.#reply(socket, req, 503, 'text/plain; charset=utf-8', 'unhealthy\n');
+      if (HEALTH_PATHS.includes(path)) return this.#reply(socket, req, 200, 'text/plain; charset=utf-8', 'ok');
     }
-    const socket = req.socket;
+    const size = requestedSize(url, query);
+    if (size !== undefined) {
+      if (Number.isNaN(size)) return this.#reply(socket, req, 400, 'text/plain; charset=utf-8', `size must be a whole number of bytes from 0 to ${MAX_SIZED_BODY}\n`);
+      return this.#reply(socket, req, 200, 'application/octet-stream', sizedBody(size));
+    }
+    const addresses = seenAs(socket);
     const pod = this.#pod;
     const body = JSON.stringify({
       path: url,
-      host: requestHost(req, url),
+      host: requestHost(req),
       method: req.method,
-      proto: `HTTP/${req.httpVersion}`,
+      proto: `HTTP/${req.version}`,
       headers: goHeaders(req.rawHeaders),
       namespace: pod.namespace,
       pod: pod.name,
       node: this.#identity.nodeName,
       hostIP: this.#identity.hostIP,
       podIP: pod.ip,
-      remoteAddress: socket.remoteAddress,
-      remotePort: socket.remotePort,
-      localAddress: socket.localAddress,
-      localPort: socket.localPort,
+      remoteAddress: addresses.remoteAddress,
+      remotePort: addresses.remotePort,
+      localAddress: addresses.localAddress,
+      localPort: addresses.localPort,
       bodyLength: req.bodyLength,
     });
-    res.writeHead(200, [
-      'Content-Type',
-      'application/json',
-      'X-Content-Type-Options',
-      'nosniff',
-      'Content-Length',
-      String(Buffer.byteLength(body)),
-      'X-Pod-Name',
-      pod.name,
-    ]);
-    res.end(body);
-  }
+    this.#reply(socket, req, 200, 'application/json', body, 'X-Content-Type-Options: nosniff\r\n');
+  };
 
-  #text(res: ServerResponse, status: number, body: string): void {
-    res.writeHead(status, [
-      'Content-Type',
-      'text/plain; charset=utf-8',
-      'Content-Length',
-      String(body.length),
-      'X-Pod-Name',
-      this.#pod.name,
-    ]);
-    res.end(body);
+  #reply(socket: Socket, req: Http1Request, status: number, contentType: string, body: string | Buffer, extra = ''): void {
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const head =
+      `HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\nContent-Type: ${contentType}\r\n${extra}Content-Length: ${length}\r\n` +
+      `X-Pod-Name: ${this.#pod.name}\r\nDate: ${httpDate()}\r\nConnection: ${req.keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
+    writeResponse(socket, head, req.method === 'HEAD' ? undefined : body);
   }
 }
 
@@ -138,8 +126,9 @@ function probePaths(pod: PodInfo): ReadonlySet<string> {
   return paths;
 }
 
-/** Go's Request.Host: the authority of an absolute-form target, else the Host header. */
-function requestHost(req: IncomingMessage, url: string): string {
+/** Go's Request.Host: the authority of an absolute-form target, else the (first) Host header. */
+function requestHost(req: Http1Request): string {
+  const url = req.target;
   if (url.charCodeAt(0) !== 47 /* '/' */) {
     const scheme = url.indexOf('://');
     if (scheme > 0) {
@@ -147,7 +136,9 @@ function requestHost(req: IncomingMessage, url: string): string {
       return url.slice(scheme + 3, end < 0 ? url.length : end);
     }
   }
-  return req.headers.host ?? '';
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'host') return raw[i + 1] as string;
+  return '';
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PodInfo } from '../../cluster/snapshot.js';
+import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../../dataplane/l4/local-endpoints.js';
 import { closeAll, listenAll } from '../pod-listeners.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import { EchoHttpHandler } from './echo-http.js';
@@ -47,8 +48,7 @@ function onSniffData(this: EchoSocket, chunk: Buffer): void {
   this.removeListener('end', onSniffEnd);
   this.sniffed = undefined;
   if (verdict === 'http' && this.echoPod) {
-    this.unshift(first);
-    this.echoPod.http.server.emit('connection', this);
+    this.echoPod.http.serve(this, first);
   } else {
     startByteEcho(this, first);
   }
@@ -68,6 +68,7 @@ class EchoPod implements PodRuntime {
   readonly connections = new Set<Socket>();
   #pod: PodInfo;
   #servers: Server[] = [];
+  #endpoints = new Map<number, LocalEndpoint>();
 
   constructor(pod: PodInfo, options: EchoPodOptions) {
     this.#pod = pod;
@@ -80,17 +81,34 @@ class EchoPod implements PodRuntime {
 
   async start(): Promise<void> {
     if (this.#servers.length > 0) return;
-    const listeners = echoPorts(this.#pod.containers).map(({ port, mode }) => ({
+    const ports = echoPorts(this.#pod.containers);
+    const listeners = ports.map(({ port, mode }) => ({
       port,
       server: createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, mode)),
     }));
     await listenAll(this.#pod, listeners);
     this.#servers = listeners.map((l) => l.server);
+    this.#endpoints = new Map(ports.map(({ port, mode }) => [port, this.#forwardedTo(mode)]));
+  }
+
+  /** The listeners above share their options with the data plane's (allowHalfOpen, noDelay), so a handed-over socket behaves the same. */
+  #forwardedTo(mode: PortMode): LocalEndpoint {
+    return {
+      acceptForwarded: (socket: Socket, seen: SeenAs) => {
+        rememberSeenAs(socket, seen);
+        this.#accept(socket, mode);
+      },
+    };
+  }
+
+  localEndpoint(port: number): LocalEndpoint | undefined {
+    return this.#endpoints.get(port);
   }
 
   async stop(): Promise<void> {
     const servers = this.#servers;
     this.#servers = [];
+    this.#endpoints = new Map();
     const closed = closeAll(servers);
     for (const socket of this.connections) socket.destroy();
     this.connections.clear();

@@ -167,6 +167,42 @@ describe('echo pod over HTTP', () => {
     expect((await get('/healthz')).status).toBe(200);
   });
 
+  it('answers ?size=N on any path with exactly N bytes and a Content-Length, and 400 for a bad N', async () => {
+    const ip = podIP();
+    await startPod(webPod(ip));
+    const c = await client(ip, 20080);
+    c.write('GET /anything?size=1048576 HTTP/1.1\r\nHost: x\r\n\r\n');
+    const res = await c.readResponse();
+    expect([res.status, res.headers['content-length'], res.headers['content-type']]).toEqual([200, '1048576', 'application/octet-stream']);
+    expect(res.body).toHaveLength(1048576);
+    c.write('GET /?size=big HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await c.readResponse()).status).toBe(400);
+  });
+
+  it('reports the addresses it was handed with a forwarded connection, not the socket its own', async () => {
+    const ip = podIP();
+    const runtime = await startPod(webPod(ip));
+    const endpoint = runtime.localEndpoint?.(20080);
+    expect(runtime.localEndpoint?.(20099)).toBeUndefined();
+    // A connection accepted elsewhere (as the data plane's LB listener accepts it), then handed over.
+    const elsewhere = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      endpoint?.acceptForwarded(socket, { remoteAddress: '127.41.0.4', remotePort: 4242, localAddress: ip, localPort: 20080 });
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen({ host: ip, port: 20090 }, resolve));
+    try {
+      const c = await client(ip, 20090, CLIENT_IP);
+      c.write('GET /where HTTP/1.1\r\nHost: x\r\n\r\n');
+      const echoed = JSON.parse((await c.readResponse()).body);
+      expect(echoed).toMatchObject({ path: '/where', remoteAddress: '127.41.0.4', remotePort: 4242, localAddress: ip, localPort: 20080 });
+      await runtime.stop();
+      expect(runtime.localEndpoint?.(20080)).toBeUndefined();
+      expect(await c.readToEnd()).toHaveLength(0);
+    } finally {
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
+  });
+
   it('reports new labels after update without rebinding', async () => {
     const ip = podIP();
     const runtime = await startPod(webPod(ip));
