@@ -16,6 +16,7 @@ import type { Selector } from './balance/selector.js';
 import type { Clock } from './clock.js';
 import type { ForwardingContext } from './context.js';
 import type { ConnectionTracker } from './l4/connection-tracker.js';
+import type { LocalEndpoints } from './l4/local-endpoints.js';
 import { listenerKey, type ListenerRole, type ListenerSpec } from './l4/listener.js';
 import { resetSocket } from './l4/reset.js';
 import { Frontend } from './lb/frontend.js';
@@ -92,6 +93,8 @@ export interface RetainedState {
   readonly distributions: Retained<Distribution>;
   readonly idleTimeouts: Retained<IdleTimeout>;
   readonly roles: DataPlaneRoles;
+  /** Endpoints served in this process: flows to them are handed over, not dialled. */
+  readonly localEndpoints: LocalEndpoints | undefined;
 }
 
 /** A Service kube-proxy proxies: not ExternalName, not headless. */
@@ -177,7 +180,7 @@ function compileKubeProxy(
     routes.set(key, route);
     probeRoutes.set(key, probeRoute(route, state.clock));
   }
-  return new KubeProxy(node, routes, probeRoutes, podNodes, localReadyCounts(ports, node.name), ctx);
+  return new KubeProxy(node, routes, probeRoutes, podNodes, localReadyCounts(ports, node.name), ctx, state.localEndpoints);
 }
 
 class ListenerPlan {

@@ -14,6 +14,7 @@ import type { Selector } from './balance/selector.js';
 import { realClock, type Clock } from './clock.js';
 import { ALL_ROLES, compile, type DataPlaneRoles, type RetainedState, type Tables } from './compile.js';
 import { ConnectionTracker } from './l4/connection-tracker.js';
+import type { LocalEndpoints } from './l4/local-endpoints.js';
 import { Listener, type ListenerSpec } from './l4/listener.js';
 import type { IdleTimeout } from './lb/idle-timeout.js';
 import { DEFAULT_PROBE_SOURCE, Prober, type ProbeStatus, type ProbeTransition } from './lb/prober.js';
@@ -26,6 +27,7 @@ export type { Clock, TimerHandle } from './clock.js';
 export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
 export type { NodeDelivery, NodeTrafficHandler } from './lb/node-delivery.js';
 export type { DataPlaneRoles } from './compile.js';
+export type { LocalEndpoint, LocalEndpoints, SeenAs } from './l4/local-endpoints.js';
 export type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
 
 /** Connections held silent (Local policy, no local endpoint) beyond this close the oldest. */
@@ -46,6 +48,12 @@ export interface DataPlaneOptions {
   probeSource?: string | null;
   /** Which parts of each snapshot this process serves; all of them by default. */
   roles?: DataPlaneRoles;
+  /**
+   * Pods served in this process (the embedded runtime). A flow kube-proxy sends to one of
+   * them is handed to the pod as it is, without a second loopback connection; the pod
+   * sees the addresses a dialled connection would have had. Without it every flow is dialled.
+   */
+  localEndpoints?: LocalEndpoints;
 }
 
 export interface DataPlaneEvents {
@@ -83,6 +91,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
       distributions: new Retained<Distribution>(),
       idleTimeouts: new Retained<IdleTimeout>(),
       roles: options.roles ?? ALL_ROLES,
+      localEndpoints: options.localEndpoints,
     };
   }
 

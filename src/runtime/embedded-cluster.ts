@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { allocate, buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
 import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
-import { DataPlane } from '../dataplane/index.js';
+import { DataPlane, type LocalEndpoint, type LocalEndpoints } from '../dataplane/index.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
 import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
@@ -49,6 +49,11 @@ export class EmbeddedCluster extends EventEmitter {
   readonly #dataPlane: DataPlane;
   readonly #prober: ReadinessProber;
   readonly #pods = new Map<string, PodRuntime>();
+  /** Running pod runtimes by pod IP: the data plane hands flows to them (DESIGN.md's hop collapse). */
+  readonly #podsByIp = new Map<string, PodRuntime>();
+  readonly #localEndpoints: LocalEndpoints = {
+    lookup: (ip: string, port: number): LocalEndpoint | undefined => this.#podsByIp.get(ip)?.localEndpoint?.(port),
+  };
   readonly #probeResults = new Map<string, boolean>();
   readonly #forcedReadiness = new Map<string, boolean>();
   readonly #stoppedNodes = new Set<string>();
@@ -65,7 +70,7 @@ export class EmbeddedCluster extends EventEmitter {
     this.#random = options.random ?? seededRandom(options.config.seed);
     this.#log = options.log ?? (() => {});
     this.#clock = options.clock ?? realClock;
-    this.#dataPlane = new DataPlane({ clock: options.clock, random: this.#random, log: this.#log });
+    this.#dataPlane = new DataPlane({ clock: options.clock, random: this.#random, log: this.#log, localEndpoints: this.#localEndpoints });
     this.#dataPlane.on('probe', (t) => this.emit('probe', t));
     this.#dataPlane.on('error', (err) => this.emit('error', err));
     this.#prober = new ReadinessProber({
@@ -229,6 +234,7 @@ export class EmbeddedCluster extends EventEmitter {
     this.#prober.stop();
     await Promise.allSettled([this.#dataPlane.stop(), ...[...this.#pods.values()].map((p) => p.stop())]);
     this.#pods.clear();
+    this.#podsByIp.clear();
     this.emit('stopped');
   }
 
@@ -281,6 +287,7 @@ export class EmbeddedCluster extends EventEmitter {
     for (const [key, runtime] of this.#pods) {
       if (wanted.has(key)) continue;
       this.#pods.delete(key);
+      if (this.#podsByIp.get(runtime.pod.ip) === runtime) this.#podsByIp.delete(runtime.pod.ip);
       this.#prober.unwatch(key);
       // On a dead node the last probe result stands (no kubelet to change it); a pod that is gone forgets it.
       if (!snapshot.pods.some((p) => `${p.namespace}/${p.name}` === key)) this.#probeResults.delete(key);
@@ -300,6 +307,7 @@ export class EmbeddedCluster extends EventEmitter {
           : createEchoPod(pod, { nodeName: pod.nodeName });
       if (this.#forcedReadiness.get(key) === false) runtime.setHealthy(false);
       this.#pods.set(key, runtime);
+      this.#podsByIp.set(pod.ip, runtime);
       starts.push(runtime.start().then(() => this.#prober.watch(pod)));
     }
     const results = await Promise.allSettled(starts);

@@ -6,13 +6,14 @@
  */
 import type { Socket } from 'node:net';
 
+import type { IdleFlow } from '../lb/idle-timeout.js';
 import type { GlobalCounters } from '../stats.js';
 import { resetSocket } from './reset.js';
 
 const SPLICE = Symbol('aks-emu.splice');
 type SplicedSocket = Socket & { [SPLICE]: Splice };
 
-export class Splice {
+export class Splice implements IdleFlow {
   /** Set by every chunk, cleared by the idle-timeout sweep. */
   active = false;
   /** Clock time of the last sweep that saw traffic (or of the flow's start). */

@@ -7,8 +7,23 @@
  * packet.
  */
 import type { Clock, TimerHandle } from '../clock.js';
-import type { Splice } from '../l4/splice.js';
 import type { RuleCounters } from '../stats.js';
+
+/** A flow the LB forwards: two spliced sockets, or one handed to an in-process pod. */
+export interface IdleFlow {
+  /** Traffic in either direction since the sweep last cleared it. */
+  active: boolean;
+  /** Clock time of the last sweep that saw traffic (or of the flow's start). */
+  lastActive: number;
+  /** The client side has closed: the flow is over. */
+  readonly closed: boolean;
+  /** RST to both ends. */
+  reset(): void;
+  /** Forward nothing more in either direction; each end finds out on its own. */
+  silence(): void;
+  /** Close both ends without a reset. */
+  destroy(): void;
+}
 
 export interface IdleSettings {
   /** idleTimeoutMinutes × 60 s × timeScale. */
@@ -23,8 +38,8 @@ export interface IdleSettings {
 }
 
 export class IdleTimeout {
-  private readonly flows = new Set<Splice>();
-  private readonly dropped = new Set<Splice>();
+  private readonly flows = new Set<IdleFlow>();
+  private readonly dropped = new Set<IdleFlow>();
   private timer: TimerHandle | undefined;
 
   constructor(
@@ -33,8 +48,8 @@ export class IdleTimeout {
     public settings: IdleSettings,
   ) {}
 
-  watch(splice: Splice): void {
-    this.flows.add(splice);
+  watch(flow: IdleFlow): void {
+    this.flows.add(flow);
     this.arm();
   }
 
@@ -52,29 +67,29 @@ export class IdleTimeout {
     this.timer = undefined;
     const now = this.clock.now();
     const { timeoutMs, enableTcpReset, droppedLifetimeMs } = this.settings;
-    for (const splice of this.flows) {
-      if (splice.closed) {
-        this.flows.delete(splice);
-      } else if (splice.active) {
-        splice.active = false;
-        splice.lastActive = now;
-      } else if (now - splice.lastActive >= timeoutMs) {
-        this.flows.delete(splice);
+    for (const flow of this.flows) {
+      if (flow.closed) {
+        this.flows.delete(flow);
+      } else if (flow.active) {
+        flow.active = false;
+        flow.lastActive = now;
+      } else if (now - flow.lastActive >= timeoutMs) {
+        this.flows.delete(flow);
         this.counters.idleTimeouts++;
         if (enableTcpReset) {
-          splice.reset();
+          flow.reset();
         } else {
-          splice.silence();
-          splice.lastActive = now;
-          this.dropped.add(splice);
+          flow.silence();
+          flow.lastActive = now;
+          this.dropped.add(flow);
         }
       }
     }
-    for (const splice of this.dropped) {
-      if (splice.closed) this.dropped.delete(splice);
-      else if (now - splice.lastActive >= droppedLifetimeMs) {
-        this.dropped.delete(splice);
-        splice.destroy();
+    for (const flow of this.dropped) {
+      if (flow.closed) this.dropped.delete(flow);
+      else if (now - flow.lastActive >= droppedLifetimeMs) {
+        this.dropped.delete(flow);
+        flow.destroy();
       }
     }
     // Sweeping stops when nothing is watched, so a monitor whose rule is gone ends by itself.

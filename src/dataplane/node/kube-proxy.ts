@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 
 import type { NodeInfo } from '../../cluster/snapshot.js';
 import type { ForwardingContext } from '../context.js';
+import type { LocalEndpoints } from '../l4/local-endpoints.js';
 import { resetSocket } from '../l4/reset.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import type { ServicePortRoute, UpstreamEndpoint } from './service-port-route.js';
@@ -23,6 +24,8 @@ export class KubeProxy {
     /** Service key → distinct local ready endpoint IPs (the healthCheckNodePort count). */
     private readonly localReady: ReadonlyMap<string, number>,
     private readonly ctx: ForwardingContext,
+    /** Endpoints served in this process, which take the client socket itself. */
+    private readonly localEndpoints?: LocalEndpoints,
   ) {}
 
   get running(): boolean {
@@ -100,7 +103,10 @@ export class KubeProxy {
       this.ctx.held.hold(client);
       return;
     }
-    const request = { route, candidates, byKey, clientIP, source, nodeAddress: this.node.address, idle };
+    // A handed-over flow can be reset at idle timeout but not silenced (see LocalFlow),
+    // so flows of a rule without TCP reset keep their own spliced upstream socket.
+    const local = idle !== undefined && !idle.settings.enableTcpReset ? undefined : this.localEndpoints;
+    const request = { route, candidates, byKey, clientIP, source, nodeAddress: this.node.address, idle, local };
     new UpstreamDial(client, request, this.ctx).start();
   }
 }

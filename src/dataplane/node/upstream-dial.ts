@@ -2,12 +2,16 @@
  * Connecting an accepted client to an endpoint, then splicing the two. A failed dial
  * tries the next endpoint, as the userspace proxier did: four attempts with dial
  * timeouts of 250 ms, 500 ms, 1 s and 2 s (scaled), affinity ignored after a failure,
- * then the client is reset (pkg/proxy/userspace/proxysocket.go).
+ * then the client is reset (pkg/proxy/userspace/proxysocket.go). An endpoint served in
+ * this process gets the client socket itself, with the addresses a dial would have shown
+ * (local-endpoints.ts): the pick, its counter and the source address are the same.
  */
 import { connect, type Socket } from 'node:net';
 
 import type { TimerHandle } from '../clock.js';
 import type { ForwardingContext } from '../context.js';
+import type { LocalEndpoint, LocalEndpoints } from '../l4/local-endpoints.js';
+import { LocalFlow } from '../l4/local-flow.js';
 import { resetSocket } from '../l4/reset.js';
 import { Splice } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
@@ -32,12 +36,16 @@ export interface DialRequest {
   readonly nodeAddress: string;
   /** Present on flows through the Azure LB, which enforces its idle timeout. */
   readonly idle: IdleTimeout | undefined;
+  /** In-process endpoints that may take this flow's socket; undefined: always dial. */
+  readonly local: LocalEndpoints | undefined;
 }
 
 export class UpstreamDial {
   private attempt = 0;
   private upstream: Socket | undefined;
   private timer: TimerHandle | undefined;
+  /** The client's error and close are watched while a dial is under way. */
+  private watching = false;
 
   constructor(
     private readonly client: Socket,
@@ -46,10 +54,6 @@ export class UpstreamDial {
   ) {}
 
   start(): void {
-    const client = this.client as DialSocket;
-    client[DIAL] = this;
-    client.on('error', onClientGone);
-    client.on('close', onClientGone);
     this.dial(false);
   }
 
@@ -59,8 +63,7 @@ export class UpstreamDial {
     upstream.off('connect', onUpstreamConnect);
     upstream.off('error', onUpstreamError);
     const client = this.client;
-    client.off('error', onClientGone);
-    client.off('close', onClientGone);
+    this.unwatchClient();
     const splice = new Splice(client, upstream, this.ctx.counters, this.ctx.clock.now());
     this.request.idle?.watch(splice);
   }
@@ -88,22 +91,21 @@ export class UpstreamDial {
   }
 
   private dial(fresh: boolean): void {
-    const { route, candidates, byKey, clientIP, source, nodeAddress } = this.request;
+    const { route, candidates, byKey, clientIP, source, nodeAddress, local } = this.request;
     const endpoint = route.balancer.pick(candidates, byKey, clientIP, fresh);
     if (endpoint === undefined) {
       resetSocket(this.client);
       return;
     }
     increment(route.counters.endpointPicks, endpoint.key);
+    // A pod reaching itself through a Service is masqueraded to its node (hairpin).
     const wanted = endpoint.ip === clientIP ? nodeAddress : source;
     const canSendFrom = this.ctx.canSendFrom;
-    const upstream = connect({
-      host: endpoint.ip,
-      port: endpoint.port,
-      localAddress: canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress,
-      allowHalfOpen: true,
-      noDelay: true,
-    }) as DialSocket;
+    const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
+    const inProcess = local?.lookup(endpoint.ip, endpoint.port);
+    if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
+    this.watchClient();
+    const upstream = connect({ host: endpoint.ip, port: endpoint.port, localAddress: from, allowHalfOpen: true, noDelay: true }) as DialSocket;
     upstream[DIAL] = this;
     this.upstream = upstream;
     this.ctx.tracker.trackOther(upstream);
@@ -111,6 +113,37 @@ export class UpstreamDial {
     upstream.on('error', onUpstreamError);
     const timeout = Math.max(MIN_DIAL_TIMEOUT_MS, (DIAL_TIMEOUTS_MS[this.attempt] ?? 0) * this.ctx.timeScale);
     this.timer = this.ctx.clock.setTimeout(() => this.failed(upstream), timeout);
+  }
+
+  /**
+   * The client socket becomes the pod's connection. Its source port is kept, as
+   * kube-proxy's DNAT (and MASQUERADE, when the port is free) keeps it.
+   */
+  private handOver(endpoint: LocalEndpoint, picked: UpstreamEndpoint, from: string): void {
+    this.unwatchClient();
+    const client = this.client;
+    if (client.destroyed) return;
+    const idle = this.request.idle;
+    if (idle !== undefined) idle.watch(new LocalFlow(client, this.ctx.clock.now()));
+    endpoint.acceptForwarded(client, { remoteAddress: from, remotePort: client.remotePort ?? 0, localAddress: picked.ip, localPort: picked.port });
+    // Accepted sockets arrive paused (pauseOnConnect): the pod's handlers are in place now.
+    client.resume();
+  }
+
+  private watchClient(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const client = this.client as DialSocket;
+    client[DIAL] = this;
+    client.on('error', onClientGone);
+    client.on('close', onClientGone);
+  }
+
+  private unwatchClient(): void {
+    if (!this.watching) return;
+    this.watching = false;
+    this.client.off('error', onClientGone);
+    this.client.off('close', onClientGone);
   }
 
   private clearTimer(): void {
