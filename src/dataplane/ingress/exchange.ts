@@ -1,9 +1,14 @@
 /**
- * One request's state through the proxy and the small stream helpers the proxy uses.
- * Handlers are module functions bound through `this`, not per-request closures.
+ * One request's state through the proxy, and the undici dispatch handler that relays the
+ * upstream's answer. The handler writes straight into the client's response, with
+ * undici's own backpressure (onData → false, resume on drain): no body stream, no pipe,
+ * no promise per request. Handlers are module functions bound through `this`, not
+ * per-request closures.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { seenRemoteAddress } from '../l4/local-endpoints.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
 
 export type Scheme = 'http' | 'https';
@@ -30,50 +35,14 @@ export function ignore(): void {
   // The other side has already been destroyed; there is nobody left to tell.
 }
 
-interface PipedBody extends Readable {
-  downstream?: ServerResponse;
-}
-
-interface PipedResponse extends ServerResponse {
-  upstreamBody?: Readable;
-}
-
-/** The upstream failed mid-body: the client's response cannot be completed. */
-function onUpstreamBodyError(this: PipedBody): void {
-  this.downstream?.destroy();
-}
-
-/** The client went away first: stop reading the upstream response. */
-function onDownstreamClose(this: PipedResponse): void {
-  const body = this.upstreamBody;
-  if (body && !body.readableEnded) body.destroy();
-}
-
-/**
- * Streams an upstream body to the client. pipe() rather than pipeline(): pipeline makes an
- * AbortController (and on completion a DOMException) per call, which tops a profile under load.
- */
-export function relayBody(body: Readable, res: ServerResponse): void {
-  (body as PipedBody).downstream = res;
-  (res as PipedResponse).upstreamBody = body;
-  body.on('error', onUpstreamBodyError);
-  res.on('close', onDownstreamClose);
-  body.pipe(res);
-}
-
-/** Drops an upstream body nobody will read; undici reports the abort as an error event. */
-export function discard(body: Readable): void {
-  body.on('error', ignore);
-  body.destroy();
-}
-
 export function isTimeout(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT';
 }
 
+/** $remote_addr: the peer as the pod sees it (a handed-over flow carries it, see local-endpoints.ts). */
 export function clientIp(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
+  const address = seenRemoteAddress(req.socket);
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
@@ -104,10 +73,111 @@ export class Exchange {
   intercepted = false;
   setCookie: string | undefined;
   requestId = '';
+  /** The upstream request, fixed before the first try; retries reuse it. */
+  upstreamRequest: Dispatcher.DispatchOptions | undefined;
+  /** Index into upstream.endpoints of the current try. */
+  endpoint = 0;
+  attempt = 0;
+  tries = 1;
 
   constructor(req: IncomingMessage, scheme: Scheme, port: string) {
     this.req = req;
     this.scheme = scheme;
     this.port = port;
+  }
+}
+
+/** What the proxy decides when the upstream answers or fails. */
+export interface UpstreamOutcome {
+  /**
+   * The response head has arrived: true to relay it (after writing the client's head),
+   * false when the proxy answers otherwise (custom-http-errors).
+   */
+  responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean;
+  /** After responseStart() said false: the upstream request has been aborted, the proxy answers. */
+  responseDropped(ex: Exchange, res: ServerResponse, statusCode: number): void;
+  /** No response head: connect error, timeout, reset, or a request body over the limit. */
+  responseFailed(ex: Exchange, res: ServerResponse, error: Error): void;
+}
+
+const CALL = Symbol('aks-emu.upstream-call');
+type CallResponse = ServerResponse & { [CALL]?: UpstreamCall };
+
+/** The client's response drained: let undici read on. */
+function onResponseDrain(this: CallResponse): void {
+  this[CALL]?.resume();
+}
+
+/** The client went away first: abort the upstream request (undici then frees the connection). */
+function onResponseClose(this: CallResponse): void {
+  this[CALL]?.abandon();
+}
+
+/**
+ * One try of one request upstream, as an undici dispatch handler (its Buffer-header
+ * interface, which skips the adapter undici wraps around the newer one).
+ */
+export class UpstreamCall implements Dispatcher.DispatchHandler {
+  #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #started = false;
+  #relaying = false;
+  #done = false;
+
+  constructor(
+    readonly ex: Exchange,
+    readonly res: ServerResponse,
+    readonly outcome: UpstreamOutcome,
+  ) {
+    const r = res as CallResponse;
+    if (r[CALL] === undefined) {
+      res.on('drain', onResponseDrain);
+      res.on('close', onResponseClose);
+    }
+    r[CALL] = this;
+  }
+
+  resume(): void {
+    this.#resume?.();
+  }
+
+  abandon(): void {
+    if (!this.#done) this.#abort?.(new Error('the client closed the connection'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.res.destroyed) abort(new Error('the client closed the connection'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx interim responses are not relayed (nginx passes on only 101, handled as an upgrade).
+    if (statusCode < 200) return true;
+    this.#started = true;
+    this.#resume = resume;
+    this.#relaying = this.outcome.responseStart(this.ex, this.res, statusCode, rawHeaders);
+    if (this.#relaying) return true;
+    this.#done = true;
+    this.#abort?.(new Error('the response is replaced'));
+    this.outcome.responseDropped(this.ex, this.res, statusCode);
+    return false;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.#relaying ? this.res.write(chunk) : true;
+  }
+
+  onComplete(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    // Failing mid-body, the client's response cannot be completed.
+    if (this.#started) this.res.destroy();
+    else this.outcome.responseFailed(this.ex, this.res, err);
   }
 }

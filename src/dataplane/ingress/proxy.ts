@@ -10,9 +10,20 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { util, type Dispatcher } from 'undici';
 import { errorPage } from './error-pages.js';
-import { BodyLimit, BodyTooLargeError, clientIp, discard, Exchange, hasBody, ignore, isTimeout, relayBody, type Scheme } from './exchange.js';
+import {
+  BodyLimit,
+  BodyTooLargeError,
+  clientIp,
+  Exchange,
+  hasBody,
+  ignore,
+  isTimeout,
+  UpstreamCall,
+  type Scheme,
+  type UpstreamOutcome,
+} from './exchange.js';
 import { normalizePath } from './path-match.js';
 import {
   appendSetCookie,
@@ -41,7 +52,7 @@ export interface IngressProxyOptions {
 /** nginx retries only these (proxy_next_upstream without non_idempotent). */
 const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
 
-export class IngressProxy {
+export class IngressProxy implements UpstreamOutcome {
   readonly pools: UpstreamPools;
   readonly #balancer = new Balancer();
   readonly #getRouter: () => Router;
@@ -70,7 +81,7 @@ export class IngressProxy {
 
   handleRequest(req: IncomingMessage, res: ServerResponse, scheme: Scheme, port: string): void {
     const ex = new Exchange(req, scheme, port);
-    if (this.#route(ex)) void this.#proxy(ex, res);
+    if (this.#route(ex)) this.#proxy(ex, res);
     else this.#reply(ex, res);
   }
 
@@ -228,53 +239,75 @@ export class IngressProxy {
   }
 
   /** A bug must cost one request, not the controller: that client sees its connection close. */
-  async #proxy(ex: Exchange, res: ServerResponse): Promise<void> {
+  #proxy(ex: Exchange, res: ServerResponse): void {
     try {
-      await this.#forward(ex, res);
+      this.#forward(ex, res);
     } catch {
       res.destroy();
     }
   }
 
-  async #forward(ex: Exchange, res: ServerResponse): Promise<void> {
+  #forward(ex: Exchange, res: ServerResponse): void {
     const loc = ex.location;
     const upstream = ex.upstream;
     if (!loc || !upstream) return this.#reply(ex, res);
     const cfg = loc.config;
     const req = ex.req;
     const withBody = !ex.intercepted && hasBody(req);
-    const body = withBody ? this.#body(req, cfg.proxy.bodySizeLimit) : null;
     const method = ex.intercepted ? 'GET' : (req.method ?? 'GET');
-    const tries = withBody || NON_IDEMPOTENT.has(method) ? 1 : cfg.proxy.nextUpstreamTries;
-    const headers = this.#upstreamHeaders(ex);
-    let index = this.#pickEndpoint(ex, upstream);
-    let timedOut = false;
-    for (let attempt = 1; ; attempt++) {
-      const endpoint = upstream.endpoints[index];
-      if (!endpoint) break;
-      try {
-        const response = await this.pools.get(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs).request({
-          method: method as Dispatcher.HttpMethod,
-          path: ex.target,
-          headers,
-          body,
-          headersTimeout: cfg.proxy.readTimeoutMs,
-          bodyTimeout: cfg.proxy.readTimeoutMs,
-        });
-        return this.#respond(ex, res, response);
-      } catch (err) {
-        if (res.headersSent || res.destroyed) return;
-        if (err instanceof BodyTooLargeError) {
-          ex.closeAfter = true;
-          if (this.#fail(ex, 413)) return this.#proxy(ex, res);
-          return this.#reply(ex, res);
-        }
-        timedOut = isTimeout(err);
-        if (attempt >= tries) break;
-        index = this.#balancer.roundRobin(upstream);
-      }
+    ex.tries = withBody || NON_IDEMPOTENT.has(method) ? 1 : cfg.proxy.nextUpstreamTries;
+    ex.attempt = 1;
+    ex.upstreamRequest = {
+      method: method as Dispatcher.HttpMethod,
+      path: ex.target,
+      headers: this.#upstreamHeaders(ex),
+      body: withBody ? this.#body(req, cfg.proxy.bodySizeLimit) : null,
+      headersTimeout: cfg.proxy.readTimeoutMs,
+      bodyTimeout: cfg.proxy.readTimeoutMs,
+    };
+    ex.endpoint = this.#pickEndpoint(ex, upstream);
+    this.#try(ex, res);
+  }
+
+  #try(ex: Exchange, res: ServerResponse): void {
+    const upstream = ex.upstream;
+    const endpoint = upstream?.endpoints[ex.endpoint];
+    const cfg = ex.location?.config;
+    if (!endpoint || !cfg || !ex.upstreamRequest) {
+      if (this.#fail(ex, 502)) return this.#proxy(ex, res);
+      return this.#reply(ex, res);
     }
-    if (this.#fail(ex, timedOut ? 504 : 502)) return this.#proxy(ex, res);
+    this.pools.get(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs).dispatch(ex.upstreamRequest, new UpstreamCall(ex, res, this));
+  }
+
+  responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;
+    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), ex.scheme === 'https');
+    if (ex.setCookie !== undefined) appendSetCookie(headers, ex.setCookie);
+    res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  responseDropped(ex: Exchange, res: ServerResponse, statusCode: number): void {
+    if (res.destroyed) return;
+    if (this.#fail(ex, statusCode)) return this.#proxy(ex, res);
+    this.#reply(ex, res);
+  }
+
+  responseFailed(ex: Exchange, res: ServerResponse, err: Error): void {
+    if (res.headersSent || res.destroyed) return;
+    if (err instanceof BodyTooLargeError) {
+      ex.closeAfter = true;
+      if (this.#fail(ex, 413)) return this.#proxy(ex, res);
+      return this.#reply(ex, res);
+    }
+    const upstream = ex.upstream;
+    if (upstream && ex.attempt < ex.tries) {
+      ex.attempt++;
+      ex.endpoint = this.#balancer.roundRobin(upstream);
+      return this.#try(ex, res);
+    }
+    if (this.#fail(ex, isTimeout(err) ? 504 : 502)) return this.#proxy(ex, res);
     this.#reply(ex, res);
   }
 
@@ -286,20 +319,6 @@ export class IngressProxy {
     req.on('error', (err) => limiter.destroy(err));
     req.pipe(limiter);
     return limiter;
-  }
-
-  #respond(ex: Exchange, res: ServerResponse, response: Dispatcher.ResponseData): void {
-    const { statusCode, body } = response;
-    if (res.destroyed) return discard(body);
-    if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) {
-      discard(body);
-      if (this.#fail(ex, statusCode)) return void this.#proxy(ex, res);
-      return this.#reply(ex, res);
-    }
-    const headers = downstreamResponseHeaders(response.headers, ex.scheme === 'https');
-    if (ex.setCookie !== undefined) appendSetCookie(headers, ex.setCookie);
-    res.writeHead(statusCode, headers);
-    relayBody(body, res);
   }
 
   /** A response the controller makes itself: a page, a redirect, or the /healthz 200. */
