@@ -34,7 +34,7 @@ export interface Settings {
   readonly idleConnections: number;
   /** Load generator on CPU 0, aks-emu and the anchors on CPU 1. */
   readonly pin: boolean;
-  /** CPU-profile the aks-emu child (V8's profiler, as --cpu-prof) during the keep-alive `lb` rounds only. */
+  /** CPU-profile the aks-emu child (V8's profiler, as --cpu-prof) during the keep-alive rounds of one row (`lb` unless --rows names another). */
   readonly profile: boolean;
   readonly timeScale: number;
   readonly outDir: string;
@@ -62,7 +62,7 @@ export const USAGE = `npm run perf -- [options]
   --rows a,b            direct,clusterip,nodeport,lb,ingress,haproxy,nginx (default all)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
   --no-pin              do not pin processes to CPUs
-  --profile             CPU-profile aks-emu on the keep-alive lb row and list the top functions
+  --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions
   --time-scale X        the cluster's timeScale (default 1: real Azure timings)
   --out DIR             where results go (default perf/results)`;
 
@@ -95,6 +95,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     timeScale: 1,
     outDir: defaultOutDir,
   };
+  let rowsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -125,6 +126,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         break;
       case '--rows':
         s.rows = list(value(), ROW_IDS, flag);
+        rowsGiven = true;
         break;
       case '--idle':
         s.idleConnections = Math.round(positive(value(), flag, true));
@@ -146,9 +148,11 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     }
   }
   if (s.profile) {
-    // A profile of the lb path alone: nothing else runs in the aks-emu process meanwhile.
+    // A profile of one aks-emu path alone: nothing else runs in the aks-emu process meanwhile.
+    const row = rowsGiven ? s.rows.find((r) => r !== 'haproxy' && r !== 'nginx') : 'lb';
+    if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb or ingress)');
     s.modes = ['keepalive'];
-    s.rows = ['lb'];
+    s.rows = [row];
     s.idleConnections = 0;
   }
   return s;

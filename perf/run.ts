@@ -73,10 +73,10 @@ async function lbConnections(cluster: Child): Promise<number | undefined> {
   return stats.rules.reduce((sum, r) => sum + (r.connections ?? 0), 0);
 }
 
-async function writeProfile(profilePath: string, outDir: string, stamp: string): Promise<string | undefined> {
+async function writeProfile(profilePath: string, outDir: string, stamp: string, row: string): Promise<string | undefined> {
   const raw = await readFile(profilePath, 'utf8').catch(() => undefined);
   if (raw === undefined) return undefined;
-  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, keep-alive lb row, ${stamp}`);
+  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, keep-alive ${row} row, ${stamp}`);
   await writeFile(join(outDir, `${stamp}-profile.md`), text);
   return text;
 }
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   process.stdout.write(markdown);
   log(`written: ${base}.md, .json, .svg`);
   if (profilePath) {
-    const profile = await writeProfile(profilePath, settings.outDir, stamp);
+    const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb');
     if (profile) {
       process.stdout.write(`\n${profile}`);
       log(`written: ${base}-profile.md and ${profilePath} (open it in Chrome DevTools)`);

@@ -19,6 +19,12 @@ const PORTS_PER_SOURCE = 25_000;
 const FD_MARGIN = 256;
 const RELEASE_BUDGET_MS = 30_000;
 const FD_SETTLE_MS = 3_000;
+/**
+ * Descriptors aks-emu holds per connection through the LB: only the client's, which the
+ * data plane hands to the in-process echo pod (the embedded runtime's hop collapse). A
+ * dialled flow would hold three: the client's, the upstream, and the pod's own end.
+ */
+const FDS_PER_LB_CONNECTION = 1;
 
 export interface HoldMeasure {
   readonly opened: number;
@@ -115,16 +121,14 @@ async function hold(target: Reach, count: number, sources: readonly string[], ct
 
 export async function measureScale(requested: number, lb: Reach | Unavailable, direct: Reach | Unavailable, loadPid: number, ctx: ScaleContext): Promise<ScaleResult> {
   if (!isReachable(lb)) return { requested, count: 0, sources: [], unavailable: lb.unavailable };
-  // Through the LB, aks-emu holds three descriptors per connection: the client's, the
-  // upstream to the pod, and the pod's own end (the echo pod runs in the same process).
   const aksEmuLimit = (await fileLimit(ctx.aksEmuPid)) ?? 1024;
   const loadLimit = (await fileLimit(loadPid)) ?? 1024;
-  const aksEmuRoom = Math.floor((aksEmuLimit - (await openFiles(ctx.aksEmuPid)) - FD_MARGIN) / 3);
+  const aksEmuRoom = Math.floor((aksEmuLimit - (await openFiles(ctx.aksEmuPid)) - FD_MARGIN) / FDS_PER_LB_CONNECTION);
   const loadRoom = loadLimit - (await openFiles(loadPid)) - FD_MARGIN;
   const count = Math.max(0, Math.min(requested, aksEmuRoom, loadRoom));
   const limitedBy =
     count < requested
-      ? `RLIMIT_NOFILE: through the LB aks-emu holds 3 descriptors per connection and may open ${aksEmuLimit}, the load generator ${loadLimit} (raise the hard limit: ulimit -Hn 65536)`
+      ? `RLIMIT_NOFILE: through the LB aks-emu holds ${FDS_PER_LB_CONNECTION} descriptor per connection and may open ${aksEmuLimit}, the load generator ${loadLimit} (raise the hard limit: ulimit -Hn 65536)`
       : undefined;
   // The host's own connections come from 127.0.0.1 (outside the cluster); more addresses only past one's ports.
   const sources = count <= PORTS_PER_SOURCE ? [] : Array.from({ length: Math.ceil(count / PORTS_PER_SOURCE) }, (_, i) => `127.0.0.${i + 1}`);

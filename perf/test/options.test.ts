@@ -19,6 +19,11 @@ describe('perf options', () => {
     expect(s).toMatchObject({ profile: true, modes: ['keepalive'], rows: ['lb'], idleConnections: 0 });
   });
 
+  it('profiles the aks-emu row that --rows names instead, without its anchor', () => {
+    expect(parseArgs(['--profile', '--rows', 'nginx,ingress'], '/out')).toMatchObject({ modes: ['keepalive'], rows: ['ingress'] });
+    expect(() => parseArgs(['--profile', '--rows', 'nginx'], '/out')).toThrow(/aks-emu row/);
+  });
+
   it('rejects unknown flags, rows and bad numbers', () => {
     expect(() => parseArgs(['--fast'], '/out')).toThrow(/unknown option --fast/);
     expect(() => parseArgs(['--rows', 'lb,envoy'], '/out')).toThrow(/unknown "envoy"/);
