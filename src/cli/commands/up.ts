@@ -1,4 +1,5 @@
 import { startAdminServer } from '../../api/server.js';
+import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../dataplane/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';
@@ -76,7 +77,20 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
   const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
-  for (const s of lbs) out(`try:       curl http://${s.loadBalancer!.ip}:${s.ports[0]!.port}/   (${s.namespace}/${s.name})`);
+  for (const s of lbs) {
+    if (s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) continue;
+    out(`try:       curl http://${s.loadBalancer!.ip}:${s.ports[0]!.port}/   (${s.namespace}/${s.name})`);
+  }
+  const controller = lbs.find((s) => s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME);
+  const statuses = cluster.snapshot.ingress?.statuses ?? {};
+  for (const ing of cluster.manifests.ingresses) {
+    const key = `${ing.metadata.namespace}/${ing.metadata.name}`;
+    if (!controller || !statuses[key]?.admitted) continue;
+    const rule = ing.spec.rules.find((r) => !r.host?.startsWith('*'));
+    // The literal start of the first path: `/admin(/|$)(.*)` → `/admin`.
+    const path = /^[^([{*+?|$^\\]*/.exec(rule?.paths[0]?.path ?? '/')![0] || '/';
+    out(`try:       curl ${rule?.host ? `-H 'Host: ${rule.host}' ` : ''}http://${controller.loadBalancer!.ip}${path}   (Ingress ${key})`);
+  }
   out('Press Ctrl+C to stop.');
 
   await new Promise<void>((resolve) => {
