@@ -6,16 +6,17 @@
  * and the pod runtimes. Nothing here decides traffic policy.
  */
 import { EventEmitter } from 'node:events';
-import { allocate, buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
+import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
 import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { DataPlane, type LocalEndpoint, type LocalEndpoints } from '../dataplane/index.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
 import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
-import { buildRouter, validateIngresses, type Router } from '../dataplane/ingress/index.js';
+import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
 import { createIngressControllerPod } from '../pods/ingress-controller.js';
+import { checkManifests } from './check.js';
 import { withIngressConfig, withIngressController } from './ingress.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
@@ -95,7 +96,7 @@ export class EmbeddedCluster extends EventEmitter {
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
     const cluster = new EmbeddedCluster(options);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
-    cluster.#allocation = cluster.#check(cluster.#effective);
+    cluster.#allocation = cluster.#check(options.manifests).allocation;
     try {
       await cluster.#resync();
     } catch (err) {
@@ -125,19 +126,18 @@ export class EmbeddedCluster extends EventEmitter {
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */
   async apply(manifests: Manifests): Promise<void> {
-    const effective = withIngressController(manifests, this.config);
-    this.#allocation = this.#check(effective, this.#allocation);
+    const { effective, allocation } = this.#check(manifests, this.#allocation);
+    this.#allocation = allocation;
     this.#manifests = manifests;
     this.#effective = effective;
     await this.#sync.request();
   }
 
-  /** Allocation and the ingress controller's own checks: every error at once, or the allocation. */
-  #check(manifests: Manifests, previous?: Allocation): Allocation {
-    const { allocation, errors } = allocate(manifests, this.config, this.#random, previous);
-    if (this.config.ingress.enabled) errors.push(...validateIngresses(manifests));
+  /** Every error at once (allocation, the ingress controller's checks), or what to run. */
+  #check(manifests: Manifests, previous?: Allocation): { effective: Manifests; allocation: Allocation } {
+    const { effective, allocation, errors } = checkManifests(manifests, this.config, this.#random, previous);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
-    return allocation;
+    return { effective, allocation };
   }
 
   /** The router the ingress controller pods use for their next request. */
