@@ -18,6 +18,7 @@ import type {
   Workload,
   WorkloadKind,
 } from '../../src/model/types.js';
+import { SERVICE_SPEC_DEFAULTS } from '../../src/model/defaults.js';
 
 let documents = 0;
 
@@ -57,13 +58,7 @@ export function service(name: string, input: ServiceInput = {}): Service {
       type: 'ClusterIP',
       ports: (ports ?? [{ port: 80 }]).map(servicePort),
       selector: { app: name },
-      sessionAffinity: 'None',
-      sessionAffinityTimeoutSeconds: 10800,
-      externalTrafficPolicy: 'Cluster',
-      internalTrafficPolicy: 'Cluster',
-      loadBalancerSourceRanges: [],
-      allocateLoadBalancerNodePorts: true,
-      publishNotReadyAddresses: false,
+      ...SERVICE_SPEC_DEFAULTS,
       ...spec,
     },
   };

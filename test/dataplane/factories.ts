@@ -15,6 +15,7 @@ import type {
   Snapshot,
   SnapshotSettings,
 } from '../../src/cluster/snapshot.js';
+import { SERVICE_SPEC_DEFAULTS } from '../../src/model/defaults.js';
 
 export const SERVICE_PORT = 8080;
 export const NODE_PORT = 31080;
@@ -133,12 +134,7 @@ export function webCluster(input: WebInput): WebCluster {
     clusterIP: clusterIP(block),
     ports: [{ name: 'http', protocol: 'TCP', port: SERVICE_PORT, targetPort: 'http', nodePort: NODE_PORT }],
     selector: { app: 'web' },
-    sessionAffinity: 'None',
-    sessionAffinityTimeoutSeconds: 10800,
-    externalTrafficPolicy: 'Cluster',
-    internalTrafficPolicy: 'Cluster',
-    loadBalancerSourceRanges: [],
-    publishNotReadyAddresses: false,
+    ...SERVICE_SPEC_DEFAULTS,
     loadBalancer: { internal: false, loadBalancerName: LB, frontendName: 'a1b2c3', ip: frontendIP(block) },
     labels: {},
     annotations: {},

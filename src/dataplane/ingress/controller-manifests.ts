@@ -21,6 +21,7 @@ export const CONTROLLER_SOURCE_FILE = '<built-in ingress-nginx>';
 export { RUNTIME_ANNOTATION } from '../../cluster/pod-info.js';
 import { RUNTIME_ANNOTATION } from '../../cluster/pod-info.js';
 import { stableUid } from '../../manifests/uid.js';
+import { SERVICE_SPEC_DEFAULTS } from '../../model/defaults.js';
 
 const LABELS = Object.freeze({
   'app.kubernetes.io/name': 'ingress-nginx',
@@ -97,13 +98,7 @@ export function ingressControllerObjects(replicas: number): ControllerObjects {
         { name: 'https', protocol: 'TCP', port: 443, targetPort: 'https', appProtocol: 'https' },
       ],
       selector: { ...LABELS },
-      sessionAffinity: 'None',
-      sessionAffinityTimeoutSeconds: 10800,
-      externalTrafficPolicy: 'Cluster',
-      internalTrafficPolicy: 'Cluster',
-      loadBalancerSourceRanges: [],
-      allocateLoadBalancerNodePorts: true,
-      publishNotReadyAddresses: false,
+      ...SERVICE_SPEC_DEFAULTS,
     },
   };
   const classes: IngressClass[] = [

@@ -12,11 +12,12 @@ import type { Reporter } from '../reporter.js';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortNum } from '../validation/names.js';
 import { checkPortNumOrName, readProtocol } from './ports.js';
 import type { Located } from './located.js';
+import { SERVICE_SPEC_DEFAULTS } from '../../model/defaults.js';
 
 const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const AFFINITIES = ['ClientIP', 'None'] as const;
 const TRAFFIC_POLICIES: readonly TrafficPolicy[] = ['Cluster', 'Local'];
-const DEFAULT_AFFINITY_TIMEOUT = 10800;
+const DEFAULT_AFFINITY_TIMEOUT = SERVICE_SPEC_DEFAULTS.sessionAffinityTimeoutSeconds;
 const MAX_AFFINITY_TIMEOUT = 86400;
 const SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
 
