@@ -16,8 +16,9 @@ import type { Manifests } from '../model/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
 import { createIngressControllerPod } from '../pods/ingress-controller.js';
+import { parseCIDR, formatIPv4 } from '../manifests/ip.js';
 import { checkManifests } from './check.js';
-import { withIngressConfig, withIngressController } from './ingress.js';
+import { withIngressConfig } from './ingress.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
 import { CreationClock } from './creation-clock.js';
@@ -36,7 +37,7 @@ export class EmbeddedCluster extends EventEmitter {
   readonly created = new CreationClock();
   /** The user's manifests, and what the cluster runs: those plus built-in objects (ingress controller). */
   #manifests: Manifests;
-  #effective: Manifests;
+  #effective!: Manifests;
   #allocation!: Allocation;
   #router: Router | undefined;
   readonly #noticesSeen = new Set<string>();
@@ -67,7 +68,6 @@ export class EmbeddedCluster extends EventEmitter {
     super();
     this.config = options.config;
     this.#manifests = options.manifests;
-    this.#effective = withIngressController(options.manifests, options.config);
     this.#random = options.random ?? seededRandom(options.config.seed);
     this.#log = options.log ?? (() => {});
     this.#clock = options.clock ?? realClock;
@@ -96,7 +96,9 @@ export class EmbeddedCluster extends EventEmitter {
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
     const cluster = new EmbeddedCluster(options);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
-    cluster.#allocation = cluster.#check(options.manifests).allocation;
+    const checked = cluster.#check(options.manifests);
+    cluster.#effective = checked.effective;
+    cluster.#allocation = checked.allocation;
     try {
       await cluster.#resync();
     } catch (err) {
@@ -316,11 +318,11 @@ export class EmbeddedCluster extends EventEmitter {
   }
 }
 
+/** The first usable address of a range, to check the platform can bind inside it. */
 function firstAddress(cidr: string): string {
-  const [base] = cidr.split('/');
-  const parts = (base ?? '127.0.0.0').split('.');
-  parts[3] = '1';
-  return parts.join('.');
+  const range = parseCIDR(cidr);
+  if (!range) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `addresses: "${cidr}" is not an IPv4 CIDR`);
+  return formatIPv4(range.base + 1);
 }
 
 /** mulberry32: small, fast and good enough for allocation order; deterministic with a seed. */

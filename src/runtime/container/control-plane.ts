@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { AdminBackend } from '../../api/server.js';
-import { allocate, buildSnapshot, type Allocation, type RuntimeFacts } from '../../cluster/index.js';
+import { buildSnapshot, type Allocation, type RuntimeFacts } from '../../cluster/index.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import type { ClusterConfig } from '../../config/types.js';
 import { realClock, type Clock } from '../../dataplane/clock.js';
@@ -20,7 +20,8 @@ import { AksEmuError, ManifestInvalidError } from '../../errors/index.js';
 import type { Manifests } from '../../model/types.js';
 import { CreationClock } from '../creation-clock.js';
 import { seededRandom } from '../embedded-cluster.js';
-import { withIngressConfig, withIngressController } from '../ingress.js';
+import { checkManifests } from '../check.js';
+import { withIngressConfig } from '../ingress.js';
 import { SyncRunner } from '../sync-runner.js';
 import { heartbeatIntervalMs, MISSED_HEARTBEATS, type LoadBalancerStatusReport, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
 
@@ -72,11 +73,11 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
   constructor(options: ControlPlaneOptions) {
     super();
     this.config = options.config;
-    this.#manifests = withIngressController(options.manifests, options.config);
     this.#clock = options.clock ?? realClock;
     this.#log = options.log ?? (() => {});
-    const { allocation, errors } = allocate(this.#manifests, options.config, options.random ?? seededRandom(options.config.seed));
+    const { effective, allocation, errors } = checkManifests(options.manifests, options.config, options.random ?? seededRandom(options.config.seed));
     if (errors.length > 0) throw new ManifestInvalidError(errors);
+    this.#manifests = effective;
     this.#allocation = allocation;
     for (const name of options.config.nodes) {
       // NotReady until its first heartbeat: a node has not joined before its kubelet reports.
