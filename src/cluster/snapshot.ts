@@ -5,7 +5,7 @@
  * frozen, and replaced whole on every change; nothing downstream re-decides policy.
  */
 import type { Distribution, EndpointSelection } from '../config/types.js';
-import type { CompileResult } from '../dataplane/ingress/types.js';
+import type { CompileResult } from './ingress/types.js';
 import type {
   Container,
   IntOrString,

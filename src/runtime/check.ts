@@ -5,7 +5,7 @@
  */
 import { allocate, type Allocation } from '../cluster/index.js';
 import type { ClusterConfig } from '../config/types.js';
-import { validateIngresses } from '../dataplane/ingress/index.js';
+import { validateIngresses } from '../cluster/ingress/index.js';
 import type { FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 import { withIngressController } from './ingress.js';

@@ -4,7 +4,7 @@
  */
 import type { Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
-import { compileIngress, ingressControllerObjects } from '../dataplane/ingress/index.js';
+import { compileIngress, ingressControllerObjects } from '../cluster/ingress/index.js';
 import type { Manifests } from '../model/types.js';
 
 /** The user's manifests plus the controller's Namespace, Deployment, Service and IngressClasses. */

@@ -23,7 +23,7 @@ import { publishPlan } from '../runtime/container/published-ports.js';
 export const AKS_EMU_IMAGE = 'aks-emu:local';
 export const ADMIN_PORT = 7070;
 const MANIFESTS_IN_CONTAINER = '/manifests';
-/** The built-in ingress controller's Service ports (see src/dataplane/ingress/controller-manifests.ts). */
+/** The built-in ingress controller's Service ports (see src/cluster/ingress/controller-manifests.ts). */
 const INGRESS_PORTS = [80, 443];
 
 export class AksEmuContainer extends GenericContainer {

@@ -1,5 +1,5 @@
 import { startAdminServer } from '../../api/server.js';
-import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../dataplane/ingress/index.js';
+import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';

@@ -6,11 +6,11 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { hostFromHeader } from './host-match.js';
-import { normalizePath } from './path-match.js';
+import { normalizePath } from '../../cluster/ingress/path-match.js';
 import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
 import type { CompiledUpstream, Router } from './router.js';
 import type { PathType } from '../../model/types.js';
-import { DEFAULT_SERVER_NAME, type ServiceRef, type UpstreamEndpoint } from './types.js';
+import { DEFAULT_SERVER_NAME, type ServiceRef, type UpstreamEndpoint } from '../../cluster/ingress/types.js';
 import { canaryDecision, routesToCanary, type CanaryDecision } from './upstream-pool.js';
 
 export interface ExplainRequest {

@@ -24,7 +24,7 @@ import {
   type Scheme,
   type UpstreamOutcome,
 } from './exchange.js';
-import { normalizePath } from './path-match.js';
+import { normalizePath } from '../../cluster/ingress/path-match.js';
 import {
   appendSetCookie,
   downstreamResponseHeaders,

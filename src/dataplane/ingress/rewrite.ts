@@ -9,7 +9,7 @@
  *   is off by default), with http-redirect-code 308.
  * - app-root: `return 302 $scheme://$http_host<app-root>` when `$uri` is `/`.
  */
-import { escapePath } from './path-match.js';
+import { escapePath } from '../../cluster/ingress/path-match.js';
 
 type Part = string | { readonly group: number } | { readonly name: string };
 

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { needsRewrite } from './compile.js';
+import { needsRewrite } from '../../cluster/ingress/compile.js';
 import { buildHostTable, hostFromHeader, lookupHost, wildcardRequestKey, type HostTable } from './host-match.js';
-import { PathMatcher, type PathMatch } from './path-match.js';
+import { PathMatcher, type PathMatch } from '../../cluster/ingress/path-match.js';
 import { parseRewriteTarget, type RewriteTemplate } from './rewrite.js';
 import {
   DEFAULT_SERVER_NAME,
@@ -19,7 +19,7 @@ import {
   type ServerConfig,
   type UpstreamConfig,
   type UpstreamEndpoint,
-} from './types.js';
+} from '../../cluster/ingress/types.js';
 
 export interface CompiledEndpoint {
   readonly config: UpstreamEndpoint;

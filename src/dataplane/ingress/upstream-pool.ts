@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import type { CompiledEndpoint, CompiledUpstream, Router } from './router.js';
-import type { BackendProtocol, CookieAffinity } from './types.js';
+import type { BackendProtocol, CookieAffinity } from '../../cluster/ingress/types.js';
 
 const UPSTREAM_KEEPALIVE_TIMEOUT_MS = 60_000;
 

@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { errorPage, reasonPhrase } from './error-pages.js';
 import { HSTS_VALUE, SERVER_VALUE, serializeHeaders } from './proxy-headers.js';
 import type { CompiledEndpoint } from './router.js';
-import type { BackendProtocol } from './types.js';
+import type { BackendProtocol } from '../../cluster/ingress/types.js';
 
 export interface TunnelTarget {
   readonly endpoints: readonly CompiledEndpoint[];

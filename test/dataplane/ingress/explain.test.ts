@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileIngress, type CompileInput } from '../../../src/dataplane/ingress/compile.js';
+import { compileIngress, type CompileInput } from '../../../src/cluster/ingress/compile.js';
 import { explainRequest, formatExplanation } from '../../../src/dataplane/ingress/explain.js';
 import { buildRouter } from '../../../src/dataplane/ingress/router.js';
 import { endpoints, ingress, path, rule, service } from '../../fixtures/ingress/factory.js';

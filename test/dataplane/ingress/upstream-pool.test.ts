@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileIngress } from '../../../src/dataplane/ingress/compile.js';
+import { compileIngress } from '../../../src/cluster/ingress/compile.js';
 import { buildRouter } from '../../../src/dataplane/ingress/router.js';
 import { Balancer, canaryDecision, getCookie } from '../../../src/dataplane/ingress/upstream-pool.js';
 import { endpoints, ingress, path, rule, service } from '../../fixtures/ingress/factory.js';

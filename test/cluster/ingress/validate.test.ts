@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSelfSignedCertificate } from '../../../src/dataplane/ingress/self-signed-cert.js';
-import { validateIngresses } from '../../../src/dataplane/ingress/validate.js';
+import { validateIngresses } from '../../../src/cluster/ingress/validate.js';
 import { formatFieldError } from '../../../src/errors/index.js';
 import type { Ingress, Manifests, Secret } from '../../../src/model/types.js';
 import { ingress, path, rule, tlsSecret } from '../../fixtures/ingress/factory.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ingressControllerObjects } from '../../../src/dataplane/ingress/controller-manifests.js';
+import { ingressControllerObjects } from '../../../src/cluster/ingress/controller-manifests.js';
 
 describe('ingressControllerObjects', () => {
   const objects = ingressControllerObjects(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidSourceRange, parseIngressAnnotations, parseNginxSize } from '../../../src/dataplane/ingress/annotations.js';
+import { isValidSourceRange, parseIngressAnnotations, parseNginxSize } from '../../../src/cluster/ingress/annotations.js';
 import { ingress } from '../../fixtures/ingress/factory.js';
 
 function parse(annotations: Record<string, string>) {

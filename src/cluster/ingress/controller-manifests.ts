@@ -18,8 +18,8 @@ export const CONTROLLER_NAMESPACE = 'ingress-nginx';
 export const CONTROLLER_NAME = 'ingress-nginx-controller';
 export const CONTROLLER_SOURCE_FILE = '<built-in ingress-nginx>';
 /** Tells the control plane which pod runtime serves these pods. */
-export { RUNTIME_ANNOTATION } from '../../cluster/pod-info.js';
-import { RUNTIME_ANNOTATION } from '../../cluster/pod-info.js';
+export { RUNTIME_ANNOTATION } from '../pod-info.js';
+import { RUNTIME_ANNOTATION } from '../pod-info.js';
 import { stableUid } from '../../manifests/uid.js';
 import { SERVICE_SPEC_DEFAULTS } from '../../model/defaults.js';
 

@@ -6,7 +6,7 @@
  * for creation time) wins a host+path; canary Ingresses add no locations but attach their
  * upstream to the matching main upstream.
  */
-import type { ServiceEndpoints, ServiceInfo } from '../../cluster/snapshot.js';
+import type { ServiceEndpoints, ServiceInfo } from '../snapshot.js';
 import { objectKey, type Ingress, type IngressClass, type PathType, type Secret } from '../../model/types.js';
 import { DEFAULT_PROXY, parseIngressAnnotations, type IngressAnnotations } from './annotations.js';
 import { ingressOwnership } from './ingress-class.js';

@@ -4,7 +4,7 @@
  * Service port (EndpointSlices), never the ClusterIP. A numeric backend port matches the
  * ServicePort's port or its numeric targetPort; a name matches the port's name.
  */
-import type { ServiceEndpoints, ServiceInfo, ServicePortInfo } from '../../cluster/snapshot.js';
+import type { ServiceEndpoints, ServiceInfo, ServicePortInfo } from '../snapshot.js';
 import type { IngressServiceBackend } from '../../model/types.js';
 import type { CanaryPolicy, CookieAffinity, UpstreamConfig, UpstreamEndpoint } from './types.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileIngress, type CompileInput } from '../../../src/dataplane/ingress/compile.js';
+import { compileIngress, type CompileInput } from '../../../src/cluster/ingress/compile.js';
 import { endpoints, ingress, ingressClass, path, rule, service } from '../../fixtures/ingress/factory.js';
 
 function compile(input: Partial<CompileInput> & Pick<CompileInput, 'ingresses'>) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PathType } from '../../../src/model/types.js';
-import { escapePath, normalizePath, PathMatcher } from '../../../src/dataplane/ingress/path-match.js';
+import { escapePath, normalizePath, PathMatcher } from '../../../src/cluster/ingress/path-match.js';
 
 function matcher(rules: [string, PathType][], regex = false): PathMatcher<string> {
   return new PathMatcher(
