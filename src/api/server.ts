@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import type { Snapshot } from '../cluster/snapshot.js';
 import { AksEmuError } from '../errors/index.js';
 import {
@@ -22,6 +23,8 @@ import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js'
 import { explainIngress } from './explain.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
+import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
+import { ApiStatusError, toStatus } from './http/status.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend {
@@ -60,7 +63,7 @@ function route(method: string, path: string, handler: Handler): Route {
 }
 
 function notFound(resource: string, name: string, ns?: string): AksEmuError {
-  return new AksEmuError('AKS_EMU_NOT_FOUND', ns ? `${resource} "${name}" not found in namespace "${ns}"` : `${resource} "${name}" not found`);
+  return new ApiStatusError('NotFound', `${resource} "${name}" not found`, { name, kind: resource });
 }
 
 function inNamespace<T extends { namespace: string }>(items: readonly T[], ns: string | undefined): T[] {
@@ -117,63 +120,134 @@ const ROUTES: readonly Route[] = [
   route('PUT', '/aks-emu/v1/namespaces/:ns/pods/:name/readiness', async (b, p, body) => {
     const ready = (body as { ready?: unknown } | undefined)?.ready;
     if (ready !== true && ready !== false && ready !== null) {
-      throw new AksEmuError('AKS_EMU_USAGE', 'body must be {"ready": true | false | null} (null hands readiness back to the probes)');
+      throw new ApiStatusError('BadRequest', 'body must be {"ready": true | false | null} (null hands readiness back to the probes)');
     }
     await b.setPodReady(`${p.ns}/${p.name}`, ready);
     return { pod: `${p.ns}/${p.name}`, ready };
   }),
 ];
 
-function statusBody(err: AksEmuError) {
-  const reason = err.status === 404 ? 'NotFound' : err.status === 422 ? 'Invalid' : err.status === 400 ? 'BadRequest' : 'InternalError';
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason, code: err.status, details: { code: err.code } };
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly target: Target;
+  /** The request body (undefined when empty), refused past the size cap. */
+  body(): Promise<Buffer | undefined>;
 }
 
-function send(res: ServerResponse, status: number, value: unknown): void {
+/** A second set of routes tried first (the Kubernetes API over the object store). */
+export interface ApiExtension {
+  /** True when it answered the request. */
+  handle(ctx: RequestContext): Promise<boolean>;
+}
+
+export function send(res: ServerResponse, status: number, value: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   const body = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
   res.writeHead(status, { 'content-type': typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
+function parseJson(body: Buffer | undefined): unknown {
+  if (body === undefined) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new AksEmuError('AKS_EMU_USAGE', 'request body is not valid JSON', { cause: err });
+    throw new ApiStatusError('BadRequest', `request body is not valid JSON: ${(err as Error).message}`, undefined, { cause: err });
   }
 }
 
-async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://admin');
-  const path = url.pathname;
-  const candidates = ROUTES.filter((r) => r.pattern.test(path));
-  const match = candidates.find((r) => r.method === req.method);
+interface ServerState {
+  readonly backend: AdminBackend;
+  readonly guard: GuardOptions;
+  readonly extension: ApiExtension | undefined;
+  readonly log: (line: string) => void;
+  unexpectedErrors: number;
+}
+
+async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
+    const target = checkRequest(req, state.guard);
+    const method = req.method ?? 'GET';
+    let read: Promise<Buffer | undefined> | undefined;
+    const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));
+    if (state.extension && (await state.extension.handle({ req, res, method, target, body }))) return;
+    const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
+    const candidates = ROUTES.filter((r) => r.pattern.test(path));
+    const match = candidates.find((r) => r.method === method);
     if (!match) {
-      if (candidates.length > 0) throw new AksEmuError('AKS_EMU_USAGE', `method ${req.method} not allowed on ${path}`, { status: 405 });
-      throw new AksEmuError('AKS_EMU_NOT_FOUND', `the server could not find the requested resource (${path})`);
+      if (candidates.length > 0) throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${method} ${path})`);
+      throw new ApiStatusError('NotFound', `the server could not find the requested resource (${method} ${path})`);
     }
     const values = match.pattern.exec(path)!.slice(1);
     const params: Params = {};
     match.names.forEach((n, i) => (params[n] = decodeURIComponent(values[i]!)));
-    const body = req.method === 'GET' ? undefined : await readJson(req);
-    send(res, 200, await match.handler(backend, params, body, url.searchParams));
+    const parsed = method === 'GET' ? undefined : parseJson(await body());
+    send(res, 200, await match.handler(state.backend, params, parsed, target.query));
   } catch (err) {
-    const e = err instanceof AksEmuError ? err : new AksEmuError('AKS_EMU_STOPPED', String((err as Error)?.message ?? err), { status: 500, cause: err });
-    send(res, e.status, statusBody(e));
+    if (!(err instanceof AksEmuError)) {
+      state.unexpectedErrors++;
+      state.log(`admin API: unexpected error on ${req.method} ${String(req.url).slice(0, 200)}: ${(err as Error)?.stack ?? String(err)}`);
+    }
+    const status = toStatus(err);
+    // A refused body is not read further: the connection closes after the answer.
+    if (status.code === 413) res.setHeader('connection', 'close');
+    send(res, status.code, status);
   }
 }
 
 export interface AdminServer {
   readonly url: string;
+  /** The bearer token this server accepts (required when requireToken). */
+  readonly token: string;
+  /** Errors no handler expected (each logged); a fuzz test asserts the process survives them. */
+  unexpectedErrors(): number;
   close(): Promise<void>;
 }
 
-export async function startAdminServer(backend: AdminBackend, host: string, port: number): Promise<AdminServer> {
-  const server: Server = createServer((req, res) => void handle(backend, req, res));
+export interface AdminServerOptions {
+  /** Default: generated at start. */
+  readonly token?: string;
+  /** Default: required unless bound to a loopback address. */
+  readonly requireToken?: boolean;
+  /** Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  readonly extension?: ApiExtension;
+  readonly log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export async function startAdminServer(backend: AdminBackend, host: string, port: number, options: AdminServerOptions = {}): Promise<AdminServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const state: ServerState = {
+    backend,
+    guard: {
+      boundAddress: host,
+      token,
+      requireToken: options.requireToken === true || !isLoopbackAddress(host),
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    },
+    extension: options.extension,
+    log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    unexpectedErrors: 0,
+  };
+  const server: Server = createServer((req, res) => {
+    handle(state, req, res).catch((err: unknown) => {
+      state.unexpectedErrors++;
+      state.log(`admin API: ${String((err as Error)?.stack ?? err)}`);
+      res.destroy();
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Malformed HTTP: Node's parser rejects it; answer 400 as it would, and never throw.
+    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -186,8 +260,11 @@ export async function startAdminServer(backend: AdminBackend, host: string, port
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${address.address}:${address.port}`,
+    url: `http://${shown}:${address.port}`,
+    token,
+    unexpectedErrors: () => state.unexpectedErrors,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

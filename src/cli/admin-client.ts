@@ -11,7 +11,10 @@ export async function adminRequest(server: string, path: string, init: { method?
   try {
     res = await fetch(`${server}${path}`, {
       method: init.method ?? 'GET',
-      headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(process.env.AKS_EMU_TOKEN ? { authorization: `Bearer ${process.env.AKS_EMU_TOKEN}` } : {}),
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
   } catch (err) {

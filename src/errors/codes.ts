@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   AKS_EMU_PLATFORM: { status: 500, summary: 'the platform cannot host the emulated addresses' },
   AKS_EMU_NOT_FOUND: { status: 404, summary: 'the named object does not exist' },
   AKS_EMU_SERVER_UNREACHABLE: { status: 503, summary: 'the admin API of a running emulator could not be reached' },
+  AKS_EMU_API_REQUEST: { status: 400, summary: 'the admin API refused a request (a Kubernetes Status with its reason)' },
   AKS_EMU_STOPPED: { status: 503, summary: 'the cluster has been stopped' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
