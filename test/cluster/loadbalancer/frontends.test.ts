@@ -107,6 +107,18 @@ describe('LB frontends', () => {
     });
   });
 
+  it('gives addresses in order until the range is full, then a pending reason to every further Service', () => {
+    const cfg = config({ addresses: { ...config().addresses, publicFrontends: '127.20.0.0/29' } });
+    const services = [...Array.from({ length: 8 }, (_, i) => loadBalancer(`p${i}`)), loadBalancer('i', { annotations: internal })];
+    const { frontends: f } = frontends(services, cfg);
+    expect(Array.from({ length: 6 }, (_, i) => f[`default/p${i}`]!.ip)).toEqual(['127.20.0.1', '127.20.0.2', '127.20.0.3', '127.20.0.4', '127.20.0.5', '127.20.0.6']);
+    for (const late of ['default/p6', 'default/p7']) {
+      expect(f[late]).toMatchObject({ pendingReason: 'no free address left in the public frontend range 127.20.0.0/29' });
+      expect(f[late]!.ip).toBeUndefined();
+    }
+    expect(f['default/i']!.ip).toBe('127.224.0.7');
+  });
+
   it('keeps address and load balancer of re-applied Services and releases removed ones', () => {
     const cfg = config({ maxFrontendsPerLoadBalancer: 1 });
     const first = frontends([loadBalancer('a'), loadBalancer('b')], cfg).frontends;
