@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
 import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
-import { DataPlane, type LocalEndpoint, type LocalEndpoints } from '../dataplane/index.js';
+import { DataPlane, type LocalEndpoint, type LocalEndpoints, type StopOptions } from '../dataplane/index.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
 import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
@@ -63,6 +63,7 @@ export class EmbeddedCluster extends EventEmitter {
   readonly #graceTimers = new Map<string, TimerHandle>();
   readonly #sync: SyncRunner;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   private constructor(options: EmbeddedClusterOptions) {
     super();
@@ -227,14 +228,29 @@ export class EmbeddedCluster extends EventEmitter {
     return this.#sync.idle();
   }
 
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Stop accepting, let open flows finish for options.graceMs (0 by default: at once),
+   * then stop every pod. A second call with graceMs 0 cuts a grace period short.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopping !== undefined) {
+      if ((options.graceMs ?? 0) === 0) void this.#dataPlane.stop({ graceMs: 0 });
+      return this.#stopping;
+    }
+    this.#stopping = this.#stopNow(options.graceMs ?? 0);
+    return this.#stopping;
+  }
+
+  async #stopNow(graceMs: number): Promise<void> {
     this.#stopped = true;
     await this.#sync.idle();
     for (const timer of this.#graceTimers.values()) this.#clock.clearTimeout(timer);
     this.#graceTimers.clear();
     this.#prober.stop();
-    await Promise.allSettled([this.#dataPlane.stop(), ...[...this.#pods.values()].map((p) => p.stop())]);
+    // The data plane drains first: the pods behind in-flight flows keep serving until it is done.
+    const [dataPlane] = await Promise.allSettled([this.#dataPlane.stop({ graceMs })]);
+    if (dataPlane.status === 'rejected') this.#log(`stop: data plane: ${(dataPlane.reason as Error).message}`);
+    await Promise.allSettled([...this.#pods.values()].map((p) => p.stop()));
     this.#pods.clear();
     this.#podsByIp.clear();
     this.emit('stopped');
