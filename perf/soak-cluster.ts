@@ -3,29 +3,13 @@
  * files read from /proc are the cluster's alone. The parent drives churn over IPC.
  */
 import { startCluster } from '../src/index.js';
+import { webManifests } from '../test/helpers/web-manifests.js';
 import { announce, exitWithParent, serveParent } from './ipc.js';
 
 export const SOAK_NODES = 4;
 
 export function soakManifests(replicas: number): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: ${replicas}
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: web, image: web, ports: [{ containerPort: 8080 }, { name: tcp-echo, containerPort: 9000 }] }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports: [{ name: http, port: 80, targetPort: 8080 }, { name: tcp-echo, port: 9000, targetPort: 9000 }]
-`;
+  return webManifests({ replicas, ports: '[{ name: http, port: 80, targetPort: 8080 }, { name: tcp-echo, port: 9000, targetPort: 9000 }]' });
 }
 
 export interface SoakReady {
