@@ -17,10 +17,12 @@ import { AksEmuError } from './errors/index.js';
 import { loadManifests, parseManifests, parseObjects, type LoadResult } from './manifests/index.js';
 import type { Manifests } from './model/types.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
+import type { StopOptions } from './dataplane/index.js';
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
 export type { ClusterConfig } from './config/types.js';
+export type { StopOptions } from './dataplane/index.js';
 
 export interface StartClusterOptions {
   /** Manifest files and folders. */
@@ -93,7 +95,12 @@ export interface Cluster {
   /** Resolves when the predicate holds for the current snapshot; re-checked on every change. */
   waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
   apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Release everything. With graceMs, listeners stop accepting at once and open flows get
+   * up to graceMs to finish before the rest is reset; a second call without graceMs (or
+   * with 0) cuts that wait short. Default 0: close at once.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult> {
@@ -147,6 +154,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
 class ClusterHandle implements Cluster {
   readonly #embedded: EmbeddedCluster;
   readonly #admin: AdminServer | undefined;
+  #adminClosed: Promise<void> | undefined;
   readonly notices: readonly string[];
 
   constructor(embedded: EmbeddedCluster, admin: AdminServer | undefined, notices: readonly string[]) {
@@ -256,9 +264,11 @@ class ClusterHandle implements Cluster {
     await this.#embedded.apply(manifests);
   }
 
-  async stop() {
-    await this.#admin?.close();
-    await this.#embedded.stop();
+  async stop(options: StopOptions = {}) {
+    const embedded = this.#embedded.stop(options);
+    this.#adminClosed ??= this.#admin?.close();
+    await this.#adminClosed;
+    await embedded;
   }
 }
 

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
-import { DataPlane } from '../dataplane/index.js';
+import { DataPlane, type StopOptions } from '../dataplane/index.js';
 import type { Clock } from '../dataplane/clock.js';
 import { AksEmuError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
@@ -39,6 +39,8 @@ export class EmbeddedCluster extends EventEmitter {
   readonly #pods: PodSet;
   readonly #sync: SyncRunner;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
+  readonly #log: (line: string) => void;
 
   /** Checks the manifests (throws ManifestInvalidError) and wires the parts; start() runs them. */
   private constructor(options: EmbeddedClusterOptions) {
@@ -46,6 +48,7 @@ export class EmbeddedCluster extends EventEmitter {
     this.config = options.config;
     const random = options.random ?? seededRandom(options.config.seed);
     const log = options.log ?? (() => {});
+    this.#log = log;
     this.#sync = new SyncRunner(
       () => this.#resync(),
       (err) => this.emit('error', err),
@@ -181,12 +184,27 @@ export class EmbeddedCluster extends EventEmitter {
     return this.#sync.idle();
   }
 
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Stop accepting, let open flows finish for options.graceMs (0 by default: at once),
+   * then stop every pod. A second call with graceMs 0 cuts a grace period short.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopping !== undefined) {
+      if ((options.graceMs ?? 0) === 0) void this.#dataPlane.stop({ graceMs: 0 });
+      return this.#stopping;
+    }
+    this.#stopping = this.#stopNow(options.graceMs ?? 0);
+    return this.#stopping;
+  }
+
+  async #stopNow(graceMs: number): Promise<void> {
     this.#stopped = true;
     await this.#sync.idle();
     this.#state.stop();
-    await Promise.allSettled([this.#dataPlane.stop(), this.#pods.stop()]);
+    // The data plane drains first: the pods behind in-flight flows keep serving until it is done.
+    const [dataPlane] = await Promise.allSettled([this.#dataPlane.stop({ graceMs })]);
+    if (dataPlane.status === 'rejected') this.#log(`stop: data plane: ${(dataPlane.reason as Error).message}`);
+    await this.#pods.stop();
     this.emit('stopped');
   }
 

@@ -3,6 +3,7 @@ import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/ind
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';
+import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-guard.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
 import { intFlag, parseCommand, usageError } from '../args.js';
 import { printServices } from '../printers.js';
@@ -19,6 +20,8 @@ Flags:
       --time-scale X    multiply every emulated duration (probes, idle timeout) by X, 0 < X <= 1
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
+      --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
+                        (default 5 x time scale) before resetting them; a second signal stops at once
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -30,6 +33,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     'time-scale': { type: 'string' },
     seed: { type: 'string' },
     'no-ingress': { type: 'boolean' },
+    'grace-period': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -53,10 +57,23 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   if (seed !== undefined) input.seed = seed;
   if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
   const config = buildConfig(input, values.config ?? 'flags');
+  let graceMs = DEFAULT_GRACE_MS * config.timeScale;
+  if (values['grace-period'] !== undefined) {
+    const seconds = Number(values['grace-period']);
+    if (!(values['grace-period'].trim() !== '' && seconds >= 0 && seconds <= 3600)) {
+      throw usageError('up', `invalid value "${values['grace-period']}" for flag --grace-period: must be a number of seconds from 0 to 3600`);
+    }
+    graceMs = seconds * 1000;
+  }
 
   // Everything that can be wrong with the input is checked before anything listens.
   const { manifests, notices } = await loadManifests(values.filename);
   for (const n of notices) out(n);
+  listenerGuard.setLog(out);
+  const uninstall = installLastResort(() => {
+    out(`fatal: an unexpected error outside any connection (logged above); exiting`);
+    process.exit(EXIT_SOFTWARE);
+  });
   const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined });
   let admin;
   try {
@@ -93,20 +110,44 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
   out('Press Ctrl+C to stop.');
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
+  const first = await nextSignal();
+  out(`${first}: stopping; open connections have ${graceMs / 1000} s to finish (${first} again to stop at once)`);
+  let forced: NodeJS.Signals | undefined;
+  const onSecond = (signal: NodeJS.Signals): void => {
+    forced = signal;
+    out(`${signal}: stopping at once`);
+    void cluster.stop({ graceMs: 0 });
+  };
+  process.once('SIGINT', onSecond);
+  process.once('SIGTERM', onSecond);
+  const stopping = cluster.stop({ graceMs });
+  await admin.close();
+  await stopping;
+  process.off('SIGINT', onSecond);
+  process.off('SIGTERM', onSecond);
+  uninstall();
+  listenerGuard.setLog(undefined);
+  const errors = listenerGuard.total();
+  out(`stopped: every listener closed${forced ? ', open connections reset' : ''}${errors > 0 ? `; ${errors} unexpected listener errors were logged` : ''}`);
+  // A forced stop exits as a process killed by that signal would (128 + its number).
+  return forced === undefined ? 0 : 128 + (forced === 'SIGINT' ? 2 : 15);
+}
+
+/** EX_SOFTWARE of sysexits.h: an internal error. */
+const EXIT_SOFTWARE = 70;
+/** The grace period of a stop on SIGTERM at time scale 1, scaled like every emulated duration. */
+const DEFAULT_GRACE_MS = 5_000;
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
+      resolve(signal);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  out('stopping...');
-  await admin.close();
-  await cluster.stop();
-  out('stopped: every listener closed');
-  return 0;
 }
 
 /**
