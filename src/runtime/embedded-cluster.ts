@@ -11,7 +11,7 @@ import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { DataPlane, type LocalEndpoint, type LocalEndpoints } from '../dataplane/index.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
-import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
+import { AksEmuError, ManifestInvalidError, type FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
@@ -133,6 +133,11 @@ export class EmbeddedCluster extends EventEmitter {
     this.#manifests = manifests;
     this.#effective = effective;
     await this.#sync.request();
+  }
+
+  /** Every error `apply(manifests)` would refuse, changing nothing (the object store validates writes with it). */
+  check(manifests: Manifests): readonly FieldError[] {
+    return checkManifests(manifests, this.config, this.#random, this.#allocation).errors;
   }
 
   /** Every error at once (allocation, the ingress controller's checks), or what to run. */
