@@ -14,7 +14,9 @@ import { buildConfig, loadConfigFile, type ConfigInput } from './config/load.js'
 import type { ClusterConfig } from './config/types.js';
 import { startAdminServer, type AdminServer } from './api/server.js';
 import { AksEmuError } from './errors/index.js';
-import { loadManifests, parseManifests, parseObjects, type LoadResult } from './manifests/index.js';
+import { loadObjects, type LoadResult, type RawObject } from './manifests/index.js';
+import { KubeStore } from './api/kube/kube-store.js';
+import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
 import type { StopOptions } from './dataplane/index.js';
@@ -38,7 +40,7 @@ export interface StartClusterOptions {
   readonly timeScale?: number;
   readonly seed?: number;
   /** Admin API address; default 127.0.0.1 on a free port; false for none. */
-  readonly admin?: { host?: string; port?: number } | false;
+  readonly admin?: { host?: string; port?: number; token?: string } | false;
   /**
    * Resolve only once traffic would be served: every pod Ready and every LB frontend with
    * endpoints seeing a healthy node (default true, bounded by waitTimeoutMs, default 30 s,
@@ -72,6 +74,8 @@ export interface ServiceHandle {
 export interface Cluster {
   readonly config: ClusterConfig;
   readonly adminUrl: string | undefined;
+  /** The admin API's bearer token (what `aks-emu kubeconfig` writes for kubectl). */
+  readonly adminToken: string | undefined;
   readonly notices: readonly string[];
   readonly snapshot: Snapshot;
   readonly nodes: readonly NodeInfo[];
@@ -103,16 +107,16 @@ export interface Cluster {
   stop(options?: StopOptions): Promise<void>;
 }
 
-async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult> {
-  const results: LoadResult[] = [];
-  if (input.files !== undefined) results.push(await loadManifests(typeof input.files === 'string' ? [input.files] : [...input.files]));
-  if (typeof input.manifests === 'string') results.push(parseManifests([{ file: '<inline>', text: input.manifests }]));
-  else if (input.manifests !== undefined) {
-    const objects = Array.isArray(input.manifests) ? input.manifests : [input.manifests];
-    results.push(parseObjects(objects.map((object, i) => ({ file: '<inline>', doc: i + 1, object }))));
-  }
-  if (results.length === 0) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
-  return mergeLoadResults(results);
+async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult & { raw: RawObject[] }> {
+  if (input.files === undefined && input.manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
+  const files = input.files === undefined ? [] : typeof input.files === 'string' ? [input.files] : [...input.files];
+  const inline = typeof input.manifests === 'string' ? [{ file: '<inline>', text: input.manifests }] : [];
+  const objects =
+    input.manifests === undefined || typeof input.manifests === 'string'
+      ? []
+      : (Array.isArray(input.manifests) ? input.manifests : [input.manifests]).map((object: unknown, i: number) => ({ file: '<inline>', doc: i + 1, object }));
+  const { raw, result } = await loadObjects(files, inline, objects);
+  return { ...result, raw };
 }
 
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
@@ -136,29 +140,38 @@ export async function resolveConfig(options: Pick<StartClusterOptions, 'configFi
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
-  const { manifests, notices } = await readManifests(options);
+  const { manifests, notices, raw } = await readManifests(options);
   const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
+  const kube = new KubeStore(embedded, options.log);
+  kube.seed(raw);
   if (options.wait !== false) await embedded.waitUntilServing(options.waitTimeoutMs ?? 30_000);
   let admin: AdminServer | undefined;
   if (options.admin !== false) {
     try {
-      admin = await startAdminServer(embedded, options.admin?.host ?? '127.0.0.1', options.admin?.port ?? 0);
+      admin = await startAdminServer(embedded, options.admin?.host ?? '127.0.0.1', options.admin?.port ?? 0, {
+        extension: createKubeApi(kube),
+        ...(options.admin?.token !== undefined ? { token: options.admin.token, requireToken: true } : {}),
+        ...(options.log ? { log: options.log } : {}),
+      });
     } catch (err) {
+      kube.close();
       await embedded.stop();
       throw err;
     }
   }
-  return new ClusterHandle(embedded, admin, [...notices, ...embedded.notices]);
+  return new ClusterHandle(embedded, kube, admin, [...notices, ...embedded.notices]);
 }
 
 class ClusterHandle implements Cluster {
   readonly #embedded: EmbeddedCluster;
+  readonly #kube: KubeStore;
   readonly #admin: AdminServer | undefined;
   #adminClosed: Promise<void> | undefined;
   readonly notices: readonly string[];
 
-  constructor(embedded: EmbeddedCluster, admin: AdminServer | undefined, notices: readonly string[]) {
+  constructor(embedded: EmbeddedCluster, kube: KubeStore, admin: AdminServer | undefined, notices: readonly string[]) {
     this.#embedded = embedded;
+    this.#kube = kube;
     this.#admin = admin;
     this.notices = notices;
   }
@@ -168,6 +181,9 @@ class ClusterHandle implements Cluster {
   }
   get adminUrl() {
     return this.#admin?.url;
+  }
+  get adminToken() {
+    return this.#admin?.token;
   }
   get snapshot() {
     return this.#embedded.snapshot;
@@ -260,11 +276,12 @@ class ClusterHandle implements Cluster {
   }
 
   async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {
-    const { manifests } = await readManifests(input);
-    await this.#embedded.apply(manifests);
+    const { raw } = await readManifests(input);
+    await this.#kube.replace(raw);
   }
 
   async stop(options: StopOptions = {}) {
+    this.#kube.close();
     const embedded = this.#embedded.stop(options);
     this.#adminClosed ??= this.#admin?.close();
     await this.#adminClosed;

@@ -24,7 +24,7 @@ import { explainIngress } from './explain.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
-import { ApiStatusError, toStatus } from './http/status.js';
+import { ApiStatusError, toStatus } from '../errors/index.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend {
@@ -132,6 +132,8 @@ export interface RequestContext {
   readonly res: ServerResponse;
   readonly method: string;
   readonly target: Target;
+  /** The request carried the admin token. */
+  readonly authenticated: boolean;
   /** The request body (undefined when empty), refused past the size cap. */
   body(): Promise<Buffer | undefined>;
 }
@@ -175,7 +177,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));
-    if (state.extension && (await state.extension.handle({ req, res, method, target, body }))) return;
+    if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));
     const match = candidates.find((r) => r.method === method);

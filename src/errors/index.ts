@@ -7,3 +7,4 @@ export {
   type FieldError,
   type FieldErrorType,
 } from './field-error.js';
+export { ApiStatusError, toStatus, type KubeStatus, type StatusDetails, type StatusReason } from './api-status-error.js';

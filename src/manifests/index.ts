@@ -25,3 +25,11 @@ export function parseManifests(docs: { file: string; text: string }[], options: 
 export function parseObjects(objects: RawObject[], options: ManifestOptions = {}): LoadResult {
   return buildManifests(objects, options);
 }
+
+/** Like loadManifests and parseManifests, also returning the parsed objects (the object store keeps them as written). */
+export async function loadObjects(paths: string[], inline: { file: string; text: string }[] = [], objects: RawObject[] = []): Promise<{ raw: RawObject[]; result: LoadResult }> {
+  const parseErrors: string[] = [];
+  const docs = [...(paths.length ? await readManifestFiles(paths) : []), ...inline];
+  const raw = [...docs.flatMap(({ file, text }) => parseYamlDocuments(file, text, parseErrors)), ...objects];
+  return { raw, result: buildManifests(raw, {}, parseErrors) };
+}

@@ -10,7 +10,7 @@ import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/in
 import type { Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
-import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
+import { AksEmuError, ManifestInvalidError, type FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 import { choosePodKind } from '../pods/kinds/index.js';
 import { checkManifests } from './check.js';
@@ -191,6 +191,11 @@ export class ClusterState {
 
   stop(): void {
     for (const state of this.#nodes.values()) this.#clearGrace(state);
+  }
+
+  /** Every error `apply(manifests)` would refuse, changing nothing (the object store validates writes with it). */
+  check(manifests: Manifests): readonly FieldError[] {
+    return checkManifests(manifests, this.config, this.#random, this.#allocation).errors;
   }
 
   #check(manifests: Manifests, previous?: Allocation): { effective: Manifests; allocation: Allocation } {

@@ -10,7 +10,7 @@ import type { Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { DataPlane, type StopOptions } from '../dataplane/index.js';
 import type { Clock } from '../dataplane/clock.js';
-import { AksEmuError } from '../errors/index.js';
+import { AksEmuError, type FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { PodSet } from '../pods/pod-set.js';
@@ -117,6 +117,11 @@ export class EmbeddedCluster extends EventEmitter {
   async apply(manifests: Manifests): Promise<void> {
     this.#state.apply(manifests);
     await this.#sync.request();
+  }
+
+  /** Every error `apply(manifests)` would refuse, changing nothing (the object store validates writes with it). */
+  check(manifests: Manifests): readonly FieldError[] {
+    return this.#state.check(manifests);
   }
 
   /** The router the ingress controller pods use for their next request. */

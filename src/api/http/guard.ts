@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { ApiStatusError } from './status.js';
+import { ApiStatusError } from '../../errors/index.js';
 
 export interface GuardOptions {
   /** The address the server is bound to ('0.0.0.0' / '::' accept any IP literal). */
@@ -20,6 +20,8 @@ export interface GuardOptions {
 }
 
 export interface Target {
+  /** The request carried this server's bearer token. */
+  readonly authenticated: boolean;
   /** Percent-decoded path segments ('' segments dropped). */
   readonly segments: readonly string[];
   readonly path: string;
@@ -30,7 +32,7 @@ export interface Target {
 const PATH = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+$/;
 
 /** origin-form (`/api/v1/pods?x=y`) or absolute-form (`http://host/api`); anything else is a 400. */
-export function parseTarget(raw: string): Target & { authority?: string } {
+export function parseTarget(raw: string): Omit<Target, 'authenticated'> & { authority?: string } {
   let pathAndQuery = raw;
   let authority: string | undefined;
   if (!raw.startsWith('/')) {
@@ -113,6 +115,7 @@ export function checkRequest(req: IncomingMessage, options: GuardOptions): Targe
     if (origin === 'null' || req.headers['sec-fetch-site'] === 'cross-site') throw new ApiStatusError('Forbidden', `cross-site ${method} refused`);
   }
   const auth = req.headers.authorization;
+  const authenticated = auth !== undefined;
   if (auth !== undefined || options.requireToken) {
     const given = /^Bearer\s+(\S+)\s*$/i.exec(auth ?? '')?.[1];
     if (given === undefined || !sameToken(given, options.token)) throw new ApiStatusError('Unauthorized', 'Unauthorized');
@@ -125,7 +128,7 @@ export function checkRequest(req: IncomingMessage, options: GuardOptions): Targe
       throw new ApiStatusError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES].join(', ')}`);
     }
   }
-  return target;
+  return { ...target, authenticated };
 }
 
 function originAllowed(origin: string, boundAddress: string): boolean {

@@ -2,7 +2,8 @@
  * Every answer that is not a success is a Kubernetes `Status` (meta/v1), with the reason
  * the API server would give, so kubectl prints `Error from server (NotFound): ...`.
  */
-import { AksEmuError, ManifestInvalidError, formatFieldError } from '../../errors/index.js';
+import { AksEmuError } from './aks-emu-error.js';
+import { formatFieldError, ManifestInvalidError } from './field-error.js';
 
 export type StatusReason =
   | 'BadRequest'
@@ -94,9 +95,11 @@ export function toStatus(err: unknown): KubeStatus {
   }
   if (err instanceof ManifestInvalidError) {
     const first = err.errors[0];
-    const causes = err.errors.map((e) => ({ reason: FIELD_REASON[e.type], message: formatFieldError(e), field: e.field }));
+    // A cause's message leaves the field out: kubectl prints `field: message`.
+    const causes = err.errors.map((e) => ({ reason: FIELD_REASON[e.type], message: formatFieldError(e).slice(e.field.length + 2), field: e.field }));
     const what = first ? `${first.kind} "${first.name}"` : 'object';
-    const list = causes.length === 1 ? causes[0]!.message : `[${causes.map((c) => c.message).join(', ')}]`;
+    const full = err.errors.map(formatFieldError);
+    const list = full.length === 1 ? full[0]! : `[${full.join(', ')}]`;
     return {
       kind: 'Status',
       apiVersion: 'v1',

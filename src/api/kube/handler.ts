@@ -1,0 +1,166 @@
+/**
+ * The Kubernetes API over the object store: discovery, health, list/get/watch with
+ * selectors and Table output, and the writes of ./writes.ts. Anything else under /api or
+ * /apis is a 404 or 405 Status in the API server's words.
+ */
+import type { KubeObject, StoreEvent } from '../../cluster/store/index.js';
+import { ApiStatusError } from '../../errors/index.js';
+import { mediaType } from '../http/guard.js';
+import { send, type ApiExtension, type RequestContext } from '../server.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import type { KubeStore } from './kube-store.js';
+import { openApiDocument } from './openapi.js';
+import { resolveApiPath, type ApiPath } from './request.js';
+import { GROUPS, groupVersion, qualifiedResource, refOf, type ResourceType } from './resources.js';
+import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { toTable, wantsTable } from './table.js';
+import { serveWatch } from './watch.js';
+import { create, parseBody, patch, remove, scale, scaleOf, update, type WriteContext } from './writes.js';
+import type { LogSource } from './logs.js';
+import { serveLogs } from './logs.js';
+
+export interface KubeApiOptions {
+  readonly logs?: LogSource;
+  /** Interval of BOOKMARK events on watches that allow them (default 60 s). */
+  readonly bookmarkIntervalMs?: number;
+}
+
+const HEALTH = new Set(['healthz', 'livez', 'readyz']);
+
+/** Secret values go only to callers that sent the admin token (kubectl with aks-emu's kubeconfig). */
+function redact(object: KubeObject, authenticated: boolean): KubeObject {
+  if (authenticated || object.kind !== 'Secret') return object;
+  const data = (object['data'] as Record<string, string> | undefined) ?? {};
+  return { ...object, data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])), metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown to callers with the admin token' } } };
+}
+
+export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): ApiExtension {
+  return {
+    async handle(ctx) {
+      const { segments } = ctx.target;
+      if (segments.length >= 1 && HEALTH.has(segments[0]!) && ctx.method === 'GET') {
+        send(ctx.res, 200, 'ok');
+        return true;
+      }
+      if (segments.length === 1 && segments[0] === 'version') return answer(ctx, versionInfo());
+      if (segments[0] === 'openapi') return answer(ctx, openApiDocument(segments.slice(1)));
+      if (segments.length === 1 && segments[0] === 'api') return answer(ctx, apiVersions(String(ctx.req.headers.host ?? '')));
+      if (segments.length === 1 && segments[0] === 'apis') return answer(ctx, apiGroupList());
+      if (segments.length === 2 && segments[0] === 'apis') {
+        const g = GROUPS.find((x) => x.name === segments[1]);
+        if (!g) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
+        return answer(ctx, apiGroup(g.name, g.version));
+      }
+      const path = resolveApiPath(segments, ctx.target.path);
+      if (!path) return false;
+      await serve(kube, options, ctx, path);
+      return true;
+    },
+  };
+}
+
+function answer(ctx: RequestContext, value: unknown): boolean {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${ctx.method} ${ctx.target.path})`);
+  if (value === undefined) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
+  send(ctx.res, 200, value);
+  return true;
+}
+
+function methodNotAllowed(ctx: RequestContext): ApiStatusError {
+  return new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${ctx.method} ${ctx.target.path})`);
+}
+
+async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestContext, path: ApiPath): Promise<void> {
+  if (path.type === 'group-version') {
+    answer(ctx, apiResourceList(path.group, path.version));
+    return;
+  }
+  const { resource: r, namespace, name, subresource } = path;
+  const q = ctx.target.query;
+  const authenticated = ctx.authenticated;
+  const dryRun = q.getAll('dryRun').includes('All');
+  const write = (ns: string): WriteContext => ({ kube, r, namespace: ns, dryRun });
+  const type = mediaType(ctx.req.headers['content-type']);
+  const body = async () => parseBody(await ctx.body(), type);
+
+  if (name === undefined) {
+    if (ctx.method === 'GET') return list(kube, options, ctx, r, namespace, authenticated);
+    if (ctx.method === 'POST' && namespace !== undefined && r.writable) {
+      const created = await create(write(namespace), await body());
+      return send(ctx.res, dryRun ? 200 : 201, redact(created, authenticated));
+    }
+    throw methodNotAllowed(ctx);
+  }
+  const ns = namespace ?? '';
+  const entry = () => {
+    const e = kube.store.get(refOf(r, ns, name));
+    if (!e) throw new ApiStatusError('NotFound', `${qualifiedResource(r)} "${name}" not found`, { name, kind: r.plural });
+    return e.object;
+  };
+  if (subresource === undefined) {
+    if (ctx.method === 'GET') {
+      const object = redact(entry(), authenticated);
+      if (!wantsTable(ctx.req.headers.accept)) return send(ctx.res, 200, object);
+      return send(ctx.res, 200, toTable(r.kind, [object], object.metadata.resourceVersion ?? '', q.get('includeObject'), Date.now()));
+    }
+    if (!r.writable) throw methodNotAllowed(ctx);
+    if (ctx.method === 'PUT') return send(ctx.res, 200, redact(await update(write(ns), name, await body()), authenticated));
+    if (ctx.method === 'PATCH') return send(ctx.res, 200, redact(await patch(write(ns), name, type, await body(), q.get('force') === 'true'), authenticated));
+    if (ctx.method === 'DELETE') return send(ctx.res, 200, redact(await remove(write(ns), name), authenticated));
+    throw methodNotAllowed(ctx);
+  }
+  if (!r.subresources.includes(subresource as never)) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
+  switch (subresource) {
+    case 'status':
+      // Status is written by aks-emu's controllers, as the kubelet and controllers do on AKS.
+      if (ctx.method === 'GET') return send(ctx.res, 200, redact(entry(), authenticated));
+      throw methodNotAllowed(ctx);
+    case 'scale':
+      if (ctx.method === 'GET') return send(ctx.res, 200, scaleOf(entry()));
+      if (ctx.method === 'PUT' || ctx.method === 'PATCH') {
+        const manager = q.get('fieldManager') ?? 'kubectl';
+        return send(ctx.res, 200, scaleOf(await scale(write(ns), name, type, await body(), manager)));
+      }
+      throw methodNotAllowed(ctx);
+    case 'log':
+      if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
+      entry();
+      return serveLogs(options.logs, ctx, ns, name);
+    default:
+      throw methodNotAllowed(ctx);
+  }
+}
+
+function list(kube: KubeStore, options: KubeApiOptions, ctx: RequestContext, r: ResourceType, namespace: string | undefined, authenticated: boolean): void {
+  const q = ctx.target.query;
+  const labels = parseLabelSelector(q.get('labelSelector'));
+  const fields = parseFieldSelector(q.get('fieldSelector'), r.kind);
+  const matches = (o: KubeObject) => labelsMatch(labels, o.metadata.labels) && fieldsMatch(fields, o);
+  const table = wantsTable(ctx.req.headers.accept);
+  const includeObject = q.get('includeObject');
+  const render = (o: KubeObject) => (table ? toTable(r.kind, [redact(o, authenticated)], o.metadata.resourceVersion ?? '', includeObject, Date.now()) : redact(o, authenticated));
+  if (q.get('watch') === 'true' || q.get('watch') === '1') {
+    const filter = (e: StoreEvent) => e.ref.group === r.group && e.ref.kind === r.kind && (namespace === undefined || e.ref.namespace === namespace);
+    const timeout = Number(q.get('timeoutSeconds') ?? 1800);
+    serveWatch(
+      kube,
+      ctx.res,
+      {
+        resourceVersion: q.get('resourceVersion'),
+        matches,
+        render,
+        bookmarks: q.get('allowWatchBookmarks') === 'true',
+        timeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? Math.min(timeout, 3600) : 1800,
+        bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+        kind: r.kind,
+        apiVersion: groupVersion(r),
+      },
+      filter,
+    );
+    return;
+  }
+  const items = kube.store.list(r.group, r.kind, namespace).map((e) => e.object).filter(matches).map((o) => redact(o, authenticated));
+  const resourceVersion = String(kube.store.resourceVersion);
+  if (table) return send(ctx.res, 200, toTable(r.kind, items, resourceVersion, includeObject, Date.now()));
+  send(ctx.res, 200, { kind: `${r.kind}List`, apiVersion: groupVersion(r), metadata: { resourceVersion }, items });
+}

@@ -1,0 +1,169 @@
+/**
+ * The object store wired to a running cluster: every user write is checked as
+ * `aks-emu validate` checks manifests (parse, then allocation and the ingress checks of the
+ * whole candidate set) and only then committed and applied to the cluster, one write at a
+ * time; after each snapshot the controllers' view (pods, endpoints, status) is written back.
+ */
+import { ObjectStore, objectKey, type Change, type KubeObject, type StoreEvent, type StoredEntry } from '../../cluster/store/index.js';
+import type { Snapshot } from '../../cluster/snapshot.js';
+import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
+import { parseObjects, type RawObject } from '../../manifests/index.js';
+import type { Manifests } from '../../model/types.js';
+import type { CreationTimes } from '../kube-objects.js';
+import { mirrorChanges } from './mirror.js';
+import { refOf, resourceOfKind } from './resources.js';
+import { randomUUID } from 'node:crypto';
+
+/** What the store needs from a cluster runtime (the embedded cluster provides it). */
+export interface ClusterLink {
+  readonly snapshot: Snapshot;
+  /** What the cluster runs: user objects plus the built-in ones. */
+  readonly manifests: Manifests;
+  readonly created: { get: CreationTimes };
+  /** Every error the manifest set has (allocation, ingress checks), nothing changed. */
+  check(manifests: Manifests): readonly FieldError[];
+  apply(manifests: Manifests): Promise<void>;
+  on(event: 'snapshot', listener: () => void): unknown;
+  off(event: 'snapshot', listener: () => void): unknown;
+}
+
+export interface WriteOptions {
+  /** dryRun=All: validate, change nothing. */
+  readonly dryRun?: boolean;
+}
+
+export class KubeStore {
+  readonly store = new ObjectStore({ now: () => new Date(), newUid: () => randomUUID() });
+  readonly #link: ClusterLink;
+  readonly #onSnapshot = () => this.mirror();
+  #queue: Promise<unknown> = Promise.resolve();
+  #log: (line: string) => void;
+
+  constructor(link: ClusterLink, log: (line: string) => void = () => {}) {
+    this.#link = link;
+    this.#log = log;
+    link.on('snapshot', this.#onSnapshot);
+  }
+
+  /** The objects the cluster was started from, taken as written by their user. */
+  seed(objects: readonly RawObject[]): void {
+    this.store.commit(userPuts(objects));
+    this.mirror();
+  }
+
+  /**
+   * Makes the user objects of `scope` (all when undefined) exactly `objects`: the library's
+   * apply and `up --watch` (scope: what the files held last time). Returns the new scope.
+   */
+  async replace(objects: readonly RawObject[], scope?: ReadonlySet<string>): Promise<Set<string>> {
+    const puts = userPuts(objects);
+    const keep = new Set<string>(puts.map((c) => objectKey(c.ref)));
+    await this.write(() => {
+      const deletes: Change[] = this.store
+        .entries('user')
+        .filter((e) => !keep.has(objectKey(e.ref)) && (scope === undefined || scope.has(objectKey(e.ref))))
+        .map((e) => ({ op: 'delete', ref: e.ref }));
+      return [...deletes, ...puts.map((c) => ({ ...c, object: keepIdentity(this.store.get(c.ref)?.object, c.object) }))];
+    });
+    return keep;
+  }
+
+  readonly #closers = new Set<() => void>();
+
+  /** Open watches end when the store closes. */
+  onClose(fn: () => void): () => void {
+    this.#closers.add(fn);
+    return () => this.#closers.delete(fn);
+  }
+
+  close(): void {
+    this.#link.off('snapshot', this.#onSnapshot);
+    for (const fn of this.#closers) fn();
+    this.#closers.clear();
+  }
+
+  /** Brings the controllers' objects in line with the current snapshot. */
+  mirror(): void {
+    const changes = mirrorChanges({ snapshot: this.#link.snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
+    if (changes.length > 0) this.store.commit(changes);
+  }
+
+  /**
+   * Runs one write after the previous ones: `plan` sees the store as it is then (a patch
+   * reads what it patches), the result is validated whole, committed, applied, mirrored.
+   */
+  write(plan: () => readonly Change[], options: WriteOptions = {}): Promise<StoreEvent[]> {
+    const run = this.#queue.then(async () => {
+      const changes = plan();
+      let manifests: Manifests | undefined;
+      if (options.dryRun) {
+        this.#validate(this.#candidate(changes));
+        return [];
+      }
+      const events = this.store.commit(changes, (entries) => {
+        manifests = this.#validate(entries);
+      });
+      if (manifests) {
+        try {
+          await this.#link.apply(manifests);
+        } catch (err) {
+          this.#log(`object store: the cluster refused a validated change: ${(err as Error).message}`);
+          throw err;
+        }
+      }
+      this.mirror();
+      return events;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The user objects a set of changes would leave (for dry runs). */
+  #candidate(changes: readonly Change[]): StoredEntry[] {
+    const byKey = new Map<string, StoredEntry>(this.store.entries('user').map((e) => [objectKey(e.ref), e]));
+    for (const c of changes) {
+      const key = objectKey(c.ref);
+      if (c.op === 'delete') byKey.delete(key);
+      else if (c.owner === 'user') byKey.set(key, { ref: c.ref, owner: 'user', object: c.object });
+    }
+    return [...byKey.values()];
+  }
+
+  #validate(entries: readonly StoredEntry[]): Manifests {
+    const raw: RawObject[] = entries.map((e, i) => ({ file: '<api>', doc: i + 1, object: e.object }));
+    const { manifests } = parseObjects(raw);
+    const errors = this.#link.check(manifests);
+    if (errors.length > 0) throw new ManifestInvalidError(errors);
+    return manifests;
+  }
+}
+
+function userPuts(objects: readonly RawObject[]): Extract<Change, { op: 'put' }>[] {
+  const changes: Extract<Change, { op: 'put' }>[] = [];
+  for (const raw of objects) {
+    for (const object of unfold(raw.object)) {
+      const r = resourceOfKind(object.apiVersion, object.kind);
+      if (!r) continue;
+      const namespace = r.namespaced ? (object.metadata.namespace ?? 'default') : '';
+      const withNs = { ...object, metadata: { ...object.metadata, ...(r.namespaced ? { namespace } : {}) } };
+      changes.push({ op: 'put', ref: refOf(r, namespace, object.metadata.name), owner: 'user', object: withNs });
+    }
+  }
+  return changes;
+}
+
+/** A re-applied object keeps what aks-emu allocated and reports (clusterIP, nodePorts, status). */
+function keepIdentity(current: KubeObject | undefined, next: KubeObject): KubeObject {
+  if (!current) return next;
+  return { ...next, ...(current['status'] !== undefined ? { status: current['status'] } : {}) };
+}
+
+/** `kind: List` and typed lists unfold into their items, as kubectl does. */
+function unfold(value: unknown): KubeObject[] {
+  if (!value || typeof value !== 'object') return [];
+  const o = value as Record<string, unknown>;
+  if (typeof o['kind'] === 'string' && o['kind'].endsWith('List') && Array.isArray(o['items'])) return o['items'].flatMap(unfold);
+  const meta = o['metadata'] as Record<string, unknown> | undefined;
+  if (typeof o['apiVersion'] !== 'string' || typeof o['kind'] !== 'string' || typeof meta?.['name'] !== 'string') return [];
+  return [o as unknown as KubeObject];
+}

@@ -1,0 +1,234 @@
+/**
+ * What aks-emu's controllers write back to the object store after each snapshot, as the
+ * Kubernetes controllers do: nodes, pods, ReplicaSets, EndpointSlices and Endpoints,
+ * namespaces and the built-in objects (ingress-nginx), plus the status (and allocated
+ * spec fields: clusterIP, nodePorts) of the objects users wrote.
+ */
+import { podTemplateHash } from '../../cluster/workload-pods.js';
+import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
+import { objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
+import type { Manifests, Workload } from '../../model/types.js';
+import { endpointSliceObject, nodeObject, podObject, serviceObject, type CreationTimes } from '../kube-objects.js';
+import { refOf, resourceOfKind } from './resources.js';
+
+export interface MirrorInput {
+  readonly snapshot: Snapshot;
+  /** What the cluster runs: user objects plus the built-in ones. */
+  readonly manifests: Manifests;
+  readonly created: CreationTimes;
+  readonly entries: readonly StoredEntry[];
+}
+
+const BUILT_IN_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+function refFor(object: KubeObject): ObjectRef {
+  const r = resourceOfKind(object.apiVersion, object.kind)!;
+  return refOf(r, object.metadata.namespace ?? '', object.metadata.name);
+}
+
+type Json = Record<string, unknown>;
+
+function workloadObject(w: Workload): KubeObject {
+  const apiVersion = w.kind === 'Pod' ? 'v1' : 'apps/v1';
+  return {
+    apiVersion,
+    kind: w.kind,
+    metadata: { name: w.metadata.name, namespace: w.metadata.namespace, uid: w.metadata.uid, labels: w.metadata.labels, annotations: w.metadata.annotations },
+    spec: {
+      replicas: w.replicas,
+      selector: { matchLabels: w.selector },
+      template: { metadata: { labels: w.template.labels, annotations: w.template.annotations }, spec: w.template.spec },
+    },
+  };
+}
+
+function podsOf(snapshot: Snapshot, kind: PodInfo['ownerKind'], namespace: string, name: string): PodInfo[] {
+  return snapshot.pods.filter((p) => p.namespace === namespace && p.ownerKind === kind && p.ownerName === name);
+}
+
+function replicaCounts(pods: readonly PodInfo[], desired: number, generation: unknown) {
+  const ready = pods.filter((p) => p.phase === 'Running' && p.ready).length;
+  return {
+    observedGeneration: typeof generation === 'number' ? generation : 1,
+    replicas: pods.length,
+    ...(ready > 0 ? { readyReplicas: ready, availableReplicas: ready } : {}),
+    desired,
+    ready,
+  };
+}
+
+function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): Json {
+  const { namespace, name } = w.metadata;
+  const at = snapshot.generatedAt;
+  switch (w.kind) {
+    case 'Deployment': {
+      const pods = podsOf(snapshot, 'ReplicaSet', namespace, `${name}-${podTemplateHash(w)}`);
+      const { desired, ready, ...counts } = replicaCounts(pods, w.replicas, generation);
+      return {
+        ...counts,
+        updatedReplicas: pods.length,
+        ...(desired - ready > 0 ? { unavailableReplicas: desired - ready } : {}),
+        conditions: [
+          { type: 'Available', status: ready >= desired ? 'True' : 'False', reason: ready >= desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: ready >= desired ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.', lastUpdateTime: at, lastTransitionTime: at },
+          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-${podTemplateHash(w)}" has successfully progressed.`, lastUpdateTime: at, lastTransitionTime: at },
+        ],
+      };
+    }
+    case 'StatefulSet':
+    case 'ReplicaSet': {
+      const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, w.kind, namespace, name), w.replicas, generation);
+      return { ...counts, ...(w.kind === 'StatefulSet' ? { currentReplicas: counts.replicas, updatedReplicas: counts.replicas } : { fullyLabeledReplicas: counts.replicas }) };
+    }
+    case 'DaemonSet': {
+      const pods = podsOf(snapshot, 'DaemonSet', namespace, name);
+      const ready = pods.filter((p) => p.phase === 'Running' && p.ready).length;
+      return { observedGeneration: typeof generation === 'number' ? generation : 1, currentNumberScheduled: pods.length, desiredNumberScheduled: pods.length, numberMisscheduled: 0, numberReady: ready, numberAvailable: ready, updatedNumberScheduled: pods.length };
+    }
+    case 'Pod':
+      return {};
+  }
+}
+
+function replicaSetOf(w: Workload, snapshot: Snapshot, deployment: KubeObject | undefined): KubeObject {
+  const hash = podTemplateHash(w);
+  const name = `${w.metadata.name}-${hash}`;
+  const base = workloadObject(w);
+  const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, 'ReplicaSet', w.metadata.namespace, name), w.replicas, 1);
+  const spec = base['spec'] as Json;
+  const template = spec['template'] as Json;
+  const templateMeta = template['metadata'] as Json;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name,
+      namespace: w.metadata.namespace,
+      labels: { ...w.template.labels, 'pod-template-hash': hash },
+      annotations: { 'deployment.kubernetes.io/desired-replicas': String(w.replicas) },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: w.metadata.name, uid: deployment?.metadata.uid ?? w.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      replicas: w.replicas,
+      selector: { matchLabels: { ...w.selector, 'pod-template-hash': hash } },
+      template: { ...template, metadata: { ...templateMeta, labels: { ...w.template.labels, 'pod-template-hash': hash } } },
+    },
+    status: { ...counts, fullyLabeledReplicas: counts.replicas },
+  };
+}
+
+function endpointsOf(svc: ServiceInfo, snapshot: Snapshot, created: CreationTimes): KubeObject | undefined {
+  const eps = snapshot.endpoints.find((e) => e.serviceKey === `${svc.namespace}/${svc.name}`);
+  if (!eps) return undefined;
+  const all = eps.ports.flatMap((p) => p.endpoints);
+  const address = (e: (typeof all)[number]) => ({ ip: e.ip, ...(e.nodeName ? { nodeName: e.nodeName } : {}), ...(e.podName ? { targetRef: { kind: 'Pod', namespace: e.podNamespace, name: e.podName } } : {}) });
+  const unique = <T extends { ip: string }>(xs: T[]) => [...new Map(xs.map((x) => [x.ip, x])).values()];
+  const ready = unique(all.filter((e) => e.ready).map(address));
+  const notReady = unique(all.filter((e) => !e.ready).map(address)).filter((a) => !ready.some((r) => r.ip === a.ip));
+  const subsets =
+    ready.length + notReady.length === 0
+      ? []
+      : [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports: eps.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.endpoints[0]?.port ?? 0, protocol: p.protocol })) }];
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: svc.name, namespace: svc.namespace, labels: svc.labels, creationTimestamp: created('Service', `${svc.namespace}/${svc.name}`) },
+    subsets,
+  };
+}
+
+/** The allocated fields a user did not write (clusterIP, nodePorts) and the status. */
+function serviceWithAllocation(user: KubeObject, info: ServiceInfo): KubeObject {
+  const spec = { ...((user['spec'] as Json | undefined) ?? {}) };
+  if (info.clusterIP) {
+    spec['clusterIP'] = info.clusterIP;
+    spec['clusterIPs'] = [info.clusterIP];
+  }
+  if (Array.isArray(spec['ports'])) {
+    spec['ports'] = (spec['ports'] as Json[]).map((p) => {
+      const found = info.ports.find((x) => x.port === p['port'] && x.protocol === (p['protocol'] ?? 'TCP'));
+      return { ...p, protocol: p['protocol'] ?? 'TCP', targetPort: p['targetPort'] ?? p['port'], ...(found?.nodePort !== undefined ? { nodePort: found.nodePort } : {}) };
+    });
+  }
+  spec['type'] ??= 'ClusterIP';
+  spec['sessionAffinity'] ??= 'None';
+  const status = info.loadBalancer?.ip ? { loadBalancer: { ingress: [{ ip: info.loadBalancer.ip, ipMode: 'VIP' }] } } : { loadBalancer: {} };
+  return { ...user, spec, status };
+}
+
+/** Every change that brings the store in line with the snapshot (none when it already is). */
+export function mirrorChanges(input: MirrorInput): Change[] {
+  const { snapshot, manifests, created } = input;
+  const user = new Map<string, StoredEntry>();
+  for (const e of input.entries) if (e.owner === 'user') user.set(objectKey(e.ref), e);
+  const wanted = new Map<string, { ref: ObjectRef; object: KubeObject; owner: 'user' | 'controller' }>();
+  const put = (object: KubeObject) => {
+    const ref = refFor(object);
+    const key = objectKey(ref);
+    const mine = user.get(key);
+    if (mine) return;
+    wanted.set(key, { ref, object, owner: 'controller' });
+  };
+  const putStatus = (entry: StoredEntry, object: KubeObject) => wanted.set(objectKey(entry.ref), { ref: entry.ref, object, owner: 'user' });
+  const userEntry = (apiVersion: string, kind: string, namespace: string, name: string) => {
+    const r = resourceOfKind(apiVersion, kind)!;
+    return user.get(objectKey(refOf(r, namespace, name)));
+  };
+
+  for (const n of snapshot.nodes) put(nodeObject(n, created));
+  const namespaces = new Set(BUILT_IN_NAMESPACES);
+  for (const e of input.entries) if (e.ref.namespace) namespaces.add(e.ref.namespace);
+  for (const s of snapshot.services) namespaces.add(s.namespace);
+  for (const ns of namespaces) {
+    const mine = userEntry('v1', 'Namespace', '', ns);
+    const status = { phase: 'Active' };
+    if (mine) putStatus(mine, { ...mine.object, spec: { finalizers: ['kubernetes'] }, status });
+    else put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } }, spec: { finalizers: ['kubernetes'] }, status });
+  }
+  for (const p of snapshot.pods) {
+    const object = podObject(p, created) as unknown as KubeObject;
+    const mine = userEntry('v1', 'Pod', p.namespace, p.name);
+    if (mine) {
+      const spec = { ...(mine.object['spec'] as Json), ...(object['spec'] as Json)['nodeName'] ? { nodeName: (object['spec'] as Json)['nodeName'] } : {} };
+      putStatus(mine, { ...mine.object, spec, status: object['status'] });
+    } else put(object);
+  }
+  for (const s of snapshot.services) {
+    const mine = userEntry('v1', 'Service', s.namespace, s.name);
+    if (mine) putStatus(mine, serviceWithAllocation(mine.object, s));
+    else put(serviceObject(s, created) as unknown as KubeObject);
+    if (s.selector && s.type !== 'ExternalName') {
+      const eps = snapshot.endpoints.find((e) => e.serviceKey === `${s.namespace}/${s.name}`);
+      if (eps) put(endpointSliceObject(s, eps, created) as unknown as KubeObject);
+      const legacy = endpointsOf(s, snapshot, created);
+      if (legacy) put(legacy);
+    }
+  }
+  for (const w of manifests.workloads) {
+    if (w.kind === 'Pod') continue;
+    const mine = userEntry('apps/v1', w.kind, w.metadata.namespace, w.metadata.name);
+    const status = workloadStatus(w, snapshot, mine?.object.metadata.generation);
+    if (mine) putStatus(mine, { ...mine.object, status });
+    else put({ ...workloadObject(w), status });
+    if (w.kind === 'Deployment') put(replicaSetOf(w, snapshot, mine?.object));
+  }
+  const statuses = snapshot.ingress?.statuses ?? {};
+  const controller = snapshot.services.find((s) => s.namespace === 'ingress-nginx' && s.name === 'ingress-nginx-controller');
+  for (const ing of manifests.ingresses) {
+    const mine = userEntry('networking.k8s.io/v1', 'Ingress', ing.metadata.namespace, ing.metadata.name);
+    if (!mine) continue;
+    const admitted = statuses[`${ing.metadata.namespace}/${ing.metadata.name}`]?.admitted ?? false;
+    const ip = controller?.loadBalancer?.ip;
+    putStatus(mine, { ...mine.object, status: { loadBalancer: admitted && ip ? { ingress: [{ ip }] } : {} } });
+  }
+  for (const c of manifests.ingressClasses) {
+    put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: c.metadata.name, labels: c.metadata.labels, annotations: c.metadata.annotations }, spec: { controller: c.spec.controller } });
+  }
+
+  const changes: Change[] = [];
+  for (const w of wanted.values()) changes.push({ op: 'put', ref: w.ref, owner: w.owner, object: w.object, status: true });
+  for (const e of input.entries) {
+    const key = objectKey(e.ref);
+    if (e.owner === 'controller' && !wanted.has(key) && e.ref.kind !== 'Event') changes.push({ op: 'delete', ref: e.ref });
+  }
+  return changes;
+}
