@@ -57,6 +57,7 @@ export function podInfos(
       ownerName: pod.ownerName,
       containers: pod.spec.containers,
       phase,
+      ...(phase === 'Pending' && placement?.pending ? { pending: placement.pending } : {}),
       ready: isPodReady(pod, phase, node, facts),
       runtime: podRuntime(pod),
       source: pod.source,

@@ -137,9 +137,18 @@ export class EmbeddedCluster extends EventEmitter {
 
   /** Every error at once (allocation, the ingress controller's checks), or what to run. */
   #check(manifests: Manifests, previous?: Allocation): { effective: Manifests; allocation: Allocation } {
-    const { effective, allocation, errors } = checkManifests(manifests, this.config, this.#random, previous);
+    const { effective, allocation, errors, warnings } = checkManifests(manifests, this.config, this.#random, previous);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
+    for (const warning of warnings) this.#notice(`warning: ${warning}`);
     return { effective, allocation };
+  }
+
+  /** Each distinct notice once: kept for `notices` and emitted to listeners. */
+  #notice(line: string): void {
+    if (this.#noticesSeen.has(line)) return;
+    this.#noticesSeen.add(line);
+    this.notices.push(line);
+    this.emit('notice', line);
   }
 
   /** The router the ingress controller pods use for their next request. */
@@ -265,12 +274,7 @@ export class EmbeddedCluster extends EventEmitter {
     this.created.observe(snapshot);
     if (snapshot.ingress) {
       this.#router = buildRouter(snapshot.ingress.config);
-      for (const notice of snapshot.ingress.notices) {
-        if (this.#noticesSeen.has(notice)) continue;
-        this.#noticesSeen.add(notice);
-        this.notices.push(notice);
-        this.emit('notice', notice);
-      }
+      for (const notice of snapshot.ingress.notices) this.#notice(notice);
     }
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#reconcilePods(snapshot);

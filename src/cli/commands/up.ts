@@ -2,9 +2,9 @@ import { startAdminServer } from '../../api/server.js';
 import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
-import { loadManifests } from '../../manifests/index.js';
+import { loadManifestSet } from '../../runtime/check.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
-import { intFlag, parseCommand, usageError } from '../args.js';
+import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
 import { printServices } from '../printers.js';
 
 export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
@@ -19,6 +19,7 @@ Flags:
       --time-scale X    multiply every emulated duration (probes, idle timeout) by X, 0 < X <= 1
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
+${MANIFEST_SIZE_HELP}
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -30,6 +31,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     'time-scale': { type: 'string' },
     seed: { type: 'string' },
     'no-ingress': { type: 'boolean' },
+    'max-manifest-size': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -52,10 +54,11 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const seed = intFlag('up', '--seed', values.seed, 0, 2 ** 31 - 1);
   if (seed !== undefined) input.seed = seed;
   if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
+  manifestSizeFlag('up', values['max-manifest-size'], input);
   const config = buildConfig(input, values.config ?? 'flags');
 
   // Everything that can be wrong with the input is checked before anything listens.
-  const { manifests, notices } = await loadManifests(values.filename);
+  const { manifests, notices } = await loadManifestSet(values.filename, config);
   for (const n of notices) out(n);
   const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined });
   let admin;

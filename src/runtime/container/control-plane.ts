@@ -75,8 +75,9 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     this.config = options.config;
     this.#clock = options.clock ?? realClock;
     this.#log = options.log ?? (() => {});
-    const { effective, allocation, errors } = checkManifests(options.manifests, options.config, options.random ?? seededRandom(options.config.seed));
+    const { effective, allocation, errors, warnings } = checkManifests(options.manifests, options.config, options.random ?? seededRandom(options.config.seed));
     if (errors.length > 0) throw new ManifestInvalidError(errors);
+    for (const warning of warnings) this.#log(`warning: ${warning}`);
     this.#manifests = effective;
     this.#allocation = allocation;
     for (const name of options.config.nodes) {
