@@ -33,10 +33,10 @@ export function parseByteSize(value: unknown): number | undefined {
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 
-/** `16Mi` when exact, else `52428800 bytes (50.0 MiB)`. */
+/** `16Mi` when exact, else `52428801 bytes (50.0 MiB)`, or `3000 bytes` below a MiB. */
 export function formatByteSize(bytes: number): string {
   for (const unit of ['Gi', 'Mi', 'Ki'] as const) if (bytes % UNITS[unit]! === 0) return `${bytes / UNITS[unit]!}${unit}`;
-  return `${bytes} bytes (${(bytes / 1024 ** 2).toFixed(1)} MiB)`;
+  return bytes < UNITS['Mi']! ? `${bytes} bytes` : `${bytes} bytes (${(bytes / UNITS['Mi']!).toFixed(1)} MiB)`;
 }
 
 export function fileTooLarge(file: string, size: number, limits: SizeLimits, atLeast = false): string {
