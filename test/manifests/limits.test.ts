@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AksEmuError } from '../../src/errors/index.js';
+import { rejection } from './helpers.js';
 import { loadManifests, parseManifests } from '../../src/manifests/index.js';
 import { formatByteSize, parseByteSize } from '../../src/manifests/limits.js';
 
@@ -19,16 +19,6 @@ function manifestOfSize(name: string, bytes: number): string {
   for (let written = 0; written < bytes; written += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
   closeSync(fd);
   return path;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AksEmuError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AksEmuError) return err;
-    throw err;
-  }
-  throw new Error('expected loading to fail');
 }
 
 describe('manifest size limits', () => {
