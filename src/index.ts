@@ -16,6 +16,7 @@ import { startAdminServer, type AdminServer } from './api/server.js';
 import { AksEmuError } from './errors/index.js';
 import { loadManifests, parseManifests, parseObjects, type LoadResult } from './manifests/index.js';
 import type { Manifests } from './model/types.js';
+import { manifestOptions } from './runtime/check.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
@@ -96,10 +97,14 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult> {
+async function readManifests(
+  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] },
+  config: ClusterConfig,
+): Promise<LoadResult> {
   const results: LoadResult[] = [];
-  if (input.files !== undefined) results.push(await loadManifests(typeof input.files === 'string' ? [input.files] : [...input.files]));
-  if (typeof input.manifests === 'string') results.push(parseManifests([{ file: '<inline>', text: input.manifests }]));
+  const options = manifestOptions(config);
+  if (input.files !== undefined) results.push(await loadManifests(typeof input.files === 'string' ? [input.files] : [...input.files], options));
+  if (typeof input.manifests === 'string') results.push(parseManifests([{ file: '<inline>', text: input.manifests }], options));
   else if (input.manifests !== undefined) {
     const objects = Array.isArray(input.manifests) ? input.manifests : [input.manifests];
     results.push(parseObjects(objects.map((object, i) => ({ file: '<inline>', doc: i + 1, object }))));
@@ -129,7 +134,7 @@ export async function resolveConfig(options: Pick<StartClusterOptions, 'configFi
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
-  const { manifests, notices } = await readManifests(options);
+  const { manifests, notices } = await readManifests(options, config);
   const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
   if (options.wait !== false) await embedded.waitUntilServing(options.waitTimeoutMs ?? 30_000);
   let admin: AdminServer | undefined;
@@ -252,7 +257,7 @@ class ClusterHandle implements Cluster {
   }
 
   async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {
-    const { manifests } = await readManifests(input);
+    const { manifests } = await readManifests(input, this.#embedded.config);
     await this.#embedded.apply(manifests);
   }
 
