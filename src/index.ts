@@ -18,6 +18,7 @@ import { loadObjects, type LoadResult, type RawObject } from './manifests/index.
 import { KubeStore } from './api/kube/kube-store.js';
 import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
+import { manifestOptions } from './runtime/check.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
 import type { StopOptions } from './dataplane/index.js';
 
@@ -107,7 +108,10 @@ export interface Cluster {
   stop(options?: StopOptions): Promise<void>;
 }
 
-async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult & { raw: RawObject[] }> {
+async function readManifests(
+  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] },
+  config: ClusterConfig,
+): Promise<LoadResult & { raw: RawObject[] }> {
   if (input.files === undefined && input.manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
   const files = input.files === undefined ? [] : typeof input.files === 'string' ? [input.files] : [...input.files];
   const inline = typeof input.manifests === 'string' ? [{ file: '<inline>', text: input.manifests }] : [];
@@ -115,7 +119,7 @@ async function readManifests(input: { files?: string | readonly string[]; manife
     input.manifests === undefined || typeof input.manifests === 'string'
       ? []
       : (Array.isArray(input.manifests) ? input.manifests : [input.manifests]).map((object: unknown, i: number) => ({ file: '<inline>', doc: i + 1, object }));
-  const { raw, result } = await loadObjects(files, inline, objects);
+  const { raw, result } = await loadObjects(files, inline, objects, manifestOptions(config));
   return { ...result, raw };
 }
 
@@ -140,7 +144,7 @@ export async function resolveConfig(options: Pick<StartClusterOptions, 'configFi
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
-  const { manifests, notices, raw } = await readManifests(options);
+  const { manifests, notices, raw } = await readManifests(options, config);
   const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
   const kube = new KubeStore(embedded, options.log);
   kube.seed(raw);
@@ -276,7 +280,7 @@ class ClusterHandle implements Cluster {
   }
 
   async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {
-    const { raw } = await readManifests(input);
+    const { raw } = await readManifests(input, this.#embedded.config);
     await this.#kube.replace(raw);
   }
 

@@ -71,9 +71,16 @@ export function podObject(p: PodInfo, created: CreationTimes) {
     spec: { nodeName: p.phase === 'Pending' ? undefined : p.nodeName, containers: p.containers },
     status: {
       phase: p.phase,
+      // kubelet's rejection (OutOfpods) is the pod's own reason; the scheduler's goes on PodScheduled.
+      ...(p.pending && p.pending.reason === 'OutOfpods' ? { reason: p.pending.reason, message: p.pending.message } : {}),
       ...(p.phase === 'Running' ? { podIP: p.ip, podIPs: [{ ip: p.ip }] } : {}),
       conditions: [
-        { type: 'PodScheduled', status: p.phase === 'Pending' ? 'False' : 'True', lastTransitionTime: time },
+        {
+          type: 'PodScheduled',
+          status: p.phase === 'Pending' && (!p.pending || p.pending.reason === 'Unschedulable') ? 'False' : 'True',
+          ...(p.pending?.reason === 'Unschedulable' ? { reason: p.pending.reason, message: p.pending.message } : {}),
+          lastTransitionTime: time,
+        },
         { type: 'Ready', status: ready, lastTransitionTime: time },
         { type: 'ContainersReady', status: ready, lastTransitionTime: time },
       ],
@@ -83,7 +90,12 @@ export function podObject(p: PodInfo, created: CreationTimes) {
         ready: p.ready,
         restartCount: 0,
         started: p.phase === 'Running',
-        state: p.phase === 'Running' ? { running: { startedAt: time } } : { waiting: { reason: 'Pending' } },
+        state:
+          p.phase === 'Running'
+            ? { running: { startedAt: time } }
+            : p.pending?.reason === 'FailedCreatePodSandBox'
+              ? { waiting: { reason: 'ContainerCreating', message: p.pending.message } }
+              : { waiting: { reason: 'Pending' } },
       })),
     },
   };

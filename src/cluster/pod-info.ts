@@ -59,6 +59,7 @@ export function podInfos(
       ownerName: pod.ownerName,
       containers: pod.spec.containers,
       phase,
+      ...(phase === 'Pending' && placement?.pending ? { pending: placement.pending } : {}),
       ready: isPodReady(pod, phase, node, facts),
       runtime: choose(pod),
       source: pod.source,

@@ -4,6 +4,7 @@
  * facts. It is plain JSON-serialisable data (the container runtime pushes it over HTTP),
  * frozen, and replaced whole on every change; nothing downstream re-decides policy.
  */
+import type { PendingReason } from './pod-pending.js';
 import type { Distribution, EndpointSelection } from '../config/types.js';
 import type { CompileResult } from './ingress/types.js';
 import type {
@@ -53,6 +54,8 @@ export interface PodInfo {
   readonly containers: readonly Container[];
   /** Running when its node runs; Pending when it could not be scheduled (no node fits). */
   readonly phase: 'Running' | 'Pending';
+  /** Why a Pending pod is not running, as kube-scheduler or kubelet reports it. */
+  readonly pending?: PendingReason;
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
   readonly ready: boolean;
   readonly runtime: PodKind;

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
-import { aksNodeNames, defaultConfig } from './defaults.js';
+import { parseByteSize } from '../manifests/limits.js';
+import { aksNodeNames, defaultConfig, MAX_PODS_RANGE } from './defaults.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
 
 /** The shape users write: every field optional. */
@@ -16,7 +17,15 @@ export interface ConfigInput {
   timeScale?: number;
   seed?: number;
   nodeMonitorGracePeriodSeconds?: number;
-  limits?: { frontendsPerLoadBalancer?: number; rulesPerLoadBalancer?: number };
+  limits?: {
+    frontendsPerLoadBalancer?: number;
+    rulesPerLoadBalancer?: number;
+    /** Bytes, or a quantity such as `16Mi`. */
+    manifestFileBytes?: number | string;
+    manifestTotalBytes?: number | string;
+  };
+  /** Pods per node (AKS --max-pods). */
+  maxPods?: number;
   addresses?: Partial<ClusterConfig['addresses']>;
   admin?: string | { host?: string; port?: number };
   ingress?: { enabled?: boolean; replicas?: number };
@@ -24,7 +33,9 @@ export interface ConfigInput {
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress'];
+const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'maxPods', 'addresses', 'admin', 'ingress'];
+const LIMIT_KEYS = ['frontendsPerLoadBalancer', 'rulesPerLoadBalancer', 'manifestFileBytes', 'manifestTotalBytes'];
+const BYTE_LIMITS = new Set(['manifestFileBytes', 'manifestTotalBytes']);
 
 /** `127.0.0.1:7070` → host and port; undefined when it is not of that shape. */
 export function parseHostPort(value: string): { host: string; port: number } | undefined {
@@ -62,8 +73,17 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   const grace = input.nodeMonitorGracePeriodSeconds;
   if (grace !== undefined && !(typeof grace === 'number' && grace >= 0)) bad('nodeMonitorGracePeriodSeconds', 'Invalid value: must be a number of seconds >= 0');
   for (const [field, value] of Object.entries(input.limits ?? {})) {
-    if (!Number.isInteger(value) || (value as number) < 1) bad(`limits.${field}`, 'Invalid value: must be a whole number >= 1');
+    if (!LIMIT_KEYS.includes(field)) bad(`limits.${field}`, `unknown field (known: ${LIMIT_KEYS.join(', ')})`);
+    else if (BYTE_LIMITS.has(field)) {
+      if (parseByteSize(value) === undefined) bad(`limits.${field}`, `Invalid value: ${JSON.stringify(value)}: must be a number of bytes, such as 16777216 or 16Mi`);
+    } else if (!Number.isInteger(value) || (value as number) < 1) bad(`limits.${field}`, 'Invalid value: must be a whole number >= 1');
   }
+  const maxPods = input.maxPods;
+  if (maxPods !== undefined && !(Number.isInteger(maxPods) && maxPods >= MAX_PODS_RANGE.min && maxPods <= MAX_PODS_RANGE.max)) {
+    bad('maxPods', `Invalid value: ${JSON.stringify(maxPods)}: must be a whole number from ${MAX_PODS_RANGE.min} to ${MAX_PODS_RANGE.max} (AKS --max-pods)`);
+  }
+  const fileBytes = parseByteSize(input.limits?.manifestFileBytes) ?? base.maxManifestFileBytes;
+  const givenTotal = parseByteSize(input.limits?.manifestTotalBytes);
   let admin = base.admin;
   if (typeof input.admin === 'string') {
     const hp = parseHostPort(input.admin);
@@ -83,6 +103,10 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     nodeMonitorGracePeriodSeconds: grace ?? base.nodeMonitorGracePeriodSeconds,
     maxFrontendsPerLoadBalancer: input.limits?.frontendsPerLoadBalancer ?? base.maxFrontendsPerLoadBalancer,
     maxRulesPerLoadBalancer: input.limits?.rulesPerLoadBalancer ?? base.maxRulesPerLoadBalancer,
+    maxManifestFileBytes: fileBytes,
+    // A larger per-file limit alone raises the total with it.
+    maxManifestTotalBytes: givenTotal ?? Math.max(base.maxManifestTotalBytes, 4 * fileBytes),
+    maxPods: maxPods ?? base.maxPods,
     addresses: { ...base.addresses, ...input.addresses },
     admin,
     ingress: { enabled: input.ingress?.enabled ?? base.ingress.enabled, replicas: replicas ?? base.ingress.replicas },

@@ -35,6 +35,12 @@ export interface ClusterConfig {
   /** Standard LB limits per load balancer (Azure: 600 frontend IP configs, 1,500 rules). */
   readonly maxFrontendsPerLoadBalancer: number;
   readonly maxRulesPerLoadBalancer: number;
+  /** Largest manifest file aks-emu reads or parses, in bytes (`limits.manifestFileBytes`, `--max-manifest-size`). */
+  readonly maxManifestFileBytes: number;
+  /** Largest total of the manifest files of one load, in bytes (`limits.manifestTotalBytes`). */
+  readonly maxManifestTotalBytes: number;
+  /** Pods a node may run (AKS `--max-pods`: 110 with kubenet, the default plugin here; 250 with Azure CNI Overlay). */
+  readonly maxPods: number;
   /** Seed for random allocation (ClusterIPs, NodePorts); undefined = random each start. */
   readonly seed?: number;
   /** Seconds before pods on a stopped node lose readiness (node-monitor-grace-period). */

@@ -34,6 +34,10 @@ export interface ManifestOptions {
    * ranges the runtime can dial. Default ['127.0.0.0/8'] (the embedded runtime).
    */
   readonly allowedEndpointCIDRs?: readonly string[];
+  /** Largest manifest file (or in-memory text) in bytes; default 16 MiB. */
+  readonly maxFileBytes?: number;
+  /** Largest total of one load in bytes; default four times maxFileBytes. */
+  readonly maxTotalBytes?: number;
 }
 
 export interface LoadResult {
@@ -188,13 +192,16 @@ class ManifestsBuilder {
   result(): LoadResult {
     const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
     const manifests = { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped };
-    if (this.errors.length > 0) throw new ManifestInvalidError(this.errors, withoutInvalid(manifests, this.errors));
+    if (this.errors.length > 0) {
+      const unidentified = this.errors.filter((e) => e.field === 'metadata.name' || e.field.startsWith('metadata.namespace'));
+      throw new ManifestInvalidError(this.errors, without(manifests, this.errors), without(manifests, unidentified));
+    }
     return { manifests, notices: this.notices };
   }
 }
 
-/** The objects no error names (by file and document), for stages that check what remains. */
-function withoutInvalid(m: Manifests, errors: readonly FieldError[]): Manifests {
+/** The objects none of `errors` names (by file and document), for stages that check what remains. */
+function without(m: Manifests, errors: readonly FieldError[]): Manifests {
   const bad = new Set(errors.map((e) => `${e.source.file}#${e.source.doc}#${e.kind}#${e.name}`));
   const ok = <T extends { source: { file: string; doc: number }; kind: string; metadata: { name: string } }>(items: readonly T[]) =>
     items.filter((o) => !bad.has(`${o.source.file}#${o.source.doc}#${o.kind}#${o.metadata.name}`));

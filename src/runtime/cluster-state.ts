@@ -52,6 +52,7 @@ export class ClusterState {
   /** What the cluster runs: the user's manifests plus built-in objects (ingress controller). */
   #effective: Manifests;
   #allocation: Allocation;
+  #warnings: readonly string[] = [];
   readonly #nodes = new Map<string, NodeState>();
   readonly #probeResults = new Map<string, boolean>();
   readonly #forcedReadiness = new Map<string, boolean>();
@@ -76,6 +77,11 @@ export class ClusterState {
 
   get manifests(): Manifests {
     return this.#effective;
+  }
+
+  /** What the last accepted check said will run, but not as asked (pods left Pending and why). */
+  get warnings(): readonly string[] {
+    return this.#warnings;
   }
 
   /** The snapshot build() made last. */
@@ -199,8 +205,9 @@ export class ClusterState {
   }
 
   #check(manifests: Manifests, previous?: Allocation): { effective: Manifests; allocation: Allocation } {
-    const { effective, allocation, errors } = checkManifests(manifests, this.config, this.#random, previous);
+    const { effective, allocation, errors, warnings } = checkManifests(manifests, this.config, this.#random, previous);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
+    this.#warnings = warnings;
     return { effective, allocation };
   }
 

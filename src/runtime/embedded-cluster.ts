@@ -124,6 +124,14 @@ export class EmbeddedCluster extends EventEmitter {
     return this.#state.check(manifests);
   }
 
+  /** Each distinct notice once: kept for `notices` and emitted to listeners. */
+  #notice(line: string): void {
+    if (this.#noticesSeen.has(line)) return;
+    this.#noticesSeen.add(line);
+    this.notices.push(line);
+    this.emit('notice', line);
+  }
+
   /** The router the ingress controller pods use for their next request. */
   get router(): Router | undefined {
     return this.#pods.router;
@@ -216,12 +224,8 @@ export class EmbeddedCluster extends EventEmitter {
   async #resync(): Promise<void> {
     if (this.#stopped) return;
     const snapshot = this.#state.build();
-    for (const notice of snapshot.ingress?.notices ?? []) {
-      if (this.#noticesSeen.has(notice)) continue;
-      this.#noticesSeen.add(notice);
-      this.notices.push(notice);
-      this.emit('notice', notice);
-    }
+    for (const warning of this.#state.warnings) this.#notice(`warning: ${warning}`);
+    for (const notice of snapshot.ingress?.notices ?? []) this.#notice(notice);
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(snapshot, () => true, (key) => this.#state.forcedReadiness(key));
     await this.#dataPlane.apply(snapshot);

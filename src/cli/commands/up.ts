@@ -2,10 +2,10 @@ import { startAdminServer } from '../../api/server.js';
 import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
-import { loadManifests } from '../../manifests/index.js';
 import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-guard.js';
+import { loadManifestSet } from '../../runtime/check.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
-import { intFlag, parseCommand, usageError } from '../args.js';
+import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
 import { printServices } from '../printers.js';
 
 export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
@@ -22,6 +22,7 @@ Flags:
       --no-ingress      do not start the built-in ingress-nginx controller
       --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
                         (default 5 x time scale) before resetting them; a second signal stops at once
+${MANIFEST_SIZE_HELP}
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -34,6 +35,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     seed: { type: 'string' },
     'no-ingress': { type: 'boolean' },
     'grace-period': { type: 'string' },
+    'max-manifest-size': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -56,6 +58,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const seed = intFlag('up', '--seed', values.seed, 0, 2 ** 31 - 1);
   if (seed !== undefined) input.seed = seed;
   if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
+  manifestSizeFlag('up', values['max-manifest-size'], input);
   const config = buildConfig(input, values.config ?? 'flags');
   let graceMs = DEFAULT_GRACE_MS * config.timeScale;
   if (values['grace-period'] !== undefined) {
@@ -67,7 +70,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
 
   // Everything that can be wrong with the input is checked before anything listens.
-  const { manifests, notices } = await loadManifests(values.filename);
+  const { manifests, notices } = await loadManifestSet(values.filename, config);
   for (const n of notices) out(n);
   listenerGuard.setLog(out);
   const uninstall = installLastResort(() => {

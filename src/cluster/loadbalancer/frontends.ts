@@ -15,9 +15,10 @@ import type { FieldError } from '../../errors/index.js';
 import { cidrSize, formatIPv4, parseCIDR, parseIPv4 } from '../../manifests/ip.js';
 import { objectKey, type Service } from '../../model/types.js';
 import { AZURE_RESERVED_HOSTS, type NodeSpec } from '../nodes.js';
-import { ANNOTATIONS, isInternal, requestedFrontendIP } from './annotations.js';
+import { ANNOTATIONS, isInternal, requestedFrontendIPOf } from './annotations.js';
 import { frontendName, loadBalancerName, parseLoadBalancerName } from './names.js';
 import { rulePorts } from './rules.js';
+import { serviceFieldError } from '../field-errors.js';
 import { annotationError } from './validate.js';
 
 export interface FrontendAllocation {
@@ -68,6 +69,7 @@ interface Candidate {
   readonly internal: boolean;
   readonly pool?: Pool;
   readonly requested?: string;
+  readonly requestedField?: string;
   readonly rules: number;
 }
 
@@ -97,9 +99,9 @@ export function allocateFrontends(
   const candidates: Candidate[] = services.filter(programmedByAzure).map((service) => {
     const { pool, error } = poolFor(service, config);
     if (error) errors.push(error);
-    const requested = requestedFrontendIP(service);
+    const requested = requestedFrontendIPOf(service);
     const base = { service, key: objectKey(service.metadata), internal: isInternal(service), rules: rulePorts(service).length };
-    return { ...base, ...(pool ? { pool } : {}), ...(requested ? { requested } : {}) };
+    return { ...base, ...(pool ? { pool } : {}), ...(requested ? { requested: requested.value, requestedField: requested.field } : {}) };
   });
 
   for (const c of candidates) {
@@ -121,7 +123,12 @@ export function allocateFrontends(
 
   for (const c of candidates) {
     if (ips.has(c.key) || c.requested === undefined || !c.pool) continue;
-    ips.set(c.key, claimRequested(c.key, c.requested, c.pool, used));
+    const claimed = claimRequested(c.key, c.requested, c.pool, used);
+    ips.set(c.key, typeof claimed === 'string' ? claimed : { pendingReason: claimed.pendingReason });
+    // An address that cannot be one of the range is the user's mistake; one taken by another Service waits, as on AKS.
+    if (typeof claimed !== 'string' && claimed.invalid) {
+      errors.push(serviceFieldError(c.service, c.requestedField!, 'Invalid', c.requested, claimed.pendingReason));
+    }
   }
 
   // Addresses are only taken from here on, so everything below a pool's cursor stays
@@ -203,10 +210,10 @@ function placeOnLoadBalancer(
   return { ordinal };
 }
 
-function claimRequested(key: string, wanted: string, pool: Pool, used: Map<number, string>): string | { pendingReason: string } {
+function claimRequested(key: string, wanted: string, pool: Pool, used: Map<number, string>): string | { pendingReason: string; invalid?: true } {
   const ip = parseIPv4(wanted);
-  if (ip === undefined) return { pendingReason: `the requested load balancer IP "${wanted}" is not a valid IPv4 address` };
-  if (ip < pool.first || ip > pool.last) return { pendingReason: `the requested IP ${wanted} is not a usable address of ${pool.label}` };
+  if (ip === undefined) return { pendingReason: `the requested load balancer IP "${wanted}" is not a valid IPv4 address`, invalid: true };
+  if (ip < pool.first || ip > pool.last) return { pendingReason: `the requested IP ${wanted} is not a usable address of ${pool.label}`, invalid: true };
   const owner = used.get(ip);
   if (owner?.startsWith('node ')) return { pendingReason: `the requested IP ${wanted} is the address of ${owner}` };
   if (owner !== undefined) return { pendingReason: `the requested IP ${wanted} is already the frontend of Service ${owner}` };

@@ -70,6 +70,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
       onChange: () => void this.#changed(),
       log: this.#log,
     });
+    for (const warning of this.#state.warnings) this.#log(`warning: ${warning}`);
     for (const name of options.config.nodes) this.#nodes.set(name, { bootId: undefined, heartbeatTimer: undefined, stats: undefined });
     this.#snapshot = this.#build();
     this.#sync = new SyncRunner(
