@@ -208,3 +208,26 @@ describe('the request-target and Host', () => {
     }
   });
 });
+
+describe('a regex path that backtracks catastrophically in a backtracking engine', () => {
+  it('answers at once (RE2), and other Services keep serving meanwhile', async () => {
+    const conn = await RawConnection.open(ingressIP, 80);
+    const other = await RawConnection.open(ingressIP, 80);
+    try {
+      // Issue 13: 7 s for 31 bytes with RegExp, and everything else stalled; these are far longer.
+      for (const n of [30, 5000]) {
+        const [miss, elsewhere] = await Promise.all([
+          conn.exchange(`GET /${'a'.repeat(n)}! HTTP/1.1\r\nHost: redos.example\r\n\r\n`),
+          other.exchange('GET /still-here HTTP/1.1\r\nHost: store.example\r\n\r\n'),
+        ]);
+        expect(miss.status).toBe(404);
+        expect((JSON.parse(elsewhere.body) as EchoReply).path).toBe('/still-here');
+      }
+      const hit = await conn.exchange(`GET /${'a'.repeat(5000)} HTTP/1.1\r\nHost: redos.example\r\n\r\n`);
+      expect(hit.status).toBe(200);
+    } finally {
+      conn.close();
+      other.close();
+    }
+  });
+});

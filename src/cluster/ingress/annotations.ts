@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { objectKey, type Ingress } from '../../model/types.js';
+import { compileSafeRegex, UnsafeRegexError } from './safe-regex.js';
 import { ANNOTATION_PREFIX, type BackendProtocol, type CanaryPolicy, type CookieAffinity, type LocationConfig, type ProxySettings } from './types.js';
 
 export interface CanaryAnnotations extends Omit<CanaryPolicy, 'ingress'> {
@@ -153,9 +154,10 @@ function parseCanary(r: Reader): CanaryAnnotations {
   }
   if (canary.headerPattern !== undefined) {
     try {
-      new RegExp(canary.headerPattern);
-    } catch {
-      return r.invalid('canary-by-header-pattern', canary.headerPattern, 'not a valid regular expression', {
+      compileSafeRegex(canary.headerPattern);
+    } catch (err) {
+      const why = err instanceof UnsafeRegexError ? `rejected: it ${err.message}` : 'not a valid regular expression';
+      return r.invalid('canary-by-header-pattern', canary.headerPattern, why, {
         ...canary,
         headerPattern: undefined,
       });

@@ -15,6 +15,7 @@ import { objectKey, type Ingress, type Manifests, type PathType } from '../../mo
 import { parseIngressAnnotations } from './annotations.js';
 import { compileIngress } from './compile.js';
 import { compileLocationRegex } from './path-match.js';
+import { UnsafeRegexError } from './safe-regex.js';
 import { readTlsSecret } from './tls-secret.js';
 import { DEFAULT_SERVER_NAME } from './types.js';
 
@@ -91,7 +92,8 @@ function regexErrors(servers: readonly { hostname: string; regexBy: readonly str
         compileLocationRegex(ref.path);
       } catch (err) {
         const why = `host ${JSON.stringify(server.hostname)} uses regex paths because of Ingress ${server.regexBy.join(', ')} (use-regex or rewrite-target)`;
-        errors.push(fieldError(ref.ing, ref.field, ref.path, `is not a valid regular expression (${(err as Error).message}); ${why}`));
+        const what = err instanceof UnsafeRegexError ? `is rejected: the regular expression ${err.message}` : `is not a valid regular expression (${(err as Error).message})`;
+        errors.push(fieldError(ref.ing, ref.field, ref.path, `${what}; ${why}`));
       }
     }
   }
