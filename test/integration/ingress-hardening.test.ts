@@ -231,3 +231,55 @@ describe('a regex path that backtracks catastrophically in a backtracking engine
     }
   });
 });
+
+describe('ingress annotation values', () => {
+  it('are checked before start as the admission webhook would: every bad one reported at once, with the Ingress and annotation', async () => {
+    const annotations: Record<string, string> = {
+      'proxy-connect-timeout': '5s',
+      'proxy-read-timeout': '-1',
+      'proxy-body-size': '8 megabytes',
+      'canary-weight': 'half',
+      'ssl-redirect': 'maybe',
+      'backend-protocol': 'gopher',
+      'whitelist-source-range': '10.0.0.0/8, 300.1.1.1/32',
+      'custom-http-errors': '404,5xx',
+      affinity: 'ip',
+      'session-cookie-samesite': 'sometimes',
+      'default-backend': 'Not_A_Service',
+    };
+    const yaml = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: knobs
+  annotations:
+${Object.entries(annotations)
+  .map(([k, v]) => `    nginx.ingress.kubernetes.io/${k}: ${JSON.stringify(v)}`)
+  .join('\n')}
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: knobs.example
+      http:
+        paths:
+          - { path: /, pathType: Prefix, backend: { service: { name: x, port: { number: 80 } } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: x }
+spec:
+  type: NodePort
+  ports: [{ port: 80, nodePort: 80 }]
+`;
+    const err = await startCluster({ manifests: yaml, config: { addresses: addressBlock(10) } }).then(
+      (c) => c.stop().then(() => new Error('started')),
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err).toMatchObject({ code: 'AKS_EMU_MANIFEST_INVALID' });
+    const message = err.message;
+    // The Service's error comes in the same pass.
+    expect(message).toContain('spec.ports[0].nodePort');
+    for (const [name, value] of Object.entries(annotations)) {
+      expect(message).toContain(`The Ingress "knobs" is invalid: metadata.annotations[nginx.ingress.kubernetes.io/${name}]: Invalid value: ${JSON.stringify(value)}`);
+    }
+  });
+});

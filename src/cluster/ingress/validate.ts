@@ -7,6 +7,7 @@
  * - paths that must be regexes (the host is in regex mode) but do not compile;
  * - a TLS Secret whose tls.crt and tls.key are not a certificate and its key (a missing
  *   Secret is not an error: the controller serves its default certificate, a compile notice);
+ * - annotation values the webhook's validators refuse (annotations.ts), every one at once;
  * - two canary Ingresses on one host and path (checkOverlap's message), and a canary
  *   without a main Ingress to attach to.
  */
@@ -61,7 +62,11 @@ export function validateIngresses(m: Manifests, options: ValidateIngressOptions 
   const errors: FieldError[] = [];
   const refs: PathRef[] = [];
   for (const ing of ours) {
-    const canary = parseIngressAnnotations(ing).annotations.canary.enabled;
+    const parsed = parseIngressAnnotations(ing);
+    const canary = parsed.annotations.canary.enabled;
+    for (const bad of parsed.rejections) {
+      errors.push(fieldError(ing, `metadata.annotations[${bad.annotation}]`, bad.value, `${bad.problem} (ingress-nginx's admission webhook refuses it)`));
+    }
     ing.spec.rules.forEach((rule, ri) =>
       rule.paths.forEach((p, pi) => {
         const path = p.path === '' ? '/' : p.path;
