@@ -21,7 +21,7 @@ describe('workloads configuration', () => {
 
   it('names the field of a missing command, a missing directory and a bad env name', () => {
     const { out, found } = problems([{ image: 'a' }, { image: 'b', command: ['x'], cwd: './nope' }, { image: 'c', command: ['x'], env: { '1BAD': 'v' } }]);
-    expect(out.map((w) => w.image)).toEqual(['c']);
+    expect(out).toEqual([]);
     expect(found).toEqual([
       'workloads[0].command: Required value: the command to run, e.g. ["node", "server.js"]',
       expect.stringMatching(/^workloads\[1\]\.cwd: Invalid value: "\.\/nope": no such directory/),
