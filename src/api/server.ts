@@ -21,13 +21,14 @@ import {
 } from './kube-objects.js';
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
+import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
-export interface AdminBackend {
+export interface AdminBackend extends PodControlBackend {
   readonly snapshot: Snapshot;
   readonly created: { get: CreationTimes };
   /** What the cluster runs (user manifests plus built-in objects). */
@@ -174,6 +175,7 @@ interface ServerState {
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const target = checkRequest(req, state.guard);
+    if (handlePodRoute(state.backend, req, res)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));

@@ -11,6 +11,7 @@ import type {
   Manifests,
   Namespace,
   Secret,
+  ConfigMap,
   Service,
   SkippedObject,
   Source,
@@ -25,6 +26,7 @@ import { readEndpoints, readEndpointSlice, SERVICE_NAME_LABEL, type DialableRang
 import { readIngress, readIngressClass } from './kinds/ingress.js';
 import type { Located } from './kinds/located.js';
 import { readSecret } from './kinds/secret.js';
+import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
 import { readController, readPod } from './kinds/workload.js';
 
@@ -106,6 +108,7 @@ class ManifestsBuilder {
   readonly workloads: Workload[] = [];
   readonly endpointSlices: EndpointSlice[] = [];
   readonly secrets: Secret[] = [];
+  readonly configMaps: ConfigMap[] = [];
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
@@ -172,6 +175,9 @@ class ManifestsBuilder {
       case 'Secret':
         this.secrets.push(readSecret(r, o, located));
         break;
+      case 'ConfigMap':
+        this.configMaps.push(readConfigMap(r, o, located));
+        break;
       case 'Namespace':
         this.namespaces.push({ kind: 'Namespace', ...located });
         break;
@@ -190,8 +196,8 @@ class ManifestsBuilder {
   }
 
   result(): LoadResult {
-    const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
-    const manifests = { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped };
+    const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
+    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped };
     if (this.errors.length > 0) {
       const unidentified = this.errors.filter((e) => e.field === 'metadata.name' || e.field.startsWith('metadata.namespace'));
       throw new ManifestInvalidError(this.errors, without(manifests, this.errors), without(manifests, unidentified));
@@ -210,6 +216,7 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
     workloads: ok(m.workloads),
     endpointSlices: ok(m.endpointSlices),
     secrets: ok(m.secrets),
+    configMaps: ok(m.configMaps ?? []),
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),

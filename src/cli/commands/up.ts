@@ -4,6 +4,7 @@ import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-guard.js';
 import { loadManifestSet } from '../../runtime/check.js';
+import { parseWorkloadFlag } from '../../config/workloads.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
 import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
 import { printServices } from '../printers.js';
@@ -23,6 +24,9 @@ Flags:
       --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
                         (default 5 x time scale) before resetting them; a second signal stops at once
 ${MANIFEST_SIZE_HELP}
+      --workload 'IMAGE-GLOB=COMMAND ARGS'
+                        run containers whose image matches as local processes (repeatable;
+                        added to aks-emu.yaml's workloads:, cwd = the current directory)
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -36,6 +40,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     'no-ingress': { type: 'boolean' },
     'grace-period': { type: 'string' },
     'max-manifest-size': { type: 'string' },
+    workload: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -59,6 +64,15 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   if (seed !== undefined) input.seed = seed;
   if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
   manifestSizeFlag('up', values['max-manifest-size'], input);
+  if (values.workload?.length) {
+    const flags = values.workload.map((w) => {
+      const parsed = parseWorkloadFlag(w);
+      if (!parsed) throw usageError('up', `invalid value "${w}" for flag --workload: expected 'IMAGE-GLOB=COMMAND ARGS', e.g. 'contoso/api*=node server.js'`);
+      // A flag's cwd is where the command runs from, not the config file's folder.
+      return { ...parsed, cwd: process.cwd() };
+    });
+    input.workloads = [...(input.workloads ?? []), ...flags];
+  }
   const config = buildConfig(input, values.config ?? 'flags');
   let graceMs = DEFAULT_GRACE_MS * config.timeScale;
   if (values['grace-period'] !== undefined) {
@@ -77,7 +91,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     out(`fatal: an unexpected error outside any connection (logged above); exiting`);
     process.exit(EXIT_SOFTWARE);
   });
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined });
+  // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
+  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out });
   let admin;
   try {
     admin = await startAdminServer(cluster, config.admin.host, config.admin.port);

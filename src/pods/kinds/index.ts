@@ -4,6 +4,7 @@
  */
 import './echo.js';
 import './ingress-controller.js';
+import './process.js';
 
 export {
   choosePodKind,
