@@ -4,7 +4,7 @@
  * logs), networks. Only what a kubelet-like node needs; errors carry the engine's own
  * message, which the pod status shows (as kubelet shows the CRI's).
  */
-import { Client } from 'undici';
+import { Pool } from 'undici';
 
 import { AksEmuError } from '../../errors/index.js';
 
@@ -81,10 +81,11 @@ export interface LogLine {
 type Method = 'GET' | 'POST' | 'DELETE';
 
 export class DockerEngine {
-  readonly #client: Client;
+  /** A pool without a connection limit: each wait on a container holds a connection open until it exits. */
+  readonly #client: Pool;
 
   constructor(readonly socketPath = DOCKER_SOCKET) {
-    this.#client = new Client('http://docker', { socketPath, bodyTimeout: 0, headersTimeout: 60_000 });
+    this.#client = new Pool('http://docker', { socketPath, bodyTimeout: 0, headersTimeout: 0 });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,103 @@
+/**
+ * A node container's container runtime (its CRI): the Docker engine reached through the
+ * socket compose mounts, and the node's pod network, a Docker network with this node's pod
+ * /24 on which the node holds the /24's first address (kubenet's cbr0 is the same .1) and
+ * routes for its pods. The node makes `container` pods here (src/pods/container-pod.ts)
+ * and removes what an earlier run of itself left behind.
+ */
+import { existsSync } from 'node:fs';
+
+import type { PodInfo } from '../../cluster/snapshot.js';
+import { cidrContains } from '../../manifests/ip.js';
+import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
+import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
+
+export const NODE_LABEL = 'io.aks-emu.node';
+export const POD_LABEL = 'io.aks-emu.pod';
+
+export interface ContainerHostOptions {
+  readonly node: string;
+  readonly podCIDR: string;
+  /** This node's own address on the pod network. */
+  readonly gateway: string;
+  /** The image sandboxes run (this node's own: it has sh and ip). */
+  readonly sandboxImage: string;
+  readonly socketPath?: string;
+  readonly log: (line: string) => void;
+}
+
+export interface ContainerPodLaunch {
+  readonly containers: readonly ContainerLaunch[];
+  readonly restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  readonly terminationGracePeriodSeconds: number;
+  readonly resolvConf: string;
+  readonly timeScale: number;
+}
+
+export class ContainerHost {
+  private constructor(
+    readonly engine: DockerEngine,
+    readonly network: string,
+    readonly options: ContainerHostOptions,
+  ) {}
+
+  /**
+   * The host when the engine answers and a network carries this node's pod /24; undefined
+   * (with the reason logged) otherwise: the node then runs no `container` pods.
+   */
+  static async detect(options: ContainerHostOptions): Promise<ContainerHost | undefined> {
+    const socketPath = options.socketPath ?? DOCKER_SOCKET;
+    if (!existsSync(socketPath)) {
+      options.log(`no container engine: ${socketPath} is not mounted; container pods cannot run on this node`);
+      return undefined;
+    }
+    const engine = new DockerEngine(socketPath);
+    if (!(await engine.ping())) {
+      options.log(`no container engine: ${socketPath} does not answer; container pods cannot run on this node`);
+      await engine.close();
+      return undefined;
+    }
+    const networks = await engine.listNetworks();
+    const network = networks.find((n) => (n.IPAM.Config ?? []).some((c) => c.Subnet === options.podCIDR));
+    if (network === undefined) {
+      options.log(`no Docker network has subnet ${options.podCIDR}; container pods cannot run on this node (see docker/README.md)`);
+      await engine.close();
+      return undefined;
+    }
+    const host = new ContainerHost(engine, network.Name, options);
+    await host.removeLeftovers();
+    options.log(`container pods on Docker network ${network.Name} (${options.podCIDR}, gateway ${options.gateway})`);
+    return host;
+  }
+
+  /** A node that was killed leaves its pods' containers behind; kubelet would adopt them, this node starts afresh. */
+  async removeLeftovers(): Promise<void> {
+    const left = await this.engine.listContainers({ [NODE_LABEL]: this.options.node });
+    for (const c of left) await this.engine.removeContainer(c.Id);
+    if (left.length > 0) this.options.log(`removed ${left.length} container(s) an earlier run of this node left`);
+  }
+
+  owns(ip: string): boolean {
+    return cidrContains(this.options.podCIDR, ip);
+  }
+
+  createPod(pod: PodInfo, launch: ContainerPodLaunch): ContainerPod {
+    return new ContainerPod(pod, {
+      engine: this.engine,
+      containers: launch.containers,
+      restartPolicy: launch.restartPolicy,
+      terminationGracePeriodSeconds: launch.terminationGracePeriodSeconds,
+      sandboxImage: this.options.sandboxImage,
+      network: this.network,
+      gateway: this.options.gateway,
+      resolvConf: launch.resolvConf,
+      labels: { [NODE_LABEL]: this.options.node, [POD_LABEL]: `${pod.namespace}.${pod.name}` },
+      timeScale: launch.timeScale,
+      log: this.options.log,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}
