@@ -30,8 +30,15 @@ export interface NodeInfo {
   readonly ready: boolean;
 }
 
-/** Which pod runtime serves a pod's containers. */
-export type PodRuntimeKind = 'echo' | 'ingress-controller';
+/**
+ * Which pod kind serves a pod's containers, as the pod-kind registry chose it when the
+ * snapshot was built. A discriminated union: each kind carries what its runtime needs.
+ */
+export type PodKind =
+  | { readonly kind: 'echo' }
+  | { readonly kind: 'ingress-controller' };
+
+export type PodKindName = PodKind['kind'];
 
 export interface PodInfo {
   readonly namespace: string;
@@ -48,7 +55,7 @@ export interface PodInfo {
   readonly phase: 'Running' | 'Pending';
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
   readonly ready: boolean;
-  readonly runtime: PodRuntimeKind;
+  readonly runtime: PodKind;
   readonly source: Source;
 }
 
