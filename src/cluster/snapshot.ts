@@ -36,7 +36,26 @@ export interface NodeInfo {
  */
 export type PodKind =
   | { readonly kind: 'echo' }
-  | { readonly kind: 'ingress-controller' };
+  | { readonly kind: 'ingress-controller' }
+  | {
+      readonly kind: 'container';
+      readonly containers: readonly ImageContainer[];
+      readonly restartPolicy: 'Always' | 'OnFailure' | 'Never';
+      readonly terminationGracePeriodSeconds: number;
+      /** `echo`: the built-in echo pod serves in place of an image that cannot be had (aks-emu.yaml containers.whenImageUnavailable). */
+      readonly whenImageUnavailable: 'error' | 'echo';
+    };
+
+/** A container the `container` kind runs from its image, as kubelet would start it. */
+export interface ImageContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Replaces the image's ENTRYPOINT; `args` replaces its CMD. */
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly workingDir?: string;
+}
 
 export type PodKindName = PodKind['kind'];
 

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
+import { buildContainerImages, type ContainerImagesInput } from './containers.js';
 import { aksNodeNames, defaultConfig } from './defaults.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
 
@@ -20,11 +21,12 @@ export interface ConfigInput {
   addresses?: Partial<ClusterConfig['addresses']>;
   admin?: string | { host?: string; port?: number };
   ingress?: { enabled?: boolean; replicas?: number };
+  containers?: ContainerImagesInput;
 }
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress'];
+const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress', 'containers'];
 
 /** `127.0.0.1:7070` → host and port; undefined when it is not of that shape. */
 export function parseHostPort(value: string): { host: string; port: number } | undefined {
@@ -72,9 +74,11 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   } else if (input.admin) admin = { host: input.admin.host ?? admin.host, port: input.admin.port ?? admin.port };
   const replicas = input.ingress?.replicas;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
+  const containers = buildContainerImages(input.containers, bad) ?? base.containers;
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
+    ...(containers === undefined ? {} : { containers }),
     nodes,
     distribution: input.distribution ?? base.distribution,
     endpointSelection: input.endpointSelection ?? base.endpointSelection,

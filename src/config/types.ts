@@ -20,6 +20,14 @@ export interface AddressRanges {
   readonly publicFrontends: string;
 }
 
+/** aks-emu.yaml `containers:` (container runtime): images run as real containers. */
+export interface ContainerImages {
+  /** Globs on a container's image (`*` any run of characters); a pod runs as containers when every container's image matches one. */
+  readonly images: readonly string[];
+  /** `error` (kubelet's ErrImagePull / ImagePullBackOff) or `echo`: the built-in echo pod serves in the image's place. */
+  readonly whenImageUnavailable: 'error' | 'echo';
+}
+
 export interface ClusterConfig {
   /** Node names in order; index i gets the i-th node address and pod /24. */
   readonly nodes: readonly string[];
@@ -43,4 +51,6 @@ export interface ClusterConfig {
   readonly admin: { readonly host: string; readonly port: number };
   /** The built-in ingress-nginx controller (the ingress issue). */
   readonly ingress: { readonly enabled: boolean; readonly replicas: number };
+  /** Real containers (the container runtime with a Docker socket); absent: none. */
+  readonly containers?: ContainerImages;
 }

@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { PodInfo } from '../cluster/snapshot.js';
+import type { ImageContainer, PodInfo } from '../cluster/snapshot.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 /** The engine calls the kind needs; src/runtime/container/docker-engine.ts implements them. */
@@ -41,16 +41,9 @@ export interface ContainerEngine {
   logs(id: string, options?: { tail?: number }): Promise<readonly { stream: string; text: string }[]>;
 }
 
-/** What one of the pod's containers runs: the pod spec's fields, env already resolved. */
-export interface ContainerLaunch {
-  readonly name: string;
-  readonly image: string;
-  /** Kubernetes' `command` (replaces the image's ENTRYPOINT) and `args` (replaces its CMD). */
-  readonly command?: readonly string[];
-  readonly args?: readonly string[];
+/** What one of the pod's containers runs: the pod spec's fields, env resolved at this start. */
+export interface ContainerLaunch extends ImageContainer {
   readonly env: readonly { readonly name: string; readonly value: string }[];
-  readonly workingDir?: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
 }
 
 export interface ContainerPodOptions {

@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 
+import { parseImageGlobs } from '../../config/containers.js';
 import { AKS_ADDRESSES } from '../../config/defaults.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';
@@ -31,7 +32,8 @@ Usage:
   aks-emu role standalone -f PATH... [--config FILE] [--listen HOST:PORT]
 
 Environment (flags win): AKS_EMU_MANIFESTS (control; default /app/examples/store),
-AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTROL
+AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTAINER_IMAGES
+(image globs run as real containers), AKS_EMU_WHEN_IMAGE_UNAVAILABLE (error|echo), AKS_EMU_CONTROL
 (default http://control:7070), AKS_EMU_PUBLISH, AKS_EMU_READY_FILE (default
 /tmp/aks-emu-ready: written once the role serves, for the container's healthcheck).`;
 
@@ -86,12 +88,13 @@ export async function role(argv: string[], out: Out): Promise<number> {
         controlUrl,
         network,
         probeSource: probeSourceAddress(snapshot.settings.addresses.nodeSubnet),
+        ...(env.AKS_EMU_SANDBOX_IMAGE ? { sandboxImage: env.AKS_EMU_SANDBOX_IMAGE } : {}),
         log,
         onSynced: (s) => {
           if (s.nodes.find((n) => n.name === values.name)?.running) ready();
         },
       });
-      return untilSignal(log, () => node.stop());
+      return untilSignal(log, () => node.stop(), node.stopDeadlineMs);
     }
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
@@ -145,6 +148,9 @@ async function clusterConfig(values: Values, env: NodeJS.ProcessEnv, aksAddresse
   if (nodes !== undefined) input.nodes = nodes;
   const seed = intFlag('role', 'AKS_EMU_SEED', env.AKS_EMU_SEED || undefined, 0, 2 ** 31 - 1);
   if (seed !== undefined) input.seed = seed;
+  if (aksAddresses && env.AKS_EMU_CONTAINER_IMAGES) {
+    input.containers = { images: parseImageGlobs(env.AKS_EMU_CONTAINER_IMAGES), whenImageUnavailable: env.AKS_EMU_WHEN_IMAGE_UNAVAILABLE || 'error' };
+  }
   const scale = values['time-scale'] ?? (env.AKS_EMU_TIME_SCALE || undefined);
   if (scale !== undefined) input.timeScale = Number(scale);
   const listen = listenAddress(values.listen, '0.0.0.0:7070');
@@ -196,13 +202,13 @@ function waitFor(check: () => boolean, emitter: EventEmitter, event: string, bou
  */
 const STOP_DEADLINE_MS = 700;
 
-function untilSignal(log: Out, stop: () => Promise<void>): Promise<number> {
+function untilSignal(log: Out, stop: () => Promise<void>, deadlineMs = STOP_DEADLINE_MS): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: string): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       log(`${signal}: stopping`);
-      setTimeout(() => process.exit(0), STOP_DEADLINE_MS);
+      setTimeout(() => process.exit(0), deadlineMs);
       stop().then(
         () => {
           resolve(0);

@@ -4,6 +4,7 @@
  */
 import './echo.js';
 import './ingress-controller.js';
+import './container.js';
 
 export {
   choosePodKind,
@@ -11,6 +12,7 @@ export {
   podKindNames,
   registerPodKind,
   type ChooseContext,
+  type ContainerPodFactory,
   type PodKindContext,
   type PodKindDefinition,
   type PodOfKind,

@@ -7,9 +7,11 @@
  */
 import { existsSync } from 'node:fs';
 
-import type { PodInfo } from '../../cluster/snapshot.js';
+import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
+import type { ContainerPodFactory, PodKindContext, PodOfKind } from '../../pods/kinds/index.js';
+import { podResolvConf } from './toolbox.js';
 import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
 
 export const NODE_LABEL = 'io.aks-emu.node';
@@ -26,15 +28,10 @@ export interface ContainerHostOptions {
   readonly log: (line: string) => void;
 }
 
-export interface ContainerPodLaunch {
-  readonly containers: readonly ContainerLaunch[];
-  readonly restartPolicy: 'Always' | 'OnFailure' | 'Never';
-  readonly terminationGracePeriodSeconds: number;
-  readonly resolvConf: string;
-  readonly timeScale: number;
-}
+export class ContainerHost implements ContainerPodFactory {
+  /** The snapshot in force on this node: Services (for the environment) and the service CIDR (DNS). */
+  snapshot: Snapshot | undefined;
 
-export class ContainerHost {
   private constructor(
     readonly engine: DockerEngine,
     readonly network: string,
@@ -81,23 +78,33 @@ export class ContainerHost {
     return cidrContains(this.options.podCIDR, ip);
   }
 
-  createPod(pod: PodInfo, launch: ContainerPodLaunch): ContainerPod {
+  createPod(pod: PodOfKind<'container'>, ctx: PodKindContext): ContainerPod {
+    const kind = pod.runtime;
+    const services = this.snapshot?.services ?? [];
+    const serviceCIDR = this.snapshot?.settings.addresses.serviceCIDR ?? '10.0.0.0/16';
+    const containers: ContainerLaunch[] = kind.containers.map((c) => ({ ...c, env: launchEnv(pod, services) }));
     return new ContainerPod(pod, {
       engine: this.engine,
-      containers: launch.containers,
-      restartPolicy: launch.restartPolicy,
-      terminationGracePeriodSeconds: launch.terminationGracePeriodSeconds,
+      containers,
+      restartPolicy: kind.restartPolicy,
+      // Scaled like every emulated duration; Docker counts whole seconds.
+      terminationGracePeriodSeconds: Math.max(1, kind.terminationGracePeriodSeconds * ctx.timeScale),
       sandboxImage: this.options.sandboxImage,
       network: this.network,
       gateway: this.options.gateway,
-      resolvConf: launch.resolvConf,
+      resolvConf: podResolvConf(serviceCIDR, pod.namespace),
       labels: { [NODE_LABEL]: this.options.node, [POD_LABEL]: `${pod.namespace}.${pod.name}` },
-      timeScale: launch.timeScale,
-      log: this.options.log,
+      timeScale: ctx.timeScale,
+      log: ctx.log,
     });
   }
 
   async close(): Promise<void> {
     await this.engine.close();
   }
+}
+
+/** The environment of a container at its start: HOSTNAME (the pod name) for now. */
+function launchEnv(pod: PodInfo, _services: readonly ServiceInfo[]): ContainerLaunch['env'] {
+  return [{ name: 'HOSTNAME', value: pod.name }];
 }

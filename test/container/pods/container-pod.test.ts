@@ -106,7 +106,7 @@ describeWithDocker('the container pod kind on a Docker network', () => {
 
   it('shows ErrImagePull, then ImagePullBackOff, for an image that cannot be had', async () => {
     const pod = await start(podInfo('ghost-1', '10.244.250.6', []), [
-      { name: 'ghost', image: `aks-emu-test/no-such-image-${RUN}:1`, env: [], imagePullPolicy: 'IfNotPresent' },
+      { name: 'ghost', image: `127.0.0.1:1/aks-emu-test/no-such-image-${RUN}:1`, env: [], imagePullPolicy: 'IfNotPresent' },
     ]);
     const seen = new Set<string>();
     pod.on('status', () => {
