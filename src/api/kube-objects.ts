@@ -77,14 +77,16 @@ export function podObject(p: PodInfo, created: CreationTimes) {
         { type: 'Ready', status: ready, lastTransitionTime: time },
         { type: 'ContainersReady', status: ready, lastTransitionTime: time },
       ],
-      containerStatuses: p.containers.map((c) => ({
-        name: c.name,
-        image: c.image,
-        ready: p.ready,
-        restartCount: 0,
-        started: p.phase === 'Running',
-        state: p.phase === 'Running' ? { running: { startedAt: time } } : { waiting: { reason: 'Pending' } },
-      })),
+      containerStatuses:
+        p.containerStatuses?.map((c) => ({ ...c, image: c.image ?? p.containers.find((d) => d.name === c.name)?.image, ready: c.ready && p.ready })) ??
+        p.containers.map((c) => ({
+          name: c.name,
+          image: c.image,
+          ready: p.ready,
+          restartCount: 0,
+          started: p.phase === 'Running',
+          state: p.phase === 'Running' ? { running: { startedAt: time } } : { waiting: { reason: 'Pending' } },
+        })),
     },
   };
 }

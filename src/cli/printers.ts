@@ -55,6 +55,13 @@ export function printServices(list: Obj, all: boolean, wide: Wide): string {
   return withNamespace(all, headers, rows, items);
 }
 
+/** kubectl's STATUS: the reason of a container that is waiting or has terminated, else the phase. */
+function podStatusColumn(phase: string, statuses: readonly Obj[]): string {
+  for (const c of statuses) if (c.state?.waiting?.reason && c.state.waiting.reason !== 'Pending') return c.state.waiting.reason;
+  for (const c of statuses) if (c.state?.terminated?.reason) return c.state.terminated.reason;
+  return phase;
+}
+
 export function printPods(list: Obj, all: boolean, wide: Wide): string {
   const items: Obj[] = list.items;
   if (items.length === 0) return 'No resources found';
@@ -64,7 +71,7 @@ export function printPods(list: Obj, all: boolean, wide: Wide): string {
     return [
       p.metadata.name,
       `${statuses.filter((c) => c.ready).length}/${statuses.length}`,
-      p.status.phase,
+      podStatusColumn(p.status.phase, statuses),
       String(statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0)),
       age(p.metadata.creationTimestamp),
       ...(wide ? [p.status.podIP ?? '<none>', p.spec.nodeName ?? '<none>', '<none>', '<none>'] : []),

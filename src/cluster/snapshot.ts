@@ -57,6 +57,37 @@ export interface ImageContainer {
   readonly workingDir?: string;
 }
 
+/** A container's state as kubelet reports it (core/v1 ContainerState). */
+export type ContainerState =
+  | { readonly waiting: { readonly reason: string; readonly message?: string } }
+  | { readonly running: { readonly startedAt: string } }
+  | {
+      readonly terminated: {
+        readonly reason: string;
+        readonly exitCode: number;
+        readonly signal?: number;
+        readonly message?: string;
+        readonly startedAt?: string;
+        readonly finishedAt: string;
+      };
+    };
+
+/** core/v1 ContainerStatus, for the containers a pod runtime supervises (process, container). */
+export interface ContainerStatusInfo {
+  readonly name: string;
+  readonly state: ContainerState;
+  readonly lastState?: ContainerState;
+  /** Running and, with a readinessProbe, passing it. */
+  readonly ready: boolean;
+  readonly restartCount: number;
+  readonly started: boolean;
+  /** What serves it: the process id of a process container. */
+  readonly pid?: number;
+  /** What serves it: the engine's container (`docker://ID`) of a container pod. */
+  readonly containerID?: string;
+  readonly image?: string;
+}
+
 export type PodKindName = PodKind['kind'];
 
 export interface PodInfo {
@@ -75,6 +106,8 @@ export interface PodInfo {
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
   readonly ready: boolean;
   readonly runtime: PodKind;
+  /** Reported by runtimes that supervise containers; absent for in-process kinds (echo, ingress controller). */
+  readonly containerStatuses?: readonly ContainerStatusInfo[];
   readonly source: Source;
 }
 

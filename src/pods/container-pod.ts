@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { ImageContainer, PodInfo } from '../cluster/snapshot.js';
+import type { ContainerState, ContainerStatusInfo, ImageContainer, PodInfo } from '../cluster/snapshot.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 /** The engine calls the kind needs; src/runtime/container/docker-engine.ts implements them. */
@@ -62,23 +62,10 @@ export interface ContainerPodOptions {
   readonly log?: (line: string) => void;
 }
 
-/** kubelet's state of one container, as `kubectl get pod -o yaml` shows it. */
-export type ContainerStateView =
-  | { readonly waiting: { readonly reason: string; readonly message?: string } }
-  | { readonly running: { readonly startedAt: string } }
-  | { readonly terminated: { readonly exitCode: number; readonly reason: string; readonly finishedAt: string } };
-
-export interface ContainerStatusView {
-  readonly name: string;
-  readonly image: string;
-  readonly state: ContainerStateView;
-  readonly lastState?: ContainerStateView;
-  readonly restartCount: number;
-  readonly containerID?: string;
-}
-
 interface ContainerPodEvents {
   status: [];
+  /** stop() finished: every container of the pod is gone. */
+  stopped: [];
 }
 
 /** kubelet's back-off (pkg/kubelet: 10 s doubling to 5 min), also for image pulls. */
@@ -110,8 +97,8 @@ export function entrypointAndCmd(launch: ContainerLaunch): { Entrypoint?: readon
 }
 
 class ContainerSlot {
-  state: ContainerStateView = { waiting: { reason: 'ContainerCreating' } };
-  lastState: ContainerStateView | undefined;
+  state: ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  lastState: ContainerState | undefined;
   restartCount = 0;
   failures = 0;
   pullFailures = 0;
@@ -122,11 +109,15 @@ class ContainerSlot {
 
   constructor(readonly launch: ContainerLaunch) {}
 
-  view(): ContainerStatusView {
+  view(): ContainerStatusInfo {
+    const running = 'running' in this.state;
     return {
       name: this.launch.name,
       image: this.launch.image,
       state: this.state,
+      // Readiness probes are the node's prober's; a running container is ready as far as kubelet's status goes.
+      ready: running,
+      started: running,
       ...(this.lastState === undefined ? {} : { lastState: this.lastState }),
       restartCount: this.restartCount,
       ...(this.id === undefined ? {} : { containerID: `docker://${this.id}` }),
@@ -160,7 +151,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
   }
 
   /** Per container, what kubelet would report. */
-  statuses(): ContainerStatusView[] {
+  statuses(): ContainerStatusInfo[] {
     return this.#slots.map((s) => s.view());
   }
 
@@ -197,6 +188,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     if (this.#sandboxId !== undefined) ids.push(this.#sandboxId);
     const removed = await Promise.allSettled(ids.map((id) => engine.removeContainer(id)));
     for (const r of removed) if (r.status === 'rejected') this.#log(`pod ${this.key}: ${(r.reason as Error).message}`);
+    this.emit('stopped');
   }
 
   /** Forced readiness is applied by the control plane; a real container's endpoints are its own. */
@@ -237,7 +229,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     }
   }
 
-  #set(slot: ContainerSlot, state: ContainerStateView): void {
+  #set(slot: ContainerSlot, state: ContainerState): void {
     slot.state = state;
     this.emit('status');
   }
@@ -322,7 +314,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         return 255;
       });
       if (this.#stopping) return;
-      const finished: ContainerStateView = {
+      const finished: ContainerState = {
         terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', finishedAt: new Date().toISOString() },
       };
       slot.lastState = finished;

@@ -7,7 +7,7 @@
  * facts come from (their own prober, or node heartbeats) and where the snapshot goes.
  */
 import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
-import type { Snapshot } from '../cluster/snapshot.js';
+import type { ContainerStatusInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
 import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
@@ -55,6 +55,8 @@ export class ClusterState {
   readonly #nodes = new Map<string, NodeState>();
   readonly #probeResults = new Map<string, boolean>();
   readonly #forcedReadiness = new Map<string, boolean>();
+  /** `ns/pod` → statuses of supervised containers, as their node (or runtime) last reported. */
+  readonly #podStatuses = new Map<string, readonly ContainerStatusInfo[]>();
   #last: Snapshot | undefined;
   #version = 0;
 
@@ -137,6 +139,17 @@ export class ClusterState {
     this.#probeResults.set(podKey, ready);
   }
 
+  /** A node's report of its container pods' statuses: pods of that node it does not list have none. */
+  setPodStatusesOn(node: string, statuses: Readonly<Record<string, readonly ContainerStatusInfo[]>>): void {
+    for (const pod of this.#last?.pods ?? []) {
+      const key = `${pod.namespace}/${pod.name}`;
+      if (pod.nodeName !== node) continue;
+      const reported = statuses[key];
+      if (reported === undefined) this.#podStatuses.delete(key);
+      else this.#podStatuses.set(key, reported);
+    }
+  }
+
   forgetProbeResult(podKey: string): void {
     this.#probeResults.delete(podKey);
   }
@@ -170,7 +183,8 @@ export class ClusterState {
       if (state.stoppedByUser || !state.alive) stoppedNodes.push(name);
       if (state.notReady) notReadyNodes.push(name);
     }
-    return { stoppedNodes, notReadyNodes, podReadiness };
+    const podStatuses = Object.fromEntries([...this.#podStatuses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return { stoppedNodes, notReadyNodes, podReadiness, ...(this.#podStatuses.size === 0 ? {} : { podStatuses }) };
   }
 
   build(facts: RuntimeFacts = this.facts()): Snapshot {

@@ -5,9 +5,10 @@
  * routes for its pods. The node makes `container` pods here (src/pods/container-pod.ts)
  * and removes what an earlier run of itself left behind.
  */
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
-import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
+import type { ContainerStatusInfo, PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
 import type { ContainerPodFactory, PodKindContext, PodOfKind } from '../../pods/kinds/index.js';
@@ -28,7 +29,13 @@ export interface ContainerHostOptions {
   readonly log: (line: string) => void;
 }
 
-export class ContainerHost implements ContainerPodFactory {
+interface ContainerHostEvents {
+  /** A container pod's status changed (or the pod is gone): the node reports to control. */
+  status: [];
+}
+
+export class ContainerHost extends EventEmitter<ContainerHostEvents> implements ContainerPodFactory {
+  readonly #pods = new Map<string, ContainerPod>();
   /** The snapshot in force on this node: Services (for the environment) and the service CIDR (DNS). */
   snapshot: Snapshot | undefined;
 
@@ -36,7 +43,20 @@ export class ContainerHost implements ContainerPodFactory {
     readonly engine: DockerEngine,
     readonly network: string,
     readonly options: ContainerHostOptions,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** `ns/pod` → its containers' statuses, for the container pods running here. */
+  statuses(): Record<string, readonly ContainerStatusInfo[]> {
+    const out: Record<string, readonly ContainerStatusInfo[]> = {};
+    for (const [key, pod] of this.#pods) out[key] = pod.statuses();
+    return out;
+  }
+
+  get(key: string): ContainerPod | undefined {
+    return this.#pods.get(key);
+  }
 
   /**
    * The host when the engine answers and a network carries this node's pod /24; undefined
@@ -83,7 +103,7 @@ export class ContainerHost implements ContainerPodFactory {
     const services = this.snapshot?.services ?? [];
     const serviceCIDR = this.snapshot?.settings.addresses.serviceCIDR ?? '10.0.0.0/16';
     const containers: ContainerLaunch[] = kind.containers.map((c) => ({ ...c, env: launchEnv(pod, services) }));
-    return new ContainerPod(pod, {
+    const created = new ContainerPod(pod, {
       engine: this.engine,
       containers,
       restartPolicy: kind.restartPolicy,
@@ -97,6 +117,14 @@ export class ContainerHost implements ContainerPodFactory {
       timeScale: ctx.timeScale,
       log: ctx.log,
     });
+    const key = `${pod.namespace}/${pod.name}`;
+    this.#pods.set(key, created);
+    created.on('status', () => this.emit('status'));
+    created.once('stopped', () => {
+      if (this.#pods.get(key) === created) this.#pods.delete(key);
+      this.emit('status');
+    });
+    return created;
   }
 
   async close(): Promise<void> {

@@ -123,6 +123,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
       this.#state.forgetProbeResultsOn(name);
     }
     for (const [key, ready] of Object.entries(report.podReadiness)) this.#state.setProbeResult(key, ready);
+    if (report.podStatuses !== undefined) this.#state.setPodStatusesOn(name, report.podStatuses);
     link.stats = report.stats;
     if (this.#state.nodeReported(name)) this.#log(`node ${name} is reporting`);
     if (link.heartbeatTimer !== undefined) this.#clock.clearTimeout(link.heartbeatTimer);

@@ -55,6 +55,7 @@ export class NodeRole {
   /** Pod IPs of in-process pods made local one by one while the pod /24 is a Docker network. */
   readonly #localPodIPs = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
+  #statusReport: NodeJS.Timeout | undefined;
   #intervalMs = heartbeatIntervalMs(1);
   #stopped = false;
 
@@ -86,6 +87,7 @@ export class NodeRole {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
+    if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop()]);
     await this.#containers?.close();
@@ -114,12 +116,22 @@ export class NodeRole {
     const report: NodeStatusReport = {
       bootId: this.#bootId,
       podReadiness: this.#pods.readiness(),
+      ...(this.#containers === undefined ? {} : { podStatuses: this.#containers.statuses() }),
       ...(this.#dataPlane === undefined ? {} : { stats: this.#dataPlane.stats() }),
     };
     const reply = await postJson<NodeStatusReply>(this.#options.controlUrl, nodeStatusPath(this.#options.name), report);
     this.#intervalMs = reply.heartbeatIntervalMs;
     this.#pods.force(reply.forcedReadiness);
     this.#scheduleHeartbeat();
+  }
+
+  /** Container status changes come in bursts (a pod's containers, a reconcile): one report for each burst. */
+  #reportSoon(): void {
+    if (this.#statusReport !== undefined || this.#stopped) return;
+    this.#statusReport = setTimeout(() => {
+      this.#statusReport = undefined;
+      this.#report().catch((err: Error) => this.#log(`status report: ${err.message}`));
+    }, 50);
   }
 
   #scheduleHeartbeat(): void {
@@ -181,7 +193,10 @@ export class NodeRole {
         sandboxImage: this.#options.sandboxImage ?? 'aks-emu:local',
         log: this.#log,
       });
-      if (this.#containers !== undefined) this.#pods.containers = this.#containers;
+      if (this.#containers !== undefined) {
+        this.#pods.containers = this.#containers;
+        this.#containers.on('status', () => this.#reportSoon());
+      }
     }
     if (this.#containers === undefined) await network.addLocalRange(me.podCIDR);
     for (const other of snapshot.nodes) if (other.name !== name) await network.route(other.podCIDR, other.address);

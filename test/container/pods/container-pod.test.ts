@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { PodInfo } from '../../../src/cluster/snapshot.js';
-import { ContainerPod, type ContainerLaunch, type ContainerStatusView } from '../../../src/pods/container-pod.js';
+import type { ContainerStatusInfo } from '../../../src/cluster/snapshot.js';
+import { ContainerPod, type ContainerLaunch } from '../../../src/pods/container-pod.js';
 import { DockerEngine } from '../../../src/runtime/container/docker-engine.js';
 import { podResolvConf } from '../../../src/runtime/container/toolbox.js';
 import { pod as podInfo } from '../../pods/pod-fixture.js';
@@ -59,7 +60,7 @@ describeWithDocker('the container pod kind on a Docker network', () => {
     await pod.start();
     return pod;
   };
-  const state = (pod: ContainerPod): ContainerStatusView => pod.statuses()[0]!;
+  const state = (pod: ContainerPod): ContainerStatusInfo => pod.statuses()[0]!;
   const get = async <T>(url: string): Promise<T> => (await (await fetch(url, { signal: AbortSignal.timeout(3_000) })).json()) as T;
 
   beforeAll(async () => {
