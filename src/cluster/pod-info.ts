@@ -63,6 +63,8 @@ export function podInfos(
       ownerKind: pod.ownerKind,
       ownerName: pod.ownerName,
       containers: pod.spec.containers,
+      ...(pod.spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: pod.spec.terminationGracePeriodSeconds } : {}),
+      ...(pod.spec.restartPolicy !== undefined ? { restartPolicy: pod.spec.restartPolicy } : {}),
       phase,
       ready: isPodReady(pod, phase, node, facts),
       runtime: choose(pod),

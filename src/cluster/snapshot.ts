@@ -37,6 +37,7 @@ export interface NodeInfo {
 export type PodKind =
   | { readonly kind: 'echo' }
   | { readonly kind: 'ingress-controller' }
+  | { readonly kind: 'process'; readonly containers: readonly ProcessContainer[] }
   | {
       readonly kind: 'container';
       readonly containers: readonly ImageContainer[];
@@ -55,6 +56,27 @@ export interface ImageContainer {
   readonly command?: readonly string[];
   readonly args?: readonly string[];
   readonly workingDir?: string;
+  /** env and envFrom of the manifest (ConfigMap and Secret values resolved); fieldRefs at the start. */
+  readonly env: readonly ProcessEnvVar[];
+  /** Why the container cannot start (kubelet's CreateContainerConfigError), e.g. a missing ConfigMap key. */
+  readonly configError?: string;
+}
+
+/** One variable of a process container's environment, resolved but for what only its start knows. */
+export type ProcessEnvVar =
+  | { readonly name: string; readonly value: string }
+  /** fieldRef (metadata.name, status.podIP, ...): resolved when the container starts. */
+  | { readonly name: string; readonly fieldPath: string };
+
+/** A container a `workloads:` mapping runs as a local process. */
+export interface ProcessContainer {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly cwd: string;
+  /** env and envFrom of the manifest (ConfigMap and Secret values resolved), then the mapping's env. */
+  readonly env: readonly ProcessEnvVar[];
+  /** Why the container cannot start (kubelet's CreateContainerConfigError), e.g. a missing ConfigMap key. */
+  readonly configError?: string;
 }
 
 /** A container's state as kubelet reports it (core/v1 ContainerState). */
@@ -101,6 +123,9 @@ export interface PodInfo {
   readonly ownerKind: WorkloadKind;
   readonly ownerName: string;
   readonly containers: readonly Container[];
+  /** spec.terminationGracePeriodSeconds and spec.restartPolicy, where the manifest sets them. */
+  readonly terminationGracePeriodSeconds?: number;
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   /** Running when its node runs; Pending when it could not be scheduled (no node fits). */
   readonly phase: 'Running' | 'Pending';
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */

@@ -35,9 +35,3 @@ export function buildContainerImages(input: unknown, bad: (field: string, messag
   }
   return { images: images as string[], whenImageUnavailable: unavailable as ContainerImages['whenImageUnavailable'] };
 }
-
-/** A glob on an image reference: `*` any run of characters, `?` one. */
-export function imageMatches(glob: string, image: string): boolean {
-  const pattern = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${pattern}$`).test(image);
-}

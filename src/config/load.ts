@@ -3,11 +3,13 @@
  * the field, and all are reported together.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
 import { buildContainerImages, type ContainerImagesInput } from './containers.js';
 import { aksNodeNames, defaultConfig } from './defaults.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
+import { buildWorkloads, type WorkloadInput } from './workloads.js';
 
 /** The shape users write: every field optional. */
 export interface ConfigInput {
@@ -22,11 +24,15 @@ export interface ConfigInput {
   admin?: string | { host?: string; port?: number };
   ingress?: { enabled?: boolean; replicas?: number };
   containers?: ContainerImagesInput;
+  /** Images run as local processes; a relative cwd is relative to `baseDir`. */
+  workloads?: WorkloadInput[];
+  /** Where relative paths start: the config file's folder (set by loadConfigFile), else the current directory. */
+  baseDir?: string;
 }
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress', 'containers'];
+const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress', 'workloads', 'containers', 'baseDir'];
 
 /** `127.0.0.1:7070` → host and port; undefined when it is not of that shape. */
 export function parseHostPort(value: string): { host: string; port: number } | undefined {
@@ -75,6 +81,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   const replicas = input.ingress?.replicas;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
   const containers = buildContainerImages(input.containers, bad) ?? base.containers;
+  const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
@@ -90,6 +97,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     addresses: { ...base.addresses, ...input.addresses },
     admin,
     ingress: { enabled: input.ingress?.enabled ?? base.ingress.enabled, replicas: replicas ?? base.ingress.replicas },
+    ...(workloads === undefined ? {} : { workloads }),
   };
 }
 
@@ -108,5 +116,5 @@ export async function loadConfigFile(path: string): Promise<ConfigInput> {
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `${path}: expected a mapping of settings`);
-  return value as ConfigInput;
+  return { ...(value as ConfigInput), baseDir: dirname(resolve(path)) };
 }

@@ -11,6 +11,7 @@ import type {
   Manifests,
   Namespace,
   Secret,
+  ConfigMap,
   Service,
   SkippedObject,
   Source,
@@ -25,6 +26,7 @@ import { readEndpoints, readEndpointSlice, SERVICE_NAME_LABEL, type DialableRang
 import { readIngress, readIngressClass } from './kinds/ingress.js';
 import type { Located } from './kinds/located.js';
 import { readSecret } from './kinds/secret.js';
+import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
 import { readController, readPod } from './kinds/workload.js';
 
@@ -102,6 +104,7 @@ class ManifestsBuilder {
   readonly workloads: Workload[] = [];
   readonly endpointSlices: EndpointSlice[] = [];
   readonly secrets: Secret[] = [];
+  readonly configMaps: ConfigMap[] = [];
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
@@ -168,6 +171,9 @@ class ManifestsBuilder {
       case 'Secret':
         this.secrets.push(readSecret(r, o, located));
         break;
+      case 'ConfigMap':
+        this.configMaps.push(readConfigMap(r, o, located));
+        break;
       case 'Namespace':
         this.namespaces.push({ kind: 'Namespace', ...located });
         break;
@@ -186,8 +192,8 @@ class ManifestsBuilder {
   }
 
   result(): LoadResult {
-    const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
-    const manifests = { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped };
+    const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
+    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped };
     if (this.errors.length > 0) throw new ManifestInvalidError(this.errors, withoutInvalid(manifests, this.errors));
     return { manifests, notices: this.notices };
   }
@@ -203,6 +209,7 @@ function withoutInvalid(m: Manifests, errors: readonly FieldError[]): Manifests 
     workloads: ok(m.workloads),
     endpointSlices: ok(m.endpointSlices),
     secrets: ok(m.secrets),
+    configMaps: ok(m.configMaps ?? []),
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),

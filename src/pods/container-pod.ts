@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 
 import type { ContainerState, ContainerStatusInfo, ImageContainer, PodInfo } from '../cluster/snapshot.js';
 import type { PodRuntime } from './pod-runtime.js';
+import { BACKOFF_INITIAL_S, BACKOFF_MAX_S, CrashBackoff } from './process/backoff.js';
 
 /** The engine calls the kind needs; src/runtime/container/docker-engine.ts implements them. */
 export interface ContainerEngine {
@@ -36,6 +37,7 @@ export interface ContainerEngine {
   }): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, graceSeconds: number): Promise<void>;
+  killContainer(id: string): Promise<void>;
   removeContainer(id: string): Promise<void>;
   waitContainer(id: string): Promise<number>;
   logs(id: string, options?: { tail?: number }): Promise<readonly { stream: string; text: string }[]>;
@@ -60,6 +62,8 @@ export interface ContainerPodOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly timeScale: number;
   readonly log?: (line: string) => void;
+  /** Called after each status change (kubelet's status manager). */
+  readonly onStatus?: () => void;
 }
 
 interface ContainerPodEvents {
@@ -68,17 +72,13 @@ interface ContainerPodEvents {
   stopped: [];
 }
 
-/** kubelet's back-off (pkg/kubelet: 10 s doubling to 5 min), also for image pulls. */
-export const BACKOFF_INITIAL_MS = 10_000;
-export const BACKOFF_MAX_MS = 300_000;
-/** A container that ran this long without exiting starts its back-off afresh. */
-export const BACKOFF_RESET_MS = 600_000;
-/** Scaled back-offs never go under this, so a crashing container cannot spin. */
+/** Scaled back-offs never go under this, so a failing pull or create cannot spin. */
 const MIN_BACKOFF_MS = 100;
 
-export function backoffMs(failures: number, timeScale: number): number {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** Math.max(0, failures - 1));
-  return Math.max(MIN_BACKOFF_MS, base * timeScale);
+/** kubelet's image pull back-off: the crash back-off's 10 s doubling to 5 min, from the first failure on. */
+export function pullBackoffMs(failures: number, timeScale: number): number {
+  const seconds = Math.min(BACKOFF_MAX_S, BACKOFF_INITIAL_S * 2 ** Math.max(0, failures - 1));
+  return Math.max(MIN_BACKOFF_MS, seconds * 1000 * timeScale);
 }
 
 /** Docker container names allow [a-zA-Z0-9_.-]; Kubernetes names are already within that. */
@@ -102,12 +102,18 @@ class ContainerSlot {
   restartCount = 0;
   failures = 0;
   pullFailures = 0;
+  readonly backoff: CrashBackoff;
   id: string | undefined;
   previousId: string | undefined;
   timer: NodeJS.Timeout | undefined;
   wake: (() => void) | undefined;
 
-  constructor(readonly launch: ContainerLaunch) {}
+  constructor(
+    readonly launch: ContainerLaunch,
+    timeScale: number,
+  ) {
+    this.backoff = new CrashBackoff(timeScale);
+  }
 
   view(): ContainerStatusInfo {
     const running = 'running' in this.state;
@@ -138,7 +144,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     super();
     this.#pod = pod;
     this.#options = options;
-    this.#slots = options.containers.map((c) => new ContainerSlot(c));
+    this.#slots = options.containers.map((c) => new ContainerSlot(c, options.timeScale));
     this.#log = options.log ?? (() => {});
   }
 
@@ -151,8 +157,17 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
   }
 
   /** Per container, what kubelet would report. */
-  statuses(): ContainerStatusInfo[] {
+  containerStatuses(): ContainerStatusInfo[] {
     return this.#slots.map((s) => s.view());
+  }
+
+  /** Kills every running container at once, as a crash would; each restarts per restartPolicy. */
+  crash(): boolean {
+    const running = this.#slots.filter((s) => s.id !== undefined && 'running' in s.state);
+    for (const slot of running) {
+      this.#options.engine.killContainer(slot.id!).catch((err: Error) => this.#log(`pod ${this.key}: kill: ${err.message}`));
+    }
+    return running.length > 0;
   }
 
   /** The engine container of `container` (or the pod's first), or the one before it for `previous`. */
@@ -161,7 +176,8 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     return previous ? slot?.previousId : slot?.id;
   }
 
-  async logs(container: string | undefined, previous: boolean, tail?: number): Promise<string[]> {
+  /** The engine's log of a container (the current instance, or the one before it). */
+  async engineLogs(container: string | undefined, previous: boolean, tail?: number): Promise<string[]> {
     const id = this.containerId(container, previous);
     if (id === undefined) return [];
     return (await this.#options.engine.logs(id, tail === undefined ? {} : { tail })).map((l) => l.text);
@@ -232,6 +248,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
   #set(slot: ContainerSlot, state: ContainerState): void {
     slot.state = state;
     this.emit('status');
+    this.#options.onStatus?.();
   }
 
   /** Waits `ms`, or less when the pod stops. */
@@ -267,8 +284,9 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         this.#log(`pod ${this.key}: ${message}`);
         this.#set(slot, { waiting: { reason: 'ErrImagePull', message } });
       }
-      const wait = backoffMs(Math.max(1, slot.pullFailures), timeScale);
-      await this.#sleep(slot, Math.min(wait, BACKOFF_INITIAL_MS * timeScale) / 2);
+      const wait = pullBackoffMs(Math.max(1, slot.pullFailures), timeScale);
+      // ErrImagePull is shown for a moment, then ImagePullBackOff until the next attempt (as kubelet's syncs do).
+      await this.#sleep(slot, Math.min(wait, BACKOFF_INITIAL_S * 1000 * timeScale) / 2);
       if (this.#stopping) return false;
       if (slot.state !== undefined && 'waiting' in slot.state && slot.state.waiting.reason === 'ErrImagePull') {
         this.#set(slot, { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } });
@@ -280,6 +298,10 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
   async #run(slot: ContainerSlot): Promise<void> {
     const { engine, labels, restartPolicy, timeScale } = this.#options;
     const pod = this.#pod;
+    if (slot.launch.configError !== undefined) {
+      this.#set(slot, { waiting: { reason: 'CreateContainerConfigError', message: slot.launch.configError } });
+      return;
+    }
     while (!this.#stopping) {
       if (!(await this.#ensureImage(slot))) return;
       let startedAt = Date.now();
@@ -306,7 +328,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         this.#log(`pod ${this.key} container ${slot.launch.name}: ${(err as Error).message}`);
         this.#set(slot, { waiting: { reason, message: (err as Error).message } });
         slot.failures++;
-        await this.#sleep(slot, backoffMs(slot.failures, timeScale));
+        await this.#sleep(slot, pullBackoffMs(slot.failures, timeScale));
         continue;
       }
       const exitCode = await engine.waitContainer(slot.id).catch((err: Error) => {
@@ -323,14 +345,13 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         this.#set(slot, finished);
         return;
       }
-      if (Date.now() - startedAt >= BACKOFF_RESET_MS * timeScale) slot.failures = 0;
-      slot.failures++;
+      const delay = slot.backoff.delayAfter(Date.now() - startedAt);
       slot.restartCount++;
       this.#log(`pod ${this.key} container ${slot.launch.name} exited with ${exitCode}; restart ${slot.restartCount}`);
-      // The first restart is immediate in kubelet too; the back-off applies from the second on.
-      if (slot.failures > 1) {
-        this.#set(slot, { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${slot.launch.name} in pod ${pod.name}` } });
-        await this.#sleep(slot, backoffMs(slot.failures - 1, timeScale));
+      if (delay > 0) {
+        const message = `back-off ${CrashBackoff.describe(delay, timeScale)} restarting failed container=${slot.launch.name} pod=${pod.name}_${pod.namespace}(${pod.uid})`;
+        this.#set(slot, { waiting: { reason: 'CrashLoopBackOff', message } });
+        await this.#sleep(slot, Math.max(MIN_BACKOFF_MS, delay));
       }
     }
   }

@@ -55,7 +55,6 @@ export class ClusterState {
   readonly #nodes = new Map<string, NodeState>();
   readonly #probeResults = new Map<string, boolean>();
   readonly #forcedReadiness = new Map<string, boolean>();
-  /** `ns/pod` → statuses of supervised containers, as their node (or runtime) last reported. */
   readonly #podStatuses = new Map<string, readonly ContainerStatusInfo[]>();
   #last: Snapshot | undefined;
   #version = 0;
@@ -154,6 +153,12 @@ export class ClusterState {
     this.#probeResults.delete(podKey);
   }
 
+  /** Statuses of a pod's supervised containers (process pods); undefined forgets them. */
+  setPodStatuses(podKey: string, statuses: readonly ContainerStatusInfo[] | undefined): void {
+    if (statuses === undefined) this.#podStatuses.delete(podKey);
+    else this.#podStatuses.set(podKey, statuses);
+  }
+
   forgetProbeResultsOn(node: string): void {
     for (const pod of this.#last?.pods ?? []) if (pod.nodeName === node) this.#probeResults.delete(`${pod.namespace}/${pod.name}`);
   }
@@ -184,7 +189,7 @@ export class ClusterState {
       if (state.notReady) notReadyNodes.push(name);
     }
     const podStatuses = Object.fromEntries([...this.#podStatuses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return { stoppedNodes, notReadyNodes, podReadiness, ...(this.#podStatuses.size === 0 ? {} : { podStatuses }) };
+    return { stoppedNodes, notReadyNodes, podReadiness, ...(this.#podStatuses.size > 0 ? { podStatuses } : {}) };
   }
 
   build(facts: RuntimeFacts = this.facts()): Snapshot {
@@ -195,7 +200,7 @@ export class ClusterState {
       facts,
       version: ++this.#version,
       now: new Date(this.#clock.now()),
-      choosePodKind: (pod) => choosePodKind(pod, { config: this.config }),
+      choosePodKind: (pod) => choosePodKind(pod, { config: this.config, manifests: this.#effective }),
     });
     const snapshot = withIngressConfig(built, this.#effective, this.config);
     this.created.observe(snapshot);

@@ -5,9 +5,13 @@
  * kubelet's CreateContainerError instead of silently becoming an echo pod.
  */
 import type { ImageContainer } from '../../cluster/snapshot.js';
-import { imageMatches } from '../../config/containers.js';
-import type { Container } from '../../model/types.js';
+import { imageMatches } from '../../config/workloads.js';
+import type { Container, Manifests } from '../../model/types.js';
+import { declaredEnv } from '../process/container-env.js';
 import { registerPodKind } from './registry.js';
+
+/** Kubernetes' default terminationGracePeriodSeconds. */
+const DEFAULT_GRACE_SECONDS = 30;
 
 /** kubelet's default pull policy: Always for `:latest` or no tag, else IfNotPresent. */
 export function defaultPullPolicy(image: string): ImageContainer['imagePullPolicy'] {
@@ -16,22 +20,32 @@ export function defaultPullPolicy(image: string): ImageContainer['imagePullPolic
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-function imageContainer(c: Container): ImageContainer {
-  return { name: c.name, image: c.image, imagePullPolicy: defaultPullPolicy(c.image) };
+function imageContainer(c: Container, namespace: string, manifests: Manifests): ImageContainer {
+  const { env, error } = declaredEnv(c, namespace, manifests, {});
+  return {
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image),
+    ...(c.command === undefined ? {} : { command: c.command }),
+    ...(c.args === undefined ? {} : { args: c.args }),
+    ...(c.workingDir === undefined ? {} : { workingDir: c.workingDir }),
+    env,
+    ...(error === undefined ? {} : { configError: error }),
+  };
 }
 
 registerPodKind({
   name: 'container',
   order: 20,
-  choose: (pod, { config }) => {
+  choose: (pod, { config, manifests }) => {
     const wanted = config.containers;
     if (wanted === undefined || pod.spec.containers.length === 0) return undefined;
     if (!pod.spec.containers.every((c) => wanted.images.some((glob) => imageMatches(glob, c.image)))) return undefined;
     return {
       kind: 'container',
-      containers: pod.spec.containers.map(imageContainer),
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
+      containers: pod.spec.containers.map((c) => imageContainer(c, pod.namespace, manifests)),
+      restartPolicy: pod.spec.restartPolicy ?? 'Always',
+      terminationGracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
       whenImageUnavailable: wanted.whenImageUnavailable,
     };
   },

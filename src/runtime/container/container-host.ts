@@ -8,7 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
-import type { ContainerStatusInfo, PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
+import type { ContainerStatusInfo, Snapshot } from '../../cluster/snapshot.js';
+import { containerEnv } from '../../pods/process/container-env.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
 import type { ContainerPodFactory, PodKindContext, PodOfKind } from '../../pods/kinds/index.js';
@@ -50,7 +51,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
   /** `ns/pod` → its containers' statuses, for the container pods running here. */
   statuses(): Record<string, readonly ContainerStatusInfo[]> {
     const out: Record<string, readonly ContainerStatusInfo[]> = {};
-    for (const [key, pod] of this.#pods) out[key] = pod.statuses();
+    for (const [key, pod] of this.#pods) out[key] = pod.containerStatuses();
     return out;
   }
 
@@ -100,9 +101,12 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
 
   createPod(pod: PodOfKind<'container'>, ctx: PodKindContext): ContainerPod {
     const kind = pod.runtime;
-    const services = this.snapshot?.services ?? [];
     const serviceCIDR = this.snapshot?.settings.addresses.serviceCIDR ?? '10.0.0.0/16';
-    const containers: ContainerLaunch[] = kind.containers.map((c) => ({ ...c, env: launchEnv(pod, services) }));
+    // kubelet reads the Services' variables when the container starts.
+    const containers: ContainerLaunch[] = kind.containers.map((c) => ({
+      ...c,
+      env: Object.entries(containerEnv(pod, ctx.nodeAddress, c.env, ctx.services())).map(([name, value]) => ({ name, value })),
+    }));
     const created = new ContainerPod(pod, {
       engine: this.engine,
       containers,
@@ -116,6 +120,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       labels: { [NODE_LABEL]: this.options.node, [POD_LABEL]: `${pod.namespace}.${pod.name}` },
       timeScale: ctx.timeScale,
       log: ctx.log,
+      onStatus: () => ctx.statusChanged(),
     });
     const key = `${pod.namespace}/${pod.name}`;
     this.#pods.set(key, created);
@@ -132,7 +137,3 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
   }
 }
 
-/** The environment of a container at its start: HOSTNAME (the pod name) for now. */
-function launchEnv(pod: PodInfo, _services: readonly ServiceInfo[]): ContainerLaunch['env'] {
-  return [{ name: 'HOSTNAME', value: pod.name }];
-}

@@ -60,7 +60,7 @@ describeWithDocker('the container pod kind on a Docker network', () => {
     await pod.start();
     return pod;
   };
-  const state = (pod: ContainerPod): ContainerStatusInfo => pod.statuses()[0]!;
+  const state = (pod: ContainerPod): ContainerStatusInfo => pod.containerStatuses()[0]!;
   const get = async <T>(url: string): Promise<T> => (await (await fetch(url, { signal: AbortSignal.timeout(3_000) })).json()) as T;
 
   beforeAll(async () => {
@@ -95,14 +95,14 @@ describeWithDocker('the container pod kind on a Docker network', () => {
   it('keeps the log and restarts a killed container with RESTARTS counted, the previous log kept', async () => {
     const pod = pods[0]!;
     await get('http://10.244.250.5:9000/before-kill');
-    await until('the request in the log', async () => (await pod.logs('web', false)).join('\n').includes('GET /before-kill from'));
+    await until('the request in the log', async () => (await pod.engineLogs('web', false)).join('\n').includes('GET /before-kill from'));
     const first = pod.containerId('web', false)!;
     await docker(['kill', first]);
     await until('a new container running', () => state(pod).restartCount === 1 && 'running' in state(pod).state && pod.containerId('web', false) !== first);
     expect(state(pod).lastState).toMatchObject({ terminated: { exitCode: 137, reason: 'Error' } });
-    expect((await pod.logs('web', true)).join('\n')).toContain('GET /before-kill');
+    expect((await pod.engineLogs('web', true)).join('\n')).toContain('GET /before-kill');
     await until('the restarted pod answers', () => get('http://10.244.250.5:9000/after'));
-    expect((await pod.logs('web', false)).join('\n')).not.toContain('/before-kill');
+    expect((await pod.engineLogs('web', false)).join('\n')).not.toContain('/before-kill');
   });
 
   it('shows ErrImagePull, then ImagePullBackOff, for an image that cannot be had', async () => {
