@@ -52,6 +52,8 @@ export function podInfos(
     const placement = placements[objectKey(pod)];
     const node = placement?.nodeName === undefined ? undefined : byName.get(placement.nodeName);
     const phase = node && placement?.ip ? 'Running' : 'Pending';
+    const statuses = facts.podStatuses?.[objectKey(pod)];
+    const ready = isPodReady(pod, phase, node, facts);
     return {
       namespace: pod.namespace,
       name: pod.name,
@@ -66,9 +68,9 @@ export function podInfos(
       ...(pod.spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: pod.spec.terminationGracePeriodSeconds } : {}),
       ...(pod.spec.restartPolicy !== undefined ? { restartPolicy: pod.spec.restartPolicy } : {}),
       phase,
-      ready: isPodReady(pod, phase, node, facts),
+      ready,
       runtime: choose(pod),
-      ...(phase === 'Running' && facts.podStatuses?.[objectKey(pod)] ? { containerStatuses: facts.podStatuses[objectKey(pod)] } : {}),
+      ...(phase === 'Running' && statuses ? { containerStatuses: statuses.map((c) => ({ ...c, ready: 'running' in c.state && ready })) } : {}),
       source: pod.source,
     };
   });

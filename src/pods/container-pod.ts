@@ -72,6 +72,10 @@ interface ContainerPodEvents {
   stopped: [];
 }
 
+/** Labels on each engine container: the pod's container name (POD for the sandbox) and the instance's restart count. */
+export const CONTAINER_LABEL = 'io.aks-emu.container';
+export const RESTART_LABEL = 'io.aks-emu.restart';
+
 /** Scaled back-offs never go under this, so a failing pull or create cannot spin. */
 const MIN_BACKOFF_MS = 100;
 
@@ -232,7 +236,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
       Entrypoint: ['sh', '-c', script],
       Cmd: null,
       Hostname: pod.name,
-      Labels: { ...labels, 'io.aks-emu.container': 'POD' },
+      Labels: { ...labels, [CONTAINER_LABEL]: 'POD' },
       HostConfig: { NetworkMode: network, CapAdd: ['NET_ADMIN'] },
       NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: pod.ip } } } },
     });
@@ -312,7 +316,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
           ...entrypointAndCmd(slot.launch),
           Env: slot.launch.env.map((e) => `${e.name}=${e.value}`),
           ...(slot.launch.workingDir === undefined ? {} : { WorkingDir: slot.launch.workingDir }),
-          Labels: { ...labels, 'io.aks-emu.container': slot.launch.name, 'io.aks-emu.restart': String(slot.restartCount) },
+          Labels: { ...labels, [CONTAINER_LABEL]: slot.launch.name, [RESTART_LABEL]: String(slot.restartCount) },
           HostConfig: { NetworkMode: `container:${this.#sandboxId}` },
         });
         if (slot.previousId !== undefined) await engine.removeContainer(slot.previousId);

@@ -28,6 +28,8 @@ export interface EmbeddedClusterOptions {
   /** Randomness for allocation and endpoint selection; seeded from config.seed when given. */
   readonly random?: () => number;
   readonly log?: (line: string) => void;
+  /** What pods say (a process pod's output, its restarts), prefixed with the pod's name; default: log. */
+  readonly podLog?: (line: string) => void;
 }
 
 export class EmbeddedCluster extends EventEmitter {
@@ -61,7 +63,7 @@ export class EmbeddedCluster extends EventEmitter {
       onChange: () => void this.#sync.request(),
       log,
     });
-    this.#pods = new PodSet({ ...(options.clock ? { clock: options.clock } : {}), timeScale: options.config.timeScale, log });
+    this.#pods = new PodSet({ ...(options.clock ? { clock: options.clock } : {}), timeScale: options.config.timeScale, log: options.podLog ?? log });
     this.#pods.on('readiness', (e) => {
       this.#state.setProbeResult(e.podKey, e.ready);
       this.emit('readiness', e);

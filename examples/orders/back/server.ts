@@ -9,6 +9,13 @@ const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
   }
+  if (req.url === '/env') {
+    // What Kubernetes (or aks-emu) put in the environment, for the walk-through and the tests.
+    const keys = Object.keys(process.env).filter((k) => /^(HOSTNAME|PORT|POD_|GREETING|API_TOKEN|LOG_LEVEL|CFG_|BACK|FRONT|KUBERNETES)/.test(k));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(Object.fromEntries(keys.sort().map((k) => [k, process.env[k]]))));
+    return;
+  }
   requests++;
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(

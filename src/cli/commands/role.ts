@@ -4,13 +4,15 @@
  * from flags or, as compose passes them, from AKS_EMU_* environment variables.
  */
 import type { EventEmitter } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 
 import { parseImageGlobs } from '../../config/containers.js';
 import { AKS_ADDRESSES } from '../../config/defaults.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';
+import { ContainerPodControl } from '../../runtime/container/container-pod-control.js';
 import { ContainerControlPlane } from '../../runtime/container/control-plane.js';
+import { DockerEngine, DOCKER_SOCKET } from '../../runtime/container/docker-engine.js';
 import { startControlServer } from '../../runtime/container/control-server.js';
 import { LoadBalancerRole, probeSourceAddress } from '../../runtime/container/lb-role.js';
 import { IpCommandNetwork } from '../../runtime/container/net-setup.js';
@@ -69,7 +71,9 @@ export async function role(argv: string[], out: Out): Promise<number> {
       const files = values.filename ?? [env.AKS_EMU_MANIFESTS ?? '/app/examples/store'];
       const { manifests, notices } = await loadManifests(files);
       for (const notice of notices) log(notice);
-      const control = new ContainerControlPlane({ config, manifests, log });
+      // With the Docker socket mounted, control answers logs and kills of container pods from the engine.
+      const engine = existsSync(DOCKER_SOCKET) ? new DockerEngine(DOCKER_SOCKET) : undefined;
+      const control = new ContainerControlPlane({ config, manifests, log, ...(engine === undefined ? {} : { containers: new ContainerPodControl(engine) }) });
       control.on('error', (err) => log(`error: ${(err as Error).message}`));
       const listen = listenAddress(values.listen, '0.0.0.0:7070');
       const server = await startControlServer(control, listen.host, listen.port);
@@ -78,6 +82,7 @@ export async function role(argv: string[], out: Out): Promise<number> {
       return untilSignal(log, async () => {
         await server.close();
         await control.stop();
+        await engine?.close();
       });
     }
     case 'node': {

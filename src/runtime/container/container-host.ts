@@ -18,6 +18,7 @@ import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
 
 export const NODE_LABEL = 'io.aks-emu.node';
 export const POD_LABEL = 'io.aks-emu.pod';
+export { CONTAINER_LABEL, RESTART_LABEL } from '../../pods/container-pod.js';
 
 export interface ContainerHostOptions {
   readonly node: string;
