@@ -8,9 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AksEmuError } from '../errors/index.js';
 
 export interface PodControlBackend {
-  podLogs?(namespace: string, name: string, options: { container?: string; previous?: boolean }): string;
+  /** A promise where the logs live elsewhere (the container runtime asks the Docker engine). */
+  podLogs?(namespace: string, name: string, options: { container?: string; previous?: boolean }): string | Promise<string>;
   followPodLogs?(namespace: string, name: string, container: string | undefined, onLine: (line: string) => void): () => void;
-  crashPod?(namespace: string, name: string): void;
+  crashPod?(namespace: string, name: string): void | Promise<void>;
 }
 
 const LOG = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log\/?$/;
@@ -33,6 +34,11 @@ export function handlePodRoute(backend: PodControlBackend, req: IncomingMessage,
   const log = LOG.exec(url.pathname);
   const kill = KILL.exec(url.pathname);
   if (!log && !kill) return false;
+  void answer(backend, req, res, url, log, kill);
+  return true;
+}
+
+async function answer(backend: PodControlBackend, req: IncomingMessage, res: ServerResponse, url: URL, log: RegExpExecArray | null, kill: RegExpExecArray | null): Promise<void> {
   try {
     if (log) {
       if (req.method !== 'GET') throw new AksEmuError('AKS_EMU_USAGE', `method ${req.method} not allowed on ${url.pathname}`, { status: 405 });
@@ -40,26 +46,25 @@ export function handlePodRoute(backend: PodControlBackend, req: IncomingMessage,
       if (!backend.podLogs) throw new AksEmuError('AKS_EMU_NOT_FOUND', 'this runtime keeps no pod logs');
       const container = url.searchParams.get('container') || undefined;
       const previous = url.searchParams.get('previous') === 'true';
-      const text = backend.podLogs(ns, name, { ...(container ? { container } : {}), previous });
+      const text = await backend.podLogs(ns, name, { ...(container ? { container } : {}), previous });
       const follow = url.searchParams.get('follow') === 'true' && !previous && backend.followPodLogs;
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', ...(follow ? {} : { 'content-length': Buffer.byteLength(text) }) });
       if (!follow) {
         res.end(text);
-        return true;
+        return;
       }
       res.write(text);
       const stop = backend.followPodLogs!(ns, name, container, (line) => res.write(`${line}\n`));
       res.on('close', stop);
-      return true;
+      return;
     }
     if (req.method !== 'POST') throw new AksEmuError('AKS_EMU_USAGE', `method ${req.method} not allowed on ${url.pathname}`, { status: 405 });
     const [ns, name] = [decodeURIComponent(kill![1]!), decodeURIComponent(kill![2]!)];
     if (!backend.crashPod) throw new AksEmuError('AKS_EMU_NOT_FOUND', 'this runtime cannot kill pods');
-    backend.crashPod(ns, name);
+    await backend.crashPod(ns, name);
     const body = JSON.stringify({ pod: `${ns}/${name}`, killed: true });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   } catch (err) {
     fail(res, err);
   }
-  return true;
 }

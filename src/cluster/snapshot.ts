@@ -38,7 +38,30 @@ export interface NodeInfo {
 export type PodKind =
   | { readonly kind: 'echo' }
   | { readonly kind: 'ingress-controller' }
-  | { readonly kind: 'process'; readonly containers: readonly ProcessContainer[] };
+  | { readonly kind: 'process'; readonly containers: readonly ProcessContainer[] }
+  | {
+      readonly kind: 'container';
+      readonly containers: readonly ImageContainer[];
+      readonly restartPolicy: 'Always' | 'OnFailure' | 'Never';
+      readonly terminationGracePeriodSeconds: number;
+      /** `echo`: the built-in echo pod serves in place of an image that cannot be had (aks-emu.yaml containers.whenImageUnavailable). */
+      readonly whenImageUnavailable: 'error' | 'echo';
+    };
+
+/** A container the `container` kind runs from its image, as kubelet would start it. */
+export interface ImageContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Replaces the image's ENTRYPOINT; `args` replaces its CMD. */
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly workingDir?: string;
+  /** env and envFrom of the manifest (ConfigMap and Secret values resolved); fieldRefs at the start. */
+  readonly env: readonly ProcessEnvVar[];
+  /** Why the container cannot start (kubelet's CreateContainerConfigError), e.g. a missing ConfigMap key. */
+  readonly configError?: string;
+}
 
 /** One variable of a process container's environment, resolved but for what only its start knows. */
 export type ProcessEnvVar =
@@ -83,6 +106,9 @@ export interface ContainerStatusInfo {
   readonly started: boolean;
   /** What serves it: the process id of a process container. */
   readonly pid?: number;
+  /** What serves it: the engine's container (`docker://ID`) of a container pod. */
+  readonly containerID?: string;
+  readonly image?: string;
 }
 
 export type PodKindName = PodKind['kind'];

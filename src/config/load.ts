@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
 import { parseByteSize } from '../manifests/limits.js';
 import { aksNodeNames, defaultConfig, MAX_PODS_RANGE } from './defaults.js';
+import { buildContainerImages, type ContainerImagesInput } from './containers.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
 import { buildWorkloads, type WorkloadInput } from './workloads.js';
 
@@ -31,6 +32,7 @@ export interface ConfigInput {
   addresses?: Partial<ClusterConfig['addresses']>;
   admin?: string | { host?: string; port?: number };
   ingress?: { enabled?: boolean; replicas?: number };
+  containers?: ContainerImagesInput;
   /** Images run as local processes; a relative cwd is relative to `baseDir`. */
   workloads?: WorkloadInput[];
   /** Where relative paths start: the config file's folder (set by loadConfigFile), else the current directory. */
@@ -39,7 +41,7 @@ export interface ConfigInput {
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'maxPods', 'addresses', 'admin', 'ingress', 'workloads', 'baseDir'];
+const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'maxPods', 'addresses', 'admin', 'ingress', 'workloads', 'containers', 'baseDir'];
 const LIMIT_KEYS = ['frontendsPerLoadBalancer', 'rulesPerLoadBalancer', 'manifestFileBytes', 'manifestTotalBytes'];
 const BYTE_LIMITS = new Set(['manifestFileBytes', 'manifestTotalBytes']);
 
@@ -98,10 +100,12 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   } else if (input.admin) admin = { host: input.admin.host ?? admin.host, port: input.admin.port ?? admin.port };
   const replicas = input.ingress?.replicas;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
+  const containers = buildContainerImages(input.containers, bad) ?? base.containers;
   const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
+    ...(containers === undefined ? {} : { containers }),
     nodes,
     distribution: input.distribution ?? base.distribution,
     endpointSelection: input.endpointSelection ?? base.endpointSelection,

@@ -20,6 +20,14 @@ export interface AddressRanges {
   readonly publicFrontends: string;
 }
 
+/** aks-emu.yaml `containers:` (container runtime): images run as real containers. */
+export interface ContainerImages {
+  /** Globs on a container's image (`*` any run of characters); a pod runs as containers when every container's image matches one. */
+  readonly images: readonly string[];
+  /** `error` (kubelet's ErrImagePull / ImagePullBackOff) or `echo`: the built-in echo pod serves in the image's place. */
+  readonly whenImageUnavailable: 'error' | 'echo';
+}
+
 /**
  * aks-emu.yaml `workloads:`: containers whose image matches run this command as a local
  * child process per replica (the `process` pod kind) instead of the echo pod.
@@ -64,6 +72,8 @@ export interface ClusterConfig {
   readonly admin: { readonly host: string; readonly port: number };
   /** The built-in ingress-nginx controller (the ingress issue). */
   readonly ingress: { readonly enabled: boolean; readonly replicas: number };
+  /** Real containers (the container runtime with a Docker socket); absent: none. */
+  readonly containers?: ContainerImages;
   /** Images run as local processes (embedded runtime); absent or empty: every pod is an echo pod. */
   readonly workloads?: readonly WorkloadMapping[];
 }

@@ -144,6 +144,8 @@ export interface Container {
   readonly command?: readonly string[];
   readonly args?: readonly string[];
   readonly workingDir?: string;
+  /** Always, IfNotPresent or Never; absent: Always for `:latest` or no tag, else IfNotPresent. */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   readonly env?: readonly EnvVar[];
   readonly envFrom?: readonly EnvFromSource[];
 }

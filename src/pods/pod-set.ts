@@ -9,7 +9,7 @@ import type { ContainerStatusInfo, PodInfo, Snapshot } from '../cluster/snapshot
 import { realClock, type Clock } from '../dataplane/clock.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoints.js';
-import { createPodRuntime } from './kinds/index.js';
+import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { ReadinessProber, type ReadinessEvent } from './readiness/readiness-prober.js';
 
@@ -26,6 +26,8 @@ export interface PodSetOptions {
   readonly clock?: Clock;
   readonly timeScale: number;
   log(line: string): void;
+  /** Where `container` pods run (a node container with a Docker engine). */
+  readonly containers?: ContainerPodFactory;
 }
 
 export const podKey = (pod: { readonly namespace: string; readonly name: string }): string => `${pod.namespace}/${pod.name}`;
@@ -112,6 +114,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         clock: this.#options.clock ?? realClock,
         timeScale: this.#options.timeScale,
         log: this.#options.log,
+        ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
         services: () => this.#snapshot?.services ?? [],
         statusChanged: () => {
           if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);

@@ -144,6 +144,17 @@ export class ClusterState {
     this.#probeResults.set(podKey, ready);
   }
 
+  /** A node's report of its container pods' statuses: pods of that node it does not list have none. */
+  setPodStatusesOn(node: string, statuses: Readonly<Record<string, readonly ContainerStatusInfo[]>>): void {
+    for (const pod of this.#last?.pods ?? []) {
+      const key = `${pod.namespace}/${pod.name}`;
+      if (pod.nodeName !== node) continue;
+      const reported = statuses[key];
+      if (reported === undefined) this.#podStatuses.delete(key);
+      else this.#podStatuses.set(key, reported);
+    }
+  }
+
   forgetProbeResult(podKey: string): void {
     this.#probeResults.delete(podKey);
   }

@@ -165,6 +165,10 @@ function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContain
     const command = isAbsent(item, 'command') ? undefined : readStringList(r, item, 'command', p);
     const args = isAbsent(item, 'args') ? undefined : readStringList(r, item, 'args', p);
     const workingDir = readString(r, item, 'workingDir', p) || undefined;
+    const imagePullPolicy = readString(r, item, 'imagePullPolicy', p) || undefined;
+    if (imagePullPolicy !== undefined && !PULL_POLICIES.includes(imagePullPolicy as (typeof PULL_POLICIES)[number])) {
+      r.notSupported(`${p}.imagePullPolicy`, imagePullPolicy, [...PULL_POLICIES]);
+    }
     const env = readEnv(r, item, p);
     const envFrom = readEnvFrom(r, item, p);
     return {
@@ -174,6 +178,7 @@ function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContain
       ...(command && { command }),
       ...(args && { args }),
       ...(workingDir !== undefined && { workingDir }),
+      ...(imagePullPolicy !== undefined && PULL_POLICIES.includes(imagePullPolicy as (typeof PULL_POLICIES)[number]) && { imagePullPolicy: imagePullPolicy as (typeof PULL_POLICIES)[number] }),
       ...(env.length > 0 && { env }),
       ...(envFrom.length > 0 && { envFrom }),
       ...(readinessProbe && { readinessProbe }),
@@ -184,6 +189,8 @@ function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContain
 }
 
 /** `path` is where the PodSpec sits: `spec` for a Pod, `spec.template.spec` for a workload. */
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
 export function readPodSpec(r: Reporter, spec: Obj, path: string): PodSpec {
   // Container names are unique across app and init containers (validateInitContainers).
   const names = new Set<string>();

@@ -4,6 +4,7 @@
  */
 import './echo.js';
 import './ingress-controller.js';
+import './container.js';
 import './process.js';
 
 export {
@@ -12,6 +13,7 @@ export {
   podKindNames,
   registerPodKind,
   type ChooseContext,
+  type ContainerPodFactory,
   type PodKindContext,
   type PodKindDefinition,
   type PodOfKind,

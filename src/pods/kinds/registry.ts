@@ -35,6 +35,13 @@ export interface PodKindContext {
   services(): readonly ServiceInfo[];
   /** The runtime's containerStatuses() changed. */
   statusChanged(): void;
+  /** The node's container engine, where pods of the `container` kind can run. */
+  readonly containers?: ContainerPodFactory;
+}
+
+/** Makes the runtime of a `container` pod on this node (src/runtime/container/container-host.ts). */
+export interface ContainerPodFactory {
+  createPod(pod: PodOfKind<'container'>, ctx: PodKindContext): PodRuntime;
 }
 
 export type PodOfKind<K extends PodKindName> = PodInfo & { readonly runtime: Extract<PodKind, { kind: K }> };

@@ -10,16 +10,18 @@
 import { EventEmitter } from 'node:events';
 
 import type { AdminBackend } from '../../api/server.js';
-import type { Snapshot } from '../../cluster/snapshot.js';
+import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import type { ClusterConfig } from '../../config/types.js';
 import { realClock, type Clock } from '../../dataplane/clock.js';
 import { buildRouter, type Router } from '../../dataplane/ingress/index.js';
 import type { DataPlaneStats, ProbeStatus, TimerHandle } from '../../dataplane/index.js';
+import { AksEmuError } from '../../errors/index.js';
 import type { Manifests } from '../../model/types.js';
 import { ClusterState } from '../cluster-state.js';
 import type { CreationClock } from '../creation-clock.js';
 import { seededRandom } from '../embedded-cluster.js';
 import { SyncRunner } from '../sync-runner.js';
+import type { ContainerPodControl } from './container-pod-control.js';
 import { heartbeatIntervalMs, MISSED_HEARTBEATS, type LoadBalancerStatusReport, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
 
 export interface ControlPlaneOptions {
@@ -28,6 +30,8 @@ export interface ControlPlaneOptions {
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly log?: (line: string) => void;
+  /** Logs and kills of container pods, where the Docker socket is mounted into control. */
+  readonly containers?: ContainerPodControl;
 }
 
 /** What control knows of a node container beyond the shared cluster state. */
@@ -47,6 +51,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
   readonly #state: ClusterState;
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
+  readonly #containers: ContainerPodControl | undefined;
   readonly #nodes = new Map<string, NodeLink>();
   readonly #sync: SyncRunner;
   #loadBalancer: LoadBalancerStatusReport | undefined;
@@ -61,6 +66,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     this.config = options.config;
     this.#clock = options.clock ?? realClock;
     this.#log = options.log ?? (() => {});
+    this.#containers = options.containers;
     this.#state = new ClusterState({
       config: options.config,
       manifests: options.manifests,
@@ -124,6 +130,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
       this.#state.forgetProbeResultsOn(name);
     }
     for (const [key, ready] of Object.entries(report.podReadiness)) this.#state.setProbeResult(key, ready);
+    if (report.podStatuses !== undefined) this.#state.setPodStatusesOn(name, report.podStatuses);
     link.stats = report.stats;
     if (this.#state.nodeReported(name)) this.#log(`node ${name} is reporting`);
     if (link.heartbeatTimer !== undefined) this.#clock.clearTimeout(link.heartbeatTimer);
@@ -156,6 +163,30 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
   async setPodReady(podKey: string, ready: boolean | null): Promise<void> {
     this.#state.setPodReady(podKey, ready);
     await this.#changed();
+  }
+
+  /** `aks-emu logs`: container pods' logs come from the engine; other kinds keep none in the container runtime. */
+  async podLogs(namespace: string, name: string, options: { container?: string; previous?: boolean }): Promise<string> {
+    const pod = this.#containerPod(namespace, name);
+    const container = options.container ?? pod.containers[0]?.name ?? '';
+    if (!pod.containers.some((c) => c.name === container)) throw new AksEmuError('AKS_EMU_USAGE', `container ${container} is not valid for pod ${name}`);
+    return this.#containers!.logs(namespace, name, container, options.previous === true);
+  }
+
+  /** `aks-emu pod kill`: the pod's containers are killed; their node restarts them. */
+  async crashPod(namespace: string, name: string): Promise<void> {
+    this.#containerPod(namespace, name);
+    await this.#containers!.crash(namespace, name);
+  }
+
+  #containerPod(namespace: string, name: string): PodInfo {
+    const pod = this.#snapshot.pods.find((p) => p.namespace === namespace && p.name === name);
+    if (pod === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${name}" not found in namespace "${namespace}"`);
+    if (pod.runtime.kind !== 'container') {
+      throw new AksEmuError('AKS_EMU_USAGE', `pod ${namespace}/${name} is a built-in ${pod.runtime.kind} pod: it keeps no logs of its own and has no container to kill (only container pods do here)`);
+    }
+    if (this.#containers === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', 'control has no Docker socket mounted: container pods\' logs are not reachable from here');
+    return pod;
   }
 
   /** Waits until every queued change is in the snapshot. */

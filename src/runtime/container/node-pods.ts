@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Snapshot } from '../../cluster/snapshot.js';
 import type { ReadinessEvent } from '../../pods/index.js';
+import type { ContainerPodFactory } from '../../pods/kinds/index.js';
 import { PodSet } from '../../pods/pod-set.js';
 
 export interface NodePodsEvents {
@@ -20,6 +21,8 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
   readonly #results = new Map<string, boolean>();
   #forced: Readonly<Record<string, boolean>> = {};
   #pods: PodSet | undefined;
+  /** Set before the first reconcile where this node has a container engine. */
+  containers: ContainerPodFactory | undefined;
 
   constructor(node: string) {
     super();
@@ -53,7 +56,11 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
 
   #podsFor(snapshot: Snapshot): PodSet {
     if (this.#pods !== undefined) return this.#pods;
-    const pods = new PodSet({ timeScale: snapshot.settings.timeScale, log: (line) => this.emit('notice', line) });
+    const pods = new PodSet({
+      timeScale: snapshot.settings.timeScale,
+      log: (line) => this.emit('notice', line),
+      ...(this.containers === undefined ? {} : { containers: this.containers }),
+    });
     pods.on('readiness', (event) => {
       this.#results.set(event.podKey, event.ready);
       this.emit('readiness', event);
