@@ -17,9 +17,12 @@ export interface PodFacts {
 /** A pod-template annotation that picks a built-in runtime other than the echo pod. */
 export const RUNTIME_ANNOTATION = 'aks-emu.io/runtime';
 
-/** Which runtime serves a pod: the echo pod, unless the template names the ingress controller. */
+const BUILT_IN_RUNTIMES: readonly PodRuntimeKind[] = ['ingress-controller', 'gateway'];
+
+/** Which runtime serves a pod: the echo pod, unless the template names a built-in controller. */
 export function podRuntime(pod: DesiredPod): PodRuntimeKind {
-  return pod.annotations[RUNTIME_ANNOTATION] === 'ingress-controller' ? 'ingress-controller' : 'echo';
+  const named = pod.annotations[RUNTIME_ANNOTATION];
+  return BUILT_IN_RUNTIMES.find((r) => r === named) ?? 'echo';
 }
 
 export function hasReadinessProbe(pod: DesiredPod): boolean {

@@ -6,6 +6,7 @@
  */
 import type { Distribution, EndpointSelection } from '../config/types.js';
 import type { CompileResult } from './ingress/types.js';
+import type { GatewayCompileResult } from './gateway/types.js';
 import type {
   Container,
   IntOrString,
@@ -31,7 +32,7 @@ export interface NodeInfo {
 }
 
 /** Which pod runtime serves a pod's containers. */
-export type PodRuntimeKind = 'echo' | 'ingress-controller';
+export type PodRuntimeKind = 'echo' | 'ingress-controller' | 'gateway';
 
 export interface PodInfo {
   readonly namespace: string;
@@ -209,4 +210,6 @@ export interface Snapshot {
    * into nginx.conf), with each Ingress's admission; absent when the controller is off.
    */
   readonly ingress?: CompileResult;
+  /** The built-in Gateway API controller's route tables and status; absent without Gateway API objects. */
+  readonly gateway?: GatewayCompileResult;
 }

@@ -9,6 +9,7 @@ import { validateIngresses } from '../cluster/ingress/index.js';
 import type { FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 import { withIngressController } from './ingress.js';
+import { withGatewayInfrastructure } from '../cluster/gateway/index.js';
 
 export interface CheckResult {
   /** What the cluster runs: the user's manifests plus built-in objects. */
@@ -18,7 +19,7 @@ export interface CheckResult {
 }
 
 export function checkManifests(manifests: Manifests, config: ClusterConfig, random: () => number, previous?: Allocation): CheckResult {
-  const effective = withIngressController(manifests, config);
+  const effective = withGatewayInfrastructure(withIngressController(manifests, config));
   const { allocation, errors } = allocate(effective, config, random, previous);
   if (config.ingress.enabled) errors.push(...validateIngresses(effective));
   return { effective, allocation, errors };

@@ -16,6 +16,7 @@ import type { Manifests } from '../model/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
 import { createIngressControllerPod } from '../pods/ingress-controller.js';
+import { GatewayRouters, withGatewayConfig } from './gateway.js';
 import { parseCIDR, formatIPv4 } from '../manifests/ip.js';
 import { checkManifests } from './check.js';
 import { withIngressConfig } from './ingress.js';
@@ -40,6 +41,7 @@ export class EmbeddedCluster extends EventEmitter {
   #effective!: Manifests;
   #allocation!: Allocation;
   #router: Router | undefined;
+  readonly #gatewayRouters = new GatewayRouters();
   readonly #noticesSeen = new Set<string>();
   /** Things the cluster carries on with but a user should know (unimplemented annotations, ...). */
   readonly notices: string[] = [];
@@ -261,22 +263,41 @@ export class EmbeddedCluster extends EventEmitter {
       version: ++this.#version,
       now: new Date(this.#clock.now()),
     });
-    const snapshot = withIngressConfig(built, this.#effective, this.config);
+    const snapshot = withGatewayConfig(withIngressConfig(built, this.#effective, this.config), this.#effective);
     this.created.observe(snapshot);
     if (snapshot.ingress) {
       this.#router = buildRouter(snapshot.ingress.config);
-      for (const notice of snapshot.ingress.notices) {
-        if (this.#noticesSeen.has(notice)) continue;
-        this.#noticesSeen.add(notice);
-        this.notices.push(notice);
-        this.emit('notice', notice);
-      }
+      this.#notice(snapshot.ingress.notices);
+    }
+    if (snapshot.gateway) {
+      this.#gatewayRouters.update(snapshot.gateway);
+      this.#notice(snapshot.gateway.notices);
     }
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#reconcilePods(snapshot);
     await this.#dataPlane.apply(snapshot);
     this.#snapshot = snapshot;
     this.emit('snapshot', snapshot);
+  }
+
+  #notice(lines: readonly string[]): void {
+    for (const notice of lines) {
+      if (this.#noticesSeen.has(notice)) continue;
+      this.#noticesSeen.add(notice);
+      this.notices.push(notice);
+      this.emit('notice', notice);
+    }
+  }
+
+  /** The router a Gateway's pod uses on a listener port: an empty one (404) until the port has a table. */
+  gatewayRouter(gateway: string, port: number): Router {
+    return this.#gatewayRouters.routerFor(gateway, port);
+  }
+
+  #podRuntime(pod: PodInfo): PodRuntime {
+    if (pod.runtime === 'ingress-controller') return createIngressControllerPod(pod, { getRouter: () => this.#router!, nodeName: pod.nodeName });
+    if (pod.runtime === 'gateway') return this.#gatewayRouters.createPod(pod);
+    return createEchoPod(pod, { nodeName: pod.nodeName });
   }
 
   async #reconcilePods(snapshot: Snapshot): Promise<void> {
@@ -303,10 +324,7 @@ export class EmbeddedCluster extends EventEmitter {
         existing.update(pod);
         continue;
       }
-      const runtime =
-        pod.runtime === 'ingress-controller'
-          ? createIngressControllerPod(pod, { getRouter: () => this.#router!, nodeName: pod.nodeName })
-          : createEchoPod(pod, { nodeName: pod.nodeName });
+      const runtime = this.#podRuntime(pod);
       if (this.#forcedReadiness.get(key) === false) runtime.setHealthy(false);
       this.#pods.set(key, runtime);
       this.#podsByIp.set(pod.ip, runtime);

@@ -22,6 +22,7 @@ import { CreationClock } from '../creation-clock.js';
 import { seededRandom } from '../embedded-cluster.js';
 import { checkManifests } from '../check.js';
 import { withIngressConfig } from '../ingress.js';
+import { withGatewayConfig } from '../gateway.js';
 import { SyncRunner } from '../sync-runner.js';
 import { heartbeatIntervalMs, MISSED_HEARTBEATS, type LoadBalancerStatusReport, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
 
@@ -272,7 +273,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
       version: ++this.#version,
       now: new Date(this.#clock.now()),
     });
-    const snapshot = withIngressConfig(built, this.#manifests, this.config);
+    const snapshot = withGatewayConfig(withIngressConfig(built, this.#manifests, this.config), this.#manifests);
     this.created.observe(snapshot);
     return snapshot;
   }

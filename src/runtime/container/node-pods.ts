@@ -10,6 +10,7 @@ import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import { buildRouter, type Router } from '../../dataplane/ingress/index.js';
 import { createEchoPod, ReadinessProber, type PodRuntime, type ReadinessEvent } from '../../pods/index.js';
 import { createIngressControllerPod } from '../../pods/ingress-controller.js';
+import { GatewayRouters } from '../gateway.js';
 
 export interface NodePodsEvents {
   readiness: [ReadinessEvent];
@@ -26,6 +27,7 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
   #prober: ReadinessProber | undefined;
   #router: Router | undefined;
   #ingressConfig: unknown;
+  readonly #gatewayRouters = new GatewayRouters();
   #address = '';
 
   constructor(node: string) {
@@ -52,6 +54,7 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
       this.#ingressConfig = snapshot.ingress.config;
       this.#router = buildRouter(snapshot.ingress.config);
     }
+    this.#gatewayRouters.update(snapshot.gateway);
     const prober = this.#proberFor(snapshot);
     const wanted = new Map<string, PodInfo>();
     if (node?.running) {
@@ -76,7 +79,9 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
       const runtime =
         pod.runtime === 'ingress-controller' && this.#router !== undefined
           ? createIngressControllerPod(pod, { getRouter: () => this.#router!, nodeName: this.#node })
-          : createEchoPod(pod, { nodeName: this.#node, nodeAddress: this.#address });
+          : pod.runtime === 'gateway'
+            ? this.#gatewayRouters.createPod(pod)
+            : createEchoPod(pod, { nodeName: this.#node, nodeAddress: this.#address });
       if (this.#forced[key] === false) runtime.setHealthy(false);
       this.#pods.set(key, runtime);
       starts.push(runtime.start().then(() => prober.watch(pod)));
