@@ -175,3 +175,16 @@ export const NO_GATEWAY_OBJECTS: GatewayApiObjects = Object.freeze({
   grpcRoutes: [],
   referenceGrants: [],
 });
+
+/** Several manifest sets' Gateway API objects as one; undefined when none has any. */
+export function mergeGatewayObjects(sets: readonly (GatewayApiObjects | undefined)[]): GatewayApiObjects | undefined {
+  const present = sets.filter((s): s is GatewayApiObjects => s !== undefined);
+  if (present.length === 0) return undefined;
+  return {
+    gatewayClasses: present.flatMap((s) => s.gatewayClasses),
+    gateways: present.flatMap((s) => s.gateways),
+    httpRoutes: present.flatMap((s) => s.httpRoutes),
+    grpcRoutes: present.flatMap((s) => s.grpcRoutes),
+    referenceGrants: present.flatMap((s) => s.referenceGrants),
+  };
+}

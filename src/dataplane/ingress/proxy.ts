@@ -331,7 +331,8 @@ export class IngressProxy implements UpstreamOutcome {
       return this.#reply(ex, res);
     }
     const upstream = ex.upstream;
-    if (upstream && ex.attempt < ex.tries) {
+    // Istio's retry policy (connect-failure, refused-stream, ...) does not retry a timeout.
+    if (upstream && ex.attempt < ex.tries && !(ex.gateway && isTimeout(err))) {
       ex.attempt++;
       ex.endpoint = this.#balancer.roundRobin(upstream);
       return this.#try(ex, res);
