@@ -123,6 +123,8 @@ function onResponseClose(this: CallResponse): void {
  * interface, which skips the adapter undici wraps around the newer one).
  */
 export class UpstreamCall implements Dispatcher.DispatchHandler {
+  /** Set by the connection pool: frees the upstream connection, called once when the call ends. */
+  release: (() => void) | undefined;
   #abort: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #started = false;
@@ -172,13 +174,21 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     return this.#relaying ? this.res.write(chunk) : true;
   }
 
+  #released(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+
   onComplete(): void {
+    this.#released();
     if (this.#done) return;
     this.#done = true;
     this.res.end();
   }
 
   onError(err: Error): void {
+    this.#released();
     if (this.#done) return;
     this.#done = true;
     // Failing mid-body, the client's response cannot be completed.

@@ -11,6 +11,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
+import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
 import {
   BodyLimit,
@@ -35,7 +36,8 @@ import {
 } from './proxy-headers.js';
 import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
 import type { CompiledUpstream, Router } from './router.js';
-import { affinityCookie, Balancer, canaryDecision, routesToCanary, UpstreamPools } from './upstream-pool.js';
+import { affinityCookie, Balancer, canaryDecision, routesToCanary } from './upstream-pool.js';
+import { UpstreamPools } from './upstream-connections.js';
 import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
@@ -72,10 +74,13 @@ export class IngressProxy implements UpstreamOutcome {
     this.pools = new UpstreamPools({ localAddress: options.localAddress });
   }
 
-  /** The `request` listener of one HTTP or HTTPS listener, made once per listener. */
+  /**
+   * The `request` listener of one HTTP or HTTPS listener, made once per listener: each
+   * client connection's requests are handled one at a time, in order (client-connection.ts).
+   */
   requestListener(scheme: Scheme, port: number): (req: IncomingMessage, res: ServerResponse) => void {
     const forwardedPort = scheme === 'https' ? '443' : String(port);
-    return (req, res) => this.handleRequest(req, res, scheme, forwardedPort);
+    return oneAtATime((req, res) => this.handleRequest(req, res, scheme, forwardedPort));
   }
 
   upgradeListener(scheme: Scheme, port: number): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
@@ -302,7 +307,7 @@ export class IngressProxy implements UpstreamOutcome {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
     }
-    this.pools.get(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs).dispatch(ex.upstreamRequest, new UpstreamCall(ex, res, this));
+    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
   }
 
   responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
