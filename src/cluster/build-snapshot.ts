@@ -11,7 +11,7 @@ import { buildEndpoints } from './endpoints.js';
 import { programmedByAzure } from './loadbalancer/frontends.js';
 import { buildLoadBalancers } from './loadbalancer/load-balancers.js';
 import { nodeInfos, nodeSpecs } from './nodes.js';
-import { podInfos } from './pod-info.js';
+import { podInfos, type ChoosePodKind } from './pod-info.js';
 import type { ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
 import { desiredPods } from './workload-pods.js';
 
@@ -31,6 +31,8 @@ export interface BuildSnapshotInput {
   readonly facts: RuntimeFacts;
   readonly version: number;
   readonly now: Date;
+  /** The pod-kind registry's choice per pod; every pod is an echo pod without it. */
+  readonly choosePodKind?: ChoosePodKind;
 }
 
 function clusterIPOf(service: Service, allocation: Allocation): string {
@@ -108,7 +110,7 @@ export function deepFreeze<T>(value: T): T {
 export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
   const { manifests, config, allocation, facts } = input;
   const nodes = nodeInfos(config, facts);
-  const pods = podInfos(desiredPods(manifests, nodeSpecs(config)), allocation.pods, nodes, facts).sort(byKey);
+  const pods = podInfos(desiredPods(manifests, nodeSpecs(config)), allocation.pods, nodes, facts, input.choosePodKind).sort(byKey);
   const services = manifests.services.map((s) => serviceInfo(s, allocation)).sort(byKey);
   // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
   return deepFreeze(

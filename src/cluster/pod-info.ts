@@ -5,7 +5,7 @@
  * starts such a container NotReady); without one it is Ready unless forced otherwise.
  */
 import { objectKey } from '../model/types.js';
-import type { NodeInfo, PodInfo, PodRuntimeKind } from './snapshot.js';
+import type { NodeInfo, PodInfo, PodKind } from './snapshot.js';
 import type { PodPlacement } from './scheduler.js';
 import type { DesiredPod } from './workload-pods.js';
 
@@ -17,13 +17,11 @@ export interface PodFacts {
 /** A pod-template annotation that picks a built-in runtime other than the echo pod. */
 export const RUNTIME_ANNOTATION = 'aks-emu.io/runtime';
 
-const BUILT_IN_RUNTIMES: readonly PodRuntimeKind[] = ['ingress-controller', 'gateway'];
+/** Which pod kind serves a pod; the runtime passes the pod-kind registry's choice. */
+export type ChoosePodKind = (pod: DesiredPod) => PodKind;
 
-/** Which runtime serves a pod: the echo pod, unless the template names a built-in controller. */
-export function podRuntime(pod: DesiredPod): PodRuntimeKind {
-  const named = pod.annotations[RUNTIME_ANNOTATION];
-  return BUILT_IN_RUNTIMES.find((r) => r === named) ?? 'echo';
-}
+/** Without a registry (control-plane tests), every pod is an echo pod. */
+export const echoForAll: ChoosePodKind = () => ({ kind: 'echo' });
 
 export function hasReadinessProbe(pod: DesiredPod): boolean {
   return pod.spec.containers.some((c) => c.readinessProbe !== undefined);
@@ -42,6 +40,7 @@ export function podInfos(
   placements: Readonly<Record<string, PodPlacement>>,
   nodes: readonly NodeInfo[],
   facts: PodFacts,
+  choose: ChoosePodKind = echoForAll,
 ): PodInfo[] {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   return pods.map((pod) => {
@@ -61,7 +60,7 @@ export function podInfos(
       containers: pod.spec.containers,
       phase,
       ready: isPodReady(pod, phase, node, facts),
-      runtime: podRuntime(pod),
+      runtime: choose(pod),
       source: pod.source,
     };
   });

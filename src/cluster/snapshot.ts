@@ -31,8 +31,17 @@ export interface NodeInfo {
   readonly ready: boolean;
 }
 
-/** Which pod runtime serves a pod's containers. */
-export type PodRuntimeKind = 'echo' | 'ingress-controller' | 'gateway';
+/**
+ * Which pod kind serves a pod's containers, as the pod-kind registry chose it when the
+ * snapshot was built. A discriminated union: each kind carries what its runtime needs.
+ */
+export type PodKind =
+  | { readonly kind: 'echo' }
+  | { readonly kind: 'ingress-controller' }
+  /** A Gateway's pod (Istio's gateway proxy); `gateway` is the Gateway's `namespace/name`. */
+  | { readonly kind: 'gateway'; readonly gateway: string };
+
+export type PodKindName = PodKind['kind'];
 
 export interface PodInfo {
   readonly namespace: string;
@@ -49,7 +58,7 @@ export interface PodInfo {
   readonly phase: 'Running' | 'Pending';
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
   readonly ready: boolean;
-  readonly runtime: PodRuntimeKind;
+  readonly runtime: PodKind;
   readonly source: Source;
 }
 

@@ -5,8 +5,8 @@
  * readinessProbe targets. The L7 machinery is the ingress controller's (L7Pod).
  */
 import type { PodInfo } from '../cluster/snapshot.js';
-import { GATEWAY_STATUS_PORT } from '../cluster/gateway/types.js';
-import type { Router } from '../dataplane/ingress/router.js';
+import { GATEWAY_STATUS_PORT, type GatewayCompileResult } from '../cluster/gateway/types.js';
+import { buildRouter, type Router } from '../dataplane/ingress/router.js';
 import { L7Pod, type Listener } from './ingress-controller.js';
 import type { PodRuntime } from './pod-runtime.js';
 
@@ -39,4 +39,28 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     sharedProxy: false,
     random: options.random,
   });
+}
+
+/** Each Gateway's routers by listener port, rebuilt when the compiled tables change. */
+export class GatewayRouters {
+  #tables: GatewayCompileResult['gateways'] | undefined;
+  #routers = new Map<string, ReadonlyMap<number, { router: Router; protocol: 'HTTP' | 'HTTPS' }>>();
+  readonly #empty = buildRouter({ servers: [], upstreams: [], certificates: [], dialect: 'gateway-api' });
+
+  update(result: GatewayCompileResult | undefined): void {
+    if (!result || result.gateways === this.#tables) return;
+    this.#tables = result.gateways;
+    this.#routers = new Map(
+      result.gateways.map((g) => [`${g.namespace}/${g.name}`, new Map(g.tables.map((t) => [t.port, { router: buildRouter(t.config), protocol: t.protocol }]))]),
+    );
+  }
+
+  /** An empty router (404 for everything) until the port has a table. */
+  routerFor(gateway: string, port: number): Router {
+    return this.#routers.get(gateway)?.get(port)?.router ?? this.#empty;
+  }
+
+  protocolOf(gateway: string, port: number): 'HTTP' | 'HTTPS' {
+    return this.#routers.get(gateway)?.get(port)?.protocol ?? 'HTTP';
+  }
 }

@@ -68,7 +68,7 @@ describe('buildSnapshot', () => {
     const snap = snapshotOf(store());
     expect(snap.pods.map((p) => p.name)).toEqual([...snap.pods.map((p) => p.name)].sort());
     const api = snap.pods.find((p) => p.name.startsWith('api-'))!;
-    expect(api).toMatchObject({ phase: 'Running', ready: false, runtime: 'echo', ownerKind: 'ReplicaSet' });
+    expect(api).toMatchObject({ phase: 'Running', ready: false, runtime: { kind: 'echo' }, ownerKind: 'ReplicaSet' });
     const ready = snapshotOf(store(), { ...NO_FACTS, podReadiness: { [`default/${api.name}`]: true } });
     expect(ready.pods.find((p) => p.name === api.name)!.ready).toBe(true);
   });

@@ -6,7 +6,7 @@
  * upstream`). URLRewrite changes the target and the Host.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { ReleasingHandler } from './upstream-connections.js';
 import type { Exchange } from './exchange.js';
 import { redirectLocation, rewrittenTarget } from './route-filters.js';
 import { matchRouteRule, pickBackend, type CompiledRouteRule } from './route-match.js';
@@ -69,7 +69,8 @@ export function shadowHost(host: string): string {
 }
 
 /** Mirrored requests fail on their own: counted, never answered to the client. */
-export class MirrorCall implements Dispatcher.DispatchHandler {
+export class MirrorCall implements ReleasingHandler {
+  release: (() => void) | undefined;
   constructor(readonly failures: { count: number }) {}
   onConnect(): void {}
   onHeaders(): boolean {
@@ -78,8 +79,16 @@ export class MirrorCall implements Dispatcher.DispatchHandler {
   onData(): boolean {
     return true;
   }
-  onComplete(): void {}
+  onComplete(): void {
+    this.#released();
+  }
   onError(): void {
     this.failures.count++;
+    this.#released();
+  }
+  #released(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
   }
 }

@@ -295,7 +295,7 @@ export class IngressProxy implements UpstreamOutcome {
       const headers: Record<string, string | string[]> = { ...(request.headers as Record<string, string | string[]>), host: shadowHost(ex.host) };
       delete headers['content-length'];
       delete headers['transfer-encoding'];
-      this.pools.get(endpoint, 'HTTP', 10_000).dispatch({ method: request.method, path: request.path, headers, body: null }, new MirrorCall(this.mirrorFailures));
+      this.pools.dispatch(endpoint, 'HTTP', 10_000, { method: request.method, path: request.path, headers, body: null }, new MirrorCall(this.mirrorFailures));
     }
   }
 
