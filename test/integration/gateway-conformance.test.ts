@@ -9,6 +9,7 @@
  * Addresses: block 24 is the cluster; block 28 holds what lives outside it (a recording
  * backend behind a selector-less Service: the mirror target and a backend that hangs).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- API JSON */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSignedCertificate } from '../../src/dataplane/ingress/self-signed-cert.js';
 import { startCluster, type Cluster } from '../../src/index.js';
@@ -222,7 +223,7 @@ beforeAll(async () => {
   mirror = await startBackend('mirror', OUTSIDE_IP);
   hang = await startBackend('hang', OUTSIDE_IP, 0, { hang: true });
   cert = await generateSelfSignedCertificate({ commonName: 'secure.example', dnsNames: ['secure.example'], keyType: 'ec' });
-  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 100, admin: false });
+  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 100, admin: { host: '127.240.0.1', port: 0 } });
   ip = cluster.gateway('gw', INFRA).address!;
 }, 60_000);
 
@@ -440,6 +441,37 @@ describe('status', () => {
     const selectiveIp = cluster.gateway('selective', INFRA).address!;
     expect((await echo(selectiveIp, '/', { host: 'a.wildcard.example' })).pod).toSatisfy(podOf('infra-v2'));
     expect((await send(selectiveIp, '/', { host: 'a.other.example' })).status).toBe(404);
+  });
+});
+
+describe('admin API and explain route', () => {
+  const api = async (path: string) => {
+    const res = await fetch(`${cluster.adminUrl}${path}`);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('serves Gateways with their status at the Gateway API paths', async () => {
+    const { status, body } = await api(`/apis/gateway.networking.k8s.io/v1/namespaces/${INFRA}/gateways/gw`);
+    expect(status).toBe(200);
+    expect(body.kind).toBe('Gateway');
+    expect(body.spec.listeners[0].allowedRoutes.namespaces.from).toBe('All');
+    expect(body.status.addresses[0].value).toBe(ip);
+    const routes = await api(`/apis/gateway.networking.k8s.io/v1/namespaces/${INFRA}/httproutes`);
+    expect(routes.body.kind).toBe('HTTPRouteList');
+    const filters = routes.body.items.find((r: any) => r.metadata.name === 'filters');
+    expect(filters.spec.rules[0].filters[0].requestHeaderModifier.set[0]).toEqual({ name: 'X-Set', value: 'set' });
+    const classes = await api('/apis/gateway.networking.k8s.io/v1/gatewayclasses');
+    expect(classes.body.items.map((c: any) => c.metadata.name)).toEqual(['approuting-istio', 'istio', 'someone-else']);
+    expect((await api(`/apis/gateway.networking.k8s.io/v1/namespaces/${INFRA}/gateways/nosuch`)).status).toBe(404);
+  });
+
+  it('explains which rule and backend a request takes, and why the others did not match', async () => {
+    const q = new URLSearchParams({ gateway: `${INFRA}/gw`, host: 'match.example', path: '/q?animal=dolphin' });
+    const { body } = await api(`/aks-emu/v1/explain/route?${q}`);
+    expect(body.explanation.outcome).toMatchObject({ kind: 'backends', route: `HTTPRoute ${INFRA}/matching`, rule: 7 });
+    expect(body.text).toContain('query animal "dolphin" does not match whale');
+    const redirect = await api(`/aks-emu/v1/explain/route?${new URLSearchParams({ gateway: `${INFRA}/gw`, host: 'filters.example', path: '/redirect-port' })}`);
+    expect(redirect.body.explanation.outcome).toMatchObject({ kind: 'redirect', status: 302, location: 'http://filters.example:8080/redirect-port' });
   });
 });
 

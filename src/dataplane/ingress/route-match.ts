@@ -129,21 +129,36 @@ export interface RouteRequest {
   readonly headers: IncomingHttpHeaders;
 }
 
+/** Which condition of a rule failed: none, the path, the method, or header/query i. */
+export type RuleCheck = { readonly ok: true } | { readonly ok: false; readonly on: 'path' | 'method' } | { readonly ok: false; readonly on: 'header' | 'query'; readonly index: number };
+
+const OK: RuleCheck = Object.freeze({ ok: true });
+const FAILED_PATH: RuleCheck = Object.freeze({ ok: false, on: 'path' });
+const FAILED_METHOD: RuleCheck = Object.freeze({ ok: false, on: 'method' });
+
+/** The one place a rule is checked against a request; `params` is the parsed query, made on demand. */
+export function checkRule(rule: CompiledRouteRule, req: RouteRequest, params: { value?: URLSearchParams }): RuleCheck {
+  if (!pathMatches(rule, req.path)) return FAILED_PATH;
+  const method = rule.config.matches.method;
+  if (method !== undefined && method !== req.method) return FAILED_METHOD;
+  for (let i = 0; i < rule.headers.length; i++) {
+    const h = rule.headers[i]!;
+    if (!valueOk(h, headerValue(req.headers, h.name))) return { ok: false, on: 'header', index: i };
+  }
+  if (rule.queryParams.length > 0) {
+    params.value ??= new URLSearchParams(req.query);
+    for (let i = 0; i < rule.queryParams.length; i++) {
+      const q = rule.queryParams[i]!;
+      if (!valueOk(q, params.value.get(q.name) ?? undefined)) return { ok: false, on: 'query', index: i };
+    }
+  }
+  return OK;
+}
+
 /** The first rule (in precedence order) whose every condition holds. */
 export function matchRouteRule(rules: readonly CompiledRouteRule[], req: RouteRequest): CompiledRouteRule | undefined {
-  let params: URLSearchParams | undefined;
-  for (const rule of rules) {
-    if (!pathMatches(rule, req.path)) continue;
-    const method = rule.config.matches.method;
-    if (method !== undefined && method !== req.method) continue;
-    if (!rule.headers.every((h) => valueOk(h, headerValue(req.headers, h.name)))) continue;
-    if (rule.queryParams.length > 0) {
-      params ??= new URLSearchParams(req.query);
-      const p = params;
-      if (!rule.queryParams.every((q) => valueOk(q, p.get(q.name) ?? undefined))) continue;
-    }
-    return rule;
-  }
+  const params: { value?: URLSearchParams } = {};
+  for (const rule of rules) if (checkRule(rule, req, params).ok) return rule;
   return undefined;
 }
 
