@@ -20,6 +20,8 @@ import { KubeStore } from './api/kube/kube-store.js';
 import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
 import { manifestOptions } from './runtime/check.js';
+import { mergeGatewayObjects } from './model/gateway-types.js';
+import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
 import type { StopOptions } from './dataplane/index.js';
 
@@ -58,6 +60,8 @@ export interface StartClusterOptions {
   readonly log?: (line: string) => void;
 }
 
+export type { GatewayHandle } from './gateway-handle.js';
+
 export interface ServicePortHandle {
   readonly name: string;
   readonly port: number;
@@ -87,6 +91,8 @@ export interface Cluster {
   readonly snapshot: Snapshot;
   readonly nodes: readonly NodeInfo[];
   service(name: string, namespace?: string): ServiceHandle;
+  /** A Gateway served by the built-in controller: status, address and listener URLs. */
+  gateway(name: string, namespace?: string): GatewayHandle;
   pods(selector?: Record<string, string>, namespace?: string): PodInfo[];
   pod(name: string, namespace?: string): PodInfo;
   stopNode(name: string): Promise<void>;
@@ -137,6 +143,8 @@ export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   if (results.length === 1) return results[0]!;
   const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'configMaps', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
   const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => (r.manifests[k] ?? []) as readonly unknown[])])) as unknown as Manifests;
+  const gatewayApi = mergeGatewayObjects(results.map((r) => r.manifests.gatewayApi));
+  if (gatewayApi) return { manifests: { ...merged, gatewayApi }, notices: results.flatMap((r) => r.notices) };
   return { manifests: merged, notices: results.flatMap((r) => r.notices) };
 }
 
@@ -237,6 +245,10 @@ class ClusterHandle implements Cluster {
         );
       },
     };
+  }
+
+  gateway(name: string, namespace = 'default'): GatewayHandle {
+    return gatewayHandle(this.snapshot, this.#embedded.manifests, name, namespace);
   }
 
   pods(selector: Record<string, string> = {}, namespace = 'default'): PodInfo[] {

@@ -22,6 +22,7 @@ import {
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
 import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
+import { explainGatewayRoute, gatewayApiList, gatewayApiPaths } from './gateway-objects.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
@@ -107,6 +108,8 @@ const ROUTES: readonly Route[] = [
     return ingressList(b.snapshot, ing, b.created.get).items[0];
   }),
   route('GET', '/aks-emu/v1/explain/ingress', (b, _p, _body, q) => explainIngress(b.router, q)),
+  route('GET', '/aks-emu/v1/explain/route', (b, _p, _body, q) => explainGatewayRoute(b.snapshot, q)),
+  ...gatewayApiPaths().map(([path, resource]) => route('GET', path, (b, p) => gatewayApiList(b.snapshot, b.manifests, resource, b.created.get, p.ns, p.name))),
   route('GET', '/aks-emu/v1/loadbalancers', (b) => loadBalancerView(b.snapshot, b.probeStatus())),
   route('GET', '/aks-emu/v1/snapshot', (b) => b.snapshot),
   route('GET', '/aks-emu/v1/stats', (b) => b.stats()),

@@ -36,9 +36,9 @@ Usage: aks-emu COMMAND [flags]
 Commands:
   up         run a cluster from manifests in the foreground
   validate   check manifests and report every error
-  get        show services, pods, nodes, endpointslices, ingresses, load balancers
+  get        show services, pods, nodes, endpointslices, ingresses, load balancers, gateways, routes
   curl       send an HTTP request from inside the cluster (a pod's or node's address)
-  explain    explain which Ingress rule a request takes, and why
+  explain    explain which Ingress rule or Gateway route a request takes, and why
   node       stop or start a node (fault injection)
   pod        force a pod ready or unready, or kill a process pod
   logs       print a process pod's output (-f to follow, -p for the previous instance)

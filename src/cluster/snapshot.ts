@@ -7,6 +7,7 @@
 import type { PendingReason } from './pod-pending.js';
 import type { Distribution, EndpointSelection } from '../config/types.js';
 import type { CompileResult } from './ingress/types.js';
+import type { GatewayCompileResult } from './gateway/types.js';
 import type {
   Container,
   IntOrString,
@@ -46,7 +47,9 @@ export type PodKind =
       readonly terminationGracePeriodSeconds: number;
       /** `echo`: the built-in echo pod serves in place of an image that cannot be had (aks-emu.yaml containers.whenImageUnavailable). */
       readonly whenImageUnavailable: 'error' | 'echo';
-    };
+    }
+  /** A Gateway's pod (Istio's gateway proxy); `gateway` is the Gateway's `namespace/name`. */
+  | { readonly kind: 'gateway'; readonly gateway: string };
 
 /** A container the `container` kind runs from its image, as kubelet would start it. */
 export interface ImageContainer {
@@ -296,4 +299,6 @@ export interface Snapshot {
    * into nginx.conf), with each Ingress's admission; absent when the controller is off.
    */
   readonly ingress?: CompileResult;
+  /** The built-in Gateway API controller's route tables and status; absent without Gateway API objects. */
+  readonly gateway?: GatewayCompileResult;
 }

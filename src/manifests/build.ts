@@ -28,6 +28,9 @@ import type { Located } from './kinds/located.js';
 import { readSecret } from './kinds/secret.js';
 import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
+import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gateway.js';
+import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
+import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant } from '../model/gateway-types.js';
 import { readController, readPod } from './kinds/workload.js';
 
 export interface ManifestOptions {
@@ -112,6 +115,13 @@ class ManifestsBuilder {
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
+  readonly gatewayApi = {
+    gatewayClasses: [] as GatewayClass[],
+    gateways: [] as Gateway[],
+    httpRoutes: [] as HTTPRoute[],
+    grpcRoutes: [] as GRPCRoute[],
+    referenceGrants: [] as ReferenceGrant[],
+  };
   readonly skipped: SkippedObject[] = [];
   readonly notices: string[] = [];
   readonly errors: FieldError[] = [];
@@ -187,6 +197,21 @@ class ManifestsBuilder {
       case 'IngressClass':
         this.ingressClasses.push(readIngressClass(r, o, located));
         break;
+      case 'GatewayClass':
+        this.gatewayApi.gatewayClasses.push(readGatewayClass(r, o, located));
+        break;
+      case 'Gateway':
+        this.gatewayApi.gateways.push(readGateway(r, o, located));
+        break;
+      case 'HTTPRoute':
+        this.gatewayApi.httpRoutes.push(readHTTPRoute(r, o, located));
+        break;
+      case 'GRPCRoute':
+        this.gatewayApi.grpcRoutes.push(readGRPCRoute(r, o, located));
+        break;
+      case 'ReferenceGrant':
+        this.gatewayApi.referenceGrants.push(readReferenceGrant(r, o, located));
+        break;
     }
   }
 
@@ -197,7 +222,8 @@ class ManifestsBuilder {
 
   result(): LoadResult {
     const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
-    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped };
+    const gatewayApi = Object.values(this.gatewayApi).some((list) => list.length > 0) ? { gatewayApi: this.gatewayApi } : {};
+    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, ...gatewayApi, skipped };
     if (this.errors.length > 0) {
       const unidentified = this.errors.filter((e) => e.field === 'metadata.name' || e.field.startsWith('metadata.namespace'));
       throw new ManifestInvalidError(this.errors, without(manifests, this.errors), without(manifests, unidentified));
@@ -220,6 +246,17 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),
+    ...(m.gatewayApi
+      ? {
+          gatewayApi: {
+            gatewayClasses: ok(m.gatewayApi.gatewayClasses),
+            gateways: ok(m.gatewayApi.gateways),
+            httpRoutes: ok(m.gatewayApi.httpRoutes),
+            grpcRoutes: ok(m.gatewayApi.grpcRoutes),
+            referenceGrants: ok(m.gatewayApi.referenceGrants),
+          },
+        }
+      : {}),
     skipped: m.skipped,
   };
 }

@@ -16,7 +16,12 @@ export type HandledKind =
   | 'DaemonSet'
   | 'EndpointSlice'
   | 'Ingress'
-  | 'IngressClass';
+  | 'IngressClass'
+  | 'GatewayClass'
+  | 'Gateway'
+  | 'HTTPRoute'
+  | 'GRPCRoute'
+  | 'ReferenceGrant';
 
 interface KindInfo {
   readonly apiVersion: string;
@@ -39,6 +44,11 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices.discovery.k8s.io', clusterScoped: false },
   Ingress: { apiVersion: 'networking.k8s.io/v1', resource: 'ingresses.networking.k8s.io', clusterScoped: false },
   IngressClass: { apiVersion: 'networking.k8s.io/v1', resource: 'ingressclasses.networking.k8s.io', clusterScoped: true },
+  GatewayClass: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gatewayclasses.gateway.networking.k8s.io', clusterScoped: true },
+  Gateway: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gateways.gateway.networking.k8s.io', clusterScoped: false },
+  HTTPRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'httproutes.gateway.networking.k8s.io', clusterScoped: false },
+  GRPCRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'grpcroutes.gateway.networking.k8s.io', clusterScoped: false },
+  ReferenceGrant: { apiVersion: 'gateway.networking.k8s.io/v1beta1', resource: 'referencegrants.gateway.networking.k8s.io', clusterScoped: false },
 };
 
 export function isHandledKind(kind: string): kind is HandledKind {

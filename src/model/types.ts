@@ -5,6 +5,7 @@
  * after it reads only these types, never raw YAML. Field names follow the Kubernetes
  * API so that JSON output and error field paths read like kubectl's.
  */
+import type { GatewayApiObjects } from './gateway-types.js';
 
 /** Where an object came from: used by every error that names it. */
 export interface Source {
@@ -300,6 +301,8 @@ export interface Manifests {
   readonly namespaces: readonly Namespace[];
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
+  /** GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant; absent when none was given. */
+  readonly gatewayApi?: GatewayApiObjects;
   readonly skipped: readonly SkippedObject[];
 }
 

@@ -10,6 +10,7 @@ import { realClock, type Clock } from '../dataplane/clock.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoints.js';
 import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
+import { GatewayRouters } from './gateway.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { ReadinessProber, type ReadinessEvent } from './readiness/readiness-prober.js';
 
@@ -41,6 +42,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
   #nodes = new Map<string, string>();
   #snapshot: Snapshot | undefined;
   #router: { readonly config: unknown; readonly router: Router } | undefined;
+  readonly #gateways = new GatewayRouters();
 
   /** For the data plane: an endpoint of a pod served in this process, else undefined (dialled). */
   readonly localEndpoints: LocalEndpoints = {
@@ -67,6 +69,11 @@ export class PodSet extends EventEmitter<PodSetEvents> {
     return this.#router?.router;
   }
 
+  /** The router a Gateway's pods use on a listener port. */
+  gatewayRouter(gateway: string, port: number): Router {
+    return this.#gateways.routerFor(gateway, port);
+  }
+
   get(key: string): PodRuntime | undefined {
     return this.#pods.get(key);
   }
@@ -85,6 +92,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
     this.#nodes = new Map(snapshot.nodes.map((n) => [n.name, n.address]));
     const config = snapshot.ingress?.config;
     if (config !== undefined && config !== this.#router?.config) this.#router = { config, router: buildRouter(config) };
+    this.#gateways.update(snapshot.gateway);
     const running = new Set(snapshot.nodes.filter((n) => n.running).map((n) => n.name));
     const wanted = new Map<string, PodInfo>();
     for (const pod of snapshot.pods) {
@@ -111,6 +119,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         nodeName: pod.nodeName,
         nodeAddress: this.#nodes.get(pod.nodeName),
         getRouter: () => this.#router?.router,
+        gateways: this.#gateways,
         clock: this.#options.clock ?? realClock,
         timeScale: this.#options.timeScale,
         log: this.#options.log,

@@ -11,6 +11,7 @@ import { ManifestInvalidError, type FieldError } from '../errors/index.js';
 import { loadManifests, type LoadResult, type ManifestOptions } from '../manifests/index.js';
 import type { Manifests } from '../model/types.js';
 import { withIngressController } from './ingress.js';
+import { withGatewayInfrastructure } from '../cluster/gateway/index.js';
 
 export interface CheckResult {
   /** What the cluster runs: the user's manifests plus built-in objects. */
@@ -22,7 +23,7 @@ export interface CheckResult {
 }
 
 export function checkManifests(manifests: Manifests, config: ClusterConfig, random: () => number, previous?: Allocation): CheckResult {
-  const effective = withIngressController(manifests, config);
+  const effective = withGatewayInfrastructure(withIngressController(manifests, config));
   const { allocation, errors, warnings } = allocate(effective, config, random, previous);
   const ingressErrors = config.ingress.enabled ? validateIngresses(effective) : [];
   return { effective, allocation, errors: sortBySource([...errors, ...ingressErrors]), warnings };

@@ -16,6 +16,7 @@ import { choosePodKind } from '../pods/kinds/index.js';
 import { checkManifests } from './check.js';
 import { CreationClock } from './creation-clock.js';
 import { withIngressConfig } from './ingress.js';
+import { withGatewayConfig } from './gateway.js';
 
 export interface ClusterStateOptions {
   readonly config: ClusterConfig;
@@ -208,7 +209,7 @@ export class ClusterState {
       now: new Date(this.#clock.now()),
       choosePodKind: (pod) => choosePodKind(pod, { config: this.config, manifests: this.#effective }),
     });
-    const snapshot = withIngressConfig(built, this.#effective, this.config);
+    const snapshot = withGatewayConfig(withIngressConfig(built, this.#effective, this.config), this.#effective);
     this.created.observe(snapshot);
     this.#last = snapshot;
     return snapshot;

@@ -255,7 +255,7 @@ export class EmbeddedCluster extends EventEmitter {
     if (this.#stopped) return;
     const snapshot = this.#state.build();
     for (const warning of this.#state.warnings) this.#notice(`warning: ${warning}`);
-    for (const notice of snapshot.ingress?.notices ?? []) this.#notice(notice);
+    for (const notice of [...(snapshot.ingress?.notices ?? []), ...(snapshot.gateway?.notices ?? [])]) this.#notice(notice);
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(snapshot, () => true, (key) => this.#state.forcedReadiness(key));
     await this.#dataPlane.apply(snapshot);

@@ -10,6 +10,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { seenRemoteAddress } from '../l4/local-endpoints.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
+import type { CompiledRouteRule } from './route-match.js';
 
 export type Scheme = 'http' | 'https';
 
@@ -59,6 +60,10 @@ export class Exchange {
   server!: CompiledServer;
   location: CompiledLocation | undefined;
   upstream: CompiledUpstream | undefined;
+  /** The Gateway API rule that matched (its filters apply); undefined for Ingress locations. */
+  rule: CompiledRouteRule | undefined;
+  /** Routed by a Gateway API table: the proxy answers and relays as Envoy does. */
+  gateway = false;
   host = '';
   url = '';
   query = '';

@@ -6,6 +6,7 @@ import './echo.js';
 import './ingress-controller.js';
 import './container.js';
 import './process.js';
+import './gateway.js';
 
 export {
   choosePodKind,

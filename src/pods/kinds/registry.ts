@@ -13,6 +13,7 @@ import type { ClusterConfig } from '../../config/types.js';
 import type { Clock } from '../../dataplane/clock.js';
 import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
+import type { GatewayRouters } from '../gateway.js';
 
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
 export interface ChooseContext {
@@ -28,6 +29,8 @@ export interface PodKindContext {
   readonly nodeAddress: string | undefined;
   /** The ingress controller's current router (undefined with the controller off). */
   getRouter(): Router | undefined;
+  /** The Gateways' current routers, per Gateway and listener port. */
+  readonly gateways: GatewayRouters;
   readonly clock: Clock;
   readonly timeScale: number;
   log(line: string): void;

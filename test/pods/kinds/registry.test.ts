@@ -1,3 +1,4 @@
+import { GatewayRouters } from '../../../src/pods/gateway.js';
 import { describe, expect, it } from 'vitest';
 import { choosePodKind, createPodRuntime, podKindNames, registerPodKind } from '../../../src/pods/kinds/index.js';
 import { RUNTIME_ANNOTATION } from '../../../src/cluster/pod-info.js';
@@ -40,6 +41,7 @@ describe('pod kind registry', () => {
       nodeName: 'node-0',
       nodeAddress: '127.224.0.4',
       getRouter: () => undefined,
+      gateways: new GatewayRouters(),
       clock: realClock,
       timeScale: 1,
       log: () => {},
