@@ -248,7 +248,11 @@ class Compiler {
     let index = this.#byPath.get(server);
     if (!index) {
       index = new Map();
-      for (const loc of server.locations) index.set(loc.path, [...(index.get(loc.path) ?? []), loc]);
+      for (const loc of server.locations) {
+        const same = index.get(loc.path);
+        if (same) same.push(loc);
+        else index.set(loc.path, [loc]);
+      }
       this.#byPath.set(server, index);
     }
     let at = index.get(path);
