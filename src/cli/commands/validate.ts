@@ -6,7 +6,7 @@ import { MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '
 
 export const validateHelp = `Check manifests as the API server and the AKS cloud provider would, and report every error at once.
 
-Usage: aks-emu validate -f PATH [-f PATH...] [--config FILE]
+Usage: aks-emu validate -f PATH [-f PATH...] [--config FILE] [--max-manifest-size SIZE]
 
 Flags:
   -f, --filename PATH   manifest file or folder (repeatable; folders are read recursively)
