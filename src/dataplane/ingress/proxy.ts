@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
 import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
+import { parseRequestTarget } from './request-target.js';
 import {
   BodyLimit,
   BodyTooLargeError,
@@ -132,11 +133,18 @@ export class IngressProxy implements UpstreamOutcome {
   #route(ex: Exchange): boolean {
     const router = this.#router();
     const req = ex.req;
+    const target = parseRequestTarget(req);
+    if (target.kind === 'bad') {
+      ex.server = router.defaultServer;
+      ex.closeAfter = true;
+      ex.status = 400;
+      return false;
+    }
     const hostHeader = req.headers.host;
-    const server = router.matchServer(hostHeader);
+    const server = router.matchServer(target.authority ?? hostHeader);
     ex.server = server;
-    ex.host = hostHeader ?? server.hostname;
-    const url = req.url ?? '/';
+    ex.host = hostHeader ?? target.authority ?? server.hostname;
+    const url = target.url;
     ex.url = url;
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);

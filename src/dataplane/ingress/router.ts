@@ -10,6 +10,7 @@ import { needsRewrite } from '../../cluster/ingress/compile.js';
 import { buildHostTable, hostFromHeader, lookupHost, lookupWildcardAnyDepth, wildcardRequestKey, type HostTable } from './host-match.js';
 import { compileRouteRule, type CompiledRouteRule } from './route-match.js';
 import { PathMatcher, type PathMatch } from '../../cluster/ingress/path-match.js';
+import { compileSafeRegex, type SafeRegex } from '../../cluster/ingress/safe-regex.js';
 import { parseRewriteTarget, type RewriteTemplate } from './rewrite.js';
 import {
   DEFAULT_SERVER_NAME,
@@ -34,7 +35,7 @@ export interface CompiledCanary {
   readonly policy: CanaryPolicy;
   /** Lower-cased, as Node stores request header names. */
   readonly header?: string;
-  readonly headerPattern?: RegExp;
+  readonly headerPattern?: SafeRegex;
 }
 
 export interface CompiledUpstream {
@@ -102,7 +103,7 @@ function compileUpstream(config: UpstreamConfig, index: number): CompiledUpstrea
     ? Object.freeze({
         policy: config.canary,
         header: config.canary.header?.toLowerCase(),
-        headerPattern: config.canary.headerPattern === undefined ? undefined : new RegExp(config.canary.headerPattern),
+        headerPattern: config.canary.headerPattern === undefined ? undefined : compileSafeRegex(config.canary.headerPattern),
       })
     : undefined;
   return {
