@@ -101,6 +101,14 @@ describe('compileGateways', () => {
     expect(result.gatewayStatuses['default/g']?.listeners[0]?.attachedRoutes).toBe(1);
   });
 
+  it('rejects a regular expression only a backtracking engine runs, with nested quantifiers (Envoy uses RE2)', () => {
+    const result = compile([
+      gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }]),
+      route('redos', { parentRefs: [{ name: 'g' }], rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x', value: '(a+)+\\1' }] }], backendRefs: [{ name: 'web', port: 80 }] }] }),
+    ]);
+    expect(result.routeStatuses['HTTPRoute/default/redos']?.parents[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
+  });
+
   it('reports InvalidKind for a backendRef that is not a Service and a missing port as BackendNotFound', () => {
     const result = compile([
       gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }]),
