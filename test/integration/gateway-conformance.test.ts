@@ -6,7 +6,7 @@
  * weights, filters, redirects, rewrites, mirror, cross-namespace references, status),
  * written anew for aks-emu.
  *
- * Addresses: block 24 is the cluster; block 28 holds what lives outside it (a recording
+ * Addresses: block 24 is the cluster; block 28 (from 127.240.200.0, clear of the CLI test's nodes and frontends) holds what lives outside it (a recording
  * backend behind a selector-less Service: the mirror target and a backend that hangs).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- API JSON */
@@ -21,8 +21,8 @@ import { addressBlock } from '../helpers/addresses.js';
 import { clientFor, echo, echoOf, send, sendWith, servedCertificate } from '../helpers/ingress-client.js';
 
 const ADDRESSES = addressBlock(24);
-const OUTSIDE_IP = '127.240.0.10';
-const GRPC_IP = '127.240.0.11';
+const OUTSIDE_IP = '127.240.200.10';
+const GRPC_IP = '127.240.200.11';
 let grpcPort = 0;
 const INFRA = 'gateway-conformance-infra';
 const OTHER = 'gateway-conformance-other';
@@ -287,7 +287,7 @@ beforeAll(async () => {
   grpcServer = grpc.server;
   grpcPort = grpc.port;
   cert = await generateSelfSignedCertificate({ commonName: 'secure.example', dnsNames: ['secure.example'], keyType: 'ec' });
-  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 20, admin: { host: '127.240.0.1', port: 0 } });
+  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 20, admin: { host: '127.240.200.1', port: 0 } });
   ip = cluster.gateway('gw', INFRA).address!;
 }, 60_000);
 
