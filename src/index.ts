@@ -11,6 +11,7 @@
  */
 import type { NodeInfo, PodInfo, ServiceInfo, Snapshot } from './cluster/snapshot.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from './config/load.js';
+import type { WorkloadInput } from './config/workloads.js';
 import type { ClusterConfig } from './config/types.js';
 import { startAdminServer, type AdminServer } from './api/server.js';
 import { AksEmuError } from './errors/index.js';
@@ -37,6 +38,11 @@ export interface StartClusterOptions {
   /** Shorthand for config.timeScale: 0.01 makes a 5 s probe interval 50 ms. */
   readonly timeScale?: number;
   readonly seed?: number;
+  /**
+   * Images to run as local processes, as aks-emu.yaml's `workloads:`; a relative cwd is
+   * relative to the current directory: `[{ image: 'contoso/api*', command: ['node', 'server.js'], cwd: './api' }]`.
+   */
+  readonly workloads?: readonly WorkloadInput[];
   /** Admin API address; default 127.0.0.1 on a free port; false for none. */
   readonly admin?: { host?: string; port?: number } | false;
   /**
@@ -86,6 +92,10 @@ export interface Cluster {
   startNode(name: string): Promise<void>;
   /** Force a pod ready/unready (true/false) or hand it back to its readiness probes (null). */
   setPodReady(name: string, ready: boolean | null, namespace?: string): Promise<void>;
+  /** A process pod's output (`kubectl logs`); `previous` for the instance before the last restart. */
+  logs(name: string, options?: { container?: string; previous?: boolean; namespace?: string }): string;
+  /** Kills a process pod's containers at once, as a crash; kubelet's restart and back-off follow. */
+  killPod(name: string, namespace?: string): void;
   /** Each LB probe's state per node. */
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
@@ -116,14 +126,14 @@ async function readManifests(input: { files?: string | readonly string[]; manife
 
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   if (results.length === 1) return results[0]!;
-  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
-  const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => r.manifests[k] as readonly unknown[])])) as unknown as Manifests;
+  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'configMaps', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
+  const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => (r.manifests[k] ?? []) as readonly unknown[])])) as unknown as Manifests;
   const gatewayApi = mergeGatewayObjects(results.map((r) => r.manifests.gatewayApi));
   if (gatewayApi) return { manifests: { ...merged, gatewayApi }, notices: results.flatMap((r) => r.notices) };
   return { manifests: merged, notices: results.flatMap((r) => r.notices) };
 }
 
-export async function resolveConfig(options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed'>): Promise<ClusterConfig> {
+export async function resolveConfig(options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed' | 'workloads'>): Promise<ClusterConfig> {
   const fromFile = options.configFile ? await loadConfigFile(options.configFile) : {};
   const input: ConfigInput = {
     ...fromFile,
@@ -131,6 +141,7 @@ export async function resolveConfig(options: Pick<StartClusterOptions, 'configFi
     ...(options.nodes !== undefined ? { nodes: typeof options.nodes === 'number' ? options.nodes : [...options.nodes] } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.workloads !== undefined ? { workloads: [...(fromFile.workloads ?? []), ...options.workloads] } : {}),
   };
   return buildConfig(input, options.configFile ?? 'options');
 }
@@ -227,6 +238,13 @@ class ClusterHandle implements Cluster {
   }
   startNode(name: string) {
     return this.#embedded.startNode(name);
+  }
+  logs(name: string, options: { container?: string; previous?: boolean; namespace?: string } = {}) {
+    const { namespace = 'default', ...rest } = options;
+    return this.#embedded.podLogs(namespace, name, rest);
+  }
+  killPod(name: string, namespace = 'default') {
+    this.#embedded.crashPod(namespace, name);
   }
   setPodReady(name: string, ready: boolean | null, namespace = 'default') {
     return this.#embedded.setPodReady(`${namespace}/${name}`, ready);

@@ -21,11 +21,12 @@ import {
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
 import { explainGatewayRoute, gatewayApiList, gatewayApiPaths } from './gateway-objects.js';
+import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
-export interface AdminBackend {
+export interface AdminBackend extends PodControlBackend {
   readonly snapshot: Snapshot;
   readonly created: { get: CreationTimes };
   /** What the cluster runs (user manifests plus built-in objects). */
@@ -150,6 +151,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (handlePodRoute(backend, req, res)) return;
   const url = new URL(req.url ?? '/', 'http://admin');
   const path = url.pathname;
   const candidates = ROUTES.filter((r) => r.pattern.test(path));

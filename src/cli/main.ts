@@ -8,6 +8,7 @@ import { curl, curlHelp } from './commands/curl.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { node, nodeHelp, pod, podHelp } from './commands/fault.js';
 import { get, getHelp } from './commands/get.js';
+import { logs, logsHelp } from './commands/logs.js';
 import { role, roleHelp } from './commands/role.js';
 import { up, upHelp } from './commands/up.js';
 import { validate, validateHelp } from './commands/validate.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   explain: { run: explain, help: explainHelp },
   node: { run: node, help: nodeHelp },
   pod: { run: pod, help: podHelp },
+  logs: { run: logs, help: logsHelp },
   // Hidden: what each container of the container runtime runs (compose.yaml).
   role: { run: role, help: roleHelp },
 };
@@ -38,7 +40,8 @@ Commands:
   curl       send an HTTP request from inside the cluster (a pod's or node's address)
   explain    explain which Ingress rule or Gateway route a request takes, and why
   node       stop or start a node (fault injection)
-  pod        force a pod ready or unready
+  pod        force a pod ready or unready, or kill a process pod
+  logs       print a process pod's output (-f to follow, -p for the previous instance)
 
 Run 'aks-emu COMMAND --help' for a command's flags.`;
 

@@ -12,7 +12,7 @@ import { programmedByAzure } from './loadbalancer/frontends.js';
 import { buildLoadBalancers } from './loadbalancer/load-balancers.js';
 import { nodeInfos, nodeSpecs } from './nodes.js';
 import { podInfos, type ChoosePodKind } from './pod-info.js';
-import type { ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
+import type { ContainerStatusInfo, ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
 import { desiredPods } from './workload-pods.js';
 
 export interface RuntimeFacts {
@@ -22,6 +22,8 @@ export interface RuntimeFacts {
   readonly notReadyNodes: readonly string[];
   /** `ns/pod` → result of readiness probes or a forced value; absent = no probe result yet. */
   readonly podReadiness: Readonly<Record<string, boolean>>;
+  /** `ns/pod` → container statuses from runtimes that supervise containers (a process pod's). */
+  readonly podStatuses?: Readonly<Record<string, readonly ContainerStatusInfo[]>>;
 }
 
 export interface BuildSnapshotInput {

@@ -5,13 +5,15 @@
  * starts such a container NotReady); without one it is Ready unless forced otherwise.
  */
 import { objectKey } from '../model/types.js';
-import type { NodeInfo, PodInfo, PodKind } from './snapshot.js';
+import type { ContainerStatusInfo, NodeInfo, PodInfo, PodKind } from './snapshot.js';
 import type { PodPlacement } from './scheduler.js';
 import type { DesiredPod } from './workload-pods.js';
 
 export interface PodFacts {
   /** `ns/pod` → probe result or forced value; absent = no result yet. */
   readonly podReadiness: Readonly<Record<string, boolean>>;
+  /** `ns/pod` → statuses of supervised containers; a container not running makes the pod unready. */
+  readonly podStatuses?: Readonly<Record<string, readonly ContainerStatusInfo[]>>;
 }
 
 /** A pod-template annotation that picks a built-in runtime other than the echo pod. */
@@ -31,6 +33,9 @@ export function isPodReady(pod: DesiredPod, phase: PodInfo['phase'], node: NodeI
   // A stopped node's pods keep their last Ready state until the node controller marks the
   // node NotReady (node-monitor-grace-period): kube-proxy elsewhere still sends them traffic.
   if (phase !== 'Running' || !node?.ready) return false;
+  const statuses = facts.podStatuses?.[objectKey(pod)];
+  // ContainersReady needs every container running (kubelet's status manager), whatever its probe last said.
+  if (statuses !== undefined && statuses.some((s) => !('running' in s.state))) return false;
   const result = facts.podReadiness[objectKey(pod)];
   return hasReadinessProbe(pod) ? result === true : result !== false;
 }
@@ -47,6 +52,8 @@ export function podInfos(
     const placement = placements[objectKey(pod)];
     const node = placement?.nodeName === undefined ? undefined : byName.get(placement.nodeName);
     const phase = node && placement?.ip ? 'Running' : 'Pending';
+    const statuses = facts.podStatuses?.[objectKey(pod)];
+    const ready = isPodReady(pod, phase, node, facts);
     return {
       namespace: pod.namespace,
       name: pod.name,
@@ -58,9 +65,12 @@ export function podInfos(
       ownerKind: pod.ownerKind,
       ownerName: pod.ownerName,
       containers: pod.spec.containers,
+      ...(pod.spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: pod.spec.terminationGracePeriodSeconds } : {}),
+      ...(pod.spec.restartPolicy !== undefined ? { restartPolicy: pod.spec.restartPolicy } : {}),
       phase,
-      ready: isPodReady(pod, phase, node, facts),
+      ready,
       runtime: choose(pod),
+      ...(phase === 'Running' && statuses ? { containerStatuses: statuses.map((c) => ({ ...c, ready: 'running' in c.state && ready })) } : {}),
       source: pod.source,
     };
   });

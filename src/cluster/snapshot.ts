@@ -38,8 +38,54 @@ export interface NodeInfo {
 export type PodKind =
   | { readonly kind: 'echo' }
   | { readonly kind: 'ingress-controller' }
+  | { readonly kind: 'process'; readonly containers: readonly ProcessContainer[] }
   /** A Gateway's pod (Istio's gateway proxy); `gateway` is the Gateway's `namespace/name`. */
   | { readonly kind: 'gateway'; readonly gateway: string };
+
+/** One variable of a process container's environment, resolved but for what only its start knows. */
+export type ProcessEnvVar =
+  | { readonly name: string; readonly value: string }
+  /** fieldRef (metadata.name, status.podIP, ...): resolved when the container starts. */
+  | { readonly name: string; readonly fieldPath: string };
+
+/** A container a `workloads:` mapping runs as a local process. */
+export interface ProcessContainer {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly cwd: string;
+  /** env and envFrom of the manifest (ConfigMap and Secret values resolved), then the mapping's env. */
+  readonly env: readonly ProcessEnvVar[];
+  /** Why the container cannot start (kubelet's CreateContainerConfigError), e.g. a missing ConfigMap key. */
+  readonly configError?: string;
+}
+
+/** A container's state as kubelet reports it (core/v1 ContainerState). */
+export type ContainerState =
+  | { readonly waiting: { readonly reason: string; readonly message?: string } }
+  | { readonly running: { readonly startedAt: string } }
+  | {
+      readonly terminated: {
+        readonly reason: string;
+        readonly exitCode: number;
+        readonly signal?: number;
+        readonly message?: string;
+        readonly startedAt?: string;
+        readonly finishedAt: string;
+      };
+    };
+
+/** core/v1 ContainerStatus, for the containers a pod runtime supervises (process, container). */
+export interface ContainerStatusInfo {
+  readonly name: string;
+  readonly state: ContainerState;
+  readonly lastState?: ContainerState;
+  /** Running and, with a readinessProbe, passing it. */
+  readonly ready: boolean;
+  readonly restartCount: number;
+  readonly started: boolean;
+  /** What serves it: the process id of a process container. */
+  readonly pid?: number;
+}
 
 export type PodKindName = PodKind['kind'];
 
@@ -54,11 +100,16 @@ export interface PodInfo {
   readonly ownerKind: WorkloadKind;
   readonly ownerName: string;
   readonly containers: readonly Container[];
+  /** spec.terminationGracePeriodSeconds and spec.restartPolicy, where the manifest sets them. */
+  readonly terminationGracePeriodSeconds?: number;
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   /** Running when its node runs; Pending when it could not be scheduled (no node fits). */
   readonly phase: 'Running' | 'Pending';
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
   readonly ready: boolean;
   readonly runtime: PodKind;
+  /** Reported by runtimes that supervise containers; absent for in-process kinds (echo, ingress controller). */
+  readonly containerStatuses?: readonly ContainerStatusInfo[];
   readonly source: Source;
 }
 

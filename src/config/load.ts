@@ -3,10 +3,12 @@
  * the field, and all are reported together.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
 import { aksNodeNames, defaultConfig } from './defaults.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
+import { buildWorkloads, type WorkloadInput } from './workloads.js';
 
 /** The shape users write: every field optional. */
 export interface ConfigInput {
@@ -20,11 +22,15 @@ export interface ConfigInput {
   addresses?: Partial<ClusterConfig['addresses']>;
   admin?: string | { host?: string; port?: number };
   ingress?: { enabled?: boolean; replicas?: number };
+  /** Images run as local processes; a relative cwd is relative to `baseDir`. */
+  workloads?: WorkloadInput[];
+  /** Where relative paths start: the config file's folder (set by loadConfigFile), else the current directory. */
+  baseDir?: string;
 }
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress'];
+const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress', 'workloads', 'baseDir'];
 
 /** `127.0.0.1:7070` → host and port; undefined when it is not of that shape. */
 export function parseHostPort(value: string): { host: string; port: number } | undefined {
@@ -72,6 +78,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   } else if (input.admin) admin = { host: input.admin.host ?? admin.host, port: input.admin.port ?? admin.port };
   const replicas = input.ingress?.replicas;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
+  const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
@@ -86,6 +93,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     addresses: { ...base.addresses, ...input.addresses },
     admin,
     ingress: { enabled: input.ingress?.enabled ?? base.ingress.enabled, replicas: replicas ?? base.ingress.replicas },
+    ...(workloads === undefined ? {} : { workloads }),
   };
 }
 
@@ -104,5 +112,5 @@ export async function loadConfigFile(path: string): Promise<ConfigInput> {
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `${path}: expected a mapping of settings`);
-  return value as ConfigInput;
+  return { ...(value as ConfigInput), baseDir: dirname(resolve(path)) };
 }

@@ -20,6 +20,21 @@ export interface AddressRanges {
   readonly publicFrontends: string;
 }
 
+/**
+ * aks-emu.yaml `workloads:`: containers whose image matches run this command as a local
+ * child process per replica (the `process` pod kind) instead of the echo pod.
+ */
+export interface WorkloadMapping {
+  /** A glob on the container's image (`*` any run of characters, `?` one). */
+  readonly image: string;
+  /** argv: replaces the image's entrypoint and the container's command/args. */
+  readonly command: readonly string[];
+  /** Absolute working directory (a relative one in aks-emu.yaml is relative to that file). */
+  readonly cwd: string;
+  /** Added to the environment Kubernetes gives the container (these win). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
 export interface ClusterConfig {
   /** Node names in order; index i gets the i-th node address and pod /24. */
   readonly nodes: readonly string[];
@@ -43,4 +58,6 @@ export interface ClusterConfig {
   readonly admin: { readonly host: string; readonly port: number };
   /** The built-in ingress-nginx controller (the ingress issue). */
   readonly ingress: { readonly enabled: boolean; readonly replicas: number };
+  /** Images run as local processes (embedded runtime); absent or empty: every pod is an echo pod. */
+  readonly workloads?: readonly WorkloadMapping[];
 }

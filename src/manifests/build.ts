@@ -11,6 +11,7 @@ import type {
   Manifests,
   Namespace,
   Secret,
+  ConfigMap,
   Service,
   SkippedObject,
   Source,
@@ -25,6 +26,7 @@ import { readEndpoints, readEndpointSlice, SERVICE_NAME_LABEL, type DialableRang
 import { readIngress, readIngressClass } from './kinds/ingress.js';
 import type { Located } from './kinds/located.js';
 import { readSecret } from './kinds/secret.js';
+import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
 import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gateway.js';
 import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
@@ -105,6 +107,7 @@ class ManifestsBuilder {
   readonly workloads: Workload[] = [];
   readonly endpointSlices: EndpointSlice[] = [];
   readonly secrets: Secret[] = [];
+  readonly configMaps: ConfigMap[] = [];
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
@@ -178,6 +181,9 @@ class ManifestsBuilder {
       case 'Secret':
         this.secrets.push(readSecret(r, o, located));
         break;
+      case 'ConfigMap':
+        this.configMaps.push(readConfigMap(r, o, located));
+        break;
       case 'Namespace':
         this.namespaces.push({ kind: 'Namespace', ...located });
         break;
@@ -211,9 +217,9 @@ class ManifestsBuilder {
   }
 
   result(): LoadResult {
-    const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
+    const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
     const gatewayApi = Object.values(this.gatewayApi).some((list) => list.length > 0) ? { gatewayApi: this.gatewayApi } : {};
-    const manifests = { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, ...gatewayApi, skipped };
+    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, ...gatewayApi, skipped };
     if (this.errors.length > 0) throw new ManifestInvalidError(this.errors, withoutInvalid(manifests, this.errors));
     return { manifests, notices: this.notices };
   }
@@ -229,6 +235,7 @@ function withoutInvalid(m: Manifests, errors: readonly FieldError[]): Manifests 
     workloads: ok(m.workloads),
     endpointSlices: ok(m.endpointSlices),
     secrets: ok(m.secrets),
+    configMaps: ok(m.configMaps ?? []),
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),

@@ -8,6 +8,7 @@ export type HandledKind =
   | 'Pod'
   | 'Endpoints'
   | 'Secret'
+  | 'ConfigMap'
   | 'Namespace'
   | 'Deployment'
   | 'StatefulSet'
@@ -34,6 +35,7 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   Pod: { apiVersion: 'v1', resource: 'pods', clusterScoped: false },
   Endpoints: { apiVersion: 'v1', resource: 'endpoints', clusterScoped: false },
   Secret: { apiVersion: 'v1', resource: 'secrets', clusterScoped: false },
+  ConfigMap: { apiVersion: 'v1', resource: 'configmaps', clusterScoped: false },
   Namespace: { apiVersion: 'v1', resource: 'namespaces', clusterScoped: true },
   Deployment: { apiVersion: 'apps/v1', resource: 'deployments.apps', clusterScoped: false },
   StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets.apps', clusterScoped: false },

@@ -108,6 +108,32 @@ export interface ProbeSpec {
   readonly failureThreshold: number;
 }
 
+/** A key of a ConfigMap or Secret (configMapKeyRef, secretKeyRef). */
+export interface KeyRef {
+  readonly name: string;
+  readonly key: string;
+  readonly optional: boolean;
+}
+
+/** env[].valueFrom: where a variable's value comes from when it has no literal value. */
+export type EnvVarSource =
+  | { readonly configMapKeyRef: KeyRef }
+  | { readonly secretKeyRef: KeyRef }
+  | { readonly fieldRef: { readonly fieldPath: string } };
+
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: EnvVarSource;
+}
+
+/** envFrom[]: every key of a ConfigMap or Secret, with an optional prefix. */
+export interface EnvFromSource {
+  readonly prefix: string;
+  readonly configMapRef?: { readonly name: string; readonly optional: boolean };
+  readonly secretRef?: { readonly name: string; readonly optional: boolean };
+}
+
 export interface Container {
   readonly name: string;
   readonly image: string;
@@ -115,6 +141,12 @@ export interface Container {
   readonly readinessProbe?: ProbeSpec;
   readonly livenessProbe?: ProbeSpec;
   readonly startupProbe?: ProbeSpec;
+  /** The image's ENTRYPOINT override and its CMD override, as written (no $(VAR) expansion yet). */
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly workingDir?: string;
+  readonly env?: readonly EnvVar[];
+  readonly envFrom?: readonly EnvFromSource[];
 }
 
 export interface PodSpec {
@@ -123,6 +155,10 @@ export interface PodSpec {
   readonly containers: readonly Container[];
   readonly initContainers: readonly Container[];
   readonly hostNetwork: boolean;
+  /** Seconds between SIGTERM and SIGKILL (default 30). */
+  readonly terminationGracePeriodSeconds?: number;
+  /** Always (default), OnFailure or Never: whether kubelet restarts an exited container. */
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
 }
 
 export interface PodTemplate {
@@ -180,6 +216,12 @@ export interface Secret extends Located {
   readonly kind: 'Secret';
   readonly type: string;
   /** Decoded bytes of `data` merged with `stringData`, as base64 to stay JSON-friendly. */
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** v1 ConfigMap: only `data` (strings); binaryData cannot be an environment variable. */
+export interface ConfigMap extends Located {
+  readonly kind: 'ConfigMap';
   readonly data: Readonly<Record<string, string>>;
 }
 
@@ -252,6 +294,8 @@ export interface Manifests {
   readonly workloads: readonly Workload[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Read for containers' env and envFrom; absent where a caller builds Manifests by hand. */
+  readonly configMaps?: readonly ConfigMap[];
   readonly namespaces: readonly Namespace[];
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];

@@ -5,7 +5,7 @@
  * ReadinessProber plays kubelet's prober for them all.
  */
 import { EventEmitter } from 'node:events';
-import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
+import type { ContainerStatusInfo, PodInfo, Snapshot } from '../cluster/snapshot.js';
 import { realClock, type Clock } from '../dataplane/clock.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoints.js';
@@ -19,6 +19,8 @@ export interface PodSetEvents {
   /** A pod this set ran is stopped (gone from the snapshot, or its node stopped). */
   removed: [string];
   notice: [string];
+  /** A pod runtime that supervises containers reports new statuses. */
+  status: [string, ContainerStatusInfo[]];
 }
 
 export interface PodSetOptions {
@@ -36,6 +38,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
   readonly #prober: ReadinessProber;
   readonly #options: PodSetOptions;
   #nodes = new Map<string, string>();
+  #snapshot: Snapshot | undefined;
   #router: { readonly config: unknown; readonly router: Router } | undefined;
   readonly #gateways = new GatewayRouters();
 
@@ -83,6 +86,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
    * forced through the admin API. Rejects with the first pod that failed to start.
    */
   async reconcile(snapshot: Snapshot, runsHere: (pod: PodInfo) => boolean, forced: (key: string) => boolean | undefined): Promise<void> {
+    this.#snapshot = snapshot;
     this.#nodes = new Map(snapshot.nodes.map((n) => [n.name, n.address]));
     const config = snapshot.ingress?.config;
     if (config !== undefined && config !== this.#router?.config) this.#router = { config, router: buildRouter(config) };
@@ -109,7 +113,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         existing.update(pod);
         continue;
       }
-      const runtime = createPodRuntime(pod, {
+      const runtime: PodRuntime = createPodRuntime(pod, {
         nodeName: pod.nodeName,
         nodeAddress: this.#nodes.get(pod.nodeName),
         getRouter: () => this.#router?.router,
@@ -117,6 +121,10 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         clock: this.#options.clock ?? realClock,
         timeScale: this.#options.timeScale,
         log: this.#options.log,
+        services: () => this.#snapshot?.services ?? [],
+        statusChanged: () => {
+          if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);
+        },
       });
       if (forced(key) === false) runtime.setHealthy(false);
       this.#pods.set(key, runtime);

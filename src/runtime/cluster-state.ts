@@ -7,7 +7,7 @@
  * facts come from (their own prober, or node heartbeats) and where the snapshot goes.
  */
 import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
-import type { Snapshot } from '../cluster/snapshot.js';
+import type { ContainerStatusInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
 import { AksEmuError, ManifestInvalidError } from '../errors/index.js';
@@ -56,6 +56,7 @@ export class ClusterState {
   readonly #nodes = new Map<string, NodeState>();
   readonly #probeResults = new Map<string, boolean>();
   readonly #forcedReadiness = new Map<string, boolean>();
+  readonly #podStatuses = new Map<string, readonly ContainerStatusInfo[]>();
   #last: Snapshot | undefined;
   #version = 0;
 
@@ -142,6 +143,12 @@ export class ClusterState {
     this.#probeResults.delete(podKey);
   }
 
+  /** Statuses of a pod's supervised containers (process pods); undefined forgets them. */
+  setPodStatuses(podKey: string, statuses: readonly ContainerStatusInfo[] | undefined): void {
+    if (statuses === undefined) this.#podStatuses.delete(podKey);
+    else this.#podStatuses.set(podKey, statuses);
+  }
+
   forgetProbeResultsOn(node: string): void {
     for (const pod of this.#last?.pods ?? []) if (pod.nodeName === node) this.#probeResults.delete(`${pod.namespace}/${pod.name}`);
   }
@@ -171,7 +178,8 @@ export class ClusterState {
       if (state.stoppedByUser || !state.alive) stoppedNodes.push(name);
       if (state.notReady) notReadyNodes.push(name);
     }
-    return { stoppedNodes, notReadyNodes, podReadiness };
+    const podStatuses = Object.fromEntries([...this.#podStatuses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return { stoppedNodes, notReadyNodes, podReadiness, ...(this.#podStatuses.size > 0 ? { podStatuses } : {}) };
   }
 
   build(facts: RuntimeFacts = this.facts()): Snapshot {
@@ -182,7 +190,7 @@ export class ClusterState {
       facts,
       version: ++this.#version,
       now: new Date(this.#clock.now()),
-      choosePodKind: (pod) => choosePodKind(pod, { config: this.config }),
+      choosePodKind: (pod) => choosePodKind(pod, { config: this.config, manifests: this.#effective }),
     });
     const snapshot = withGatewayConfig(withIngressConfig(built, this.#effective, this.config), this.#effective);
     this.created.observe(snapshot);

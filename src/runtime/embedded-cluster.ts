@@ -14,8 +14,10 @@ import { AksEmuError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { PodSet } from '../pods/pod-set.js';
+import type { PodRuntime } from '../pods/pod-runtime.js';
+import { crashPodOf, followPodLogsOf, podLogsOf, type PodLogOptions } from '../pods/pod-logs.js';
 import { parseCIDR, formatIPv4 } from '../manifests/ip.js';
-import { ClusterState } from './cluster-state.js';
+import { ClusterState, podNotFound } from './cluster-state.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
 
@@ -26,6 +28,8 @@ export interface EmbeddedClusterOptions {
   /** Randomness for allocation and endpoint selection; seeded from config.seed when given. */
   readonly random?: () => number;
   readonly log?: (line: string) => void;
+  /** What pods say (a process pod's output, its restarts), prefixed with the pod's name; default: log. */
+  readonly podLog?: (line: string) => void;
 }
 
 export class EmbeddedCluster extends EventEmitter {
@@ -59,7 +63,7 @@ export class EmbeddedCluster extends EventEmitter {
       onChange: () => void this.#sync.request(),
       log,
     });
-    this.#pods = new PodSet({ ...(options.clock ? { clock: options.clock } : {}), timeScale: options.config.timeScale, log });
+    this.#pods = new PodSet({ ...(options.clock ? { clock: options.clock } : {}), timeScale: options.config.timeScale, log: options.podLog ?? log });
     this.#pods.on('readiness', (e) => {
       this.#state.setProbeResult(e.podKey, e.ready);
       this.emit('readiness', e);
@@ -68,6 +72,11 @@ export class EmbeddedCluster extends EventEmitter {
     // On a dead node the last probe result stands (no kubelet to change it); a pod that is gone forgets it.
     this.#pods.on('removed', (key) => {
       if (!this.#state.hasPod(key)) this.#state.forgetProbeResult(key);
+      this.#state.setPodStatuses(key, undefined);
+    });
+    this.#pods.on('status', (key, statuses) => {
+      this.#state.setPodStatuses(key, statuses);
+      void this.#sync.request();
     });
     this.#pods.on('notice', (line) => log(line));
     this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints });
@@ -140,6 +149,27 @@ export class EmbeddedCluster extends EventEmitter {
     this.#state.setPodReady(podKey, ready);
     this.#pods.setHealthy(podKey, ready !== false);
     await this.#sync.request();
+  }
+
+  /** A container's output as `kubectl logs` shows it (PodLogs of the admin API). */
+  podLogs(namespace: string, name: string, options: PodLogOptions = {}): string {
+    return podLogsOf(this.#runtimeOf(namespace, name), namespace, name, options);
+  }
+
+  /** Every further line of a container's output (`logs -f`) until the returned function is called. */
+  followPodLogs(namespace: string, name: string, container: string | undefined, onLine: (line: string) => void): () => void {
+    return followPodLogsOf(this.#runtimeOf(namespace, name), namespace, name, container, onLine);
+  }
+
+  /** `aks-emu pod kill`: the pod's containers die at once and restart per restartPolicy (process pods). */
+  crashPod(namespace: string, name: string): void {
+    crashPodOf(this.#runtimeOf(namespace, name), namespace, name);
+  }
+
+  #runtimeOf(namespace: string, name: string): PodRuntime {
+    const runtime = this.#pods.get(`${namespace}/${name}`);
+    if (runtime === undefined) throw podNotFound(`${namespace}/${name}`);
+    return runtime;
   }
 
   /**

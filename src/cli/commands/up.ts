@@ -3,6 +3,7 @@ import { startAdminServer } from '../../api/server.js';
 import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
+import { parseWorkloadFlag } from '../../config/workloads.js';
 import { loadManifests } from '../../manifests/index.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
 import { intFlag, parseCommand, usageError } from '../args.js';
@@ -20,6 +21,9 @@ Flags:
       --time-scale X    multiply every emulated duration (probes, idle timeout) by X, 0 < X <= 1
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
+      --workload 'IMAGE-GLOB=COMMAND ARGS'
+                        run containers whose image matches as local processes (repeatable;
+                        added to aks-emu.yaml's workloads:, cwd = the current directory)
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -31,6 +35,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     'time-scale': { type: 'string' },
     seed: { type: 'string' },
     'no-ingress': { type: 'boolean' },
+    workload: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -53,12 +58,22 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const seed = intFlag('up', '--seed', values.seed, 0, 2 ** 31 - 1);
   if (seed !== undefined) input.seed = seed;
   if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
+  if (values.workload?.length) {
+    const flags = values.workload.map((w) => {
+      const parsed = parseWorkloadFlag(w);
+      if (!parsed) throw usageError('up', `invalid value "${w}" for flag --workload: expected 'IMAGE-GLOB=COMMAND ARGS', e.g. 'contoso/api*=node server.js'`);
+      // A flag's cwd is where the command runs from, not the config file's folder.
+      return { ...parsed, cwd: process.cwd() };
+    });
+    input.workloads = [...(input.workloads ?? []), ...flags];
+  }
   const config = buildConfig(input, values.config ?? 'flags');
 
   // Everything that can be wrong with the input is checked before anything listens.
   const { manifests, notices } = await loadManifests(values.filename);
   for (const n of notices) out(n);
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined });
+  // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
+  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out });
   let admin;
   try {
     admin = await startAdminServer(cluster, config.admin.host, config.admin.port);

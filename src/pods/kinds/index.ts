@@ -5,6 +5,7 @@
 import './echo.js';
 import './ingress-controller.js';
 import './gateway.js';
+import './process.js';
 
 export {
   choosePodKind,

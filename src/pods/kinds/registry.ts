@@ -7,7 +7,8 @@
  * and whoever runs a pod (the embedded cluster, a node container) asks `createPodRuntime`.
  */
 import type { DesiredPod } from '../../cluster/workload-pods.js';
-import type { PodInfo, PodKind, PodKindName } from '../../cluster/snapshot.js';
+import type { PodInfo, PodKind, PodKindName, ServiceInfo } from '../../cluster/snapshot.js';
+import type { Manifests } from '../../model/types.js';
 import type { ClusterConfig } from '../../config/types.js';
 import type { Clock } from '../../dataplane/clock.js';
 import type { Router } from '../../dataplane/ingress/index.js';
@@ -17,6 +18,8 @@ import type { GatewayRouters } from '../gateway.js';
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
 export interface ChooseContext {
   readonly config: ClusterConfig;
+  /** What the cluster runs (ConfigMaps and Secrets for a container's env). */
+  readonly manifests: Manifests;
 }
 
 /** What a runtime needs from where the pod runs. */
@@ -31,6 +34,10 @@ export interface PodKindContext {
   readonly clock: Clock;
   readonly timeScale: number;
   log(line: string): void;
+  /** The Services of the latest snapshot (a container's Service variables are read when it starts). */
+  services(): readonly ServiceInfo[];
+  /** The runtime's containerStatuses() changed. */
+  statusChanged(): void;
 }
 
 export type PodOfKind<K extends PodKindName> = PodInfo & { readonly runtime: Extract<PodKind, { kind: K }> };

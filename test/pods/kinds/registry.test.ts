@@ -8,6 +8,7 @@ import { realClock } from '../../../src/dataplane/clock.js';
 import { pod } from '../pod-fixture.js';
 
 const DEFAULT_CONFIG = defaultConfig();
+const EMPTY = { services: [], workloads: [], endpointSlices: [], secrets: [], namespaces: [], ingresses: [], ingressClasses: [], skipped: [] };
 
 const desired = (annotations: Record<string, string> = {}): DesiredPod => ({
   namespace: 'default',
@@ -23,11 +24,11 @@ const desired = (annotations: Record<string, string> = {}): DesiredPod => ({
 
 describe('pod kind registry', () => {
   it('gives a pod no kind claims to the echo pod', () => {
-    expect(choosePodKind(desired(), { config: DEFAULT_CONFIG })).toEqual({ kind: 'echo' });
+    expect(choosePodKind(desired(), { config: DEFAULT_CONFIG, manifests: EMPTY })).toEqual({ kind: 'echo' });
   });
 
   it('lets the ingress controller claim the pods of its Deployment', () => {
-    expect(choosePodKind(desired({ [RUNTIME_ANNOTATION]: 'ingress-controller' }), { config: DEFAULT_CONFIG })).toEqual({ kind: 'ingress-controller' });
+    expect(choosePodKind(desired({ [RUNTIME_ANNOTATION]: 'ingress-controller' }), { config: DEFAULT_CONFIG, manifests: EMPTY })).toEqual({ kind: 'ingress-controller' });
   });
 
   it('knows each kind once and refuses a second registration', () => {
@@ -44,6 +45,8 @@ describe('pod kind registry', () => {
       clock: realClock,
       timeScale: 1,
       log: () => {},
+      services: () => [],
+      statusChanged: () => {},
     });
     expect(runtime.pod.runtime).toEqual({ kind: 'echo' });
   });
