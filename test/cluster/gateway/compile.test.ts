@@ -77,6 +77,11 @@ describe('compileGateways', () => {
     expect(m.workloads.map((w) => w.metadata.name)).toEqual(['edge-approuting-istio']);
   });
 
+  it('asks for the Gateway\'s first IPAddress as the Service\'s loadBalancerIP, as Istio does', () => {
+    const doc = { ...gw('fixed', [{ name: 'h', port: 80, protocol: 'HTTP' }]), spec: { gatewayClassName: 'istio', addresses: [{ type: 'IPAddress', value: '127.20.0.50' }], listeners: [{ name: 'h', port: 80, protocol: 'HTTP' }] } };
+    expect(withGatewayInfrastructure(manifests({ gatewayApi: objects([doc]) })).services[0]?.spec.loadBalancerIP).toBe('127.20.0.50');
+  });
+
   it('leaves a Gateway not Programmed (AddressNotAssigned) until its Service has a frontend IP', () => {
     const status = compile([gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }])]).gatewayStatuses['default/g'];
     expect(status?.conditions[1]).toMatchObject({ type: 'Programmed', status: 'False', reason: 'AddressNotAssigned' });
