@@ -40,6 +40,9 @@ export async function validate(argv: string[], out: (line: string) => void): Pro
     [manifests.workloads.length, 'workload', 'workloads'],
     [manifests.ingresses.length, 'Ingress', 'Ingresses'],
     [manifests.endpointSlices.length, 'EndpointSlice', 'EndpointSlices'],
+    [manifests.gatewayApi?.gateways.length ?? 0, 'Gateway', 'Gateways'],
+    [manifests.gatewayApi?.httpRoutes.length ?? 0, 'HTTPRoute', 'HTTPRoutes'],
+    [manifests.gatewayApi?.grpcRoutes.length ?? 0, 'GRPCRoute', 'GRPCRoutes'],
   ];
   const found = counts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   out(`valid: ${found.join(', ') || 'no objects'}`);
