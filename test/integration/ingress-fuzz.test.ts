@@ -1,7 +1,8 @@
 /**
  * Fuzzing the ingress controller through its LB frontend (Azure LB → node → controller pod
  * → echo pod): thousands of random and malformed request lines, headers, bodies and URLs.
- * 2,000 cases go to the HTTP listener, 1,000 to the HTTPS one. Each case is one TCP connection: the bytes are written, the client half-closes, and
+ * 1,000 cases go to the HTTP listener, 300 to the HTTPS one (more starves the other
+ * cluster tests running beside this file on two cores). Each case is one TCP connection: the bytes are written, the client half-closes, and
  * everything the server sends until it closes is checked. The process must survive (an
  * uncaught error fails the run), every answer must be well-formed HTTP/1.1 responses or
  * nothing, and a normal request must still work afterwards.
@@ -181,10 +182,10 @@ describe('the ingress controller under fuzzed requests', () => {
         const data = await exchange(ip, bytes);
         if (checkResponses(data, bytes.subarray(0, 5).toString('latin1') === 'HEAD ') > 0) answered++;
       }),
-      { numRuns: 2000, seed: 13 },
+      { numRuns: 1000, seed: 13 },
     );
     // Most cases are answered (400s and routes), not just closed.
-    expect(answered).toBeGreaterThan(1000);
+    expect(answered).toBeGreaterThan(500);
     const ok = await send(ip, '/after-the-fuzz', { host: 'web.example' });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body).path).toBe('/after-the-fuzz');
@@ -197,7 +198,7 @@ describe('the ingress controller under fuzzed requests', () => {
         const data = await exchange(ip, bytes, name);
         checkResponses(data, bytes.subarray(0, 5).toString('latin1') === 'HEAD ');
       }),
-      { numRuns: 1000, seed: 14 },
+      { numRuns: 300, seed: 14 },
     );
     const ok = await send(ip, '/after-the-fuzz', { host: 'web.example', tls: { servername: 'web.example' } });
     expect(ok.status).toBe(200);
