@@ -168,7 +168,7 @@ let cluster: Cluster;
 let ip: string;
 
 beforeAll(async () => {
-  cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(10) }, timeScale: 1 / 100 });
+  cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(10) }, timeScale: 1 / 20 });
   await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod to be Ready' });
   ip = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
 });

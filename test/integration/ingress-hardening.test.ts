@@ -124,7 +124,7 @@ let cluster: Cluster;
 let ingressIP: string;
 
 beforeAll(async () => {
-  cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(9) }, timeScale: 1 / 100 });
+  cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(9) }, timeScale: 1 / 20 });
   await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod to be Ready' });
   ingressIP = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
 });

@@ -59,7 +59,7 @@ describe('the L7 path: Azure LB → node → ingress controller pod → pod', ()
   let ingressIP: string;
 
   beforeAll(async () => {
-    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(5) }, timeScale: 1 / 100 });
+    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(5) }, timeScale: 1 / 20 });
     await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'controller and shop pods to be Ready' });
     ingressIP = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
   });
@@ -141,7 +141,7 @@ spec:
             pathType: ImplementationSpecific
             backend: { service: { name: x, port: { number: 80 } } }
 `;
-    const cluster = await startCluster({ manifests: hostless, config: { addresses: addressBlock(6) }, timeScale: 1 / 100, wait: false });
+    const cluster = await startCluster({ manifests: hostless, config: { addresses: addressBlock(6) }, timeScale: 1 / 20, wait: false });
     try {
       expect(cluster.notices.join('\n')).toContain('Ingress default/hostless puts the default server (rules without a host) in regex mode');
       await cluster.waitFor((snap) => snap.pods.every((p) => p.ready), { what: 'the controller pods to be Ready' });

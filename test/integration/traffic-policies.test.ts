@@ -54,7 +54,7 @@ describe('traffic policies through the emulated LB', () => {
   const addresses = addressBlock(3);
 
   beforeAll(async () => {
-    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses }, timeScale: 1 / 100, seed: 11 });
+    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses }, timeScale: 1 / 20, seed: 11 });
     await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'the readiness probe to pass' });
     // ETP Local: the probe must take out the two nodes without a local pod.
     for (const node of cluster.nodes.slice(1)) await cluster.waitForProbe(node.name, 'down', { service: 'local' });
@@ -121,7 +121,7 @@ describe('a real-world manifest set', () => {
     const cluster = await startCluster({
       files: new URL('../fixtures/manifests/aks-store-all-in-one.yaml', import.meta.url).pathname,
       config: { addresses: addressBlock(4), ingress: { enabled: false } },
-      timeScale: 1 / 100,
+      timeScale: 1 / 20,
     });
     try {
       await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every store pod to be Ready' });
