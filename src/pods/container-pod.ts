@@ -16,8 +16,10 @@
 import { EventEmitter } from 'node:events';
 
 import type { ContainerState, ContainerStatusInfo, ImageContainer, PodInfo } from '../cluster/snapshot.js';
+import { realClock, type Clock } from '../dataplane/clock.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { BACKOFF_INITIAL_S, BACKOFF_MAX_S, CrashBackoff } from './process/backoff.js';
+import { LivenessWorker } from './process/liveness.js';
 
 /** The engine calls the kind needs; src/runtime/container/docker-engine.ts implements them. */
 export interface ContainerEngine {
@@ -64,6 +66,9 @@ export interface ContainerPodOptions {
   readonly log?: (line: string) => void;
   /** Called after each status change (kubelet's status manager). */
   readonly onStatus?: () => void;
+  /** Where kubelet's liveness probes come from (the node's address). */
+  readonly probeSource?: string;
+  readonly clock?: Clock;
 }
 
 interface ContainerPodEvents {
@@ -109,6 +114,7 @@ class ContainerSlot {
   readonly backoff: CrashBackoff;
   id: string | undefined;
   previousId: string | undefined;
+  liveness: LivenessWorker | undefined;
   timer: NodeJS.Timeout | undefined;
   wake: (() => void) | undefined;
 
@@ -200,6 +206,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     const grace = this.#options.terminationGracePeriodSeconds;
     for (const slot of this.#slots) {
       if (slot.timer !== undefined) clearTimeout(slot.timer);
+      slot.liveness?.stop();
       slot.wake?.();
     }
     await Promise.allSettled(this.#slots.map(async (slot) => (slot.id === undefined ? undefined : engine.stopContainer(slot.id, grace))));
@@ -266,6 +273,39 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     });
   }
 
+  /**
+   * kubelet's liveness worker for httpGet and tcpSocket probes (to the pod IP from the node);
+   * failureThreshold failures stop the container with its grace period, and it restarts.
+   * An exec liveness probe would have to run inside the container: not run here (noted once).
+   */
+  #livenessFor(slot: ContainerSlot): LivenessWorker | undefined {
+    if (slot.liveness !== undefined) return slot.liveness;
+    const container = this.#pod.containers.find((c) => c.name === slot.launch.name);
+    const spec = container?.livenessProbe;
+    if (container === undefined || spec === undefined) return undefined;
+    if (spec.exec !== undefined) {
+      this.#log(`pod ${this.key} container ${container.name}: exec liveness probes do not run against containers here; the probe is ignored`);
+      return undefined;
+    }
+    slot.liveness = new LivenessWorker({
+      pod: this.#pod,
+      container,
+      spec,
+      clock: this.#options.clock ?? realClock,
+      timeScale: this.#options.timeScale,
+      sourceAddress: this.#options.probeSource,
+      cwd: '/',
+      env: () => ({}),
+      onFailure: (message) => {
+        this.#log(`pod ${this.key}: Container ${container.name} failed liveness probe, will be restarted: ${message}`);
+        if (slot.id !== undefined) {
+          this.#options.engine.stopContainer(slot.id, this.#options.terminationGracePeriodSeconds).catch((err: Error) => this.#log(`pod ${this.key}: stop: ${err.message}`));
+        }
+      },
+    });
+    return slot.liveness;
+  }
+
   async #ensureImage(slot: ContainerSlot): Promise<boolean> {
     const { engine, timeScale } = this.#options;
     const { image, imagePullPolicy } = slot.launch;
@@ -326,6 +366,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         await engine.startContainer(id);
         startedAt = Date.now();
         this.#set(slot, { running: { startedAt: new Date(startedAt).toISOString() } });
+        this.#livenessFor(slot)?.restart();
       } catch (err) {
         // kubelet: CreateContainerError / RunContainerError, retried with the back-off.
         const reason = slot.id === undefined ? 'CreateContainerError' : 'RunContainerError';
@@ -339,6 +380,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         this.#log(`pod ${this.key} container ${slot.launch.name}: wait failed: ${err.message}`);
         return 255;
       });
+      slot.liveness?.stop();
       if (this.#stopping) return;
       const finished: ContainerState = {
         terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', finishedAt: new Date().toISOString() },

@@ -122,6 +122,8 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       timeScale: ctx.timeScale,
       log: ctx.log,
       onStatus: () => ctx.statusChanged(),
+      clock: ctx.clock,
+      ...(ctx.nodeAddress === undefined ? {} : { probeSource: ctx.nodeAddress }),
     });
     const key = `${pod.namespace}/${pod.name}`;
     this.#pods.set(key, created);

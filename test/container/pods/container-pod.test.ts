@@ -130,6 +130,14 @@ describeWithDocker('the container pod kind on a Docker network', () => {
     expect(state(pod).lastState).toMatchObject({ terminated: { exitCode: 3, reason: 'Error' } });
   });
 
+  it('restarts a container whose liveness probe fails', async () => {
+    const liveness = { httpGet: { path: '/healthz', port: 9999, scheme: 'HTTP' as const, httpHeaders: [] }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 2 };
+    const info = podInfo('sick-1', '10.244.250.8', [{ name: 'sick', image, ports: [], livenessProbe: liveness }]);
+    const pod = await start(info, [{ name: 'sick', image, env: [], imagePullPolicy: 'IfNotPresent' }]);
+    await until('a restart after failed liveness probes', () => state(pod).restartCount >= 1);
+    expect(state(pod).lastState).toHaveProperty('terminated');
+  });
+
   it('removes every container of a pod on stop', async () => {
     const pod = pods[0]!;
     const id = pod.containerId('web', false)!;
