@@ -99,7 +99,7 @@ export async function role(argv: string[], out: Out): Promise<number> {
           if (s.nodes.find((n) => n.name === values.name)?.running) ready();
         },
       });
-      return untilSignal(log, () => node.stop(), node.stopDeadlineMs);
+      return untilSignal(log, () => node.stop(), () => node.stopDeadlineMs);
     }
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
@@ -207,13 +207,13 @@ function waitFor(check: () => boolean, emitter: EventEmitter, event: string, bou
  */
 const STOP_DEADLINE_MS = 700;
 
-function untilSignal(log: Out, stop: () => Promise<void>, deadlineMs = STOP_DEADLINE_MS): Promise<number> {
+function untilSignal(log: Out, stop: () => Promise<void>, deadlineMs: () => number = () => STOP_DEADLINE_MS): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: string): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       log(`${signal}: stopping`);
-      setTimeout(() => process.exit(0), deadlineMs);
+      setTimeout(() => process.exit(0), deadlineMs());
       stop().then(
         () => {
           resolve(0);
