@@ -66,6 +66,8 @@ export interface ContainerPodOptions {
   readonly log?: (line: string) => void;
   /** Called after each status change (kubelet's status manager). */
   readonly onStatus?: () => void;
+  /** aks-emu.yaml containers.whenImageUnavailable `echo`: what runs in place of an image that cannot be had. */
+  readonly inPlaceOfMissingImage?: (launch: ContainerLaunch) => ContainerLaunch;
   /** Where kubelet's liveness probes come from (the node's address). */
   readonly probeSource?: string;
   readonly clock?: Clock;
@@ -119,7 +121,7 @@ class ContainerSlot {
   wake: (() => void) | undefined;
 
   constructor(
-    readonly launch: ContainerLaunch,
+    public launch: ContainerLaunch,
     timeScale: number,
   ) {
     this.backoff = new CrashBackoff(timeScale);
@@ -308,9 +310,10 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
 
   async #ensureImage(slot: ContainerSlot): Promise<boolean> {
     const { engine, timeScale } = this.#options;
-    const { image, imagePullPolicy } = slot.launch;
     for (;;) {
       if (this.#stopping) return false;
+      // Read each time: the echo pod may have taken the image's place.
+      const { image, imagePullPolicy } = slot.launch;
       try {
         const present = imagePullPolicy !== 'Always' && (await engine.imageExists(image));
         if (present) return true;
@@ -326,6 +329,12 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         slot.pullFailures++;
         const message = `Failed to pull image "${image}": ${(err as Error).message}`;
         this.#log(`pod ${this.key}: ${message}`);
+        const replacement = this.#options.inPlaceOfMissingImage;
+        if (replacement !== undefined) {
+          slot.launch = replacement(slot.launch);
+          this.#log(`pod ${this.key} container ${slot.launch.name}: the built-in echo pod serves in place of "${image}" (containers.whenImageUnavailable: echo)`);
+          continue;
+        }
         this.#set(slot, { waiting: { reason: 'ErrImagePull', message } });
       }
       const wait = pullBackoffMs(Math.max(1, slot.pullFailures), timeScale);

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
-import type { ContainerStatusInfo, Snapshot } from '../../cluster/snapshot.js';
+import type { ContainerStatusInfo, PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import { containerEnv } from '../../pods/process/container-env.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
@@ -17,6 +17,8 @@ import { podResolvConf } from './toolbox.js';
 import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
 
 export const NODE_LABEL = 'io.aks-emu.node';
+/** `aks-emu role echo` reads the pod it serves from this variable (JSON PodInfo). */
+export const ECHO_POD_ENV = 'AKS_EMU_POD';
 export const POD_LABEL = 'io.aks-emu.pod';
 export { CONTAINER_LABEL, RESTART_LABEL } from '../../pods/container-pod.js';
 
@@ -122,6 +124,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       timeScale: ctx.timeScale,
       log: ctx.log,
       onStatus: () => ctx.statusChanged(),
+      ...(kind.whenImageUnavailable === 'echo' ? { inPlaceOfMissingImage: (launch: ContainerLaunch) => this.#echoInPlaceOf(pod, launch, ctx) } : {}),
       clock: ctx.clock,
       ...(ctx.nodeAddress === undefined ? {} : { probeSource: ctx.nodeAddress }),
     });
@@ -133,6 +136,22 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       this.emit('status');
     });
     return created;
+  }
+
+  /** The echo pod as a container of this node's own image (`aks-emu role echo`), in the pod's sandbox. */
+  #echoInPlaceOf(pod: PodInfo, launch: ContainerLaunch, ctx: PodKindContext): ContainerLaunch {
+    return {
+      name: launch.name,
+      image: this.options.sandboxImage,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['node', '/app/bin/aks-emu.js', 'role', 'echo'],
+      args: [],
+      env: [
+        { name: ECHO_POD_ENV, value: JSON.stringify(pod) },
+        { name: 'AKS_EMU_NODE', value: this.options.node },
+        { name: 'AKS_EMU_NODE_ADDRESS', value: ctx.nodeAddress ?? '' },
+      ],
+    };
   }
 
   async close(): Promise<void> {

@@ -119,6 +119,28 @@ describeWithDocker('the container pod kind on a Docker network', () => {
     expect('waiting' in s && s.waiting.message).toMatch(/aks-emu-test\/no-such-image/);
   });
 
+  it('runs the replacement in place of an image that cannot be had when the config asks for it', async () => {
+    const info = podInfo('standin-1', '10.244.250.9', []);
+    const pod = new ContainerPod(info, {
+      engine,
+      containers: [{ name: 'standin', image: `127.0.0.1:1/aks-emu-test/no-such-image-${RUN}:1`, env: [], imagePullPolicy: 'IfNotPresent' }],
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 1,
+      sandboxImage: LOCAL_BASE_IMAGE,
+      network: NETWORK,
+      gateway: GATEWAY,
+      resolvConf: podResolvConf('10.0.0.0/16', info.namespace),
+      labels: { 'io.aks-emu.test': RUN },
+      timeScale: 0.01,
+      inPlaceOfMissingImage: (launch) => ({ ...launch, image, env: [{ name: 'PORT', value: '8080' }] }),
+    });
+    pods.push(pod);
+    await pod.start();
+    const reply = await until('the stand-in answers', () => get<{ pod: string }>('http://10.244.250.9:8080/'));
+    expect(reply.pod).toBe('standin-1');
+    expect(state(pod).state).toHaveProperty('running');
+  });
+
   it('goes into CrashLoopBackOff when the container exits at once', async () => {
     const pod = await start(podInfo('crash-1', '10.244.250.7', []), [
       { name: 'crash', image, command: ['sh', '-c', 'echo dying; exit 3'], env: [], imagePullPolicy: 'IfNotPresent' },
