@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { PodInfo } from '../../../src/cluster/snapshot.js';
 import type { ContainerStatusInfo } from '../../../src/cluster/snapshot.js';
-import { ContainerPod, type ContainerLaunch } from '../../../src/pods/container-pod.js';
+import { ContainerPod, type ContainerLaunch, type ContainerPodOptions } from '../../../src/pods/container-pod.js';
 import { DockerEngine } from '../../../src/runtime/container/docker-engine.js';
 import { podResolvConf } from '../../../src/runtime/container/toolbox.js';
 import { pod as podInfo } from '../../pods/pod-fixture.js';
@@ -43,8 +43,9 @@ describeWithDocker('the container pod kind on a Docker network', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  const start = async (info: PodInfo, containers: ContainerLaunch[]): Promise<ContainerPod> => {
+  const start = async (info: PodInfo, containers: ContainerLaunch[], extra: Partial<ContainerPodOptions> = {}): Promise<ContainerPod> => {
     const pod = new ContainerPod(info, {
+      ...extra,
       engine,
       containers,
       restartPolicy: 'Always',
@@ -121,21 +122,9 @@ describeWithDocker('the container pod kind on a Docker network', () => {
 
   it('runs the replacement in place of an image that cannot be had when the config asks for it', async () => {
     const info = podInfo('standin-1', '10.244.250.9', []);
-    const pod = new ContainerPod(info, {
-      engine,
-      containers: [{ name: 'standin', image: `127.0.0.1:1/aks-emu-test/no-such-image-${RUN}:1`, env: [], imagePullPolicy: 'IfNotPresent' }],
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 1,
-      sandboxImage: LOCAL_BASE_IMAGE,
-      network: NETWORK,
-      gateway: GATEWAY,
-      resolvConf: podResolvConf('10.0.0.0/16', info.namespace),
-      labels: { 'io.aks-emu.test': RUN },
-      timeScale: 0.01,
+    const pod = await start(info, [{ name: 'standin', image: `127.0.0.1:1/aks-emu-test/no-such-image-${RUN}:1`, env: [], imagePullPolicy: 'IfNotPresent' }], {
       inPlaceOfMissingImage: (launch) => ({ ...launch, image, env: [{ name: 'PORT', value: '8080' }] }),
     });
-    pods.push(pod);
-    await pod.start();
     const reply = await until('the stand-in answers', () => get<{ pod: string }>('http://10.244.250.9:8080/'));
     expect(reply.pod).toBe('standin-1');
     expect(state(pod).state).toHaveProperty('running');
