@@ -30,15 +30,20 @@ function splitCommand(command: string): string[] {
  * Checks and normalises the list; `baseDir` is where a relative cwd starts (the config
  * file's folder, else the current directory). Problems go to `bad(field, message)`.
  */
-export function buildWorkloads(input: unknown, baseDir: string, bad: (field: string, message: string) => void): WorkloadMapping[] {
+export function buildWorkloads(input: unknown, baseDir: string, report: (field: string, message: string) => void): WorkloadMapping[] {
   if (input === undefined || input === null) return [];
   if (!Array.isArray(input)) {
-    bad('workloads', 'Invalid value: a list of {image, command, cwd, env}');
+    report('workloads', 'Invalid value: a list of {image, command, cwd, env}');
     return [];
   }
   const out: WorkloadMapping[] = [];
   input.forEach((raw: WorkloadInput, i) => {
     const at = `workloads[${i}]`;
+    let failed = false;
+    const bad = (field: string, message: string) => {
+      failed = true;
+      report(field, message);
+    };
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return bad(at, 'Invalid value: expected {image, command, cwd, env}');
     for (const key of Object.keys(raw)) if (!['image', 'command', 'cwd', 'env'].includes(key)) bad(`${at}.${key}`, 'unknown field (known: image, command, cwd, env)');
     const image = typeof raw.image === 'string' ? raw.image.trim() : '';
@@ -68,7 +73,7 @@ export function buildWorkloads(input: unknown, baseDir: string, bad: (field: str
         }
       }
     }
-    if (image !== '' && command !== undefined && command.length > 0) out.push({ image, command, cwd, env });
+    if (!failed && command !== undefined) out.push({ image, command, cwd, env });
   });
   return out;
 }
