@@ -20,6 +20,7 @@ import { realClock, type Clock } from '../dataplane/clock.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { BACKOFF_INITIAL_S, BACKOFF_MAX_S, CrashBackoff } from './process/backoff.js';
 import { LivenessWorker } from './process/liveness.js';
+import { startSandbox } from './container-sandbox.js';
 
 /** The engine calls the kind needs; src/runtime/container/docker-engine.ts implements them. */
 export interface ContainerEngine {
@@ -229,34 +230,16 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
 
   async #startSandbox(): Promise<void> {
     const { engine, network, gateway, resolvConf, labels, sandboxImage } = this.#options;
-    const pod = this.#pod;
-    // Removes the engine's default route before anything else runs in the namespace: every
-    // packet goes to the node, which routes only the emulated ranges.
-    const script = [
-      `ip route replace default via ${gateway}`,
-      `printf '%s' '${resolvConf.replace(/'/g, '')}' > /etc/resolv.conf`,
-      'echo sandbox-ready',
-      "trap 'exit 0' TERM",
-      'while :; do sleep 3600 & wait; done',
-    ].join(' && ');
-    this.#sandboxId = await engine.createContainer({
-      name: engineName(['k8s', 'POD', pod.name, pod.namespace, pod.uid.slice(0, 8), '0']),
-      Image: sandboxImage,
-      Entrypoint: ['sh', '-c', script],
-      Cmd: null,
-      Hostname: pod.name,
-      Labels: { ...labels, [CONTAINER_LABEL]: 'POD' },
-      HostConfig: { NetworkMode: network, CapAdd: ['NET_ADMIN'] },
-      NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: pod.ip } } } },
+    this.#sandboxId = await startSandbox(engine, this.#pod, {
+      name: engineName(['k8s', 'POD', this.#pod.name, this.#pod.namespace, this.#pod.uid.slice(0, 8), '0']),
+      image: sandboxImage,
+      network,
+      gateway,
+      resolvConf,
+      labels: { ...labels, [CONTAINER_LABEL]: 'POD' },
     });
-    await engine.startContainer(this.#sandboxId);
-    for (let attempt = 0; ; attempt++) {
-      const lines = await engine.logs(this.#sandboxId);
-      if (lines.some((l) => l.text === 'sandbox-ready')) return;
-      if (attempt > 100) throw new Error(`pod ${this.key}: the sandbox did not set up its network: ${lines.map((l) => l.text).join(' / ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
+
 
   #set(slot: ContainerSlot, state: ContainerState): void {
     slot.state = state;
