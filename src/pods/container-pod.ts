@@ -76,8 +76,6 @@ export interface ContainerPodOptions {
 
 interface ContainerPodEvents {
   status: [];
-  /** stop() finished: every container of the pod is gone. */
-  stopped: [];
 }
 
 /** Labels on each engine container: the pod's container name (POD for the sandbox) and the instance's restart count. */
@@ -218,7 +216,6 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     if (this.#sandboxId !== undefined) ids.push(this.#sandboxId);
     const removed = await Promise.allSettled(ids.map((id) => engine.removeContainer(id)));
     for (const r of removed) if (r.status === 'rejected') this.#log(`pod ${this.key}: ${(r.reason as Error).message}`);
-    this.emit('stopped');
   }
 
   /** Forced readiness is applied by the control plane; a real container's endpoints are its own. */

@@ -5,10 +5,9 @@
  * routes for its pods. The node makes `container` pods here (src/pods/container-pod.ts)
  * and removes what an earlier run of itself left behind.
  */
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
-import type { ContainerStatusInfo, PodInfo, Snapshot } from '../../cluster/snapshot.js';
+import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import { containerEnv } from '../../pods/process/container-env.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
@@ -33,13 +32,7 @@ export interface ContainerHostOptions {
   readonly log: (line: string) => void;
 }
 
-interface ContainerHostEvents {
-  /** A container pod's status changed (or the pod is gone): the node reports to control. */
-  status: [];
-}
-
-export class ContainerHost extends EventEmitter<ContainerHostEvents> implements ContainerPodFactory {
-  readonly #pods = new Map<string, ContainerPod>();
+export class ContainerHost implements ContainerPodFactory {
   /** The snapshot in force on this node: Services (for the environment) and the service CIDR (DNS). */
   snapshot: Snapshot | undefined;
 
@@ -47,20 +40,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
     readonly engine: DockerEngine,
     readonly network: string,
     readonly options: ContainerHostOptions,
-  ) {
-    super();
-  }
-
-  /** `ns/pod` → its containers' statuses, for the container pods running here. */
-  statuses(): Record<string, readonly ContainerStatusInfo[]> {
-    const out: Record<string, readonly ContainerStatusInfo[]> = {};
-    for (const [key, pod] of this.#pods) out[key] = pod.containerStatuses();
-    return out;
-  }
-
-  get(key: string): ContainerPod | undefined {
-    return this.#pods.get(key);
-  }
+  ) {}
 
   /**
    * The host when the engine answers and a network carries this node's pod /24; undefined
@@ -110,7 +90,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       ...c,
       env: Object.entries(containerEnv(pod, ctx.nodeAddress, c.env, ctx.services())).map(([name, value]) => ({ name, value })),
     }));
-    const created = new ContainerPod(pod, {
+    return new ContainerPod(pod, {
       engine: this.engine,
       containers,
       restartPolicy: kind.restartPolicy,
@@ -128,14 +108,6 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       clock: ctx.clock,
       ...(ctx.nodeAddress === undefined ? {} : { probeSource: ctx.nodeAddress }),
     });
-    const key = `${pod.namespace}/${pod.name}`;
-    this.#pods.set(key, created);
-    created.on('status', () => this.emit('status'));
-    created.once('stopped', () => {
-      if (this.#pods.get(key) === created) this.#pods.delete(key);
-      this.emit('status');
-    });
-    return created;
   }
 
   /** The echo pod as a container of this node's own image (`aks-emu role echo`), in the pod's sandbox. */
