@@ -16,8 +16,11 @@
 import { EventEmitter } from 'node:events';
 
 import type { ContainerState, ContainerStatusInfo, ImageContainer, PodInfo } from '../cluster/snapshot.js';
+import { realClock, type Clock } from '../dataplane/clock.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { BACKOFF_INITIAL_S, BACKOFF_MAX_S, CrashBackoff } from './process/backoff.js';
+import { LivenessWorker } from './process/liveness.js';
+import { startSandbox } from './container-sandbox.js';
 
 /** The engine calls the kind needs; src/runtime/container/docker-engine.ts implements them. */
 export interface ContainerEngine {
@@ -64,12 +67,15 @@ export interface ContainerPodOptions {
   readonly log?: (line: string) => void;
   /** Called after each status change (kubelet's status manager). */
   readonly onStatus?: () => void;
+  /** aks-emu.yaml containers.whenImageUnavailable `echo`: what runs in place of an image that cannot be had. */
+  readonly inPlaceOfMissingImage?: (launch: ContainerLaunch) => ContainerLaunch;
+  /** Where kubelet's liveness probes come from (the node's address). */
+  readonly probeSource?: string;
+  readonly clock?: Clock;
 }
 
 interface ContainerPodEvents {
   status: [];
-  /** stop() finished: every container of the pod is gone. */
-  stopped: [];
 }
 
 /** Labels on each engine container: the pod's container name (POD for the sandbox) and the instance's restart count. */
@@ -109,11 +115,12 @@ class ContainerSlot {
   readonly backoff: CrashBackoff;
   id: string | undefined;
   previousId: string | undefined;
+  liveness: LivenessWorker | undefined;
   timer: NodeJS.Timeout | undefined;
   wake: (() => void) | undefined;
 
   constructor(
-    readonly launch: ContainerLaunch,
+    public launch: ContainerLaunch,
     timeScale: number,
   ) {
     this.backoff = new CrashBackoff(timeScale);
@@ -200,6 +207,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     const grace = this.#options.terminationGracePeriodSeconds;
     for (const slot of this.#slots) {
       if (slot.timer !== undefined) clearTimeout(slot.timer);
+      slot.liveness?.stop();
       slot.wake?.();
     }
     await Promise.allSettled(this.#slots.map(async (slot) => (slot.id === undefined ? undefined : engine.stopContainer(slot.id, grace))));
@@ -208,7 +216,6 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     if (this.#sandboxId !== undefined) ids.push(this.#sandboxId);
     const removed = await Promise.allSettled(ids.map((id) => engine.removeContainer(id)));
     for (const r of removed) if (r.status === 'rejected') this.#log(`pod ${this.key}: ${(r.reason as Error).message}`);
-    this.emit('stopped');
   }
 
   /** Forced readiness is applied by the control plane; a real container's endpoints are its own. */
@@ -220,34 +227,16 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
 
   async #startSandbox(): Promise<void> {
     const { engine, network, gateway, resolvConf, labels, sandboxImage } = this.#options;
-    const pod = this.#pod;
-    // Removes the engine's default route before anything else runs in the namespace: every
-    // packet goes to the node, which routes only the emulated ranges.
-    const script = [
-      `ip route replace default via ${gateway}`,
-      `printf '%s' '${resolvConf.replace(/'/g, '')}' > /etc/resolv.conf`,
-      'echo sandbox-ready',
-      "trap 'exit 0' TERM",
-      'while :; do sleep 3600 & wait; done',
-    ].join(' && ');
-    this.#sandboxId = await engine.createContainer({
-      name: engineName(['k8s', 'POD', pod.name, pod.namespace, pod.uid.slice(0, 8), '0']),
-      Image: sandboxImage,
-      Entrypoint: ['sh', '-c', script],
-      Cmd: null,
-      Hostname: pod.name,
-      Labels: { ...labels, [CONTAINER_LABEL]: 'POD' },
-      HostConfig: { NetworkMode: network, CapAdd: ['NET_ADMIN'] },
-      NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: pod.ip } } } },
+    this.#sandboxId = await startSandbox(engine, this.#pod, {
+      name: engineName(['k8s', 'POD', this.#pod.name, this.#pod.namespace, this.#pod.uid.slice(0, 8), '0']),
+      image: sandboxImage,
+      network,
+      gateway,
+      resolvConf,
+      labels: { ...labels, [CONTAINER_LABEL]: 'POD' },
     });
-    await engine.startContainer(this.#sandboxId);
-    for (let attempt = 0; ; attempt++) {
-      const lines = await engine.logs(this.#sandboxId);
-      if (lines.some((l) => l.text === 'sandbox-ready')) return;
-      if (attempt > 100) throw new Error(`pod ${this.key}: the sandbox did not set up its network: ${lines.map((l) => l.text).join(' / ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
+
 
   #set(slot: ContainerSlot, state: ContainerState): void {
     slot.state = state;
@@ -266,11 +255,45 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     });
   }
 
+  /**
+   * kubelet's liveness worker for httpGet and tcpSocket probes (to the pod IP from the node);
+   * failureThreshold failures stop the container with its grace period, and it restarts.
+   * An exec liveness probe would have to run inside the container: not run here (noted once).
+   */
+  #livenessFor(slot: ContainerSlot): LivenessWorker | undefined {
+    if (slot.liveness !== undefined) return slot.liveness;
+    const container = this.#pod.containers.find((c) => c.name === slot.launch.name);
+    const spec = container?.livenessProbe;
+    if (container === undefined || spec === undefined) return undefined;
+    if (spec.exec !== undefined) {
+      this.#log(`pod ${this.key} container ${container.name}: exec liveness probes do not run against containers here; the probe is ignored`);
+      return undefined;
+    }
+    slot.liveness = new LivenessWorker({
+      pod: this.#pod,
+      container,
+      spec,
+      clock: this.#options.clock ?? realClock,
+      timeScale: this.#options.timeScale,
+      sourceAddress: this.#options.probeSource,
+      cwd: '/',
+      env: () => ({}),
+      onFailure: (message) => {
+        this.#log(`pod ${this.key}: Container ${container.name} failed liveness probe, will be restarted: ${message}`);
+        if (slot.id !== undefined) {
+          this.#options.engine.stopContainer(slot.id, this.#options.terminationGracePeriodSeconds).catch((err: Error) => this.#log(`pod ${this.key}: stop: ${err.message}`));
+        }
+      },
+    });
+    return slot.liveness;
+  }
+
   async #ensureImage(slot: ContainerSlot): Promise<boolean> {
     const { engine, timeScale } = this.#options;
-    const { image, imagePullPolicy } = slot.launch;
     for (;;) {
       if (this.#stopping) return false;
+      // Read each time: the echo pod may have taken the image's place.
+      const { image, imagePullPolicy } = slot.launch;
       try {
         const present = imagePullPolicy !== 'Always' && (await engine.imageExists(image));
         if (present) return true;
@@ -286,6 +309,12 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         slot.pullFailures++;
         const message = `Failed to pull image "${image}": ${(err as Error).message}`;
         this.#log(`pod ${this.key}: ${message}`);
+        const replacement = this.#options.inPlaceOfMissingImage;
+        if (replacement !== undefined) {
+          slot.launch = replacement(slot.launch);
+          this.#log(`pod ${this.key} container ${slot.launch.name}: the built-in echo pod serves in place of "${image}" (containers.whenImageUnavailable: echo)`);
+          continue;
+        }
         this.#set(slot, { waiting: { reason: 'ErrImagePull', message } });
       }
       const wait = pullBackoffMs(Math.max(1, slot.pullFailures), timeScale);
@@ -326,6 +355,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         await engine.startContainer(id);
         startedAt = Date.now();
         this.#set(slot, { running: { startedAt: new Date(startedAt).toISOString() } });
+        this.#livenessFor(slot)?.restart();
       } catch (err) {
         // kubelet: CreateContainerError / RunContainerError, retried with the back-off.
         const reason = slot.id === undefined ? 'CreateContainerError' : 'RunContainerError';
@@ -339,6 +369,7 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         this.#log(`pod ${this.key} container ${slot.launch.name}: wait failed: ${err.message}`);
         return 255;
       });
+      slot.liveness?.stop();
       if (this.#stopping) return;
       const finished: ContainerState = {
         terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', finishedAt: new Date().toISOString() },

@@ -149,10 +149,7 @@ export class ClusterState {
   setPodStatusesOn(node: string, statuses: Readonly<Record<string, readonly ContainerStatusInfo[]>>): void {
     for (const pod of this.#last?.pods ?? []) {
       const key = `${pod.namespace}/${pod.name}`;
-      if (pod.nodeName !== node) continue;
-      const reported = statuses[key];
-      if (reported === undefined) this.#podStatuses.delete(key);
-      else this.#podStatuses.set(key, reported);
+      if (pod.nodeName === node) this.setPodStatuses(key, statuses[key]);
     }
   }
 

@@ -14,6 +14,7 @@
  * frontend per port is reachable: user Services win over the built-in ingress controller.
  */
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { stringify } from 'yaml';
 
 import type { Snapshot } from '../cluster/snapshot.js';
 import { AksEmuError } from '../errors/index.js';
@@ -26,9 +27,26 @@ const MANIFESTS_IN_CONTAINER = '/manifests';
 /** The built-in ingress controller's Service ports (see src/cluster/ingress/controller-manifests.ts). */
 const INGRESS_PORTS = [80, 443];
 
+/**
+ * A `workloads:` mapping (the process pod kind) for the cluster in the container: each
+ * replica of a container whose image matches `image` runs `command` as a process inside
+ * the aks-emu container, in a copy of `hostDir` (the image's Node.js runs it; ship built
+ * JavaScript and its production dependencies, not TypeScript).
+ */
+export interface ContainerWorkload {
+  readonly image: string;
+  readonly command: readonly string[];
+  readonly hostDir: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const WORKLOADS_IN_CONTAINER = '/workloads';
+const CONFIG_IN_CONTAINER = '/etc/aks-emu/aks-emu.yaml';
+
 export class AksEmuContainer extends GenericContainer {
   #manifests: string | undefined;
   #timeScale: number | undefined;
+  readonly #workloads: ContainerWorkload[] = [];
 
   constructor(image = AKS_EMU_IMAGE) {
     super(image);
@@ -47,6 +65,12 @@ export class AksEmuContainer extends GenericContainer {
     return this;
   }
 
+  /** Runs the matching containers as processes of your code instead of echo pods (see ContainerWorkload). */
+  withWorkload(workload: ContainerWorkload): this {
+    this.#workloads.push(workload);
+    return this;
+  }
+
   override async start(): Promise<StartedAksEmuContainer> {
     if (this.#manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'AksEmuContainer: call withManifests(hostFolder) before start()');
     // The frontend ports must be exposed before the container starts, so the manifests are read here too.
@@ -56,9 +80,22 @@ export class AksEmuContainer extends GenericContainer {
       if (service.spec.type !== 'LoadBalancer') continue;
       for (const port of service.spec.ports) if (port.protocol === 'TCP') ports.add(port.port);
     }
+    const workloads = this.#workloads.map((w, i) => ({ image: w.image, command: [...w.command], cwd: `${WORKLOADS_IN_CONTAINER}/${i}`, env: { ...w.env } }));
+    if (workloads.length > 0) {
+      this.withCopyContentToContainer([{ content: stringify({ workloads }), target: CONFIG_IN_CONTAINER }]).withCopyDirectoriesToContainer(
+        this.#workloads.map((w, i) => ({ source: w.hostDir, target: `${WORKLOADS_IN_CONTAINER}/${i}` })),
+      );
+    }
     this.withExposedPorts(...ports)
       .withCopyDirectoriesToContainer([{ source: this.#manifests, target: MANIFESTS_IN_CONTAINER }])
-      .withCommand(['role', 'standalone', '-f', MANIFESTS_IN_CONTAINER, ...(this.#timeScale === undefined ? [] : ['--time-scale', String(this.#timeScale)])])
+      .withCommand([
+        'role',
+        'standalone',
+        '-f',
+        MANIFESTS_IN_CONTAINER,
+        ...(workloads.length > 0 ? ['--config', CONFIG_IN_CONTAINER] : []),
+        ...(this.#timeScale === undefined ? [] : ['--time-scale', String(this.#timeScale)]),
+      ])
       .withWaitStrategy(Wait.forLogMessage(/\[standalone\] ready/));
     const started = await super.start();
     const adminUrl = `http://${started.getHost()}:${started.getMappedPort(ADMIN_PORT)}`;

@@ -10,7 +10,9 @@ import { parseImageGlobs } from '../../config/containers.js';
 import { AKS_ADDRESSES } from '../../config/defaults.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';
+import { ECHO_POD_ENV } from '../../runtime/container/container-host.js';
 import { ContainerPodControl } from '../../runtime/container/container-pod-control.js';
+import { createEchoPod } from '../../pods/index.js';
 import { ContainerControlPlane } from '../../runtime/container/control-plane.js';
 import { DockerEngine, DOCKER_SOCKET } from '../../runtime/container/docker-engine.js';
 import { startControlServer } from '../../runtime/container/control-server.js';
@@ -22,7 +24,7 @@ import { startStandalone } from '../../runtime/container/standalone.js';
 import { setUpToolbox } from '../../runtime/container/toolbox.js';
 import { adminRequest } from '../admin-client.js';
 import { intFlag, parseCommand, usageError } from '../args.js';
-import type { Snapshot } from '../../cluster/snapshot.js';
+import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 
 export const roleHelp = `Run one role of the container runtime (used by compose.yaml and the testcontainers module).
 
@@ -32,6 +34,7 @@ Usage:
   aks-emu role lb [--control URL] [--publish PORT=NS/NAME:PORT,...]
   aks-emu role toolbox [--control URL]
   aks-emu role standalone -f PATH... [--config FILE] [--listen HOST:PORT]
+  aks-emu role echo   (in a container pod's sandbox; AKS_EMU_POD names the pod)
 
 Environment (flags win): AKS_EMU_MANIFESTS (control; default /app/examples/store),
 AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTAINER_IMAGES
@@ -99,7 +102,7 @@ export async function role(argv: string[], out: Out): Promise<number> {
           if (s.nodes.find((n) => n.name === values.name)?.running) ready();
         },
       });
-      return untilSignal(log, () => node.stop(), node.stopDeadlineMs);
+      return untilSignal(log, () => node.stop(), () => node.stopDeadlineMs);
     }
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
@@ -112,6 +115,15 @@ export async function role(argv: string[], out: Out): Promise<number> {
       // Quiet on success: the user's command's output follows.
       await setUpToolbox(snapshot, network);
       return 0;
+    }
+    case 'echo': {
+      // The echo pod inside a container pod's sandbox, in place of an image that cannot be had.
+      const raw = env[ECHO_POD_ENV];
+      if (raw === undefined) throw usageError('role', `role echo needs ${ECHO_POD_ENV} (the pod, as JSON)`);
+      const echo = createEchoPod(JSON.parse(raw) as PodInfo, { nodeName: env.AKS_EMU_NODE ?? '', ...(env.AKS_EMU_NODE_ADDRESS ? { nodeAddress: env.AKS_EMU_NODE_ADDRESS } : {}) });
+      await echo.start();
+      log(`echo pod serving ${echo.pod.namespace}/${echo.pod.name} on ${echo.pod.ip}`);
+      return untilSignal(log, () => echo.stop());
     }
     case 'standalone': {
       if (!values.filename?.length) throw usageError('role', 'role standalone needs -f PATH (the manifests)');
@@ -135,7 +147,7 @@ export async function role(argv: string[], out: Out): Promise<number> {
       return untilSignal(log, () => standalone.stop());
     }
     default:
-      throw usageError('role', `unknown role "${which}" (control, node, lb, toolbox or standalone)`);
+      throw usageError('role', `unknown role "${which}" (control, node, lb, toolbox, standalone or echo)`);
   }
 }
 
@@ -207,13 +219,13 @@ function waitFor(check: () => boolean, emitter: EventEmitter, event: string, bou
  */
 const STOP_DEADLINE_MS = 700;
 
-function untilSignal(log: Out, stop: () => Promise<void>, deadlineMs = STOP_DEADLINE_MS): Promise<number> {
+function untilSignal(log: Out, stop: () => Promise<void>, deadlineMs: () => number = () => STOP_DEADLINE_MS): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: string): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       log(`${signal}: stopping`);
-      setTimeout(() => process.exit(0), deadlineMs);
+      setTimeout(() => process.exit(0), deadlineMs());
       stop().then(
         () => {
           resolve(0);

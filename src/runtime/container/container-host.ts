@@ -5,10 +5,9 @@
  * routes for its pods. The node makes `container` pods here (src/pods/container-pod.ts)
  * and removes what an earlier run of itself left behind.
  */
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
-import type { ContainerStatusInfo, Snapshot } from '../../cluster/snapshot.js';
+import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import { containerEnv } from '../../pods/process/container-env.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
@@ -17,6 +16,8 @@ import { podResolvConf } from './toolbox.js';
 import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
 
 export const NODE_LABEL = 'io.aks-emu.node';
+/** `aks-emu role echo` reads the pod it serves from this variable (JSON PodInfo). */
+export const ECHO_POD_ENV = 'AKS_EMU_POD';
 export const POD_LABEL = 'io.aks-emu.pod';
 export { CONTAINER_LABEL, RESTART_LABEL } from '../../pods/container-pod.js';
 
@@ -31,13 +32,7 @@ export interface ContainerHostOptions {
   readonly log: (line: string) => void;
 }
 
-interface ContainerHostEvents {
-  /** A container pod's status changed (or the pod is gone): the node reports to control. */
-  status: [];
-}
-
-export class ContainerHost extends EventEmitter<ContainerHostEvents> implements ContainerPodFactory {
-  readonly #pods = new Map<string, ContainerPod>();
+export class ContainerHost implements ContainerPodFactory {
   /** The snapshot in force on this node: Services (for the environment) and the service CIDR (DNS). */
   snapshot: Snapshot | undefined;
 
@@ -45,20 +40,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
     readonly engine: DockerEngine,
     readonly network: string,
     readonly options: ContainerHostOptions,
-  ) {
-    super();
-  }
-
-  /** `ns/pod` → its containers' statuses, for the container pods running here. */
-  statuses(): Record<string, readonly ContainerStatusInfo[]> {
-    const out: Record<string, readonly ContainerStatusInfo[]> = {};
-    for (const [key, pod] of this.#pods) out[key] = pod.containerStatuses();
-    return out;
-  }
-
-  get(key: string): ContainerPod | undefined {
-    return this.#pods.get(key);
-  }
+  ) {}
 
   /**
    * The host when the engine answers and a network carries this node's pod /24; undefined
@@ -108,7 +90,7 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       ...c,
       env: Object.entries(containerEnv(pod, ctx.nodeAddress, c.env, ctx.services())).map(([name, value]) => ({ name, value })),
     }));
-    const created = new ContainerPod(pod, {
+    return new ContainerPod(pod, {
       engine: this.engine,
       containers,
       restartPolicy: kind.restartPolicy,
@@ -122,15 +104,26 @@ export class ContainerHost extends EventEmitter<ContainerHostEvents> implements 
       timeScale: ctx.timeScale,
       log: ctx.log,
       onStatus: () => ctx.statusChanged(),
+      ...(kind.whenImageUnavailable === 'echo' ? { inPlaceOfMissingImage: (launch: ContainerLaunch) => this.#echoInPlaceOf(pod, launch, ctx) } : {}),
+      clock: ctx.clock,
+      ...(ctx.nodeAddress === undefined ? {} : { probeSource: ctx.nodeAddress }),
     });
-    const key = `${pod.namespace}/${pod.name}`;
-    this.#pods.set(key, created);
-    created.on('status', () => this.emit('status'));
-    created.once('stopped', () => {
-      if (this.#pods.get(key) === created) this.#pods.delete(key);
-      this.emit('status');
-    });
-    return created;
+  }
+
+  /** The echo pod as a container of this node's own image (`aks-emu role echo`), in the pod's sandbox. */
+  #echoInPlaceOf(pod: PodInfo, launch: ContainerLaunch, ctx: PodKindContext): ContainerLaunch {
+    return {
+      name: launch.name,
+      image: this.options.sandboxImage,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['node', '/app/bin/aks-emu.js', 'role', 'echo'],
+      args: [],
+      env: [
+        { name: ECHO_POD_ENV, value: JSON.stringify(pod) },
+        { name: 'AKS_EMU_NODE', value: this.options.node },
+        { name: 'AKS_EMU_NODE_ADDRESS', value: ctx.nodeAddress ?? '' },
+      ],
+    };
   }
 
   async close(): Promise<void> {

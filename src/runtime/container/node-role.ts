@@ -68,6 +68,7 @@ export class NodeRole {
       void this.#report();
     });
     this.#pods.on('notice', (line) => this.#log(line));
+    this.#pods.on('status', () => this.#reportSoon());
     this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
   }
 
@@ -116,7 +117,7 @@ export class NodeRole {
     const report: NodeStatusReport = {
       bootId: this.#bootId,
       podReadiness: this.#pods.readiness(),
-      ...(this.#containers === undefined ? {} : { podStatuses: this.#containers.statuses() }),
+      podStatuses: this.#pods.statuses(),
       ...(this.#dataPlane === undefined ? {} : { stats: this.#dataPlane.stats() }),
     };
     const reply = await postJson<NodeStatusReply>(this.#options.controlUrl, nodeStatusPath(this.#options.name), report);
@@ -193,10 +194,7 @@ export class NodeRole {
         sandboxImage: this.#options.sandboxImage ?? 'aks-emu:local',
         log: this.#log,
       });
-      if (this.#containers !== undefined) {
-        this.#pods.containers = this.#containers;
-        this.#containers.on('status', () => this.#reportSoon());
-      }
+      if (this.#containers !== undefined) this.#pods.containers = this.#containers;
     }
     if (this.#containers === undefined) await network.addLocalRange(me.podCIDR);
     for (const other of snapshot.nodes) if (other.name !== name) await network.route(other.podCIDR, other.address);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { PodInfo } from '../../../src/cluster/snapshot.js';
 import type { ContainerStatusInfo } from '../../../src/cluster/snapshot.js';
-import { ContainerPod, type ContainerLaunch } from '../../../src/pods/container-pod.js';
+import { ContainerPod, type ContainerLaunch, type ContainerPodOptions } from '../../../src/pods/container-pod.js';
 import { DockerEngine } from '../../../src/runtime/container/docker-engine.js';
 import { podResolvConf } from '../../../src/runtime/container/toolbox.js';
 import { pod as podInfo } from '../../pods/pod-fixture.js';
@@ -43,8 +43,9 @@ describeWithDocker('the container pod kind on a Docker network', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  const start = async (info: PodInfo, containers: ContainerLaunch[]): Promise<ContainerPod> => {
+  const start = async (info: PodInfo, containers: ContainerLaunch[], extra: Partial<ContainerPodOptions> = {}): Promise<ContainerPod> => {
     const pod = new ContainerPod(info, {
+      ...extra,
       engine,
       containers,
       restartPolicy: 'Always',
@@ -119,6 +120,16 @@ describeWithDocker('the container pod kind on a Docker network', () => {
     expect('waiting' in s && s.waiting.message).toMatch(/aks-emu-test\/no-such-image/);
   });
 
+  it('runs the replacement in place of an image that cannot be had when the config asks for it', async () => {
+    const info = podInfo('standin-1', '10.244.250.9', []);
+    const pod = await start(info, [{ name: 'standin', image: `127.0.0.1:1/aks-emu-test/no-such-image-${RUN}:1`, env: [], imagePullPolicy: 'IfNotPresent' }], {
+      inPlaceOfMissingImage: (launch) => ({ ...launch, image, env: [{ name: 'PORT', value: '8080' }] }),
+    });
+    const reply = await until('the stand-in answers', () => get<{ pod: string }>('http://10.244.250.9:8080/'));
+    expect(reply.pod).toBe('standin-1');
+    expect(state(pod).state).toHaveProperty('running');
+  });
+
   it('goes into CrashLoopBackOff when the container exits at once', async () => {
     const pod = await start(podInfo('crash-1', '10.244.250.7', []), [
       { name: 'crash', image, command: ['sh', '-c', 'echo dying; exit 3'], env: [], imagePullPolicy: 'IfNotPresent' },
@@ -128,6 +139,14 @@ describeWithDocker('the container pod kind on a Docker network', () => {
       return 'waiting' in s && s.waiting.reason === 'CrashLoopBackOff' && state(pod).restartCount >= 2;
     });
     expect(state(pod).lastState).toMatchObject({ terminated: { exitCode: 3, reason: 'Error' } });
+  });
+
+  it('restarts a container whose liveness probe fails', async () => {
+    const liveness = { httpGet: { path: '/healthz', port: 9999, scheme: 'HTTP' as const, httpHeaders: [] }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 2 };
+    const info = podInfo('sick-1', '10.244.250.8', [{ name: 'sick', image, ports: [], livenessProbe: liveness }]);
+    const pod = await start(info, [{ name: 'sick', image, env: [], imagePullPolicy: 'IfNotPresent' }]);
+    await until('a restart after failed liveness probes', () => state(pod).restartCount >= 1);
+    expect(state(pod).lastState).toHaveProperty('terminated');
   });
 
   it('removes every container of a pod on stop', async () => {
