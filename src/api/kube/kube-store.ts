@@ -10,6 +10,7 @@ import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import { parseObjects, type RawObject } from '../../manifests/index.js';
 import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
+import { keepAllocated } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
 import { refOf, resourceOfKind } from './resources.js';
 import { randomUUID } from 'node:crypto';
@@ -63,7 +64,7 @@ export class KubeStore {
         .entries('user')
         .filter((e) => !keep.has(objectKey(e.ref)) && (scope === undefined || scope.has(objectKey(e.ref))))
         .map((e) => ({ op: 'delete', ref: e.ref }));
-      return [...deletes, ...puts.map((c) => ({ ...c, object: keepIdentity(this.store.get(c.ref)?.object, c.object) }))];
+      return [...deletes, ...puts.map((c) => ({ ...c, object: keepAllocated(this.store.get(c.ref)?.object, c.object) }))];
     });
     return keep;
   }
@@ -138,6 +139,11 @@ export class KubeStore {
   }
 }
 
+/** The store keys of the objects in a set of manifests. */
+export function userObjectKeys(objects: readonly RawObject[]): string[] {
+  return userPuts(objects).map((c) => objectKey(c.ref));
+}
+
 function userPuts(objects: readonly RawObject[]): Extract<Change, { op: 'put' }>[] {
   const changes: Extract<Change, { op: 'put' }>[] = [];
   for (const raw of objects) {
@@ -150,12 +156,6 @@ function userPuts(objects: readonly RawObject[]): Extract<Change, { op: 'put' }>
     }
   }
   return changes;
-}
-
-/** A re-applied object keeps what aks-emu allocated and reports (clusterIP, nodePorts, status). */
-function keepIdentity(current: KubeObject | undefined, next: KubeObject): KubeObject {
-  if (!current) return next;
-  return { ...next, ...(current['status'] !== undefined ? { status: current['status'] } : {}) };
 }
 
 /** `kind: List` and typed lists unfold into their items, as kubectl does. */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import { ApiStatusError, ManifestInvalidError } from '../../errors/index.js';
+import { keepAllocated } from './allocated-fields.js';
 import { mergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { groupVersion, qualifiedResource, refOf, type ResourceType } from './resources.js';
 import type { KubeStore } from './kube-store.js';
@@ -95,9 +96,8 @@ export function create(ctx: WriteContext, body: unknown): Promise<KubeObject> {
   }, ref, () => object);
 }
 
-/** The next version of an object: the user's spec, the status aks-emu keeps. */
 function nextVersion(entry: StoredEntry, object: KubeObject): KubeObject {
-  return { ...object, ...(entry.object['status'] !== undefined ? { status: entry.object['status'] } : {}) };
+  return keepAllocated(entry.object, object);
 }
 
 export function update(ctx: WriteContext, name: string, body: unknown): Promise<KubeObject> {

@@ -2,7 +2,11 @@ import { startAdminServer } from '../../api/server.js';
 import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
-import { loadManifests } from '../../manifests/index.js';
+import { loadObjects } from '../../manifests/index.js';
+import { KubeStore, userObjectKeys } from '../../api/kube/kube-store.js';
+import { createKubeApi } from '../../api/kube/handler.js';
+import { kubeconfigFor, kubeconfigPath, writeKubeconfig } from '../kubeconfig.js';
+import { watchFiles } from '../watch-files.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
 import { intFlag, parseCommand, usageError } from '../args.js';
 import { printServices } from '../printers.js';
@@ -19,6 +23,11 @@ Flags:
       --time-scale X    multiply every emulated duration (probes, idle timeout) by X, 0 < X <= 1
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
+      --watch           re-apply the manifest files when they change (invalid changes are reported, nothing changes)
+      --kubeconfig PATH merge the kubectl context "aks-emu" into PATH (default $KUBECONFIG or ~/.kube/config)
+      --no-kubeconfig   do not write a kubeconfig
+      --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
+                        required only when --admin is not a loopback address)
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -30,6 +39,10 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     'time-scale': { type: 'string' },
     seed: { type: 'string' },
     'no-ingress': { type: 'boolean' },
+    watch: { type: 'boolean' },
+    kubeconfig: { type: 'string' },
+    'no-kubeconfig': { type: 'boolean' },
+    'admin-token': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -55,13 +68,22 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const config = buildConfig(input, values.config ?? 'flags');
 
   // Everything that can be wrong with the input is checked before anything listens.
-  const { manifests, notices } = await loadManifests(values.filename);
-  for (const n of notices) out(n);
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined });
+  const token = values['admin-token'];
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token)) throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
+  const { raw, result } = await loadObjects(values.filename);
+  for (const n of result.notices) out(n);
+  const cluster = await EmbeddedCluster.start({ config, manifests: result.manifests, log: values.verbose ? out : undefined });
+  const kube = new KubeStore(cluster, out);
+  kube.seed(raw);
   let admin;
   try {
-    admin = await startAdminServer(cluster, config.admin.host, config.admin.port);
+    admin = await startAdminServer(cluster, config.admin.host, config.admin.port, {
+      extension: createKubeApi(kube),
+      log: out,
+      ...(token !== undefined ? { token, requireToken: true } : {}),
+    });
   } catch (err) {
+    kube.close();
     await cluster.stop();
     throw err;
   }
@@ -76,6 +98,11 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
+  if (!values['no-kubeconfig']) {
+    const path = kubeconfigPath(values.kubeconfig);
+    await writeKubeconfig(path, kubeconfigFor(admin.url, admin.token));
+    out(`kubectl:   kubectl --context aks-emu get svc -A   (context "aks-emu" written to ${path})`);
+  }
   const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
   for (const s of lbs) {
     if (s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) continue;
@@ -91,7 +118,20 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     const path = /^[^([{*+?|$^\\]*/.exec(rule?.paths[0]?.path ?? '/')![0] || '/';
     out(`try:       curl ${rule?.host ? `-H 'Host: ${rule.host}' ` : ''}http://${controller.loadBalancer!.ip}${path}   (Ingress ${key})`);
   }
-  out('Press Ctrl+C to stop.');
+  let scope: ReadonlySet<string> = new Set(userObjectKeys(raw));
+  const stopWatching = values.watch
+    ? watchFiles(values.filename, async () => {
+        try {
+          const next = await loadObjects(values.filename!);
+          for (const n of next.result.notices) out(n);
+          scope = await kube.replace(next.raw, scope);
+          out('applied: the manifest files changed');
+        } catch (err) {
+          out(`not applied (nothing changed): ${(err as Error).message}`);
+        }
+      })
+    : undefined;
+  out(values.watch ? 'Watching the manifest files; press Ctrl+C to stop.' : 'Press Ctrl+C to stop.');
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -103,6 +143,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     process.on('SIGTERM', stop);
   });
   out('stopping...');
+  stopWatching?.();
+  kube.close();
   await admin.close();
   await cluster.stop();
   out('stopped: every listener closed');
@@ -120,3 +162,4 @@ async function waitForPods(cluster: EmbeddedCluster, out: (line: string) => void
   const waiting = cluster.snapshot.pods.filter((p) => p.phase === 'Running' && !p.ready).map((p) => `${p.namespace}/${p.name}`);
   out(`not serving yet after ${boundMs / 1000}s${waiting.length ? `; pods not Ready (readiness probes failing?): ${waiting.join(', ')}` : '; LB probes see no healthy node (aks-emu get lb)'}`);
 }
+
