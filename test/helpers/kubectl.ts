@@ -19,7 +19,7 @@ export function tempKubeconfig(server: string, token: string): string {
     path,
     `apiVersion: v1
 kind: Config
-clusters: [{ name: aks-emu, cluster: { server: "${server}" } }]
+clusters: [{ name: aks-emu, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]
 users: [{ name: aks-emu, user: { token: "${token}" } }]
 contexts: [{ name: aks-emu, context: { cluster: aks-emu, user: aks-emu, namespace: default } }]
 current-context: aks-emu
