@@ -109,6 +109,12 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
     if (ctx.method === 'DELETE') return send(ctx.res, 200, redact(await remove(write(ns), name), authenticated));
     throw methodNotAllowed(ctx);
   }
+  if (r.kind === 'Pod' && (subresource === 'portforward' || subresource === 'exec' || subresource === 'attach')) {
+    throw new ApiStatusError(
+      'BadRequest',
+      `pods/${subresource} is not served by aks-emu: pods are in-process listeners, not containers; every pod IP (${'kubectl get pods -o wide'}) and LoadBalancer IP is reachable from this machine directly`,
+    );
+  }
   if (!r.subresources.includes(subresource as never)) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
   switch (subresource) {
     case 'status':

@@ -144,6 +144,7 @@ export function patch(ctx: WriteContext, name: string, type: string, body: unkno
     if (type === 'application/apply-patch+yaml' && !force) checkApplyConflicts(ctx, entry!, body);
     const patched = applyPatch(type, entry!.object, body);
     result = userObject(ctx.r, ctx.namespace, name, patched);
+    if (type === 'application/apply-patch+yaml' && force) result = withoutScaledBy(result);
     const expect = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
     return [{ op: 'put', ref, owner: 'user', object: nextVersion(entry!, result), ...(expect ? { expectVersion: expect } : {}) }];
   }, ref, () => result!);
@@ -166,6 +167,12 @@ function checkApplyConflicts(ctx: WriteContext, entry: StoredEntry, body: unknow
       causes: [{ reason: 'FieldManagerConflict', message: `conflict with "${scaledBy}" using ${groupVersion(ctx.r)}`, field: '.spec.replicas' }],
     });
   }
+}
+
+/** A forced apply takes spec.replicas over from whoever scaled last. */
+function withoutScaledBy(object: KubeObject): KubeObject {
+  const { 'aks-emu.io/scaled-by': _by, ...annotations } = object.metadata.annotations ?? {};
+  return { ...object, metadata: { ...object.metadata, annotations } };
 }
 
 export async function remove(ctx: WriteContext, name: string): Promise<KubeObject> {
