@@ -12,6 +12,7 @@ import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
 import { keepAllocated } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
+import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
 import { refOf, resourceOfKind } from './resources.js';
 import { randomUUID } from 'node:crypto';
 
@@ -24,8 +25,8 @@ export interface ClusterLink {
   /** Every error the manifest set has (allocation, ingress checks), nothing changed. */
   check(manifests: Manifests): readonly FieldError[];
   apply(manifests: Manifests): Promise<void>;
-  on(event: 'snapshot', listener: () => void): unknown;
-  off(event: 'snapshot', listener: () => void): unknown;
+  on(event: 'snapshot' | 'probe' | 'readiness', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  off(event: 'snapshot' | 'probe' | 'readiness', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
 }
 
 export interface WriteOptions {
@@ -37,6 +38,21 @@ export class KubeStore {
   readonly store = new ObjectStore({ now: () => new Date(), newUid: () => randomUUID() });
   readonly #link: ClusterLink;
   readonly #onSnapshot = () => this.mirror();
+  readonly #onProbe = (t: { loadBalancer: string; probe: string; node: string; state: 'up' | 'down' }) =>
+    this.record([
+      {
+        involved: { apiVersion: 'v1', kind: 'Node', namespace: '', name: t.node },
+        type: t.state === 'up' ? 'Normal' : 'Warning',
+        reason: t.state === 'up' ? 'LoadBalancerProbeUp' : 'LoadBalancerProbeDown',
+        message: `Azure load balancer ${t.loadBalancer}: health probe ${t.probe} marks this node ${t.state}`,
+        component: 'aks-emu-load-balancer',
+      },
+    ]);
+  readonly #onReadiness = (e: { podKey: string; ready: boolean; reason: string }) => {
+    if (e.ready) return;
+    const [namespace, name] = e.podKey.split('/') as [string, string];
+    this.record([{ involved: { apiVersion: 'v1', kind: 'Pod', namespace, name }, type: 'Warning', reason: 'Unhealthy', message: `Readiness probe failed: ${e.reason}`, component: 'kubelet' }]);
+  };
   #queue: Promise<unknown> = Promise.resolve();
   #log: (line: string) => void;
 
@@ -44,6 +60,13 @@ export class KubeStore {
     this.#link = link;
     this.#log = log;
     link.on('snapshot', this.#onSnapshot);
+    link.on('probe', this.#onProbe);
+    link.on('readiness', this.#onReadiness);
+  }
+
+  /** Writes Events (controller-owned, never validated). */
+  record(records: readonly EventRecord[]): void {
+    if (records.length > 0) this.store.commit(eventChanges(this.store, records, new Date()));
   }
 
   /** The objects the cluster was started from, taken as written by their user. */
@@ -79,14 +102,19 @@ export class KubeStore {
 
   close(): void {
     this.#link.off('snapshot', this.#onSnapshot);
+    this.#link.off('probe', this.#onProbe);
+    this.#link.off('readiness', this.#onReadiness);
     for (const fn of this.#closers) fn();
     this.#closers.clear();
   }
 
   /** Brings the controllers' objects in line with the current snapshot. */
   mirror(): void {
-    const changes = mirrorChanges({ snapshot: this.#link.snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
+    const snapshot = this.#link.snapshot;
+    const changes = mirrorChanges({ snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
+    const events = eventsOfChanges(this.store, changes, snapshot);
     if (changes.length > 0) this.store.commit(changes);
+    this.record(events);
   }
 
   /**
