@@ -3,6 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 
+/** The lower half of each /16 of block 17; test/cli/up-watch.test.ts takes the upper half. */
+function lowerHalf(block: ReturnType<typeof addressBlock>): ReturnType<typeof addressBlock> {
+  return Object.fromEntries(Object.entries(block).map(([k, v]) => [k, v.replace('.0.0/16', '.0.0/17')])) as ReturnType<typeof addressBlock>;
+}
+
 const MANIFESTS = `
 apiVersion: apps/v1
 kind: Deployment
@@ -36,7 +41,7 @@ describe('@kubernetes/client-node against aks-emu', () => {
   let kc: k8s.KubeConfig;
 
   beforeAll(async () => {
-    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(17), ingress: { enabled: false } }, timeScale: 1 / 50 });
+    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: lowerHalf(addressBlock(17)), ingress: { enabled: false } }, timeScale: 1 / 50 });
     kc = new k8s.KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'aks-emu', server: cluster.adminUrl!, skipTLSVerify: true }],
