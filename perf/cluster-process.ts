@@ -57,6 +57,11 @@ function reach(cluster: Cluster, target: TargetId): Reach | Unavailable {
         if (!svc.loadBalancerIP) return { unavailable: 'Service ingress-nginx/ingress-nginx-controller has no EXTERNAL-IP' };
         return { host: svc.loadBalancerIP, port: 80, via: `controller frontend ${svc.loadBalancerIP}:80` };
       }
+      case 'gateway': {
+        const address = cluster.gateway('perf').address;
+        if (!address) return { unavailable: 'Gateway default/perf has no address' };
+        return { host: address, port: 80, via: `gateway frontend ${address}:80` };
+      }
     }
   } catch (err) {
     return { unavailable: (err as Error).message };
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
     await cluster
       .waitFor((s) => s.pods.every((p) => p.phase !== 'Running' || p.ready), { timeoutMs: READY_TIMEOUT_MS, what: 'every pod Ready' })
       .catch(() => {});
-    const ids: TargetId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress'];
+    const ids: TargetId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway'];
     const targets = Object.fromEntries(ids.map((id) => [id, reach(cluster!, id)])) as ClusterReady['targets'];
     const pod = cluster.pods({ app: 'echo' })[0];
     const ready: ClusterReady = {

@@ -13,7 +13,7 @@ export interface Unavailable {
   readonly unavailable: string;
 }
 
-export type TargetId = 'direct' | 'clusterip' | 'nodeport' | 'lb' | 'ingress';
+export type TargetId = 'direct' | 'clusterip' | 'nodeport' | 'lb' | 'ingress' | 'gateway';
 
 export interface ClusterReady {
   readonly targets: Readonly<Record<TargetId, Reach | Unavailable>>;

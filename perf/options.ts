@@ -5,7 +5,7 @@ export type AnchorRowId = 'haproxy' | 'nginx';
 export type RowId = TargetId | AnchorRowId;
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
-export const ROW_IDS: readonly RowId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'haproxy', 'nginx'];
+export const ROW_IDS: readonly RowId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'haproxy', 'nginx'];
 export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
 
 /** The 1 MiB row asks the echo pod for a body of this size with `?size=N`. */
@@ -59,7 +59,7 @@ export const USAGE = `npm run perf -- [options]
   --connections N       concurrent connections, every row (default 32)
   --pipelining N        keep-alive mode only (default 1)
   --modes a,b           keepalive,churn,body (default all)
-  --rows a,b            direct,clusterip,nodeport,lb,ingress,haproxy,nginx (default all)
+  --rows a,b            direct,clusterip,nodeport,lb,ingress,gateway,haproxy,nginx (default all)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions
@@ -150,7 +150,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
   if (s.profile) {
     // A profile of one aks-emu path alone: nothing else runs in the aks-emu process meanwhile.
     const row = rowsGiven ? s.rows.find((r) => r !== 'haproxy' && r !== 'nginx') : 'lb';
-    if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb or ingress)');
+    if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb, ingress or gateway)');
     s.modes = ['keepalive'];
     s.rows = [row];
     s.idleConnections = 0;

@@ -10,6 +10,7 @@ const PATHS: Readonly<Record<RowId, Pick<Row, 'layer' | 'path' | 'anchor'>>> = {
   nodeport: { layer: 'L4', path: 'NodePort → kube-proxy → pod', anchor: 'haproxy' },
   lb: { layer: 'L4', path: 'LB frontend → node → pod', anchor: 'haproxy' },
   ingress: { layer: 'L7', path: 'LB frontend → node → ingress pod → pod', anchor: 'nginx' },
+  gateway: { layer: 'L7', path: 'LB frontend → node → gateway pod (HTTPRoute) → pod', anchor: 'nginx' },
   haproxy: { layer: 'L4', path: 'haproxy mode tcp → pod' },
   nginx: { layer: 'L7', path: 'nginx proxy_pass, upstream keep-alive → pod' },
 };

@@ -11,6 +11,7 @@
  */
 import type { NodeInfo, PodInfo, ServiceInfo, Snapshot } from './cluster/snapshot.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from './config/load.js';
+import type { WorkloadInput } from './config/workloads.js';
 import type { ClusterConfig } from './config/types.js';
 import { startAdminServer, type AdminServer } from './api/server.js';
 import { AksEmuError } from './errors/index.js';
@@ -18,11 +19,16 @@ import { loadObjects, type LoadResult, type RawObject } from './manifests/index.
 import { KubeStore } from './api/kube/kube-store.js';
 import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
+import { manifestOptions } from './runtime/check.js';
+import { mergeGatewayObjects } from './model/gateway-types.js';
+import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
+import type { StopOptions } from './dataplane/index.js';
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
 export type { ClusterConfig } from './config/types.js';
+export type { StopOptions } from './dataplane/index.js';
 
 export interface StartClusterOptions {
   /** Manifest files and folders. */
@@ -37,6 +43,11 @@ export interface StartClusterOptions {
   /** Shorthand for config.timeScale: 0.01 makes a 5 s probe interval 50 ms. */
   readonly timeScale?: number;
   readonly seed?: number;
+  /**
+   * Images to run as local processes, as aks-emu.yaml's `workloads:`; a relative cwd is
+   * relative to the current directory: `[{ image: 'contoso/api*', command: ['node', 'server.js'], cwd: './api' }]`.
+   */
+  readonly workloads?: readonly WorkloadInput[];
   /** Admin API address; default 127.0.0.1 on a free port; false for none. */
   readonly admin?: { host?: string; port?: number; token?: string } | false;
   /**
@@ -48,6 +59,8 @@ export interface StartClusterOptions {
   readonly waitTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
+
+export type { GatewayHandle } from './gateway-handle.js';
 
 export interface ServicePortHandle {
   readonly name: string;
@@ -78,12 +91,18 @@ export interface Cluster {
   readonly snapshot: Snapshot;
   readonly nodes: readonly NodeInfo[];
   service(name: string, namespace?: string): ServiceHandle;
+  /** A Gateway served by the built-in controller: status, address and listener URLs. */
+  gateway(name: string, namespace?: string): GatewayHandle;
   pods(selector?: Record<string, string>, namespace?: string): PodInfo[];
   pod(name: string, namespace?: string): PodInfo;
   stopNode(name: string): Promise<void>;
   startNode(name: string): Promise<void>;
   /** Force a pod ready/unready (true/false) or hand it back to its readiness probes (null). */
   setPodReady(name: string, ready: boolean | null, namespace?: string): Promise<void>;
+  /** A process pod's output (`kubectl logs`); `previous` for the instance before the last restart. */
+  logs(name: string, options?: { container?: string; previous?: boolean; namespace?: string }): string;
+  /** Kills a process pod's containers at once, as a crash; kubelet's restart and back-off follow. */
+  killPod(name: string, namespace?: string): void;
   /** Each LB probe's state per node. */
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
@@ -97,10 +116,18 @@ export interface Cluster {
   /** Resolves when the predicate holds for the current snapshot; re-checked on every change. */
   waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
   apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Release everything. With graceMs, listeners stop accepting at once and open flows get
+   * up to graceMs to finish before the rest is reset; a second call without graceMs (or
+   * with 0) cuts that wait short. Default 0: close at once.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
-async function readManifests(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<LoadResult & { raw: RawObject[] }> {
+async function readManifests(
+  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] },
+  config: ClusterConfig,
+): Promise<LoadResult & { raw: RawObject[] }> {
   if (input.files === undefined && input.manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
   const files = input.files === undefined ? [] : typeof input.files === 'string' ? [input.files] : [...input.files];
   const inline = typeof input.manifests === 'string' ? [{ file: '<inline>', text: input.manifests }] : [];
@@ -108,18 +135,20 @@ async function readManifests(input: { files?: string | readonly string[]; manife
     input.manifests === undefined || typeof input.manifests === 'string'
       ? []
       : (Array.isArray(input.manifests) ? input.manifests : [input.manifests]).map((object: unknown, i: number) => ({ file: '<inline>', doc: i + 1, object }));
-  const { raw, result } = await loadObjects(files, inline, objects);
+  const { raw, result } = await loadObjects(files, inline, objects, manifestOptions(config));
   return { ...result, raw };
 }
 
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   if (results.length === 1) return results[0]!;
-  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
-  const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => r.manifests[k] as readonly unknown[])])) as unknown as Manifests;
+  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'configMaps', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
+  const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => (r.manifests[k] ?? []) as readonly unknown[])])) as unknown as Manifests;
+  const gatewayApi = mergeGatewayObjects(results.map((r) => r.manifests.gatewayApi));
+  if (gatewayApi) return { manifests: { ...merged, gatewayApi }, notices: results.flatMap((r) => r.notices) };
   return { manifests: merged, notices: results.flatMap((r) => r.notices) };
 }
 
-export async function resolveConfig(options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed'>): Promise<ClusterConfig> {
+export async function resolveConfig(options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed' | 'workloads'>): Promise<ClusterConfig> {
   const fromFile = options.configFile ? await loadConfigFile(options.configFile) : {};
   const input: ConfigInput = {
     ...fromFile,
@@ -127,13 +156,14 @@ export async function resolveConfig(options: Pick<StartClusterOptions, 'configFi
     ...(options.nodes !== undefined ? { nodes: typeof options.nodes === 'number' ? options.nodes : [...options.nodes] } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.workloads !== undefined ? { workloads: [...(fromFile.workloads ?? []), ...options.workloads] } : {}),
   };
   return buildConfig(input, options.configFile ?? 'options');
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
-  const { manifests, notices, raw } = await readManifests(options);
+  const { manifests, notices, raw } = await readManifests(options, config);
   const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
   const kube = new KubeStore(embedded, options.log);
   kube.seed(raw);
@@ -159,6 +189,7 @@ class ClusterHandle implements Cluster {
   readonly #embedded: EmbeddedCluster;
   readonly #kube: KubeStore;
   readonly #admin: AdminServer | undefined;
+  #adminClosed: Promise<void> | undefined;
   readonly notices: readonly string[];
 
   constructor(embedded: EmbeddedCluster, kube: KubeStore, admin: AdminServer | undefined, notices: readonly string[]) {
@@ -216,6 +247,10 @@ class ClusterHandle implements Cluster {
     };
   }
 
+  gateway(name: string, namespace = 'default'): GatewayHandle {
+    return gatewayHandle(this.snapshot, this.#embedded.manifests, name, namespace);
+  }
+
   pods(selector: Record<string, string> = {}, namespace = 'default'): PodInfo[] {
     return this.snapshot.pods.filter((p) => p.namespace === namespace && Object.entries(selector).every(([k, v]) => p.labels[k] === v));
   }
@@ -231,6 +266,13 @@ class ClusterHandle implements Cluster {
   }
   startNode(name: string) {
     return this.#embedded.startNode(name);
+  }
+  logs(name: string, options: { container?: string; previous?: boolean; namespace?: string } = {}) {
+    const { namespace = 'default', ...rest } = options;
+    return this.#embedded.podLogs(namespace, name, rest);
+  }
+  killPod(name: string, namespace = 'default') {
+    this.#embedded.crashPod(namespace, name);
   }
   setPodReady(name: string, ready: boolean | null, namespace = 'default') {
     return this.#embedded.setPodReady(`${namespace}/${name}`, ready);
@@ -268,14 +310,16 @@ class ClusterHandle implements Cluster {
   }
 
   async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {
-    const { raw } = await readManifests(input);
+    const { raw } = await readManifests(input, this.#embedded.config);
     await this.#kube.replace(raw);
   }
 
-  async stop() {
+  async stop(options: StopOptions = {}) {
     this.#kube.close();
-    await this.#admin?.close();
-    await this.#embedded.stop();
+    const embedded = this.#embedded.stop(options);
+    this.#adminClosed ??= this.#admin?.close();
+    await this.#adminClosed;
+    await embedded;
   }
 }
 

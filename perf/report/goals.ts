@@ -21,6 +21,7 @@ const ANCHORED: readonly { row: RowId; anchor: AnchorRowId }[] = [
   { row: 'clusterip', anchor: 'haproxy' },
   { row: 'nodeport', anchor: 'haproxy' },
   { row: 'ingress', anchor: 'nginx' },
+  { row: 'gateway', anchor: 'nginx' },
 ];
 
 export const MODE_LABEL: Readonly<Record<ModeId, string>> = { keepalive: 'keep-alive', churn: 'churn', body: '1 MiB' };

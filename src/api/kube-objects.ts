@@ -57,6 +57,9 @@ export function serviceObject(s: ServiceInfo, created: CreationTimes) {
   };
 }
 
+/** Set on every pod object the API returns. */
+export const POD_KIND_ANNOTATION = 'aks-emu.io/pod-kind';
+
 export function podObject(p: PodInfo, created: CreationTimes) {
   const ready = p.ready ? 'True' : 'False';
   const time = created('Pod', `${p.namespace}/${p.name}`);
@@ -65,26 +68,53 @@ export function podObject(p: PodInfo, created: CreationTimes) {
     apiVersion: 'v1',
     metadata: meta('Pod', p.namespace, p.name, p.uid, created, {
       labels: p.labels,
-      annotations: p.annotations,
+      // Which pod kind serves it (echo, ingress-controller, process, ...): `get pods` shows it.
+      annotations: { ...p.annotations, [POD_KIND_ANNOTATION]: p.runtime.kind },
       ownerReferences: p.ownerKind === 'Pod' ? [] : [{ kind: ownerKindOfPod(p.ownerKind), name: p.ownerName, controller: true }],
     }),
     spec: { nodeName: p.phase === 'Pending' ? undefined : p.nodeName, containers: p.containers },
     status: {
       phase: p.phase,
+      // kubelet's rejection (OutOfpods) is the pod's own reason; the scheduler's goes on PodScheduled.
+      ...(p.pending && p.pending.reason === 'OutOfpods' ? { reason: p.pending.reason, message: p.pending.message } : {}),
       ...(p.phase === 'Running' ? { podIP: p.ip, podIPs: [{ ip: p.ip }] } : {}),
       conditions: [
-        { type: 'PodScheduled', status: p.phase === 'Pending' ? 'False' : 'True', lastTransitionTime: time },
+        {
+          type: 'PodScheduled',
+          status: p.phase === 'Pending' && (!p.pending || p.pending.reason === 'Unschedulable') ? 'False' : 'True',
+          ...(p.pending?.reason === 'Unschedulable' ? { reason: p.pending.reason, message: p.pending.message } : {}),
+          lastTransitionTime: time,
+        },
         { type: 'Ready', status: ready, lastTransitionTime: time },
         { type: 'ContainersReady', status: ready, lastTransitionTime: time },
       ],
-      containerStatuses: p.containers.map((c) => ({
-        name: c.name,
-        image: c.image,
-        ready: p.ready,
-        restartCount: 0,
-        started: p.phase === 'Running',
-        state: p.phase === 'Running' ? { running: { startedAt: time } } : { waiting: { reason: 'Pending' } },
-      })),
+      containerStatuses: p.containers.map((c) => {
+        const reported = p.containerStatuses?.find((s) => s.name === c.name);
+        if (reported) {
+          return {
+            name: c.name,
+            image: c.image,
+            ready: reported.ready && p.ready,
+            restartCount: reported.restartCount,
+            started: reported.started,
+            state: reported.state,
+            ...(reported.lastState ? { lastState: reported.lastState } : {}),
+          };
+        }
+        return {
+          name: c.name,
+          image: c.image,
+          ready: p.ready,
+          restartCount: 0,
+          started: p.phase === 'Running',
+          state:
+            p.phase === 'Running'
+              ? { running: { startedAt: time } }
+              : p.pending?.reason === 'FailedCreatePodSandBox'
+                ? { waiting: { reason: 'ContainerCreating', message: p.pending.message } }
+                : { waiting: { reason: 'Pending' } },
+        };
+      }),
     },
   };
 }

@@ -21,13 +21,15 @@ import {
 } from './kube-objects.js';
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
+import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
+import { explainGatewayRoute, gatewayApiList, gatewayApiPaths } from './gateway-objects.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
-export interface AdminBackend {
+export interface AdminBackend extends PodControlBackend {
   readonly snapshot: Snapshot;
   readonly created: { get: CreationTimes };
   /** What the cluster runs (user manifests plus built-in objects). */
@@ -106,6 +108,8 @@ const ROUTES: readonly Route[] = [
     return ingressList(b.snapshot, ing, b.created.get).items[0];
   }),
   route('GET', '/aks-emu/v1/explain/ingress', (b, _p, _body, q) => explainIngress(b.router, q)),
+  route('GET', '/aks-emu/v1/explain/route', (b, _p, _body, q) => explainGatewayRoute(b.snapshot, q)),
+  ...gatewayApiPaths().map(([path, resource]) => route('GET', path, (b, p) => gatewayApiList(b.snapshot, b.manifests, resource, b.created.get, p.ns, p.name))),
   route('GET', '/aks-emu/v1/loadbalancers', (b) => loadBalancerView(b.snapshot, b.probeStatus())),
   route('GET', '/aks-emu/v1/snapshot', (b) => b.snapshot),
   route('GET', '/aks-emu/v1/stats', (b) => b.stats()),
@@ -175,6 +179,7 @@ interface ServerState {
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const target = checkRequest(req, state.guard);
+    if (handlePodRoute(state.backend, req, res)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));

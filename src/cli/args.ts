@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ConfigInput } from '../config/load.js';
 import { AksEmuError } from '../errors/index.js';
+import { parseByteSize } from '../manifests/limits.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -29,3 +31,14 @@ export function intFlag(command: string, flag: string, value: string | undefined
   if (!Number.isInteger(n) || n < min || n > max) throw usageError(command, `invalid value "${value}" for flag ${flag}: must be a whole number from ${min} to ${max}`);
   return n;
 }
+
+/** `--max-manifest-size 32Mi`: a byte count or a Kubernetes quantity, into the config input's limits. */
+export function manifestSizeFlag(command: string, value: string | undefined, input: ConfigInput): void {
+  if (value === undefined) return;
+  if (parseByteSize(value) === undefined) {
+    throw usageError(command, `invalid value "${value}" for flag --max-manifest-size: must be a number of bytes, such as 16777216 or 16Mi`);
+  }
+  input.limits = { ...input.limits, manifestFileBytes: value };
+}
+
+export const MANIFEST_SIZE_HELP = '      --max-manifest-size SIZE  refuse a manifest file larger than SIZE (bytes, or 16Mi, 500k; default 16Mi)';

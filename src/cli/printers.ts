@@ -55,19 +55,46 @@ export function printServices(list: Obj, all: boolean, wide: Wide): string {
   return withNamespace(all, headers, rows, items);
 }
 
+/**
+ * kubectl's STATUS column (printPod in pkg/printers/internalversion): the phase, replaced
+ * by the reason of the first container (kubectl walks them backwards, the first one wins) that is waiting or terminated (CrashLoopBackOff,
+ * ContainerCreating, Completed, Error), or Signal:N / ExitCode:N without one.
+ */
+function podStatusText(p: Obj): string {
+  let reason: string = p.status.reason ?? p.status.phase;
+  for (const c of (p.status.containerStatuses ?? []) as Obj[]) {
+    const waiting = c.state?.waiting;
+    const terminated = c.state?.terminated;
+    if (waiting?.reason) reason = waiting.reason;
+    else if (terminated) reason = terminated.reason || (terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode}`);
+    else continue;
+    break;
+  }
+  return reason;
+}
+
+/** kubectl's RESTARTS: the sum, and `(Ns ago)` of the last restart when there was one. */
+function restartsText(statuses: readonly Obj[]): string {
+  const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  const finished = statuses.map((c) => c.lastState?.terminated?.finishedAt).filter((t): t is string => typeof t === 'string').sort();
+  const last = finished[finished.length - 1];
+  return restarts > 0 && last ? `${restarts} (${age(last)} ago)` : String(restarts);
+}
+
 export function printPods(list: Obj, all: boolean, wide: Wide): string {
   const items: Obj[] = list.items;
   if (items.length === 0) return 'No resources found';
-  const headers = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])];
+  const headers = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : []), 'KIND'];
   const rows = items.map((p) => {
     const statuses: Obj[] = p.status.containerStatuses ?? [];
     return [
       p.metadata.name,
       `${statuses.filter((c) => c.ready).length}/${statuses.length}`,
-      p.status.phase,
-      String(statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0)),
+      podStatusText(p),
+      restartsText(statuses),
       age(p.metadata.creationTimestamp),
       ...(wide ? [p.status.podIP ?? '<none>', p.spec.nodeName ?? '<none>', '<none>', '<none>'] : []),
+      p.metadata.annotations?.['aks-emu.io/pod-kind'] ?? '<unknown>',
     ];
   });
   return withNamespace(all, headers, rows, items);

@@ -13,6 +13,7 @@ import { sortBySource } from './field-errors.js';
 import { allocateFrontends, programmedByAzure, type FrontendAllocation } from './loadbalancer/frontends.js';
 import { validateLoadBalancerAnnotations } from './loadbalancer/validate.js';
 import { nodeSpecs } from './nodes.js';
+import { pendingPodWarnings } from './pod-pending.js';
 import { schedule, type PodPlacement } from './scheduler.js';
 import { desiredPods } from './workload-pods.js';
 
@@ -38,6 +39,8 @@ export interface AllocateResult {
   readonly allocation: Allocation;
   /** Every problem at once, in Kubernetes' wording; non-empty means the manifests must not start. */
   readonly errors: FieldError[];
+  /** What starts but not as asked (pods left Pending), one line each. */
+  readonly warnings: string[];
 }
 
 export function allocate(manifests: Manifests, config: ClusterConfig, rng: () => number, previous?: Allocation): AllocateResult {
@@ -45,7 +48,8 @@ export function allocate(manifests: Manifests, config: ClusterConfig, rng: () =>
   const clusterIPs = allocateClusterIPs(services, config.addresses.serviceCIDR, rng, previous?.clusterIPs);
   const ports = allocateNodePorts(services, rng, previous);
   const nodes = nodeSpecs(config);
-  const placements = schedule(desiredPods(manifests, nodes), nodes, previous);
+  const pods = desiredPods(manifests, nodes);
+  const placements = schedule(pods, nodes, previous, config.maxPods);
   const frontends = allocateFrontends(services, config, nodes, previous?.frontends);
   const annotationErrors = services
     .filter(programmedByAzure)
@@ -61,5 +65,6 @@ export function allocate(manifests: Manifests, config: ClusterConfig, rng: () =>
       nextPodIP: placements.nextPodIP,
     },
     errors: sortBySource([...clusterIPs.errors, ...ports.errors, ...frontends.errors, ...annotationErrors]),
+    warnings: pendingPodWarnings(pods, placements.pods, config.maxPods),
   };
 }

@@ -11,8 +11,8 @@ import { buildEndpoints } from './endpoints.js';
 import { programmedByAzure } from './loadbalancer/frontends.js';
 import { buildLoadBalancers } from './loadbalancer/load-balancers.js';
 import { nodeInfos, nodeSpecs } from './nodes.js';
-import { podInfos } from './pod-info.js';
-import type { ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
+import { podInfos, type ChoosePodKind } from './pod-info.js';
+import type { ContainerStatusInfo, ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
 import { desiredPods } from './workload-pods.js';
 
 export interface RuntimeFacts {
@@ -22,6 +22,8 @@ export interface RuntimeFacts {
   readonly notReadyNodes: readonly string[];
   /** `ns/pod` → result of readiness probes or a forced value; absent = no probe result yet. */
   readonly podReadiness: Readonly<Record<string, boolean>>;
+  /** `ns/pod` → container statuses from runtimes that supervise containers (a process pod's). */
+  readonly podStatuses?: Readonly<Record<string, readonly ContainerStatusInfo[]>>;
 }
 
 export interface BuildSnapshotInput {
@@ -31,6 +33,8 @@ export interface BuildSnapshotInput {
   readonly facts: RuntimeFacts;
   readonly version: number;
   readonly now: Date;
+  /** The pod-kind registry's choice per pod; every pod is an echo pod without it. */
+  readonly choosePodKind?: ChoosePodKind;
 }
 
 function clusterIPOf(service: Service, allocation: Allocation): string {
@@ -108,7 +112,7 @@ export function deepFreeze<T>(value: T): T {
 export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
   const { manifests, config, allocation, facts } = input;
   const nodes = nodeInfos(config, facts);
-  const pods = podInfos(desiredPods(manifests, nodeSpecs(config)), allocation.pods, nodes, facts).sort(byKey);
+  const pods = podInfos(desiredPods(manifests, nodeSpecs(config)), allocation.pods, nodes, facts, input.choosePodKind).sort(byKey);
   const services = manifests.services.map((s) => serviceInfo(s, allocation)).sort(byKey);
   // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
   return deepFreeze(

@@ -5,22 +5,25 @@
  * starts such a container NotReady); without one it is Ready unless forced otherwise.
  */
 import { objectKey } from '../model/types.js';
-import type { NodeInfo, PodInfo, PodRuntimeKind } from './snapshot.js';
+import type { ContainerStatusInfo, NodeInfo, PodInfo, PodKind } from './snapshot.js';
 import type { PodPlacement } from './scheduler.js';
 import type { DesiredPod } from './workload-pods.js';
 
 export interface PodFacts {
   /** `ns/pod` → probe result or forced value; absent = no result yet. */
   readonly podReadiness: Readonly<Record<string, boolean>>;
+  /** `ns/pod` → statuses of supervised containers; a container not running makes the pod unready. */
+  readonly podStatuses?: Readonly<Record<string, readonly ContainerStatusInfo[]>>;
 }
 
 /** A pod-template annotation that picks a built-in runtime other than the echo pod. */
 export const RUNTIME_ANNOTATION = 'aks-emu.io/runtime';
 
-/** Which runtime serves a pod: the echo pod, unless the template names the ingress controller. */
-export function podRuntime(pod: DesiredPod): PodRuntimeKind {
-  return pod.annotations[RUNTIME_ANNOTATION] === 'ingress-controller' ? 'ingress-controller' : 'echo';
-}
+/** Which pod kind serves a pod; the runtime passes the pod-kind registry's choice. */
+export type ChoosePodKind = (pod: DesiredPod) => PodKind;
+
+/** Without a registry (control-plane tests), every pod is an echo pod. */
+export const echoForAll: ChoosePodKind = () => ({ kind: 'echo' });
 
 export function hasReadinessProbe(pod: DesiredPod): boolean {
   return pod.spec.containers.some((c) => c.readinessProbe !== undefined);
@@ -30,6 +33,9 @@ export function isPodReady(pod: DesiredPod, phase: PodInfo['phase'], node: NodeI
   // A stopped node's pods keep their last Ready state until the node controller marks the
   // node NotReady (node-monitor-grace-period): kube-proxy elsewhere still sends them traffic.
   if (phase !== 'Running' || !node?.ready) return false;
+  const statuses = facts.podStatuses?.[objectKey(pod)];
+  // ContainersReady needs every container running (kubelet's status manager), whatever its probe last said.
+  if (statuses !== undefined && statuses.some((s) => !('running' in s.state))) return false;
   const result = facts.podReadiness[objectKey(pod)];
   return hasReadinessProbe(pod) ? result === true : result !== false;
 }
@@ -39,12 +45,15 @@ export function podInfos(
   placements: Readonly<Record<string, PodPlacement>>,
   nodes: readonly NodeInfo[],
   facts: PodFacts,
+  choose: ChoosePodKind = echoForAll,
 ): PodInfo[] {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   return pods.map((pod) => {
     const placement = placements[objectKey(pod)];
     const node = placement?.nodeName === undefined ? undefined : byName.get(placement.nodeName);
     const phase = node && placement?.ip ? 'Running' : 'Pending';
+    const statuses = facts.podStatuses?.[objectKey(pod)];
+    const ready = isPodReady(pod, phase, node, facts);
     return {
       namespace: pod.namespace,
       name: pod.name,
@@ -56,9 +65,13 @@ export function podInfos(
       ownerKind: pod.ownerKind,
       ownerName: pod.ownerName,
       containers: pod.spec.containers,
+      ...(pod.spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: pod.spec.terminationGracePeriodSeconds } : {}),
+      ...(pod.spec.restartPolicy !== undefined ? { restartPolicy: pod.spec.restartPolicy } : {}),
       phase,
-      ready: isPodReady(pod, phase, node, facts),
-      runtime: podRuntime(pod),
+      ...(phase === 'Pending' && placement?.pending ? { pending: placement.pending } : {}),
+      ready,
+      runtime: choose(pod),
+      ...(phase === 'Running' && statuses ? { containerStatuses: statuses.map((c) => ({ ...c, ready: 'running' in c.state && ready })) } : {}),
       source: pod.source,
     };
   });

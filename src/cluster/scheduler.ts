@@ -2,9 +2,10 @@
  * Places pods on nodes and gives them addresses.
  *
  * Placement follows kube-scheduler's defaults in miniature: a pod goes to an eligible node
- * (nodeName, nodeSelector) with the fewest pods of the same owner (default topology
- * spreading by hostname), then the fewest pods overall (least allocated), then the
- * lowest node index. No eligible node: the pod stays Pending without an address.
+ * (nodeName, nodeSelector, fewer than max-pods pods) with the fewest pods of the same
+ * owner (default topology spreading by hostname), then the fewest pods overall (least
+ * allocated), then the lowest node index. No eligible node: the pod stays Pending without
+ * an address, with the reason kube-scheduler or kubelet would give (pod-pending.ts).
  *
  * Addresses follow the host-local IPAM that kubenet uses on AKS: each node hands out its
  * /24 from .2 (.1 is the cbr0 bridge) upwards, continuing after the last one handed out
@@ -15,6 +16,7 @@ import { formatIPv4, parseCIDR, parseIPv4 } from '../manifests/ip.js';
 import { objectKey } from '../model/types.js';
 import type { NodeSpec } from './nodes.js';
 import { selectorMatches } from './labels.js';
+import { noPodAddress, outOfPods, unschedulable, type NodeVerdict, type PendingReason } from './pod-pending.js';
 import type { DesiredPod } from './workload-pods.js';
 
 export interface PodPlacement {
@@ -22,6 +24,8 @@ export interface PodPlacement {
   /** undefined: Pending (no node fits, or the named node does not exist). */
   readonly nodeName?: string;
   readonly ip?: string;
+  /** Why the pod is Pending; absent for a pod bound to a node that does not exist (nobody reports on it). */
+  readonly pending?: PendingReason;
 }
 
 export interface Placements {
@@ -60,6 +64,7 @@ class PodAddressPool {
 
   take(): string | undefined {
     const size = this.#last - FIRST_POD_HOST + 1;
+    if (this.#used.size >= size) return undefined;
     for (let i = 0; i < size; i++) {
       const host = FIRST_POD_HOST + ((this.#next - FIRST_POD_HOST + i) % size);
       if (this.#used.has(host)) continue;
@@ -77,6 +82,9 @@ function eligible(pod: DesiredPod, node: NodeSpec): boolean {
   return selectorMatches(pod.spec.nodeSelector, node.labels);
 }
 
+/** Pods the scheduler never sees: kubelet of the named node admits them (or not) itself. */
+const boundByName = (pod: DesiredPod): boolean => pod.boundNode === undefined && pod.spec.nodeName !== undefined;
+
 const ownerOf = (pod: DesiredPod): string => `${pod.namespace}/${pod.ownerKind}/${pod.ownerName}`;
 
 /** Pods that were placed before keep their node and address while they still fit; new pods are spread. */
@@ -84,6 +92,7 @@ export function schedule(
   pods: readonly DesiredPod[],
   nodes: readonly NodeSpec[],
   previous: Placements = { pods: {}, nextPodIP: {} },
+  maxPods = Number.POSITIVE_INFINITY,
 ): Placements {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const pools = new Map(nodes.map((n) => [n.name, new PodAddressPool(n.podCIDR, previous.nextPodIP[n.name])]));
@@ -97,7 +106,7 @@ export function schedule(
     const ip = pod.spec.hostNetwork ? node.address : keptIP !== undefined && pool.keep(keptIP) ? keptIP : pool.take();
     if (ip === undefined) {
       // host-local IPAM is out of addresses: the sandbox cannot start, the pod never runs.
-      placed[key] = { uid: pod.uid };
+      placed[key] = { uid: pod.uid, pending: noPodAddress(node.podCIDR) };
       return;
     }
     placed[key] = { uid: pod.uid, nodeName: node.name, ip };
@@ -106,11 +115,12 @@ export function schedule(
     ownerLoad.set(owner, (ownerLoad.get(owner) ?? 0) + 1);
   };
 
+  const full = (node: NodeSpec): boolean => (load.get(node.name) ?? 0) >= maxPods;
   const fresh: DesiredPod[] = [];
   for (const pod of pods) {
     const before = previous.pods[objectKey(pod)];
     const node = before?.nodeName === undefined ? undefined : byName.get(before.nodeName);
-    if (before && node && eligible(pod, node)) place(pod, node, before.ip);
+    if (before && node && eligible(pod, node) && !full(node)) place(pod, node, before.ip);
     else fresh.push(pod);
   }
 
@@ -119,17 +129,29 @@ export function schedule(
     load.get(node.name) ?? 0,
   ];
   for (const pod of fresh) {
+    if (boundByName(pod)) {
+      const node = byName.get(pod.spec.nodeName!);
+      if (node && !full(node)) place(pod, node);
+      else placed[objectKey(pod)] = { uid: pod.uid, ...(node ? { pending: outOfPods(maxPods) } : {}) };
+      continue;
+    }
     let best: { node: NodeSpec; rank: readonly [number, number] } | undefined;
     for (const node of nodes) {
-      if (!eligible(pod, node)) continue;
+      if (!eligible(pod, node) || full(node)) continue;
       const r = rank(pod, node);
       if (!best || r[0] < best.rank[0] || (r[0] === best.rank[0] && r[1] < best.rank[1])) best = { node, rank: r };
     }
     if (best) place(pod, best.node);
-    else placed[objectKey(pod)] = { uid: pod.uid };
+    else placed[objectKey(pod)] = { uid: pod.uid, pending: unschedulable(nodes.map((n) => verdict(pod, n, full(n)))) };
   }
 
   const nextPodIP: Record<string, number> = {};
   for (const [name, pool] of pools) nextPodIP[name] = pool.next;
   return { pods: placed, nextPodIP };
+}
+
+/** NodeAffinity runs before NodeResourcesFit, and a node is counted once, under its first failing filter. */
+function verdict(pod: DesiredPod, node: NodeSpec, isFull: boolean): NodeVerdict {
+  if (!eligible(pod, node)) return 'selector';
+  return isFull ? 'too-many-pods' : 'fits';
 }

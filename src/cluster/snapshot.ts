@@ -4,8 +4,10 @@
  * facts. It is plain JSON-serialisable data (the container runtime pushes it over HTTP),
  * frozen, and replaced whole on every change; nothing downstream re-decides policy.
  */
+import type { PendingReason } from './pod-pending.js';
 import type { Distribution, EndpointSelection } from '../config/types.js';
 import type { CompileResult } from './ingress/types.js';
+import type { GatewayCompileResult } from './gateway/types.js';
 import type {
   Container,
   IntOrString,
@@ -30,8 +32,89 @@ export interface NodeInfo {
   readonly ready: boolean;
 }
 
-/** Which pod runtime serves a pod's containers. */
-export type PodRuntimeKind = 'echo' | 'ingress-controller';
+/**
+ * Which pod kind serves a pod's containers, as the pod-kind registry chose it when the
+ * snapshot was built. A discriminated union: each kind carries what its runtime needs.
+ */
+export type PodKind =
+  | { readonly kind: 'echo' }
+  | { readonly kind: 'ingress-controller' }
+  | { readonly kind: 'process'; readonly containers: readonly ProcessContainer[] }
+  | {
+      readonly kind: 'container';
+      readonly containers: readonly ImageContainer[];
+      readonly restartPolicy: 'Always' | 'OnFailure' | 'Never';
+      readonly terminationGracePeriodSeconds: number;
+      /** `echo`: the built-in echo pod serves in place of an image that cannot be had (aks-emu.yaml containers.whenImageUnavailable). */
+      readonly whenImageUnavailable: 'error' | 'echo';
+    }
+  /** A Gateway's pod (Istio's gateway proxy); `gateway` is the Gateway's `namespace/name`. */
+  | { readonly kind: 'gateway'; readonly gateway: string };
+
+/** A container the `container` kind runs from its image, as kubelet would start it. */
+export interface ImageContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Replaces the image's ENTRYPOINT; `args` replaces its CMD. */
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly workingDir?: string;
+  /** env and envFrom of the manifest (ConfigMap and Secret values resolved); fieldRefs at the start. */
+  readonly env: readonly ProcessEnvVar[];
+  /** Why the container cannot start (kubelet's CreateContainerConfigError), e.g. a missing ConfigMap key. */
+  readonly configError?: string;
+}
+
+/** One variable of a process container's environment, resolved but for what only its start knows. */
+export type ProcessEnvVar =
+  | { readonly name: string; readonly value: string }
+  /** fieldRef (metadata.name, status.podIP, ...): resolved when the container starts. */
+  | { readonly name: string; readonly fieldPath: string };
+
+/** A container a `workloads:` mapping runs as a local process. */
+export interface ProcessContainer {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly cwd: string;
+  /** env and envFrom of the manifest (ConfigMap and Secret values resolved), then the mapping's env. */
+  readonly env: readonly ProcessEnvVar[];
+  /** Why the container cannot start (kubelet's CreateContainerConfigError), e.g. a missing ConfigMap key. */
+  readonly configError?: string;
+}
+
+/** A container's state as kubelet reports it (core/v1 ContainerState). */
+export type ContainerState =
+  | { readonly waiting: { readonly reason: string; readonly message?: string } }
+  | { readonly running: { readonly startedAt: string } }
+  | {
+      readonly terminated: {
+        readonly reason: string;
+        readonly exitCode: number;
+        readonly signal?: number;
+        readonly message?: string;
+        readonly startedAt?: string;
+        readonly finishedAt: string;
+      };
+    };
+
+/** core/v1 ContainerStatus, for the containers a pod runtime supervises (process, container). */
+export interface ContainerStatusInfo {
+  readonly name: string;
+  readonly state: ContainerState;
+  readonly lastState?: ContainerState;
+  /** Running and, with a readinessProbe, passing it. */
+  readonly ready: boolean;
+  readonly restartCount: number;
+  readonly started: boolean;
+  /** What serves it: the process id of a process container. */
+  readonly pid?: number;
+  /** What serves it: the engine's container (`docker://ID`) of a container pod. */
+  readonly containerID?: string;
+  readonly image?: string;
+}
+
+export type PodKindName = PodKind['kind'];
 
 export interface PodInfo {
   readonly namespace: string;
@@ -44,11 +127,18 @@ export interface PodInfo {
   readonly ownerKind: WorkloadKind;
   readonly ownerName: string;
   readonly containers: readonly Container[];
+  /** spec.terminationGracePeriodSeconds and spec.restartPolicy, where the manifest sets them. */
+  readonly terminationGracePeriodSeconds?: number;
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   /** Running when its node runs; Pending when it could not be scheduled (no node fits). */
   readonly phase: 'Running' | 'Pending';
+  /** Why a Pending pod is not running, as kube-scheduler or kubelet reports it. */
+  readonly pending?: PendingReason;
   /** The Ready condition as endpoints see it (readiness probe result, forced state, node). */
   readonly ready: boolean;
-  readonly runtime: PodRuntimeKind;
+  readonly runtime: PodKind;
+  /** Reported by runtimes that supervise containers; absent for in-process kinds (echo, ingress controller). */
+  readonly containerStatuses?: readonly ContainerStatusInfo[];
   readonly source: Source;
 }
 
@@ -209,4 +299,6 @@ export interface Snapshot {
    * into nginx.conf), with each Ingress's admission; absent when the controller is off.
    */
   readonly ingress?: CompileResult;
+  /** The built-in Gateway API controller's route tables and status; absent without Gateway API objects. */
+  readonly gateway?: GatewayCompileResult;
 }

@@ -1,4 +1,10 @@
+import { DEFAULT_MAX_FILE_BYTES } from '../manifests/limits.js';
 import type { AddressRanges, ClusterConfig } from './types.js';
+
+/** AKS's default max pods per node with kubenet (Azure CNI Overlay: 250); kubelet's own default is 110 too. */
+export const AKS_KUBENET_MAX_PODS = 110;
+/** The range AKS accepts for --max-pods. */
+export const MAX_PODS_RANGE = { min: 10, max: 250 } as const;
 
 /** AKS names VMSS nodes `aks-<pool>-<8 digits>-vmss<6 base-36 digits>`. */
 export function aksNodeNames(count: number, pool = 'nodepool1', id = '12345678'): string[] {
@@ -30,6 +36,9 @@ export function defaultConfig(overrides: Partial<ClusterConfig> = {}): ClusterCo
     timeScale: 1,
     maxFrontendsPerLoadBalancer: 600,
     maxRulesPerLoadBalancer: 1500,
+    maxManifestFileBytes: DEFAULT_MAX_FILE_BYTES,
+    maxManifestTotalBytes: 4 * DEFAULT_MAX_FILE_BYTES,
+    maxPods: AKS_KUBENET_MAX_PODS,
     nodeMonitorGracePeriodSeconds: 40,
     admin: { host: '127.0.0.1', port: 7070 },
     ingress: { enabled: true, replicas: 2 },

@@ -3,10 +3,14 @@
  * the field, and all are reported together.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
-import { aksNodeNames, defaultConfig } from './defaults.js';
+import { parseByteSize } from '../manifests/limits.js';
+import { aksNodeNames, defaultConfig, MAX_PODS_RANGE } from './defaults.js';
+import { buildContainerImages, type ContainerImagesInput } from './containers.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
+import { buildWorkloads, type WorkloadInput } from './workloads.js';
 
 /** The shape users write: every field optional. */
 export interface ConfigInput {
@@ -16,15 +20,30 @@ export interface ConfigInput {
   timeScale?: number;
   seed?: number;
   nodeMonitorGracePeriodSeconds?: number;
-  limits?: { frontendsPerLoadBalancer?: number; rulesPerLoadBalancer?: number };
+  limits?: {
+    frontendsPerLoadBalancer?: number;
+    rulesPerLoadBalancer?: number;
+    /** Bytes, or a quantity such as `16Mi`. */
+    manifestFileBytes?: number | string;
+    manifestTotalBytes?: number | string;
+  };
+  /** Pods per node (AKS --max-pods). */
+  maxPods?: number;
   addresses?: Partial<ClusterConfig['addresses']>;
   admin?: string | { host?: string; port?: number };
   ingress?: { enabled?: boolean; replicas?: number };
+  containers?: ContainerImagesInput;
+  /** Images run as local processes; a relative cwd is relative to `baseDir`. */
+  workloads?: WorkloadInput[];
+  /** Where relative paths start: the config file's folder (set by loadConfigFile), else the current directory. */
+  baseDir?: string;
 }
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'addresses', 'admin', 'ingress'];
+const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'maxPods', 'addresses', 'admin', 'ingress', 'workloads', 'containers', 'baseDir'];
+const LIMIT_KEYS = ['frontendsPerLoadBalancer', 'rulesPerLoadBalancer', 'manifestFileBytes', 'manifestTotalBytes'];
+const BYTE_LIMITS = new Set(['manifestFileBytes', 'manifestTotalBytes']);
 
 /** `127.0.0.1:7070` → host and port; undefined when it is not of that shape. */
 export function parseHostPort(value: string): { host: string; port: number } | undefined {
@@ -62,8 +81,17 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   const grace = input.nodeMonitorGracePeriodSeconds;
   if (grace !== undefined && !(typeof grace === 'number' && grace >= 0)) bad('nodeMonitorGracePeriodSeconds', 'Invalid value: must be a number of seconds >= 0');
   for (const [field, value] of Object.entries(input.limits ?? {})) {
-    if (!Number.isInteger(value) || (value as number) < 1) bad(`limits.${field}`, 'Invalid value: must be a whole number >= 1');
+    if (!LIMIT_KEYS.includes(field)) bad(`limits.${field}`, `unknown field (known: ${LIMIT_KEYS.join(', ')})`);
+    else if (BYTE_LIMITS.has(field)) {
+      if (parseByteSize(value) === undefined) bad(`limits.${field}`, `Invalid value: ${JSON.stringify(value)}: must be a number of bytes, such as 16777216 or 16Mi`);
+    } else if (!Number.isInteger(value) || (value as number) < 1) bad(`limits.${field}`, 'Invalid value: must be a whole number >= 1');
   }
+  const maxPods = input.maxPods;
+  if (maxPods !== undefined && !(Number.isInteger(maxPods) && maxPods >= MAX_PODS_RANGE.min && maxPods <= MAX_PODS_RANGE.max)) {
+    bad('maxPods', `Invalid value: ${JSON.stringify(maxPods)}: must be a whole number from ${MAX_PODS_RANGE.min} to ${MAX_PODS_RANGE.max} (AKS --max-pods)`);
+  }
+  const fileBytes = parseByteSize(input.limits?.manifestFileBytes) ?? base.maxManifestFileBytes;
+  const givenTotal = parseByteSize(input.limits?.manifestTotalBytes);
   let admin = base.admin;
   if (typeof input.admin === 'string') {
     const hp = parseHostPort(input.admin);
@@ -72,9 +100,12 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   } else if (input.admin) admin = { host: input.admin.host ?? admin.host, port: input.admin.port ?? admin.port };
   const replicas = input.ingress?.replicas;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
+  const containers = buildContainerImages(input.containers, bad) ?? base.containers;
+  const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
+    ...(containers === undefined ? {} : { containers }),
     nodes,
     distribution: input.distribution ?? base.distribution,
     endpointSelection: input.endpointSelection ?? base.endpointSelection,
@@ -83,9 +114,14 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     nodeMonitorGracePeriodSeconds: grace ?? base.nodeMonitorGracePeriodSeconds,
     maxFrontendsPerLoadBalancer: input.limits?.frontendsPerLoadBalancer ?? base.maxFrontendsPerLoadBalancer,
     maxRulesPerLoadBalancer: input.limits?.rulesPerLoadBalancer ?? base.maxRulesPerLoadBalancer,
+    maxManifestFileBytes: fileBytes,
+    // A larger per-file limit alone raises the total with it.
+    maxManifestTotalBytes: givenTotal ?? Math.max(base.maxManifestTotalBytes, 4 * fileBytes),
+    maxPods: maxPods ?? base.maxPods,
     addresses: { ...base.addresses, ...input.addresses },
     admin,
     ingress: { enabled: input.ingress?.enabled ?? base.ingress.enabled, replicas: replicas ?? base.ingress.replicas },
+    ...(workloads === undefined ? {} : { workloads }),
   };
 }
 
@@ -104,5 +140,5 @@ export async function loadConfigFile(path: string): Promise<ConfigInput> {
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `${path}: expected a mapping of settings`);
-  return value as ConfigInput;
+  return { ...(value as ConfigInput), baseDir: dirname(resolve(path)) };
 }

@@ -20,6 +20,29 @@ export interface AddressRanges {
   readonly publicFrontends: string;
 }
 
+/** aks-emu.yaml `containers:` (container runtime): images run as real containers. */
+export interface ContainerImages {
+  /** Globs on a container's image (`*` any run of characters); a pod runs as containers when every container's image matches one. */
+  readonly images: readonly string[];
+  /** `error` (kubelet's ErrImagePull / ImagePullBackOff) or `echo`: the built-in echo pod serves in the image's place. */
+  readonly whenImageUnavailable: 'error' | 'echo';
+}
+
+/**
+ * aks-emu.yaml `workloads:`: containers whose image matches run this command as a local
+ * child process per replica (the `process` pod kind) instead of the echo pod.
+ */
+export interface WorkloadMapping {
+  /** A glob on the container's image (`*` any run of characters, `?` one). */
+  readonly image: string;
+  /** argv: replaces the image's entrypoint and the container's command/args. */
+  readonly command: readonly string[];
+  /** Absolute working directory (a relative one in aks-emu.yaml is relative to that file). */
+  readonly cwd: string;
+  /** Added to the environment Kubernetes gives the container (these win). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
 export interface ClusterConfig {
   /** Node names in order; index i gets the i-th node address and pod /24. */
   readonly nodes: readonly string[];
@@ -35,6 +58,12 @@ export interface ClusterConfig {
   /** Standard LB limits per load balancer (Azure: 600 frontend IP configs, 1,500 rules). */
   readonly maxFrontendsPerLoadBalancer: number;
   readonly maxRulesPerLoadBalancer: number;
+  /** Largest manifest file aks-emu reads or parses, in bytes (`limits.manifestFileBytes`, `--max-manifest-size`). */
+  readonly maxManifestFileBytes: number;
+  /** Largest total of the manifest files of one load, in bytes (`limits.manifestTotalBytes`). */
+  readonly maxManifestTotalBytes: number;
+  /** Pods a node may run (AKS `--max-pods`: 110 with kubenet, the default plugin here; 250 with Azure CNI Overlay). */
+  readonly maxPods: number;
   /** Seed for random allocation (ClusterIPs, NodePorts); undefined = random each start. */
   readonly seed?: number;
   /** Seconds before pods on a stopped node lose readiness (node-monitor-grace-period). */
@@ -43,4 +72,8 @@ export interface ClusterConfig {
   readonly admin: { readonly host: string; readonly port: number };
   /** The built-in ingress-nginx controller (the ingress issue). */
   readonly ingress: { readonly enabled: boolean; readonly replicas: number };
+  /** Real containers (the container runtime with a Docker socket); absent: none. */
+  readonly containers?: ContainerImages;
+  /** Images run as local processes (embedded runtime); absent or empty: every pod is an echo pod. */
+  readonly workloads?: readonly WorkloadMapping[];
 }

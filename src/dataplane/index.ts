@@ -11,7 +11,7 @@ import { AksEmuError } from '../errors/index.js';
 import type { Distribution } from './balance/distribution.js';
 import type { EndpointBalancer } from './balance/endpoint-balancer.js';
 import type { Selector } from './balance/selector.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ALL_ROLES, compile, type DataPlaneRoles, type RetainedState, type Tables } from './compile.js';
 import { ConnectionTracker } from './l4/connection-tracker.js';
 import type { LocalEndpoints } from './l4/local-endpoints.js';
@@ -56,6 +56,14 @@ export interface DataPlaneOptions {
   localEndpoints?: LocalEndpoints;
 }
 
+export interface StopOptions {
+  /**
+   * Let open connections finish for up to this long (clock time) after the listeners
+   * stop accepting; what is still open then is reset. 0 (the default): close at once.
+   */
+  readonly graceMs?: number;
+}
+
 export interface DataPlaneEvents {
   probe: [ProbeTransition];
   error: [Error];
@@ -68,6 +76,10 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
   private tables: Tables | undefined;
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
+  private stopping: Promise<void> | undefined;
+  /** Ends the grace period of a stop in progress early. */
+  private cutShort: (() => void) | undefined;
+  private cutRequested = false;
 
   constructor(options: DataPlaneOptions = {}) {
     super();
@@ -106,16 +118,55 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     return next;
   }
 
-  /** Close every listener and connection; resolves when all sockets are released. */
-  async stop(): Promise<void> {
+  /**
+   * Stop accepting at once, let open flows finish for options.graceMs, then close every
+   * connection; resolves when all sockets are released. Called again while a grace period
+   * runs, with graceMs 0 (a second SIGTERM), it resets what is left at once.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 0;
+    if (this.stopping !== undefined) {
+      if (graceMs === 0) {
+        this.cutRequested = true;
+        this.cutShort?.();
+      }
+      return this.stopping;
+    }
+    this.stopping = this.stopNow(graceMs);
+    return this.stopping;
+  }
+
+  private async stopNow(graceMs: number): Promise<void> {
     this.stopped = true;
     await this.applying;
     this.state.prober.stop();
-    for (const idle of this.state.idleTimeouts.values()) idle.stop();
     const closing = [...this.bound.values()].map((listener) => listener.close());
     this.bound.clear();
-    await this.state.tracker.destroyAll();
+    let drained = true;
+    if (graceMs > 0) {
+      // Held flows (Local policy, no local endpoint) would never be answered: no reason to wait for them.
+      this.state.held.releaseAll();
+      drained = await this.drain(graceMs);
+    }
+    for (const idle of this.state.idleTimeouts.values()) idle.stop();
+    if (drained) await this.state.tracker.destroyAll();
+    else await this.state.tracker.resetAll();
     await Promise.all(closing);
+  }
+
+  /** True when every client flow closed within the grace period, false when it ran out or was cut short. */
+  private async drain(graceMs: number): Promise<boolean> {
+    const { clock, tracker } = this.state;
+    if (this.cutRequested) return false;
+    let timer: TimerHandle | undefined;
+    const outcome = await new Promise<boolean>((resolve) => {
+      this.cutShort = () => resolve(false);
+      timer = clock.setTimeout(() => resolve(false), graceMs);
+      void tracker.drained().then(() => resolve(true));
+    });
+    if (timer !== undefined) clock.clearTimeout(timer);
+    this.cutShort = undefined;
+    return outcome;
   }
 
   probeStatus(): ProbeStatus[] {

@@ -2,6 +2,7 @@
  * Counters of the forwarding core. The hot path increments fields of objects created at
  * compile time (kept across snapshot swaps by key); `stats()` copies them out.
  */
+import { listenerGuard, type ListenerErrorCount } from './l4/listener-guard.js';
 import { Retained } from './retained.js';
 
 export interface RuleCounters {
@@ -55,6 +56,8 @@ export interface DataPlaneStats extends Readonly<GlobalCounters> {
   readonly servicePorts: readonly ServicePortStats[];
   /** Client connections currently open (forwarded, dialing or held). */
   readonly activeConnections: number;
+  /** Unexpected errors the listener guard caught, per listener, process-wide (listener-guard.ts). */
+  readonly listenerErrors: readonly ListenerErrorCount[];
 }
 
 export class Counters {
@@ -94,6 +97,7 @@ export class Counters {
         endpointPicks: Object.fromEntries(c.endpointPicks),
       })),
       activeConnections,
+      listenerErrors: listenerGuard.counts(),
     };
   }
 }

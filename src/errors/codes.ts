@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = {
   AKS_EMU_MANIFEST_READ: { status: 400, summary: 'a manifest file or folder could not be read' },
+  AKS_EMU_MANIFEST_TOO_LARGE: { status: 413, summary: 'a manifest file, or all of them together, is over the size limit' },
   AKS_EMU_MANIFEST_PARSE: { status: 400, summary: 'a manifest is not valid YAML or not a Kubernetes object' },
   AKS_EMU_MANIFEST_INVALID: { status: 422, summary: 'one or more objects are invalid (field errors, Kubernetes wording)' },
   AKS_EMU_CONFIG_INVALID: { status: 400, summary: 'the cluster configuration (aks-emu.yaml or options) is invalid' },

@@ -67,11 +67,18 @@ export class ManifestInvalidError extends AksEmuError {
   readonly errors: readonly FieldError[];
   /** The objects that had no error, so later stages (allocation) can still report theirs. */
   readonly valid: Manifests | undefined;
+  /**
+   * Every object that can still be told apart (a name, no duplicate), invalid fields
+   * left at their defaults: allocation and the cloud provider's checks run over these
+   * too, so that one pass reports their errors as well.
+   */
+  readonly checkable: Manifests | undefined;
 
-  constructor(errors: readonly FieldError[], valid?: Manifests) {
+  constructor(errors: readonly FieldError[], valid?: Manifests, checkable?: Manifests) {
     super('AKS_EMU_MANIFEST_INVALID', errors.map(formatLocatedFieldError).join('\n'));
     this.name = 'ManifestInvalidError';
     this.errors = errors;
     this.valid = valid;
+    this.checkable = checkable;
   }
 }

@@ -11,6 +11,7 @@ import type {
   Manifests,
   Namespace,
   Secret,
+  ConfigMap,
   Service,
   SkippedObject,
   Source,
@@ -25,7 +26,11 @@ import { readEndpoints, readEndpointSlice, SERVICE_NAME_LABEL, type DialableRang
 import { readIngress, readIngressClass } from './kinds/ingress.js';
 import type { Located } from './kinds/located.js';
 import { readSecret } from './kinds/secret.js';
+import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
+import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gateway.js';
+import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
+import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant } from '../model/gateway-types.js';
 import { readController, readPod } from './kinds/workload.js';
 
 export interface ManifestOptions {
@@ -34,6 +39,10 @@ export interface ManifestOptions {
    * ranges the runtime can dial. Default ['127.0.0.0/8'] (the embedded runtime).
    */
   readonly allowedEndpointCIDRs?: readonly string[];
+  /** Largest manifest file (or in-memory text) in bytes; default 16 MiB. */
+  readonly maxFileBytes?: number;
+  /** Largest total of one load in bytes; default four times maxFileBytes. */
+  readonly maxTotalBytes?: number;
 }
 
 export interface LoadResult {
@@ -102,9 +111,17 @@ class ManifestsBuilder {
   readonly workloads: Workload[] = [];
   readonly endpointSlices: EndpointSlice[] = [];
   readonly secrets: Secret[] = [];
+  readonly configMaps: ConfigMap[] = [];
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
+  readonly gatewayApi = {
+    gatewayClasses: [] as GatewayClass[],
+    gateways: [] as Gateway[],
+    httpRoutes: [] as HTTPRoute[],
+    grpcRoutes: [] as GRPCRoute[],
+    referenceGrants: [] as ReferenceGrant[],
+  };
   readonly skipped: SkippedObject[] = [];
   readonly notices: string[] = [];
   readonly errors: FieldError[] = [];
@@ -168,6 +185,9 @@ class ManifestsBuilder {
       case 'Secret':
         this.secrets.push(readSecret(r, o, located));
         break;
+      case 'ConfigMap':
+        this.configMaps.push(readConfigMap(r, o, located));
+        break;
       case 'Namespace':
         this.namespaces.push({ kind: 'Namespace', ...located });
         break;
@@ -176,6 +196,21 @@ class ManifestsBuilder {
         break;
       case 'IngressClass':
         this.ingressClasses.push(readIngressClass(r, o, located));
+        break;
+      case 'GatewayClass':
+        this.gatewayApi.gatewayClasses.push(readGatewayClass(r, o, located));
+        break;
+      case 'Gateway':
+        this.gatewayApi.gateways.push(readGateway(r, o, located));
+        break;
+      case 'HTTPRoute':
+        this.gatewayApi.httpRoutes.push(readHTTPRoute(r, o, located));
+        break;
+      case 'GRPCRoute':
+        this.gatewayApi.grpcRoutes.push(readGRPCRoute(r, o, located));
+        break;
+      case 'ReferenceGrant':
+        this.gatewayApi.referenceGrants.push(readReferenceGrant(r, o, located));
         break;
     }
   }
@@ -186,15 +221,19 @@ class ManifestsBuilder {
   }
 
   result(): LoadResult {
-    const { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped } = this;
-    const manifests = { services, workloads, endpointSlices, secrets, namespaces, ingresses, ingressClasses, skipped };
-    if (this.errors.length > 0) throw new ManifestInvalidError(this.errors, withoutInvalid(manifests, this.errors));
+    const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
+    const gatewayApi = Object.values(this.gatewayApi).some((list) => list.length > 0) ? { gatewayApi: this.gatewayApi } : {};
+    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, ...gatewayApi, skipped };
+    if (this.errors.length > 0) {
+      const unidentified = this.errors.filter((e) => e.field === 'metadata.name' || e.field.startsWith('metadata.namespace'));
+      throw new ManifestInvalidError(this.errors, without(manifests, this.errors), without(manifests, unidentified));
+    }
     return { manifests, notices: this.notices };
   }
 }
 
-/** The objects no error names (by file and document), for stages that check what remains. */
-function withoutInvalid(m: Manifests, errors: readonly FieldError[]): Manifests {
+/** The objects none of `errors` names (by file and document), for stages that check what remains. */
+function without(m: Manifests, errors: readonly FieldError[]): Manifests {
   const bad = new Set(errors.map((e) => `${e.source.file}#${e.source.doc}#${e.kind}#${e.name}`));
   const ok = <T extends { source: { file: string; doc: number }; kind: string; metadata: { name: string } }>(items: readonly T[]) =>
     items.filter((o) => !bad.has(`${o.source.file}#${o.source.doc}#${o.kind}#${o.metadata.name}`));
@@ -203,9 +242,21 @@ function withoutInvalid(m: Manifests, errors: readonly FieldError[]): Manifests 
     workloads: ok(m.workloads),
     endpointSlices: ok(m.endpointSlices),
     secrets: ok(m.secrets),
+    configMaps: ok(m.configMaps ?? []),
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),
+    ...(m.gatewayApi
+      ? {
+          gatewayApi: {
+            gatewayClasses: ok(m.gatewayApi.gatewayClasses),
+            gateways: ok(m.gatewayApi.gateways),
+            httpRoutes: ok(m.gatewayApi.httpRoutes),
+            grpcRoutes: ok(m.gatewayApi.grpcRoutes),
+            referenceGrants: ok(m.gatewayApi.referenceGrants),
+          },
+        }
+      : {}),
     skipped: m.skipped,
   };
 }

@@ -1,22 +1,36 @@
 /**
  * The manifests layer: Kubernetes manifests in, typed and validated Manifests out, or
- * every error at once (AKS_EMU_MANIFEST_READ, AKS_EMU_MANIFEST_PARSE, or a
- * ManifestInvalidError with all field errors of all files).
+ * every error at once (AKS_EMU_MANIFEST_READ, AKS_EMU_MANIFEST_TOO_LARGE,
+ * AKS_EMU_MANIFEST_PARSE, or a ManifestInvalidError with all field errors of all files).
  */
 import { buildManifests, type LoadResult, type ManifestOptions, type RawObject } from './build.js';
-import { readManifestFiles } from './load.js';
+import { checkCharacters, formatEncodingProblem } from './encoding.js';
+import { checkTextSizes, sizeLimits } from './limits.js';
+import { readManifestSources } from './load.js';
 import { parseYamlDocuments } from './parse.js';
 
 export type { LoadResult, ManifestOptions, RawObject } from './build.js';
 
-/** Files and folders (folders recursively: *.yaml, *.yml, *.json, sorted). */
+/** Files and folders (folders recursively: *.yaml, *.yml, *.json, sorted), within the size limits. */
 export async function loadManifests(paths: string[], options: ManifestOptions = {}): Promise<LoadResult> {
-  return parseManifests(await readManifestFiles(paths), options);
+  const { files, encodingErrors } = await readManifestSources(paths, sizeLimits(options));
+  return parseTexts(files, options, encodingErrors);
 }
 
 /** YAML or JSON text, possibly with several documents per file. */
 export function parseManifests(docs: { file: string; text: string }[], options: ManifestOptions = {}): LoadResult {
-  const parseErrors: string[] = [];
+  checkTextSizes(docs, sizeLimits(options));
+  const encodingErrors: string[] = [];
+  const clean = docs.filter(({ file, text }) => {
+    const problem = checkCharacters(text);
+    if (problem) encodingErrors.push(formatEncodingProblem(file, problem));
+    return problem === undefined;
+  });
+  return parseTexts(clean, options, encodingErrors);
+}
+
+/** Every file is parsed even when another failed, so that one run names every syntax error. */
+function parseTexts(docs: readonly { file: string; text: string }[], options: ManifestOptions, parseErrors: string[]): LoadResult {
   const objects = docs.flatMap(({ file, text }) => parseYamlDocuments(file, text, parseErrors));
   return buildManifests(objects, options, parseErrors);
 }
@@ -27,9 +41,20 @@ export function parseObjects(objects: RawObject[], options: ManifestOptions = {}
 }
 
 /** Like loadManifests and parseManifests, also returning the parsed objects (the object store keeps them as written). */
-export async function loadObjects(paths: string[], inline: { file: string; text: string }[] = [], objects: RawObject[] = []): Promise<{ raw: RawObject[]; result: LoadResult }> {
-  const parseErrors: string[] = [];
-  const docs = [...(paths.length ? await readManifestFiles(paths) : []), ...inline];
-  const raw = [...docs.flatMap(({ file, text }) => parseYamlDocuments(file, text, parseErrors)), ...objects];
-  return { raw, result: buildManifests(raw, {}, parseErrors) };
+export async function loadObjects(
+  paths: string[],
+  inline: { file: string; text: string }[] = [],
+  objects: RawObject[] = [],
+  options: ManifestOptions = {},
+): Promise<{ raw: RawObject[]; result: LoadResult }> {
+  const limits = sizeLimits(options);
+  const { files, encodingErrors: parseErrors } = paths.length ? await readManifestSources(paths, limits) : { files: [], encodingErrors: [] as string[] };
+  checkTextSizes(inline, limits);
+  const clean = inline.filter(({ file, text }) => {
+    const problem = checkCharacters(text);
+    if (problem) parseErrors.push(formatEncodingProblem(file, problem));
+    return problem === undefined;
+  });
+  const raw = [...[...files, ...clean].flatMap(({ file, text }) => parseYamlDocuments(file, text, parseErrors)), ...objects];
+  return { raw, result: buildManifests(raw, options, parseErrors) };
 }

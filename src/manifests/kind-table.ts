@@ -8,6 +8,7 @@ export type HandledKind =
   | 'Pod'
   | 'Endpoints'
   | 'Secret'
+  | 'ConfigMap'
   | 'Namespace'
   | 'Deployment'
   | 'StatefulSet'
@@ -15,7 +16,12 @@ export type HandledKind =
   | 'DaemonSet'
   | 'EndpointSlice'
   | 'Ingress'
-  | 'IngressClass';
+  | 'IngressClass'
+  | 'GatewayClass'
+  | 'Gateway'
+  | 'HTTPRoute'
+  | 'GRPCRoute'
+  | 'ReferenceGrant';
 
 interface KindInfo {
   readonly apiVersion: string;
@@ -29,6 +35,7 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   Pod: { apiVersion: 'v1', resource: 'pods', clusterScoped: false },
   Endpoints: { apiVersion: 'v1', resource: 'endpoints', clusterScoped: false },
   Secret: { apiVersion: 'v1', resource: 'secrets', clusterScoped: false },
+  ConfigMap: { apiVersion: 'v1', resource: 'configmaps', clusterScoped: false },
   Namespace: { apiVersion: 'v1', resource: 'namespaces', clusterScoped: true },
   Deployment: { apiVersion: 'apps/v1', resource: 'deployments.apps', clusterScoped: false },
   StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets.apps', clusterScoped: false },
@@ -37,6 +44,11 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices.discovery.k8s.io', clusterScoped: false },
   Ingress: { apiVersion: 'networking.k8s.io/v1', resource: 'ingresses.networking.k8s.io', clusterScoped: false },
   IngressClass: { apiVersion: 'networking.k8s.io/v1', resource: 'ingressclasses.networking.k8s.io', clusterScoped: true },
+  GatewayClass: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gatewayclasses.gateway.networking.k8s.io', clusterScoped: true },
+  Gateway: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gateways.gateway.networking.k8s.io', clusterScoped: false },
+  HTTPRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'httproutes.gateway.networking.k8s.io', clusterScoped: false },
+  GRPCRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'grpcroutes.gateway.networking.k8s.io', clusterScoped: false },
+  ReferenceGrant: { apiVersion: 'gateway.networking.k8s.io/v1beta1', resource: 'referencegrants.gateway.networking.k8s.io', clusterScoped: false },
 };
 
 export function isHandledKind(kind: string): kind is HandledKind {

@@ -5,6 +5,7 @@
  * after it reads only these types, never raw YAML. Field names follow the Kubernetes
  * API so that JSON output and error field paths read like kubectl's.
  */
+import type { GatewayApiObjects } from './gateway-types.js';
 
 /** Where an object came from: used by every error that names it. */
 export interface Source {
@@ -107,6 +108,32 @@ export interface ProbeSpec {
   readonly failureThreshold: number;
 }
 
+/** A key of a ConfigMap or Secret (configMapKeyRef, secretKeyRef). */
+export interface KeyRef {
+  readonly name: string;
+  readonly key: string;
+  readonly optional: boolean;
+}
+
+/** env[].valueFrom: where a variable's value comes from when it has no literal value. */
+export type EnvVarSource =
+  | { readonly configMapKeyRef: KeyRef }
+  | { readonly secretKeyRef: KeyRef }
+  | { readonly fieldRef: { readonly fieldPath: string } };
+
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: EnvVarSource;
+}
+
+/** envFrom[]: every key of a ConfigMap or Secret, with an optional prefix. */
+export interface EnvFromSource {
+  readonly prefix: string;
+  readonly configMapRef?: { readonly name: string; readonly optional: boolean };
+  readonly secretRef?: { readonly name: string; readonly optional: boolean };
+}
+
 export interface Container {
   readonly name: string;
   readonly image: string;
@@ -114,6 +141,14 @@ export interface Container {
   readonly readinessProbe?: ProbeSpec;
   readonly livenessProbe?: ProbeSpec;
   readonly startupProbe?: ProbeSpec;
+  /** The image's ENTRYPOINT override and its CMD override, as written (no $(VAR) expansion yet). */
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly workingDir?: string;
+  /** Always, IfNotPresent or Never; absent: Always for `:latest` or no tag, else IfNotPresent. */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  readonly env?: readonly EnvVar[];
+  readonly envFrom?: readonly EnvFromSource[];
 }
 
 export interface PodSpec {
@@ -122,6 +157,10 @@ export interface PodSpec {
   readonly containers: readonly Container[];
   readonly initContainers: readonly Container[];
   readonly hostNetwork: boolean;
+  /** Seconds between SIGTERM and SIGKILL (default 30). */
+  readonly terminationGracePeriodSeconds?: number;
+  /** Always (default), OnFailure or Never: whether kubelet restarts an exited container. */
+  readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
 }
 
 export interface PodTemplate {
@@ -179,6 +218,12 @@ export interface Secret extends Located {
   readonly kind: 'Secret';
   readonly type: string;
   /** Decoded bytes of `data` merged with `stringData`, as base64 to stay JSON-friendly. */
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** v1 ConfigMap: only `data` (strings); binaryData cannot be an environment variable. */
+export interface ConfigMap extends Located {
+  readonly kind: 'ConfigMap';
   readonly data: Readonly<Record<string, string>>;
 }
 
@@ -251,9 +296,13 @@ export interface Manifests {
   readonly workloads: readonly Workload[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Read for containers' env and envFrom; absent where a caller builds Manifests by hand. */
+  readonly configMaps?: readonly ConfigMap[];
   readonly namespaces: readonly Namespace[];
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
+  /** GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant; absent when none was given. */
+  readonly gatewayApi?: GatewayApiObjects;
   readonly skipped: readonly SkippedObject[];
 }
 

@@ -10,3 +10,5 @@ export {
   type ReadinessEvent,
   type ReadinessProberOptions,
 } from './readiness/readiness-prober.js';
+export { PodSet, podKey, type PodSetEvents, type PodSetOptions } from './pod-set.js';
+export { choosePodKind, createPodRuntime, registerPodKind, type PodKindContext, type PodKindDefinition } from './kinds/index.js';

@@ -24,6 +24,20 @@ export interface IngressControllerPodOptions {
   readonly random?: () => number;
 }
 
+/**
+ * An L7 proxy pod: the ingress controller, or a Gateway's pod (src/pods/gateway.ts), which
+ * has a route table per listener port and Istio's status port instead of nginx's.
+ */
+export interface L7PodOptions {
+  readonly listeners: readonly Listener[];
+  /** The router of a listener port, read per request. */
+  routerFor(port: number): Router;
+  readonly health: { readonly port: number; readonly path: string };
+  /** One proxy (pools, balancer state) for every listener, as one nginx; else one per port. */
+  readonly sharedProxy: boolean;
+  readonly random?: () => number;
+}
+
 /** ingress-nginx's --healthz-port. */
 export const CONTROLLER_HEALTH_PORT = 10254;
 /** ingress-nginx's keepalive_timeout for clients (config `keep-alive: 75`). */
@@ -36,7 +50,7 @@ function forgetForwarded(this: ForwardedSocket): void {
   this[FORWARDED_IN]?.delete(this);
 }
 
-interface Listener {
+export interface Listener {
   readonly port: number;
   readonly kind: Scheme | 'health';
 }
@@ -57,17 +71,17 @@ export function controllerListeners(pod: PodInfo): Listener[] {
   return listeners;
 }
 
-class IngressControllerPod implements PodRuntime {
+export class L7Pod implements PodRuntime {
   #pod: PodInfo;
   #healthy = true;
   #servers: Server[] = [];
   #endpoints = new Map<number, LocalEndpoint>();
   /** Handed-over sockets: a TLS one still in its handshake is not yet an HTTP connection closeAllConnections() knows. */
   readonly #forwarded = new Set<Socket>();
-  #proxy: IngressProxy | undefined;
-  readonly #options: IngressControllerPodOptions;
+  #proxies: IngressProxy[] = [];
+  readonly #options: L7PodOptions;
 
-  constructor(pod: PodInfo, options: IngressControllerPodOptions) {
+  constructor(pod: PodInfo, options: L7PodOptions) {
     this.#pod = pod;
     this.#options = options;
   }
@@ -78,11 +92,15 @@ class IngressControllerPod implements PodRuntime {
 
   async start(): Promise<void> {
     if (this.#servers.length > 0) return;
-    const listeners = controllerListeners(this.#pod);
+    const listeners = this.#options.listeners;
     const cert = listeners.some((l) => l.kind === 'https') ? await defaultCertificate() : undefined;
-    const proxy = new IngressProxy({ getRouter: () => this.#options.getRouter(), localAddress: this.#pod.ip, random: this.#options.random });
-    this.#proxy = proxy;
-    const servers = listeners.map((l) => ({ port: l.port, server: this.#server(l, proxy, cert) }));
+    const proxyFor = (port: number) => {
+      const proxy = new IngressProxy({ getRouter: () => this.#options.routerFor(port), localAddress: this.#pod.ip, random: this.#options.random });
+      this.#proxies.push(proxy);
+      return proxy;
+    };
+    const shared = this.#options.sharedProxy ? proxyFor(listeners[0]?.port ?? 0) : undefined;
+    const servers = listeners.map((l) => ({ port: l.port, server: this.#server(l, l.kind === 'health' ? undefined : (shared ?? proxyFor(l.port)), cert) }));
     try {
       await listenAll(this.#pod, servers);
     } catch (err) {
@@ -121,8 +139,9 @@ class IngressControllerPod implements PodRuntime {
     for (const socket of this.#forwarded) socket.destroy();
     this.#forwarded.clear();
     await closed;
-    await this.#proxy?.close();
-    this.#proxy = undefined;
+    const proxies = this.#proxies;
+    this.#proxies = [];
+    await Promise.all(proxies.map((p) => p.close()));
   }
 
   setHealthy(healthy: boolean): void {
@@ -133,12 +152,12 @@ class IngressControllerPod implements PodRuntime {
     this.#pod = pod;
   }
 
-  #server(listener: Listener, proxy: IngressProxy, cert: { certPem: string; keyPem: string } | undefined): Server {
-    if (listener.kind === 'health') return createHttpServer((req, res) => this.#health(req, res));
+  #server(listener: Listener, proxy: IngressProxy | undefined, cert: { certPem: string; keyPem: string } | undefined): Server {
+    if (listener.kind === 'health' || !proxy) return createHttpServer((req, res) => this.#health(req, res));
     let server: Server;
     if (listener.kind === 'https' && cert) {
       const sni = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-        cb(null, this.#options.getRouter().secureContext(servername));
+        cb(null, this.#options.routerFor(listener.port).secureContext(servername));
       };
       server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, SNICallback: sni }, proxy.requestListener('https', listener.port));
       server.on('upgrade', proxy.upgradeListener('https', listener.port));
@@ -153,7 +172,7 @@ class IngressControllerPod implements PodRuntime {
   /** The controller's /healthz: 200 `ok` while healthy, as its readinessProbe expects. */
   #health(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
-    const status = path !== '/healthz' ? 404 : this.#healthy ? 200 : 503;
+    const status = path !== this.#options.health.path ? 404 : this.#healthy ? 200 : 503;
     const body = status === 200 ? 'ok' : status === 503 ? 'unhealthy' : 'not found';
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
@@ -162,5 +181,11 @@ class IngressControllerPod implements PodRuntime {
 }
 
 export function createIngressControllerPod(pod: PodInfo, options: IngressControllerPodOptions): PodRuntime {
-  return new IngressControllerPod(pod, options);
+  return new L7Pod(pod, {
+    listeners: controllerListeners(pod),
+    routerFor: () => options.getRouter(),
+    health: { port: CONTROLLER_HEALTH_PORT, path: '/healthz' },
+    sharedProxy: true,
+    random: options.random,
+  });
 }

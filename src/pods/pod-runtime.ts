@@ -1,4 +1,4 @@
-import type { PodInfo } from '../cluster/snapshot.js';
+import type { ContainerStatusInfo, PodInfo } from '../cluster/snapshot.js';
 import type { LocalEndpoint } from '../dataplane/l4/local-endpoints.js';
 
 /** What serves a pod's containers: the built-in echo pod, the ingress controller, later a process or a container. */
@@ -17,4 +17,12 @@ export interface PodRuntime {
    * undefined while stopped or for a port nothing listens on (the connection is refused).
    */
   localEndpoint?(port: number): LocalEndpoint | undefined;
+  /** Kinds that supervise containers (process, container): their statuses as kubelet reports them. */
+  containerStatuses?(): ContainerStatusInfo[];
+  /** A container's output (the first container when none is named); undefined: no such container or instance. */
+  logs?(request: { readonly container?: string; readonly previous?: boolean }): string | undefined;
+  /** Every further line of a container's output until the returned function is called. */
+  followLogs?(container: string | undefined, onLine: (line: string) => void): () => void;
+  /** Kills the pod's containers at once, as a crash would (they restart per restartPolicy). */
+  crash?(): boolean;
 }

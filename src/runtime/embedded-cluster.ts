@@ -6,22 +6,20 @@
  * and the pod runtimes. Nothing here decides traffic policy.
  */
 import { EventEmitter } from 'node:events';
-import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
-import type { PodInfo, Snapshot } from '../cluster/snapshot.js';
+import type { Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
-import { DataPlane, type LocalEndpoint, type LocalEndpoints } from '../dataplane/index.js';
-import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
-import { AksEmuError, ManifestInvalidError, type FieldError } from '../errors/index.js';
+import { DataPlane, type StopOptions } from '../dataplane/index.js';
+import type { Clock } from '../dataplane/clock.js';
+import { AksEmuError, type FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
-import { buildRouter, type Router } from '../dataplane/ingress/index.js';
-import { createEchoPod, ReadinessProber, type PodRuntime } from '../pods/index.js';
-import { createIngressControllerPod } from '../pods/ingress-controller.js';
+import type { Router } from '../dataplane/ingress/index.js';
+import { PodSet } from '../pods/pod-set.js';
+import type { PodRuntime } from '../pods/pod-runtime.js';
+import { crashPodOf, followPodLogsOf, podLogsOf, type PodLogOptions } from '../pods/pod-logs.js';
 import { parseCIDR, formatIPv4 } from '../manifests/ip.js';
-import { checkManifests } from './check.js';
-import { withIngressConfig } from './ingress.js';
+import { ClusterState, podNotFound } from './cluster-state.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
-import { CreationClock } from './creation-clock.js';
 
 export interface EmbeddedClusterOptions {
   readonly config: ClusterConfig;
@@ -30,75 +28,69 @@ export interface EmbeddedClusterOptions {
   /** Randomness for allocation and endpoint selection; seeded from config.seed when given. */
   readonly random?: () => number;
   readonly log?: (line: string) => void;
+  /** What pods say (a process pod's output, its restarts), prefixed with the pod's name; default: log. */
+  readonly podLog?: (line: string) => void;
 }
 
 export class EmbeddedCluster extends EventEmitter {
   readonly config: ClusterConfig;
-  readonly created = new CreationClock();
-  /** The user's manifests, and what the cluster runs: those plus built-in objects (ingress controller). */
-  #manifests: Manifests;
-  #effective!: Manifests;
-  #allocation!: Allocation;
-  #router: Router | undefined;
+  readonly #state: ClusterState;
   readonly #noticesSeen = new Set<string>();
   /** Things the cluster carries on with but a user should know (unimplemented annotations, ...). */
   readonly notices: string[] = [];
   #snapshot: Snapshot | undefined;
-  #version = 0;
-  readonly #random: () => number;
-  readonly #log: (line: string) => void;
-  readonly #clock: Clock;
   readonly #dataPlane: DataPlane;
-  readonly #prober: ReadinessProber;
-  readonly #pods = new Map<string, PodRuntime>();
-  /** Running pod runtimes by pod IP: the data plane hands flows to them (DESIGN.md's hop collapse). */
-  readonly #podsByIp = new Map<string, PodRuntime>();
-  readonly #localEndpoints: LocalEndpoints = {
-    lookup: (ip: string, port: number): LocalEndpoint | undefined => this.#podsByIp.get(ip)?.localEndpoint?.(port),
-  };
-  readonly #probeResults = new Map<string, boolean>();
-  readonly #forcedReadiness = new Map<string, boolean>();
-  readonly #stoppedNodes = new Set<string>();
-  readonly #notReadyNodes = new Set<string>();
-  readonly #graceTimers = new Map<string, TimerHandle>();
+  readonly #pods: PodSet;
   readonly #sync: SyncRunner;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
+  readonly #log: (line: string) => void;
 
+  /** Checks the manifests (throws ManifestInvalidError) and wires the parts; start() runs them. */
   private constructor(options: EmbeddedClusterOptions) {
     super();
     this.config = options.config;
-    this.#manifests = options.manifests;
-    this.#random = options.random ?? seededRandom(options.config.seed);
-    this.#log = options.log ?? (() => {});
-    this.#clock = options.clock ?? realClock;
-    this.#dataPlane = new DataPlane({ clock: options.clock, random: this.#random, log: this.#log, localEndpoints: this.#localEndpoints });
-    this.#dataPlane.on('probe', (t) => this.emit('probe', t));
-    this.#dataPlane.on('error', (err) => this.emit('error', err));
-    this.#prober = new ReadinessProber({
-      clock: options.clock,
-      timeScale: options.config.timeScale,
-      // kubelet probes from the node, so a pod sees its node's address as the probe's source.
-      sourceAddress: (pod) => this.#snapshot?.nodes.find((n) => n.name === pod.nodeName)?.address,
-    });
-    this.#prober.on('readiness', (e: { podKey: string; ready: boolean; reason: string }) => {
-      this.#probeResults.set(e.podKey, e.ready);
-      this.emit('readiness', e);
-      void this.#sync.request();
-    });
-    this.#prober.on('notice', (line: string) => this.#log(line));
+    const random = options.random ?? seededRandom(options.config.seed);
+    const log = options.log ?? (() => {});
+    this.#log = log;
     this.#sync = new SyncRunner(
       () => this.#resync(),
       (err) => this.emit('error', err),
     );
+    this.#state = new ClusterState({
+      config: options.config,
+      manifests: options.manifests,
+      random,
+      ...(options.clock ? { clock: options.clock } : {}),
+      nodesReportAtStart: true,
+      onChange: () => void this.#sync.request(),
+      log,
+    });
+    this.#pods = new PodSet({ ...(options.clock ? { clock: options.clock } : {}), timeScale: options.config.timeScale, log: options.podLog ?? log });
+    this.#pods.on('readiness', (e) => {
+      this.#state.setProbeResult(e.podKey, e.ready);
+      this.emit('readiness', e);
+      void this.#sync.request();
+    });
+    // On a dead node the last probe result stands (no kubelet to change it); a pod that is gone forgets it.
+    this.#pods.on('removed', (key) => {
+      if (!this.#state.hasPod(key)) this.#state.forgetProbeResult(key);
+      this.#state.setPodStatuses(key, undefined);
+    });
+    this.#pods.on('status', (key, statuses) => {
+      this.#state.setPodStatuses(key, statuses);
+      void this.#sync.request();
+    });
+    this.#pods.on('notice', (line) => log(line));
+    this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints });
+    this.#dataPlane.on('probe', (t) => this.emit('probe', t));
+    this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
   /** Allocates, binds every listener and starts every pod; on any failure releases all and throws. */
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
-    const cluster = new EmbeddedCluster(options);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
-    const checked = cluster.#check(options.manifests);
-    cluster.#effective = checked.effective;
-    cluster.#allocation = checked.allocation;
+    const cluster = new EmbeddedCluster(options);
     try {
       await cluster.#resync();
     } catch (err) {
@@ -113,9 +105,13 @@ export class EmbeddedCluster extends EventEmitter {
     return this.#snapshot;
   }
 
+  get created() {
+    return this.#state.created;
+  }
+
   /** What the cluster runs: the user's manifests plus built-in objects. */
   get manifests(): Manifests {
-    return this.#effective;
+    return this.#state.manifests;
   }
 
   probeStatus() {
@@ -128,54 +124,36 @@ export class EmbeddedCluster extends EventEmitter {
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */
   async apply(manifests: Manifests): Promise<void> {
-    const { effective, allocation } = this.#check(manifests, this.#allocation);
-    this.#allocation = allocation;
-    this.#manifests = manifests;
-    this.#effective = effective;
+    this.#state.apply(manifests);
     await this.#sync.request();
   }
 
   /** Every error `apply(manifests)` would refuse, changing nothing (the object store validates writes with it). */
   check(manifests: Manifests): readonly FieldError[] {
-    return checkManifests(manifests, this.config, this.#random, this.#allocation).errors;
+    return this.#state.check(manifests);
   }
 
-  /** Every error at once (allocation, the ingress controller's checks), or what to run. */
-  #check(manifests: Manifests, previous?: Allocation): { effective: Manifests; allocation: Allocation } {
-    const { effective, allocation, errors } = checkManifests(manifests, this.config, this.#random, previous);
-    if (errors.length > 0) throw new ManifestInvalidError(errors);
-    return { effective, allocation };
+  /** Each distinct notice once: kept for `notices` and emitted to listeners. */
+  #notice(line: string): void {
+    if (this.#noticesSeen.has(line)) return;
+    this.#noticesSeen.add(line);
+    this.notices.push(line);
+    this.emit('notice', line);
   }
 
   /** The router the ingress controller pods use for their next request. */
   get router(): Router | undefined {
-    return this.#router;
+    return this.#pods.router;
   }
 
   /** Like a VM that dies: its listeners and pods go at once; Ready goes after the grace period. */
   async stopNode(name: string): Promise<void> {
-    this.#requireNode(name);
-    if (this.#stoppedNodes.has(name)) return;
-    this.#stoppedNodes.add(name);
-    const grace = this.config.nodeMonitorGracePeriodSeconds * 1000 * this.config.timeScale;
-    const timer = this.#clock.setTimeout(() => {
-      this.#graceTimers.delete(name);
-      this.#notReadyNodes.add(name);
-      void this.#sync.request();
-    }, grace);
-    this.#graceTimers.set(name, timer);
+    if (!this.#state.stopNode(name)) return;
     await this.#sync.request();
   }
 
   async startNode(name: string): Promise<void> {
-    this.#requireNode(name);
-    const timer = this.#graceTimers.get(name);
-    if (timer !== undefined) this.#clock.clearTimeout(timer);
-    this.#graceTimers.delete(name);
-    this.#stoppedNodes.delete(name);
-    this.#notReadyNodes.delete(name);
-    // Its containers start again, NotReady until their probes pass, as after a VM reboot.
-    for (const pod of this.snapshot.pods) if (pod.nodeName === name) this.#probeResults.delete(`${pod.namespace}/${pod.name}`);
+    this.#state.startNode(name);
     await this.#sync.request();
   }
 
@@ -184,13 +162,30 @@ export class EmbeddedCluster extends EventEmitter {
    * forced unready also fails its health endpoints, so probes agree with the override.
    */
   async setPodReady(podKey: string, ready: boolean | null): Promise<void> {
-    if (!this.snapshot.pods.some((p) => `${p.namespace}/${p.name}` === podKey)) {
-      throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${podKey.split('/')[1]}" not found in namespace "${podKey.split('/')[0]}"`);
-    }
-    if (ready === null) this.#forcedReadiness.delete(podKey);
-    else this.#forcedReadiness.set(podKey, ready);
-    this.#pods.get(podKey)?.setHealthy(ready !== false);
+    this.#state.setPodReady(podKey, ready);
+    this.#pods.setHealthy(podKey, ready !== false);
     await this.#sync.request();
+  }
+
+  /** A container's output as `kubectl logs` shows it (PodLogs of the admin API). */
+  podLogs(namespace: string, name: string, options: PodLogOptions = {}): string {
+    return podLogsOf(this.#runtimeOf(namespace, name), namespace, name, options);
+  }
+
+  /** Every further line of a container's output (`logs -f`) until the returned function is called. */
+  followPodLogs(namespace: string, name: string, container: string | undefined, onLine: (line: string) => void): () => void {
+    return followPodLogsOf(this.#runtimeOf(namespace, name), namespace, name, container, onLine);
+  }
+
+  /** `aks-emu pod kill`: the pod's containers die at once and restart per restartPolicy (process pods). */
+  crashPod(namespace: string, name: string): void {
+    crashPodOf(this.#runtimeOf(namespace, name), namespace, name);
+  }
+
+  #runtimeOf(namespace: string, name: string): PodRuntime {
+    const runtime = this.#pods.get(`${namespace}/${name}`);
+    if (runtime === undefined) throw podNotFound(`${namespace}/${name}`);
+    return runtime;
   }
 
   /**
@@ -232,94 +227,40 @@ export class EmbeddedCluster extends EventEmitter {
     return this.#sync.idle();
   }
 
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Stop accepting, let open flows finish for options.graceMs (0 by default: at once),
+   * then stop every pod. A second call with graceMs 0 cuts a grace period short.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopping !== undefined) {
+      if ((options.graceMs ?? 0) === 0) void this.#dataPlane.stop({ graceMs: 0 });
+      return this.#stopping;
+    }
+    this.#stopping = this.#stopNow(options.graceMs ?? 0);
+    return this.#stopping;
+  }
+
+  async #stopNow(graceMs: number): Promise<void> {
     this.#stopped = true;
     await this.#sync.idle();
-    for (const timer of this.#graceTimers.values()) this.#clock.clearTimeout(timer);
-    this.#graceTimers.clear();
-    this.#prober.stop();
-    await Promise.allSettled([this.#dataPlane.stop(), ...[...this.#pods.values()].map((p) => p.stop())]);
-    this.#pods.clear();
-    this.#podsByIp.clear();
+    this.#state.stop();
+    // The data plane drains first: the pods behind in-flight flows keep serving until it is done.
+    const [dataPlane] = await Promise.allSettled([this.#dataPlane.stop({ graceMs })]);
+    if (dataPlane.status === 'rejected') this.#log(`stop: data plane: ${(dataPlane.reason as Error).message}`);
+    await this.#pods.stop();
     this.emit('stopped');
-  }
-
-  #requireNode(name: string): void {
-    if (!this.config.nodes.includes(name)) throw new AksEmuError('AKS_EMU_NOT_FOUND', `nodes "${name}" not found`);
-  }
-
-  #facts(): RuntimeFacts {
-    const podReadiness: Record<string, boolean> = {};
-    for (const [key, ready] of this.#probeResults) podReadiness[key] = ready;
-    for (const [key, ready] of this.#forcedReadiness) podReadiness[key] = ready;
-    return { stoppedNodes: [...this.#stoppedNodes], notReadyNodes: [...this.#notReadyNodes], podReadiness };
   }
 
   async #resync(): Promise<void> {
     if (this.#stopped) return;
-    const built = buildSnapshot({
-      manifests: this.#effective,
-      config: this.config,
-      allocation: this.#allocation,
-      facts: this.#facts(),
-      version: ++this.#version,
-      now: new Date(this.#clock.now()),
-    });
-    const snapshot = withIngressConfig(built, this.#effective, this.config);
-    this.created.observe(snapshot);
-    if (snapshot.ingress) {
-      this.#router = buildRouter(snapshot.ingress.config);
-      for (const notice of snapshot.ingress.notices) {
-        if (this.#noticesSeen.has(notice)) continue;
-        this.#noticesSeen.add(notice);
-        this.notices.push(notice);
-        this.emit('notice', notice);
-      }
-    }
+    const snapshot = this.#state.build();
+    for (const warning of this.#state.warnings) this.#notice(`warning: ${warning}`);
+    for (const notice of [...(snapshot.ingress?.notices ?? []), ...(snapshot.gateway?.notices ?? [])]) this.#notice(notice);
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
-    await this.#reconcilePods(snapshot);
+    await this.#pods.reconcile(snapshot, () => true, (key) => this.#state.forcedReadiness(key));
     await this.#dataPlane.apply(snapshot);
     this.#snapshot = snapshot;
     this.emit('snapshot', snapshot);
-  }
-
-  async #reconcilePods(snapshot: Snapshot): Promise<void> {
-    const running = new Set(snapshot.nodes.filter((n) => n.running).map((n) => n.name));
-    const wanted = new Map<string, PodInfo>();
-    for (const pod of snapshot.pods) {
-      if (pod.phase === 'Running' && running.has(pod.nodeName)) wanted.set(`${pod.namespace}/${pod.name}`, pod);
-    }
-    const stops: Promise<void>[] = [];
-    for (const [key, runtime] of this.#pods) {
-      if (wanted.has(key)) continue;
-      this.#pods.delete(key);
-      if (this.#podsByIp.get(runtime.pod.ip) === runtime) this.#podsByIp.delete(runtime.pod.ip);
-      this.#prober.unwatch(key);
-      // On a dead node the last probe result stands (no kubelet to change it); a pod that is gone forgets it.
-      if (!snapshot.pods.some((p) => `${p.namespace}/${p.name}` === key)) this.#probeResults.delete(key);
-      stops.push(runtime.stop());
-    }
-    await Promise.all(stops);
-    const starts: Promise<void>[] = [];
-    for (const [key, pod] of wanted) {
-      const existing = this.#pods.get(key);
-      if (existing) {
-        existing.update(pod);
-        continue;
-      }
-      const runtime =
-        pod.runtime === 'ingress-controller'
-          ? createIngressControllerPod(pod, { getRouter: () => this.#router!, nodeName: pod.nodeName })
-          : createEchoPod(pod, { nodeName: pod.nodeName });
-      if (this.#forcedReadiness.get(key) === false) runtime.setHealthy(false);
-      this.#pods.set(key, runtime);
-      this.#podsByIp.set(pod.ip, runtime);
-      starts.push(runtime.start().then(() => this.#prober.watch(pod)));
-    }
-    const results = await Promise.allSettled(starts);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 }
 

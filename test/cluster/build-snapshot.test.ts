@@ -68,7 +68,7 @@ describe('buildSnapshot', () => {
     const snap = snapshotOf(store());
     expect(snap.pods.map((p) => p.name)).toEqual([...snap.pods.map((p) => p.name)].sort());
     const api = snap.pods.find((p) => p.name.startsWith('api-'))!;
-    expect(api).toMatchObject({ phase: 'Running', ready: false, runtime: 'echo', ownerKind: 'ReplicaSet' });
+    expect(api).toMatchObject({ phase: 'Running', ready: false, runtime: { kind: 'echo' }, ownerKind: 'ReplicaSet' });
     const ready = snapshotOf(store(), { ...NO_FACTS, podReadiness: { [`default/${api.name}`]: true } });
     expect(ready.pods.find((p) => p.name === api.name)!.ready).toBe(true);
   });
@@ -116,10 +116,11 @@ describe('buildSnapshot', () => {
   });
 
   it('shows a pending frontend without rules', () => {
-    const snap = snapshotOf(manifests({ services: [loadBalancer('web', { loadBalancerIP: '10.0.0.1' })] }));
-    expect(snap.services[0]!.loadBalancer).toMatchObject({ pendingReason: expect.stringContaining('10.0.0.1') });
-    expect(snap.services[0]!.loadBalancer).not.toHaveProperty('ip');
-    expect(snap.loadBalancers[0]!.rules).toEqual([]);
+    const taken = [loadBalancer('first', { loadBalancerIP: '127.20.0.9' }), loadBalancer('web', { loadBalancerIP: '127.20.0.9' })];
+    const snap = snapshotOf(manifests({ services: taken }));
+    expect(snap.services[1]!.loadBalancer).toMatchObject({ pendingReason: expect.stringContaining('127.20.0.9') });
+    expect(snap.services[1]!.loadBalancer).not.toHaveProperty('ip');
+    expect(snap.loadBalancers[0]!.rules.map((r) => r.serviceKey)).toEqual(['default/first']);
   });
 
   it('is deep-frozen and leaves the manifests unfrozen', () => {

@@ -17,7 +17,7 @@ function pod(name: string, over: Partial<PodInfo> = {}): PodInfo {
     containers: [container('app', [{ name: 'http', containerPort: 8080 }])],
     phase: 'Running',
     ready: true,
-    runtime: 'echo',
+    runtime: { kind: 'echo' },
     source: { file: 't.yaml', doc: 1 },
     ...over,
   };

@@ -38,7 +38,7 @@ describe('pod readiness', () => {
     expect(pod).toMatchObject({ phase: 'Pending', nodeName: '', ip: '', ready: false });
   });
 
-  it('runs every pod on the echo runtime', () => {
-    expect(infos([plain]).map((p) => [p.phase, p.runtime, p.ip])).toEqual([['Running', 'echo', '127.244.0.2']]);
+  it('runs every pod on the echo runtime when no registry chooses', () => {
+    expect(infos([plain]).map((p) => [p.phase, p.runtime, p.ip])).toEqual([['Running', { kind: 'echo' }, '127.244.0.2']]);
   });
 });

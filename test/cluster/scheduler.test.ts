@@ -46,7 +46,60 @@ describe('scheduler', () => {
     const windows = workload('Pod', 'windows', { nodeSelector: { 'kubernetes.io/os': 'windows' } });
     const result = schedule(podsOf(fits, windows), nodes);
     expect(result.pods['default/fits']!.nodeName).toBe('node-1');
-    expect(result.pods['default/windows']).toEqual({ uid: expect.any(String) });
+    expect(result.pods['default/windows']).toEqual({
+      uid: expect.any(String),
+      pending: {
+        reason: 'Unschedulable',
+        message:
+          "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. " +
+          'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+      },
+    });
+  });
+
+  it('runs at most max-pods pods on a node and leaves the rest Pending with the scheduler message', () => {
+    const pods = podsOf(deployment('web', { replicas: 5000 }));
+    const result = schedule(pods, nodes, undefined, 110);
+    expect(nodeCounts(result)).toEqual({ 'node-0': 110, 'node-1': 110, 'node-2': 110 });
+    const pending = Object.values(result.pods).filter((p) => p.nodeName === undefined);
+    expect(pending).toHaveLength(5000 - 330);
+    for (const p of pending) {
+      expect(p.ip).toBeUndefined();
+      expect(p.pending).toEqual({
+        reason: 'Unschedulable',
+        message: '0/3 nodes are available: 3 Too many pods. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+      });
+    }
+  });
+
+  it('counts each node under its first failing filter, sorted as kube-scheduler sorts them', () => {
+    const filler = podsOf(deployment('filler', { replicas: 30 }));
+    const pinned = podsOf(workload('Pod', 'pinned', { nodeSelector: { 'kubernetes.io/hostname': 'node-2' } }));
+    const result = schedule([...filler, ...pinned], nodes, undefined, 10);
+    expect(result.pods['default/pinned']!.pending!.message).toBe(
+      "0/3 nodes are available: 1 Too many pods, 2 node(s) didn't match Pod's node affinity/selector. " +
+        'preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.',
+    );
+  });
+
+  it('has kubelet reject a pod bound by spec.nodeName to a full node (OutOfpods)', () => {
+    const filler = podsOf(deployment('filler', { replicas: 30 }));
+    const bound = podsOf(workload('Pod', 'bound', { nodeName: 'node-0' }), workload('Pod', 'nowhere', { nodeName: 'node-9' }));
+    const result = schedule([...filler, ...bound], nodes, undefined, 10);
+    expect(result.pods['default/bound']!.pending).toEqual({
+      reason: 'OutOfpods',
+      message: "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 10, capacity: 10",
+    });
+    expect(result.pods['default/nowhere']).toEqual({ uid: expect.any(String) });
+  });
+
+  it('keeps re-applied pods on their node up to max-pods and reschedules the rest', () => {
+    const pods = podsOf(deployment('web', { replicas: 9 }));
+    const first = schedule(pods, nodes);
+    const again = schedule(pods, nodes, first, 2);
+    expect(nodeCounts(again)).toEqual({ 'node-0': 2, 'node-1': 2, 'node-2': 2 });
+    const kept = pods.filter((p) => again.pods[`default/${p.name}`]!.nodeName === first.pods[`default/${p.name}`]!.nodeName);
+    expect(kept).toHaveLength(6);
   });
 
   it('puts each DaemonSet pod on its own node', () => {

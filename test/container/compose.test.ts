@@ -9,6 +9,7 @@ import { main } from '../../src/cli/main.js';
 import { echo } from '../helpers/net.js';
 import { composeIsStandalone, ensureAppImage, REPO_ROOT } from './app-image.js';
 import { describeWithDocker, docker } from './docker-available.js';
+import { ensurePodImage } from './pod-image.js';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
@@ -21,6 +22,11 @@ const NODE_PORT = 30080;
 
 interface Json {
   [key: string]: unknown;
+}
+
+interface PodJson {
+  metadata: { name: string };
+  status: { podIP?: string; containerStatuses: { restartCount: number; state: Record<string, { reason?: string }> }[] };
 }
 
 describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)', () => {
@@ -73,10 +79,12 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
   };
 
   beforeAll(async () => {
-    image = await ensureAppImage();
+    [image] = await Promise.all([ensureAppImage(), ensurePodImage()]);
     env = {
       ...process.env,
       AKS_EMU_IMAGE: image,
+      // The suite's own image and a registry that refuses at once run as real containers; web stays an echo pod.
+      AKS_EMU_CONTAINER_IMAGES: 'aks-emu-test/*,127.0.0.1:1/*',
       AKS_EMU_MANIFESTS: './test/container/fixtures/manifests',
       AKS_EMU_TIME_SCALE: '0.05',
       // Empty: Docker picks free host ports, so the suite never collides with a running deployment.
@@ -148,12 +156,17 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
 
   it('resolves Service names through the cluster DNS at 10.0.0.10', async () => {
     const names = ['web', 'web.default', 'web.default.svc', 'web.default.svc.cluster.local'];
-    const script = names.map((name) => `timeout 5 wget -qO- http://${name}/; echo`).join('; ');
-    const answers = (await toolbox('sh', '-c', script)).trim().split('\n').map((line) => JSON.parse(line) as Json);
-    expect(answers.map((a) => a.host)).toEqual(names);
-    const headless = await toolbox('nslookup', 'web-headless.default.svc.cluster.local');
-    expect(headless.match(/Address: 10\.244\.\d+\.\d+/g)?.length).toBe(3);
-    const missing = await toolbox('sh', '-c', 'nslookup nosuch.default.svc.cluster.local 2>&1; true');
+    // One toolbox run (each `compose run` costs seconds): the answers, then the two lookups after a marker.
+    const script = [
+      ...names.map((name) => `timeout 5 wget -qO- http://${name}/; echo`),
+      'echo ---',
+      'nslookup web-headless.default.svc.cluster.local',
+      'echo ---',
+      'nslookup nosuch.default.svc.cluster.local 2>&1; true',
+    ].join('; ');
+    const [answers, headless, missing] = (await toolbox('sh', '-c', script)).split('---\n');
+    expect(answers!.trim().split('\n').map((line) => (JSON.parse(line) as Json).host)).toEqual(names);
+    expect(headless!.match(/Address: 10\.244\.\d+\.\d+/g)?.length).toBe(3);
     expect(missing).toContain('NXDOMAIN');
   });
 
@@ -162,6 +175,70 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
     const answer = await until('the ingress controller ready', async () => echo(ingressUrl));
     expect(answer.pod).toMatch(/^web-/);
     expect(answer.path).toBe('/through-ingress');
+  });
+
+  const pods = async (prefix: string): Promise<PodJson[]> =>
+    ((await admin('/api/v1/namespaces/default/pods')) as unknown as { items: PodJson[] }).items.filter((p) => p.metadata.name.startsWith(`${prefix}-`));
+  const podLog = async (name: string, previous = false): Promise<string> =>
+    (await fetch(`${adminUrl}/api/v1/namespaces/default/pods/${name}/log${previous ? '?previous=true' : ''}`)).text();
+
+  it('runs pods of a local image as real containers: front calls back by its Service name through the ClusterIP', async () => {
+    const answer = await until('front reaching back', async () => {
+      const body = JSON.parse(await toolbox('timeout', '5', 'wget', '-qO-', 'http://front/call?url=http://back/through-front')) as Json;
+      return body.status === 200 ? (body.body as Json) : undefined;
+    });
+    expect(answer.pod).toMatch(/^back-/);
+    expect(answer.path).toBe('/through-front');
+    const running = await docker(['ps', '--filter', 'label=io.aks-emu.container=back', '--format', '{{.Image}}']);
+    expect(running.trim().split('\n')).toEqual(['aks-emu-test/pod-app:1', 'aks-emu-test/pod-app:1']);
+  });
+
+  it('gives a container the environment, hostname and DNS settings Kubernetes gives it', async () => {
+    const [back] = await pods('back');
+    const service = (await admin('/api/v1/namespaces/default/services/back')) as { spec: { clusterIP: string } };
+    const reply = JSON.parse(await toolbox('timeout', '5', 'wget', '-qO-', `http://${back!.status.podIP}:8080/env`)) as { env: Record<string, string>; hostname: string; resolvConf: string };
+    expect(reply.hostname).toBe(back!.metadata.name);
+    expect(reply.env).toMatchObject({
+      HOSTNAME: back!.metadata.name,
+      GREETING_TWICE: 'hello hello',
+      POD_IP: back!.status.podIP,
+      LEVEL: 'debug',
+      CFG_colour: 'blue',
+      BACK_SERVICE_HOST: service.spec.clusterIP,
+      BACK_SERVICE_PORT: '80',
+      FRONT_SERVICE_PORT: '80',
+    });
+    expect(reply.resolvConf).toContain('nameserver 10.0.0.10');
+    expect(reply.resolvConf).toContain('search default.svc.cluster.local svc.cluster.local cluster.local');
+  });
+
+  it('shows an image that cannot be had as ErrImagePull / ImagePullBackOff, not as an echo pod', async () => {
+    const lines: string[] = [];
+    await until('the pull failing', async () => {
+      lines.length = 0;
+      await main(['get', 'pods', '--server', adminUrl], (line) => lines.push(line));
+      return /ghost-\S+\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s/.test(lines.join('\n'));
+    });
+    const list = (await admin('/api/v1/namespaces/default/pods')) as unknown as { items: { metadata: { name: string; annotations: Record<string, string> } }[] };
+    const ghost = list.items.find((p) => p.metadata.name.startsWith('ghost-'));
+    expect(ghost?.metadata.annotations['aks-emu.io/pod-kind']).toBe('container');
+    expect(await docker(['ps', '-q', '--filter', 'label=io.aks-emu.container=ghost'])).toBe('');
+  });
+
+  it('keeps each container\'s log and restarts a killed container with RESTARTS counted (logs and kill through the admin API)', async () => {
+    const [back] = await pods('back');
+    const name = back!.metadata.name;
+    await toolbox('timeout', '5', 'wget', '-qO-', `http://${back!.status.podIP}:8080/before-kill`);
+    expect(await until('the request in the log', async () => (await podLog(name)).includes('GET /before-kill') || undefined)).toBe(true);
+    const killed = await fetch(`${adminUrl}/aks-emu/v1/namespaces/default/pods/${name}/kill`, { method: 'POST' });
+    expect(killed.status).toBe(200);
+    await until('back restarted and running', async () => {
+      const [again] = (await pods('back')).filter((p) => p.metadata.name === name);
+      const status = again?.status.containerStatuses[0];
+      return status !== undefined && status.restartCount === 1 && 'running' in status.state;
+    });
+    expect(await podLog(name, true)).toContain('GET /before-kill');
+    expect(await podLog(name)).not.toContain('GET /before-kill');
   });
 
   it('takes a stopped node container out by probes and back after docker start', async () => {

@@ -116,7 +116,7 @@ export function webCluster(input: WebInput): WebCluster {
       containers: [],
       phase: 'Running',
       ready,
-      runtime: 'echo',
+      runtime: { kind: 'echo' },
       source: { file: 'test.yaml', doc: 1 },
     });
     if (isEndpoint) {

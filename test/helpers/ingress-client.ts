@@ -173,3 +173,26 @@ export function servedCertificate(ip: string, servername: string): Promise<PeerC
     socket.on('error', reject);
   });
 }
+
+/** Pipelined requests: every request written at once (one buffer), the responses read in order. */
+export function pipeline(ip: string, port: number, requests: readonly string[]): Promise<RawReply[]> {
+  return new Promise((resolve, reject) => {
+    const reader = new ResponseReader();
+    const socket = netConnect({ host: ip, port });
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    socket.on('error', (err) => reader.fail(err));
+    socket.on('close', () => reader.fail(new Error('pipelined client: connection closed before every response')));
+    const replies = Promise.all(requests.map(() => reader.next()));
+    socket.write(requests.join(''));
+    replies.then(
+      (all) => {
+        socket.destroy();
+        resolve(all);
+      },
+      (err: Error) => {
+        socket.destroy();
+        reject(err);
+      },
+    );
+  });
+}

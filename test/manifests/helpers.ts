@@ -1,4 +1,4 @@
-import { formatFieldError, formatLocatedFieldError, ManifestInvalidError } from '../../src/errors/index.js';
+import { AksEmuError, formatFieldError, formatLocatedFieldError, ManifestInvalidError } from '../../src/errors/index.js';
 import { parseObjects, type LoadResult, type ManifestOptions } from '../../src/manifests/index.js';
 
 /** Loads plain objects as documents 1..n of `bad.yaml`. */
@@ -48,4 +48,15 @@ export function deployment(spec: object = {}, container: object = {}): object {
       ...spec,
     },
   };
+}
+
+/** The AksEmuError a promise rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<AksEmuError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof AksEmuError) return err;
+    throw err;
+  }
+  throw new Error('expected loading to fail');
 }

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AksEmuError, formatLocatedFieldError, ManifestInvalidError } from '../../src/errors/index.js';
+import { formatLocatedFieldError, ManifestInvalidError } from '../../src/errors/index.js';
+import { rejection } from './helpers.js';
 import { loadManifests } from '../../src/manifests/index.js';
 
 const FIXTURES = 'test/fixtures/manifests';
-
-async function rejection(promise: Promise<unknown>): Promise<AksEmuError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AksEmuError) return err;
-    throw err;
-  }
-  throw new Error('expected loading to fail');
-}
 
 describe('loadManifests', () => {
   it('reads a folder recursively, only manifest files, in sorted order', async () => {

@@ -31,7 +31,7 @@ export function pod(name: string, ip: string, containers: readonly Container[], 
     containers,
     phase: 'Running',
     ready: false,
-    runtime: 'echo',
+    runtime: { kind: 'echo' },
     source: { file: '<inline>', doc: 1 },
     ...extra,
   };

@@ -1,14 +1,23 @@
 import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 import { printEndpointSlices, printIngresses, printLoadBalancers, printNodes, printPods, printServices } from '../printers.js';
+import { printGatewayClasses, printGateways, printRoutes } from '../gateway-printers.js';
 
 export const getHelp = `Show objects of a running emulator, as kubectl get shows them.
 
-Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|lb [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
+Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|lb|gateway|httproute [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
 
-Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), loadbalancers (lb)`;
+Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), loadbalancers (lb),
+           gatewayclasses (gc), gateways (gtw), httproutes, grpcroutes, referencegrants (refgrant)`;
 
-const RESOURCES: Record<string, 'services' | 'pods' | 'nodes' | 'endpointslices' | 'ingresses' | 'loadbalancers'> = {
+type Resource = 'services' | 'pods' | 'nodes' | 'endpointslices' | 'ingresses' | 'loadbalancers' | 'gatewayclasses' | 'gateways' | 'httproutes' | 'grpcroutes' | 'referencegrants';
+
+const RESOURCES: Record<string, Resource> = {
+  gc: 'gatewayclasses', gatewayclass: 'gatewayclasses', gatewayclasses: 'gatewayclasses',
+  gtw: 'gateways', gateway: 'gateways', gateways: 'gateways',
+  httproute: 'httproutes', httproutes: 'httproutes',
+  grpcroute: 'grpcroutes', grpcroutes: 'grpcroutes',
+  refgrant: 'referencegrants', referencegrant: 'referencegrants', referencegrants: 'referencegrants',
   ing: 'ingresses', ingress: 'ingresses', ingresses: 'ingresses',
   svc: 'services', service: 'services', services: 'services',
   po: 'pods', pod: 'pods', pods: 'pods',
@@ -30,7 +39,7 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     return 0;
   }
   const [what, name, extra] = positionals;
-  if (!what) throw usageError('get', 'name a resource type: svc, pods, nodes, endpointslices, ingress or lb');
+  if (!what) throw usageError('get', 'name a resource type: svc, pods, nodes, endpointslices, ingress, lb, gateway or httproute');
   if (extra) throw usageError('get', `unexpected argument "${extra}"`);
   const resource = RESOURCES[what.toLowerCase()];
   if (!resource) throw usageError('get', `the server doesn't have a resource type "${what}"`);
@@ -47,6 +56,11 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     endpointslices: `/apis/discovery.k8s.io/v1${namespaced}/endpointslices`,
     ingresses: `/apis/networking.k8s.io/v1${namespaced}/ingresses`,
     loadbalancers: '/aks-emu/v1/loadbalancers',
+    gatewayclasses: '/apis/gateway.networking.k8s.io/v1/gatewayclasses',
+    gateways: `/apis/gateway.networking.k8s.io/v1${namespaced}/gateways`,
+    httproutes: `/apis/gateway.networking.k8s.io/v1${namespaced}/httproutes`,
+    grpcroutes: `/apis/gateway.networking.k8s.io/v1${namespaced}/grpcroutes`,
+    referencegrants: `/apis/gateway.networking.k8s.io/v1beta1${namespaced}/referencegrants`,
   }[resource];
   let list = (await adminRequest(server, name && resource !== 'endpointslices' && resource !== 'loadbalancers' ? `${path}/${encodeURIComponent(name)}` : path)) as any;
   if (name && (resource === 'endpointslices' || resource === 'loadbalancers')) {
@@ -67,6 +81,11 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     endpointslices: () => printEndpointSlices(list, all),
     ingresses: () => printIngresses(list, all),
     loadbalancers: () => printLoadBalancers(list, wide),
+    gatewayclasses: () => printGatewayClasses(list),
+    gateways: () => printGateways(list, all, wide),
+    httproutes: () => printRoutes(list, all, wide),
+    grpcroutes: () => printRoutes(list, all, wide),
+    referencegrants: () => printRoutes(list, all, false),
   }[resource]();
   out(table === 'No resources found' && !all ? `No resources found in ${ns} namespace.` : table);
   return 0;

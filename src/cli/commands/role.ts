@@ -4,12 +4,15 @@
  * from flags or, as compose passes them, from AKS_EMU_* environment variables.
  */
 import type { EventEmitter } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 
+import { parseImageGlobs } from '../../config/containers.js';
 import { AKS_ADDRESSES } from '../../config/defaults.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadManifests } from '../../manifests/index.js';
+import { ContainerPodControl } from '../../runtime/container/container-pod-control.js';
 import { ContainerControlPlane } from '../../runtime/container/control-plane.js';
+import { DockerEngine, DOCKER_SOCKET } from '../../runtime/container/docker-engine.js';
 import { startControlServer } from '../../runtime/container/control-server.js';
 import { LoadBalancerRole, probeSourceAddress } from '../../runtime/container/lb-role.js';
 import { IpCommandNetwork } from '../../runtime/container/net-setup.js';
@@ -31,7 +34,8 @@ Usage:
   aks-emu role standalone -f PATH... [--config FILE] [--listen HOST:PORT]
 
 Environment (flags win): AKS_EMU_MANIFESTS (control; default /app/examples/store),
-AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTROL
+AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTAINER_IMAGES
+(image globs run as real containers), AKS_EMU_WHEN_IMAGE_UNAVAILABLE (error|echo), AKS_EMU_CONTROL
 (default http://control:7070), AKS_EMU_PUBLISH, AKS_EMU_READY_FILE (default
 /tmp/aks-emu-ready: written once the role serves, for the container's healthcheck).`;
 
@@ -67,7 +71,9 @@ export async function role(argv: string[], out: Out): Promise<number> {
       const files = values.filename ?? [env.AKS_EMU_MANIFESTS ?? '/app/examples/store'];
       const { manifests, notices } = await loadManifests(files);
       for (const notice of notices) log(notice);
-      const control = new ContainerControlPlane({ config, manifests, log });
+      // With the Docker socket mounted, control answers logs and kills of container pods from the engine.
+      const engine = existsSync(DOCKER_SOCKET) ? new DockerEngine(DOCKER_SOCKET) : undefined;
+      const control = new ContainerControlPlane({ config, manifests, log, ...(engine === undefined ? {} : { containers: new ContainerPodControl(engine) }) });
       control.on('error', (err) => log(`error: ${(err as Error).message}`));
       const listen = listenAddress(values.listen, '0.0.0.0:7070');
       const server = await startControlServer(control, listen.host, listen.port);
@@ -76,6 +82,7 @@ export async function role(argv: string[], out: Out): Promise<number> {
       return untilSignal(log, async () => {
         await server.close();
         await control.stop();
+        await engine?.close();
       });
     }
     case 'node': {
@@ -86,12 +93,13 @@ export async function role(argv: string[], out: Out): Promise<number> {
         controlUrl,
         network,
         probeSource: probeSourceAddress(snapshot.settings.addresses.nodeSubnet),
+        ...(env.AKS_EMU_SANDBOX_IMAGE ? { sandboxImage: env.AKS_EMU_SANDBOX_IMAGE } : {}),
         log,
         onSynced: (s) => {
           if (s.nodes.find((n) => n.name === values.name)?.running) ready();
         },
       });
-      return untilSignal(log, () => node.stop());
+      return untilSignal(log, () => node.stop(), node.stopDeadlineMs);
     }
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
@@ -145,6 +153,9 @@ async function clusterConfig(values: Values, env: NodeJS.ProcessEnv, aksAddresse
   if (nodes !== undefined) input.nodes = nodes;
   const seed = intFlag('role', 'AKS_EMU_SEED', env.AKS_EMU_SEED || undefined, 0, 2 ** 31 - 1);
   if (seed !== undefined) input.seed = seed;
+  if (aksAddresses && env.AKS_EMU_CONTAINER_IMAGES) {
+    input.containers = { images: parseImageGlobs(env.AKS_EMU_CONTAINER_IMAGES), whenImageUnavailable: env.AKS_EMU_WHEN_IMAGE_UNAVAILABLE || 'error' };
+  }
   const scale = values['time-scale'] ?? (env.AKS_EMU_TIME_SCALE || undefined);
   if (scale !== undefined) input.timeScale = Number(scale);
   const listen = listenAddress(values.listen, '0.0.0.0:7070');
@@ -196,13 +207,13 @@ function waitFor(check: () => boolean, emitter: EventEmitter, event: string, bou
  */
 const STOP_DEADLINE_MS = 700;
 
-function untilSignal(log: Out, stop: () => Promise<void>): Promise<number> {
+function untilSignal(log: Out, stop: () => Promise<void>, deadlineMs = STOP_DEADLINE_MS): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: string): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       log(`${signal}: stopping`);
-      setTimeout(() => process.exit(0), STOP_DEADLINE_MS);
+      setTimeout(() => process.exit(0), deadlineMs);
       stop().then(
         () => {
           resolve(0);

@@ -7,8 +7,11 @@ import { KubeStore, userObjectKeys } from '../../api/kube/kube-store.js';
 import { createKubeApi } from '../../api/kube/handler.js';
 import { kubeconfigFor, kubeconfigPath, writeKubeconfig } from '../kubeconfig.js';
 import { watchFiles } from '../watch-files.js';
+import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-guard.js';
+import { loadManifestSet, manifestOptions } from '../../runtime/check.js';
+import { parseWorkloadFlag } from '../../config/workloads.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
-import { intFlag, parseCommand, usageError } from '../args.js';
+import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
 import { printServices } from '../printers.js';
 
 export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
@@ -28,6 +31,12 @@ Flags:
       --no-kubeconfig   do not write a kubeconfig
       --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
                         required only when --admin is not a loopback address)
+      --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
+                        (default 5 x time scale) before resetting them; a second signal stops at once
+${MANIFEST_SIZE_HELP}
+      --workload 'IMAGE-GLOB=COMMAND ARGS'
+                        run containers whose image matches as local processes (repeatable;
+                        added to aks-emu.yaml's workloads:, cwd = the current directory)
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
@@ -43,6 +52,9 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     kubeconfig: { type: 'string' },
     'no-kubeconfig': { type: 'boolean' },
     'admin-token': { type: 'string' },
+    'grace-period': { type: 'string' },
+    'max-manifest-size': { type: 'string' },
+    workload: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v' },
   }, false);
   if (values.help) {
@@ -65,14 +77,40 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const seed = intFlag('up', '--seed', values.seed, 0, 2 ** 31 - 1);
   if (seed !== undefined) input.seed = seed;
   if (values['no-ingress']) input.ingress = { ...input.ingress, enabled: false };
+  manifestSizeFlag('up', values['max-manifest-size'], input);
+  if (values.workload?.length) {
+    const flags = values.workload.map((w) => {
+      const parsed = parseWorkloadFlag(w);
+      if (!parsed) throw usageError('up', `invalid value "${w}" for flag --workload: expected 'IMAGE-GLOB=COMMAND ARGS', e.g. 'contoso/api*=node server.js'`);
+      // A flag's cwd is where the command runs from, not the config file's folder.
+      return { ...parsed, cwd: process.cwd() };
+    });
+    input.workloads = [...(input.workloads ?? []), ...flags];
+  }
   const config = buildConfig(input, values.config ?? 'flags');
+  let graceMs = DEFAULT_GRACE_MS * config.timeScale;
+  if (values['grace-period'] !== undefined) {
+    const seconds = Number(values['grace-period']);
+    if (!(values['grace-period'].trim() !== '' && seconds >= 0 && seconds <= 3600)) {
+      throw usageError('up', `invalid value "${values['grace-period']}" for flag --grace-period: must be a number of seconds from 0 to 3600`);
+    }
+    graceMs = seconds * 1000;
+  }
 
   // Everything that can be wrong with the input is checked before anything listens.
   const token = values['admin-token'];
   if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token)) throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
-  const { raw, result } = await loadObjects(values.filename);
-  for (const n of result.notices) out(n);
-  const cluster = await EmbeddedCluster.start({ config, manifests: result.manifests, log: values.verbose ? out : undefined });
+  const { manifests, notices } = await loadManifestSet(values.filename, config);
+  for (const n of notices) out(n);
+  // The object store keeps the objects as written (the manifests above are their checked form).
+  const { raw } = await loadObjects(values.filename, [], [], manifestOptions(config));
+  listenerGuard.setLog(out);
+  const uninstall = installLastResort(() => {
+    out(`fatal: an unexpected error outside any connection (logged above); exiting`);
+    process.exit(EXIT_SOFTWARE);
+  });
+  // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
+  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out });
   const kube = new KubeStore(cluster, out);
   kube.seed(raw);
   let admin;
@@ -122,7 +160,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const stopWatching = values.watch
     ? watchFiles(values.filename, async () => {
         try {
-          const next = await loadObjects(values.filename!);
+          const next = await loadObjects(values.filename!, [], [], manifestOptions(config));
           for (const n of next.result.notices) out(n);
           scope = await kube.replace(next.raw, scope);
           out('applied: the manifest files changed');
@@ -133,22 +171,46 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     : undefined;
   out(values.watch ? 'Watching the manifest files; press Ctrl+C to stop.' : 'Press Ctrl+C to stop.');
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
+  const first = await nextSignal();
+  stopWatching?.();
+  kube.close();
+  out(`${first}: stopping; open connections have ${graceMs / 1000} s to finish (${first} again to stop at once)`);
+  let forced: NodeJS.Signals | undefined;
+  const onSecond = (signal: NodeJS.Signals): void => {
+    forced = signal;
+    out(`${signal}: stopping at once`);
+    void cluster.stop({ graceMs: 0 });
+  };
+  process.once('SIGINT', onSecond);
+  process.once('SIGTERM', onSecond);
+  const stopping = cluster.stop({ graceMs });
+  await admin.close();
+  await stopping;
+  process.off('SIGINT', onSecond);
+  process.off('SIGTERM', onSecond);
+  uninstall();
+  listenerGuard.setLog(undefined);
+  const errors = listenerGuard.total();
+  out(`stopped: every listener closed${forced ? ', open connections reset' : ''}${errors > 0 ? `; ${errors} unexpected listener errors were logged` : ''}`);
+  // A forced stop exits as a process killed by that signal would (128 + its number).
+  return forced === undefined ? 0 : 128 + (forced === 'SIGINT' ? 2 : 15);
+}
+
+/** EX_SOFTWARE of sysexits.h: an internal error. */
+const EXIT_SOFTWARE = 70;
+/** The grace period of a stop on SIGTERM at time scale 1, scaled like every emulated duration. */
+const DEFAULT_GRACE_MS = 5_000;
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
+      resolve(signal);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  out('stopping...');
-  stopWatching?.();
-  kube.close();
-  await admin.close();
-  await cluster.stop();
-  out('stopped: every listener closed');
-  return 0;
 }
 
 /**

@@ -1,39 +1,40 @@
-import { defaultConfig } from '../../config/defaults.js';
-import { buildConfig, loadConfigFile } from '../../config/load.js';
-import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
-import type { Manifests } from '../../model/types.js';
-import { loadManifests } from '../../manifests/index.js';
-import { checkManifests } from '../../runtime/check.js';
+import { buildConfig, loadConfigFile, type ConfigInput } from '../../config/load.js';
+import { ManifestInvalidError } from '../../errors/index.js';
+import { checkManifests, loadManifestSet } from '../../runtime/check.js';
 import { seededRandom } from '../../runtime/embedded-cluster.js';
-import { parseCommand, usageError } from '../args.js';
+import { MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
 
 export const validateHelp = `Check manifests as the API server and the AKS cloud provider would, and report every error at once.
 
-Usage: aks-emu validate -f PATH [-f PATH...] [--config FILE]`;
+Usage: aks-emu validate -f PATH [-f PATH...] [--config FILE]
+
+Flags:
+  -f, --filename PATH   manifest file or folder (repeatable; folders are read recursively)
+      --config FILE     cluster configuration (aks-emu.yaml)
+${MANIFEST_SIZE_HELP}`;
 
 export async function validate(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommand('validate', argv, { filename: { type: 'string', short: 'f', multiple: true }, config: { type: 'string' } }, false);
+  const { values } = parseCommand(
+    'validate',
+    argv,
+    { filename: { type: 'string', short: 'f', multiple: true }, config: { type: 'string' }, 'max-manifest-size': { type: 'string' } },
+    false,
+  );
   if (values.help) {
     out(validateHelp);
     return 0;
   }
   if (!values.filename?.length) throw usageError('validate', 'at least one -f PATH is required (a manifest file or folder)');
-  const config = values.config ? buildConfig(await loadConfigFile(values.config), values.config) : defaultConfig();
-  // Objects that fail their own checks are left out, and the rest are still allocated, so
-  // that one run reports every error (as separate kubectl applies would meet them).
-  let manifests: Manifests;
-  let errors: FieldError[] = [];
-  try {
-    const loaded = await loadManifests(values.filename);
-    for (const n of loaded.notices) out(n);
-    manifests = loaded.manifests;
-  } catch (err) {
-    if (!(err instanceof ManifestInvalidError) || !err.valid) throw err;
-    errors = [...err.errors];
-    manifests = err.valid;
-  }
-  errors.push(...checkManifests(manifests, config, seededRandom(1)).errors);
-  if (errors.length > 0) throw new ManifestInvalidError(errors.sort(bySource));
+  const input: ConfigInput = values.config ? await loadConfigFile(values.config) : {};
+  manifestSizeFlag('validate', values['max-manifest-size'], input);
+  const config = buildConfig(input, values.config ?? 'flags');
+  // Objects that fail their own checks still go through allocation and the cloud
+  // provider's checks, so that one run reports every error.
+  const { manifests, notices } = await loadManifestSet(values.filename, config);
+  for (const n of notices) out(n);
+  const { errors, warnings } = checkManifests(manifests, config, seededRandom(1));
+  if (errors.length > 0) throw new ManifestInvalidError(errors);
+  for (const w of warnings) out(`warning: ${w}`);
   const counts: [number, string, string][] = [
     [manifests.services.length, 'Service', 'Services'],
     [manifests.workloads.length, 'workload', 'workloads'],
@@ -43,8 +44,4 @@ export async function validate(argv: string[], out: (line: string) => void): Pro
   const found = counts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   out(`valid: ${found.join(', ') || 'no objects'}`);
   return 0;
-}
-
-function bySource(a: FieldError, b: FieldError): number {
-  return a.source.file.localeCompare(b.source.file) || a.source.doc - b.source.doc;
 }

@@ -22,6 +22,13 @@ export class BandAllocator {
   readonly #staticEnd: number;
   /** value → owner tag (a Service key, or a reservation name). */
   readonly #used = new Map<number, string>();
+  /**
+   * For some taken values v: a w > v such that every value in [v, w) is taken. Values are
+   * never released, so the pointers stay true; following and shortening them (path
+   * compression) finds the next free value in amortised near-constant time, and a full
+   * range answers at once instead of being walked for every further Service.
+   */
+  readonly #skip = new Map<number, number>();
 
   /** Values first..last inclusive; the lowest `staticSize` of them are the static band. */
   constructor(first: number, last: number, staticSize: number) {
@@ -54,14 +61,23 @@ export class BandAllocator {
     return value;
   }
 
+  /** Kubernetes' random-scan strategy: a random start in [from, to], then the next free value upwards, wrapping once. */
   #scan(from: number, to: number, random: () => number): number | undefined {
     const size = to - from + 1;
     if (size <= 0) return undefined;
-    const start = Math.min(size - 1, Math.floor(random() * size));
-    for (let i = 0; i < size; i++) {
-      const value = from + ((start + i) % size);
-      if (!this.#used.has(value)) return value;
+    const start = from + Math.min(size - 1, Math.floor(random() * size));
+    return this.#firstFree(start, to) ?? this.#firstFree(from, start - 1);
+  }
+
+  /** The lowest free value in [from, to]. */
+  #firstFree(from: number, to: number): number | undefined {
+    let value = from;
+    const path: number[] = [];
+    while (value <= to && this.#used.has(value)) {
+      path.push(value);
+      value = this.#skip.get(value) ?? value + 1;
     }
-    return undefined;
+    for (const taken of path) this.#skip.set(taken, value);
+    return value <= to ? value : undefined;
   }
 }

@@ -3,9 +3,16 @@
  * ingress-nginx's annotation parsers do (internal/ingress/annotations/*): booleans as Go's
  * strconv.ParseBool, integers strictly, a bad value falls back to the default and is
  * reported. Every other annotation under the prefix becomes a notice: never silently ignored.
+ *
+ * A value ingress-nginx's admission webhook refuses (its annotation validators,
+ * internal/ingress/annotations/parser/validators.go: ValidateBool, ValidateInt, SizeRegex,
+ * ValidateCIDRs, ValidateOptions, ValidateServiceName ..., or a value `nginx -t` refuses,
+ * such as a timeout below 1 s) is also a rejection: validate reports every one of them,
+ * with the Ingress and the annotation, in one pass.
  */
 import { isIP } from 'node:net';
 import { objectKey, type Ingress } from '../../model/types.js';
+import { compileSafeRegex, UnsafeRegexError } from './safe-regex.js';
 import { ANNOTATION_PREFIX, type BackendProtocol, type CanaryPolicy, type CookieAffinity, type LocationConfig, type ProxySettings } from './types.js';
 
 export interface CanaryAnnotations extends Omit<CanaryPolicy, 'ingress'> {
@@ -92,8 +99,21 @@ export function isValidSourceRange(value: string): boolean {
   return Number(bitsText) <= (family === 4 ? 32 : 128);
 }
 
+/** An annotation value the admission webhook would refuse. */
+export interface AnnotationRejection {
+  /** The full annotation name (with the prefix). */
+  readonly annotation: string;
+  readonly value: string;
+  readonly problem: string;
+}
+
+const SAME_SITE = new Set(['none', 'lax', 'strict']);
+/** ValidateServiceName: a DNS-1035 label. */
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 class Reader {
   readonly notices: string[] = [];
+  readonly rejections: AnnotationRejection[] = [];
   readonly #annotations: Readonly<Record<string, string>>;
   readonly #ingress: string;
 
@@ -119,19 +139,26 @@ class Reader {
     if (value === undefined) return fallback;
     if (TRUE_VALUES.has(value)) return true;
     if (FALSE_VALUES.has(value)) return false;
-    return this.invalid(name, value, `not a boolean; using ${fallback}`, fallback);
+    return this.invalid(name, value, 'not a boolean', fallback, String(fallback));
   }
 
   int(name: string, fallback: number, min = 0): number {
     const value = this.string(name);
     if (value === undefined) return fallback;
-    if (!/^-?\d+$/.test(value) || Number(value) < min) {
-      return this.invalid(name, value, `not an integer >= ${min}; using ${fallback}`, fallback);
+    if (!/^[-+]?\d+$/.test(value) || Number(value) < min) {
+      return this.invalid(name, value, `not an integer >= ${min}`, fallback, String(fallback));
     }
     return Number(value);
   }
 
-  invalid<T>(name: string, value: string, why: string, result: T): T {
+  /** A value the webhook refuses: a rejection, and a notice saying what is used instead. */
+  invalid<T>(name: string, value: string, problem: string, result: T, instead?: string): T {
+    this.rejections.push({ annotation: ANNOTATION_PREFIX + name, value, problem });
+    return this.notice(name, value, instead === undefined ? problem : `${problem}; using ${instead}`, result);
+  }
+
+  /** A valid value with a caveat (no effect here, or not implemented by aks-emu). */
+  notice<T>(name: string, value: string, why: string, result: T): T {
     this.notices.push(`Ingress ${this.#ingress}: annotation ${ANNOTATION_PREFIX}${name}=${JSON.stringify(value)} is ${why}`);
     return result;
   }
@@ -149,13 +176,14 @@ function parseCanary(r: Reader): CanaryAnnotations {
   };
   const configured = canary.header || canary.cookie || canary.weight > 0 || canary.headerValue || canary.headerPattern;
   if (!canary.enabled && configured) {
-    r.invalid('canary', 'false', 'not set to "true": the canary-* annotations of this Ingress have no effect', undefined);
+    r.notice('canary', 'false', 'not set to "true": the canary-* annotations of this Ingress have no effect', undefined);
   }
   if (canary.headerPattern !== undefined) {
     try {
-      new RegExp(canary.headerPattern);
-    } catch {
-      return r.invalid('canary-by-header-pattern', canary.headerPattern, 'not a valid regular expression', {
+      compileSafeRegex(canary.headerPattern);
+    } catch (err) {
+      const why = err instanceof UnsafeRegexError ? `rejected: it ${err.message}` : 'not a valid regular expression';
+      return r.invalid('canary-by-header-pattern', canary.headerPattern, why, {
         ...canary,
         headerPattern: undefined,
       });
@@ -169,7 +197,7 @@ function parseProxy(r: Reader): ProxySettings {
   let bodySizeLimit = DEFAULT_PROXY.bodySizeLimit;
   if (sizeText !== undefined) {
     const size = parseNginxSize(sizeText);
-    bodySizeLimit = size ?? r.invalid('proxy-body-size', sizeText, 'not an nginx size (e.g. 8m); using 1m', bodySizeLimit);
+    bodySizeLimit = size ?? r.invalid('proxy-body-size', sizeText, 'not an nginx size (e.g. 8m)', bodySizeLimit, '1m');
   }
   return {
     connectTimeoutMs: r.int('proxy-connect-timeout', DEFAULT_PROXY.connectTimeoutMs / 1000, 1) * 1000,
@@ -181,22 +209,28 @@ function parseProxy(r: Reader): ProxySettings {
 }
 
 function parseAffinity(r: Reader): CookieAffinity | undefined {
-  const type = r.string('affinity');
-  if (type === undefined) return undefined;
-  if (type !== 'cookie') return r.invalid('affinity', type, 'not supported (only "cookie")', undefined);
+  // Each annotation is validated on its own, as the webhook does, whatever `affinity` says.
   const mode = r.string('affinity-mode');
   if (mode !== undefined && mode !== 'balanced' && mode !== 'persistent') {
     r.invalid('affinity-mode', mode, 'neither "balanced" nor "persistent"', undefined);
   }
+  const sameSite = r.string('session-cookie-samesite');
+  if (sameSite !== undefined && !SAME_SITE.has(sameSite.toLowerCase())) {
+    r.invalid('session-cookie-samesite', sameSite, 'not one of None, Lax, Strict', undefined, 'no SameSite attribute');
+  }
   const maxAge = r.int('session-cookie-max-age', -1, 0);
   const expires = r.int('session-cookie-expires', -1, 0);
+  const secure = r.bool('session-cookie-secure', false);
+  const type = r.string('affinity');
+  if (type === undefined) return undefined;
+  if (type !== 'cookie') return r.invalid('affinity', type, 'not supported (only "cookie")', undefined);
   return {
     cookieName: r.string('session-cookie-name') ?? DEFAULT_AFFINITY_COOKIE,
     path: r.string('session-cookie-path'),
     maxAgeSeconds: maxAge >= 0 ? maxAge : undefined,
     expiresSeconds: expires >= 0 ? expires : undefined,
-    secure: r.bool('session-cookie-secure', false),
-    sameSite: r.string('session-cookie-samesite'),
+    secure,
+    sameSite: sameSite !== undefined && SAME_SITE.has(sameSite.toLowerCase()) ? sameSite : undefined,
   };
 }
 
@@ -212,7 +246,7 @@ function parseSourceRanges(r: Reader): { ranges: string[]; denied?: string } {
   if (bad !== undefined) {
     // ingress-nginx marks the location denied: every request gets 503 (template: "Location denied").
     const denied = `${ANNOTATION_PREFIX}${name}: ${JSON.stringify(bad)} is not a valid CIDR`;
-    return r.invalid(name, value, 'invalid: the location answers 503 (denied), as ingress-nginx does', { ranges: [], denied });
+    return r.invalid(name, value, `not a list of CIDRs (${JSON.stringify(bad)})`, { ranges: [], denied }, 'a denied location (503), as ingress-nginx without the webhook');
   }
   return { ranges };
 }
@@ -228,11 +262,12 @@ function parseCustomErrors(r: Reader): number[] {
 }
 
 function parseBackendProtocol(r: Reader): BackendProtocol {
-  const value = r.string('backend-protocol')?.toUpperCase();
-  if (value === undefined || value === 'HTTP' || value === 'AUTO_HTTP') return 'HTTP';
+  const raw = r.string('backend-protocol');
+  const value = raw?.toUpperCase();
+  if (raw === undefined || value === undefined || value === 'HTTP' || value === 'AUTO_HTTP') return 'HTTP';
   if (value === 'HTTPS') return 'HTTPS';
-  const why = BACKEND_PROTOCOLS.has(value) ? 'not implemented by aks-emu; proxying with HTTP' : 'not a backend protocol';
-  return r.invalid('backend-protocol', value, why, 'HTTP');
+  if (BACKEND_PROTOCOLS.has(value)) return r.notice('backend-protocol', raw, 'not implemented by aks-emu; proxying with HTTP', 'HTTP');
+  return r.invalid('backend-protocol', raw, `not one of ${[...BACKEND_PROTOCOLS].join(', ')}`, 'HTTP', 'HTTP');
 }
 
 function parseAppRoot(r: Reader): string | undefined {
@@ -241,7 +276,19 @@ function parseAppRoot(r: Reader): string | undefined {
   return r.invalid('app-root', value, 'not a path starting with "/"', undefined);
 }
 
-export function parseIngressAnnotations(ing: Ingress): { annotations: IngressAnnotations; notices: string[] } {
+function parseDefaultBackend(r: Reader): string | undefined {
+  const value = r.string('default-backend');
+  if (value === undefined || DNS1035_LABEL.test(value)) return value;
+  return r.invalid('default-backend', value, 'not a valid Service name (a DNS-1035 label)', undefined);
+}
+
+export interface ParsedAnnotations {
+  readonly annotations: IngressAnnotations;
+  readonly notices: string[];
+  readonly rejections: AnnotationRejection[];
+}
+
+export function parseIngressAnnotations(ing: Ingress): ParsedAnnotations {
   const r = new Reader(ing);
   const sources = parseSourceRanges(r);
   const annotations: IngressAnnotations = {
@@ -256,8 +303,8 @@ export function parseIngressAnnotations(ing: Ingress): { annotations: IngressAnn
     proxy: parseProxy(r),
     backendProtocol: parseBackendProtocol(r),
     customHttpErrors: parseCustomErrors(r),
-    defaultBackend: r.string('default-backend'),
+    defaultBackend: parseDefaultBackend(r),
     affinity: parseAffinity(r),
   };
-  return { annotations, notices: r.notices };
+  return { annotations, notices: r.notices, rejections: r.rejections };
 }

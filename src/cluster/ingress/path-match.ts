@@ -13,6 +13,7 @@
  *   path first).
  */
 import type { PathType } from '../../model/types.js';
+import { compileSafeRegex, type SafeRegex } from './safe-regex.js';
 
 export interface PathRule<T> {
   readonly path: string;
@@ -35,18 +36,14 @@ interface PrefixEntry<T> {
 }
 
 interface RegexEntry<T> {
-  readonly re: RegExp;
+  readonly re: SafeRegex;
   readonly target: T;
   readonly how: string;
 }
 
-/** PCRE spellings nginx accepts that JavaScript spells differently. */
-function toJsRegexSource(path: string): string {
-  return path.replace(/\(\?P</g, '(?<');
-}
-
-export function compileLocationRegex(path: string): RegExp {
-  return new RegExp(`^${toJsRegexSource(path)}`, 'i');
+/** `location ~* "^<path>"`: linear-time where possible (safe-regex.ts); throws for a pattern validate reports. */
+export function compileLocationRegex(path: string): SafeRegex {
+  return compileSafeRegex(`^${path}`, { ignoreCase: true });
 }
 
 export class PathMatcher<T> {
@@ -99,7 +96,6 @@ export class PathMatcher<T> {
   match(path: string): PathMatch<T> | undefined {
     if (this.regexMode) {
       for (const entry of this.#regexes) {
-        entry.re.lastIndex = 0;
         const captures = entry.re.exec(path);
         if (captures) return { target: entry.target, captures, how: entry.how };
       }

@@ -6,6 +6,7 @@
  * locations per path, upstreams per Service port, alternative (canary) upstreams.
  */
 import type { PathType } from '../../model/types.js';
+import type { RouteRuleConfig } from './route-rules.js';
 
 export const ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io/';
 
@@ -126,6 +127,11 @@ export interface ServerConfig {
   readonly appRoot?: { readonly path: string; readonly ingress: string };
   /** In ingress-nginx's order: longest path first. */
   readonly locations: readonly LocationConfig[];
+  /**
+   * Gateway API servers: match rules in the spec's precedence order, used instead of
+   * locations (which are then empty).
+   */
+  readonly routes?: readonly RouteRuleConfig[];
 }
 
 export interface TlsCertificate {
@@ -139,6 +145,14 @@ export interface IngressConfig {
   readonly servers: readonly ServerConfig[];
   readonly upstreams: readonly UpstreamConfig[];
   readonly certificates: readonly TlsCertificate[];
+  /**
+   * Whose rules the table follows. `gateway-api`: wildcards cover one or more labels, the
+   * most specific host wins with no fallback to `_`, and the proxy answers as Envoy does.
+   * Absent: ingress-nginx.
+   */
+  readonly dialect?: 'ingress-nginx' | 'gateway-api';
+  /** Gateway API listeners' certificates by SNI name (`_`: the listener without a hostname). */
+  readonly sni?: readonly { readonly hostname: string; readonly certificate: string }[];
 }
 
 export interface IngressStatus {

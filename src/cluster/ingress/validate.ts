@@ -7,6 +7,7 @@
  * - paths that must be regexes (the host is in regex mode) but do not compile;
  * - a TLS Secret whose tls.crt and tls.key are not a certificate and its key (a missing
  *   Secret is not an error: the controller serves its default certificate, a compile notice);
+ * - annotation values the webhook's validators refuse (annotations.ts), every one at once;
  * - two canary Ingresses on one host and path (checkOverlap's message), and a canary
  *   without a main Ingress to attach to.
  */
@@ -15,6 +16,7 @@ import { objectKey, type Ingress, type Manifests, type PathType } from '../../mo
 import { parseIngressAnnotations } from './annotations.js';
 import { compileIngress } from './compile.js';
 import { compileLocationRegex } from './path-match.js';
+import { UnsafeRegexError } from './safe-regex.js';
 import { readTlsSecret } from './tls-secret.js';
 import { DEFAULT_SERVER_NAME } from './types.js';
 
@@ -60,7 +62,11 @@ export function validateIngresses(m: Manifests, options: ValidateIngressOptions 
   const errors: FieldError[] = [];
   const refs: PathRef[] = [];
   for (const ing of ours) {
-    const canary = parseIngressAnnotations(ing).annotations.canary.enabled;
+    const parsed = parseIngressAnnotations(ing);
+    const canary = parsed.annotations.canary.enabled;
+    for (const bad of parsed.rejections) {
+      errors.push(fieldError(ing, `metadata.annotations[${bad.annotation}]`, bad.value, `${bad.problem} (ingress-nginx's admission webhook refuses it)`));
+    }
     ing.spec.rules.forEach((rule, ri) =>
       rule.paths.forEach((p, pi) => {
         const path = p.path === '' ? '/' : p.path;
@@ -91,7 +97,8 @@ function regexErrors(servers: readonly { hostname: string; regexBy: readonly str
         compileLocationRegex(ref.path);
       } catch (err) {
         const why = `host ${JSON.stringify(server.hostname)} uses regex paths because of Ingress ${server.regexBy.join(', ')} (use-regex or rewrite-target)`;
-        errors.push(fieldError(ref.ing, ref.field, ref.path, `is not a valid regular expression (${(err as Error).message}); ${why}`));
+        const what = err instanceof UnsafeRegexError ? `is rejected: the regular expression ${err.message}` : `is not a valid regular expression (${(err as Error).message})`;
+        errors.push(fieldError(ref.ing, ref.field, ref.path, `${what}; ${why}`));
       }
     }
   }

@@ -78,11 +78,23 @@ export function isInternal(service: Service): boolean {
 
 /** `azure-load-balancer-ipv4` is preferred; spec.loadBalancerIP is deprecated but still read. */
 export function requestedFrontendIP(service: Service): string | undefined {
-  const annotated = service.metadata.annotations[ANNOTATIONS.ipv4]?.trim();
-  if (annotated) return annotated;
-  const field = service.spec.loadBalancerIP?.trim();
-  return field ? field : undefined;
+  return requestedFrontendIPOf(service)?.value;
 }
+
+/** The requested address and the field it was written in, for messages. */
+export function requestedFrontendIPOf(service: Service): { value: string; field: string } | undefined {
+  const annotated = service.metadata.annotations[ANNOTATIONS.ipv4]?.trim();
+  if (annotated) return { value: annotated, field: `metadata.annotations[${ANNOTATIONS.ipv4}]` };
+  const field = service.spec.loadBalancerIP?.trim();
+  return field ? { value: field, field: 'spec.loadBalancerIP' } : undefined;
+}
+
+/** Annotations cloud-provider-azure reads as booleans (true only for `true`, in any case). */
+export const BOOLEAN_ANNOTATIONS = [ANNOTATIONS.internal, ANNOTATIONS.disableTcpReset, ANNOTATIONS.disableFloatingIP] as const;
+export const BOOLEAN_PORT_PARAMS: readonly PortParam[] = ['no_lb_rule', 'no_probe_rule'];
+
+/** Values of `azure-load-balancer-health-probe-protocol` (armnetwork ProbeProtocol, compared case-insensitively). */
+export const PROBE_PROTOCOLS = ['tcp', 'http', 'https'] as const;
 
 const IDLE_MIN = 4;
 const IDLE_MAX = 100;

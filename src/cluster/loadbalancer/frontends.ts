@@ -15,9 +15,10 @@ import type { FieldError } from '../../errors/index.js';
 import { cidrSize, formatIPv4, parseCIDR, parseIPv4 } from '../../manifests/ip.js';
 import { objectKey, type Service } from '../../model/types.js';
 import { AZURE_RESERVED_HOSTS, type NodeSpec } from '../nodes.js';
-import { ANNOTATIONS, isInternal, requestedFrontendIP } from './annotations.js';
+import { ANNOTATIONS, isInternal, requestedFrontendIPOf } from './annotations.js';
 import { frontendName, loadBalancerName, parseLoadBalancerName } from './names.js';
 import { rulePorts } from './rules.js';
+import { serviceFieldError } from '../field-errors.js';
 import { annotationError } from './validate.js';
 
 export interface FrontendAllocation {
@@ -68,6 +69,7 @@ interface Candidate {
   readonly internal: boolean;
   readonly pool?: Pool;
   readonly requested?: string;
+  readonly requestedField?: string;
   readonly rules: number;
 }
 
@@ -97,9 +99,9 @@ export function allocateFrontends(
   const candidates: Candidate[] = services.filter(programmedByAzure).map((service) => {
     const { pool, error } = poolFor(service, config);
     if (error) errors.push(error);
-    const requested = requestedFrontendIP(service);
+    const requested = requestedFrontendIPOf(service);
     const base = { service, key: objectKey(service.metadata), internal: isInternal(service), rules: rulePorts(service).length };
-    return { ...base, ...(pool ? { pool } : {}), ...(requested ? { requested } : {}) };
+    return { ...base, ...(pool ? { pool } : {}), ...(requested ? { requested: requested.value, requestedField: requested.field } : {}) };
   });
 
   for (const c of candidates) {
@@ -121,17 +123,31 @@ export function allocateFrontends(
 
   for (const c of candidates) {
     if (ips.has(c.key) || c.requested === undefined || !c.pool) continue;
-    ips.set(c.key, claimRequested(c.key, c.requested, c.pool, used));
+    const claimed = claimRequested(c.key, c.requested, c.pool, used);
+    ips.set(c.key, typeof claimed === 'string' ? claimed : { pendingReason: claimed.pendingReason });
+    // An address that cannot be one of the range is the user's mistake; one taken by another Service waits, as on AKS.
+    if (typeof claimed !== 'string' && claimed.invalid) {
+      errors.push(serviceFieldError(c.service, c.requestedField!, 'Invalid', c.requested, claimed.pendingReason));
+    }
   }
 
+  // Addresses are only taken from here on, so everything below a pool's cursor stays
+  // taken: each pool is walked once in all, not once per Service.
+  const cursors = new Map<string, number>();
+  const lowestFree = (pool: Pool): number | undefined => {
+    const at = `${pool.first}-${pool.last}`;
+    let n = cursors.get(at) ?? pool.first;
+    while (n <= pool.last && used.has(n)) n++;
+    cursors.set(at, n);
+    return n <= pool.last ? n : undefined;
+  };
   for (const c of candidates) {
     if (ips.has(c.key)) continue;
     if (!c.pool) {
       ips.set(c.key, { pendingReason: 'the frontend address range is not a CIDR' });
       continue;
     }
-    let found: number | undefined;
-    for (let n = c.pool.first; n <= c.pool.last && found === undefined; n++) if (!used.has(n)) found = n;
+    const found = lowestFree(c.pool);
     if (found === undefined) ips.set(c.key, { pendingReason: `no free address left in ${c.pool.label}` });
     else {
       used.set(found, c.key);
@@ -140,10 +156,11 @@ export function allocateFrontends(
   }
 
   const frontends: Record<string, FrontendAllocation> = {};
+  const open = new Map<boolean, number>();
   for (const c of candidates) {
     const ip = ips.get(c.key);
     const kept = lbOf.get(c.key);
-    const placement = kept === undefined ? placeOnLoadBalancer(c, typeof ip === 'string', loadOf, config) : { ordinal: kept };
+    const placement = kept === undefined ? placeOnLoadBalancer(c, typeof ip === 'string', loadOf, config, open) : { ordinal: kept };
     const pendingReason = typeof ip === 'object' ? ip.pendingReason : placement.pendingReason;
     frontends[c.key] = {
       internal: c.internal,
@@ -158,13 +175,30 @@ export function allocateFrontends(
 
 type LoadOf = (internal: boolean, ordinal: number) => { frontends: number; rules: number };
 
-/** The first LB of the Service's kind with room for one more frontend and its rules; only a frontend with an address takes room. */
-function placeOnLoadBalancer(c: Candidate, hasAddress: boolean, loadOf: LoadOf, config: ClusterConfig): { ordinal: number; pendingReason?: string } {
+/**
+ * The first LB of the Service's kind with room for one more frontend and its rules; only a
+ * frontend with an address takes room. `open` keeps, per kind, the lowest LB with a free
+ * frontend and a free rule: load is only added, so the LBs below it stay full for any
+ * Service with rules, and each LB is passed over once in all.
+ */
+function placeOnLoadBalancer(
+  c: Candidate,
+  hasAddress: boolean,
+  loadOf: LoadOf,
+  config: ClusterConfig,
+  open: Map<boolean, number>,
+): { ordinal: number; pendingReason?: string } {
   const maxRules = config.maxRulesPerLoadBalancer;
   if (c.rules > maxRules) {
     return { ordinal: 1, pendingReason: `the Service needs ${c.rules} load-balancing rules, more than the ${maxRules} one load balancer may hold` };
   }
   let ordinal = 1;
+  if (c.rules > 0) {
+    const full = (l: { frontends: number; rules: number }) => l.frontends >= config.maxFrontendsPerLoadBalancer || l.rules >= maxRules;
+    ordinal = open.get(c.internal) ?? 1;
+    while (full(loadOf(c.internal, ordinal))) ordinal += 1;
+    open.set(c.internal, ordinal);
+  }
   for (let l = loadOf(c.internal, ordinal); l.frontends >= config.maxFrontendsPerLoadBalancer || l.rules + c.rules > maxRules; l = loadOf(c.internal, ordinal)) {
     ordinal += 1;
   }
@@ -176,10 +210,10 @@ function placeOnLoadBalancer(c: Candidate, hasAddress: boolean, loadOf: LoadOf, 
   return { ordinal };
 }
 
-function claimRequested(key: string, wanted: string, pool: Pool, used: Map<number, string>): string | { pendingReason: string } {
+function claimRequested(key: string, wanted: string, pool: Pool, used: Map<number, string>): string | { pendingReason: string; invalid?: true } {
   const ip = parseIPv4(wanted);
-  if (ip === undefined) return { pendingReason: `the requested load balancer IP "${wanted}" is not a valid IPv4 address` };
-  if (ip < pool.first || ip > pool.last) return { pendingReason: `the requested IP ${wanted} is not a usable address of ${pool.label}` };
+  if (ip === undefined) return { pendingReason: `the requested load balancer IP "${wanted}" is not a valid IPv4 address`, invalid: true };
+  if (ip < pool.first || ip > pool.last) return { pendingReason: `the requested IP ${wanted} is not a usable address of ${pool.label}`, invalid: true };
   const owner = used.get(ip);
   if (owner?.startsWith('node ')) return { pendingReason: `the requested IP ${wanted} is the address of ${owner}` };
   if (owner !== undefined) return { pendingReason: `the requested IP ${wanted} is already the frontend of Service ${owner}` };

@@ -10,6 +10,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { seenRemoteAddress } from '../l4/local-endpoints.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
+import type { CompiledRouteRule } from './route-match.js';
 
 export type Scheme = 'http' | 'https';
 
@@ -59,6 +60,10 @@ export class Exchange {
   server!: CompiledServer;
   location: CompiledLocation | undefined;
   upstream: CompiledUpstream | undefined;
+  /** The Gateway API rule that matched (its filters apply); undefined for Ingress locations. */
+  rule: CompiledRouteRule | undefined;
+  /** Routed by a Gateway API table: the proxy answers and relays as Envoy does. */
+  gateway = false;
   host = '';
   url = '';
   query = '';
@@ -118,6 +123,8 @@ function onResponseClose(this: CallResponse): void {
  * interface, which skips the adapter undici wraps around the newer one).
  */
 export class UpstreamCall implements Dispatcher.DispatchHandler {
+  /** Set by the connection pool: frees the upstream connection, called once when the call ends. */
+  release: (() => void) | undefined;
   #abort: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #started = false;
@@ -167,13 +174,21 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     return this.#relaying ? this.res.write(chunk) : true;
   }
 
+  #released(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+
   onComplete(): void {
+    this.#released();
     if (this.#done) return;
     this.#done = true;
     this.res.end();
   }
 
   onError(err: Error): void {
+    this.#released();
     if (this.#done) return;
     this.#done = true;
     // Failing mid-body, the client's response cannot be completed.

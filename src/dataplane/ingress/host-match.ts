@@ -62,3 +62,17 @@ export function lookupHost<T>(table: HostTable<T>, host: string): { value: T; ki
   const wild = key === undefined ? undefined : table.wildcard.get(key);
   return wild === undefined ? undefined : { value: wild, kind: 'wildcard' };
 }
+
+/**
+ * Gateway API wildcards cover one or more labels (`*.foo.com` matches `a.b.foo.com`), and
+ * the longest matching suffix wins, as Envoy picks a virtual host.
+ */
+export function lookupWildcardAnyDepth<T>(table: HostTable<T>, host: string): T | undefined {
+  let dot = host.indexOf('.');
+  while (dot > 0 && dot < host.length - 1) {
+    const found = table.wildcard.get(host.slice(dot + 1));
+    if (found !== undefined) return found;
+    dot = host.indexOf('.', dot + 1);
+  }
+  return undefined;
+}

@@ -11,7 +11,9 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
+import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
+import { parseRequestTarget } from './request-target.js';
 import {
   BodyLimit,
   BodyTooLargeError,
@@ -35,8 +37,11 @@ import {
 } from './proxy-headers.js';
 import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
 import type { CompiledUpstream, Router } from './router.js';
-import { affinityCookie, Balancer, canaryDecision, routesToCanary, UpstreamPools } from './upstream-pool.js';
+import { affinityCookie, Balancer, canaryDecision, routesToCanary } from './upstream-pool.js';
+import { UpstreamPools } from './upstream-connections.js';
 import { Tunnel, writeRawReply } from './websocket.js';
+import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
+import { applyHeaderEdits } from './route-filters.js';
 
 export type { Scheme } from './exchange.js';
 
@@ -54,6 +59,8 @@ const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
 
 export class IngressProxy implements UpstreamOutcome {
   readonly pools: UpstreamPools;
+  /** RequestMirror copies that failed (the mirror's answer is never the client's business). */
+  readonly mirrorFailures = { count: 0 };
   readonly #balancer = new Balancer();
   readonly #getRouter: () => Router;
   readonly #random: () => number;
@@ -68,10 +75,13 @@ export class IngressProxy implements UpstreamOutcome {
     this.pools = new UpstreamPools({ localAddress: options.localAddress });
   }
 
-  /** The `request` listener of one HTTP or HTTPS listener, made once per listener. */
+  /**
+   * The `request` listener of one HTTP or HTTPS listener, made once per listener: each
+   * client connection's requests are handled one at a time, in order (client-connection.ts).
+   */
   requestListener(scheme: Scheme, port: number): (req: IncomingMessage, res: ServerResponse) => void {
     const forwardedPort = scheme === 'https' ? '443' : String(port);
-    return (req, res) => this.handleRequest(req, res, scheme, forwardedPort);
+    return oneAtATime((req, res) => this.handleRequest(req, res, scheme, forwardedPort));
   }
 
   upgradeListener(scheme: Scheme, port: number): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
@@ -123,17 +133,28 @@ export class IngressProxy implements UpstreamOutcome {
   #route(ex: Exchange): boolean {
     const router = this.#router();
     const req = ex.req;
+    const target = parseRequestTarget(req);
+    if (target.kind === 'bad') {
+      ex.server = router.defaultServer;
+      ex.closeAfter = true;
+      ex.status = 400;
+      return false;
+    }
     const hostHeader = req.headers.host;
-    const server = router.matchServer(hostHeader);
+    const server = router.matchServer(target.authority ?? hostHeader);
     ex.server = server;
-    ex.host = hostHeader ?? server.hostname;
-    const url = req.url ?? '/';
+    ex.host = hostHeader ?? target.authority ?? server.hostname;
+    const url = target.url;
     ex.url = url;
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     ex.query = q < 0 ? '' : url.slice(q + 1);
     const path = normalizePath(rawPath);
     ex.decoded = path !== rawPath && rawPath.includes('%');
+    if (server.rules) {
+      ex.gateway = true;
+      return routeByRules(ex, server, server.rules, path, this.#random);
+    }
     if (server.appRoot !== undefined && path === '/') {
       return this.#redirectTo(ex, 302, appRootLocation(ex.scheme, hostHeader ?? '', server.appRoot));
     }
@@ -224,6 +245,7 @@ export class IngressProxy implements UpstreamOutcome {
       host: ex.host,
       requestId: ex.requestId,
     });
+    if (ex.rule?.requestEdits) applyHeaderEdits(headers, ex.rule.requestEdits);
     if (ex.errorCode !== 0) {
       const [namespace = '', ingress = ''] = (ex.location?.config.ingress ?? '/').split('/');
       const service = ex.location?.upstream?.config.service;
@@ -266,7 +288,23 @@ export class IngressProxy implements UpstreamOutcome {
       bodyTimeout: cfg.proxy.readTimeoutMs,
     };
     ex.endpoint = this.#pickEndpoint(ex, upstream);
+    if (ex.rule && ex.rule.mirrors.length > 0) this.#mirror(ex);
     this.#try(ex, res);
+  }
+
+  /** RequestMirror: a copy of the request head to each mirror backend, its answer discarded. */
+  #mirror(ex: Exchange): void {
+    const request = ex.upstreamRequest;
+    if (!request || !ex.rule) return;
+    for (const m of ex.rule.mirrors) {
+      if (m.percent < 100 && this.#random() * 100 >= m.percent) continue;
+      const endpoint = m.upstream.endpoints[this.#balancer.roundRobin(m.upstream)];
+      if (!endpoint) continue;
+      const headers: Record<string, string | string[]> = { ...(request.headers as Record<string, string | string[]>), host: shadowHost(ex.host) };
+      delete headers['content-length'];
+      delete headers['transfer-encoding'];
+      this.pools.dispatch(endpoint, 'HTTP', 10_000, { method: request.method, path: request.path, headers, body: null }, new MirrorCall(this.mirrorFailures));
+    }
   }
 
   #try(ex: Exchange, res: ServerResponse): void {
@@ -277,12 +315,16 @@ export class IngressProxy implements UpstreamOutcome {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
     }
-    this.pools.get(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs).dispatch(ex.upstreamRequest, new UpstreamCall(ex, res, this));
+    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
   }
 
   responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
     if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;
-    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), ex.scheme === 'https');
+    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), ex.scheme === 'https' && !ex.gateway);
+    if (ex.gateway) {
+      headers.server = ENVOY_SERVER;
+      if (ex.rule?.responseEdits) applyHeaderEdits(headers, ex.rule.responseEdits);
+    }
     if (ex.setCookie !== undefined) appendSetCookie(headers, ex.setCookie);
     res.writeHead(statusCode, headers);
     return true;
@@ -302,7 +344,8 @@ export class IngressProxy implements UpstreamOutcome {
       return this.#reply(ex, res);
     }
     const upstream = ex.upstream;
-    if (upstream && ex.attempt < ex.tries) {
+    // Istio's retry policy (connect-failure, refused-stream, ...) does not retry a timeout.
+    if (upstream && ex.attempt < ex.tries && !(ex.gateway && isTimeout(err))) {
       ex.attempt++;
       ex.endpoint = this.#balancer.roundRobin(upstream);
       return this.#try(ex, res);
@@ -325,6 +368,11 @@ export class IngressProxy implements UpstreamOutcome {
   #reply(ex: Exchange, res: ServerResponse): void {
     if (res.headersSent) return void res.destroy();
     const status = ex.status || 404;
+    if (ex.gateway) {
+      const reply = gatewayReply(status, ex.redirect);
+      res.writeHead(status, reply.headers);
+      return void res.end(ex.req.method === 'HEAD' ? undefined : reply.body);
+    }
     const headers: OutgoingHttpHeaders = { server: SERVER_VALUE, 'content-type': 'text/html' };
     if (ex.scheme === 'https') headers['strict-transport-security'] = HSTS_VALUE;
     if (status === 200) {

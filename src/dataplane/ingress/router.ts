@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { needsRewrite } from '../../cluster/ingress/compile.js';
-import { buildHostTable, hostFromHeader, lookupHost, wildcardRequestKey, type HostTable } from './host-match.js';
+import { buildHostTable, hostFromHeader, lookupHost, lookupWildcardAnyDepth, wildcardRequestKey, type HostTable } from './host-match.js';
+import { compileRouteRule, type CompiledRouteRule } from './route-match.js';
 import { PathMatcher, type PathMatch } from '../../cluster/ingress/path-match.js';
+import { compileSafeRegex, type SafeRegex } from '../../cluster/ingress/safe-regex.js';
 import { parseRewriteTarget, type RewriteTemplate } from './rewrite.js';
 import {
   DEFAULT_SERVER_NAME,
@@ -33,7 +35,7 @@ export interface CompiledCanary {
   readonly policy: CanaryPolicy;
   /** Lower-cased, as Node stores request header names. */
   readonly header?: string;
-  readonly headerPattern?: RegExp;
+  readonly headerPattern?: SafeRegex;
 }
 
 export interface CompiledUpstream {
@@ -69,6 +71,8 @@ export interface CompiledServer {
   readonly hasTls: boolean;
   readonly appRoot?: string;
   readonly matcher: PathMatcher<CompiledLocation>;
+  /** Gateway API servers: match rules in precedence order (the matcher is then empty). */
+  readonly rules?: readonly CompiledRouteRule[];
 }
 
 const HEALTHZ_CONFIG: LocationConfig = Object.freeze({
@@ -99,7 +103,7 @@ function compileUpstream(config: UpstreamConfig, index: number): CompiledUpstrea
     ? Object.freeze({
         policy: config.canary,
         header: config.canary.header?.toLowerCase(),
-        headerPattern: config.canary.headerPattern === undefined ? undefined : new RegExp(config.canary.headerPattern),
+        headerPattern: config.canary.headerPattern === undefined ? undefined : compileSafeRegex(config.canary.headerPattern),
       })
     : undefined;
   return {
@@ -162,6 +166,7 @@ export class Router {
     const host = hostFromHeader(hostHeader);
     const exact = this.#hosts.exact.get(host);
     if (exact !== undefined) return exact;
+    if (this.config.dialect === 'gateway-api') return lookupWildcardAnyDepth(this.#hosts, host) ?? this.defaultServer;
     const key = wildcardRequestKey(host);
     return (key === undefined ? undefined : this.#hosts.wildcard.get(key)) ?? this.defaultServer;
   }
@@ -173,14 +178,19 @@ export class Router {
 
   /** SNICallback's answer: the host's certificate, or undefined for the default (fake) one. */
   secureContext(servername: string): SecureContext | undefined {
-    return lookupHost(this.#contexts, servername.toLowerCase())?.value;
+    const name = servername.toLowerCase();
+    if (this.config.dialect !== 'gateway-api') return lookupHost(this.#contexts, name)?.value;
+    return this.#contexts.exact.get(name) ?? lookupWildcardAnyDepth(this.#contexts, name) ?? this.#contexts.exact.get(DEFAULT_SERVER_NAME);
   }
 
   #compileServer(config: ServerConfig, upstreams: ReadonlyMap<string, CompiledUpstream>, problems: string[]): CompiledServer {
     const regexMode = config.regexBy.length > 0;
     const rules = config.locations.map((loc) => ({ path: loc.path, pathType: loc.pathType, target: this.#compileLocation(loc, upstreams) }));
     // ingress-nginx's `_` server answers the cloud providers' health checks on /healthz (nginx.tmpl).
-    const extra = config.hostname === DEFAULT_SERVER_NAME ? [{ key: '/healthz', target: { config: HEALTHZ_CONFIG, cookiePath: '/', builtin: 'healthz' as const } }] : [];
+    const extra = config.hostname === DEFAULT_SERVER_NAME && this.config.dialect !== 'gateway-api' ? [{ key: '/healthz', target: { config: HEALTHZ_CONFIG, cookiePath: '/', builtin: 'healthz' as const } }] : [];
+    // A Gateway API table answers every host itself (404 when no rule matches), `_` included.
+    const routes = config.routes ?? (this.config.dialect === 'gateway-api' ? [] : undefined);
+    const routeRules = routes?.map((r) => compileRouteRule(r, upstreams));
     const matcher = new PathMatcher(rules, regexMode, extra);
     for (const bad of matcher.invalid) problems.push(`host ${JSON.stringify(config.hostname)}: path ${JSON.stringify(bad.path)} is not a valid regular expression (${bad.error}); the location is left out`);
     return Object.freeze({
@@ -189,6 +199,7 @@ export class Router {
       hasTls: config.tls !== undefined,
       appRoot: config.appRoot?.path,
       matcher,
+      ...(routeRules ? { rules: routeRules } : {}),
     });
   }
 
@@ -207,6 +218,10 @@ export class Router {
   *#secureContexts(config: IngressConfig): Generator<readonly [string, SecureContext]> {
     const contexts = new Map<string, SecureContext>();
     for (const cert of config.certificates) contexts.set(cert.id, createSecureContext({ cert: cert.certPem, key: cert.keyPem }));
+    for (const entry of config.sni ?? []) {
+      const ctx = contexts.get(entry.certificate);
+      if (ctx) yield [entry.hostname, ctx] as const;
+    }
     for (const server of config.servers) {
       const ctx = server.tls?.certificate === undefined ? undefined : contexts.get(server.tls.certificate);
       if (ctx) yield [server.hostname, ctx] as const;

@@ -1,14 +1,14 @@
 /**
- * Self-signed certificates, made with the `openssl` command (node:crypto cannot issue
- * X.509 certificates). The controller's default certificate copies ingress-nginx's
- * (internal/net/ssl/ssl.go GetFakeSSLCert): RSA 2048, O=Acme Co,
- * CN=Kubernetes Ingress Controller Fake Certificate, SAN ingress.local, one year. It is
- * served for hosts without a certificate of their own and made once per process.
+ * Self-signed certificates, made in-process: node:crypto makes the key pair and the
+ * signature, node-forge encodes the X.509 structure (node:crypto can read certificates but
+ * not issue them). No child process, so start-up under load cannot time out on it. The
+ * controller's default certificate copies ingress-nginx's (internal/net/ssl/ssl.go
+ * GetFakeSSLCert): RSA 2048, O=Acme Co, CN=Kubernetes Ingress Controller Fake Certificate,
+ * SAN ingress.local, one year. It is served for hosts without a certificate of their own
+ * and made once per process.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
 import { AksEmuError } from '../../errors/index.js';
 
 export interface CertificatePair {
@@ -27,41 +27,84 @@ export interface SelfSignedOptions {
 
 export const FAKE_CERTIFICATE_CN = 'Kubernetes Ingress Controller Fake Certificate';
 
-function run(args: readonly string[]): Promise<void> {
+const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+
+const { asn1, pki } = forge;
+/** In node-forge since 0.7 but missing from @types/node-forge. */
+const extensionsToAsn1 = (pki as unknown as { certificateExtensionsToAsn1(exts: unknown[]): forge.asn1.Asn1 }).certificateExtensionsToAsn1;
+
+function keyPair(type: 'rsa' | 'ec'): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
   return new Promise((resolve, reject) => {
-    execFile('openssl', args, { timeout: 30_000 }, (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      const why = missing ? 'the openssl command is not installed' : String(stderr).trim() || err.message;
-      reject(new AksEmuError('AKS_EMU_PLATFORM', `cannot generate a self-signed certificate: ${why}`, { cause: err }));
-    });
+    const done = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject): void => {
+      if (err) reject(new AksEmuError('AKS_EMU_PLATFORM', `cannot generate a self-signed certificate: ${err.message}`, { cause: err }));
+      else resolve({ publicKey, privateKey });
+    };
+    if (type === 'ec') generateKeyPair('ec', { namedCurve: 'prime256v1' }, done);
+    else generateKeyPair('rsa', { modulusLength: 2048 }, done);
   });
 }
 
-function escapeSubject(value: string): string {
-  return value.replace(/[/\\=+,]/g, (c) => `\\${c}`);
+function seq(items: forge.asn1.Asn1[]): forge.asn1.Asn1 {
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+}
+
+function algorithm(oid: string): forge.asn1.Asn1 {
+  const id = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oid).getBytes());
+  // RSA signature algorithms carry an explicit NULL parameter; ECDSA ones none (RFC 5758).
+  return seq(oid === SHA256_WITH_RSA ? [id, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')] : [id]);
+}
+
+function time(date: Date): forge.asn1.Asn1 {
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(date));
+}
+
+function fromDer(der: Buffer): forge.asn1.Asn1 {
+  return asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
+}
+
+function toDer(node: forge.asn1.Asn1): Buffer {
+  return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
 }
 
 export async function generateSelfSignedCertificate(options: SelfSignedOptions): Promise<CertificatePair> {
-  const dir = await mkdtemp(join(tmpdir(), 'aks-emu-cert-'));
-  try {
-    const keyFile = join(dir, 'tls.key');
-    const certFile = join(dir, 'tls.crt');
-    const subject = `${options.organization ? `/O=${escapeSubject(options.organization)}` : ''}/CN=${escapeSubject(options.commonName)}`;
-    const newKey = options.keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
-    const args = ['req', '-x509', ...newKey, '-nodes', '-sha256', '-keyout', keyFile, '-out', certFile];
-    args.push('-days', String(options.days ?? 365), '-subj', subject);
-    args.push('-addext', 'basicConstraints=critical,CA:FALSE');
-    args.push('-addext', 'keyUsage=critical,digitalSignature,keyEncipherment');
-    args.push('-addext', 'extendedKeyUsage=serverAuth');
-    const names = options.dnsNames ?? [];
-    if (names.length > 0) args.push('-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`);
-    await run(args);
-    const [certPem, keyPem] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
-    return { certPem, keyPem };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const type = options.keyType ?? 'rsa';
+  const { publicKey, privateKey } = await keyPair(type);
+  const sigOid = type === 'ec' ? ECDSA_WITH_SHA256 : SHA256_WITH_RSA;
+  // forge fills in the extension values (setExtensions); the public key is node:crypto's SPKI.
+  const cert = pki.createCertificate();
+  const attrs: forge.pki.CertificateField[] = [];
+  if (options.organization) attrs.push({ name: 'organizationName', value: options.organization });
+  attrs.push({ name: 'commonName', value: options.commonName });
+  cert.setSubject(attrs);
+  const names = options.dnsNames ?? [];
+  const extensions: object[] = [
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+  ];
+  if (names.length > 0) extensions.push({ name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) });
+  cert.setExtensions(extensions);
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] ?? 0) & 0x7f; // a positive INTEGER
+  const notBefore = new Date();
+  const notAfter = new Date(notBefore.getTime() + (options.days ?? 365) * 86_400_000);
+  const name = pki.distinguishedNameToAsn1(cert.subject);
+  const tbs = seq([
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(2).getBytes())]),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, serial.toString('binary')),
+    algorithm(sigOid),
+    name,
+    seq([time(notBefore), time(notAfter)]),
+    name,
+    fromDer(publicKey.export({ type: 'spki', format: 'der' })),
+    extensionsToAsn1(cert.extensions as unknown[]),
+  ]);
+  const signature = sign('sha256', toDer(tbs), privateKey);
+  const der = toDer(seq([tbs, algorithm(sigOid), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\0${signature.toString('binary')}`)]));
+  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { certPem, keyPem };
 }
 
 let fake: Promise<CertificatePair> | undefined;

@@ -1,64 +1,12 @@
 /**
- * Per controller pod: keep-alive undici Pools per endpoint (ingress-nginx keeps 320 idle
- * upstream connections, upstream-keepalive-timeout 60 s) and the balancer state. The
+ * Per controller pod: the balancer state (connections: upstream-connections.ts). The
  * choices follow rootfs/etc/nginx/lua/balancer.lua: round robin by default, the sticky
  * balancer with `affinity: cookie`, and route_to_alternative_balancer for canaries
  * (affinity first, then header, then cookie, then weight).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool } from 'undici';
-import type { CompiledEndpoint, CompiledUpstream, Router } from './router.js';
-import type { BackendProtocol, CookieAffinity } from '../../cluster/ingress/types.js';
-
-const UPSTREAM_KEEPALIVE_TIMEOUT_MS = 60_000;
-
-export interface UpstreamPoolsOptions {
-  /** The controller pod's IP: upstream connections come from it, as from a real pod. */
-  readonly localAddress?: string;
-}
-
-export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
-  readonly #localAddress?: string;
-
-  constructor(options: UpstreamPoolsOptions = {}) {
-    this.#localAddress = options.localAddress;
-  }
-
-  get(endpoint: CompiledEndpoint, protocol: BackendProtocol, connectTimeoutMs: number): Pool {
-    const key = `${protocol}|${endpoint.address}|${connectTimeoutMs}`;
-    let pool = this.#pools.get(key);
-    if (!pool) {
-      const scheme = protocol === 'HTTPS' ? 'https' : 'http';
-      pool = new Pool(`${scheme}://${endpoint.address}`, {
-        connect: { timeout: connectTimeoutMs, rejectUnauthorized: false },
-        localAddress: this.#localAddress,
-        keepAliveTimeout: UPSTREAM_KEEPALIVE_TIMEOUT_MS,
-        pipelining: 1,
-      });
-      this.#pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  /** Closes the pools of endpoints the router no longer has. */
-  prune(router: Router): void {
-    const live = new Set<string>();
-    for (const u of router.upstreams) for (const e of u.endpoints) live.add(e.address);
-    for (const [key, pool] of this.#pools) {
-      const address = key.split('|')[1] ?? '';
-      if (live.has(address)) continue;
-      this.#pools.delete(key);
-      void pool.close().catch(() => pool.destroy());
-    }
-  }
-
-  async close(): Promise<void> {
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
-  }
-}
+import type { CompiledUpstream, Router } from './router.js';
+import type { CookieAffinity } from '../../cluster/ingress/types.js';
 
 /** The value of one cookie in a Cookie header, without allocating a parsed map. */
 export function getCookie(header: string | undefined, name: string): string | undefined {

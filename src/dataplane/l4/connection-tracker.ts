@@ -5,16 +5,21 @@
  */
 import type { Socket } from 'node:net';
 
+import { resetSocket } from './reset.js';
+
 const TRACKED_IN = Symbol('aks-emu.tracked-in');
-type TrackedSocket = Socket & { [TRACKED_IN]?: Set<Socket> };
+const TRACKER = Symbol('aks-emu.tracker');
+type TrackedSocket = Socket & { [TRACKED_IN]?: Set<Socket>; [TRACKER]?: ConnectionTracker };
 
 function untrack(this: TrackedSocket): void {
   this[TRACKED_IN]?.delete(this);
+  this[TRACKER]?.notifyIfDrained();
 }
 
 export class ConnectionTracker {
   private readonly clients = new Set<Socket>();
   private readonly others = new Set<Socket>();
+  private drainWaiters: (() => void)[] = [];
 
   /** A connection a client opened to one of our listeners. */
   trackClient(socket: Socket): void {
@@ -30,12 +35,34 @@ export class ConnectionTracker {
     return this.clients.size;
   }
 
+  /** Resolves once no client connection is open (at once if none is). */
+  drained(): Promise<void> {
+    if (this.clients.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
   /** Destroy every tracked socket; resolves once each has emitted 'close'. */
-  async destroyAll(): Promise<void> {
+  destroyAll(): Promise<void> {
+    return this.endAll((socket) => socket.destroy());
+  }
+
+  /** Reset every tracked socket (what a stop past its grace period does to what is left). */
+  resetAll(): Promise<void> {
+    return this.endAll(resetSocket);
+  }
+
+  notifyIfDrained(): void {
+    if (this.clients.size > 0 || this.drainWaiters.length === 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private async endAll(end: (socket: Socket) => void): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const socket of [...this.clients, ...this.others]) {
       closing.push(new Promise((resolve) => socket.once('close', () => resolve())));
-      socket.destroy();
+      end(socket);
     }
     await Promise.all(closing);
   }
@@ -43,6 +70,7 @@ export class ConnectionTracker {
   private track(socket: TrackedSocket, set: Set<Socket>): void {
     set.add(socket);
     socket[TRACKED_IN] = set;
+    socket[TRACKER] = this;
     socket.once('close', untrack);
   }
 }

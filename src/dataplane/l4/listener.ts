@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 
 import { AksEmuError } from '../../errors/index.js';
 import type { ConnectionTracker } from './connection-tracker.js';
+import { listenerGuard } from './listener-guard.js';
 
 export type ListenerRole = 'lb' | 'nodeport' | 'clusterip' | 'health-check' | 'healthz';
 
@@ -96,23 +97,39 @@ export class Listener {
 
   private readonly onConnection = (socket: Socket): void => {
     this.tracker.trackClient(socket);
+    listenerGuard.watch(this.spec.description, socket);
     if (socket.remoteAddress === undefined) {
       // Reset by the client before we saw it.
       socket.destroy();
       return;
     }
     const spec = this.current(this.spec.key);
-    if (spec?.kind === 'tcp') spec.accept(socket);
-    else socket.destroy();
+    if (spec?.kind !== 'tcp') {
+      socket.destroy();
+      return;
+    }
+    try {
+      spec.accept(socket);
+    } catch (error) {
+      listenerGuard.fail(this.spec.description, socket, error);
+    }
   };
 
   private readonly onHttpConnection = (socket: Socket): void => {
     this.tracker.trackOther(socket);
+    listenerGuard.watch(this.spec.description, socket);
   };
 
   private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const spec = this.current(this.spec.key);
-    if (spec?.kind === 'http') spec.respond(request, response);
-    else response.destroy();
+    if (spec?.kind !== 'http') {
+      response.destroy();
+      return;
+    }
+    try {
+      spec.respond(request, response);
+    } catch (error) {
+      listenerGuard.fail(this.spec.description, request.socket, error);
+    }
   };
 }

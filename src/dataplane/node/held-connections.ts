@@ -24,6 +24,12 @@ export class HeldConnections {
 
   constructor(private readonly cap: number) {}
 
+  /** Close every held connection: nothing will ever answer them (a stop draining the rest). */
+  releaseAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
   hold(socket: Socket): void {
     if (this.sockets.size >= this.cap) {
       const oldest = this.sockets.values().next().value;

@@ -3,7 +3,7 @@
  * placement. Defaults follow SetDefaults_Probe / SetDefaults_HTTPGetAction; checks follow
  * validateContainers and validateProbe in core validation.go.
  */
-import type { Container, ContainerPort, HttpGetAction, IntOrString, PodSpec, ProbeSpec } from '../../model/types.js';
+import type { Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, HttpGetAction, IntOrString, KeyRef, PodSpec, ProbeSpec } from '../../model/types.js';
 import { isAbsent, readBool, readInt, readIntOrString, readObj, readObjList, readString, readStringList, readStringMap, type Obj } from '../read.js';
 import type { Reporter } from '../reporter.js';
 import { isDNS1123Label, isHTTPHeaderName, isValidPortName, isValidPortNum } from '../validation/names.js';
@@ -106,6 +106,49 @@ function readGrpc(r: Reporter, grpc: Obj, path: string): { port: number; service
   return { port, ...(service !== undefined && { service }) };
 }
 
+/** validateEnv: a name, and either a value or one source. */
+function readEnv(r: Reporter, c: Obj, path: string): EnvVar[] {
+  return readObjList(r, c, 'env', path).map(({ item, path: p }) => {
+    const name = readString(r, item, 'name', p) ?? '';
+    if (name === '') r.required(`${p}.name`);
+    const value = readString(r, item, 'value', p);
+    const from = readObj(r, item, 'valueFrom', p);
+    let valueFrom: EnvVarSource | undefined;
+    if (from !== undefined) {
+      const fp = `${p}.valueFrom`;
+      const configMapKeyRef = readObj(r, from, 'configMapKeyRef', fp);
+      const secretKeyRef = readObj(r, from, 'secretKeyRef', fp);
+      const fieldRef = readObj(r, from, 'fieldRef', fp);
+      const sources = [configMapKeyRef, secretKeyRef, fieldRef, readObj(r, from, 'resourceFieldRef', fp)].filter((x) => x !== undefined);
+      if (sources.length > 1) r.invalid(fp, '', 'may not have more than one field specified at a time');
+      if (value !== undefined && value !== '') r.invalid(fp, '', 'may not be specified when `value` is not empty');
+      if (configMapKeyRef) valueFrom = { configMapKeyRef: readKeyRef(r, configMapKeyRef, `${fp}.configMapKeyRef`) };
+      else if (secretKeyRef) valueFrom = { secretKeyRef: readKeyRef(r, secretKeyRef, `${fp}.secretKeyRef`) };
+      else if (fieldRef) valueFrom = { fieldRef: { fieldPath: readString(r, fieldRef, 'fieldPath', `${fp}.fieldRef`) ?? '' } };
+    }
+    return { name, ...(value !== undefined && { value }), ...(valueFrom && { valueFrom }) };
+  });
+}
+
+function readKeyRef(r: Reporter, ref: Obj, path: string): KeyRef {
+  const key = readString(r, ref, 'key', path) ?? '';
+  if (key === '') r.required(`${path}.key`);
+  return { name: readString(r, ref, 'name', path) ?? '', key, optional: readBool(r, ref, 'optional', path) ?? false };
+}
+
+function readEnvFrom(r: Reporter, c: Obj, path: string): EnvFromSource[] {
+  return readObjList(r, c, 'envFrom', path).map(({ item, path: p }) => {
+    const ref = (key: 'configMapRef' | 'secretRef') => {
+      const o = readObj(r, item, key, p);
+      return o && { name: readString(r, o, 'name', `${p}.${key}`) ?? '', optional: readBool(r, o, 'optional', `${p}.${key}`) ?? false };
+    };
+    const configMapRef = ref('configMapRef');
+    const secretRef = ref('secretRef');
+    if (configMapRef && secretRef) r.invalid(p, '', 'may not have more than one field specified at a time');
+    return { prefix: readString(r, item, 'prefix', p) ?? '', ...(configMapRef && { configMapRef }), ...(secretRef && { secretRef }) };
+  });
+}
+
 function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContainers', path: string, names: Set<string>): Container[] {
   return readObjList(r, spec, key, path).map(({ item, path: p }) => {
     const name = readString(r, item, 'name', p) ?? '';
@@ -119,10 +162,25 @@ function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContain
     const readinessProbe = readProbe(r, item, 'readinessProbe', p, ports);
     const livenessProbe = readProbe(r, item, 'livenessProbe', p, ports);
     const startupProbe = readProbe(r, item, 'startupProbe', p, ports);
+    const command = isAbsent(item, 'command') ? undefined : readStringList(r, item, 'command', p);
+    const args = isAbsent(item, 'args') ? undefined : readStringList(r, item, 'args', p);
+    const workingDir = readString(r, item, 'workingDir', p) || undefined;
+    const imagePullPolicy = readString(r, item, 'imagePullPolicy', p) || undefined;
+    if (imagePullPolicy !== undefined && !PULL_POLICIES.includes(imagePullPolicy as (typeof PULL_POLICIES)[number])) {
+      r.notSupported(`${p}.imagePullPolicy`, imagePullPolicy, [...PULL_POLICIES]);
+    }
+    const env = readEnv(r, item, p);
+    const envFrom = readEnvFrom(r, item, p);
     return {
       name,
       image: readString(r, item, 'image', p) ?? '',
       ports,
+      ...(command && { command }),
+      ...(args && { args }),
+      ...(workingDir !== undefined && { workingDir }),
+      ...(imagePullPolicy !== undefined && PULL_POLICIES.includes(imagePullPolicy as (typeof PULL_POLICIES)[number]) && { imagePullPolicy: imagePullPolicy as (typeof PULL_POLICIES)[number] }),
+      ...(env.length > 0 && { env }),
+      ...(envFrom.length > 0 && { envFrom }),
       ...(readinessProbe && { readinessProbe }),
       ...(livenessProbe && { livenessProbe }),
       ...(startupProbe && { startupProbe }),
@@ -131,6 +189,8 @@ function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContain
 }
 
 /** `path` is where the PodSpec sits: `spec` for a Pod, `spec.template.spec` for a workload. */
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
 export function readPodSpec(r: Reporter, spec: Obj, path: string): PodSpec {
   // Container names are unique across app and init containers (validateInitContainers).
   const names = new Set<string>();
@@ -138,7 +198,15 @@ export function readPodSpec(r: Reporter, spec: Obj, path: string): PodSpec {
   if (containers.length === 0) r.required(`${path}.containers`);
   const initContainers = readContainers(r, spec, 'initContainers', path, names);
   const nodeName = readString(r, spec, 'nodeName', path) || undefined;
+  const grace = readInt(r, spec, 'terminationGracePeriodSeconds', path);
+  if (grace !== undefined && grace < 0) r.invalid(`${path}.terminationGracePeriodSeconds`, grace, IS_NEGATIVE);
+  const restartPolicy = readString(r, spec, 'restartPolicy', path) || undefined;
+  if (restartPolicy !== undefined && restartPolicy !== 'Always' && restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
+    r.notSupported(`${path}.restartPolicy`, restartPolicy, ['Always', 'OnFailure', 'Never']);
+  }
   return {
+    ...(grace !== undefined && grace >= 0 && { terminationGracePeriodSeconds: grace }),
+    ...((restartPolicy === 'Always' || restartPolicy === 'OnFailure' || restartPolicy === 'Never') && { restartPolicy }),
     ...(nodeName !== undefined && { nodeName }),
     nodeSelector: readStringMap(r, spec, 'nodeSelector', path) ?? {},
     containers,

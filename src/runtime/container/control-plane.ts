@@ -10,19 +10,18 @@
 import { EventEmitter } from 'node:events';
 
 import type { AdminBackend } from '../../api/server.js';
-import { buildSnapshot, type Allocation, type RuntimeFacts } from '../../cluster/index.js';
-import type { Snapshot } from '../../cluster/snapshot.js';
+import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import type { ClusterConfig } from '../../config/types.js';
 import { realClock, type Clock } from '../../dataplane/clock.js';
 import { buildRouter, type Router } from '../../dataplane/ingress/index.js';
 import type { DataPlaneStats, ProbeStatus, TimerHandle } from '../../dataplane/index.js';
-import { AksEmuError, ManifestInvalidError } from '../../errors/index.js';
+import { AksEmuError } from '../../errors/index.js';
 import type { Manifests } from '../../model/types.js';
-import { CreationClock } from '../creation-clock.js';
+import { ClusterState } from '../cluster-state.js';
+import type { CreationClock } from '../creation-clock.js';
 import { seededRandom } from '../embedded-cluster.js';
-import { checkManifests } from '../check.js';
-import { withIngressConfig } from '../ingress.js';
 import { SyncRunner } from '../sync-runner.js';
+import type { ContainerPodControl } from './container-pod-control.js';
 import { heartbeatIntervalMs, MISSED_HEARTBEATS, type LoadBalancerStatusReport, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
 
 export interface ControlPlaneOptions {
@@ -31,17 +30,14 @@ export interface ControlPlaneOptions {
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly log?: (line: string) => void;
+  /** Logs and kills of container pods, where the Docker socket is mounted into control. */
+  readonly containers?: ContainerPodControl;
 }
 
-interface NodeState {
+/** What control knows of a node container beyond the shared cluster state. */
+interface NodeLink {
   bootId: string | undefined;
-  /** Heartbeats arrive (false until the first one). */
-  alive: boolean;
-  /** Stopped through the admin API (`aks-emu node stop`). */
-  stoppedByUser: boolean;
-  notReady: boolean;
   heartbeatTimer: TimerHandle | undefined;
-  graceTimer: TimerHandle | undefined;
   stats: DataPlaneStats | undefined;
 }
 
@@ -52,21 +48,16 @@ export interface ControlPlaneEvents {
 
 export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> implements AdminBackend {
   readonly config: ClusterConfig;
-  readonly created = new CreationClock();
-  /** The user's manifests plus the built-in ingress controller's objects. */
-  readonly #manifests: Manifests;
-  readonly #allocation: Allocation;
+  readonly #state: ClusterState;
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
-  readonly #nodes = new Map<string, NodeState>();
-  readonly #probeResults = new Map<string, boolean>();
-  readonly #forcedReadiness = new Map<string, boolean>();
+  readonly #containers: ContainerPodControl | undefined;
+  readonly #nodes = new Map<string, NodeLink>();
   readonly #sync: SyncRunner;
   #loadBalancer: LoadBalancerStatusReport | undefined;
   #router: { readonly config: unknown; readonly router: Router } | undefined;
   #snapshot: Snapshot;
   #factsKey = '';
-  #version = 0;
   #stopped = false;
 
   /** Allocates (throws ManifestInvalidError on bad manifests) and builds the first snapshot. */
@@ -75,22 +66,18 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     this.config = options.config;
     this.#clock = options.clock ?? realClock;
     this.#log = options.log ?? (() => {});
-    const { effective, allocation, errors } = checkManifests(options.manifests, options.config, options.random ?? seededRandom(options.config.seed));
-    if (errors.length > 0) throw new ManifestInvalidError(errors);
-    this.#manifests = effective;
-    this.#allocation = allocation;
-    for (const name of options.config.nodes) {
-      // NotReady until its first heartbeat: a node has not joined before its kubelet reports.
-      this.#nodes.set(name, {
-        bootId: undefined,
-        alive: false,
-        stoppedByUser: false,
-        notReady: true,
-        heartbeatTimer: undefined,
-        graceTimer: undefined,
-        stats: undefined,
-      });
-    }
+    this.#containers = options.containers;
+    this.#state = new ClusterState({
+      config: options.config,
+      manifests: options.manifests,
+      random: options.random ?? seededRandom(options.config.seed),
+      clock: this.#clock,
+      nodesReportAtStart: false,
+      onChange: () => void this.#changed(),
+      log: this.#log,
+    });
+    for (const warning of this.#state.warnings) this.#log(`warning: ${warning}`);
+    for (const name of options.config.nodes) this.#nodes.set(name, { bootId: undefined, heartbeatTimer: undefined, stats: undefined });
     this.#snapshot = this.#build();
     this.#sync = new SyncRunner(
       async () => this.#rebuild(),
@@ -102,8 +89,13 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     return this.#snapshot;
   }
 
+  get created(): CreationClock {
+    return this.#state.created;
+  }
+
+  /** The user's manifests plus the built-in ingress controller's objects. */
   get manifests(): Manifests {
-    return this.#manifests;
+    return this.#state.manifests;
   }
 
   /** The router the ingress controller pods in the node containers build from the same snapshot (for explain). */
@@ -124,33 +116,30 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
 
   stats(): unknown {
     const nodes: Record<string, DataPlaneStats | undefined> = {};
-    for (const [name, state] of this.#nodes) nodes[name] = state.stats;
+    for (const [name, link] of this.#nodes) nodes[name] = link.stats;
     return { loadBalancer: this.#loadBalancer?.stats, nodes };
   }
 
   /** A node container's heartbeat; the reply carries what it must enforce locally. */
   nodeStatus(name: string, report: NodeStatusReport): NodeStatusReply {
-    const state = this.#requireNode(name);
-    if (state.bootId !== report.bootId) {
-      if (state.bootId !== undefined) this.#log(`node ${name} restarted: its pods start NotReady until their probes pass`);
-      state.bootId = report.bootId;
-      for (const pod of this.#snapshot.pods) if (pod.nodeName === name) this.#probeResults.delete(`${pod.namespace}/${pod.name}`);
+    this.#state.requireNode(name);
+    const link = this.#nodes.get(name)!;
+    if (link.bootId !== report.bootId) {
+      if (link.bootId !== undefined) this.#log(`node ${name} restarted: its pods start NotReady until their probes pass`);
+      link.bootId = report.bootId;
+      this.#state.forgetProbeResultsOn(name);
     }
-    for (const [key, ready] of Object.entries(report.podReadiness)) this.#probeResults.set(key, ready);
-    state.stats = report.stats;
-    if (!state.alive) this.#log(`node ${name} is reporting`);
-    state.alive = true;
-    if (!state.stoppedByUser) {
-      state.notReady = false;
-      this.#clearGrace(state);
-    }
-    if (state.heartbeatTimer !== undefined) this.#clock.clearTimeout(state.heartbeatTimer);
-    state.heartbeatTimer = this.#clock.setTimeout(() => this.#heartbeatsLost(name, state), this.heartbeatIntervalMs * MISSED_HEARTBEATS);
-    this.#changed();
+    for (const [key, ready] of Object.entries(report.podReadiness)) this.#state.setProbeResult(key, ready);
+    if (report.podStatuses !== undefined) this.#state.setPodStatusesOn(name, report.podStatuses);
+    link.stats = report.stats;
+    if (this.#state.nodeReported(name)) this.#log(`node ${name} is reporting`);
+    if (link.heartbeatTimer !== undefined) this.#clock.clearTimeout(link.heartbeatTimer);
+    link.heartbeatTimer = this.#clock.setTimeout(() => this.#heartbeatsLost(name, link), this.heartbeatIntervalMs * MISSED_HEARTBEATS);
+    void this.#changed();
     const forcedReadiness: Record<string, boolean> = {};
     for (const pod of this.#snapshot.pods) {
       const key = `${pod.namespace}/${pod.name}`;
-      const forced = this.#forcedReadiness.get(key);
+      const forced = this.#state.forcedReadiness(key);
       if (pod.nodeName === name && forced !== undefined) forcedReadiness[key] = forced;
     }
     return { forcedReadiness, heartbeatIntervalMs: this.heartbeatIntervalMs };
@@ -162,32 +151,42 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
 
   /** `aks-emu node stop`: the node container closes its listeners and pods, as a VM that dies. */
   async stopNode(name: string): Promise<void> {
-    const state = this.#requireNode(name);
-    if (state.stoppedByUser) return;
-    state.stoppedByUser = true;
-    this.#startGrace(name, state);
+    if (!this.#state.stopNode(name)) return;
     await this.#changed();
   }
 
   async startNode(name: string): Promise<void> {
-    const state = this.#requireNode(name);
-    state.stoppedByUser = false;
-    if (state.alive) {
-      state.notReady = false;
-      this.#clearGrace(state);
-    }
-    for (const pod of this.#snapshot.pods) if (pod.nodeName === name) this.#probeResults.delete(`${pod.namespace}/${pod.name}`);
+    this.#state.startNode(name);
     await this.#changed();
   }
 
   async setPodReady(podKey: string, ready: boolean | null): Promise<void> {
-    if (!this.#snapshot.pods.some((p) => `${p.namespace}/${p.name}` === podKey)) {
-      const [ns, name] = podKey.split('/');
-      throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${name}" not found in namespace "${ns}"`);
-    }
-    if (ready === null) this.#forcedReadiness.delete(podKey);
-    else this.#forcedReadiness.set(podKey, ready);
+    this.#state.setPodReady(podKey, ready);
     await this.#changed();
+  }
+
+  /** `aks-emu logs`: container pods' logs come from the engine; other kinds keep none in the container runtime. */
+  async podLogs(namespace: string, name: string, options: { container?: string; previous?: boolean }): Promise<string> {
+    const pod = this.#containerPod(namespace, name);
+    const container = options.container ?? pod.containers[0]?.name ?? '';
+    if (!pod.containers.some((c) => c.name === container)) throw new AksEmuError('AKS_EMU_USAGE', `container ${container} is not valid for pod ${name}`);
+    return this.#containers!.logs(namespace, name, container, options.previous === true);
+  }
+
+  /** `aks-emu pod kill`: the pod's containers are killed; their node restarts them. */
+  async crashPod(namespace: string, name: string): Promise<void> {
+    this.#containerPod(namespace, name);
+    await this.#containers!.crash(namespace, name);
+  }
+
+  #containerPod(namespace: string, name: string): PodInfo {
+    const pod = this.#snapshot.pods.find((p) => p.namespace === namespace && p.name === name);
+    if (pod === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${name}" not found in namespace "${namespace}"`);
+    if (pod.runtime.kind !== 'container') {
+      throw new AksEmuError('AKS_EMU_USAGE', `pod ${namespace}/${name} is a built-in ${pod.runtime.kind} pod: it keeps no logs of its own and has no container to kill (only container pods do here)`);
+    }
+    if (this.#containers === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', 'control has no Docker socket mounted: container pods\' logs are not reachable from here');
+    return pod;
   }
 
   /** Waits until every queued change is in the snapshot. */
@@ -198,53 +197,15 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#sync.idle();
-    for (const state of this.#nodes.values()) {
-      if (state.heartbeatTimer !== undefined) this.#clock.clearTimeout(state.heartbeatTimer);
-      this.#clearGrace(state);
-    }
+    for (const link of this.#nodes.values()) if (link.heartbeatTimer !== undefined) this.#clock.clearTimeout(link.heartbeatTimer);
+    this.#state.stop();
   }
 
-  #heartbeatsLost(name: string, state: NodeState): void {
-    state.heartbeatTimer = undefined;
-    state.alive = false;
+  #heartbeatsLost(name: string, link: NodeLink): void {
+    link.heartbeatTimer = undefined;
     this.#log(`node ${name}: no heartbeat for ${MISSED_HEARTBEATS} intervals; NotReady after the grace period`);
-    this.#startGrace(name, state);
+    this.#state.nodeLost(name);
     void this.#changed();
-  }
-
-  #startGrace(name: string, state: NodeState): void {
-    if (state.graceTimer !== undefined) return;
-    const graceMs = this.config.nodeMonitorGracePeriodSeconds * 1000 * this.config.timeScale;
-    state.graceTimer = this.#clock.setTimeout(() => {
-      state.graceTimer = undefined;
-      state.notReady = true;
-      this.#log(`node ${name} is NotReady (node-monitor-grace-period passed)`);
-      void this.#changed();
-    }, graceMs);
-  }
-
-  #clearGrace(state: NodeState): void {
-    if (state.graceTimer !== undefined) this.#clock.clearTimeout(state.graceTimer);
-    state.graceTimer = undefined;
-  }
-
-  #requireNode(name: string): NodeState {
-    const state = this.#nodes.get(name);
-    if (state === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `nodes "${name}" not found`);
-    return state;
-  }
-
-  #facts(): RuntimeFacts {
-    const merged = new Map([...this.#probeResults, ...this.#forcedReadiness]);
-    // Sorted, so that equal facts serialise equally (see #rebuild).
-    const podReadiness = Object.fromEntries([...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const stoppedNodes: string[] = [];
-    const notReadyNodes: string[] = [];
-    for (const [name, state] of this.#nodes) {
-      if (state.stoppedByUser || !state.alive) stoppedNodes.push(name);
-      if (state.notReady) notReadyNodes.push(name);
-    }
-    return { stoppedNodes, notReadyNodes, podReadiness };
   }
 
   /** Heartbeats repeat the same facts; only a real change makes a new version. */
@@ -255,25 +216,15 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
 
   #rebuild(): void {
     if (this.#stopped) return;
-    const facts = this.#facts();
+    const facts = this.#state.facts();
     const key = JSON.stringify(facts);
     if (key === this.#factsKey) return;
     this.#snapshot = this.#build(facts, key);
     this.emit('snapshot', this.#snapshot);
   }
 
-  #build(facts: RuntimeFacts = this.#facts(), key = JSON.stringify(facts)): Snapshot {
+  #build(facts = this.#state.facts(), key = JSON.stringify(facts)): Snapshot {
     this.#factsKey = key;
-    const built = buildSnapshot({
-      manifests: this.#manifests,
-      config: this.config,
-      allocation: this.#allocation,
-      facts,
-      version: ++this.#version,
-      now: new Date(this.#clock.now()),
-    });
-    const snapshot = withIngressConfig(built, this.#manifests, this.config);
-    this.created.observe(snapshot);
-    return snapshot;
+    return this.#state.build(facts);
   }
 }

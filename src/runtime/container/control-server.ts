@@ -7,6 +7,8 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { listenerGuard } from '../../dataplane/l4/listener-guard.js';
+
 import { startAdminServer, type AdminServer } from '../../api/server.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
@@ -32,8 +34,16 @@ export async function startControlServer(control: ContainerControlPlane, host: s
   };
   control.on('snapshot', onSnapshot);
 
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://control');
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    const target = req.url ?? '';
+    // Only origin-form: control is not a proxy, and an absolute-form target
+    // (`GET http://169.254.169.254/ HTTP/1.1`) must never be fetched (RFC 9112 3.2).
+    if (!target.startsWith('/')) {
+      plain(res, 400, `request-target "${target.slice(0, 100)}" is not served here: only origin-form paths (/...) of this control server`);
+      return;
+    }
+    // Parsed against a fixed origin, so `//host/x` is a path here, never an authority.
+    const url = new URL(`http://control${target}`);
     if (req.method === 'GET' && url.pathname === '/aks-emu/v1/snapshot' && url.searchParams.get('watch') === '1') {
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
       res.write(`${JSON.stringify(control.snapshot)}\n`);
@@ -50,8 +60,16 @@ export async function startControlServer(control: ContainerControlPlane, host: s
       });
       return;
     }
-    proxy(admin, req, res);
+    // Repeated slashes merged, as nginx's merge_slashes does: `//x` is never read as an authority downstream.
+    proxy(admin, target.replace(/\/{2,}/g, '/'), req, res);
+  };
+  const server: Server = createServer((req, res) => {
+    listenerGuard.call('control', () => serve(req, res), () => {
+      if (res.headersSent) res.destroy();
+      else plain(res, 500, 'internal error (logged)');
+    });
   });
+  server.on('connection', (socket) => listenerGuard.watch('control', socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `control: ${host}:${port} is already in use`, { cause: err }) : err),
@@ -94,10 +112,19 @@ async function report(req: IncomingMessage, res: ServerResponse, handle: (body: 
   }
 }
 
-/** One loopback hop to the admin API; the status line, headers and body pass unchanged. */
-function proxy(admin: AdminServer, req: IncomingMessage, res: ServerResponse): void {
-  const target = new URL(req.url ?? '/', admin.url);
-  const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
+function plain(res: ServerResponse, status: number, message: string): void {
+  const body = `${message}\n`;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+/**
+ * One loopback hop to the admin API; the status line, headers and body pass unchanged.
+ * Host and port are the admin server's own: only the path comes from the request.
+ */
+function proxy(admin: AdminServer, path: string, req: IncomingMessage, res: ServerResponse): void {
+  const { hostname, port } = new URL(admin.url);
+  const upstream = request({ host: hostname, port, path, method: req.method, headers: req.headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });

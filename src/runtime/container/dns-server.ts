@@ -9,6 +9,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 
 import type { Snapshot } from '../../cluster/snapshot.js';
+import { listenerGuard } from '../../dataplane/l4/listener-guard.js';
 import { AksEmuError } from '../../errors/index.js';
 import { resolveServiceName } from '../cluster-dns.js';
 import { buildAnswer, buildFormatError, parseQuery, RCODE, TYPE_A } from './dns-message.js';
@@ -16,6 +17,8 @@ import { buildAnswer, buildFormatError, parseQuery, RCODE, TYPE_A } from './dns-
 /** CoreDNS's kubernetes plugin answers with ttl 5 by default. */
 const TTL_SECONDS = 5;
 const MAX_TCP_MESSAGE = 65_535;
+const UDP_LISTENER = 'cluster DNS (udp)';
+const TCP_LISTENER = 'cluster DNS (tcp)';
 
 /** The answer to one raw query against a snapshot (exported for tests). */
 export function answerQuery(snapshot: Snapshot | undefined, message: Buffer, namespace = 'default'): Buffer | undefined {
@@ -43,10 +46,22 @@ export class ClusterDnsServer {
   private constructor() {
     this.#udp = createSocket('udp4');
     this.#udp.on('message', (message, remote) => {
-      const answer = this.#answer(message);
-      if (answer !== undefined) this.#udp.send(answer, remote.port, remote.address);
+      listenerGuard.call(
+        UDP_LISTENER,
+        () => {
+          const answer = this.#answer(message, UDP_LISTENER);
+          if (answer !== undefined) this.#udp.send(answer, remote.port, remote.address, this.#onSendError);
+        },
+        () => {},
+      );
     });
-    this.#tcp = createServer((socket) => this.#serveTcp(socket));
+    this.#tcp = createServer((socket) => {
+      try {
+        this.#serveTcp(socket);
+      } catch (error) {
+        listenerGuard.fail(TCP_LISTENER, socket, error);
+      }
+    });
   }
 
   static async start(address: string, port: number): Promise<ClusterDnsServer> {
@@ -55,6 +70,7 @@ export class ClusterDnsServer {
       server.#udp.once('error', reject);
       server.#udp.bind(port, address, () => {
         server.#udp.off('error', reject);
+        server.#udp.on('error', (error) => listenerGuard.record(UDP_LISTENER, error));
         resolve();
       });
     });
@@ -63,6 +79,7 @@ export class ClusterDnsServer {
       server.#tcp.once('error', reject);
       server.#tcp.listen(udpPort, address, () => {
         server.#tcp.off('error', reject);
+        server.#tcp.on('error', (error) => listenerGuard.record(TCP_LISTENER, error));
         resolve();
       });
     });
@@ -82,10 +99,17 @@ export class ClusterDnsServer {
     await Promise.all([new Promise<void>((resolve) => this.#udp.close(() => resolve())), new Promise<void>((resolve) => this.#tcp.close(() => resolve()))]);
   }
 
-  #answer(message: Buffer): Buffer | undefined {
+  /** A failed send (an unreachable client address) is counted, not thrown as an 'error' event. */
+  readonly #onSendError = (error: Error | null): void => {
+    if (error !== null) listenerGuard.record(UDP_LISTENER, error);
+  };
+
+  #answer(message: Buffer, listener: string): Buffer | undefined {
     try {
       return answerQuery(this.#snapshot, message);
-    } catch {
+    } catch (error) {
+      // A query we parsed but could not answer is our bug: SERVFAIL, as CoreDNS answers a plugin error.
+      listenerGuard.record(listener, error);
       const question = parseQuery(message);
       return question === undefined ? undefined : buildAnswer(question, RCODE.servFail, [], 0);
     }
@@ -102,7 +126,13 @@ export class ClusterDnsServer {
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (length > MAX_TCP_MESSAGE || buffered.length < 2 + length) break;
-        const answer = this.#answer(buffered.subarray(2, 2 + length));
+        let answer: Buffer | undefined;
+        try {
+          answer = this.#answer(buffered.subarray(2, 2 + length), TCP_LISTENER);
+        } catch (error) {
+          listenerGuard.fail(TCP_LISTENER, socket, error);
+          return;
+        }
         buffered = buffered.subarray(2 + length);
         if (answer === undefined) continue;
         const prefix = Buffer.alloc(2);

@@ -17,6 +17,8 @@ export interface HostNetwork {
   isolate(): Promise<void>;
   /** Makes every address of the range local (an AnyIP route on lo): VIPs and pod IPs bind at once. */
   addLocalRange(cidr: string): Promise<void>;
+  /** Undoes addLocalRange. */
+  removeLocalRange(cidr: string): Promise<void>;
   /** Routes a range through a neighbour on a shared network (pod CIDRs, the service CIDR). */
   route(cidr: string, via: string): Promise<void>;
   /** Adds one address to this container's interface on `network` (a CIDR). */
@@ -46,6 +48,10 @@ export class IpCommandNetwork implements HostNetwork {
 
   async addLocalRange(cidr: string): Promise<void> {
     await ip(['route', 'replace', 'local', cidr, 'dev', 'lo']);
+  }
+
+  async removeLocalRange(cidr: string): Promise<void> {
+    await ip(['route', 'del', 'local', cidr, 'dev', 'lo'], /No such process|not found/i);
   }
 
   async route(cidr: string, via: string): Promise<void> {
@@ -95,6 +101,7 @@ export class LoopbackNetwork implements HostNetwork {
 
   async isolate(): Promise<void> {}
   async addLocalRange(): Promise<void> {}
+  async removeLocalRange(): Promise<void> {}
   async route(): Promise<void> {}
   async addAddress(): Promise<void> {}
   async removeAddress(): Promise<void> {}

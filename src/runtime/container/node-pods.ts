@@ -1,32 +1,28 @@
 /**
- * The pods of one node container and its kubelet: the pods scheduled on this node (echo
- * pods, and replicas of the built-in ingress controller routing with the snapshot's
- * ingress configuration) in this container's network namespace, each on its own pod IP,
- * and the readiness prober whose results the node reports to control.
+ * The pods of one node container and its kubelet: the pods the snapshot schedules on
+ * this node, each served by its kind from the pod-kind registry in this container's
+ * network namespace on its own pod IP, and the readiness results the node reports to
+ * control.
  */
 import { EventEmitter } from 'node:events';
 
-import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
-import { buildRouter, type Router } from '../../dataplane/ingress/index.js';
-import { createEchoPod, ReadinessProber, type PodRuntime, type ReadinessEvent } from '../../pods/index.js';
-import { createIngressControllerPod } from '../../pods/ingress-controller.js';
+import type { Snapshot } from '../../cluster/snapshot.js';
+import type { ReadinessEvent } from '../../pods/index.js';
+import type { ContainerPodFactory } from '../../pods/kinds/index.js';
+import { PodSet } from '../../pods/pod-set.js';
 
 export interface NodePodsEvents {
   readiness: [ReadinessEvent];
   notice: [string];
 }
 
-const keyOf = (pod: PodInfo): string => `${pod.namespace}/${pod.name}`;
-
 export class NodePods extends EventEmitter<NodePodsEvents> {
   readonly #node: string;
-  readonly #pods = new Map<string, PodRuntime>();
   readonly #results = new Map<string, boolean>();
   #forced: Readonly<Record<string, boolean>> = {};
-  #prober: ReadinessProber | undefined;
-  #router: Router | undefined;
-  #ingressConfig: unknown;
-  #address = '';
+  #pods: PodSet | undefined;
+  /** Set before the first reconcile where this node has a container engine. */
+  containers: ContainerPodFactory | undefined;
 
   constructor(node: string) {
     super();
@@ -40,69 +36,38 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
 
   /** Readiness forced through the admin API: the pod's health endpoints follow it. */
   force(forced: Readonly<Record<string, boolean>>): void {
+    const before = this.#forced;
     this.#forced = forced;
-    for (const [key, pod] of this.#pods) pod.setHealthy(forced[key] !== false);
+    for (const key of new Set([...Object.keys(before), ...Object.keys(forced)])) this.#pods?.setHealthy(key, forced[key] !== false);
   }
 
   /** Starts the pods the snapshot runs on this node and stops the others. */
   async reconcile(snapshot: Snapshot): Promise<void> {
-    const node = snapshot.nodes.find((n) => n.name === this.#node);
-    this.#address = node?.address ?? '';
-    if (snapshot.ingress !== undefined && snapshot.ingress.config !== this.#ingressConfig) {
-      this.#ingressConfig = snapshot.ingress.config;
-      this.#router = buildRouter(snapshot.ingress.config);
-    }
-    const prober = this.#proberFor(snapshot);
-    const wanted = new Map<string, PodInfo>();
-    if (node?.running) {
-      for (const pod of snapshot.pods) if (pod.nodeName === this.#node && pod.phase === 'Running') wanted.set(keyOf(pod), pod);
-    }
-    const stops: Promise<void>[] = [];
-    for (const [key, runtime] of this.#pods) {
-      if (wanted.has(key)) continue;
-      this.#pods.delete(key);
-      this.#results.delete(key);
-      prober.unwatch(key);
-      stops.push(runtime.stop());
-    }
-    await Promise.all(stops);
-    const starts: Promise<void>[] = [];
-    for (const [key, pod] of wanted) {
-      const existing = this.#pods.get(key);
-      if (existing !== undefined) {
-        existing.update(pod);
-        continue;
-      }
-      const runtime =
-        pod.runtime === 'ingress-controller' && this.#router !== undefined
-          ? createIngressControllerPod(pod, { getRouter: () => this.#router!, nodeName: this.#node })
-          : createEchoPod(pod, { nodeName: this.#node, nodeAddress: this.#address });
-      if (this.#forced[key] === false) runtime.setHealthy(false);
-      this.#pods.set(key, runtime);
-      starts.push(runtime.start().then(() => prober.watch(pod)));
-    }
-    const failed = (await Promise.allSettled(starts)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await this.#podsFor(snapshot).reconcile(
+      snapshot,
+      (pod) => pod.nodeName === this.#node,
+      (key) => this.#forced[key],
+    );
   }
 
   async stop(): Promise<void> {
-    this.#prober?.stop();
-    const pods = [...this.#pods.values()];
-    this.#pods.clear();
-    await Promise.allSettled(pods.map((p) => p.stop()));
+    await this.#pods?.stop();
   }
 
-  #proberFor(snapshot: Snapshot): ReadinessProber {
-    if (this.#prober !== undefined) return this.#prober;
-    // kubelet probes from its node, so a pod sees the node's address as the probe's source.
-    const prober = new ReadinessProber({ timeScale: snapshot.settings.timeScale, sourceAddress: () => this.#address || undefined });
-    prober.on('readiness', (event) => {
-      if (!this.#pods.has(event.podKey)) return;
+  #podsFor(snapshot: Snapshot): PodSet {
+    if (this.#pods !== undefined) return this.#pods;
+    const pods = new PodSet({
+      timeScale: snapshot.settings.timeScale,
+      log: (line) => this.emit('notice', line),
+      ...(this.containers === undefined ? {} : { containers: this.containers }),
+    });
+    pods.on('readiness', (event) => {
       this.#results.set(event.podKey, event.ready);
       this.emit('readiness', event);
     });
-    prober.on('notice', (line) => this.emit('notice', line));
-    this.#prober = prober;
-    return prober;
+    pods.on('removed', (key) => this.#results.delete(key));
+    pods.on('notice', (line) => this.emit('notice', line));
+    this.#pods = pods;
+    return pods;
   }
 }

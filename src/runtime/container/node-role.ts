@@ -13,6 +13,7 @@ import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
 import { cidrContains, formatIPv4, parseCIDR } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
+import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from './dns-server.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
@@ -30,6 +31,8 @@ export interface NodeRoleOptions {
   /** 53 in a container; tests on loopback pass 0. */
   readonly dnsPort?: number;
   readonly log?: (line: string) => void;
+  /** The image of each container pod's sandbox (this node's own); container pods need it. */
+  readonly sandboxImage?: string;
   /** Called after each snapshot is in force (the container's healthcheck marker). */
   readonly onSynced?: (snapshot: Snapshot) => void;
 }
@@ -48,7 +51,11 @@ export class NodeRole {
   readonly #follower: SnapshotFollower;
   #dataPlane: DataPlane | undefined;
   #dns: ClusterDnsServer | undefined;
+  #containers: ContainerHost | undefined;
+  /** Pod IPs of in-process pods made local one by one while the pod /24 is a Docker network. */
+  readonly #localPodIPs = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
+  #statusReport: NodeJS.Timeout | undefined;
   #intervalMs = heartbeatIntervalMs(1);
   #stopped = false;
 
@@ -80,8 +87,15 @@ export class NodeRole {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
+    if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop()]);
+    await this.#containers?.close();
+  }
+
+  /** How long a stop may take: container pods get their grace period (scaled) before SIGKILL. */
+  get stopDeadlineMs(): number {
+    return this.#containers === undefined ? 700 : 40_000;
   }
 
   /** Heartbeats first, so that the first snapshot already counts this node's listeners up. */
@@ -102,12 +116,22 @@ export class NodeRole {
     const report: NodeStatusReport = {
       bootId: this.#bootId,
       podReadiness: this.#pods.readiness(),
+      ...(this.#containers === undefined ? {} : { podStatuses: this.#containers.statuses() }),
       ...(this.#dataPlane === undefined ? {} : { stats: this.#dataPlane.stats() }),
     };
     const reply = await postJson<NodeStatusReply>(this.#options.controlUrl, nodeStatusPath(this.#options.name), report);
     this.#intervalMs = reply.heartbeatIntervalMs;
     this.#pods.force(reply.forcedReadiness);
     this.#scheduleHeartbeat();
+  }
+
+  /** Container status changes come in bursts (a pod's containers, a reconcile): one report for each burst. */
+  #reportSoon(): void {
+    if (this.#statusReport !== undefined || this.#stopped) return;
+    this.#statusReport = setTimeout(() => {
+      this.#statusReport = undefined;
+      this.#report().catch((err: Error) => this.#log(`status report: ${err.message}`));
+    }, 50);
   }
 
   #scheduleHeartbeat(): void {
@@ -126,11 +150,24 @@ export class NodeRole {
     const node = snapshot.nodes.find((n) => n.name === this.#options.name);
     if (node === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `control has no node "${this.#options.name}" (nodes: ${snapshot.nodes.map((n) => n.name).join(', ')})`);
     if (this.#dataPlane === undefined) await this.#setUp(snapshot);
+    if (this.#containers !== undefined) {
+      this.#containers.snapshot = snapshot;
+      await this.#localInProcessPods(snapshot);
+    }
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(snapshot);
     await this.#dataPlane!.apply(snapshot);
     this.#dns!.update(snapshot);
     this.#options.onSynced?.(snapshot);
+  }
+
+  /** In-process pods (echo, ingress controller) bind their IPs here; container pods' IPs are their sandboxes'. */
+  async #localInProcessPods(snapshot: Snapshot): Promise<void> {
+    const wanted = new Set(snapshot.pods.filter((p) => p.nodeName === this.#options.name && p.ip !== '' && p.runtime.kind !== 'container').map((p) => p.ip));
+    for (const ip of wanted) if (!this.#localPodIPs.has(ip)) await this.#options.network.addLocalRange(`${ip}/32`);
+    for (const ip of this.#localPodIPs) if (!wanted.has(ip)) await this.#options.network.removeLocalRange(`${ip}/32`);
+    this.#localPodIPs.clear();
+    for (const ip of wanted) this.#localPodIPs.add(ip);
   }
 
   async #setUp(snapshot: Snapshot): Promise<void> {
@@ -144,9 +181,28 @@ export class NodeRole {
       );
     }
     await network.addLocalRange(serviceCIDR);
-    await network.addLocalRange(me.podCIDR);
+    // With a Docker network for its pod /24 (compose), the node is its pods' router at the
+    // /24's first address and makes only its in-process pods' IPs local; without one, the
+    // whole /24 is local.
+    const gateway = network.localAddressIn(me.podCIDR);
+    if (gateway !== undefined) {
+      this.#containers = await ContainerHost.detect({
+        node: name,
+        podCIDR: me.podCIDR,
+        gateway,
+        sandboxImage: this.#options.sandboxImage ?? 'aks-emu:local',
+        log: this.#log,
+      });
+      if (this.#containers !== undefined) {
+        this.#pods.containers = this.#containers;
+        this.#containers.on('status', () => this.#reportSoon());
+      }
+    }
+    if (this.#containers === undefined) await network.addLocalRange(me.podCIDR);
     for (const other of snapshot.nodes) if (other.name !== name) await network.route(other.podCIDR, other.address);
-    const local = [serviceCIDR, me.podCIDR, `${me.address}/32`, '127.0.0.0/8'];
+    // A container pod's IP belongs to its sandbox, not to this node: flows from it are
+    // sent from the node's address instead (the pod sees the node, as behind a masquerade).
+    const local = [serviceCIDR, ...(this.#containers === undefined ? [me.podCIDR] : []), `${me.address}/32`, '127.0.0.0/8'];
     this.#dataPlane = new DataPlane({
       log: this.#log,
       probeSource: this.#options.probeSource,
@@ -157,7 +213,7 @@ export class NodeRole {
         delivery: 'network',
         // Clients elsewhere on vnet (the toolbox) reach ClusterIPs through this node.
         gatewayNode: name,
-        canSendFrom: (address) => local.some((cidr) => cidrContains(cidr, address)),
+        canSendFrom: (address) => this.#localPodIPs.has(address) || local.some((cidr) => cidrContains(cidr, address)),
       },
     });
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));

@@ -4,6 +4,7 @@
  * kubelet) and heartbeat, the lb reports its probe states. Paths live beside the admin
  * API's, under /aks-emu/v1.
  */
+import type { ContainerStatusInfo } from '../../cluster/snapshot.js';
 import type { DataPlaneStats, ProbeStatus } from '../../dataplane/index.js';
 
 /** NDJSON: the current snapshot at once, then one line per new version. */
@@ -20,6 +21,8 @@ export interface NodeStatusReport {
   readonly bootId: string;
   /** `ns/pod` → ready, for the pods running on this node that have a probe result. */
   readonly podReadiness: Readonly<Record<string, boolean>>;
+  /** `ns/pod` → container statuses, for the container pods running on this node (all of them, every time). */
+  readonly podStatuses?: Readonly<Record<string, readonly ContainerStatusInfo[]>>;
   readonly stats?: DataPlaneStats;
 }
 

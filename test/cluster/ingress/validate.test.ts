@@ -71,3 +71,15 @@ describe('validateIngresses', () => {
     expect(messages([ingress('other', [rule(undefined, path('/a(.*)', 'web'))], { className: 'traefik' })])).toEqual([]);
   });
 });
+
+describe('validateIngresses and catastrophic backtracking', () => {
+  it('accepts /(a+)+$ (matched in linear time) and rejects a lookaround pattern that could backtrack, naming the Ingress and field', () => {
+    const errs = messages([
+      ingress('redos', [rule('r.example', path('/(a+)+$', 'web', 80, 'ImplementationSpecific'), path('/(?=x)(x+)+y', 'web', 80, 'ImplementationSpecific'))], {
+        annotations: { 'use-regex': 'true' },
+      }),
+    ]);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(/^redos: spec\.rules\[0\]\.http\.paths\[1\]\.path: Invalid value: "\/\(\?=x\)\(x\+\)\+y": is rejected: the regular expression may take exponential time/);
+  });
+});

@@ -62,8 +62,13 @@ describe('LB frontends', () => {
       loadBalancer('second', { loadBalancerIP: '127.20.0.5' }),
       loadBalancer('node', { loadBalancerIP: '127.224.0.4', annotations: internal }),
     ];
-    const { frontends: f, errors } = frontends(cases);
-    expect(errors).toEqual([]);
+    const { frontends: f, errors } = frontends([...cases, loadBalancer('annotated', { annotations: { [`${A}azure-load-balancer-ipv4`]: '999.1.1.1' } })]);
+    // Addresses that can never be used are errors too; a taken one only waits, as on AKS.
+    expect(errors.map(formatFieldError)).toEqual([
+      'spec.loadBalancerIP: Invalid value: "10.9.9.9": the requested IP 10.9.9.9 is not a usable address of the public frontend range 127.20.0.0/16',
+      'spec.loadBalancerIP: Invalid value: "not-an-ip": the requested load balancer IP "not-an-ip" is not a valid IPv4 address',
+      `metadata.annotations[${A}azure-load-balancer-ipv4]: Invalid value: "999.1.1.1": the requested load balancer IP "999.1.1.1" is not a valid IPv4 address`,
+    ]);
     expect(f['default/first']!.ip).toBe('127.20.0.5');
     const pending = Object.entries(f)
       .filter(([, v]) => v.ip === undefined)
@@ -73,6 +78,7 @@ describe('LB frontends', () => {
       ['default/garbage', 'the requested load balancer IP "not-an-ip" is not a valid IPv4 address'],
       ['default/second', 'the requested IP 127.20.0.5 is already the frontend of Service default/first'],
       ['default/node', 'the requested IP 127.224.0.4 is the address of node node-0'],
+      ['default/annotated', 'the requested load balancer IP "999.1.1.1" is not a valid IPv4 address'],
     ]);
   });
 
@@ -105,6 +111,18 @@ describe('LB frontends', () => {
     expect(frontends([svc], cfg).frontends['default/big']).toMatchObject({
       pendingReason: 'the Service needs 2 load-balancing rules, more than the 1 one load balancer may hold',
     });
+  });
+
+  it('gives addresses in order until the range is full, then a pending reason to every further Service', () => {
+    const cfg = config({ addresses: { ...config().addresses, publicFrontends: '127.20.0.0/29' } });
+    const services = [...Array.from({ length: 8 }, (_, i) => loadBalancer(`p${i}`)), loadBalancer('i', { annotations: internal })];
+    const { frontends: f } = frontends(services, cfg);
+    expect(Array.from({ length: 6 }, (_, i) => f[`default/p${i}`]!.ip)).toEqual(['127.20.0.1', '127.20.0.2', '127.20.0.3', '127.20.0.4', '127.20.0.5', '127.20.0.6']);
+    for (const late of ['default/p6', 'default/p7']) {
+      expect(f[late]).toMatchObject({ pendingReason: 'no free address left in the public frontend range 127.20.0.0/29' });
+      expect(f[late]!.ip).toBeUndefined();
+    }
+    expect(f['default/i']!.ip).toBe('127.224.0.7');
   });
 
   it('keeps address and load balancer of re-applied Services and releases removed ones', () => {

@@ -35,4 +35,48 @@ describe('LB annotation validation', () => {
     const svc = loadBalancer('a', { annotations: { [`${A}port_80_no_probe_rule`]: 'true', [`${A}port_80_health-probe_interval`]: '1' } });
     expect(messages(svc, undefined)).toEqual([]);
   });
+
+  it('refuses boolean annotations that are neither true nor false, in any case', () => {
+    const svc = loadBalancer('a', {
+      ports: [{ name: 'a', port: 80 }],
+      annotations: {
+        [`${A}azure-load-balancer-internal`]: 'maybe',
+        [`${A}azure-load-balancer-disable-tcp-reset`]: 'TRUE',
+        [`${A}azure-disable-load-balancer-floating-ip`]: 'yes',
+        [`${A}port_80_no_lb_rule`]: 'False',
+        [`${A}port_80_no_probe_rule`]: '1',
+      },
+    });
+    expect(messages(svc, undefined)).toEqual([
+      `metadata.annotations[${A}azure-load-balancer-internal]: Unsupported value: "maybe": supported values: "true", "false"`,
+      `metadata.annotations[${A}azure-disable-load-balancer-floating-ip]: Unsupported value: "yes": supported values: "true", "false"`,
+      `metadata.annotations[${A}port_80_no_probe_rule]: Unsupported value: "1": supported values: "true", "false"`,
+    ]);
+  });
+
+  it('refuses a probe protocol cloud-provider-azure would quietly turn into Tcp', () => {
+    const svc = loadBalancer('a', {
+      ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }],
+      annotations: {
+        [`${A}azure-load-balancer-health-probe-protocol`]: 'gopher',
+        [`${A}port_443_health-probe_protocol`]: ' HTTPS ',
+        [`${A}port_80_health-probe_protocol`]: 'udp',
+      },
+    });
+    expect(messages(svc, undefined)).toEqual([
+      `metadata.annotations[${A}azure-load-balancer-health-probe-protocol]: Unsupported value: "gopher": supported values: "tcp", "http", "https"`,
+      `metadata.annotations[${A}port_80_health-probe_protocol]: Unsupported value: "udp": supported values: "tcp", "http", "https"`,
+    ]);
+  });
+
+  it('refuses a probe request path that is not an absolute path', () => {
+    const svc = loadBalancer('a', {
+      annotations: { [`${A}azure-load-balancer-health-probe-request-path`]: 'healthz', [`${A}port_80_health-probe_request-path`]: '/ready now' },
+    });
+    expect(messages(svc, undefined)).toEqual([
+      `metadata.annotations[${A}azure-load-balancer-health-probe-request-path]: Invalid value: "healthz": must be an absolute path that starts with "/" and has no spaces`,
+      `metadata.annotations[${A}port_80_health-probe_request-path]: Invalid value: "/ready now": must be an absolute path that starts with "/" and has no spaces`,
+    ]);
+    expect(messages(loadBalancer('b', { annotations: { [`${A}azure-load-balancer-health-probe-request-path`]: '/healthz?full=1' } }), undefined)).toEqual([]);
+  });
 });

@@ -99,7 +99,8 @@ describe('LB prober', () => {
   });
 
   it('counts a probe still unanswered when the next is due as a failure', async () => {
-    const silent: Server = createServer(() => {});
+    // It never answers; the prober's reset on giving up is all it sees of the attempt.
+    const silent: Server = createServer((socket) => socket.on('error', () => {}));
     await new Promise<void>((resolve) => silent.listen(PROBE_PORT, nodeAddress(BLOCK, 0), resolve));
     h.defer(() => void silent.close());
     const { plane, clock } = await startPlane({ protocol: 'Http', port: PROBE_PORT, numberOfProbes: 2 });

@@ -1,0 +1,100 @@
+/**
+ * Calling a Service by name from a local Node.js process, without root and without
+ * touching /etc/hosts: NODE_OPTIONS gets `--require` of a small preload that
+ *  - answers dns.lookup (and so http, fetch, net) for `svc`, `svc.ns`, `svc.ns.svc` and
+ *    `svc.ns.svc.cluster.local` from a table aks-emu writes (the cluster DNS records of
+ *    the pod's namespace search list), and
+ *  - binds the source of connections to 127/8 addresses (ClusterIPs, pod IPs) to the
+ *    pod's IP, since aks-emu treats 127.0.0.1 as outside the cluster and resets it at a
+ *    ClusterIP, and a pod's traffic comes from its pod IP on AKS too.
+ * Other runtimes get the Service environment variables only (docs/workloads.md).
+ */
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ServiceInfo } from '../../cluster/snapshot.js';
+
+const PRELOAD = String.raw`'use strict';
+const fs = require('fs');
+const dns = require('dns');
+const net = require('net');
+const podIP = process.env.AKS_EMU_POD_IP;
+const hostsFile = process.env.AKS_EMU_HOSTS;
+let table = {};
+let stamp = -1;
+function lookupName(host) {
+  if (typeof host !== 'string' || !hostsFile) return undefined;
+  try {
+    const st = fs.statSync(hostsFile);
+    if (st.mtimeMs !== stamp) { table = JSON.parse(fs.readFileSync(hostsFile, 'utf8')); stamp = st.mtimeMs; }
+  } catch (err) {
+    if (stamp === -1) process.emitWarning('aks-emu: cannot read ' + hostsFile + ': ' + err.message);
+  }
+  return table[host.toLowerCase().replace(/\.$/, '')];
+}
+const lookup = dns.lookup;
+dns.lookup = function (hostname, options, callback) {
+  const ip = lookupName(hostname);
+  if (ip === undefined) return lookup.apply(this, arguments);
+  if (typeof options === 'function') { callback = options; options = {}; }
+  if (typeof options === 'number') options = { family: options };
+  options = options || {};
+  process.nextTick(() => (options.all ? callback(null, [{ address: ip, family: 4 }]) : callback(null, ip, 4)));
+  return {};
+};
+const lookupPromise = dns.promises.lookup;
+dns.promises.lookup = function (hostname, options) {
+  const ip = lookupName(hostname);
+  if (ip === undefined) return lookupPromise.apply(this, arguments);
+  return Promise.resolve(options && options.all ? [{ address: ip, family: 4 }] : { address: ip, family: 4 });
+};
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  let options = Array.isArray(args[0]) ? args[0][0] : args[0];
+  if (typeof options === 'number' || (typeof options === 'string' && /^\d+$/.test(options))) {
+    options = { port: Number(options), host: typeof args[1] === 'string' ? args[1] : 'localhost' };
+    args = [options, ...args.slice(typeof args[1] === 'string' ? 2 : 1)];
+  }
+  if (options && typeof options === 'object' && options.path === undefined) {
+    const ip = lookupName(options.host);
+    if (ip !== undefined) options.host = ip;
+    if (podIP && options.localAddress == null && typeof options.host === 'string' && options.host.startsWith('127.') && options.host !== podIP) options.localAddress = podIP;
+  }
+  return connect.apply(this, args);
+};
+`;
+
+let dir: string | undefined;
+
+function workDir(): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'aks-emu-'));
+  return dir;
+}
+
+/** The preload's path (written once per aks-emu process). */
+export function preloadPath(): string {
+  const path = join(workDir(), 'preload.cjs');
+  writeFileSync(path, PRELOAD);
+  return path;
+}
+
+/** The names a pod's resolv.conf search list (`<ns>.svc.cluster.local svc.cluster.local cluster.local`) makes resolvable. */
+export function serviceNames(services: readonly ServiceInfo[], namespace: string): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const s of services) {
+    if (s.clusterIP === '' || s.clusterIP === 'None') continue;
+    for (const name of [`${s.name}.${s.namespace}`, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}.svc.cluster.local`]) names[name] = s.clusterIP;
+    if (s.namespace === namespace) names[s.name] = s.clusterIP;
+  }
+  return names;
+}
+
+/** Writes (atomically) the name table of one pod; returns its path for AKS_EMU_HOSTS. */
+export function writeHosts(podKey: string, names: Record<string, string>): string {
+  const hostsDir = join(workDir(), 'hosts');
+  mkdirSync(hostsDir, { recursive: true });
+  const path = join(hostsDir, `${podKey.replace('/', '_')}.json`);
+  writeFileSync(`${path}.tmp`, JSON.stringify(names));
+  renameSync(`${path}.tmp`, path);
+  return path;
+}

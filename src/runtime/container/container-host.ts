@@ -1,0 +1,140 @@
+/**
+ * A node container's container runtime (its CRI): the Docker engine reached through the
+ * socket compose mounts, and the node's pod network, a Docker network with this node's pod
+ * /24 on which the node holds the /24's first address (kubenet's cbr0 is the same .1) and
+ * routes for its pods. The node makes `container` pods here (src/pods/container-pod.ts)
+ * and removes what an earlier run of itself left behind.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+
+import type { ContainerStatusInfo, Snapshot } from '../../cluster/snapshot.js';
+import { containerEnv } from '../../pods/process/container-env.js';
+import { cidrContains } from '../../manifests/ip.js';
+import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
+import type { ContainerPodFactory, PodKindContext, PodOfKind } from '../../pods/kinds/index.js';
+import { podResolvConf } from './toolbox.js';
+import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
+
+export const NODE_LABEL = 'io.aks-emu.node';
+export const POD_LABEL = 'io.aks-emu.pod';
+export { CONTAINER_LABEL, RESTART_LABEL } from '../../pods/container-pod.js';
+
+export interface ContainerHostOptions {
+  readonly node: string;
+  readonly podCIDR: string;
+  /** This node's own address on the pod network. */
+  readonly gateway: string;
+  /** The image sandboxes run (this node's own: it has sh and ip). */
+  readonly sandboxImage: string;
+  readonly socketPath?: string;
+  readonly log: (line: string) => void;
+}
+
+interface ContainerHostEvents {
+  /** A container pod's status changed (or the pod is gone): the node reports to control. */
+  status: [];
+}
+
+export class ContainerHost extends EventEmitter<ContainerHostEvents> implements ContainerPodFactory {
+  readonly #pods = new Map<string, ContainerPod>();
+  /** The snapshot in force on this node: Services (for the environment) and the service CIDR (DNS). */
+  snapshot: Snapshot | undefined;
+
+  private constructor(
+    readonly engine: DockerEngine,
+    readonly network: string,
+    readonly options: ContainerHostOptions,
+  ) {
+    super();
+  }
+
+  /** `ns/pod` → its containers' statuses, for the container pods running here. */
+  statuses(): Record<string, readonly ContainerStatusInfo[]> {
+    const out: Record<string, readonly ContainerStatusInfo[]> = {};
+    for (const [key, pod] of this.#pods) out[key] = pod.containerStatuses();
+    return out;
+  }
+
+  get(key: string): ContainerPod | undefined {
+    return this.#pods.get(key);
+  }
+
+  /**
+   * The host when the engine answers and a network carries this node's pod /24; undefined
+   * (with the reason logged) otherwise: the node then runs no `container` pods.
+   */
+  static async detect(options: ContainerHostOptions): Promise<ContainerHost | undefined> {
+    const socketPath = options.socketPath ?? DOCKER_SOCKET;
+    if (!existsSync(socketPath)) {
+      options.log(`no container engine: ${socketPath} is not mounted; container pods cannot run on this node`);
+      return undefined;
+    }
+    const engine = new DockerEngine(socketPath);
+    if (!(await engine.ping())) {
+      options.log(`no container engine: ${socketPath} does not answer; container pods cannot run on this node`);
+      await engine.close();
+      return undefined;
+    }
+    const networks = await engine.listNetworks();
+    const network = networks.find((n) => (n.IPAM.Config ?? []).some((c) => c.Subnet === options.podCIDR));
+    if (network === undefined) {
+      options.log(`no Docker network has subnet ${options.podCIDR}; container pods cannot run on this node (see docker/README.md)`);
+      await engine.close();
+      return undefined;
+    }
+    const host = new ContainerHost(engine, network.Name, options);
+    await host.removeLeftovers();
+    options.log(`container pods on Docker network ${network.Name} (${options.podCIDR}, gateway ${options.gateway})`);
+    return host;
+  }
+
+  /** A node that was killed leaves its pods' containers behind; kubelet would adopt them, this node starts afresh. */
+  async removeLeftovers(): Promise<void> {
+    const left = await this.engine.listContainers({ [NODE_LABEL]: this.options.node });
+    for (const c of left) await this.engine.removeContainer(c.Id);
+    if (left.length > 0) this.options.log(`removed ${left.length} container(s) an earlier run of this node left`);
+  }
+
+  owns(ip: string): boolean {
+    return cidrContains(this.options.podCIDR, ip);
+  }
+
+  createPod(pod: PodOfKind<'container'>, ctx: PodKindContext): ContainerPod {
+    const kind = pod.runtime;
+    const serviceCIDR = this.snapshot?.settings.addresses.serviceCIDR ?? '10.0.0.0/16';
+    // kubelet reads the Services' variables when the container starts.
+    const containers: ContainerLaunch[] = kind.containers.map((c) => ({
+      ...c,
+      env: Object.entries(containerEnv(pod, ctx.nodeAddress, c.env, ctx.services())).map(([name, value]) => ({ name, value })),
+    }));
+    const created = new ContainerPod(pod, {
+      engine: this.engine,
+      containers,
+      restartPolicy: kind.restartPolicy,
+      // Scaled like every emulated duration; Docker counts whole seconds.
+      terminationGracePeriodSeconds: Math.max(1, kind.terminationGracePeriodSeconds * ctx.timeScale),
+      sandboxImage: this.options.sandboxImage,
+      network: this.network,
+      gateway: this.options.gateway,
+      resolvConf: podResolvConf(serviceCIDR, pod.namespace),
+      labels: { [NODE_LABEL]: this.options.node, [POD_LABEL]: `${pod.namespace}.${pod.name}` },
+      timeScale: ctx.timeScale,
+      log: ctx.log,
+      onStatus: () => ctx.statusChanged(),
+    });
+    const key = `${pod.namespace}/${pod.name}`;
+    this.#pods.set(key, created);
+    created.on('status', () => this.emit('status'));
+    created.once('stopped', () => {
+      if (this.#pods.get(key) === created) this.#pods.delete(key);
+      this.emit('status');
+    });
+    return created;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}
+
