@@ -16,11 +16,8 @@ import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
 import { create, parseBody, patch, remove, scale, scaleOf, update, type WriteContext } from './writes.js';
-import type { LogSource } from './logs.js';
-import { serveLogs } from './logs.js';
 
 export interface KubeApiOptions {
-  readonly logs?: LogSource;
   /** Interval of BOOKMARK events on watches that allow them (default 60 s). */
   readonly bookmarkIntervalMs?: number;
 }
@@ -48,8 +45,7 @@ export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): Ap
       if (segments.length === 1 && segments[0] === 'apis') return answer(ctx, apiGroupList());
       if (segments.length === 2 && segments[0] === 'apis') {
         const g = GROUPS.find((x) => x.name === segments[1]);
-        if (!g) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
-        return answer(ctx, apiGroup(g.name, g.version));
+        return g ? answer(ctx, apiGroup(g.name, g.version)) : false;
       }
       const path = resolveApiPath(segments, ctx.target.path);
       if (!path) return false;
@@ -128,10 +124,6 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
         return send(ctx.res, 200, scaleOf(await scale(write(ns), name, type, await body(), manager)));
       }
       throw methodNotAllowed(ctx);
-    case 'log':
-      if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
-      entry();
-      return serveLogs(options.logs, ctx, ns, name);
     default:
       throw methodNotAllowed(ctx);
   }
