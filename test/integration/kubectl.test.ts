@@ -154,6 +154,20 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
     }
   });
 
+  it('shows a Secret\'s values when read by name and leaves them out of lists', async () => {
+    const secret = await kubectl(config, ['apply', '-f', '-'], 'apiVersion: v1\nkind: Secret\nmetadata: { name: creds }\nstringData: { password: hunter2 }\n');
+    expect(secret.stderr).toBe('');
+    expect(Buffer.from(await ok('get', 'secret', 'creds', '-o', 'jsonpath={.data.password}'), 'base64').toString()).toBe('hunter2');
+    const list = (await (await fetch(`${cluster.adminUrl}/api/v1/namespaces/default/secrets`)).json()) as { items: { metadata: { name: string }; data: Record<string, string> }[] };
+    expect(list.items.find((i) => i.metadata.name === 'creds')!.data).toEqual({ password: '' });
+  });
+
+  it('refuses what kubectl\'s typed generators send (protobuf) with a 415 that says what to do instead', async () => {
+    const r = await k('create', 'configmap', 'gen', '--from-literal=a=b');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('aks-emu does not read protobuf');
+  });
+
   it('answers an unknown resource type and a missing object as kubectl expects', async () => {
     expect((await k('get', 'gizmos')).stderr).toContain('the server doesn\'t have a resource type "gizmos"');
     expect((await k('get', 'svc', 'nope')).stderr).toContain('Error from server (NotFound): services "nope" not found');

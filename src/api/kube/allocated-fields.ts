@@ -30,3 +30,11 @@ export function keepAllocated(current: KubeObject | undefined, next: KubeObject)
   }
   return { ...withStatus, spec };
 }
+
+/** The API server folds a Secret's write-only stringData into data (base64) on every write. */
+export function withStringDataFolded(object: KubeObject): KubeObject {
+  if (object.kind !== 'Secret' || !object['stringData'] || typeof object['stringData'] !== 'object') return object;
+  const { stringData, ...rest } = object as KubeObject & { stringData: Record<string, unknown> };
+  const encoded = Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')]));
+  return { ...rest, data: { ...((object['data'] as Record<string, string> | undefined) ?? {}), ...encoded } } as KubeObject;
+}

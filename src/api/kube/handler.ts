@@ -24,11 +24,16 @@ export interface KubeApiOptions {
 
 const HEALTH = new Set(['healthz', 'livez', 'readyz']);
 
-/** Secret values go only to callers that sent the admin token (kubectl with aks-emu's kubeconfig). */
+/**
+ * Secret values are shown when asked for by name (GET of one Secret, what `kubectl get secret
+ * NAME -o yaml` and `kubectl apply` read) or with the admin token; lists and watches of
+ * Secrets carry the keys with empty values. kubectl sends no credentials to an http://
+ * server, so the token cannot be what decides for kubectl.
+ */
 function redact(object: KubeObject, authenticated: boolean): KubeObject {
   if (authenticated || object.kind !== 'Secret') return object;
   const data = (object['data'] as Record<string, string> | undefined) ?? {};
-  return { ...object, data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])), metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown to callers with the admin token' } } };
+  return { ...object, data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])), metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown when the Secret is read by name' } } };
 }
 
 export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): ApiExtension {
@@ -83,7 +88,7 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
     if (ctx.method === 'GET') return list(kube, options, ctx, r, namespace, authenticated);
     if (ctx.method === 'POST' && namespace !== undefined && r.writable) {
       const created = await create(write(namespace), await body());
-      return send(ctx.res, dryRun ? 200 : 201, redact(created, authenticated));
+      return send(ctx.res, dryRun ? 200 : 201, created);
     }
     throw methodNotAllowed(ctx);
   }
@@ -95,14 +100,14 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
   };
   if (subresource === undefined) {
     if (ctx.method === 'GET') {
-      const object = redact(entry(), authenticated);
+      const object = entry();
       if (!wantsTable(ctx.req.headers.accept)) return send(ctx.res, 200, object);
       return send(ctx.res, 200, toTable(r.kind, [object], object.metadata.resourceVersion ?? '', q.get('includeObject'), Date.now()));
     }
     if (!r.writable) throw methodNotAllowed(ctx);
-    if (ctx.method === 'PUT') return send(ctx.res, 200, redact(await update(write(ns), name, await body()), authenticated));
-    if (ctx.method === 'PATCH') return send(ctx.res, 200, redact(await patch(write(ns), name, type, await body(), q.get('force') === 'true'), authenticated));
-    if (ctx.method === 'DELETE') return send(ctx.res, 200, redact(await remove(write(ns), name), authenticated));
+    if (ctx.method === 'PUT') return send(ctx.res, 200, await update(write(ns), name, await body()));
+    if (ctx.method === 'PATCH') return send(ctx.res, 200, await patch(write(ns), name, type, await body(), q.get('force') === 'true'));
+    if (ctx.method === 'DELETE') return send(ctx.res, 200, await remove(write(ns), name));
     throw methodNotAllowed(ctx);
   }
   if (r.kind === 'Pod' && (subresource === 'portforward' || subresource === 'exec' || subresource === 'attach')) {
@@ -115,7 +120,7 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
   switch (subresource) {
     case 'status':
       // Status is written by aks-emu's controllers, as the kubelet and controllers do on AKS.
-      if (ctx.method === 'GET') return send(ctx.res, 200, redact(entry(), authenticated));
+      if (ctx.method === 'GET') return send(ctx.res, 200, entry());
       throw methodNotAllowed(ctx);
     case 'scale':
       if (ctx.method === 'GET') return send(ctx.res, 200, scaleOf(entry()));

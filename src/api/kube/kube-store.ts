@@ -10,7 +10,7 @@ import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import { parseObjects, type RawObject } from '../../manifests/index.js';
 import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
-import { keepAllocated } from './allocated-fields.js';
+import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
 import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
 import { refOf, resourceOfKind } from './resources.js';
@@ -179,7 +179,7 @@ function userPuts(objects: readonly RawObject[]): Extract<Change, { op: 'put' }>
       const r = resourceOfKind(object.apiVersion, object.kind);
       if (!r) continue;
       const namespace = r.namespaced ? (object.metadata.namespace ?? 'default') : '';
-      const withNs = { ...object, metadata: { ...object.metadata, ...(r.namespaced ? { namespace } : {}) } };
+      const withNs = withStringDataFolded({ ...object, metadata: { ...object.metadata, ...(r.namespaced ? { namespace } : {}) } });
       changes.push({ op: 'put', ref: refOf(r, namespace, object.metadata.name), owner: 'user', object: withNs });
     }
   }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import { ApiStatusError, ManifestInvalidError } from '../../errors/index.js';
-import { keepAllocated } from './allocated-fields.js';
+import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { groupVersion, qualifiedResource, refOf, type ResourceType } from './resources.js';
 import type { KubeStore } from './kube-store.js';
@@ -51,7 +51,7 @@ export function userObject(r: ResourceType, namespace: string | undefined, pathN
   } else delete meta['namespace'];
   for (const k of ['uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp']) delete meta[k];
   const { status: _status, ...rest } = o;
-  return { ...rest, apiVersion: groupVersion(r), kind: r.kind, metadata: meta } as KubeObject;
+  return withStringDataFolded({ ...rest, apiVersion: groupVersion(r), kind: r.kind, metadata: meta } as KubeObject);
 }
 
 export interface WriteContext {
