@@ -25,6 +25,17 @@ const HOST_HEADER = 'echo.perf.local';
 const BACKEND_PORT_NAME = 'http';
 const READY_TIMEOUT_MS = 90_000;
 
+/** The PORT aks-emu gave the process pod, asked through its pod IP (GET /port). */
+let processPort: number | undefined;
+
+async function askProcessPort(cluster: Cluster): Promise<number | undefined> {
+  const pod = cluster.pods({ app: 'proc' })[0];
+  if (!pod?.ready) return undefined;
+  const res = await fetch(`http://${pod.ip}:8080/port`);
+  const port = Number(await res.text());
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
 function reach(cluster: Cluster, target: TargetId): Reach | Unavailable {
   try {
     switch (target) {
@@ -49,6 +60,17 @@ function reach(cluster: Cluster, target: TargetId): Reach | Unavailable {
       case 'lb': {
         const ip = cluster.service('echo-lb').loadBalancerIP;
         if (!ip) return { unavailable: 'Service echo-lb has no EXTERNAL-IP' };
+        return { host: ip, port: 80, via: `frontend ${ip}:80` };
+      }
+      case 'process-direct': {
+        const pod = cluster.pods({ app: 'proc' })[0];
+        if (!pod || !pod.ready) return { unavailable: 'the process pod is not Ready' };
+        // Its own PORT, behind no proxy; the forwarder on pod IP:8080 is part of the aks-emu path.
+        return processPort === undefined ? { unavailable: 'the process pod did not tell its PORT' } : { host: '127.0.0.1', port: processPort, via: `process 127.0.0.1:${processPort}` };
+      }
+      case 'process-lb': {
+        const ip = cluster.service('proc-lb').loadBalancerIP;
+        if (!ip) return { unavailable: 'Service proc-lb has no EXTERNAL-IP' };
         return { host: ip, port: 80, via: `frontend ${ip}:80` };
       }
       case 'ingress': {
@@ -110,17 +132,23 @@ async function main(): Promise<void> {
       timeScale: settings.timeScale ?? 1,
       seed: settings.seed ?? 1,
       admin: false,
+      workloads: [{ image: 'perf/process-backend*', command: [process.execPath, fileURLToPath(new URL('./process-backend.mjs', import.meta.url))] }],
     });
     // Rows start once every pod (the echo pod, the controller's) has passed its readiness probe.
     await cluster
       .waitFor((s) => s.pods.every((p) => p.phase !== 'Running' || p.ready), { timeoutMs: READY_TIMEOUT_MS, what: 'every pod Ready' })
       .catch(() => {});
-    const ids: TargetId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway'];
+    processPort = await askProcessPort(cluster).catch((err: Error) => {
+      console.error(`perf: the process pod's PORT: ${err.message}`);
+      return undefined;
+    });
+    const ids: TargetId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'process-direct', 'process-lb'];
     const targets = Object.fromEntries(ids.map((id) => [id, reach(cluster!, id)])) as ClusterReady['targets'];
     const pod = cluster.pods({ app: 'echo' })[0];
     const ready: ClusterReady = {
       targets,
       backend: { pod: pod?.name ?? '', host: pod?.ip ?? '', port: 8080 },
+      ...(processPort === undefined ? {} : { processBackend: { host: '127.0.0.1', port: processPort } }),
       hostHeader: HOST_HEADER,
       notices: cluster.notices,
     };

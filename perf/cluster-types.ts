@@ -13,12 +13,14 @@ export interface Unavailable {
   readonly unavailable: string;
 }
 
-export type TargetId = 'direct' | 'clusterip' | 'nodeport' | 'lb' | 'ingress' | 'gateway';
+export type TargetId = 'direct' | 'clusterip' | 'nodeport' | 'lb' | 'ingress' | 'gateway' | 'process-direct' | 'process-lb';
 
 export interface ClusterReady {
   readonly targets: Readonly<Record<TargetId, Reach | Unavailable>>;
   /** The one echo pod every row ends at. */
   readonly backend: { readonly pod: string; readonly host: string; readonly port: number };
+  /** The process pod's own listener (127.0.0.1:PORT), for haproxy-process; undefined when it is not up. */
+  readonly processBackend?: { readonly host: string; readonly port: number };
   /** The Host header every row sends (the Ingress rule's host). */
   readonly hostHeader: string;
   readonly notices: readonly string[];

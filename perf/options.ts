@@ -1,11 +1,17 @@
 /** `npm run perf -- [options]`: what to measure, and how long. */
 import type { TargetId } from './cluster-types.js';
 
-export type AnchorRowId = 'haproxy' | 'nginx';
+export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process';
 export type RowId = TargetId | AnchorRowId;
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
-export const ROW_IDS: readonly RowId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'haproxy', 'nginx'];
+export const ROW_IDS: readonly RowId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'haproxy', 'nginx', 'process-direct', 'process-lb', 'haproxy-process'];
+export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-process'];
+
+/** The limit a row is compared with (× direct): the process rows end at another backend. */
+export function directOf(row: RowId): RowId {
+  return row === 'process-lb' || row === 'haproxy-process' ? 'process-direct' : 'direct';
+}
 export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
 
 /** The 1 MiB row asks the echo pod for a body of this size with `?size=N`. */
@@ -59,7 +65,7 @@ export const USAGE = `npm run perf -- [options]
   --connections N       concurrent connections, every row (default 32)
   --pipelining N        keep-alive mode only (default 1)
   --modes a,b           keepalive,churn,body (default all)
-  --rows a,b            direct,clusterip,nodeport,lb,ingress,gateway,haproxy,nginx (default all)
+  --rows a,b            direct,clusterip,nodeport,lb,ingress,gateway,haproxy,nginx,process-direct,process-lb,haproxy-process (default all)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions
@@ -149,8 +155,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
   }
   if (s.profile) {
     // A profile of one aks-emu path alone: nothing else runs in the aks-emu process meanwhile.
-    const row = rowsGiven ? s.rows.find((r) => r !== 'haproxy' && r !== 'nginx') : 'lb';
-    if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb, ingress or gateway)');
+    const row = rowsGiven ? s.rows.find((r) => !(ANCHOR_IDS as readonly RowId[]).includes(r)) : 'lb';
+    if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb or ingress)');
     s.modes = ['keepalive'];
     s.rows = [row];
     s.idleConnections = 0;

@@ -13,6 +13,9 @@ const PATHS: Readonly<Record<RowId, Pick<Row, 'layer' | 'path' | 'anchor'>>> = {
   gateway: { layer: 'L7', path: 'LB frontend → node → gateway pod (HTTPRoute) → pod', anchor: 'nginx' },
   haproxy: { layer: 'L4', path: 'haproxy mode tcp → pod' },
   nginx: { layer: 'L7', path: 'nginx proxy_pass, upstream keep-alive → pod' },
+  'process-direct': { layer: 'limit', path: 'straight to a process pod (its own PORT)' },
+  'process-lb': { layer: 'L4', path: 'LB frontend → node → pod IP → process pod', anchor: 'haproxy-process' },
+  'haproxy-process': { layer: 'L4', path: 'haproxy mode tcp → process pod' },
 };
 
 function fromReach(id: RowId, target: Reach | Unavailable, proxyPid?: number): Row {
@@ -34,7 +37,7 @@ export function buildRows(
   anchors: ReadonlyMap<AnchorRowId, Anchor | Unavailable>,
 ): Row[] {
   return ids.map((id) => {
-    if (id === 'haproxy' || id === 'nginx') {
+    if (id === 'haproxy' || id === 'nginx' || id === 'haproxy-process') {
       const anchor = anchors.get(id) ?? { unavailable: 'not started' };
       if ('unavailable' in anchor) return fromReach(id, anchor);
       return fromReach(id, { host: anchor.host, port: anchor.port, via: `${anchor.host}:${anchor.port}` }, anchor.pid);

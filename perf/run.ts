@@ -13,7 +13,7 @@ import { startAnchor, type Anchor } from './anchors.js';
 import type { ClusterReady, ClusterSettings, Unavailable } from './cluster-types.js';
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
-import { modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
+import { ANCHOR_IDS, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
 import { evaluateGoals } from './report/goals.js';
 import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -51,14 +51,20 @@ function placement(settings: Settings): Placement {
 
 async function startAnchors(settings: Settings, ready: ClusterReady | Unavailable, place: Placement): Promise<Map<AnchorRowId, Anchor | Unavailable>> {
   const anchors = new Map<AnchorRowId, Anchor | Unavailable>();
-  for (const id of ['haproxy', 'nginx'] as const) {
+  for (const id of ANCHOR_IDS) {
     if (!settings.rows.includes(id)) continue;
     if ('unavailable' in ready) {
       anchors.set(id, { unavailable: `no backend pod: ${ready.unavailable}` });
       continue;
     }
+    // haproxy-process is haproxy in front of the process pod's own listener.
+    const backend = id === 'haproxy-process' ? ready.processBackend : ready.backend;
+    if (backend === undefined) {
+      anchors.set(id, { unavailable: 'the process pod is not listening' });
+      continue;
+    }
     try {
-      anchors.set(id, await startAnchor(id, { backend: ready.backend, hostHeader: ready.hostHeader, ...(place.servers ? { cpus: place.servers } : {}), log }));
+      anchors.set(id, await startAnchor(id === 'nginx' ? 'nginx' : 'haproxy', { backend, hostHeader: ready.hostHeader, ...(place.servers ? { cpus: place.servers } : {}), log }));
     } catch (err) {
       anchors.set(id, { unavailable: (err as Error).message });
     }

@@ -13,6 +13,7 @@
  *
  *   npm run perf:validation                 # 10000 50000 100000
  *   npm run perf:validation -- 1000 20000   # other sizes
+ *   npm run perf:validation -- --ingress 2000 8000   # plus an Ingress path per Service, all on one host
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,18 +32,25 @@ interface Measure {
 
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
-function manifestText(services: number): string {
+/** With `ingress`, each Service also gets an Ingress with one path on one shared host (the case that was quadratic in the ingress compiler). */
+function manifestText(services: number, ingress: boolean): string {
   const docs: string[] = [];
   for (let i = 0; i < services; i++) {
     docs.push(
       `apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-${i}\nspec:\n  type: ${TYPES[i % 3]}\n  selector: {app: app-${i % 50}}\n  ports:\n  - port: 80\n    targetPort: 8080\n`,
     );
+    if (ingress) {
+      docs.push(
+        `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: ing-${i}\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n` +
+          `      - path: /svc-${i}\n        pathType: Prefix\n        backend: {service: {name: svc-${i}, port: {number: 80}}}\n`,
+      );
+    }
   }
   return docs.join('---\n');
 }
 
 /** In the child: one size, measured, printed as JSON on stdout. */
-async function measureOne(services: number): Promise<Measure> {
+async function measureOne(services: number, ingress: boolean): Promise<Measure> {
   const { defaultConfig } = await import('../src/config/defaults.js');
   const { ManifestInvalidError } = await import('../src/errors/index.js');
   const { checkManifests, loadManifestSet } = await import('../src/runtime/check.js');
@@ -50,7 +58,7 @@ async function measureOne(services: number): Promise<Measure> {
   const dir = mkdtempSync(join(tmpdir(), 'aks-emu-perf-validation-'));
   try {
     const file = join(dir, 'services.yaml');
-    const text = manifestText(services);
+    const text = manifestText(services, ingress);
     writeFileSync(file, text);
     const config = { ...defaultConfig(), maxManifestFileBytes: 256 * 1024 * 1024, maxManifestTotalBytes: 256 * 1024 * 1024 };
     const t0 = performance.now();
@@ -74,9 +82,10 @@ async function measureOne(services: number): Promise<Measure> {
   }
 }
 
-function runChild(services: number): Measure {
+function runChild(services: number, ingress: boolean): Measure {
   const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', String(services)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const args = ['--import', 'tsx', self, '--child', String(services), ...(ingress ? ['--ingress'] : [])];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (child.status !== 0) throw new Error(`child for ${services} Services failed: ${child.stderr}`);
   return JSON.parse(child.stdout) as Measure;
 }
@@ -115,14 +124,16 @@ function report(rows: readonly Measure[]): string {
   ].join('\n');
 }
 
+const ingress = process.argv.includes('--ingress');
 if (process.argv[2] === '--child') {
-  process.stdout.write(JSON.stringify(await measureOne(Number(process.argv[3]))));
+  process.stdout.write(JSON.stringify(await measureOne(Number(process.argv[3]), ingress)));
 } else {
   const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
   const rows: Measure[] = [];
   for (const n of sizes.length > 0 ? sizes : [10_000, 50_000, 100_000]) {
-    process.stderr.write(`measuring ${n} Services...\n`);
-    rows.push(runChild(n));
+    process.stderr.write(`measuring ${n} Services${ingress ? ' and Ingresses' : ''}...\n`);
+    rows.push(runChild(n, ingress));
   }
+  if (ingress) process.stdout.write('each Service with an Ingress path on one shared host\n');
   process.stdout.write(`${report(rows)}\n`);
 }

@@ -1,6 +1,6 @@
 /** One run, as written to perf/results/<date>.json and rendered to .md and .svg. */
 import type { RowResult } from '../measure.js';
-import type { Settings } from '../options.js';
+import { directOf, type Settings } from '../options.js';
 import type { ScaleResult } from '../scale.js';
 import type { Goal } from './goals.js';
 import type { Machine } from './machine.js';
@@ -36,10 +36,10 @@ function measured(r: RowResult | undefined): r is RowResult {
 export function ratiosOf(result: RowResult, all: readonly RowResult[]): Ratios {
   if (!measured(result)) return {};
   const sameMode = all.filter((r) => r.mode === result.mode);
-  const direct = sameMode.find((r) => r.row === 'direct');
+  const direct = sameMode.find((r) => r.row === directOf(result.row));
   const anchor = sameMode.find((r) => r.row === result.anchor);
   return {
-    ...(measured(direct) && result.row !== 'direct' ? { vsDirect: result.rps / direct.rps } : {}),
+    ...(measured(direct) && result.row !== direct.row ? { vsDirect: result.rps / direct.rps } : {}),
     ...(measured(anchor) ? { vsAnchor: result.rps / anchor.rps } : {}),
     ...(measured(anchor) && anchor.p99Ms > 0 ? { p99VsAnchor: result.p99Ms / anchor.p99Ms } : {}),
   };

@@ -41,4 +41,5 @@ export function manifestSizeFlag(command: string, value: string | undefined, inp
   input.limits = { ...input.limits, manifestFileBytes: value };
 }
 
-export const MANIFEST_SIZE_HELP = '      --max-manifest-size SIZE  refuse a manifest file larger than SIZE (bytes, or 16Mi, 500k; default 16Mi)';
+export const MANIFEST_SIZE_HELP = `      --max-manifest-size SIZE
+                        refuse a manifest file larger than SIZE (bytes, or 16Mi, 500k; default 16Mi)`;

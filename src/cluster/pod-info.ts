@@ -29,11 +29,26 @@ export function hasReadinessProbe(pod: DesiredPod): boolean {
   return pod.spec.containers.some((c) => c.readinessProbe !== undefined);
 }
 
-export function isPodReady(pod: DesiredPod, phase: PodInfo['phase'], node: NodeInfo | undefined, facts: PodFacts): boolean {
+/**
+ * What a pod kind that supervises containers has reported; before its first report, its
+ * containers are being created (kubelet's ContainerCreating), not running.
+ */
+export function reportedStatuses(pod: DesiredPod, kind: PodKind, facts: PodFacts): readonly ContainerStatusInfo[] | undefined {
+  const reported = facts.podStatuses?.[objectKey(pod)];
+  if (reported !== undefined || kind.kind !== 'process') return reported;
+  return kind.containers.map((c) => ({ name: c.name, state: { waiting: { reason: 'ContainerCreating' } }, ready: false, restartCount: 0, started: false }));
+}
+
+export function isPodReady(
+  pod: DesiredPod,
+  phase: PodInfo['phase'],
+  node: NodeInfo | undefined,
+  facts: PodFacts,
+  statuses: readonly ContainerStatusInfo[] | undefined = facts.podStatuses?.[objectKey(pod)],
+): boolean {
   // A stopped node's pods keep their last Ready state until the node controller marks the
   // node NotReady (node-monitor-grace-period): kube-proxy elsewhere still sends them traffic.
   if (phase !== 'Running' || !node?.ready) return false;
-  const statuses = facts.podStatuses?.[objectKey(pod)];
   // ContainersReady needs every container running (kubelet's status manager), whatever its probe last said.
   if (statuses !== undefined && statuses.some((s) => !('running' in s.state))) return false;
   const result = facts.podReadiness[objectKey(pod)];
@@ -52,8 +67,9 @@ export function podInfos(
     const placement = placements[objectKey(pod)];
     const node = placement?.nodeName === undefined ? undefined : byName.get(placement.nodeName);
     const phase = node && placement?.ip ? 'Running' : 'Pending';
-    const statuses = facts.podStatuses?.[objectKey(pod)];
-    const ready = isPodReady(pod, phase, node, facts);
+    const runtime = choose(pod);
+    const statuses = reportedStatuses(pod, runtime, facts);
+    const ready = isPodReady(pod, phase, node, facts, statuses);
     return {
       namespace: pod.namespace,
       name: pod.name,
@@ -70,7 +86,7 @@ export function podInfos(
       phase,
       ...(phase === 'Pending' && placement?.pending ? { pending: placement.pending } : {}),
       ready,
-      runtime: choose(pod),
+      runtime,
       ...(phase === 'Running' && statuses ? { containerStatuses: statuses.map((c) => ({ ...c, ready: 'running' in c.state && ready })) } : {}),
       source: pod.source,
     };

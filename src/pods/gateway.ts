@@ -37,6 +37,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     routerFor: options.routerFor,
     health: { port: GATEWAY_STATUS_PORT, path: '/healthz/ready' },
     sharedProxy: false,
+    h2c: true,
     random: options.random,
   });
 }

@@ -12,6 +12,7 @@ import type { SecureContext } from 'node:tls';
 import type { PodInfo } from '../cluster/snapshot.js';
 import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4/local-endpoints.js';
 import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
+import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { closeAll, listenAll } from './pod-listeners.js';
@@ -35,6 +36,8 @@ export interface L7PodOptions {
   readonly health: { readonly port: number; readonly path: string };
   /** One proxy (pools, balancer state) for every listener, as one nginx; else one per port. */
   readonly sharedProxy: boolean;
+  /** HTTP listeners also take HTTP/2 cleartext (prior knowledge), for gRPC: Envoy's codec AUTO. */
+  readonly h2c?: boolean;
   readonly random?: () => number;
 }
 
@@ -79,6 +82,7 @@ export class L7Pod implements PodRuntime {
   /** Handed-over sockets: a TLS one still in its handshake is not yet an HTTP connection closeAllConnections() knows. */
   readonly #forwarded = new Set<Socket>();
   #proxies: IngressProxy[] = [];
+  #h2c: H2cProxy[] = [];
   readonly #options: L7PodOptions;
 
   constructor(pod: PodInfo, options: L7PodOptions) {
@@ -139,6 +143,8 @@ export class L7Pod implements PodRuntime {
     for (const socket of this.#forwarded) socket.destroy();
     this.#forwarded.clear();
     await closed;
+    for (const h2c of this.#h2c) h2c.close();
+    this.#h2c = [];
     const proxies = this.#proxies;
     this.#proxies = [];
     await Promise.all(proxies.map((p) => p.close()));
@@ -164,6 +170,11 @@ export class L7Pod implements PodRuntime {
     } else {
       server = createHttpServer(proxy.requestListener('http', listener.port));
       server.on('upgrade', proxy.upgradeListener('http', listener.port));
+      if (this.#options.h2c) {
+        const h2c = new H2cProxy({ getRouter: () => this.#options.routerFor(listener.port), localAddress: this.#pod.ip, random: this.#options.random });
+        h2c.attach(server);
+        this.#h2c.push(h2c);
+      }
     }
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
     return server;

@@ -23,6 +23,8 @@ export interface PodRuntime {
   logs?(request: { readonly container?: string; readonly previous?: boolean }): string | undefined;
   /** Every further line of a container's output until the returned function is called. */
   followLogs?(container: string | undefined, onLine: (line: string) => void): () => void;
+  /** Runs an exec probe's command as the container would (process pods: in its directory and environment). */
+  execProbe?(container: string, command: readonly string[], timeoutMs: number, done: (outcome: { success: boolean; message: string }) => void): () => void;
   /** Kills the pod's containers at once, as a crash would (they restart per restartPolicy). */
   crash?(): boolean;
 }

@@ -57,6 +57,10 @@ export class PodSet extends EventEmitter<PodSetEvents> {
       timeScale: options.timeScale,
       // kubelet probes from the node, so a pod sees its node's address as the probe's source.
       sourceAddress: (pod) => this.#nodes.get(pod.nodeName),
+      exec: {
+        supports: (pod) => this.#pods.get(podKey(pod))?.execProbe !== undefined,
+        run: (pod, container, command, timeoutMs, done) => this.#pods.get(podKey(pod))!.execProbe!(container, command, timeoutMs, done),
+      },
     });
     this.#prober.on('readiness', (event) => {
       if (this.#pods.has(event.podKey)) this.emit('readiness', event);

@@ -51,7 +51,11 @@ const objectOf = (e: FieldError): string => `${e.source.file}#${e.source.doc}#${
 export function withLaterStages(err: ManifestInvalidError, config: ClusterConfig): ManifestInvalidError {
   if (!err.checkable) return err;
   const reported = new Map<string, string[]>();
-  for (const e of err.errors) reported.set(objectOf(e), [...(reported.get(objectOf(e)) ?? []), e.field]);
+  for (const e of err.errors) {
+    const fields = reported.get(objectOf(e));
+    if (fields) fields.push(e.field);
+    else reported.set(objectOf(e), [e.field]);
+  }
   const later = checkManifests(err.checkable, config, () => 0).errors.filter((e) => {
     const fields = reported.get(objectOf(e)) ?? [];
     return !fields.some((f) => covers(f, e.field) || covers(e.field, f));

@@ -71,9 +71,8 @@ spec:
   ports: [{ port: 80, targetPort: 8080 }]
 ---
 apiVersion: v1
-kind: ConfigMap
+kind: ServiceAccount
 metadata: { name: settings }
-data: { a: b }
 `,
 );
 const configFile = join(dir, 'aks-emu.yaml');
@@ -91,9 +90,9 @@ describe('aks-emu up, get and curl', () => {
     up?.child.kill('SIGTERM');
   });
 
-  it('prints the services as kubectl get svc -A would, and a notice for the skipped ConfigMap', () => {
+  it('prints the services as kubectl get svc -A would, and a notice for the skipped ServiceAccount', () => {
     const out = up.output();
-    expect(out).toMatch(/skipping ConfigMap "settings"/);
+    expect(out).toMatch(/skipping ServiceAccount "settings"/);
     expect(out).toMatch(/NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE/);
     expect(out).toMatch(/default\s+front\s+LoadBalancer\s+127\.138\.\d+\.\d+\s+127\.139\.0\.\d+\s+80:3\d{4}\/TCP/);
     expect(out).toMatch(/default\s+api\s+ClusterIP\s+127\.138\.\d+\.\d+\s+<none>\s+80\/TCP/);

@@ -42,6 +42,16 @@ function startUp(): Promise<Up> {
 }
 
 describe('aks-emu up on SIGTERM', () => {
+  it('refuses a grace period that is not a number of seconds, naming the flag', async () => {
+    const child = spawn(process.execPath, [BIN, 'up', '-f', manifests, '--config', configFile, '--grace-period', '5s']);
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(out).toContain('invalid value "5s" for flag --grace-period');
+  });
+
   let up: Up | undefined;
   afterEach(() => {
     if (up?.child.exitCode === null) up.child.kill('SIGKILL');

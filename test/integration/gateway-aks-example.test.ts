@@ -75,7 +75,7 @@ spec:
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: ADDRESSES }, timeScale: 1 / 100, admin: false });
+  cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: ADDRESSES }, timeScale: 1 / 20, admin: false });
 }, 60_000);
 
 afterAll(async () => {

@@ -6,10 +6,13 @@
  * weights, filters, redirects, rewrites, mirror, cross-namespace references, status),
  * written anew for aks-emu.
  *
- * Addresses: block 24 is the cluster; block 28 holds what lives outside it (a recording
+ * Addresses: block 24 is the cluster; block 28 (from 127.240.200.0, clear of the CLI test's nodes and frontends) holds what lives outside it (a recording
  * backend behind a selector-less Service: the mirror target and a backend that hangs).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- API JSON */
+import { once } from 'node:events';
+import { connect as h2connect, createServer as createH2Server, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSignedCertificate } from '../../src/dataplane/ingress/self-signed-cert.js';
 import { startCluster, type Cluster } from '../../src/index.js';
@@ -18,7 +21,9 @@ import { addressBlock } from '../helpers/addresses.js';
 import { clientFor, echo, echoOf, send, sendWith, servedCertificate } from '../helpers/ingress-client.js';
 
 const ADDRESSES = addressBlock(24);
-const OUTSIDE_IP = '127.240.0.10';
+const OUTSIDE_IP = '127.240.200.10';
+const GRPC_IP = '127.240.200.11';
+let grpcPort = 0;
 const INFRA = 'gateway-conformance-infra';
 const OTHER = 'gateway-conformance-other';
 const SELECTED = 'gateway-conformance-selected';
@@ -83,6 +88,19 @@ function manifests(tls: { certPem: string; keyPem: string }, mirror: Backend, ha
     app('web-backend', OTHER),
     outside('mirror', mirror),
     outside('hang', hang),
+    outside('grpc-echo', { ip: GRPC_IP, port: grpcPort } as Backend),
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: grpc, namespace: ${INFRA} }
+spec:
+  parentRefs: ${GW}
+  hostnames: [grpc.example]
+  rules:
+    - matches: [{ method: { service: echo.Echo, method: Ping } }]
+      backendRefs: [${to('grpc-echo')}]
+    - matches: [{ method: { service: echo.Admin }, headers: [{ name: x-team, value: ops }] }]
+      filters: [{ type: RequestHeaderModifier, requestHeaderModifier: { add: [{ name: x-team, value: gw }] } }]
+      backendRefs: [${to('grpc-echo')}]`,
     `apiVersion: v1
 kind: Secret
 metadata: { name: secure-tls, namespace: ${INFRA} }
@@ -216,14 +234,60 @@ let ip: string;
 let mirror: Backend;
 let hang: Backend;
 let cert: { certPem: string; keyPem: string };
+let grpcServer: Http2Server;
+
+/** A gRPC-shaped h2c backend: answers every call with its path and metadata, then grpc-status 0. */
+async function startGrpcBackend(ip: string): Promise<{ server: Http2Server; port: number }> {
+  const server = createH2Server();
+  server.on('stream', (stream, headers) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'ok' }));
+    stream.end(JSON.stringify({ path: headers[':path'], authority: headers[':authority'], team: headers['x-team'] ?? null }));
+  });
+  server.listen(0, ip);
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+interface GrpcCall {
+  readonly status: number;
+  readonly body: string;
+  readonly grpcStatus: string | undefined;
+}
+
+/** One unary-shaped call over h2c (prior knowledge) to the gateway's frontend. */
+async function grpcCall(address: string, authority: string, path: string, metadata: Record<string, string> = {}): Promise<GrpcCall> {
+  const session = h2connect(`http://${address}:80`);
+  try {
+    const req = session.request({ ':method': 'POST', ':path': path, ':authority': authority, 'content-type': 'application/grpc', te: 'trailers', ...metadata });
+    req.end(Buffer.alloc(5));
+    let status = 0;
+    let grpcStatus: string | undefined;
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']);
+    });
+    req.on('trailers', (t) => (grpcStatus = String(t['grpc-status'])));
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    await once(req, 'end');
+    return { status, body, grpcStatus };
+  } finally {
+    session.close();
+  }
+}
 
 const podOf = (name: string) => (pod: string) => pod.startsWith(`${name}-`);
 
 beforeAll(async () => {
   mirror = await startBackend('mirror', OUTSIDE_IP);
   hang = await startBackend('hang', OUTSIDE_IP, 0, { hang: true });
+  const grpc = await startGrpcBackend(GRPC_IP);
+  grpcServer = grpc.server;
+  grpcPort = grpc.port;
   cert = await generateSelfSignedCertificate({ commonName: 'secure.example', dnsNames: ['secure.example'], keyType: 'ec' });
-  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 100, admin: { host: '127.240.0.1', port: 0 } });
+  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 20, admin: { host: '127.240.200.1', port: 0 } });
   ip = cluster.gateway('gw', INFRA).address!;
 }, 60_000);
 
@@ -231,6 +295,7 @@ afterAll(async () => {
   await cluster?.stop();
   await mirror?.close();
   await hang?.close();
+  grpcServer?.close();
 });
 
 describe('Gateway infrastructure on the Azure LB', () => {
@@ -416,7 +481,7 @@ describe('status', () => {
     expect(status?.addresses).toEqual([{ type: 'IPAddress', value: ip }]);
     expect(status?.conditions.map((c) => [c.type, c.status])).toEqual([['Accepted', 'True'], ['Programmed', 'True']]);
     const http = status?.listeners.find((l) => l.name === 'http');
-    expect(http?.attachedRoutes).toBe(8);
+    expect(http?.attachedRoutes).toBe(9);
     // Only the route whose hostnames intersect secure.example attaches to the HTTPS listener.
     expect(status?.listeners.find((l) => l.name === 'https')?.attachedRoutes).toBe(1);
   });
@@ -441,6 +506,28 @@ describe('status', () => {
     const selectiveIp = cluster.gateway('selective', INFRA).address!;
     expect((await echo(selectiveIp, '/', { host: 'a.wildcard.example' })).pod).toSatisfy(podOf('infra-v2'));
     expect((await send(selectiveIp, '/', { host: 'a.other.example' })).status).toBe(404);
+  });
+});
+
+describe('GRPCRoute over HTTP/2 cleartext', () => {
+  it('routes a call by service and method to the h2c backend and relays its trailers', async () => {
+    const call = await grpcCall(ip, 'grpc.example', '/echo.Echo/Ping');
+    expect(call).toMatchObject({ status: 200, grpcStatus: '0' });
+    expect(JSON.parse(call.body)).toMatchObject({ path: '/echo.Echo/Ping', authority: 'grpc.example' });
+  });
+
+  it('matches a service with a header, and applies the rule\'s request header filter', async () => {
+    const call = await grpcCall(ip, 'grpc.example', '/echo.Admin/Reset', { 'x-team': 'ops' });
+    expect(JSON.parse(call.body)).toMatchObject({ path: '/echo.Admin/Reset', team: 'ops,gw' });
+  });
+
+  it('answers UNIMPLEMENTED (grpc-status 12) for a method no rule matches', async () => {
+    expect(await grpcCall(ip, 'grpc.example', '/echo.Echo/Other')).toMatchObject({ status: 200, grpcStatus: '12' });
+    expect(await grpcCall(ip, 'grpc.example', '/echo.Admin/Reset')).toMatchObject({ grpcStatus: '12' });
+  });
+
+  it('keeps serving HTTP/1.1 on the same listener', async () => {
+    expect((await echo(ip, '/exact', { host: 'match.example' })).pod).toSatisfy(podOf('infra-v1'));
   });
 });
 

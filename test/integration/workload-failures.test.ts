@@ -41,6 +41,8 @@ const MANIFESTS = [
   deployment('silent', '          readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }'),
   deployment('stubborn'),
   deployment('flood'),
+  deployment('execok', `          readinessProbe: { exec: { command: [sh, -c, 'test -n "$PORT" && test "$HOSTNAME" != ""'] }, periodSeconds: 1 }`),
+  deployment('execfail', `          readinessProbe: { exec: { command: [sh, -c, 'echo not yet; exit 1'] }, periodSeconds: 1 }`),
 ].join('\n');
 
 const WORKLOADS = [
@@ -49,6 +51,7 @@ const WORKLOADS = [
   { image: 'test/exits*', command: node(`console.error('bad config'); process.exit(3)`) },
   { image: 'test/silent*', command: node(`console.log('never listening'); setInterval(() => {}, 1000)`) },
   { image: 'test/stubborn*', command: node(`process.on('SIGTERM', () => console.log('ignoring SIGTERM')); ${SERVE}`) },
+  { image: 'test/exec*', command: node(SERVE) },
   { image: 'test/flood*', command: node(`const line = 'x'.repeat(200) + '\\n'; ${SERVE}; (function go() { for (let i = 0; i < 500; i++) process.stdout.write(line); setImmediate(go); })()`) },
 ];
 
@@ -107,6 +110,13 @@ describe('process pods that misbehave', () => {
     await cluster.waitFor(() => lines.some((l) => l.includes(pod('silent').name) && l.includes('not listening on PORT=')), { timeoutMs: 20_000 });
     expect(pod('silent').ready).toBe(false);
     expect(state('silent')?.state).toHaveProperty('running');
+  });
+
+  it('runs exec readiness probes in the container environment and acts on them', async () => {
+    await cluster.waitFor(() => pod('execok').ready, { timeoutMs: 20_000, what: 'the exec probe to pass' });
+    expect(state('execfail')?.state).toHaveProperty('running');
+    // Treated as passing (as on the echo pod), it would be Ready by now, as execok is.
+    expect(pod('execfail').ready).toBe(false);
   });
 
   it('keeps the memory of a flooding process bounded', async () => {

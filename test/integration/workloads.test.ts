@@ -145,6 +145,28 @@ describe('the orders example as local processes', () => {
     pids.add(after.pid!);
   });
 
+  it('serves logs and kills through the API, following a pod across its restart', async () => {
+    const pod = cluster.pods({ app: 'front' })[0]!;
+    const base = `${cluster.adminUrl}/api/v1/namespaces/default/pods/${pod.name}/log`;
+    expect(await (await fetch(base)).text()).toContain('front listening on');
+    const echo = await fetch(`${cluster.adminUrl}/api/v1/namespaces/ingress-nginx/pods/${cluster.pods({}, 'ingress-nginx')[0]!.name}/log`);
+    expect(echo.status).toBe(400);
+    expect(((await echo.json()) as { message: string }).message).toMatch(/keeps no logs of its own/);
+    const followed = new AbortController();
+    const stream = await fetch(`${base}?follow=true`, { signal: followed.signal });
+    const reader = stream.body!.getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
+    const before = text.split('front listening on').length;
+    const kill = await fetch(`${cluster.adminUrl}/aks-emu/v1/namespaces/default/pods/${pod.name}/kill`, { method: 'POST' });
+    expect(kill.status).toBe(200);
+    while (text.split('front listening on').length === before) text += new TextDecoder().decode((await reader.read()).value);
+    followed.abort();
+    await cluster.waitFor((s) => s.pods.find((p) => p.name === pod.name)?.ready === true, { timeoutMs: 30_000 });
+    pids.add(cluster.pod(pod.name).containerStatuses![0]!.pid!);
+    const previous = await fetch(`${base}?previous=true`);
+    expect(await previous.text()).toContain('front listening on');
+  });
+
   it('leaves no process behind after stop', async () => {
     await cluster.stop();
     await until(() => [...pids].every((pid) => !alive(pid)), 'every pod process to exit');

@@ -41,11 +41,11 @@ describe('documents and kinds', () => {
     const list = {
       apiVersion: 'v1',
       kind: 'List',
-      items: [service({ ports: [{ port: 80 }] }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'shop' } }],
+      items: [service({ ports: [{ port: 80 }] }), { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'cfg', namespace: 'shop' } }],
     };
     const result = load([list]);
     expect(result.manifests.services.map((s) => s.source)).toEqual([{ file: 'bad.yaml', doc: 1 }]);
-    expect(result.notices).toEqual(['bad.yaml (document 1): skipping ConfigMap "cfg": kind does not shape traffic']);
+    expect(result.notices).toEqual(['bad.yaml (document 1): skipping ServiceAccount "cfg": kind does not shape traffic']);
   });
 
   it('skips kinds that do not shape traffic, one notice each', () => {

@@ -1,3 +1,4 @@
+import { gatewayHints, isGatewayService } from '../gateway-hints.js';
 import { startAdminServer } from '../../api/server.js';
 import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
@@ -143,7 +144,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
   const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
   for (const s of lbs) {
-    if (s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) continue;
+    if ((s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) || isGatewayService(s)) continue;
     out(`try:       curl http://${s.loadBalancer!.ip}:${s.ports[0]!.port}/   (${s.namespace}/${s.name})`);
   }
   const controller = lbs.find((s) => s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME);
@@ -156,6 +157,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     const path = /^[^([{*+?|$^\\]*/.exec(rule?.paths[0]?.path ?? '/')![0] || '/';
     out(`try:       curl ${rule?.host ? `-H 'Host: ${rule.host}' ` : ''}http://${controller.loadBalancer!.ip}${path}   (Ingress ${key})`);
   }
+  for (const line of gatewayHints(cluster.snapshot, cluster.manifests)) out(line);
   let scope: ReadonlySet<string> = new Set(userObjectKeys(raw));
   const stopWatching = values.watch
     ? watchFiles(values.filename, async () => {

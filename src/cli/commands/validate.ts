@@ -6,7 +6,7 @@ import { MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '
 
 export const validateHelp = `Check manifests as the API server and the AKS cloud provider would, and report every error at once.
 
-Usage: aks-emu validate -f PATH [-f PATH...] [--config FILE]
+Usage: aks-emu validate -f PATH [-f PATH...] [--config FILE] [--max-manifest-size SIZE]
 
 Flags:
   -f, --filename PATH   manifest file or folder (repeatable; folders are read recursively)
@@ -40,6 +40,9 @@ export async function validate(argv: string[], out: (line: string) => void): Pro
     [manifests.workloads.length, 'workload', 'workloads'],
     [manifests.ingresses.length, 'Ingress', 'Ingresses'],
     [manifests.endpointSlices.length, 'EndpointSlice', 'EndpointSlices'],
+    [manifests.gatewayApi?.gateways.length ?? 0, 'Gateway', 'Gateways'],
+    [manifests.gatewayApi?.httpRoutes.length ?? 0, 'HTTPRoute', 'HTTPRoutes'],
+    [manifests.gatewayApi?.grpcRoutes.length ?? 0, 'GRPCRoute', 'GRPCRoutes'],
   ];
   const found = counts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   out(`valid: ${found.join(', ') || 'no objects'}`);

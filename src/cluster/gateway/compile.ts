@@ -11,6 +11,7 @@ import type { ServiceEndpoints, ServiceInfo } from '../snapshot.js';
 import type { IngressConfig, ServerConfig, TlsCertificate } from '../ingress/types.js';
 import type { RouteRuleConfig } from '../ingress/route-rules.js';
 import { UpstreamTable } from '../ingress/upstream-table.js';
+import { compileSafeRegex } from '../ingress/safe-regex.js';
 import { kindAllowed, namespaceAllowed, routeHostnames } from './attachment.js';
 import { effectiveGatewayClasses, gatewayServiceName, servedClasses } from './infrastructure.js';
 import { checkListeners, type CheckedListener } from './listeners.js';
@@ -60,7 +61,7 @@ function regexProblem(matches: readonly HTTPRouteMatch[]): string | undefined {
     ];
     for (const v of values) {
       try {
-        new RegExp(v);
+        compileSafeRegex(v);
       } catch (err) {
         return `invalid regular expression ${JSON.stringify(v)}: ${(err as Error).message}`;
       }

@@ -58,6 +58,7 @@ export function gatewayInfrastructure(gateway: Gateway, source: Source): { workl
   const selector = { [GATEWAY_NAME_LABEL]: gateway.metadata.name };
   const labels = { ...gateway.infrastructure.labels, ...selector, [MANAGED_LABEL]: 'istio.io-gateway-controller' };
   const ports = [...new Map(gateway.listeners.map((l) => [l.port, l])).values()];
+  const requested = gateway.addresses.find((a) => a.type === 'IPAddress' && a.value !== '')?.value;
   const workload: Workload = {
     kind: 'Deployment',
     source,
@@ -104,6 +105,8 @@ export function gatewayInfrastructure(gateway: Gateway, source: Source): { workl
       ],
       selector,
       ...SERVICE_SPEC_DEFAULTS,
+      // Istio asks for the Gateway's first IPAddress in spec.addresses as the Service's loadBalancerIP.
+      ...(requested ? { loadBalancerIP: requested } : {}),
     },
   };
   return { workload, service };

@@ -238,9 +238,31 @@ class Compiler {
     return server;
   }
 
+  /**
+   * A server's locations by path, in order, so that adding one looks at those of its path
+   * only: a host with many paths used to be scanned once per path (quadratic).
+   */
+  readonly #byPath = new WeakMap<MutableServer, Map<string, MutableLocation[]>>();
+
+  #locationsAt(server: MutableServer, path: string): MutableLocation[] {
+    let index = this.#byPath.get(server);
+    if (!index) {
+      index = new Map();
+      for (const loc of server.locations) {
+        const same = index.get(loc.path);
+        if (same) same.push(loc);
+        else index.set(loc.path, [loc]);
+      }
+      this.#byPath.set(server, index);
+    }
+    let at = index.get(path);
+    if (!at) index.set(path, (at = []));
+    return at;
+  }
+
   #addLocation(server: MutableServer, p: Parsed, path: string, pathType: PathType, ups: MutableUpstream, rule: { rule: number; path: number }): void {
-    for (const loc of server.locations) {
-      if (loc.path !== path) continue;
+    const samePath = this.#locationsAt(server, path);
+    for (const loc of samePath) {
       // ingress-nginx keeps two locations for one path when the pathTypes differ; the root
       // location of the default backend is replaced by any `/` path.
       if (loc.pathType !== pathType && !(loc.isDefaultBackend && path === ROOT)) break;
@@ -257,6 +279,7 @@ class Compiler {
     const loc: MutableLocation = { ...defaultRootLocation(), path, pathType, isDefaultBackend: false, upstream: ups.name, rule };
     applyAnnotations(loc, p, this.table, true);
     server.locations.push(loc);
+    samePath.push(loc);
   }
 
   #mergeInto(p: Parsed, alt: MutableUpstream, server: MutableServer, match: { path: string; pathType: PathType } | undefined): void {

@@ -18,6 +18,7 @@ type ServerSocket = Socket & { _paused?: boolean; parser?: { pause(): void; resu
 
 const STATE = Symbol('aks-emu.ingress-client-connection');
 type TrackedSocket = ServerSocket & { [STATE]?: ClientConnection };
+type TrackedResponse = ServerResponse & { [STATE]?: ClientConnection };
 
 class ClientConnection {
   busy = false;
@@ -62,9 +63,17 @@ function onSocketDrain(this: TrackedSocket): void {
   }
 }
 
-function start(state: ClientConnection, req: IncomingMessage, res: ServerResponse): void {
+/** The response is done (finished or destroyed): the next request of its connection may go. */
+function onResponseClose(this: TrackedResponse): void {
+  const state = this[STATE];
+  this[STATE] = undefined;
+  if (state) finish(state);
+}
+
+function start(state: ClientConnection, req: IncomingMessage, res: TrackedResponse): void {
   state.busy = true;
-  res.once('close', () => finish(state));
+  res[STATE] = state;
+  res.once('close', onResponseClose);
   state.handler(req, res);
 }
 

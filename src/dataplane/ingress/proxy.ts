@@ -134,6 +134,7 @@ export class IngressProxy implements UpstreamOutcome {
     const router = this.#router();
     const req = ex.req;
     const target = parseRequestTarget(req);
+    ex.gateway = router.config.dialect === 'gateway-api';
     if (target.kind === 'bad') {
       ex.server = router.defaultServer;
       ex.closeAfter = true;
@@ -151,10 +152,7 @@ export class IngressProxy implements UpstreamOutcome {
     ex.query = q < 0 ? '' : url.slice(q + 1);
     const path = normalizePath(rawPath);
     ex.decoded = path !== rawPath && rawPath.includes('%');
-    if (server.rules) {
-      ex.gateway = true;
-      return routeByRules(ex, server, server.rules, path, this.#random);
-    }
+    if (server.rules) return routeByRules(ex, server, server.rules, path, this.#random);
     if (server.appRoot !== undefined && path === '/') {
       return this.#redirectTo(ex, 302, appRootLocation(ex.scheme, hostHeader ?? '', server.appRoot));
     }

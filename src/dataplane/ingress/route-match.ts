@@ -3,17 +3,19 @@
  * segments, a trailing slash ignored; RegularExpression over the whole path), headers
  * (names case-insensitive, Exact values case-sensitive), query parameters (names
  * case-sensitive, the first value), method. Rules arrive in precedence order, so the
- * first match wins. Weighted backends are picked by cumulative weight.
+ * first match wins. Weighted backends are picked by cumulative weight. Regexes compile
+ * with RE2 first, as Envoy's safe_regex does (the compiler has rejected the others).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LocationConfig } from '../../cluster/ingress/types.js';
 import type { RouteFilterConfig, RouteRuleConfig, ValueMatchConfig } from '../../cluster/ingress/route-rules.js';
 import type { CompiledLocation, CompiledUpstream } from './router.js';
+import { compileSafeRegex, type SafeRegex } from '../../cluster/ingress/safe-regex.js';
 
 interface CompiledValueMatch {
   readonly name: string;
   readonly exact?: string;
-  readonly re?: RegExp;
+  readonly re?: SafeRegex;
 }
 
 export interface CompiledBackend {
@@ -28,7 +30,7 @@ export interface CompiledRouteRule {
   readonly config: RouteRuleConfig;
   /** Exact: the path; PathPrefix: the prefix without trailing slashes ('' for `/`). */
   readonly pathValue: string;
-  readonly pathRegex?: RegExp;
+  readonly pathRegex?: SafeRegex;
   readonly headers: readonly CompiledValueMatch[];
   readonly queryParams: readonly CompiledValueMatch[];
   readonly backends: readonly CompiledBackend[];
@@ -62,7 +64,7 @@ function locationConfig(rule: RouteRuleConfig): LocationConfig {
 }
 
 function valueMatch(m: ValueMatchConfig): CompiledValueMatch {
-  return m.type === 'Exact' ? { name: m.name, exact: m.value } : { name: m.name, re: new RegExp(m.value) };
+  return m.type === 'Exact' ? { name: m.name, exact: m.value } : { name: m.name, re: compileSafeRegex(m.value) };
 }
 
 function find<T extends RouteFilterConfig['type']>(filters: readonly RouteFilterConfig[], type: T): Extract<RouteFilterConfig, { type: T }> | undefined {
@@ -84,7 +86,7 @@ export function compileRouteRule(rule: RouteRuleConfig, upstreams: ReadonlyMap<s
   return Object.freeze({
     config: rule,
     pathValue: path.type === 'PathPrefix' ? path.value.replace(/\/+$/, '') : path.value,
-    ...(path.type === 'RegularExpression' ? { pathRegex: new RegExp(`^(?:${path.value})$`) } : {}),
+    ...(path.type === 'RegularExpression' ? { pathRegex: compileSafeRegex(`^(?:${path.value})$`) } : {}),
     headers: rule.matches.headers.map(valueMatch),
     queryParams: rule.matches.queryParams.map(valueMatch),
     backends,

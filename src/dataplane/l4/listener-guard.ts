@@ -7,7 +7,7 @@
  *
  * Scope is what makes this safe: each guarded call serves one connection (or one
  * datagram), so what a thrown error can leave inconsistent is that connection, which is
- * reset. An error outside any guarded call has no such scope; see lastResort().
+ * reset. An error outside any guarded call has no such scope; see installLastResort().
  */
 import type { Socket } from 'node:net';
 
@@ -107,8 +107,8 @@ function isIoError(error: unknown): boolean {
 }
 
 /**
- * The last resort for a process that serves listeners (`aks-emu up`, the container
- * roles), never installed by the library, whose host process owns its own policy.
+ * The last resort for a process that serves listeners (`aks-emu up`; the container
+ * roles could take it too), never installed by the library, whose host process owns its own policy.
  * An I/O error that reached no handler (ECONNRESET, EPIPE, EADDRNOTAVAIL on some
  * socket) is logged, counted under `process` and survived: it is a fact about one peer.
  * Anything else (a TypeError, a failed assertion) is a programming error whose damage

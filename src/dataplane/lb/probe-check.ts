@@ -63,11 +63,14 @@ export class ProbeCheck {
     this.finish(false, error.code ?? error.message);
   };
 
-  /** A reset once connected (see above); a socket still connecting has no connection to reset. */
+  /**
+   * A reset (see above), also for a socket still connecting as far as JavaScript knows:
+   * after an event-loop stall the kernel may have completed the handshake already, and a
+   * plain destroy() would then close with a FIN. Node sends the reset once connected; a
+   * connection that fails instead ends with its error. The TLS layer closes with it.
+   */
   private close(): void {
-    if (this.tcp.destroyed || this.tcp.connecting) this.tcp.destroy();
-    else this.tcp.resetAndDestroy();
-    this.socket.destroy();
+    if (!this.tcp.destroyed) this.tcp.resetAndDestroy();
   }
 
   private readonly handshakeDone = (): void => {

@@ -9,7 +9,7 @@
  *    ClusterIP, and a pod's traffic comes from its pod IP on AKS too.
  * Other runtimes get the Service environment variables only (docs/workloads.md).
  */
-import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceInfo } from '../../cluster/snapshot.js';
@@ -67,7 +67,12 @@ net.Socket.prototype.connect = function (...args) {
 let dir: string | undefined;
 
 function workDir(): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'aks-emu-'));
+  if (dir === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'aks-emu-'));
+    dir = made;
+    // Pods' processes are gone by then (stop, or the watchdog); their files go with aks-emu.
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
   return dir;
 }
 

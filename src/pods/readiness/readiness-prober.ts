@@ -43,6 +43,14 @@ export interface ReadinessProberOptions {
   readonly timeScale: number;
   /** The address probes connect from (the pod's node, where kubelet runs); the OS picks when undefined. */
   readonly sourceAddress?: (pod: PodInfo) => string | undefined;
+  /** Runs exec probes where the pod kind has somewhere to run them (a process pod's directory and env). */
+  readonly exec?: ExecProbes;
+}
+
+export interface ExecProbes {
+  supports(pod: PodInfo): boolean;
+  /** One run: `done` once unless the returned cancel runs first. */
+  run(pod: PodInfo, container: string, command: readonly string[], timeoutMs: number, done: (outcome: ProbeOutcome) => void): () => void;
 }
 
 class ContainerWorker {
@@ -87,12 +95,14 @@ export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
   readonly #pods = new Map<string, WatchedPod>();
   /** Containers already told about (exec/grpc probes), so the notice is said once. */
   readonly #noticed = new Set<string>();
+  readonly #exec: ExecProbes | undefined;
 
   constructor(options: ReadinessProberOptions) {
     super();
     this.#clock = options.clock ?? realClock;
     this.#timeScale = options.timeScale;
     this.#sourceAddress = options.sourceAddress;
+    this.#exec = options.exec;
   }
 
   /** Starts probing the pod's containers; restarts when the pod's probes, address or uid changed. */
@@ -117,7 +127,7 @@ export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
       return;
     }
     for (const worker of watched.workers) {
-      this.#noticeAssumed(podKey, worker.target);
+      this.#noticeAssumed(podKey, worker.target, pod);
       this.#schedule(watched, worker, worker.target.spec.initialDelaySeconds * 1000 * this.#timeScale);
     }
   }
@@ -138,8 +148,9 @@ export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
     return this.#pods.get(podKey)?.ready;
   }
 
-  #noticeAssumed(podKey: string, target: ProbeTarget): void {
+  #noticeAssumed(podKey: string, target: ProbeTarget, pod?: PodInfo): void {
     if (target.action.kind !== 'assumed') return;
+    if (target.action.handler === 'exec' && pod !== undefined && this.#exec?.supports(pod)) return;
     const id = `${podKey}/${target.container}`;
     if (this.#noticed.has(id)) return;
     this.#noticed.add(id);
@@ -194,6 +205,10 @@ export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
         worker.cancel = checkTcpSocket(run, action.port, done);
         return;
       case 'assumed':
+        if (action.handler === 'exec' && spec.exec && this.#exec?.supports(watched.pod)) {
+          worker.cancel = this.#exec.run(watched.pod, worker.target.container, spec.exec.command, run.timeoutMs, done);
+          return;
+        }
         return done({ success: true, message: `${action.handler} probe assumed to pass` });
       case 'unresolved':
         return done({ success: false, message: action.message });

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { Snapshot } from '../../cluster/snapshot.js';
+import type { ContainerStatusInfo, Snapshot } from '../../cluster/snapshot.js';
 import type { ReadinessEvent } from '../../pods/index.js';
 import type { ContainerPodFactory } from '../../pods/kinds/index.js';
 import { PodSet } from '../../pods/pod-set.js';
@@ -14,11 +14,14 @@ import { PodSet } from '../../pods/pod-set.js';
 export interface NodePodsEvents {
   readiness: [ReadinessEvent];
   notice: [string];
+  /** A pod that supervises containers (a process pod) reported new container statuses. */
+  status: [string, ContainerStatusInfo[]];
 }
 
 export class NodePods extends EventEmitter<NodePodsEvents> {
   readonly #node: string;
   readonly #results = new Map<string, boolean>();
+  readonly #statuses = new Map<string, ContainerStatusInfo[]>();
   #forced: Readonly<Record<string, boolean>> = {};
   #pods: PodSet | undefined;
   /** Set before the first reconcile where this node has a container engine. */
@@ -32,6 +35,11 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
   /** Readiness as this node's prober last decided it, for the pods running here. */
   readiness(): Record<string, boolean> {
     return Object.fromEntries(this.#results);
+  }
+
+  /** Container statuses of the pods here that report them, for control's ClusterState.setPodStatuses. */
+  statuses(): Record<string, ContainerStatusInfo[]> {
+    return Object.fromEntries(this.#statuses);
   }
 
   /** Readiness forced through the admin API: the pod's health endpoints follow it. */
@@ -65,7 +73,14 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
       this.#results.set(event.podKey, event.ready);
       this.emit('readiness', event);
     });
-    pods.on('removed', (key) => this.#results.delete(key));
+    pods.on('removed', (key) => {
+      this.#results.delete(key);
+      this.#statuses.delete(key);
+    });
+    pods.on('status', (key, statuses) => {
+      this.#statuses.set(key, statuses);
+      this.emit('status', key, statuses);
+    });
     pods.on('notice', (line) => this.emit('notice', line));
     this.#pods = pods;
     return pods;

@@ -77,6 +77,11 @@ describe('compileGateways', () => {
     expect(m.workloads.map((w) => w.metadata.name)).toEqual(['edge-approuting-istio']);
   });
 
+  it('asks for the Gateway\'s first IPAddress as the Service\'s loadBalancerIP, as Istio does', () => {
+    const doc = { ...gw('fixed', [{ name: 'h', port: 80, protocol: 'HTTP' }]), spec: { gatewayClassName: 'istio', addresses: [{ type: 'IPAddress', value: '127.20.0.50' }], listeners: [{ name: 'h', port: 80, protocol: 'HTTP' }] } };
+    expect(withGatewayInfrastructure(manifests({ gatewayApi: objects([doc]) })).services[0]?.spec.loadBalancerIP).toBe('127.20.0.50');
+  });
+
   it('leaves a Gateway not Programmed (AddressNotAssigned) until its Service has a frontend IP', () => {
     const status = compile([gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }])]).gatewayStatuses['default/g'];
     expect(status?.conditions[1]).toMatchObject({ type: 'Programmed', status: 'False', reason: 'AddressNotAssigned' });
@@ -99,6 +104,14 @@ describe('compileGateways', () => {
     expect(result.routeStatuses['HTTPRoute/default/bad']?.parents[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
     expect(result.gateways[0]?.tables[0]?.config.servers.map((s) => s.routes?.map((x) => x.route))).toEqual([['HTTPRoute default/good']]);
     expect(result.gatewayStatuses['default/g']?.listeners[0]?.attachedRoutes).toBe(1);
+  });
+
+  it('rejects a regular expression only a backtracking engine runs, with nested quantifiers (Envoy uses RE2)', () => {
+    const result = compile([
+      gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }]),
+      route('redos', { parentRefs: [{ name: 'g' }], rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x', value: '(a+)+\\1' }] }], backendRefs: [{ name: 'web', port: 80 }] }] }),
+    ]);
+    expect(result.routeStatuses['HTTPRoute/default/redos']?.parents[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
   });
 
   it('reports InvalidKind for a backendRef that is not a Service and a missing port as BackendNotFound', () => {

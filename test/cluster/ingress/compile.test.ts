@@ -73,6 +73,26 @@ describe('servers and locations', () => {
     expect(r.notices.some((n) => n.includes('default/second') && n.includes('"/api"') && n.includes('default/first'))).toBe(true);
   });
 
+  it('keeps one location per path and pathType on a host with many paths, whatever their order', () => {
+    const many = Array.from({ length: 500 }, (_, i) => path(`/p${i}`, `s${i}`));
+    const r = compile({
+      ingresses: [
+        ingress('first', [rule('shop.example', ...many, path('/p7', 'exact', 80, 'Exact'))]),
+        ingress('second', [rule('shop.example', path('/p250', 'late'), path('/', 'web'), path('/p499', 'again'))]),
+      ],
+    });
+    const locations = server(r, 'shop.example').locations;
+    const keys = locations.map((l) => `${l.path} ${l.pathType}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.filter((k) => !k.startsWith('/p'))).toEqual(['/ Prefix']);
+    const at = (p: string) => locations.filter((l) => l.path === p).map((l) => `${l.pathType} ${l.upstream}`);
+    expect(at('/p7')).toEqual(['Prefix default-s7-80', 'Exact default-exact-80']);
+    expect(at('/p250')).toEqual(['Prefix default-s250-80']);
+    expect(at('/')).toEqual(['Prefix default-web-80']);
+    expect(at('/p499')).toEqual(['Prefix default-s499-80']);
+    expect(r.notices.filter((n) => n.includes('default/second'))).toHaveLength(2);
+  });
+
   it('puts host-less rules on the "_" server and serves a host root from the Ingress defaultBackend', () => {
     const r = compile({
       ingresses: [ingress('w', [rule(undefined, path('/x', 'x')), rule('h.example', path('/y', 'y'))], { defaultBackend: { service: 'fallback' } })],
