@@ -173,6 +173,7 @@ interface ServerState {
   readonly extension: ApiExtension | undefined;
   readonly log: (line: string) => void;
   unexpectedErrors: number;
+  url: string;
 }
 
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -182,6 +183,11 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));
+    if (target.path === '/aks-emu/v1/credentials' && method === 'GET') {
+      // What `aks-emu kubeconfig` writes; whoever may call this API may learn how to call it.
+      send(res, 200, { server: state.url, token: state.guard.token });
+      return;
+    }
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));
@@ -242,6 +248,7 @@ export async function startAdminServer(backend: AdminBackend, host: string, port
     extension: options.extension,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     unexpectedErrors: 0,
+    url: '',
   };
   const server: Server = createServer((req, res) => {
     handle(state, req, res).catch((err: unknown) => {
@@ -268,8 +275,9 @@ export async function startAdminServer(backend: AdminBackend, host: string, port
   });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  state.url = `http://${shown}:${address.port}`;
   return {
-    url: `http://${shown}:${address.port}`,
+    url: state.url,
     token,
     unexpectedErrors: () => state.unexpectedErrors,
     close: () =>

@@ -8,6 +8,7 @@ import { curl, curlHelp } from './commands/curl.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { node, nodeHelp, pod, podHelp } from './commands/fault.js';
 import { get, getHelp } from './commands/get.js';
+import { kubeconfig, kubeconfigHelp } from './commands/kubeconfig.js';
 import { logs, logsHelp } from './commands/logs.js';
 import { role, roleHelp } from './commands/role.js';
 import { up, upHelp } from './commands/up.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   explain: { run: explain, help: explainHelp },
   node: { run: node, help: nodeHelp },
   pod: { run: pod, help: podHelp },
+  kubeconfig: { run: kubeconfig, help: kubeconfigHelp },
   logs: { run: logs, help: logsHelp },
   // Hidden: what each container of the container runtime runs (compose.yaml).
   role: { run: role, help: roleHelp },
@@ -41,6 +43,7 @@ Commands:
   explain    explain which Ingress rule or Gateway route a request takes, and why
   node       stop or start a node (fault injection)
   pod        force a pod ready or unready, or kill a process pod
+  kubeconfig print or merge the kubectl context "aks-emu" of a running cluster
   logs       print a process pod's output (-f to follow, -p for the previous instance)
 
 Run 'aks-emu COMMAND --help' for a command's flags.`;

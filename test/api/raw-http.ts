@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 
 /** Sends bytes as they are (no client-side checks) and returns the status code and body; 0 when the server closed without answering. */
-export function rawRequest(url: string, bytes: string | Buffer, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
+export function rawRequest(url: string, bytes: string | Buffer, timeoutMs = 5_000, untilHead = false): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
@@ -10,7 +10,11 @@ export function rawRequest(url: string, bytes: string | Buffer, timeoutMs = 5_00
       socket.destroy();
       reject(new Error(`no answer within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.on('data', (c) => chunks.push(c));
+    socket.on('data', (c) => {
+      chunks.push(c);
+      // A watch streams until closed: the status line is enough.
+      if (untilHead && Buffer.concat(chunks).includes('\r\n\r\n')) socket.destroy();
+    });
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(timer);

@@ -116,7 +116,7 @@ describe('admin API hardening', () => {
       fc.asyncProperty(method, target, query, fc.array(header, { maxLength: 4 }), body, async (m, t, q, hs, b) => {
         const headers = hs.map(([k, v]) => `${k}: ${v}\r\n`).join('');
         const request = `${m} ${t}${q} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Connection: close\r\n\r\n${b}`;
-        await rawRequest(url, request).catch(() => undefined);
+        await rawRequest(url, request, 5_000, true).catch(() => undefined);
       }),
       { numRuns: 1500 },
     );

@@ -10,7 +10,7 @@ const BIN = new URL('../../bin/aks-emu.js', import.meta.url).pathname;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -22,7 +22,8 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 /** Starts `aks-emu up` and resolves once it prints its admin address. */
 function startUp(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'up', ...args]);
+    // up merges a kubectl context into $KUBECONFIG: never the user's own file.
+    const child = spawn(process.execPath, [BIN, 'up', ...args], { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') } });
     let out = '';
     child.stdout!.on('data', (c) => {
       out += c;

@@ -125,7 +125,9 @@ export function checkRequest(req: IncomingMessage, options: GuardOptions): Targe
   if (!SAFE_METHODS.has(method) && hasBody(req)) {
     const type = mediaType(req.headers['content-type']);
     if (!WRITE_MEDIA_TYPES.has(type)) {
-      throw new ApiStatusError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES].join(', ')}`);
+      // kubectl's typed generators (create namespace/configmap/secret/deployment) send protobuf.
+      const hint = type === 'application/vnd.kubernetes.protobuf' ? ' (aks-emu does not read protobuf: write the object to a file and use kubectl apply -f or create -f, which send JSON)' : '';
+      throw new ApiStatusError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES].join(', ')}${hint}`);
     }
   }
   return { ...target, authenticated };

@@ -16,22 +16,24 @@ import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
 import { create, parseBody, patch, remove, scale, scaleOf, update, type WriteContext } from './writes.js';
-import type { LogSource } from './logs.js';
-import { serveLogs } from './logs.js';
 
 export interface KubeApiOptions {
-  readonly logs?: LogSource;
   /** Interval of BOOKMARK events on watches that allow them (default 60 s). */
   readonly bookmarkIntervalMs?: number;
 }
 
 const HEALTH = new Set(['healthz', 'livez', 'readyz']);
 
-/** Secret values go only to callers that sent the admin token (kubectl with aks-emu's kubeconfig). */
+/**
+ * Secret values are shown when asked for by name (GET of one Secret, what `kubectl get secret
+ * NAME -o yaml` and `kubectl apply` read) or with the admin token; lists and watches of
+ * Secrets carry the keys with empty values. kubectl sends no credentials to an http://
+ * server, so the token cannot be what decides for kubectl.
+ */
 function redact(object: KubeObject, authenticated: boolean): KubeObject {
   if (authenticated || object.kind !== 'Secret') return object;
   const data = (object['data'] as Record<string, string> | undefined) ?? {};
-  return { ...object, data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])), metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown to callers with the admin token' } } };
+  return { ...object, data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])), metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown when the Secret is read by name' } } };
 }
 
 export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): ApiExtension {
@@ -48,8 +50,7 @@ export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): Ap
       if (segments.length === 1 && segments[0] === 'apis') return answer(ctx, apiGroupList());
       if (segments.length === 2 && segments[0] === 'apis') {
         const g = GROUPS.find((x) => x.name === segments[1]);
-        if (!g) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
-        return answer(ctx, apiGroup(g.name, g.version));
+        return g ? answer(ctx, apiGroup(g.name, g.version)) : false;
       }
       const path = resolveApiPath(segments, ctx.target.path);
       if (!path) return false;
@@ -87,7 +88,7 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
     if (ctx.method === 'GET') return list(kube, options, ctx, r, namespace, authenticated);
     if (ctx.method === 'POST' && namespace !== undefined && r.writable) {
       const created = await create(write(namespace), await body());
-      return send(ctx.res, dryRun ? 200 : 201, redact(created, authenticated));
+      return send(ctx.res, dryRun ? 200 : 201, created);
     }
     throw methodNotAllowed(ctx);
   }
@@ -99,21 +100,27 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
   };
   if (subresource === undefined) {
     if (ctx.method === 'GET') {
-      const object = redact(entry(), authenticated);
+      const object = entry();
       if (!wantsTable(ctx.req.headers.accept)) return send(ctx.res, 200, object);
       return send(ctx.res, 200, toTable(r.kind, [object], object.metadata.resourceVersion ?? '', q.get('includeObject'), Date.now()));
     }
     if (!r.writable) throw methodNotAllowed(ctx);
-    if (ctx.method === 'PUT') return send(ctx.res, 200, redact(await update(write(ns), name, await body()), authenticated));
-    if (ctx.method === 'PATCH') return send(ctx.res, 200, redact(await patch(write(ns), name, type, await body(), q.get('force') === 'true'), authenticated));
-    if (ctx.method === 'DELETE') return send(ctx.res, 200, redact(await remove(write(ns), name), authenticated));
+    if (ctx.method === 'PUT') return send(ctx.res, 200, await update(write(ns), name, await body()));
+    if (ctx.method === 'PATCH') return send(ctx.res, 200, await patch(write(ns), name, type, await body(), q.get('force') === 'true'));
+    if (ctx.method === 'DELETE') return send(ctx.res, 200, await remove(write(ns), name));
     throw methodNotAllowed(ctx);
+  }
+  if (r.kind === 'Pod' && (subresource === 'portforward' || subresource === 'exec' || subresource === 'attach')) {
+    throw new ApiStatusError(
+      'BadRequest',
+      `pods/${subresource} is not served by aks-emu: pods are in-process listeners, not containers; every pod IP (${'kubectl get pods -o wide'}) and LoadBalancer IP is reachable from this machine directly`,
+    );
   }
   if (!r.subresources.includes(subresource as never)) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
   switch (subresource) {
     case 'status':
       // Status is written by aks-emu's controllers, as the kubelet and controllers do on AKS.
-      if (ctx.method === 'GET') return send(ctx.res, 200, redact(entry(), authenticated));
+      if (ctx.method === 'GET') return send(ctx.res, 200, entry());
       throw methodNotAllowed(ctx);
     case 'scale':
       if (ctx.method === 'GET') return send(ctx.res, 200, scaleOf(entry()));
@@ -122,10 +129,6 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
         return send(ctx.res, 200, scaleOf(await scale(write(ns), name, type, await body(), manager)));
       }
       throw methodNotAllowed(ctx);
-    case 'log':
-      if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
-      entry();
-      return serveLogs(options.logs, ctx, ns, name);
     default:
       throw methodNotAllowed(ctx);
   }

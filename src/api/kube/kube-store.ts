@@ -10,7 +10,9 @@ import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import { parseObjects, type RawObject } from '../../manifests/index.js';
 import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
+import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
+import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
 import { refOf, resourceOfKind } from './resources.js';
 import { randomUUID } from 'node:crypto';
 
@@ -23,8 +25,8 @@ export interface ClusterLink {
   /** Every error the manifest set has (allocation, ingress checks), nothing changed. */
   check(manifests: Manifests): readonly FieldError[];
   apply(manifests: Manifests): Promise<void>;
-  on(event: 'snapshot', listener: () => void): unknown;
-  off(event: 'snapshot', listener: () => void): unknown;
+  on(event: 'snapshot' | 'probe' | 'readiness', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  off(event: 'snapshot' | 'probe' | 'readiness', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
 }
 
 export interface WriteOptions {
@@ -36,6 +38,21 @@ export class KubeStore {
   readonly store = new ObjectStore({ now: () => new Date(), newUid: () => randomUUID() });
   readonly #link: ClusterLink;
   readonly #onSnapshot = () => this.mirror();
+  readonly #onProbe = (t: { loadBalancer: string; probe: string; node: string; state: 'up' | 'down' }) =>
+    this.record([
+      {
+        involved: { apiVersion: 'v1', kind: 'Node', namespace: '', name: t.node },
+        type: t.state === 'up' ? 'Normal' : 'Warning',
+        reason: t.state === 'up' ? 'LoadBalancerProbeUp' : 'LoadBalancerProbeDown',
+        message: `Azure load balancer ${t.loadBalancer}: health probe ${t.probe} marks this node ${t.state}`,
+        component: 'aks-emu-load-balancer',
+      },
+    ]);
+  readonly #onReadiness = (e: { podKey: string; ready: boolean; reason: string }) => {
+    if (e.ready) return;
+    const [namespace, name] = e.podKey.split('/') as [string, string];
+    this.record([{ involved: { apiVersion: 'v1', kind: 'Pod', namespace, name }, type: 'Warning', reason: 'Unhealthy', message: `Readiness probe failed: ${e.reason}`, component: 'kubelet' }]);
+  };
   #queue: Promise<unknown> = Promise.resolve();
   #log: (line: string) => void;
 
@@ -43,6 +60,13 @@ export class KubeStore {
     this.#link = link;
     this.#log = log;
     link.on('snapshot', this.#onSnapshot);
+    link.on('probe', this.#onProbe);
+    link.on('readiness', this.#onReadiness);
+  }
+
+  /** Writes Events (controller-owned, never validated). */
+  record(records: readonly EventRecord[]): void {
+    if (records.length > 0) this.store.commit(eventChanges(this.store, records, new Date()));
   }
 
   /** The objects the cluster was started from, taken as written by their user. */
@@ -63,7 +87,7 @@ export class KubeStore {
         .entries('user')
         .filter((e) => !keep.has(objectKey(e.ref)) && (scope === undefined || scope.has(objectKey(e.ref))))
         .map((e) => ({ op: 'delete', ref: e.ref }));
-      return [...deletes, ...puts.map((c) => ({ ...c, object: keepIdentity(this.store.get(c.ref)?.object, c.object) }))];
+      return [...deletes, ...puts.map((c) => ({ ...c, object: keepAllocated(this.store.get(c.ref)?.object, c.object) }))];
     });
     return keep;
   }
@@ -78,14 +102,19 @@ export class KubeStore {
 
   close(): void {
     this.#link.off('snapshot', this.#onSnapshot);
+    this.#link.off('probe', this.#onProbe);
+    this.#link.off('readiness', this.#onReadiness);
     for (const fn of this.#closers) fn();
     this.#closers.clear();
   }
 
   /** Brings the controllers' objects in line with the current snapshot. */
   mirror(): void {
-    const changes = mirrorChanges({ snapshot: this.#link.snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
+    const snapshot = this.#link.snapshot;
+    const changes = mirrorChanges({ snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
+    const events = eventsOfChanges(this.store, changes, snapshot);
     if (changes.length > 0) this.store.commit(changes);
+    this.record(events);
   }
 
   /**
@@ -138,6 +167,11 @@ export class KubeStore {
   }
 }
 
+/** The store keys of the objects in a set of manifests. */
+export function userObjectKeys(objects: readonly RawObject[]): string[] {
+  return userPuts(objects).map((c) => objectKey(c.ref));
+}
+
 function userPuts(objects: readonly RawObject[]): Extract<Change, { op: 'put' }>[] {
   const changes: Extract<Change, { op: 'put' }>[] = [];
   for (const raw of objects) {
@@ -145,17 +179,11 @@ function userPuts(objects: readonly RawObject[]): Extract<Change, { op: 'put' }>
       const r = resourceOfKind(object.apiVersion, object.kind);
       if (!r) continue;
       const namespace = r.namespaced ? (object.metadata.namespace ?? 'default') : '';
-      const withNs = { ...object, metadata: { ...object.metadata, ...(r.namespaced ? { namespace } : {}) } };
+      const withNs = withStringDataFolded({ ...object, metadata: { ...object.metadata, ...(r.namespaced ? { namespace } : {}) } });
       changes.push({ op: 'put', ref: refOf(r, namespace, object.metadata.name), owner: 'user', object: withNs });
     }
   }
   return changes;
-}
-
-/** A re-applied object keeps what aks-emu allocated and reports (clusterIP, nodePorts, status). */
-function keepIdentity(current: KubeObject | undefined, next: KubeObject): KubeObject {
-  if (!current) return next;
-  return { ...next, ...(current['status'] !== undefined ? { status: current['status'] } : {}) };
 }
 
 /** `kind: List` and typed lists unfold into their items, as kubectl does. */

@@ -150,9 +150,20 @@ function serviceWithAllocation(user: KubeObject, info: ServiceInfo): KubeObject 
     });
   }
   spec['type'] ??= 'ClusterIP';
+  if (spec['type'] !== 'ExternalName') {
+    spec['ipFamilies'] ??= ['IPv4'];
+    spec['ipFamilyPolicy'] ??= 'SingleStack';
+  }
   spec['sessionAffinity'] ??= 'None';
   const status = info.loadBalancer?.ip ? { loadBalancer: { ingress: [{ ip: info.loadBalancer.ip, ipMode: 'VIP' }] } } : { loadBalancer: {} };
   return { ...user, spec, status };
+}
+
+/** status.hostIP: the node's address, as kubectl describe shows after `Node: name/`. */
+function withHostIP(status: unknown, pod: PodInfo, snapshot: Snapshot): unknown {
+  const node = snapshot.nodes.find((n) => n.name === pod.nodeName);
+  if (pod.phase !== 'Running' || !node) return status;
+  return { ...(status as Json), hostIP: node.address, hostIPs: [{ ip: node.address }] };
 }
 
 /** Every change that brings the store in line with the snapshot (none when it already is). */
@@ -189,8 +200,8 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     const mine = userEntry('v1', 'Pod', p.namespace, p.name);
     if (mine) {
       const spec = { ...(mine.object['spec'] as Json), ...(object['spec'] as Json)['nodeName'] ? { nodeName: (object['spec'] as Json)['nodeName'] } : {} };
-      putStatus(mine, { ...mine.object, spec, status: object['status'] });
-    } else put(object);
+      putStatus(mine, { ...mine.object, spec, status: withHostIP(object['status'], p, snapshot) });
+    } else put({ ...object, status: withHostIP(object['status'], p, snapshot) });
   }
   for (const s of snapshot.services) {
     const mine = userEntry('v1', 'Service', s.namespace, s.name);

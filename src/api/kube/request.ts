@@ -3,7 +3,7 @@
  * resource pods, namespace default, name web, subresource log.
  */
 import { ApiStatusError } from '../../errors/index.js';
-import { resourceFor, type ResourceType } from './resources.js';
+import { RESOURCES, resourceFor, type ResourceType } from './resources.js';
 
 export type ApiPath =
   | { readonly type: 'group-version'; readonly group: string; readonly version: string }
@@ -20,7 +20,10 @@ function notFound(path: string): ApiStatusError {
   return new ApiStatusError('NotFound', `the server could not find the requested resource (${path})`);
 }
 
-/** undefined when the path is not under /api or /apis/<group>/<version>. */
+/**
+ * undefined when the path is not a resource this API serves (other routes may: the
+ * Gateway API reads), a NotFound for a served group's unknown resource or extra segments.
+ */
 export function resolveApiPath(segments: readonly string[], path: string): ApiPath | undefined {
   let group: string;
   let version: string;
@@ -34,6 +37,7 @@ export function resolveApiPath(segments: readonly string[], path: string): ApiPa
     version = segments[2]!;
     rest = segments.slice(3);
   } else return undefined;
+  if (!RESOURCES.some((r) => r.group === group && r.version === version)) return undefined;
   if (rest.length === 0) return { type: 'group-version', group, version };
   if (rest[0] === 'namespaces' && rest.length >= 3 && rest[2] !== 'status' && rest[2] !== 'finalize') {
     const resource = resourceFor(group, version, rest[2]!);

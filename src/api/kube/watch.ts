@@ -50,6 +50,8 @@ export function serveWatch(kube: KubeStore, res: ServerResponse, options: WatchO
     backlog = events.filter(filter).flatMap((e) => translate(e, options.matches) ?? []);
   }
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  // A watch with nothing to send yet still answers: clients wait for the headers.
+  res.flushHeaders();
   const write = (event: unknown) => {
     if (!res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
   };

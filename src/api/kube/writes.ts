@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import { ApiStatusError, ManifestInvalidError } from '../../errors/index.js';
+import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { groupVersion, qualifiedResource, refOf, type ResourceType } from './resources.js';
 import type { KubeStore } from './kube-store.js';
@@ -50,7 +51,7 @@ export function userObject(r: ResourceType, namespace: string | undefined, pathN
   } else delete meta['namespace'];
   for (const k of ['uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp']) delete meta[k];
   const { status: _status, ...rest } = o;
-  return { ...rest, apiVersion: groupVersion(r), kind: r.kind, metadata: meta } as KubeObject;
+  return withStringDataFolded({ ...rest, apiVersion: groupVersion(r), kind: r.kind, metadata: meta } as KubeObject);
 }
 
 export interface WriteContext {
@@ -95,9 +96,8 @@ export function create(ctx: WriteContext, body: unknown): Promise<KubeObject> {
   }, ref, () => object);
 }
 
-/** The next version of an object: the user's spec, the status aks-emu keeps. */
 function nextVersion(entry: StoredEntry, object: KubeObject): KubeObject {
-  return { ...object, ...(entry.object['status'] !== undefined ? { status: entry.object['status'] } : {}) };
+  return keepAllocated(entry.object, object);
 }
 
 export function update(ctx: WriteContext, name: string, body: unknown): Promise<KubeObject> {
@@ -144,6 +144,7 @@ export function patch(ctx: WriteContext, name: string, type: string, body: unkno
     if (type === 'application/apply-patch+yaml' && !force) checkApplyConflicts(ctx, entry!, body);
     const patched = applyPatch(type, entry!.object, body);
     result = userObject(ctx.r, ctx.namespace, name, patched);
+    if (type === 'application/apply-patch+yaml' && force) result = withoutScaledBy(result);
     const expect = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
     return [{ op: 'put', ref, owner: 'user', object: nextVersion(entry!, result), ...(expect ? { expectVersion: expect } : {}) }];
   }, ref, () => result!);
@@ -166,6 +167,12 @@ function checkApplyConflicts(ctx: WriteContext, entry: StoredEntry, body: unknow
       causes: [{ reason: 'FieldManagerConflict', message: `conflict with "${scaledBy}" using ${groupVersion(ctx.r)}`, field: '.spec.replicas' }],
     });
   }
+}
+
+/** A forced apply takes spec.replicas over from whoever scaled last. */
+function withoutScaledBy(object: KubeObject): KubeObject {
+  const { 'aks-emu.io/scaled-by': _by, ...annotations } = object.metadata.annotations ?? {};
+  return { ...object, metadata: { ...object.metadata, annotations } };
 }
 
 export async function remove(ctx: WriteContext, name: string): Promise<KubeObject> {

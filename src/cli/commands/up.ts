@@ -3,8 +3,13 @@ import { startAdminServer } from '../../api/server.js';
 import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
+import { loadObjects } from '../../manifests/index.js';
+import { KubeStore, userObjectKeys } from '../../api/kube/kube-store.js';
+import { createKubeApi } from '../../api/kube/handler.js';
+import { kubeconfigFor, kubeconfigPath, writeKubeconfig } from '../kubeconfig.js';
+import { watchFiles } from '../watch-files.js';
 import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-guard.js';
-import { loadManifestSet } from '../../runtime/check.js';
+import { loadManifestSet, manifestOptions } from '../../runtime/check.js';
 import { parseWorkloadFlag } from '../../config/workloads.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
 import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
@@ -22,6 +27,11 @@ Flags:
       --time-scale X    multiply every emulated duration (probes, idle timeout) by X, 0 < X <= 1
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
+      --watch           re-apply the manifest files when they change (invalid changes are reported, nothing changes)
+      --kubeconfig PATH merge the kubectl context "aks-emu" into PATH (default $KUBECONFIG or ~/.kube/config)
+      --no-kubeconfig   do not write a kubeconfig
+      --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
+                        required only when --admin is not a loopback address)
       --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
                         (default 5 x time scale) before resetting them; a second signal stops at once
 ${MANIFEST_SIZE_HELP}
@@ -39,6 +49,10 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     'time-scale': { type: 'string' },
     seed: { type: 'string' },
     'no-ingress': { type: 'boolean' },
+    watch: { type: 'boolean' },
+    kubeconfig: { type: 'string' },
+    'no-kubeconfig': { type: 'boolean' },
+    'admin-token': { type: 'string' },
     'grace-period': { type: 'string' },
     'max-manifest-size': { type: 'string' },
     workload: { type: 'string', multiple: true },
@@ -85,8 +99,12 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
 
   // Everything that can be wrong with the input is checked before anything listens.
+  const token = values['admin-token'];
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token)) throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
   const { manifests, notices } = await loadManifestSet(values.filename, config);
   for (const n of notices) out(n);
+  // The object store keeps the objects as written (the manifests above are their checked form).
+  const { raw } = await loadObjects(values.filename, [], [], manifestOptions(config));
   listenerGuard.setLog(out);
   const uninstall = installLastResort(() => {
     out(`fatal: an unexpected error outside any connection (logged above); exiting`);
@@ -94,10 +112,17 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   });
   // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
   const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out });
+  const kube = new KubeStore(cluster, out);
+  kube.seed(raw);
   let admin;
   try {
-    admin = await startAdminServer(cluster, config.admin.host, config.admin.port);
+    admin = await startAdminServer(cluster, config.admin.host, config.admin.port, {
+      extension: createKubeApi(kube),
+      log: out,
+      ...(token !== undefined ? { token, requireToken: true } : {}),
+    });
   } catch (err) {
+    kube.close();
     await cluster.stop();
     throw err;
   }
@@ -112,6 +137,11 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
+  if (!values['no-kubeconfig']) {
+    const path = kubeconfigPath(values.kubeconfig);
+    await writeKubeconfig(path, kubeconfigFor(admin.url, admin.token));
+    out(`kubectl:   kubectl --context aks-emu get svc -A   (context "aks-emu" written to ${path})`);
+  }
   const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
   for (const s of lbs) {
     if ((s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) || isGatewayService(s)) continue;
@@ -128,9 +158,24 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     out(`try:       curl ${rule?.host ? `-H 'Host: ${rule.host}' ` : ''}http://${controller.loadBalancer!.ip}${path}   (Ingress ${key})`);
   }
   for (const line of gatewayHints(cluster.snapshot, cluster.manifests)) out(line);
-  out('Press Ctrl+C to stop.');
+  let scope: ReadonlySet<string> = new Set(userObjectKeys(raw));
+  const stopWatching = values.watch
+    ? watchFiles(values.filename, async () => {
+        try {
+          const next = await loadObjects(values.filename!, [], [], manifestOptions(config));
+          for (const n of next.result.notices) out(n);
+          scope = await kube.replace(next.raw, scope);
+          out('applied: the manifest files changed');
+        } catch (err) {
+          out(`not applied (nothing changed): ${(err as Error).message}`);
+        }
+      })
+    : undefined;
+  out(values.watch ? 'Watching the manifest files; press Ctrl+C to stop.' : 'Press Ctrl+C to stop.');
 
   const first = await nextSignal();
+  stopWatching?.();
+  kube.close();
   out(`${first}: stopping; open connections have ${graceMs / 1000} s to finish (${first} again to stop at once)`);
   let forced: NodeJS.Signals | undefined;
   const onSecond = (signal: NodeJS.Signals): void => {
@@ -181,3 +226,4 @@ async function waitForPods(cluster: EmbeddedCluster, out: (line: string) => void
   const waiting = cluster.snapshot.pods.filter((p) => p.phase === 'Running' && !p.ready).map((p) => `${p.namespace}/${p.name}`);
   out(`not serving yet after ${boundMs / 1000}s${waiting.length ? `; pods not Ready (readiness probes failing?): ${waiting.join(', ')}` : '; LB probes see no healthy node (aks-emu get lb)'}`);
 }
+

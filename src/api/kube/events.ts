@@ -1,0 +1,125 @@
+/**
+ * Events (v1) for what aks-emu's controllers do, with the reasons the Kubernetes and
+ * cloud-provider-azure components use: EnsuredLoadBalancer / SyncLoadBalancerFailed on a
+ * Service, ScalingReplicaSet on a Deployment, Sync on an Ingress (ingress-nginx), Unhealthy
+ * on a pod whose readiness probe fails, and aks-emu's own LoadBalancerProbe on the node an
+ * Azure LB probe marks up or down. Repeats increase `count`; the newest 1,000 are kept.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Change, KubeObject, ObjectRef, ObjectStore } from '../../cluster/store/index.js';
+import type { Snapshot } from '../../cluster/snapshot.js';
+import { refOf, resourceOfKind } from './resources.js';
+
+export interface Involved {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface EventRecord {
+  readonly involved: Involved;
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  readonly component: string;
+}
+
+const LIMIT = 1000;
+const EVENT = resourceOfKind('v1', 'Event')!;
+
+/** The changes that record `records` (and drop the oldest events past the limit). */
+export function eventChanges(store: ObjectStore, records: readonly EventRecord[], now: Date): Change[] {
+  const changes: Change[] = [];
+  const time = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const existing = store.list('', 'Event');
+  for (const r of records) {
+    const namespace = r.involved.namespace || 'default';
+    const same = existing.find((e) => {
+      const o = e.object as KubeObject & { involvedObject?: Involved; reason?: string; message?: string };
+      return o.involvedObject?.name === r.involved.name && o.involvedObject?.kind === r.involved.kind && o.involvedObject?.namespace === r.involved.namespace && o.reason === r.reason && o.message === r.message;
+    });
+    const uid = involvedUid(store, r.involved);
+    if (same) {
+      const o = same.object as KubeObject & { count?: number };
+      changes.push({ op: 'put', ref: same.ref, owner: 'controller', object: { ...o, count: (o.count ?? 1) + 1, lastTimestamp: time } });
+      continue;
+    }
+    const name = `${r.involved.name}.${randomBytes(8).toString('hex')}`;
+    const ref: ObjectRef = refOf(EVENT, namespace, name);
+    changes.push({
+      op: 'put',
+      ref,
+      owner: 'controller',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: { ...r.involved, ...(uid ? { uid } : {}) },
+        type: r.type,
+        reason: r.reason,
+        message: r.message,
+        source: { component: r.component },
+        firstTimestamp: time,
+        lastTimestamp: time,
+        count: 1,
+        reportingComponent: r.component,
+        reportingInstance: '',
+      },
+    });
+  }
+  const excess = existing.length + changes.filter((c) => c.op === 'put' && !store.get(c.ref)).length - LIMIT;
+  if (excess > 0) {
+    const oldest = [...existing].sort((a, b) => Number(a.object.metadata.resourceVersion) - Number(b.object.metadata.resourceVersion)).slice(0, excess);
+    for (const e of oldest) changes.push({ op: 'delete', ref: e.ref });
+  }
+  return changes;
+}
+
+function involvedUid(store: ObjectStore, i: Involved): string | undefined {
+  const r = resourceOfKind(i.apiVersion, i.kind);
+  return r ? store.get(refOf(r, i.namespace, i.name))?.object.metadata.uid : undefined;
+}
+
+type Json = Record<string, unknown>;
+const lbIP = (o: KubeObject | undefined) => ((o?.['status'] as Json | undefined)?.['loadBalancer'] as { ingress?: { ip?: string }[] } | undefined)?.ingress?.[0]?.ip;
+
+/**
+ * What a controller would report about the writes the mirror is about to make: a Service
+ * that got (or could not get) its LB frontend, a ReplicaSet scaled, an Ingress admitted.
+ */
+export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], snapshot: Snapshot): EventRecord[] {
+  const out: EventRecord[] = [];
+  for (const c of changes) {
+    if (c.op !== 'put') continue;
+    const before = store.get(c.ref)?.object;
+    const o = c.object;
+    const involved = { apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name };
+    if (o.kind === 'Service' && (o['spec'] as Json | undefined)?.['type'] === 'LoadBalancer') {
+      const ip = lbIP(o);
+      const info = snapshot.services.find((s) => s.namespace === involved.namespace && s.name === involved.name);
+      if (ip && ip !== lbIP(before)) out.push({ involved, type: 'Normal', reason: 'EnsuredLoadBalancer', message: `Ensured load balancer (frontend ${ip} on ${info?.loadBalancer?.loadBalancerName ?? 'kubernetes'})`, component: 'service-controller' });
+      else if (!ip && info?.loadBalancer?.pendingReason && (!before || lbIP(before) !== undefined || store.get(c.ref) === undefined)) {
+        out.push({ involved, type: 'Warning', reason: 'SyncLoadBalancerFailed', message: `Error syncing load balancer: ${info.loadBalancer.pendingReason}`, component: 'service-controller' });
+      }
+    }
+    if (o.kind === 'Ingress' && lbIP(o) && lbIP(o) !== lbIP(before)) {
+      out.push({ involved, type: 'Normal', reason: 'Sync', message: 'Scheduled for sync', component: 'nginx-ingress-controller' });
+    }
+    if (o.kind === 'ReplicaSet') {
+      const owner = (o.metadata['ownerReferences'] as { kind: string; name: string }[] | undefined)?.[0];
+      const to = (o['spec'] as Json)['replicas'];
+      const from = before ? (before['spec'] as Json)['replicas'] : 0;
+      if (owner?.kind === 'Deployment' && to !== from) {
+        out.push({
+          involved: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: involved.namespace, name: owner.name },
+          type: 'Normal',
+          reason: 'ScalingReplicaSet',
+          message: `Scaled ${Number(to) > Number(from) ? 'up' : 'down'} replica set ${o.metadata.name} from ${String(from)} to ${String(to)}`,
+          component: 'deployment-controller',
+        });
+      }
+    }
+  }
+  return out;
+}
