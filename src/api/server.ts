@@ -64,7 +64,8 @@ function route(method: string, path: string, handler: Handler): Route {
   return { method, pattern, names, handler };
 }
 
-function notFound(resource: string, name: string, ns?: string): AksEmuError {
+function notFound(resource: string, name: string, _namespace?: string): AksEmuError {
+  // The API server names the resource and the object, not the namespace.
   return new ApiStatusError('NotFound', `${resource} "${name}" not found`, { name, kind: resource });
 }
 

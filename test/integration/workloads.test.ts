@@ -8,6 +8,7 @@ import { addressBlock } from '../helpers/addresses.js';
 // The orders example (examples/orders) with both services as local processes, 3 replicas each.
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/orders');
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the example app's JSON answers, read field by field by the assertions
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   return new Promise((done, fail) => {
     // agent: false: a new connection per request, so the LB and kube-proxy choose again.

@@ -163,6 +163,7 @@ export function normalizePath(rawPath: string): string {
   return `/${out.join('/')}`;
 }
 
+// eslint-disable-next-line no-control-regex -- nginx escapes the control characters too
 const UNSAFE_IN_PATH = /[\x00-\x20"#%<>?\\^`{|}\x7f-\u{10ffff}]/gu;
 
 /** ngx_escape_uri for a rewritten path: what nginx sends upstream after a rewrite of a decoded `$uri`. */

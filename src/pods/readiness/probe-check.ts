@@ -108,6 +108,7 @@ export function checkHttpGet(
 /** Starts one tcpSocket probe: success is a completed handshake, closed at once. */
 export function checkTcpSocket(run: ProbeRun, port: number, done: (outcome: ProbeOutcome) => void): () => void {
   const target = `${run.address}:${port}`;
+  // eslint-disable-next-line prefer-const -- finish() closes over it before connect() assigns it
   let socket: Socket | undefined;
   const finish = settleOnce(run, done, `dial tcp ${target}: i/o timeout`, () => socket?.destroy());
   socket = connect({ host: run.address, port, localAddress: run.localAddress });
