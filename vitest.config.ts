@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // `aks-emu up` merges a kubectl context into $KUBECONFIG: tests (and the `up` they spawn) never touch the user's own.
+    env: { KUBECONFIG: join(tmpdir(), `aks-emu-test-kubeconfig-${process.pid}`) },
   },
 });
