@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'perf/results/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'perf/results/**', 'coverage/**', 'docker/.context/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
