@@ -41,7 +41,13 @@ async function findBinary(id: AnchorId): Promise<string | undefined> {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
   for (const dir of dirs) {
     const candidate = join(dir, id);
-    if (await access(candidate).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }

@@ -66,7 +66,9 @@ function reach(cluster: Cluster, target: TargetId): Reach | Unavailable {
         const pod = cluster.pods({ app: 'proc' })[0];
         if (!pod || !pod.ready) return { unavailable: 'the process pod is not Ready' };
         // Its own PORT, behind no proxy; the forwarder on pod IP:8080 is part of the aks-emu path.
-        return processPort === undefined ? { unavailable: 'the process pod did not tell its PORT' } : { host: '127.0.0.1', port: processPort, via: `process 127.0.0.1:${processPort}` };
+        return processPort === undefined
+          ? { unavailable: 'the process pod did not tell its PORT' }
+          : { host: '127.0.0.1', port: processPort, via: `process 127.0.0.1:${processPort}` };
       }
       case 'process-lb': {
         const ip = cluster.service('proc-lb').loadBalancerIP;

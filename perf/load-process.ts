@@ -48,16 +48,12 @@ async function run(spec: RoundSpec): Promise<RoundResult> {
 /** One GET on a fresh connection: is the target there, and how big is its answer? */
 function probe(spec: ProbeSpec): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      spec.url,
-      { agent: false, headers: { host: spec.hostHeader, connection: 'close' }, localAddress: spec.sourceAddress },
-      (res) => {
-        let bodyBytes = 0;
-        res.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bodyBytes }));
-        res.on('error', reject);
-      },
-    );
+    const req = request(spec.url, { agent: false, headers: { host: spec.hostHeader, connection: 'close' }, localAddress: spec.sourceAddress }, (res) => {
+      let bodyBytes = 0;
+      res.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bodyBytes }));
+      res.on('error', reject);
+    });
     req.setTimeout(spec.timeoutMs, () => req.destroy(new Error(`no answer within ${spec.timeoutMs} ms`)));
     req.on('error', reject);
     req.end();

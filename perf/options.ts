@@ -5,7 +5,19 @@ export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process';
 export type RowId = TargetId | AnchorRowId;
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
-export const ROW_IDS: readonly RowId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'haproxy', 'nginx', 'process-direct', 'process-lb', 'haproxy-process'];
+export const ROW_IDS: readonly RowId[] = [
+  'direct',
+  'clusterip',
+  'nodeport',
+  'lb',
+  'ingress',
+  'gateway',
+  'haproxy',
+  'nginx',
+  'process-direct',
+  'process-lb',
+  'haproxy-process',
+];
 export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-process'];
 
 /** The limit a row is compared with (× direct): the process rows end at another backend. */
@@ -80,7 +92,8 @@ function list<T extends string>(value: string, allowed: readonly T[], flag: stri
 
 function positive(value: string | undefined, flag: string, allowZero = false): number {
   const n = Number(value);
-  if (value === undefined || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`${flag} needs a ${allowZero ? 'non-negative' : 'positive'} number`);
+  if (value === undefined || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0))
+    throw new Error(`${flag} needs a ${allowZero ? 'non-negative' : 'positive'} number`);
   return n;
 }
 

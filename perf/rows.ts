@@ -31,11 +31,7 @@ function fromReach(id: RowId, target: Reach | Unavailable, proxyPid?: number): R
   };
 }
 
-export function buildRows(
-  ids: readonly RowId[],
-  cluster: ClusterReady | Unavailable,
-  anchors: ReadonlyMap<AnchorRowId, Anchor | Unavailable>,
-): Row[] {
+export function buildRows(ids: readonly RowId[], cluster: ClusterReady | Unavailable, anchors: ReadonlyMap<AnchorRowId, Anchor | Unavailable>): Row[] {
   return ids.map((id) => {
     if (id === 'haproxy' || id === 'nginx' || id === 'haproxy-process') {
       const anchor = anchors.get(id) ?? { unavailable: 'not started' };

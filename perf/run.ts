@@ -64,7 +64,15 @@ async function startAnchors(settings: Settings, ready: ClusterReady | Unavailabl
       continue;
     }
     try {
-      anchors.set(id, await startAnchor(id === 'nginx' ? 'nginx' : 'haproxy', { backend, hostHeader: ready.hostHeader, ...(place.servers ? { cpus: place.servers } : {}), log }));
+      anchors.set(
+        id,
+        await startAnchor(id === 'nginx' ? 'nginx' : 'haproxy', {
+          backend,
+          hostHeader: ready.hostHeader,
+          ...(place.servers ? { cpus: place.servers } : {}),
+          log,
+        }),
+      );
     } catch (err) {
       anchors.set(id, { unavailable: (err as Error).message });
     }
@@ -138,7 +146,10 @@ async function main(): Promise<void> {
   const settings = parseArgs(process.argv.slice(2), fileURLToPath(new URL('./results/', import.meta.url)));
   const startedAt = new Date();
   const loadAtStart = os.loadavg()[0] ?? 0;
-  const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   await mkdir(settings.outDir, { recursive: true });
   const place = placement(settings);
   const profilePath = settings.profile ? join(settings.outDir, `${stamp}.cpuprofile`) : undefined;
@@ -177,7 +188,17 @@ async function main(): Promise<void> {
       const profiling = profilePath
         ? { roundsStart: () => cluster.call<void>('profileStart'), roundsEnd: () => cluster.call<void>('profileStop', { path: profilePath }) }
         : {};
-      results.push(...(await measureMode(mode, rows, { load, aksEmuPid: cluster.pid, hostHeader, settings, log, lbConnections: () => lbConnections(cluster), ...profiling })));
+      results.push(
+        ...(await measureMode(mode, rows, {
+          load,
+          aksEmuPid: cluster.pid,
+          hostHeader,
+          settings,
+          log,
+          lbConnections: () => lbConnections(cluster),
+          ...profiling,
+        })),
+      );
     }
     await stopAnchors();
     await cluster.stop();

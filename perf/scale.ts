@@ -119,7 +119,13 @@ async function hold(target: Reach, count: number, sources: readonly string[], ct
   };
 }
 
-export async function measureScale(requested: number, lb: Reach | Unavailable, direct: Reach | Unavailable, loadPid: number, ctx: ScaleContext): Promise<ScaleResult> {
+export async function measureScale(
+  requested: number,
+  lb: Reach | Unavailable,
+  direct: Reach | Unavailable,
+  loadPid: number,
+  ctx: ScaleContext,
+): Promise<ScaleResult> {
   if (!isReachable(lb)) return { requested, count: 0, sources: [], unavailable: lb.unavailable };
   const aksEmuLimit = (await fileLimit(ctx.aksEmuPid)) ?? 1024;
   const loadLimit = (await fileLimit(loadPid)) ?? 1024;

@@ -18,7 +18,14 @@ export interface SoakReady {
 }
 
 if (process.send !== undefined) {
-  const cluster = await startCluster({ manifests: soakManifests(4), nodes: SOAK_NODES, timeScale: Number(process.env.SOAK_TIME_SCALE ?? 0.05), seed: 11, admin: false, config: { ingress: { enabled: false } } });
+  const cluster = await startCluster({
+    manifests: soakManifests(4),
+    nodes: SOAK_NODES,
+    timeScale: Number(process.env.SOAK_TIME_SCALE ?? 0.05),
+    seed: 11,
+    admin: false,
+    config: { ingress: { enabled: false } },
+  });
   serveParent({
     stopNode: (p: { name: string }) => cluster.stopNode(p.name),
     startNode: (p: { name: string }) => cluster.startNode(p.name),

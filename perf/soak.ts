@@ -109,7 +109,9 @@ try {
   const ready = data as SoakReady;
   const pid = child.pid;
   const baseline = { rss: (await memory(pid)).rssBytes, fds: await openFiles(pid) };
-  log(`cluster ready (pid ${pid}, ${ready.nodes.length} nodes, frontend ${ready.frontend}); RSS ${mb(baseline.rss)}, ${baseline.fds} open files; load for ${durationMs / 1000} s`);
+  log(
+    `cluster ready (pid ${pid}, ${ready.nodes.length} nodes, frontend ${ready.frontend}); RSS ${mb(baseline.rss)}, ${baseline.fds} open files; load for ${durationMs / 1000} s`,
+  );
 
   const deadline = Date.now() + durationMs;
   const over = (): boolean => Date.now() >= deadline;
@@ -152,7 +154,9 @@ try {
     }
     const sample = { rss: (await memory(pid)).rssBytes, fds: await openFiles(pid) };
     samples.push(sample);
-    log(`RSS ${mb(sample.rss)}, ${sample.fds} open files; L4 ${l4.completed} completed / ${l4.interrupted} interrupted; HTTP ${http.completed} / ${http.interrupted}; last change: ${churn.at(-1)}`);
+    log(
+      `RSS ${mb(sample.rss)}, ${sample.fds} open files; L4 ${l4.completed} completed / ${l4.interrupted} interrupted; HTTP ${http.completed} / ${http.interrupted}; last change: ${churn.at(-1)}`,
+    );
   }
   await Promise.all(workers);
   await child.call('startNode', { name: ready.nodes[((step - 1) >> 2) % ready.nodes.length]! }).catch(() => {});

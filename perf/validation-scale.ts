@@ -114,7 +114,9 @@ function report(rows: readonly Measure[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
   return [
-    `validation time by number of Services (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+    `validation time by number of Services (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
     '',
     line(header),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
@@ -128,7 +130,10 @@ const ingress = process.argv.includes('--ingress');
 if (process.argv[2] === '--child') {
   process.stdout.write(JSON.stringify(await measureOne(Number(process.argv[3]), ingress)));
 } else {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
   const rows: Measure[] = [];
   for (const n of sizes.length > 0 ? sizes : [10_000, 50_000, 100_000]) {
     process.stderr.write(`measuring ${n} Services${ingress ? ' and Ingresses' : ''}...\n`);

@@ -22,7 +22,10 @@ export function gatewayHandle(snapshot: Snapshot, manifests: Manifests, name: st
   if (!gateway) throw new AksEmuError('AKS_EMU_NOT_FOUND', `gateways.gateway.networking.k8s.io "${name}" not found in namespace "${namespace}"`);
   const status = snapshot.gateway?.gatewayStatuses[`${namespace}/${name}`];
   if (!status) {
-    throw new AksEmuError('AKS_EMU_NOT_FOUND', `gateway "${namespace}/${name}" has no status: GatewayClass "${gateway.gatewayClassName}" is not served by aks-emu`);
+    throw new AksEmuError(
+      'AKS_EMU_NOT_FOUND',
+      `gateway "${namespace}/${name}" has no status: GatewayClass "${gateway.gatewayClassName}" is not served by aks-emu`,
+    );
   }
   const address = status.addresses[0]?.value;
   return {
@@ -32,7 +35,8 @@ export function gatewayHandle(snapshot: Snapshot, manifests: Manifests, name: st
     url(listener, path = '/') {
       const l = listener === undefined ? gateway.listeners[0] : gateway.listeners.find((x) => x.name === listener || x.port === listener);
       if (!l) throw new AksEmuError('AKS_EMU_NOT_FOUND', `gateway "${namespace}/${name}" has no listener ${String(listener)}`);
-      if (address === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `gateway "${namespace}/${name}" has no address yet (its LoadBalancer Service is pending)`);
+      if (address === undefined)
+        throw new AksEmuError('AKS_EMU_NOT_FOUND', `gateway "${namespace}/${name}" has no address yet (its LoadBalancer Service is pending)`);
       const scheme = l.protocol === 'HTTPS' ? 'https' : 'http';
       const port = (scheme === 'http' && l.port === 80) || (scheme === 'https' && l.port === 443) ? '' : `:${l.port}`;
       return `${scheme}://${address}${port}${path}`;

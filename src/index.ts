@@ -148,7 +148,9 @@ export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   return { manifests: merged, notices: results.flatMap((r) => r.notices) };
 }
 
-export async function resolveConfig(options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed' | 'workloads'>): Promise<ClusterConfig> {
+export async function resolveConfig(
+  options: Pick<StartClusterOptions, 'configFile' | 'config' | 'nodes' | 'timeScale' | 'seed' | 'workloads'>,
+): Promise<ClusterConfig> {
   const fromFile = options.configFile ? await loadConfigFile(options.configFile) : {};
   const input: ConfigInput = {
     ...fromFile,
@@ -231,7 +233,8 @@ class ClusterHandle implements Cluster {
       ports: info.ports.map((p) => ({ name: p.name, port: p.port, nodePort: p.nodePort })),
       nodePort(port) {
         const p = pick(port);
-        if (p.nodePort === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `service "${namespace}/${name}" port ${p.port} has no NodePort (type ${info.type})`);
+        if (p.nodePort === undefined)
+          throw new AksEmuError('AKS_EMU_NOT_FOUND', `service "${namespace}/${name}" port ${p.port} has no NodePort (type ${info.type})`);
         return p.nodePort;
       },
       url(port, path = '/') {
@@ -291,8 +294,7 @@ class ClusterHandle implements Cluster {
     const serviceKey = options.service === undefined ? undefined : options.service.includes('/') ? options.service : `default/${options.service}`;
     const wanted = (probe: string) =>
       (options.probe === undefined || probe === options.probe) &&
-      (serviceKey === undefined ||
-        this.snapshot.loadBalancers.some((lb) => lb.rules.some((r) => r.serviceKey === serviceKey && r.probeName === probe)));
+      (serviceKey === undefined || this.snapshot.loadBalancers.some((lb) => lb.rules.some((r) => r.serviceKey === serviceKey && r.probeName === probe)));
     return waitUntil(
       this.#embedded,
       ['probe', 'snapshot'],

@@ -84,7 +84,10 @@ export function evaluateGoals(results: readonly RowResult[], modes: readonly Mod
     if (gap || !lb || !direct) goals.push(gap ?? { status: 'N/A', text: label });
     else {
       const ratio = lb.rps / direct.rps;
-      goals.push({ status: ratio >= LB_VS_DIRECT ? 'PASS' : 'FAIL', text: `${label}: ${rps(lb.rps)} = ${times(ratio)} of ${rps(direct.rps)} (goal ≥ ${LB_VS_DIRECT}×)` });
+      goals.push({
+        status: ratio >= LB_VS_DIRECT ? 'PASS' : 'FAIL',
+        text: `${label}: ${rps(lb.rps)} = ${times(ratio)} of ${rps(direct.rps)} (goal ≥ ${LB_VS_DIRECT}×)`,
+      });
     }
   }
   goals.push(scaleGoal(scale));

@@ -65,7 +65,9 @@ function scaleSection(scale: ScaleResult | undefined): string[] {
   if (!scale) return [];
   const lines = ['', '## Scale: idle connections through the LB', ''];
   if (scale.unavailable !== undefined && !scale.lb) return [...lines, `n/a: ${scale.unavailable}`];
-  lines.push(`${int(scale.count)} idle keep-alive connections (one request each, then idle), from ${scale.sources.length > 0 ? scale.sources.join(', ') : '127.0.0.1'}.`);
+  lines.push(
+    `${int(scale.count)} idle keep-alive connections (one request each, then idle), from ${scale.sources.length > 0 ? scale.sources.join(', ') : '127.0.0.1'}.`,
+  );
   if (scale.limitedBy) lines.push(`Fewer than the ${int(scale.requested)} asked: ${scale.limitedBy}.`);
   lines.push('');
   if (scale.lb) lines.push(holdLine('through the LB frontend (LB → node → pod)', scale.lb));
@@ -91,7 +93,9 @@ export function renderMarkdown(report: RunReport): string {
     `# aks-emu performance, ${report.startedAt} (${kind})`,
     '',
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Linux ${machine.kernel}, Node ${machine.node}, autocannon ${machine.autocannon}` +
-      `${Object.entries(machine.anchors).map(([k, v]) => `, ${k} ${v}`).join('')}; load average ${machine.loadAverage} at start.`,
+      `${Object.entries(machine.anchors)
+        .map(([k, v]) => `, ${k} ${v}`)
+        .join('')}; load average ${machine.loadAverage} at start.`,
     '',
     `Settings: ${settings.connections} connections, ${settings.rounds} interleaved rounds × ${settings.durationS} s per row and mode ` +
       `(+${settings.warmupS} s warm-up), keep-alive pipelining ${settings.pipelining}, cluster timeScale ${settings.timeScale}. ${report.placement}`,

@@ -36,7 +36,10 @@ describe('the load generator child', () => {
   });
 
   it('probes a target and reports the status and body size', async () => {
-    expect(await load.call<ProbeResult>('probe', { url: `http://${HOST}:${port}/big`, hostHeader: 'x', timeoutMs: 5_000 })).toEqual({ status: 200, bodyBytes: 5000 });
+    expect(await load.call<ProbeResult>('probe', { url: `http://${HOST}:${port}/big`, hostHeader: 'x', timeoutMs: 5_000 })).toEqual({
+      status: 200,
+      bodyBytes: 5000,
+    });
   });
 
   it('runs an autocannon round and keeps the latencies of recorded rounds under their key', async () => {

@@ -5,7 +5,19 @@ describe('perf options', () => {
   it('runs every row and mode for 5 rounds of 5 s by default', () => {
     const s = parseArgs([], '/out');
     expect(s).toMatchObject({ quick: false, rounds: 5, durationS: 5, connections: 32, pipelining: 1, idleConnections: 10_000, pin: true, outDir: '/out' });
-    expect(s.rows).toEqual(['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'haproxy', 'nginx', 'process-direct', 'process-lb', 'haproxy-process']);
+    expect(s.rows).toEqual([
+      'direct',
+      'clusterip',
+      'nodeport',
+      'lb',
+      'ingress',
+      'gateway',
+      'haproxy',
+      'nginx',
+      'process-direct',
+      'process-lb',
+      'haproxy-process',
+    ]);
     expect(s.modes).toEqual(['keepalive', 'churn', 'body']);
   });
 

@@ -15,7 +15,8 @@ describe('reading /proc', () => {
   });
 
   it('reads the soft open-file limit', () => {
-    const limits = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n';
+    const limits =
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n';
     expect(parseFileLimit(limits)).toBe(20000);
     expect(parseFileLimit('Max open files            unlimited            unlimited            files')).toBe(Number.MAX_SAFE_INTEGER);
   });

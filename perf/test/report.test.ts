@@ -40,7 +40,19 @@ const RESULTS: RowResult[] = [
 ];
 
 function hold(extra: Partial<HoldMeasure>): HoldMeasure {
-  return { opened: 5_000, failed: 0, extraRssBytes: 20 * 2 ** 20, bytesPerConnection: (20 * 2 ** 20) / 5_000, extraHeapBytes: 10 * 2 ** 20, fdsBefore: 40, fdsHeld: 15_040, fdsAfter: 40, leftAtTarget: 0, released: true, ...extra };
+  return {
+    opened: 5_000,
+    failed: 0,
+    extraRssBytes: 20 * 2 ** 20,
+    bytesPerConnection: (20 * 2 ** 20) / 5_000,
+    extraHeapBytes: 10 * 2 ** 20,
+    fdsBefore: 40,
+    fdsHeld: 15_040,
+    fdsAfter: 40,
+    leftAtTarget: 0,
+    released: true,
+    ...extra,
+  };
 }
 
 describe('the report', () => {
@@ -67,7 +79,12 @@ describe('the report', () => {
   });
 
   it('fails the scale goal when connections stay open after the release', () => {
-    const scale: ScaleResult = { requested: 10_000, count: 10_000, sources: ['127.0.0.1'], lb: hold({ opened: 10_000, leftAtTarget: 3, fdsAfter: 49, released: false }) };
+    const scale: ScaleResult = {
+      requested: 10_000,
+      count: 10_000,
+      sources: ['127.0.0.1'],
+      lb: hold({ opened: 10_000, leftAtTarget: 3, fdsAfter: 49, released: false }),
+    };
     const goal = evaluateGoals([], [], scale).at(-1)!;
     expect(goal.status).toBe('FAIL');
     expect(goal.text).toContain('3 still open at the frontend');

@@ -15,7 +15,10 @@ import type { CreationTimes } from './kube-objects.js';
 
 const GROUP = 'gateway.networking.k8s.io';
 
-type Located = { readonly kind: string; readonly metadata: { readonly name: string; readonly namespace: string; readonly uid: string; readonly labels: object; readonly annotations: object } };
+type Located = {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly uid: string; readonly labels: object; readonly annotations: object };
+};
 
 function objectOf(o: Located, apiVersion: string, spec: object, status: object | undefined, created: CreationTimes) {
   const { name, namespace, uid, labels, annotations } = o.metadata;
@@ -66,11 +69,13 @@ function filterJson(f: HTTPRouteFilter): object {
 }
 
 function routeSpec(r: HTTPRoute | GRPCRoute): object {
-  const rules = (r.rules as readonly { filters: readonly HTTPRouteFilter[]; backendRefs: readonly { filters: readonly HTTPRouteFilter[] }[] }[]).map((rule) => ({
-    ...rule,
-    filters: rule.filters.map(filterJson),
-    backendRefs: rule.backendRefs.map((b) => ({ ...b, filters: b.filters.map(filterJson) })),
-  }));
+  const rules = (r.rules as readonly { filters: readonly HTTPRouteFilter[]; backendRefs: readonly { filters: readonly HTTPRouteFilter[] }[] }[]).map(
+    (rule) => ({
+      ...rule,
+      filters: rule.filters.map(filterJson),
+      backendRefs: rule.backendRefs.map((b) => ({ ...b, filters: b.filters.map(filterJson) })),
+    }),
+  );
   return { parentRefs: r.parentRefs, hostnames: r.hostnames, rules };
 }
 
@@ -95,7 +100,14 @@ const KINDS: Record<GatewayResource, { list: string; version: string }> = {
   referencegrants: { list: 'ReferenceGrantList', version: 'v1beta1' },
 };
 
-function items(objects: GatewayApiObjects, resource: GatewayResource, status: GatewayCompileResult | undefined, created: CreationTimes, ns?: string, name?: string) {
+function items(
+  objects: GatewayApiObjects,
+  resource: GatewayResource,
+  status: GatewayCompileResult | undefined,
+  created: CreationTimes,
+  ns?: string,
+  name?: string,
+) {
   const version = `${GROUP}/${KINDS[resource].version}`;
   const keep = (o: Located) => (ns === undefined || o.metadata.namespace === ns) && (name === undefined || o.metadata.name === name);
   switch (resource) {
@@ -103,15 +115,31 @@ function items(objects: GatewayApiObjects, resource: GatewayResource, status: Ga
       const served = status?.gatewayClasses ?? {};
       return objects.gatewayClasses.filter(keep).map((c) => {
         const st = served[c.metadata.name];
-        return objectOf(c, version, { controllerName: c.controllerName, ...(c.description ? { description: c.description } : {}) }, st ? { conditions: st.conditions } : undefined, created);
+        return objectOf(
+          c,
+          version,
+          { controllerName: c.controllerName, ...(c.description ? { description: c.description } : {}) },
+          st ? { conditions: st.conditions } : undefined,
+          created,
+        );
       });
     }
     case 'gateways':
-      return objects.gateways.filter(keep).map((g) => objectOf(g, version, gatewaySpec(g), status?.gatewayStatuses[`${g.metadata.namespace}/${g.metadata.name}`], created));
+      return objects.gateways
+        .filter(keep)
+        .map((g) => objectOf(g, version, gatewaySpec(g), status?.gatewayStatuses[`${g.metadata.namespace}/${g.metadata.name}`], created));
     case 'httproutes':
-      return objects.httpRoutes.filter(keep).map((r) => objectOf(r, version, routeSpec(r), status?.routeStatuses[`HTTPRoute/${r.metadata.namespace}/${r.metadata.name}`] ?? { parents: [] }, created));
+      return objects.httpRoutes
+        .filter(keep)
+        .map((r) =>
+          objectOf(r, version, routeSpec(r), status?.routeStatuses[`HTTPRoute/${r.metadata.namespace}/${r.metadata.name}`] ?? { parents: [] }, created),
+        );
     case 'grpcroutes':
-      return objects.grpcRoutes.filter(keep).map((r) => objectOf(r, version, routeSpec(r), status?.routeStatuses[`GRPCRoute/${r.metadata.namespace}/${r.metadata.name}`] ?? { parents: [] }, created));
+      return objects.grpcRoutes
+        .filter(keep)
+        .map((r) =>
+          objectOf(r, version, routeSpec(r), status?.routeStatuses[`GRPCRoute/${r.metadata.namespace}/${r.metadata.name}`] ?? { parents: [] }, created),
+        );
     case 'referencegrants':
       return objects.referenceGrants.filter(keep).map((g) => objectOf(g, version, specOf(g), undefined, created));
   }
@@ -126,7 +154,12 @@ export function gatewayApiList(snapshot: Snapshot, manifests: Manifests, resourc
     if (!one) throw new AksEmuError('AKS_EMU_NOT_FOUND', `${resource}.${GROUP} "${name}" not found${ns ? ` in namespace "${ns}"` : ''}`);
     return one;
   }
-  return { kind: KINDS[resource].list, apiVersion: `${GROUP}/${KINDS[resource].version}`, metadata: { resourceVersion: String(snapshot.version) }, items: found };
+  return {
+    kind: KINDS[resource].list,
+    apiVersion: `${GROUP}/${KINDS[resource].version}`,
+    metadata: { resourceVersion: String(snapshot.version) },
+    items: found,
+  };
 }
 
 /** The built-in GatewayClasses exist in the cluster even when no manifest names them. */
@@ -176,7 +209,11 @@ export function gatewayApiPaths(): [string, GatewayResource, 'all' | 'namespace'
       out.push([`${base}/gatewayclasses`, resource, 'all'], [`${base}/gatewayclasses/:name`, resource, 'one']);
       continue;
     }
-    out.push([`${base}/${resource}`, resource, 'all'], [`${base}/namespaces/:ns/${resource}`, resource, 'namespace'], [`${base}/namespaces/:ns/${resource}/:name`, resource, 'one']);
+    out.push(
+      [`${base}/${resource}`, resource, 'all'],
+      [`${base}/namespaces/:ns/${resource}`, resource, 'namespace'],
+      [`${base}/namespaces/:ns/${resource}/:name`, resource, 'one'],
+    );
   }
   return out;
 }

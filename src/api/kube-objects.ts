@@ -2,14 +2,7 @@
  * Snapshot → Kubernetes-shaped JSON (ServiceList, PodList, NodeList, EndpointSliceList),
  * so that `aks-emu get -o json` and the admin API read like kubectl and the API server.
  */
-import type {
-  Endpoint,
-  NodeInfo,
-  PodInfo,
-  ServiceEndpoints,
-  ServiceInfo,
-  Snapshot,
-} from '../cluster/snapshot.js';
+import type { Endpoint, NodeInfo, PodInfo, ServiceEndpoints, ServiceInfo, Snapshot } from '../cluster/snapshot.js';
 import type { Ingress } from '../model/types.js';
 import { kubernetesVersion } from './version.js';
 
@@ -44,9 +37,7 @@ export function serviceObject(s: ServiceInfo, created: CreationTimes) {
         ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
       })),
       sessionAffinity: s.sessionAffinity,
-      ...(s.sessionAffinity === 'ClientIP'
-        ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: s.sessionAffinityTimeoutSeconds } } }
-        : {}),
+      ...(s.sessionAffinity === 'ClientIP' ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: s.sessionAffinityTimeoutSeconds } } } : {}),
       ...(s.type === 'NodePort' || s.type === 'LoadBalancer' ? { externalTrafficPolicy: s.externalTrafficPolicy } : {}),
       internalTrafficPolicy: s.internalTrafficPolicy,
       ...(s.healthCheckNodePort !== undefined ? { healthCheckNodePort: s.healthCheckNodePort } : {}),
@@ -178,20 +169,35 @@ const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function sliceSuffix(uid: string): string {
   let out = '';
-  for (let i = 0; i < 5; i++) out += SUFFIX_ALPHABET[(uid.charCodeAt(i * 3 % uid.length) + i) % SUFFIX_ALPHABET.length];
+  for (let i = 0; i < 5; i++) out += SUFFIX_ALPHABET[(uid.charCodeAt((i * 3) % uid.length) + i) % SUFFIX_ALPHABET.length];
   return out;
 }
 
 export function serviceList(snapshot: Snapshot, items: readonly ServiceInfo[], created: CreationTimes) {
-  return list('ServiceList', 'v1', items.map((s) => serviceObject(s, created)), snapshot.version);
+  return list(
+    'ServiceList',
+    'v1',
+    items.map((s) => serviceObject(s, created)),
+    snapshot.version,
+  );
 }
 
 export function podList(snapshot: Snapshot, items: readonly PodInfo[], created: CreationTimes) {
-  return list('PodList', 'v1', items.map((p) => podObject(p, created)), snapshot.version);
+  return list(
+    'PodList',
+    'v1',
+    items.map((p) => podObject(p, created)),
+    snapshot.version,
+  );
 }
 
 export function nodeList(snapshot: Snapshot, items: readonly NodeInfo[], created: CreationTimes) {
-  return list('NodeList', 'v1', items.map((n) => nodeObject(n, created)), snapshot.version);
+  return list(
+    'NodeList',
+    'v1',
+    items.map((n) => nodeObject(n, created)),
+    snapshot.version,
+  );
 }
 
 export function endpointSliceList(snapshot: Snapshot, items: readonly ServiceInfo[], created: CreationTimes) {

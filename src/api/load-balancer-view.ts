@@ -21,7 +21,12 @@ export function loadBalancerView(snapshot: Snapshot, status: readonly ProbeStatu
       name: lb.name,
       type: lb.internal ? 'internal' : 'public',
       sku: 'Standard',
-      frontendIPConfigurations: lb.frontends.map((f) => ({ name: f.name, privateIPAddress: lb.internal ? f.ip : undefined, publicIPAddress: lb.internal ? undefined : f.ip, service: f.serviceKey })),
+      frontendIPConfigurations: lb.frontends.map((f) => ({
+        name: f.name,
+        privateIPAddress: lb.internal ? f.ip : undefined,
+        publicIPAddress: lb.internal ? undefined : f.ip,
+        service: f.serviceKey,
+      })),
       backendAddressPools: [{ name: 'kubernetes', nodes: lb.backendPool }],
       loadBalancingRules: lb.rules.map((r) => ({
         name: r.name,
@@ -45,7 +50,13 @@ export function loadBalancerView(snapshot: Snapshot, status: readonly ProbeStatu
         numberOfProbes: p.numberOfProbes,
         backends: status
           .filter((s) => s.loadBalancer === lb.name && s.probe === p.name)
-          .map((s) => ({ node: s.node, state: s.state, consecutiveSuccesses: s.consecutiveSuccesses, consecutiveFailures: s.consecutiveFailures, lastResult: s.lastResult })),
+          .map((s) => ({
+            node: s.node,
+            state: s.state,
+            consecutiveSuccesses: s.consecutiveSuccesses,
+            consecutiveFailures: s.consecutiveFailures,
+            lastResult: s.lastResult,
+          })),
       })),
     })),
   };

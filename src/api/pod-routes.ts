@@ -20,7 +20,16 @@ const KILL = /^\/aks-emu\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/kill\/?$/;
 function fail(res: ServerResponse, err: unknown): void {
   const e = err instanceof AksEmuError ? err : new AksEmuError('AKS_EMU_STOPPED', String((err as Error)?.message ?? err), { status: 500, cause: err });
   const reason = e.status === 404 ? 'NotFound' : e.status === 400 ? 'BadRequest' : 'InternalError';
-  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason, code: e.status, details: { code: e.code } });
+  const body = JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: e.message,
+    reason,
+    code: e.status,
+    details: { code: e.code },
+  });
   if (res.headersSent) {
     res.end();
     return;
@@ -38,7 +47,14 @@ export function handlePodRoute(backend: PodControlBackend, req: IncomingMessage,
   return true;
 }
 
-async function answer(backend: PodControlBackend, req: IncomingMessage, res: ServerResponse, url: URL, log: RegExpExecArray | null, kill: RegExpExecArray | null): Promise<void> {
+async function answer(
+  backend: PodControlBackend,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  log: RegExpExecArray | null,
+  kill: RegExpExecArray | null,
+): Promise<void> {
   try {
     if (log) {
       if (req.method !== 'GET') throw new AksEmuError('AKS_EMU_USAGE', `method ${req.method} not allowed on ${url.pathname}`, { status: 405 });

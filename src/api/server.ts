@@ -8,17 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Snapshot } from '../cluster/snapshot.js';
 import { AksEmuError } from '../errors/index.js';
-import {
-  endpointSliceList,
-  ingressList,
-  nodeList,
-  nodeObject,
-  podList,
-  podObject,
-  serviceList,
-  serviceObject,
-  type CreationTimes,
-} from './kube-objects.js';
+import { endpointSliceList, ingressList, nodeList, nodeObject, podList, podObject, serviceList, serviceObject, type CreationTimes } from './kube-objects.js';
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
 import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
@@ -101,7 +91,11 @@ const ROUTES: readonly Route[] = [
   ),
   route('GET', '/apis/networking.k8s.io/v1/ingresses', (b) => ingressList(b.snapshot, b.manifests.ingresses, b.created.get)),
   route('GET', '/apis/networking.k8s.io/v1/namespaces/:ns/ingresses', (b, p) =>
-    ingressList(b.snapshot, b.manifests.ingresses.filter((i) => i.metadata.namespace === p.ns), b.created.get),
+    ingressList(
+      b.snapshot,
+      b.manifests.ingresses.filter((i) => i.metadata.namespace === p.ns),
+      b.created.get,
+    ),
   ),
   route('GET', '/apis/networking.k8s.io/v1/namespaces/:ns/ingresses/:name', (b, p) => {
     const ing = b.manifests.ingresses.filter((i) => i.metadata.namespace === p.ns && i.metadata.name === p.name);
@@ -155,7 +149,10 @@ export function send(res: ServerResponse, status: number, value: unknown): void 
     return;
   }
   const body = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  res.writeHead(status, { 'content-type': typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -194,7 +191,8 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     const candidates = ROUTES.filter((r) => r.pattern.test(path));
     const match = candidates.find((r) => r.method === method);
     if (!match) {
-      if (candidates.length > 0) throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${method} ${path})`);
+      if (candidates.length > 0)
+        throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${method} ${path})`);
       throw new ApiStatusError('NotFound', `the server could not find the requested resource (${method} ${path})`);
     }
     const values = match.pattern.exec(path)!.slice(1);
@@ -268,7 +266,9 @@ export async function startAdminServer(backend: AdminBackend, host: string, port
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `admin API: ${host}:${port} is already in use (is another aks-emu running? use --admin HOST:PORT)`, { cause: err })
+          ? new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `admin API: ${host}:${port} is already in use (is another aks-emu running? use --admin HOST:PORT)`, {
+              cause: err,
+            })
           : err,
       ),
     );

@@ -30,7 +30,9 @@ export async function adminRequest(server: string, path: string, init: { method?
   if (!res.ok) {
     const status = value as { message?: string; reason?: string } | undefined;
     const reason = status?.reason ? ` (${status.reason})` : '';
-    throw new AksEmuError(res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE', `Error from server${reason}: ${status?.message ?? text}`, { status: res.status });
+    throw new AksEmuError(res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE', `Error from server${reason}: ${status?.message ?? text}`, {
+      status: res.status,
+    });
   }
   return value;
 }

@@ -15,7 +15,9 @@ export function parseCommand<O extends Options>(command: string, argv: string[],
     return parseArgs({ args: argv, options: withHelp, allowPositionals: allowPositionals as true, strict: true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const message = e.message.replace(/^Unknown option '([^']+)'.*$/s, "unknown flag: $1").replace(/^Option '([^']+)' argument missing$/s, 'flag needs an argument: $1');
+    const message = e.message
+      .replace(/^Unknown option '([^']+)'.*$/s, 'unknown flag: $1')
+      .replace(/^Option '([^']+)' argument missing$/s, 'flag needs an argument: $1');
     throw new AksEmuError('AKS_EMU_USAGE', `aks-emu ${command}: ${message}\nRun 'aks-emu ${command} --help' for usage.`, { cause: err });
   }
 }
@@ -28,7 +30,8 @@ export function usageError(command: string, message: string): AksEmuError {
 export function intFlag(command: string, flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw usageError(command, `invalid value "${value}" for flag ${flag}: must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw usageError(command, `invalid value "${value}" for flag ${flag}: must be a whole number from ${min} to ${max}`);
   return n;
 }
 

@@ -14,7 +14,9 @@ export function gatewayHints(snapshot: Snapshot, manifests: Manifests): string[]
   const lines: string[] = [];
   for (const route of manifests.gatewayApi?.httpRoutes ?? []) {
     const key = `${route.metadata.namespace}/${route.metadata.name}`;
-    const parent = snapshot.gateway?.routeStatuses[`HTTPRoute/${key}`]?.parents.find((p) => p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'));
+    const parent = snapshot.gateway?.routeStatuses[`HTTPRoute/${key}`]?.parents.find((p) =>
+      p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'),
+    );
     if (!parent) continue;
     const gateway = snapshot.gateway?.gateways.find((g) => g.namespace === parent.parentRef.namespace && g.name === parent.parentRef.name);
     const table = gateway?.tables.find((t) => t.protocol === 'HTTP') ?? gateway?.tables[0];

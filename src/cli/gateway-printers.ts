@@ -15,7 +15,10 @@ function condition(o: Obj, type: string): string {
 function table(all: boolean, headers: string[], rows: string[][], items: Obj[]): string {
   if (items.length === 0) return 'No resources found';
   if (!all) return formatTable(headers, rows);
-  return formatTable(['NAMESPACE', ...headers], rows.map((r, i) => [items[i].metadata.namespace ?? '', ...r]));
+  return formatTable(
+    ['NAMESPACE', ...headers],
+    rows.map((r, i) => [items[i].metadata.namespace ?? '', ...r]),
+  );
 }
 
 export function printGatewayClasses(list: Obj): string {
@@ -27,7 +30,13 @@ export function printGatewayClasses(list: Obj): string {
 export function printGateways(list: Obj, all: boolean, wide: boolean): string {
   const items: Obj[] = list.items;
   const rows = items.map((g) => {
-    const row = [g.metadata.name, g.spec.gatewayClassName, (g.status?.addresses ?? []).map((a: Obj) => a.value).join(','), condition(g, 'Programmed'), age(g.metadata.creationTimestamp)];
+    const row = [
+      g.metadata.name,
+      g.spec.gatewayClassName,
+      (g.status?.addresses ?? []).map((a: Obj) => a.value).join(','),
+      condition(g, 'Programmed'),
+      age(g.metadata.creationTimestamp),
+    ];
     if (!wide) return row;
     const listeners = (g.status?.listeners ?? []).map((l: Obj) => `${l.name}(${l.attachedRoutes})`).join(',');
     return [...row, listeners || '<none>'];

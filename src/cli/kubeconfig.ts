@@ -64,7 +64,10 @@ export async function writeKubeconfig(path: string, entry: Kubeconfig): Promise<
     existing = parse(await readFile(path, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new AksEmuError('AKS_EMU_USAGE', `kubeconfig ${path} exists but cannot be read or parsed (${(err as Error).message}); not touching it`, { cause: err });
+    if (code !== 'ENOENT')
+      throw new AksEmuError('AKS_EMU_USAGE', `kubeconfig ${path} exists but cannot be read or parsed (${(err as Error).message}); not touching it`, {
+        cause: err,
+      });
   }
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.aks-emu-${process.pid}.tmp`;

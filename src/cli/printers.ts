@@ -11,7 +11,10 @@ export type Wide = boolean;
 
 function withNamespace(allNamespaces: boolean, headers: string[], rows: string[][], items: Obj[]): string {
   if (!allNamespaces) return formatTable(headers, rows);
-  return formatTable(['NAMESPACE', ...headers], rows.map((r, i) => [items[i].metadata.namespace ?? '', ...r]));
+  return formatTable(
+    ['NAMESPACE', ...headers],
+    rows.map((r, i) => [items[i].metadata.namespace ?? '', ...r]),
+  );
 }
 
 /** `80:31234/TCP,443:30443/TCP` */
@@ -76,7 +79,10 @@ function podStatusText(p: Obj): string {
 /** kubectl's RESTARTS: the sum, and `(Ns ago)` of the last restart when there was one. */
 function restartsText(statuses: readonly Obj[]): string {
   const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
-  const finished = statuses.map((c) => c.lastState?.terminated?.finishedAt).filter((t): t is string => typeof t === 'string').sort();
+  const finished = statuses
+    .map((c) => c.lastState?.terminated?.finishedAt)
+    .filter((t): t is string => typeof t === 'string')
+    .sort();
   const last = finished[finished.length - 1];
   return restarts > 0 && last ? `${restarts} (${age(last)} ago)` : String(restarts);
 }
@@ -102,7 +108,14 @@ export function printPods(list: Obj, all: boolean, wide: Wide): string {
 
 export function printNodes(list: Obj, wide: Wide): string {
   const items: Obj[] = list.items;
-  const headers = ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : [])];
+  const headers = [
+    'NAME',
+    'STATUS',
+    'ROLES',
+    'AGE',
+    'VERSION',
+    ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : []),
+  ];
   const rows = items.map((n) => {
     const ready = (n.status.conditions ?? []).find((c: Obj) => c.type === 'Ready');
     const internal = (n.status.addresses ?? []).find((a: Obj) => a.type === 'InternalIP');
@@ -176,7 +189,10 @@ export function printLoadBalancers(list: Obj, wide: Wide): string {
     }
   }
   if (rows.length === 0) return 'No load balancer rules (no Service of type LoadBalancer)';
-  return formatTable(['LOADBALANCER', 'RULE', 'FRONTEND', 'SERVICE', 'PROBE', 'BACKENDS', ...(wide ? ['DISTRIBUTION', 'IDLE', 'ON-IDLE', 'FLOATING-IP'] : [])], rows);
+  return formatTable(
+    ['LOADBALANCER', 'RULE', 'FRONTEND', 'SERVICE', 'PROBE', 'BACKENDS', ...(wide ? ['DISTRIBUTION', 'IDLE', 'ON-IDLE', 'FLOATING-IP'] : [])],
+    rows,
+  );
 }
 
 /** `aks-nodepool1-12345678-vmss000000` → `vmss000000`: the part that differs. */

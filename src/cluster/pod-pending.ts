@@ -45,7 +45,10 @@ const PREEMPTION_WORDS: Record<Exclude<NodeVerdict, 'fits'>, string> = {
 function histogram(verdicts: readonly NodeVerdict[], words: Record<Exclude<NodeVerdict, 'fits'>, string>): string {
   const counts = new Map<string, number>();
   for (const v of verdicts) if (v !== 'fits') counts.set(words[v], (counts.get(words[v]) ?? 0) + 1);
-  return [...counts].map(([reason, n]) => `${n} ${reason}`).sort().join(', ');
+  return [...counts]
+    .map(([reason, n]) => `${n} ${reason}`)
+    .sort()
+    .join(', ');
 }
 
 export function unschedulable(verdicts: readonly NodeVerdict[]): PendingReason {

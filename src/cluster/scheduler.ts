@@ -124,10 +124,7 @@ export function schedule(
     else fresh.push(pod);
   }
 
-  const rank = (pod: DesiredPod, node: NodeSpec): readonly [number, number] => [
-    ownerLoad.get(`${ownerOf(pod)}@${node.name}`) ?? 0,
-    load.get(node.name) ?? 0,
-  ];
+  const rank = (pod: DesiredPod, node: NodeSpec): readonly [number, number] => [ownerLoad.get(`${ownerOf(pod)}@${node.name}`) ?? 0, load.get(node.name) ?? 0];
   for (const pod of fresh) {
     if (boundByName(pod)) {
       const node = byName.get(pod.spec.nodeName!);

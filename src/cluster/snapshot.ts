@@ -8,15 +8,7 @@ import type { PendingReason } from './pod-pending.js';
 import type { Distribution, EndpointSelection } from '../config/types.js';
 import type { CompileResult } from './ingress/types.js';
 import type { GatewayCompileResult } from './gateway/types.js';
-import type {
-  Container,
-  IntOrString,
-  Protocol,
-  ServiceType,
-  Source,
-  TrafficPolicy,
-  WorkloadKind,
-} from '../model/types.js';
+import type { Container, IntOrString, Protocol, ServiceType, Source, TrafficPolicy, WorkloadKind } from '../model/types.js';
 
 export interface NodeInfo {
   readonly name: string;

@@ -11,8 +11,7 @@ import type { NodeSpec } from './nodes.js';
 import type { PodInfo } from './snapshot.js';
 
 /** A pod before placement: what its controller would create. */
-export interface DesiredPod
-  extends Pick<PodInfo, 'namespace' | 'name' | 'uid' | 'labels' | 'annotations' | 'ownerKind' | 'ownerName' | 'source'> {
+export interface DesiredPod extends Pick<PodInfo, 'namespace' | 'name' | 'uid' | 'labels' | 'annotations' | 'ownerKind' | 'ownerName' | 'source'> {
   readonly spec: PodSpec;
   /** DaemonSet pods are bound to their node by the controller, not by the scheduler. */
   readonly boundNode?: string;
@@ -66,26 +65,27 @@ function podsOfWorkload(workload: Workload, nodes: readonly NodeSpec[]): Desired
     case 'Deployment': {
       const hash = podTemplateHash(workload);
       const rs = `${name}-${hash}`;
-      return range.map((i) =>
-        podOf(workload, generatedName(rs, `${rs}/${i}`, taken), { kind: 'ReplicaSet', name: rs }, { 'pod-template-hash': hash }),
-      );
+      return range.map((i) => podOf(workload, generatedName(rs, `${rs}/${i}`, taken), { kind: 'ReplicaSet', name: rs }, { 'pod-template-hash': hash }));
     }
     case 'ReplicaSet':
       return range.map((i) => podOf(workload, generatedName(name, `${name}/${i}`, taken), { kind: 'ReplicaSet', name }));
     case 'StatefulSet':
       return range.map((i) =>
-        podOf(workload, `${name}-${i}`, { kind: 'StatefulSet', name }, {
-          'apps.kubernetes.io/pod-index': String(i),
-          'statefulset.kubernetes.io/pod-name': `${name}-${i}`,
-        }),
+        podOf(
+          workload,
+          `${name}-${i}`,
+          { kind: 'StatefulSet', name },
+          {
+            'apps.kubernetes.io/pod-index': String(i),
+            'statefulset.kubernetes.io/pod-name': `${name}-${i}`,
+          },
+        ),
       );
     case 'DaemonSet':
       return nodes
         .filter((node) => selectorMatches(workload.template.spec.nodeSelector, node.labels))
         .filter((node) => workload.template.spec.nodeName === undefined || workload.template.spec.nodeName === node.name)
-        .map((node) =>
-          podOf(workload, generatedName(name, `${name}/${node.name}`, taken), { kind: 'DaemonSet', name }, {}, node.name),
-        );
+        .map((node) => podOf(workload, generatedName(name, `${name}/${node.name}`, taken), { kind: 'DaemonSet', name }, {}, node.name));
   }
 }
 

@@ -41,7 +41,22 @@ export interface ConfigInput {
 
 const DISTRIBUTIONS: readonly Distribution[] = ['round-robin', 'five-tuple', 'source-ip-protocol', 'source-ip'];
 const SELECTIONS: readonly EndpointSelection[] = ['round-robin', 'random'];
-const KEYS = ['nodes', 'distribution', 'endpointSelection', 'timeScale', 'seed', 'nodeMonitorGracePeriodSeconds', 'limits', 'maxPods', 'addresses', 'admin', 'ingress', 'workloads', 'containers', 'baseDir'];
+const KEYS = [
+  'nodes',
+  'distribution',
+  'endpointSelection',
+  'timeScale',
+  'seed',
+  'nodeMonitorGracePeriodSeconds',
+  'limits',
+  'maxPods',
+  'addresses',
+  'admin',
+  'ingress',
+  'workloads',
+  'containers',
+  'baseDir',
+];
 const LIMIT_KEYS = ['frontendsPerLoadBalancer', 'rulesPerLoadBalancer', 'manifestFileBytes', 'manifestTotalBytes'];
 const BYTE_LIMITS = new Set(['manifestFileBytes', 'manifestTotalBytes']);
 
@@ -59,7 +74,8 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   for (const key of Object.keys(input)) if (!KEYS.includes(key)) bad(key, `unknown field (known: ${KEYS.join(', ')})`);
   let nodes = base.nodes;
   if (typeof input.nodes === 'number') {
-    if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > 100) bad('nodes', `Invalid value: ${input.nodes}: must be a whole number from 1 to 100`);
+    if (!Number.isInteger(input.nodes) || input.nodes < 1 || input.nodes > 100)
+      bad('nodes', `Invalid value: ${input.nodes}: must be a whole number from 1 to 100`);
     else nodes = aksNodeNames(input.nodes);
   } else if (Array.isArray(input.nodes)) {
     const names = input.nodes;
@@ -79,11 +95,13 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   }
   if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('seed', 'Invalid value: must be an integer');
   const grace = input.nodeMonitorGracePeriodSeconds;
-  if (grace !== undefined && !(typeof grace === 'number' && grace >= 0)) bad('nodeMonitorGracePeriodSeconds', 'Invalid value: must be a number of seconds >= 0');
+  if (grace !== undefined && !(typeof grace === 'number' && grace >= 0))
+    bad('nodeMonitorGracePeriodSeconds', 'Invalid value: must be a number of seconds >= 0');
   for (const [field, value] of Object.entries(input.limits ?? {})) {
     if (!LIMIT_KEYS.includes(field)) bad(`limits.${field}`, `unknown field (known: ${LIMIT_KEYS.join(', ')})`);
     else if (BYTE_LIMITS.has(field)) {
-      if (parseByteSize(value) === undefined) bad(`limits.${field}`, `Invalid value: ${JSON.stringify(value)}: must be a number of bytes, such as 16777216 or 16Mi`);
+      if (parseByteSize(value) === undefined)
+        bad(`limits.${field}`, `Invalid value: ${JSON.stringify(value)}: must be a number of bytes, such as 16777216 or 16Mi`);
     } else if (!Number.isInteger(value) || (value as number) < 1) bad(`limits.${field}`, 'Invalid value: must be a whole number >= 1');
   }
   const maxPods = input.maxPods;
@@ -130,7 +148,9 @@ export async function loadConfigFile(path: string): Promise<ConfigInput> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `${path}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? err})`, { cause: err });
+    throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `${path}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? err})`, {
+      cause: err,
+    });
   }
   let value: unknown;
   try {

@@ -23,7 +23,10 @@ export function parseWorkloadFlag(value: string): WorkloadInput | undefined {
 }
 
 function splitCommand(command: string): string[] {
-  return command.trim().split(/\s+/).filter((w) => w !== '');
+  return command
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
 }
 
 /**
@@ -45,13 +48,23 @@ export function buildWorkloads(input: unknown, baseDir: string, report: (field: 
       report(field, message);
     };
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return bad(at, 'Invalid value: expected {image, command, cwd, env}');
-    for (const key of Object.keys(raw)) if (!['image', 'command', 'cwd', 'env'].includes(key)) bad(`${at}.${key}`, 'unknown field (known: image, command, cwd, env)');
+    for (const key of Object.keys(raw))
+      if (!['image', 'command', 'cwd', 'env'].includes(key)) bad(`${at}.${key}`, 'unknown field (known: image, command, cwd, env)');
     const image = typeof raw.image === 'string' ? raw.image.trim() : '';
     if (image === '') bad(`${at}.image`, 'Required value: a glob on the container image, e.g. "contoso/api*"');
     const command =
-      typeof raw.command === 'string' ? splitCommand(raw.command) : Array.isArray(raw.command) && raw.command.every((a) => typeof a === 'string') ? [...raw.command] : undefined;
+      typeof raw.command === 'string'
+        ? splitCommand(raw.command)
+        : Array.isArray(raw.command) && raw.command.every((a) => typeof a === 'string')
+          ? [...raw.command]
+          : undefined;
     if (command === undefined || command.length === 0) {
-      bad(`${at}.command`, raw.command === undefined ? 'Required value: the command to run, e.g. ["node", "server.js"]' : 'Invalid value: a non-empty list of strings (or one string)');
+      bad(
+        `${at}.command`,
+        raw.command === undefined
+          ? 'Required value: the command to run, e.g. ["node", "server.js"]'
+          : 'Invalid value: a non-empty list of strings (or one string)',
+      );
     }
     let cwd = baseDir;
     if (raw.cwd !== undefined) {
@@ -68,7 +81,11 @@ export function buildWorkloads(input: unknown, baseDir: string, report: (field: 
       if (raw.env === null || typeof raw.env !== 'object' || Array.isArray(raw.env)) bad(`${at}.env`, 'Invalid value: a mapping of NAME: value');
       else {
         for (const [name, value] of Object.entries(raw.env as Record<string, unknown>)) {
-          if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) bad(`${at}.env.${name}`, "Invalid value: a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit");
+          if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name))
+            bad(
+              `${at}.env.${name}`,
+              "Invalid value: a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+            );
           else env[name] = String(value);
         }
       }
@@ -80,7 +97,12 @@ export function buildWorkloads(input: unknown, baseDir: string, report: (field: 
 
 /** `*` any run of characters (slashes too), `?` one; the whole image, or the image without its registry host. */
 export function imageMatches(glob: string, image: string): boolean {
-  const pattern = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const pattern = new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   if (pattern.test(image)) return true;
   const slash = image.indexOf('/');
   const first = slash < 0 ? '' : image.slice(0, slash);

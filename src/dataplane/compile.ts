@@ -27,14 +27,7 @@ import { SourceRanges } from './lb/source-ranges.js';
 import type { HeldConnections } from './node/held-connections.js';
 import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth } from './node/health-check.js';
 import { KubeProxy } from './node/kube-proxy.js';
-import {
-  compileRoute,
-  probeRoute,
-  servicePortKey,
-  upstreamEndpoints,
-  type ServicePortRoute,
-  type UpstreamEndpoint,
-} from './node/service-port-route.js';
+import { compileRoute, probeRoute, servicePortKey, upstreamEndpoints, type ServicePortRoute, type UpstreamEndpoint } from './node/service-port-route.js';
 import type { Retained } from './retained.js';
 import type { Counters, GlobalCounters } from './stats.js';
 
@@ -191,13 +184,7 @@ class ListenerPlan {
     this.specs.set(key, { kind: 'tcp', key, address, port, role, description, accept });
   }
 
-  http(
-    address: string,
-    port: number,
-    role: ListenerRole,
-    description: string,
-    respond: (request: IncomingMessage, response: ServerResponse) => void,
-  ): void {
+  http(address: string, port: number, role: ListenerRole, description: string, respond: (request: IncomingMessage, response: ServerResponse) => void): void {
     const key = listenerKey(address, port, role);
     this.specs.set(key, { kind: 'http', key, address, port, role, description, respond });
   }
@@ -221,9 +208,7 @@ function planNode(plan: ListenerPlan, proxy: KubeProxy, ports: readonly Compiled
     // kube-proxy REJECTs a port without usable endpoints: no listener, so a refusal.
     if (port.nodePort === undefined || all.length === 0) continue;
     const key = servicePortKey(serviceKey, port.name);
-    plan.tcp(node.address, port.nodePort, 'nodeport', `NodePort of Service ${key} on node ${node.name}`, (socket) =>
-      proxy.acceptExternal(socket, key),
-    );
+    plan.tcp(node.address, port.nodePort, 'nodeport', `NodePort of Service ${key} on node ${node.name}`, (socket) => proxy.acceptExternal(socket, key));
   }
 }
 
@@ -264,7 +249,10 @@ function planFrontend(
   if (rule.protocol !== 'TCP') return;
   const counters = state.counters.rule(lb.name, rule.name);
   const timeScale = snapshot.settings.timeScale;
-  const idle = state.idleTimeouts.get(`${lb.name}/${rule.name}`, () => new IdleTimeout(state.clock, counters, { timeoutMs: 0, enableTcpReset: true, droppedLifetimeMs: 0 }));
+  const idle = state.idleTimeouts.get(
+    `${lb.name}/${rule.name}`,
+    () => new IdleTimeout(state.clock, counters, { timeoutMs: 0, enableTcpReset: true, droppedLifetimeMs: 0 }),
+  );
   idle.settings = {
     timeoutMs: rule.idleTimeoutMinutes * 60_000 * timeScale,
     enableTcpReset: rule.enableTcpReset,

@@ -91,7 +91,16 @@ const FIELD_REASON = {
 /** Any error → the Status the API server would send (unexpected errors are InternalError). */
 export function toStatus(err: unknown): KubeStatus {
   if (err instanceof ApiStatusError) {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: err.reason, ...(err.details ? { details: err.details } : {}), code: err.status };
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: err.message,
+      reason: err.reason,
+      ...(err.details ? { details: err.details } : {}),
+      code: err.status,
+    };
   }
   if (err instanceof ManifestInvalidError) {
     const first = err.errors[0];
@@ -112,7 +121,24 @@ export function toStatus(err: unknown): KubeStatus {
     };
   }
   if (err instanceof AksEmuError) {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: reasonOfStatus(err.status), details: { code: err.code }, code: err.status };
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: err.message,
+      reason: reasonOfStatus(err.status),
+      details: { code: err.code },
+      code: err.status,
+    };
   }
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Internal error occurred: ${String((err as Error)?.message ?? err)}`, reason: 'InternalError', code: 500 };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: ${String((err as Error)?.message ?? err)}`,
+    reason: 'InternalError',
+    code: 500,
+  };
 }

@@ -2,14 +2,7 @@ import type { Manifests, Source } from '../model/types.js';
 import { AksEmuError } from './aks-emu-error.js';
 
 /** The error types of k8s.io/apimachinery/pkg/util/validation/field, with their wording. */
-export type FieldErrorType =
-  | 'Required'
-  | 'Invalid'
-  | 'Duplicate'
-  | 'NotSupported'
-  | 'Forbidden'
-  | 'TooMany'
-  | 'NotFound';
+export type FieldErrorType = 'Required' | 'Invalid' | 'Duplicate' | 'NotSupported' | 'Forbidden' | 'TooMany' | 'NotFound';
 
 /** One thing wrong with one field of one object, located in the user's files. */
 export interface FieldError {

@@ -99,10 +99,7 @@ function dialableRanges(options: ManifestOptions): DialableRanges {
     if (cidr === undefined) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `allowedEndpointCIDRs: "${text}" is not an IPv4 CIDR`);
     return cidr;
   });
-  const detail =
-    options.allowedEndpointCIDRs === undefined
-      ? "aks-emu's embedded runtime only dials 127.0.0.0/8"
-      : `aks-emu only dials ${texts.join(', ')}`;
+  const detail = options.allowedEndpointCIDRs === undefined ? "aks-emu's embedded runtime only dials 127.0.0.0/8" : `aks-emu only dials ${texts.join(', ')}`;
   return { cidrs, detail };
 }
 

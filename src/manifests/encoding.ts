@@ -21,7 +21,7 @@ const NOT_PRINTABLE = /[^\t\n\r\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u
 
 /** The first byte sequence go-yaml's UTF-8 reader refuses: its offset and description. */
 function firstBadSequence(bytes: Uint8Array): { offset: number; problem: string } | undefined {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const lead = bytes[i]!;
     const width = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0;
     if (width === 0) return { offset: i, problem: 'invalid leading UTF-8 octet' };

@@ -56,7 +56,7 @@ export function cidrContains(cidr: string | CIDR, ip: string | number): boolean 
   const range = typeof cidr === 'string' ? parseCIDR(cidr) : cidr;
   const addr = typeof ip === 'string' ? parseIPv4(ip) : ip;
   if (range === undefined || addr === undefined) return false;
-  return ((addr & prefixMask(range.bits)) >>> 0) === range.base;
+  return (addr & prefixMask(range.bits)) >>> 0 === range.base;
 }
 
 /** Number of addresses in the range (2^(32-bits)). */

@@ -91,9 +91,7 @@ export interface HeaderModifier {
   readonly remove: readonly string[];
 }
 
-export type PathModifier =
-  | { readonly type: 'ReplaceFullPath'; readonly value: string }
-  | { readonly type: 'ReplacePrefixMatch'; readonly value: string };
+export type PathModifier = { readonly type: 'ReplaceFullPath'; readonly value: string } | { readonly type: 'ReplacePrefixMatch'; readonly value: string };
 
 export type HTTPRouteFilter =
   | { readonly type: 'RequestHeaderModifier'; readonly modifier: HeaderModifier }

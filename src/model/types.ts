@@ -116,10 +116,7 @@ export interface KeyRef {
 }
 
 /** env[].valueFrom: where a variable's value comes from when it has no literal value. */
-export type EnvVarSource =
-  | { readonly configMapKeyRef: KeyRef }
-  | { readonly secretKeyRef: KeyRef }
-  | { readonly fieldRef: { readonly fieldPath: string } };
+export type EnvVarSource = { readonly configMapKeyRef: KeyRef } | { readonly secretKeyRef: KeyRef } | { readonly fieldRef: { readonly fieldPath: string } };
 
 export interface EnvVar {
   readonly name: string;

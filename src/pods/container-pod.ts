@@ -237,7 +237,6 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
     });
   }
 
-
   #set(slot: ContainerSlot, state: ContainerState): void {
     slot.state = state;
     this.emit('status');
@@ -281,7 +280,9 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
       onFailure: (message) => {
         this.#log(`pod ${this.key}: Container ${container.name} failed liveness probe, will be restarted: ${message}`);
         if (slot.id !== undefined) {
-          this.#options.engine.stopContainer(slot.id, this.#options.terminationGracePeriodSeconds).catch((err: Error) => this.#log(`pod ${this.key}: stop: ${err.message}`));
+          this.#options.engine
+            .stopContainer(slot.id, this.#options.terminationGracePeriodSeconds)
+            .catch((err: Error) => this.#log(`pod ${this.key}: stop: ${err.message}`));
         }
       },
     });
@@ -312,7 +313,9 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
         const replacement = this.#options.inPlaceOfMissingImage;
         if (replacement !== undefined) {
           slot.launch = replacement(slot.launch);
-          this.#log(`pod ${this.key} container ${slot.launch.name}: the built-in echo pod serves in place of "${image}" (containers.whenImageUnavailable: echo)`);
+          this.#log(
+            `pod ${this.key} container ${slot.launch.name}: the built-in echo pod serves in place of "${image}" (containers.whenImageUnavailable: echo)`,
+          );
           continue;
         }
         this.#set(slot, { waiting: { reason: 'ErrImagePull', message } });

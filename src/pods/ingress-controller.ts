@@ -188,7 +188,6 @@ export class L7Pod implements PodRuntime {
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
-
 }
 
 export function createIngressControllerPod(pod: PodInfo, options: IngressControllerPodOptions): PodRuntime {

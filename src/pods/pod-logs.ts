@@ -11,7 +11,10 @@ export interface PodLogOptions {
 }
 
 function noLogs(runtime: PodRuntime): AksEmuError {
-  return new AksEmuError('AKS_EMU_USAGE', `pod ${runtime.pod.namespace}/${runtime.pod.name} is a built-in ${runtime.pod.runtime.kind} pod: it keeps no logs of its own (only process pods do)`);
+  return new AksEmuError(
+    'AKS_EMU_USAGE',
+    `pod ${runtime.pod.namespace}/${runtime.pod.name} is a built-in ${runtime.pod.runtime.kind} pod: it keeps no logs of its own (only process pods do)`,
+  );
 }
 
 export function podLogsOf(runtime: PodRuntime, namespace: string, name: string, options: PodLogOptions): string {
@@ -27,7 +30,13 @@ export function podLogsOf(runtime: PodRuntime, namespace: string, name: string, 
   throw new AksEmuError('AKS_EMU_USAGE', `container "${which}" in pod "${name}" is waiting to start`);
 }
 
-export function followPodLogsOf(runtime: PodRuntime, _namespace: string, _name: string, container: string | undefined, onLine: (line: string) => void): () => void {
+export function followPodLogsOf(
+  runtime: PodRuntime,
+  _namespace: string,
+  _name: string,
+  container: string | undefined,
+  onLine: (line: string) => void,
+): () => void {
   if (!runtime.followLogs) throw noLogs(runtime);
   return runtime.followLogs(container, onLine);
 }

@@ -197,7 +197,11 @@ export class EmbeddedCluster extends EventEmitter {
     const snapshot = this.snapshot;
     if (!snapshot.pods.every((p) => p.phase !== 'Running' || p.ready)) return false;
     const withEndpoints = new Set(snapshot.endpoints.filter((e) => e.ports.some((p) => p.usable.length > 0)).map((e) => e.serviceKey));
-    const up = new Set(this.probeStatus().filter((s) => s.state === 'up').map((s) => `${s.loadBalancer}/${s.probe}`));
+    const up = new Set(
+      this.probeStatus()
+        .filter((s) => s.state === 'up')
+        .map((s) => `${s.loadBalancer}/${s.probe}`),
+    );
     return snapshot.loadBalancers.every((lb) =>
       lb.rules.every((r) => !withEndpoints.has(r.serviceKey) || r.probeName === undefined || up.has(`${lb.name}/${r.probeName}`)),
     );
@@ -257,7 +261,11 @@ export class EmbeddedCluster extends EventEmitter {
     for (const warning of this.#state.warnings) this.#notice(`warning: ${warning}`);
     for (const notice of [...(snapshot.ingress?.notices ?? []), ...(snapshot.gateway?.notices ?? [])]) this.#notice(notice);
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
-    await this.#pods.reconcile(snapshot, () => true, (key) => this.#state.forcedReadiness(key));
+    await this.#pods.reconcile(
+      snapshot,
+      () => true,
+      (key) => this.#state.forcedReadiness(key),
+    );
     await this.#dataPlane.apply(snapshot);
     this.#snapshot = snapshot;
     this.emit('snapshot', snapshot);

@@ -28,12 +28,15 @@ describe('admin API hardening', () => {
   });
   afterAll(() => cluster?.stop());
 
-  it.each(['//[', 'http://[::1', '/api/v1/namespaces/%zz/pods', '/%', 'gopher://x/', '*'])('answers the request-target %s with a 400 Status and keeps serving', async (target) => {
-    const res = await get(url, target);
-    expect(res.status).toBe(400);
-    expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
-    expect((await get(url, '/healthz')).status).toBe(200);
-  });
+  it.each(['//[', 'http://[::1', '/api/v1/namespaces/%zz/pods', '/%', 'gopher://x/', '*'])(
+    'answers the request-target %s with a 400 Status and keeps serving',
+    async (target) => {
+      const res = await get(url, target);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+      expect((await get(url, '/healthz')).status).toBe(200);
+    },
+  );
 
   it('refuses a Host that is not its own address (DNS rebinding)', async () => {
     const res = await rawRequest(url, 'GET /aks-emu/v1/snapshot HTTP/1.1\r\nHost: attacker.example:7070\r\nConnection: close\r\n\r\n');
@@ -45,7 +48,11 @@ describe('admin API hardening', () => {
 
   it('refuses a cross-site POST, and a text/plain body even from the same origin', async () => {
     const node = cluster.nodes[0]!.name;
-    const crossSite = await fetch(`${url}/aks-emu/v1/nodes/${node}/stop`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'text/plain' }, body: '{}' });
+    const crossSite = await fetch(`${url}/aks-emu/v1/nodes/${node}/stop`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(crossSite.status).toBe(403);
     const plain = await fetch(`${url}/aks-emu/v1/nodes/${node}/stop`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     expect(plain.status).toBe(415);
@@ -64,15 +71,31 @@ describe('admin API hardening', () => {
 
   it('refuses a body over 1 MiB with 413 before reading it whole', async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
-    const res = await rawRequest(url, Buffer.concat([Buffer.from(`PUT /aks-emu/v1/namespaces/default/pods/x/readiness HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n`), big, Buffer.from('\r\n0\r\n\r\n')]));
+    const res = await rawRequest(
+      url,
+      Buffer.concat([
+        Buffer.from(
+          `PUT /aks-emu/v1/namespaces/default/pods/x/readiness HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n`,
+        ),
+        big,
+        Buffer.from('\r\n0\r\n\r\n'),
+      ]),
+    );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).reason).toBe('RequestEntityTooLarge');
-    const declared = await rawRequest(url, `PUT /aks-emu/v1/namespaces/default/pods/x/readiness HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`);
+    const declared = await rawRequest(
+      url,
+      `PUT /aks-emu/v1/namespaces/default/pods/x/readiness HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`,
+    );
     expect(declared.status).toBe(413);
   });
 
   it('answers malformed JSON with 400 BadRequest', async () => {
-    const res = await fetch(`${url}/aks-emu/v1/namespaces/default/pods/x/readiness`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"ready":' });
+    const res = await fetch(`${url}/aks-emu/v1/namespaces/default/pods/x/readiness`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"ready":',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { reason: string }).reason).toBe('BadRequest');
   });
@@ -81,7 +104,17 @@ describe('admin API hardening', () => {
     let admin: AdminServer;
     beforeAll(async () => {
       admin = await startAdminServer(
-        { snapshot: cluster.snapshot, created: { get: () => '' }, manifests: { services: [], workloads: [], endpointSlices: [], secrets: [], namespaces: [], ingresses: [], ingressClasses: [], skipped: [] }, router: undefined, probeStatus: () => [], stats: () => ({}), stopNode: async () => {}, startNode: async () => {}, setPodReady: async () => {} },
+        {
+          snapshot: cluster.snapshot,
+          created: { get: () => '' },
+          manifests: { services: [], workloads: [], endpointSlices: [], secrets: [], namespaces: [], ingresses: [], ingressClasses: [], skipped: [] },
+          router: undefined,
+          probeStatus: () => [],
+          stats: () => ({}),
+          stopNode: async () => {},
+          startNode: async () => {},
+          setPodReady: async () => {},
+        },
         '127.0.0.1',
         0,
         { requireToken: true },
@@ -102,15 +135,39 @@ describe('admin API hardening', () => {
 
   it('survives random request lines, headers, bodies and URLs (fuzz)', async () => {
     const token = fc.stringMatching(/^[!-~]{0,12}$/);
-    const segment = fc.oneof(fc.constantFrom('api', 'v1', 'apis', 'namespaces', 'default', 'pods', 'services', 'aks-emu', 'nodes', 'stop', '%', '%zz', '%00', '[', '..', ''), token);
+    const segment = fc.oneof(
+      fc.constantFrom('api', 'v1', 'apis', 'namespaces', 'default', 'pods', 'services', 'aks-emu', 'nodes', 'stop', '%', '%zz', '%00', '[', '..', ''),
+      token,
+    );
     const target = fc.oneof(
       fc.array(segment, { maxLength: 7 }).map((s) => `/${s.join('/')}`),
       fc.tuple(fc.constantFrom('http://', 'http://[', '//', '', '*', 'https://127.0.0.1'), token).map(([a, b]) => a + b),
       fc.string({ maxLength: 40 }),
     );
-    const query = fc.oneof(fc.constant(''), fc.array(fc.tuple(fc.constantFrom('watch', 'labelSelector', 'fieldSelector', 'resourceVersion', 'limit', 'x'), token), { maxLength: 3 }).map((q) => `?${q.map(([k, v]) => `${k}=${v}`).join('&')}`));
+    const query = fc.oneof(
+      fc.constant(''),
+      fc
+        .array(fc.tuple(fc.constantFrom('watch', 'labelSelector', 'fieldSelector', 'resourceVersion', 'limit', 'x'), token), { maxLength: 3 })
+        .map((q) => `?${q.map(([k, v]) => `${k}=${v}`).join('&')}`),
+    );
     const method = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'BREW', 'G T');
-    const header = fc.tuple(fc.constantFrom('Host', 'Content-Type', 'Origin', 'Authorization', 'Accept', 'Content-Length', 'X-Junk'), fc.oneof(token, fc.constantFrom('application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io', 'application/merge-patch+json', 'localhost', '127.0.0.1', '[::1', '-1', '99999999999', 'Bearer x')));
+    const header = fc.tuple(
+      fc.constantFrom('Host', 'Content-Type', 'Origin', 'Authorization', 'Accept', 'Content-Length', 'X-Junk'),
+      fc.oneof(
+        token,
+        fc.constantFrom(
+          'application/json',
+          'application/json;as=Table;v=v1;g=meta.k8s.io',
+          'application/merge-patch+json',
+          'localhost',
+          '127.0.0.1',
+          '[::1',
+          '-1',
+          '99999999999',
+          'Bearer x',
+        ),
+      ),
+    );
     const body = fc.oneof(fc.constant(''), fc.json(), fc.string({ maxLength: 80 }));
     await fc.assert(
       fc.asyncProperty(method, target, query, fc.array(header, { maxLength: 4 }), body, async (m, t, q, hs, b) => {

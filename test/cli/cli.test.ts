@@ -77,7 +77,12 @@ metadata: { name: settings }
 );
 const configFile = join(dir, 'aks-emu.yaml');
 const addresses = addressBlock(2);
-writeFileSync(configFile, `addresses:\n${Object.entries(addresses).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\nseed: 3\nadmin: 127.0.0.1:17070\ningress: { enabled: false }\n`);
+writeFileSync(
+  configFile,
+  `addresses:\n${Object.entries(addresses)
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join('\n')}\nseed: 3\nadmin: 127.0.0.1:17070\ningress: { enabled: false }\n`,
+);
 
 describe('aks-emu up, get and curl', () => {
   let up: Awaited<ReturnType<typeof startUp>>;
@@ -185,7 +190,9 @@ spec:
     const { code, stderr } = await run(['validate', '-f', bad]);
     expect(code).toBe(1);
     expect(stderr).toContain(`${bad} (document 1): The Service "a" is invalid: spec.ports[0].name: Required value`);
-    expect(stderr).toContain(`${bad} (document 3): The Service "c" is invalid: spec.ports[0].nodePort: Invalid value: 30090: provided port is already allocated`);
+    expect(stderr).toContain(
+      `${bad} (document 3): The Service "c" is invalid: spec.ports[0].nodePort: Invalid value: 30090: provided port is already allocated`,
+    );
   });
 
   it('tells where the admin API was looked for when nothing runs there', async () => {

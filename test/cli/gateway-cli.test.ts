@@ -27,7 +27,12 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 const dir = mkdtempSync(join(tmpdir(), 'aks-emu-gateway-cli-'));
 const configFile = join(dir, 'aks-emu.yaml');
 const addresses = addressBlock(28);
-writeFileSync(configFile, `addresses:\n${Object.entries(addresses).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\nseed: 3\ntimeScale: 0.05\nadmin: ${ADMIN}\ningress: { enabled: false }\n`);
+writeFileSync(
+  configFile,
+  `addresses:\n${Object.entries(addresses)
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join('\n')}\nseed: 3\ntimeScale: 0.05\nadmin: ${ADMIN}\ningress: { enabled: false }\n`,
+);
 const bad = join(dir, 'bad.yaml');
 writeFileSync(
   bad,
@@ -54,7 +59,9 @@ describe('validate', () => {
   it('reports what the CRDs reject, naming file, document and field, and exits 1', async () => {
     const { code, stderr } = await run(['validate', '-f', bad]);
     expect(code).toBe(1);
-    expect(stderr).toContain(`${bad} (document 1): The HTTPRoute "r" is invalid: spec.rules[0].matches[0].path: Invalid value: "no-slash": value must be an absolute path and start with '/'`);
+    expect(stderr).toContain(
+      `${bad} (document 1): The HTTPRoute "r" is invalid: spec.rules[0].matches[0].path: Invalid value: "no-slash": value must be an absolute path and start with '/'`,
+    );
     expect(stderr).toContain('May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both');
   });
 });
@@ -78,7 +85,9 @@ describe('a running emulator', () => {
   });
 
   it('prints a curl per accepted HTTPRoute through its Gateway, not the status port', () => {
-    expect(output).toMatch(/try: +curl -H 'Host: httpbin\.example\.com' http:\/\/127\.243\.0\.\d+\/get +\(HTTPRoute httpbin\/httpbin via Gateway httpbin\/httpbin-gateway\)/);
+    expect(output).toMatch(
+      /try: +curl -H 'Host: httpbin\.example\.com' http:\/\/127\.243\.0\.\d+\/get +\(HTTPRoute httpbin\/httpbin via Gateway httpbin\/httpbin-gateway\)/,
+    );
     expect(output).not.toContain(':15021/');
   });
 
@@ -96,7 +105,18 @@ describe('a running emulator', () => {
   });
 
   it('explain route names the rule, the backend and its endpoints', async () => {
-    const { code, stdout } = await run(['explain', 'route', '--gateway', 'httpbin/httpbin-gateway', '--host', 'httpbin.example.com', '--path', '/get/x', '--server', ADMIN]);
+    const { code, stdout } = await run([
+      'explain',
+      'route',
+      '--gateway',
+      'httpbin/httpbin-gateway',
+      '--host',
+      'httpbin.example.com',
+      '--path',
+      '/get/x',
+      '--server',
+      ADMIN,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toContain('MATCH HTTPRoute httpbin/httpbin rules[0].matches[0] (path PathPrefix /get)');
     expect(stdout).toMatch(/backend httpbin\/httpbin:8000 weight 1: 127\.241\.\d+\.\d+:8080 127\.241/);

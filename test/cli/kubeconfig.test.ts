@@ -8,7 +8,10 @@ import { kubeconfigFor, kubeconfigPath, writeKubeconfig } from '../../src/cli/ku
 describe('kubeconfig', () => {
   it('merges the aks-emu context into an existing file, keeping the other contexts, like kind', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'aks-emu-kc-')), 'config');
-    writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: [{name: prod, cluster: {server: "https://prod"}}]\nusers: [{name: me, user: {token: t}}]\ncontexts: [{name: prod, context: {cluster: prod, user: me}}]\ncurrent-context: prod\n');
+    writeFileSync(
+      path,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: prod, cluster: {server: "https://prod"}}]\nusers: [{name: me, user: {token: t}}]\ncontexts: [{name: prod, context: {cluster: prod, user: me}}]\ncurrent-context: prod\n',
+    );
     await writeKubeconfig(path, kubeconfigFor('http://127.0.0.1:7070', 'old'));
     await writeKubeconfig(path, kubeconfigFor('http://127.0.0.1:7071', 'new'));
     const merged = parse(readFileSync(path, 'utf8'));

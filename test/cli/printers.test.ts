@@ -16,7 +16,14 @@ describe('get pods', () => {
       {
         items: [
           pod('ok', [{ ready: true, restartCount: 0, state: running }]),
-          pod('looping', [{ ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt } } }]),
+          pod('looping', [
+            {
+              ready: false,
+              restartCount: 3,
+              state: { waiting: { reason: 'CrashLoopBackOff' } },
+              lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt } },
+            },
+          ]),
           pod('done', [{ ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt } } }]),
           pod('creating', [{ ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }]),
           pod('killed', [{ ready: false, restartCount: 0, state: { terminated: { exitCode: 137, signal: 9, reason: '', finishedAt } } }]),

@@ -15,7 +15,9 @@ writeFileSync(manifests, webManifests({ replicas: 1 }));
 const configFile = join(dir, 'aks-emu.yaml');
 writeFileSync(
   configFile,
-  `addresses:\n${Object.entries(addressBlock(14)).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\nseed: 3\nadmin: 127.0.0.1:0\ningress: { enabled: false }\n`,
+  `addresses:\n${Object.entries(addressBlock(14))
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join('\n')}\nseed: 3\nadmin: 127.0.0.1:0\ningress: { enabled: false }\n`,
 );
 
 interface Up {
@@ -28,7 +30,20 @@ interface Up {
 /** `aks-emu up` with a grace period no test may wait out: a stop that waits for it fails the test. */
 function startUp(): Promise<Up> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'up', '-f', manifests, '--config', configFile, '--nodes', '1', '--time-scale', '0.02', '--grace-period', '600']);
+    const child = spawn(process.execPath, [
+      BIN,
+      'up',
+      '-f',
+      manifests,
+      '--config',
+      configFile,
+      '--nodes',
+      '1',
+      '--time-scale',
+      '0.02',
+      '--grace-period',
+      '600',
+    ]);
     let out = '';
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     child.stdout!.on('data', (c) => {

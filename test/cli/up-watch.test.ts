@@ -47,9 +47,19 @@ describe('aks-emu up --watch and the kubeconfig it writes', () => {
 
   beforeAll(async () => {
     writeFileSync(file, app(2));
-    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: other, cluster: {server: "https://other.example"}}]\nusers: [{name: other, user: {token: x}}]\ncontexts: [{name: other, context: {cluster: other, user: other}}]\ncurrent-context: other\n');
-    writeFileSync(configFile, `addresses:\n${Object.entries(addresses).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\nadmin: ${admin}\ningress: { enabled: false }\n`);
-    child = spawn(process.execPath, [BIN, 'up', '-f', file, '--config', configFile, '--watch', '--kubeconfig', kubeconfig], { env: { ...process.env, KUBECONFIG: join(dir, 'never-written') } });
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: other, cluster: {server: "https://other.example"}}]\nusers: [{name: other, user: {token: x}}]\ncontexts: [{name: other, context: {cluster: other, user: other}}]\ncurrent-context: other\n',
+    );
+    writeFileSync(
+      configFile,
+      `addresses:\n${Object.entries(addresses)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}\nadmin: ${admin}\ningress: { enabled: false }\n`,
+    );
+    child = spawn(process.execPath, [BIN, 'up', '-f', file, '--config', configFile, '--watch', '--kubeconfig', kubeconfig], {
+      env: { ...process.env, KUBECONFIG: join(dir, 'never-written') },
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (c) => {
         out += c;

@@ -58,10 +58,7 @@ spec:
 `,
       );
       const a = addressBlock(21);
-      writeFileSync(
-        join(dir, 'aks-emu.yaml'),
-        JSON.stringify({ addresses: a, admin: '127.0.0.1:0', timeScale: 0.1 }),
-      );
+      writeFileSync(join(dir, 'aks-emu.yaml'), JSON.stringify({ addresses: a, admin: '127.0.0.1:0', timeScale: 0.1 }));
       // Each replica records its pid, starts a grandchild of its own, and serves on PORT.
       writeFileSync(
         join(dir, 'app.js'),

@@ -36,9 +36,13 @@ describe('allocate', () => {
     });
     const { errors } = allocate(m, config(), fixedRandom());
     expect(errors.map(formatLocatedFieldError)).toEqual([
-      expect.stringMatching(/^test\.yaml \(document \d+\): The Service "web" is invalid: spec\.clusterIPs: Invalid value: \["10\.9\.9\.9"\]: failed to allocate IP 10\.9\.9\.9: the provided IP \(10\.9\.9\.9\) is not in the valid range\. The range of valid IPs is 127\.10\.0\.0\/16$/),
+      expect.stringMatching(
+        /^test\.yaml \(document \d+\): The Service "web" is invalid: spec\.clusterIPs: Invalid value: \["10\.9\.9\.9"\]: failed to allocate IP 10\.9\.9\.9: the provided IP \(10\.9\.9\.9\) is not in the valid range\. The range of valid IPs is 127\.10\.0\.0\/16$/,
+      ),
       expect.stringMatching(/The Service "web" is invalid: spec\.ports\[0\]\.nodePort: Invalid value: 30080: provided port is already allocated$/),
-      expect.stringMatching(/The Service "lb" is invalid: metadata\.annotations\[service\.beta\.kubernetes\.io\/azure-load-balancer-tcp-idle-timeout\]: Invalid value: "2": idle timeout value must be a whole number representing minutes between 4 and 100, actual value: 2$/),
+      expect.stringMatching(
+        /The Service "lb" is invalid: metadata\.annotations\[service\.beta\.kubernetes\.io\/azure-load-balancer-tcp-idle-timeout\]: Invalid value: "2": idle timeout value must be a whole number representing minutes between 4 and 100, actual value: 2$/,
+      ),
     ]);
   });
 

@@ -101,9 +101,7 @@ describe('buildSnapshot', () => {
     const [pub, internal] = snap.loadBalancers;
     expect(pub!.backendPool).toEqual(['node-0', 'node-1', 'node-2']);
     expect(pub!.frontends).toEqual([{ name: FRONTEND, ip: '127.20.0.1', serviceKey: 'default/web' }]);
-    expect(pub!.rules.map((r) => [r.name, r.frontendPort, r.backendPort, r.probeName])).toEqual([
-      [`${FRONTEND}-TCP-80`, 80, 80, `${FRONTEND}-TCP-80`],
-    ]);
+    expect(pub!.rules.map((r) => [r.name, r.frontendPort, r.backendPort, r.probeName])).toEqual([[`${FRONTEND}-TCP-80`, 80, 80, `${FRONTEND}-TCP-80`]]);
     const nodePort = snap.services.find((s) => s.name === 'web')!.ports[0]!.nodePort;
     expect(pub!.probes).toEqual([{ name: `${FRONTEND}-TCP-80`, protocol: 'Tcp', port: nodePort, intervalInSeconds: 5, numberOfProbes: 2 }]);
     const hcnp = snap.services.find((s) => s.name === 'local')!.healthCheckNodePort;
@@ -112,7 +110,9 @@ describe('buildSnapshot', () => {
 
   it('keeps the public load balancer with an empty configuration when no Service uses it', () => {
     const snap = snapshotOf(manifests());
-    expect(snap.loadBalancers).toEqual([{ name: 'kubernetes', internal: false, frontends: [], rules: [], probes: [], backendPool: ['node-0', 'node-1', 'node-2'] }]);
+    expect(snap.loadBalancers).toEqual([
+      { name: 'kubernetes', internal: false, frontends: [], rules: [], probes: [], backendPool: ['node-0', 'node-1', 'node-2'] },
+    ]);
   });
 
   it('shows a pending frontend without rules', () => {

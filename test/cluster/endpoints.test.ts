@@ -107,9 +107,22 @@ describe('usable endpoints', () => {
 
 describe('endpoints of Services without a selector', () => {
   it('come from the EndpointSlices that name the Service, ports matched by name', () => {
-    const svc = service('db', { selector: undefined, ports: [{ name: 'sql', port: 5432 }, { name: 'admin', port: 8080 }] });
+    const svc = service('db', {
+      selector: undefined,
+      ports: [
+        { name: 'sql', port: 5432 },
+        { name: 'admin', port: 8080 },
+      ],
+    });
     const slices = [
-      endpointSlice('db', [{ addresses: ['10.1.0.9', '10.1.0.8'], nodeName: 'node-1' }, { addresses: ['10.1.0.7'], ready: false }], [{ name: 'sql', port: 15432 }]),
+      endpointSlice(
+        'db',
+        [
+          { addresses: ['10.1.0.9', '10.1.0.8'], nodeName: 'node-1' },
+          { addresses: ['10.1.0.7'], ready: false },
+        ],
+        [{ name: 'sql', port: 15432 }],
+      ),
       endpointSlice('db', [{ addresses: ['10.1.0.6'] }], [{ name: 'sql', port: 15432 }], { namespace: 'other' }),
       endpointSlice('cache', [{ addresses: ['10.1.0.5'] }], [{ name: 'sql', port: 15432 }]),
     ];

@@ -133,7 +133,10 @@ export function config(overrides: Partial<ClusterConfig> = {}): ClusterConfig {
 }
 
 /** A random source that always answers the same value (0 = the lowest candidate first). */
-export const fixedRandom = (value = 0) => (): number => value;
+export const fixedRandom =
+  (value = 0) =>
+  (): number =>
+    value;
 
 /** A deterministic pseudo-random source for tests that need spread (a 31-bit LCG). */
 export function seeded(seed = 1): () => number {

@@ -110,7 +110,10 @@ describe('scheduler', () => {
   });
 
   it('gives hostNetwork pods the node address without using a pod address', () => {
-    const result = schedule(podsOf(workload('Pod', 'host', { hostNetwork: true, nodeName: 'node-1' }), workload('Pod', 'after', { nodeName: 'node-1' })), nodes);
+    const result = schedule(
+      podsOf(workload('Pod', 'host', { hostNetwork: true, nodeName: 'node-1' }), workload('Pod', 'after', { nodeName: 'node-1' })),
+      nodes,
+    );
     expect(result.pods['default/host']!.ip).toBe('127.224.0.5');
     expect(result.pods['default/after']!.ip).toBe('127.244.1.2');
   });

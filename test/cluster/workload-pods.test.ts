@@ -45,10 +45,7 @@ describe('pods of workloads', () => {
   it('runs one DaemonSet pod on each node that matches its nodeSelector', () => {
     const all = desiredPods(manifests({ workloads: [workload('DaemonSet', 'agent')] }), nodes);
     expect(all.map((p) => p.boundNode)).toEqual(['node-0', 'node-1', 'node-2']);
-    const one = desiredPods(
-      manifests({ workloads: [workload('DaemonSet', 'agent', { nodeSelector: { 'kubernetes.io/hostname': 'node-1' } })] }),
-      nodes,
-    );
+    const one = desiredPods(manifests({ workloads: [workload('DaemonSet', 'agent', { nodeSelector: { 'kubernetes.io/hostname': 'node-1' } })] }), nodes);
     expect(one.map((p) => p.boundNode)).toEqual(['node-1']);
   });
 

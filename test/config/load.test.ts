@@ -10,8 +10,14 @@ describe('cluster configuration', () => {
   });
 
   it('takes byte limits as numbers or quantities, and raises the total with a larger per-file limit', () => {
-    expect(buildConfig({ limits: { manifestFileBytes: '32Mi' } })).toMatchObject({ maxManifestFileBytes: 32 * 1024 ** 2, maxManifestTotalBytes: 128 * 1024 ** 2 });
-    expect(buildConfig({ limits: { manifestFileBytes: 1000, manifestTotalBytes: '2k' } })).toMatchObject({ maxManifestFileBytes: 1000, maxManifestTotalBytes: 2000 });
+    expect(buildConfig({ limits: { manifestFileBytes: '32Mi' } })).toMatchObject({
+      maxManifestFileBytes: 32 * 1024 ** 2,
+      maxManifestTotalBytes: 128 * 1024 ** 2,
+    });
+    expect(buildConfig({ limits: { manifestFileBytes: 1000, manifestTotalBytes: '2k' } })).toMatchObject({
+      maxManifestFileBytes: 1000,
+      maxManifestTotalBytes: 2000,
+    });
     expect(buildConfig({ maxPods: 250 }).maxPods).toBe(250);
   });
 

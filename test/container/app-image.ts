@@ -40,9 +40,23 @@ export async function ensureAppImage(): Promise<string> {
     const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 180_000 });
     if (build.status !== 0) console.warn(`npm run build reported errors (building the image anyway):\n${build.stdout}${build.stderr}`);
     await run('bash', [join(REPO_ROOT, 'docker/prepare-context.sh')], { timeout: 180_000 });
-    await run('docker', ['build', '-q', '-f', join(REPO_ROOT, 'docker/Dockerfile'), '--build-arg', `BASE=${LOCAL_BASE_IMAGE}`, '-t', TEST_IMAGE, join(REPO_ROOT, 'docker/.context')], {
-      timeout: 180_000,
-    });
+    await run(
+      'docker',
+      [
+        'build',
+        '-q',
+        '-f',
+        join(REPO_ROOT, 'docker/Dockerfile'),
+        '--build-arg',
+        `BASE=${LOCAL_BASE_IMAGE}`,
+        '-t',
+        TEST_IMAGE,
+        join(REPO_ROOT, 'docker/.context'),
+      ],
+      {
+        timeout: 180_000,
+      },
+    );
     writeFileSync(done, `${new Date().toISOString()}\n`);
     return TEST_IMAGE;
   } finally {

@@ -7,8 +7,7 @@ import { LOCAL_BASE_IMAGE, describeWithDocker, docker } from './docker-available
 const buildScript = fileURLToPath(new URL('../../docker/build-local-base.sh', import.meta.url));
 
 // No network: the image is checked in isolation, and nothing it runs can send traffic.
-const runInBase = (...command: string[]): Promise<string> =>
-  docker(['run', '--rm', '--network', 'none', LOCAL_BASE_IMAGE, ...command]);
+const runInBase = (...command: string[]): Promise<string> => docker(['run', '--rm', '--network', 'none', LOCAL_BASE_IMAGE, ...command]);
 
 describeWithDocker('the local base image (aks-emu/node-base:local)', () => {
   beforeAll(async () => {
@@ -17,19 +16,11 @@ describeWithDocker('the local base image (aks-emu/node-base:local)', () => {
   });
 
   it('runs the same node version as the host that built it', async () => {
-    expect((await runInBase('node', '-e', 'console.log(process.version)')).trim()).toBe(
-      process.version,
-    );
+    expect((await runInBase('node', '-e', 'console.log(process.version)')).trim()).toBe(process.version);
   });
 
   it('records the node version in the label that the build script skips on', async () => {
-    const label = await docker([
-      'image',
-      'inspect',
-      LOCAL_BASE_IMAGE,
-      '--format',
-      '{{ index .Config.Labels "io.aks-emu.base.node-version" }}',
-    ]);
+    const label = await docker(['image', 'inspect', LOCAL_BASE_IMAGE, '--format', '{{ index .Config.Labels "io.aks-emu.base.node-version" }}']);
     expect(label.trim()).toBe(process.version);
   });
 

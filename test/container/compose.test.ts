@@ -53,7 +53,9 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
 
   /** The web rule's probe state per node, as `aks-emu get lb` shows it. */
   const probeStates = async (): Promise<Record<string, string>> => {
-    type View = { items: { loadBalancingRules: { service: string; probe: string | null }[]; probes: { name: string; backends: { node: string; state: string }[] }[] }[] };
+    type View = {
+      items: { loadBalancingRules: { service: string; probe: string | null }[]; probes: { name: string; backends: { node: string; state: string }[] }[] }[];
+    };
     const view = (await admin('/aks-emu/v1/loadbalancers')) as unknown as View;
     const states: Record<string, string> = {};
     for (const lb of view.items) {
@@ -137,7 +139,10 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
 
   it('serves the NodePort on every node from vnet and not from the public network', async () => {
     const script = NODES.map((ip) => `timeout 5 wget -qO- http://${ip}:${NODE_PORT}/; echo`).join('; ');
-    const answers = (await shellOn('vnet', script)).trim().split('\n').map((line) => JSON.parse(line) as Json);
+    const answers = (await shellOn('vnet', script))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Json);
     expect(answers.map((a) => a.localPort)).toEqual([8080, 8080, 8080]);
     const fromPublic = await shellOn('public', `timeout 3 wget -qO- http://${NODES[0]}:${NODE_PORT}/ >/dev/null 2>&1 && echo reached || echo unreachable`);
     expect(fromPublic.trim()).toBe('unreachable');
@@ -165,7 +170,12 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
       'nslookup nosuch.default.svc.cluster.local 2>&1; true',
     ].join('; ');
     const [answers, headless, missing] = (await toolbox('sh', '-c', script)).split('---\n');
-    expect(answers!.trim().split('\n').map((line) => (JSON.parse(line) as Json).host)).toEqual(names);
+    expect(
+      answers!
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as Json).host),
+    ).toEqual(names);
     expect(headless!.match(/Address: 10\.244\.\d+\.\d+/g)?.length).toBe(3);
     expect(missing).toContain('NXDOMAIN');
   });
@@ -196,7 +206,11 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
   it('gives a container the environment, hostname and DNS settings Kubernetes gives it', async () => {
     const [back] = await pods('back');
     const service = (await admin('/api/v1/namespaces/default/services/back')) as { spec: { clusterIP: string } };
-    const reply = JSON.parse(await toolbox('timeout', '5', 'wget', '-qO-', `http://${back!.status.podIP}:8080/env`)) as { env: Record<string, string>; hostname: string; resolvConf: string };
+    const reply = JSON.parse(await toolbox('timeout', '5', 'wget', '-qO-', `http://${back!.status.podIP}:8080/env`)) as {
+      env: Record<string, string>;
+      hostname: string;
+      resolvConf: string;
+    };
     expect(reply.hostname).toBe(back!.metadata.name);
     expect(reply.env).toMatchObject({
       HOSTNAME: back!.metadata.name,
@@ -219,13 +233,15 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
       await main(['get', 'pods', '--server', adminUrl], (line) => lines.push(line));
       return /ghost-\S+\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s/.test(lines.join('\n'));
     });
-    const list = (await admin('/api/v1/namespaces/default/pods')) as unknown as { items: { metadata: { name: string; annotations: Record<string, string> } }[] };
+    const list = (await admin('/api/v1/namespaces/default/pods')) as unknown as {
+      items: { metadata: { name: string; annotations: Record<string, string> } }[];
+    };
     const ghost = list.items.find((p) => p.metadata.name.startsWith('ghost-'));
     expect(ghost?.metadata.annotations['aks-emu.io/pod-kind']).toBe('container');
     expect(await docker(['ps', '-q', '--filter', 'label=io.aks-emu.container=ghost'])).toBe('');
   });
 
-  it('keeps each container\'s log and restarts a killed container with RESTARTS counted (logs and kill through the admin API)', async () => {
+  it("keeps each container's log and restarts a killed container with RESTARTS counted (logs and kill through the admin API)", async () => {
     const [back] = await pods('back');
     const name = back!.metadata.name;
     await toolbox('timeout', '5', 'wget', '-qO-', `http://${back!.status.podIP}:8080/before-kill`);

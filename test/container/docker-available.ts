@@ -54,10 +54,7 @@ export function describeWithDocker(title: string, body: () => void): void {
       });
     });
   } else {
-    console.warn(
-      `[skip] ${title}: no Docker engine (${status.reason}); run .ci/docker-setup.sh, ` +
-        `or set ${REQUIRE_DOCKER_ENV}=1 to make this a failure`,
-    );
+    console.warn(`[skip] ${title}: no Docker engine (${status.reason}); run .ci/docker-setup.sh, ` + `or set ${REQUIRE_DOCKER_ENV}=1 to make this a failure`);
     describe.skip(title, body);
   }
 }

@@ -15,7 +15,9 @@ let built: Promise<string> | undefined;
 export function ensurePodImage(): Promise<string> {
   built ??= (async () => {
     await run('bash', [join(REPO_ROOT, 'docker/build-local-base.sh')], { timeout: 120_000 });
-    await run('docker', ['build', '-q', '--build-arg', `BASE=${LOCAL_BASE_IMAGE}`, '-t', POD_IMAGE, join(REPO_ROOT, 'test/container/fixtures/pod-app')], { timeout: 120_000 });
+    await run('docker', ['build', '-q', '--build-arg', `BASE=${LOCAL_BASE_IMAGE}`, '-t', POD_IMAGE, join(REPO_ROOT, 'test/container/fixtures/pod-app')], {
+      timeout: 120_000,
+    });
     return POD_IMAGE;
   })();
   return built;

@@ -33,12 +33,31 @@ async function greetPod(host: string, port: number, localAddress?: string): Prom
 
 describe('DataPlane', () => {
   it('keeps a running connection flowing across a swap that removes its endpoint, and sends new ones to the new set', async () => {
-    const input = { pods: [{ node: 0, port: 9501 }, { node: 1, port: 9501 }] };
-    const p = await start({ ...input, pods: [{ node: 0, port: 9501 }, { node: 1, port: 9501, ready: false }] });
+    const input = {
+      pods: [
+        { node: 0, port: 9501 },
+        { node: 1, port: 9501 },
+      ],
+    };
+    const p = await start({
+      ...input,
+      pods: [
+        { node: 0, port: 9501 },
+        { node: 1, port: 9501, ready: false },
+      ],
+    });
     const running = await hello(FRONTEND, FRONTEND_PORT);
     expect(running.pod).toBe('web-0-0');
 
-    await p.apply(snapshot({ version: 2, pods: [{ node: 0, port: 9501, ready: false }, { node: 1, port: 9501 }] }).snapshot);
+    await p.apply(
+      snapshot({
+        version: 2,
+        pods: [
+          { node: 0, port: 9501, ready: false },
+          { node: 1, port: 9501 },
+        ],
+      }).snapshot,
+    );
     running.reader.socket.write('after the swap\n');
     await running.reader.until((r) => r.text.includes('after the swap'), 'the echo on the running flow');
     for (let i = 0; i < 3; i++) expect(await greetPod(FRONTEND, FRONTEND_PORT)).toBe('web-1-0');
@@ -46,7 +65,13 @@ describe('DataPlane', () => {
   });
 
   it('keeps round-robin state across a swap when the Service port still exists', async () => {
-    const input = { pods: [{ node: 0, port: 9502 }, { node: 0, port: 9503 }, { node: 0, port: 9504 }] };
+    const input = {
+      pods: [
+        { node: 0, port: 9502 },
+        { node: 0, port: 9503 },
+        { node: 0, port: 9504 },
+      ],
+    };
     const p = await start(input);
     expect(await greetPod(nodeAddress(BLOCK, 0), NODE_PORT)).toBe('web-0-0');
     await p.apply(snapshot({ ...input, version: 2 }).snapshot);

@@ -13,7 +13,20 @@ export const endings = fc.constantFrom<Ending>('half-close', 'reset', 'destroy')
 
 /** Request-targets that broke URL parsers and proxies, plus random ones. */
 const targets = fc.oneof(
-  fc.constantFrom('/', '//[', 'http://[::1', '//[::1]:80/x', 'http://169.254.169.254/latest', '*', '%', '/%zz', '/..%2f..%2f', '/?a=%00', 'example.com:443', '/' + 'a'.repeat(9000)),
+  fc.constantFrom(
+    '/',
+    '//[',
+    'http://[::1',
+    '//[::1]:80/x',
+    'http://169.254.169.254/latest',
+    '*',
+    '%',
+    '/%zz',
+    '/..%2f..%2f',
+    '/?a=%00',
+    'example.com:443',
+    '/' + 'a'.repeat(9000),
+  ),
   fc.string({ maxLength: 200 }),
   fc.webUrl(),
 );

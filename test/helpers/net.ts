@@ -8,14 +8,21 @@ export interface HttpResult {
 }
 
 /** One HTTP request on a fresh connection (so the LB sees a new flow each time). */
-export function httpGet(url: string, options: { localAddress?: string; headers?: Record<string, string>; method?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
+export function httpGet(
+  url: string,
+  options: { localAddress?: string; headers?: Record<string, string>; method?: string; timeoutMs?: number } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, method: options.method ?? 'GET', headers: { connection: 'close', ...options.headers }, localAddress: options.localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { agent: false, method: options.method ?? 'GET', headers: { connection: 'close', ...options.headers }, localAddress: options.localAddress },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(options.timeoutMs ?? 5_000, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
@@ -23,7 +30,10 @@ export function httpGet(url: string, options: { localAddress?: string; headers?:
 }
 
 /** Echo pod JSON through `url`. */
-export async function echo(url: string, options: Parameters<typeof httpGet>[1] = {}): Promise<Record<string, unknown> & { pod: string; node: string; remoteAddress: string }> {
+export async function echo(
+  url: string,
+  options: Parameters<typeof httpGet>[1] = {},
+): Promise<Record<string, unknown> & { pod: string; node: string; remoteAddress: string }> {
   const res = await httpGet(url, options);
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}: ${res.body}`);
   return JSON.parse(res.body);

@@ -55,7 +55,12 @@ describe('@kubernetes/client-node against aks-emu', () => {
   it('lists with label and field selectors honoured, and a resourceVersion on list and items', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' });
-    expect(pods.items.map((p) => p.metadata!.name).sort()).toEqual(cluster.pods({ app: 'web' }).map((p) => p.name).sort());
+    expect(pods.items.map((p) => p.metadata!.name).sort()).toEqual(
+      cluster
+        .pods({ app: 'web' })
+        .map((p) => p.name)
+        .sort(),
+    );
     expect(Number(pods.metadata!.resourceVersion)).toBeGreaterThan(0);
     expect(pods.items.every((p) => Number(p.metadata!.resourceVersion) > 0)).toBe(true);
     const svcs = await core.listServiceForAllNamespaces({ labelSelector: 'team notin (other)', fieldSelector: 'metadata.namespace=default' });
@@ -67,7 +72,12 @@ describe('@kubernetes/client-node against aks-emu', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-    const pods = k8s.makeInformer(kc, '/api/v1/namespaces/default/pods', () => core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' }), 'app=web');
+    const pods = k8s.makeInformer(
+      kc,
+      '/api/v1/namespaces/default/pods',
+      () => core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' }),
+      'app=web',
+    );
     const services = k8s.makeInformer(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
     const slices = k8s.makeInformer(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces());
     const errors: unknown[] = [];
@@ -77,8 +87,17 @@ describe('@kubernetes/client-node against aks-emu', () => {
     await Promise.all([pods.start(), services.start(), slices.start()]);
     try {
       expect(pods.list('default')).toHaveLength(2);
-      expect(services.list('default').map((s) => s.metadata!.name).sort()).toEqual(['other', 'web']);
-      await apps.replaceNamespacedDeploymentScale({ name: 'web', namespace: 'default', body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 4 } } });
+      expect(
+        services
+          .list('default')
+          .map((s) => s.metadata!.name)
+          .sort(),
+      ).toEqual(['other', 'web']);
+      await apps.replaceNamespacedDeploymentScale({
+        name: 'web',
+        namespace: 'default',
+        body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 4 } },
+      });
       await expect.poll(() => pods.list('default').length, { timeout: 20_000 }).toBe(4);
       const slice = () => slices.list('default').find((s) => s.metadata!.labels?.['kubernetes.io/service-name'] === 'web');
       await expect.poll(() => slice()?.endpoints?.length, { timeout: 20_000 }).toBe(4);

@@ -49,7 +49,12 @@ function dnsQuery(name: string, id: number): Buffer {
 const dnsMessages = fc.oneof(
   fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b)),
   fc
-    .tuple(fc.constantFrom('web.default.svc.cluster.local', 'web', 'x'.repeat(63) + '.default', 'nosuch'), fc.array(fc.tuple(fc.nat(80), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(90), fc.uint8Array({ maxLength: 40 }))
+    .tuple(
+      fc.constantFrom('web.default.svc.cluster.local', 'web', 'x'.repeat(63) + '.default', 'nosuch'),
+      fc.array(fc.tuple(fc.nat(80), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+      fc.nat(90),
+      fc.uint8Array({ maxLength: 40 }),
+    )
     .map(([name, flips, cut, tail]) => {
       const message = dnsQuery(name, 0x1234);
       for (const [at, value] of flips) if (at < message.length) message[at] = value;
@@ -83,7 +88,14 @@ describe('every listener under thousands of random and malformed inputs', () => 
   const runs = { numRuns: FUZZ_RUNS };
 
   beforeAll(async () => {
-    cluster = await startCluster({ manifests: MANIFESTS, nodes: 2, timeScale: 0.02, seed: 9, admin: false, config: { addresses, ingress: { enabled: false } } });
+    cluster = await startCluster({
+      manifests: MANIFESTS,
+      nodes: 2,
+      timeScale: 0.02,
+      seed: 9,
+      admin: false,
+      config: { addresses, ingress: { enabled: false } },
+    });
     lbIP = cluster.service('web').loadBalancerIP!;
     nodeAddress = cluster.nodes[0]!.address;
     dns = await ClusterDnsServer.start('127.0.0.1', 0);
@@ -112,27 +124,39 @@ describe('every listener under thousands of random and malformed inputs', () => 
   });
 
   it('survives garbage on the LB frontend of an HTTP port', async () => {
-    await fc.assert(fc.asyncProperty(garbage, endings, (bytes, ending) => sendAndEnd(lbIP, 80, bytes, ending, 300).then(() => {})), runs);
+    await fc.assert(
+      fc.asyncProperty(garbage, endings, (bytes, ending) => sendAndEnd(lbIP, 80, bytes, ending, 300).then(() => {})),
+      runs,
+    );
     expect((await echo(`http://${lbIP}:80/after-fuzz`)).pod).toBeTruthy();
   });
 
   it('survives garbage on a NodePort', async () => {
     const nodePort = cluster.service('web-nodeport').nodePort();
-    await fc.assert(fc.asyncProperty(garbage, endings, (bytes, ending) => sendAndEnd(nodeAddress, nodePort, bytes, ending, 300).then(() => {})), runs);
+    await fc.assert(
+      fc.asyncProperty(garbage, endings, (bytes, ending) => sendAndEnd(nodeAddress, nodePort, bytes, ending, 300).then(() => {})),
+      runs,
+    );
     expect((await echo(`http://${nodeAddress}:${nodePort}/after-fuzz`)).pod).toBeTruthy();
   });
 
   it("survives malformed HTTP on the healthCheckNodePort and kube-proxy's healthz", async () => {
     const healthCheckNodePort = cluster.service('web-local').info.healthCheckNodePort!;
     for (const port of [healthCheckNodePort, KUBE_PROXY_HEALTHZ_PORT]) {
-      await fc.assert(fc.asyncProperty(httpRequests, endings, (bytes, ending) => sendAndEnd(nodeAddress, port, bytes, ending, 300).then(() => {})), runs);
+      await fc.assert(
+        fc.asyncProperty(httpRequests, endings, (bytes, ending) => sendAndEnd(nodeAddress, port, bytes, ending, 300).then(() => {})),
+        runs,
+      );
     }
     expect((await httpGet(`http://${nodeAddress}:${healthCheckNodePort}/`)).status).toBe(200);
     expect((await httpGet(`http://${nodeAddress}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`)).status).toBe(200);
   });
 
   it('survives malformed DNS messages over UDP and TCP and still answers a query', async () => {
-    await fc.assert(fc.asyncProperty(dnsMessages, (message) => udpSend(dns.port, message)), runs);
+    await fc.assert(
+      fc.asyncProperty(dnsMessages, (message) => udpSend(dns.port, message)),
+      runs,
+    );
     await fc.assert(
       fc.asyncProperty(dnsMessages, fc.integer({ min: -2, max: 2 }), endings, (message, skew, ending) => {
         const prefix = Buffer.alloc(2);
@@ -147,7 +171,10 @@ describe('every listener under thousands of random and malformed inputs', () => 
 
   it('survives malformed HTTP on the control server and still serves its paths', async () => {
     const port = Number(new URL(controlServer.url).port);
-    await fc.assert(fc.asyncProperty(httpRequests, endings, (bytes, ending) => sendAndEnd('127.0.0.1', port, bytes, ending, 300).then(() => {})), runs);
+    await fc.assert(
+      fc.asyncProperty(httpRequests, endings, (bytes, ending) => sendAndEnd('127.0.0.1', port, bytes, ending, 300).then(() => {})),
+      runs,
+    );
     expect(statusOf(await rawExchange('127.0.0.1', port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'))).toBe(200);
   });
 

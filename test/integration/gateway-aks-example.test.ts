@@ -84,9 +84,12 @@ afterAll(async () => {
 
 describe("AKS's Gateway API guide", () => {
   it('programs the Gateway with the public frontend IP as its address', async () => {
-    await cluster.waitFor((s) => s.gateway?.gatewayStatuses['httpbin/httpbin-gateway']?.conditions.some((c) => c.type === 'Programmed' && c.status === 'True') === true, {
-      what: 'Gateway httpbin/httpbin-gateway Programmed',
-    });
+    await cluster.waitFor(
+      (s) => s.gateway?.gatewayStatuses['httpbin/httpbin-gateway']?.conditions.some((c) => c.type === 'Programmed' && c.status === 'True') === true,
+      {
+        what: 'Gateway httpbin/httpbin-gateway Programmed',
+      },
+    );
     const gateway = cluster.gateway('httpbin-gateway', 'httpbin');
     expect(gateway.address).toBe(cluster.service('httpbin-gateway-approuting-istio', 'httpbin').loadBalancerIP);
     expect(gateway.url()).toBe(`http://${gateway.address}/`);

@@ -152,7 +152,12 @@ metadata: { name: ignored, namespace: ${INFRA} }
 spec:
   gatewayClassName: someone-else
   listeners: [{ name: http, port: 80, protocol: HTTP }]`,
-    route('matching', INFRA, GW, ['match.example'], `    - matches: [{ path: { type: Exact, value: /exact } }]
+    route(
+      'matching',
+      INFRA,
+      GW,
+      ['match.example'],
+      `    - matches: [{ path: { type: Exact, value: /exact } }]
       backendRefs: [${to('infra-v1')}]
     - matches: [{ path: { type: PathPrefix, value: /prefix } }]
       backendRefs: [${to('infra-v2')}]
@@ -166,8 +171,14 @@ spec:
       backendRefs: [${to('infra-v2')}]
     - matches: [{ path: { type: RegularExpression, value: "/re/[0-9]+" } }]
       backendRefs: [${to('infra-v3')}]
-    - backendRefs: [${to('infra-v1')}]`),
-    route('filters', INFRA, GW, ['filters.example'], `    - matches: [{ path: { value: /req-headers } }]
+    - backendRefs: [${to('infra-v1')}]`,
+    ),
+    route(
+      'filters',
+      INFRA,
+      GW,
+      ['filters.example'],
+      `    - matches: [{ path: { value: /req-headers } }]
       filters:
         - type: RequestHeaderModifier
           requestHeaderModifier: { set: [{ name: X-Set, value: set }], add: [{ name: X-Add, value: added }], remove: [X-Remove] }
@@ -199,10 +210,23 @@ spec:
       backendRefs: [${to('infra-v1', ', weight: 0')}]
     - matches: [{ path: { value: /timeout } }]
       timeouts: { request: 200ms }
-      backendRefs: [${to('hang')}]`),
-    route('weights', INFRA, GW, ['weights.example'], `    - backendRefs: [${to('infra-v1', ', weight: 70')}, ${to('infra-v2', ', weight: 20')}, ${to('infra-v3', ', weight: 10')}]`),
-    route('regex-only', INFRA, GW, ['regex.example'], `    - matches: [{ path: { type: RegularExpression, value: "/re/[0-9]+" } }]
-      backendRefs: [${to('infra-v3')}]`),
+      backendRefs: [${to('hang')}]`,
+    ),
+    route(
+      'weights',
+      INFRA,
+      GW,
+      ['weights.example'],
+      `    - backendRefs: [${to('infra-v1', ', weight: 70')}, ${to('infra-v2', ', weight: 20')}, ${to('infra-v3', ', weight: 10')}]`,
+    ),
+    route(
+      'regex-only',
+      INFRA,
+      GW,
+      ['regex.example'],
+      `    - matches: [{ path: { type: RegularExpression, value: "/re/[0-9]+" } }]
+      backendRefs: [${to('infra-v3')}]`,
+    ),
     route('wildcard-host', INFRA, GW, ['"*.wild.example"'], `    - backendRefs: [${to('infra-v3')}]`),
     route('missing-backend', INFRA, GW, ['missing.example'], `    - backendRefs: [${to('nope')}]`),
     route('cross-ns-no-grant', OTHER, GW, ['cross.example'], `    - backendRefs: [{ name: infra-v1, namespace: ${INFRA}, port: 8080 }]`),
@@ -217,7 +241,13 @@ spec:
     route('internal-only', INFRA, `[{ name: internal }]`, [], `    - backendRefs: [${to('infra-v1')}]`),
     route('not-allowed', OTHER, `[{ name: internal, namespace: ${INFRA} }]`, [], `    - backendRefs: [${to('web-backend')}]`),
     route('selected', SELECTED, `[{ name: selective, namespace: ${INFRA} }]`, [], `    - backendRefs: [{ name: infra-v2, namespace: ${INFRA}, port: 8080 }]`),
-    route('wrong-host', SELECTED, `[{ name: selective, namespace: ${INFRA} }]`, ['foo.other.example'], `    - backendRefs: [{ name: infra-v2, namespace: ${INFRA}, port: 8080 }]`),
+    route(
+      'wrong-host',
+      SELECTED,
+      `[{ name: selective, namespace: ${INFRA} }]`,
+      ['foo.other.example'],
+      `    - backendRefs: [{ name: infra-v2, namespace: ${INFRA}, port: 8080 }]`,
+    ),
     route('wrong-section', INFRA, `[{ name: gw, sectionName: nosuch }]`, [], `    - backendRefs: [${to('infra-v1')}]`),
     `apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
@@ -287,7 +317,12 @@ beforeAll(async () => {
   grpcServer = grpc.server;
   grpcPort = grpc.port;
   cert = await generateSelfSignedCertificate({ commonName: 'secure.example', dnsNames: ['secure.example'], keyType: 'ec' });
-  cluster = await startCluster({ manifests: manifests(cert, mirror, hang), config: { addresses: ADDRESSES }, timeScale: 1 / 20, admin: { host: '127.240.200.1', port: 0 } });
+  cluster = await startCluster({
+    manifests: manifests(cert, mirror, hang),
+    config: { addresses: ADDRESSES },
+    timeScale: 1 / 20,
+    admin: { host: '127.240.200.1', port: 0 },
+  });
   ip = cluster.gateway('gw', INFRA).address!;
 }, 60_000);
 
@@ -479,7 +514,10 @@ describe('status', () => {
   it('reports the Gateway Programmed with the frontend IP and attached routes per listener', () => {
     const status = cluster.snapshot.gateway?.gatewayStatuses[`${INFRA}/gw`];
     expect(status?.addresses).toEqual([{ type: 'IPAddress', value: ip }]);
-    expect(status?.conditions.map((c) => [c.type, c.status])).toEqual([['Accepted', 'True'], ['Programmed', 'True']]);
+    expect(status?.conditions.map((c) => [c.type, c.status])).toEqual([
+      ['Accepted', 'True'],
+      ['Programmed', 'True'],
+    ]);
     const http = status?.listeners.find((l) => l.name === 'http');
     expect(http?.attachedRoutes).toBe(9);
     // Only the route whose hostnames intersect secure.example attaches to the HTTPS listener.
@@ -516,7 +554,7 @@ describe('GRPCRoute over HTTP/2 cleartext', () => {
     expect(JSON.parse(call.body)).toMatchObject({ path: '/echo.Echo/Ping', authority: 'grpc.example' });
   });
 
-  it('matches a service with a header, and applies the rule\'s request header filter', async () => {
+  it("matches a service with a header, and applies the rule's request header filter", async () => {
     const call = await grpcCall(ip, 'grpc.example', '/echo.Admin/Reset', { 'x-team': 'ops' });
     expect(JSON.parse(call.body)).toMatchObject({ path: '/echo.Admin/Reset', team: 'ops,gw' });
   });

@@ -19,7 +19,14 @@ describe('cluster.stop({ graceMs })', () => {
   });
 
   async function start(): Promise<{ ip: string }> {
-    cluster = await startCluster({ manifests: MANIFESTS, nodes: 2, timeScale: 0.02, seed: 5, admin: false, config: { addresses: addressBlock(13), ingress: { enabled: false } } });
+    cluster = await startCluster({
+      manifests: MANIFESTS,
+      nodes: 2,
+      timeScale: 0.02,
+      seed: 5,
+      admin: false,
+      config: { addresses: addressBlock(13), ingress: { enabled: false } },
+    });
     return { ip: cluster.service('web').loadBalancerIP! };
   }
 

@@ -107,7 +107,9 @@ describe('the embedded runtime hands flows to in-process pods with the effects o
     expect(pods.size).toBe(2);
     const after = cluster.stats();
     const picks = (s: typeof after): number =>
-      s.servicePorts.filter((p) => p.service === 'default/web' && p.port === 'http').reduce((n, p) => n + Object.values(p.endpointPicks).reduce((a, b) => a + b, 0), 0);
+      s.servicePorts
+        .filter((p) => p.service === 'default/web' && p.port === 'http')
+        .reduce((n, p) => n + Object.values(p.endpointPicks).reduce((a, b) => a + b, 0), 0);
     const accepted = (s: typeof after): number => s.rules.filter((r) => r.rule.endsWith('-TCP-80')).reduce((n, r) => n + r.connections, 0);
     expect(picks(after) - picks(before)).toBe(4);
     expect(accepted(after) - accepted(before)).toBe(4);

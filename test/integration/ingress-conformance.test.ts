@@ -104,7 +104,10 @@ data:
   tls.crt: ${Buffer.from(tls.cert).toString('base64')}
   tls.key: ${Buffer.from(tls.key).toString('base64')}`;
   const ingresses = [
-    ingress('path-rules', {}, `  rules:
+    ingress(
+      'path-rules',
+      {},
+      `  rules:
     - host: exact.paths.example
       http: { paths: [{ path: /foo, pathType: Exact, ${to('exact')} }] }
     - host: prefix.paths.example
@@ -124,18 +127,27 @@ data:
           - { path: /aaa/bbb/, pathType: Prefix, ${to('slash')} }
           - { path: /foo/, pathType: Exact, ${to('exact')} }
     - host: impl.paths.example
-      http: { paths: [{ path: /foo, pathType: ImplementationSpecific, ${to('impl')} }] }`),
-    ingress('host-rules', {}, `  rules:
+      http: { paths: [{ path: /foo, pathType: ImplementationSpecific, ${to('impl')} }] }`,
+    ),
+    ingress(
+      'host-rules',
+      {},
+      `  rules:
     - host: foo.bar.example
       http: { paths: [{ path: /, pathType: Prefix, ${to('host-exact')} }] }
     - host: "*.foo.example"
       http: { paths: [{ path: /, pathType: Prefix, ${to('wildcard')} }] }
     - host: exact.foo.example
-      http: { paths: [{ path: /, pathType: Prefix, ${to('host-exact')} }] }`),
-    ingress('defaults', {}, `  defaultBackend: { service: { name: fallback, port: { number: 80 } } }
+      http: { paths: [{ path: /, pathType: Prefix, ${to('host-exact')} }] }`,
+    ),
+    ingress(
+      'defaults',
+      {},
+      `  defaultBackend: { service: { name: fallback, port: { number: 80 } } }
   rules:
     - host: defaults.example
-      http: { paths: [{ path: /only, pathType: Exact, ${to('exact')} }] }`),
+      http: { paths: [{ path: /only, pathType: Exact, ${to('exact')} }] }`,
+    ),
     // The AKS store demo's rule on AKS's app routing class. With a host: host-less, it would put
     // the `_` server in regex mode, whose `^/` then takes the LB probe's /healthz (ingress-nginx#8852).
     `apiVersion: networking.k8s.io/v1
@@ -170,16 +182,24 @@ spec:
     site('nodes-only', 'nodes-only.example', 'app', { 'whitelist-source-range': ADDRESSES.nodeSubnet }),
     site('office', 'office.example', 'app', { 'whitelist-source-range': `${CLIENT}/32` }),
     site('upload', 'upload.example', 'app', { 'proxy-body-size': '1k' }),
-    ingress('unavailable', {}, `  rules:
+    ingress(
+      'unavailable',
+      {},
+      `  rules:
     - host: unavailable.example
       http:
         paths:
           - { path: /idle, pathType: Prefix, ${to('idle')} }
           - { path: /ghost, pathType: Prefix, ${to('ghost')} }
-          - { path: /flaky, pathType: Prefix, ${to('flaky')} }`),
-    ingress('errors', { 'custom-http-errors': '404,503', 'default-backend': 'error-pages' }, `  rules:
+          - { path: /flaky, pathType: Prefix, ${to('flaky')} }`,
+    ),
+    ingress(
+      'errors',
+      { 'custom-http-errors': '404,503', 'default-backend': 'error-pages' },
+      `  rules:
     - host: errors.example
-      http: { paths: [{ path: /idle, pathType: Prefix, ${to('idle')} }] }`),
+      http: { paths: [{ path: /idle, pathType: Prefix, ${to('idle')} }] }`,
+    ),
     site('chat', 'chat.example', 'chat'),
   ];
   return [...apps, external, ...ingresses].join('\n---\n');
@@ -190,8 +210,23 @@ async function selfSignedCertificate(dir: string, hosts: readonly string[]): Pro
   const key = join(dir, 'tls.key');
   const san = hosts.map((h) => `DNS:${h}`).join(',');
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${hosts[0]}`,
+    '-addext',
+    `subjectAltName=${san}`,
+    '-keyout',
+    key,
+    '-out',
+    cert,
   ]);
   return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
 }

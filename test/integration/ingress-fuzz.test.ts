@@ -144,25 +144,63 @@ const pathSegment = fc.oneof(
 const path = fc.array(pathSegment, { maxLength: 6 }).map((s) => `/${s.join('/')}`);
 const target = fc.oneof(
   { weight: 4, arbitrary: path },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('http', 'https', 'HTTP', 'ftp'), fc.oneof(fc.domain(), anyText, fc.constantFrom('[::1', '[::1]:80', 'web.example:99999', '')), path).map(([s, h, p]) => `${s}://${h}${p}`) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('http', 'https', 'HTTP', 'ftp'),
+        fc.oneof(fc.domain(), anyText, fc.constantFrom('[::1', '[::1]:80', 'web.example:99999', '')),
+        path,
+      )
+      .map(([s, h, p]) => `${s}://${h}${p}`),
+  },
   { weight: 1, arbitrary: fc.constantFrom('*', '', '//[', 'web.example:80', 'http://[::1', '/?a=%zz', `/${'a'.repeat(5000)}!`) },
   { weight: 1, arbitrary: anyText },
 );
-const version = fc.oneof({ weight: 6, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/1.1 ', 'http/1.1', '') }, { weight: 1, arbitrary: anyText });
+const version = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('HTTP/1.1') },
+  { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/1.1 ', 'http/1.1', '') },
+  { weight: 1, arbitrary: anyText },
+);
 const host = fc.constantFrom('web.example', 'regex.example', 'WEB.EXAMPLE:80', 'unknown.example', '', 'web.example, regex.example', '[::1]', 'a b');
 const header = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(token, fc.string({ maxLength: 30 })).map(([n, v]) => `${n}: ${v}`) },
-  { weight: 1, arbitrary: fc.constantFrom('Content-Length: 5', 'Content-Length: -1', 'Content-Length: 99999999999999999999', 'Content-Length: 3, 4', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: identity', 'Connection: close', 'Connection: upgrade', 'Upgrade: websocket', 'Expect: 100-continue', 'Host: regex.example', 'Cookie: INGRESSCOOKIE=x', 'X-Forwarded-For: 1.2.3.4') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'Content-Length: 5',
+      'Content-Length: -1',
+      'Content-Length: 99999999999999999999',
+      'Content-Length: 3, 4',
+      'Transfer-Encoding: chunked',
+      'Transfer-Encoding: gzip, chunked',
+      'Transfer-Encoding: identity',
+      'Connection: close',
+      'Connection: upgrade',
+      'Upgrade: websocket',
+      'Expect: 100-continue',
+      'Host: regex.example',
+      'Cookie: INGRESSCOOKIE=x',
+      'X-Forwarded-For: 1.2.3.4',
+    ),
+  },
   { weight: 1, arbitrary: anyText },
 );
-const body = fc.oneof(fc.constant(''), fc.string({ maxLength: 64 }), fc.constantFrom('5\r\nhello\r\n0\r\n\r\n', 'zz\r\n', '0\r\n\r\n', 'ffffffff\r\n'), fc.uint8Array({ maxLength: 3000 }).map((b) => Buffer.from(b).toString('latin1')));
+const body = fc.oneof(
+  fc.constant(''),
+  fc.string({ maxLength: 64 }),
+  fc.constantFrom('5\r\nhello\r\n0\r\n\r\n', 'zz\r\n', '0\r\n\r\n', 'ffffffff\r\n'),
+  fc.uint8Array({ maxLength: 3000 }).map((b) => Buffer.from(b).toString('latin1')),
+);
 const eol = fc.oneof({ weight: 8, arbitrary: fc.constant('\r\n') }, { weight: 1, arbitrary: fc.constantFrom('\n', '\r', '') });
 
-const request = fc.tuple(method, target, version, fc.option(host, { nil: undefined }), fc.array(header, { maxLength: 6 }), body, eol, fc.boolean()).map(([m, t, v, h, hs, b, nl, twice]) => {
-  const lines = [`${m} ${t} ${v}`, ...(h === undefined ? [] : [`Host: ${h}`]), ...hs];
-  const one = `${lines.join(nl)}${nl}${nl}${b}`;
-  return Buffer.from(twice ? one + one : one, 'latin1');
-});
+const request = fc
+  .tuple(method, target, version, fc.option(host, { nil: undefined }), fc.array(header, { maxLength: 6 }), body, eol, fc.boolean())
+  .map(([m, t, v, h, hs, b, nl, twice]) => {
+    const lines = [`${m} ${t} ${v}`, ...(h === undefined ? [] : [`Host: ${h}`]), ...hs];
+    const one = `${lines.join(nl)}${nl}${nl}${b}`;
+    return Buffer.from(twice ? one + one : one, 'latin1');
+  });
 
 let cluster: Cluster;
 let ip: string;

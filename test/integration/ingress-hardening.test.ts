@@ -88,7 +88,11 @@ spec:
 function procHex(address: string): string {
   const [ip = '', port = ''] = address.split(':');
   const hex = (n: number, width: number): string => n.toString(16).toUpperCase().padStart(width, '0');
-  return `${ip.split('.').reverse().map((b) => hex(Number(b), 2)).join('')}:${hex(Number(port), 4)}`;
+  return `${ip
+    .split('.')
+    .reverse()
+    .map((b) => hex(Number(b), 2))
+    .join('')}:${hex(Number(port), 4)}`;
 }
 
 /**
@@ -280,7 +284,9 @@ spec:
     // The Service's error comes in the same pass.
     expect(message).toContain('spec.ports[0].nodePort');
     for (const [name, value] of Object.entries(annotations)) {
-      expect(message).toContain(`The Ingress "knobs" is invalid: metadata.annotations[nginx.ingress.kubernetes.io/${name}]: Invalid value: ${JSON.stringify(value)}`);
+      expect(message).toContain(
+        `The Ingress "knobs" is invalid: metadata.annotations[nginx.ingress.kubernetes.io/${name}]: Invalid value: ${JSON.stringify(value)}`,
+      );
     }
   });
 });

@@ -97,10 +97,21 @@ describe('the L7 path: Azure LB → node → ingress controller pod → pod', ()
 
   it('terminates TLS at the controller with its default certificate', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({ host: ingressIP, port: 443, path: '/store/', headers: { host: 'shop.example.com' }, servername: 'shop.example.com', rejectUnauthorized: false, agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpsRequest(
+        {
+          host: ingressIP,
+          port: 443,
+          path: '/store/',
+          headers: { host: 'shop.example.com' },
+          servername: 'shop.example.com',
+          rejectUnauthorized: false,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -117,7 +128,10 @@ describe('the L7 path: Azure LB → node → ingress controller pod → pod', ()
 
   it('explains the match without sending traffic', async () => {
     const res = await fetch(`${cluster.adminUrl}/aks-emu/v1/explain/ingress?host=shop.example.com&path=/store/x`);
-    const body = (await res.json()) as { explanation: { regex: { enabled: boolean }; rewrite?: { result: string }; location?: { ingress?: string } }; text: string };
+    const body = (await res.json()) as {
+      explanation: { regex: { enabled: boolean }; rewrite?: { result: string }; location?: { ingress?: string } };
+      text: string;
+    };
     expect(body.explanation.regex.enabled).toBe(true);
     expect(body.explanation.location?.ingress).toBe('default/shop');
     expect(body.explanation.rewrite?.result).toBe('/x');
@@ -147,7 +161,14 @@ spec:
       await cluster.waitFor((snap) => snap.pods.every((p) => p.ready), { what: 'the controller pods to be Ready' });
       // The pods are Ready, yet the HTTP probe of port 80 keeps failing: /healthz answers 404.
       await expect
-        .poll(() => cluster.probeStatus().filter((p) => p.probe.endsWith('-TCP-80')).map((p) => [p.state, p.lastDetail]), { timeout: 10_000 })
+        .poll(
+          () =>
+            cluster
+              .probeStatus()
+              .filter((p) => p.probe.endsWith('-TCP-80'))
+              .map((p) => [p.state, p.lastDetail]),
+          { timeout: 10_000 },
+        )
         .toEqual(cluster.nodes.map(() => ['down', 'HTTP 404']));
     } finally {
       await cluster.stop();

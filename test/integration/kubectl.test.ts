@@ -90,7 +90,10 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
 
   it('honours label and field selectors', async () => {
     const names = async (...args: string[]) => (await ok('get', 'pods', '-o', 'name', ...args)).trim().split('\n').filter(Boolean).sort();
-    const api = cluster.pods({ app: 'api' }).map((p) => `pod/${p.name}`).sort();
+    const api = cluster
+      .pods({ app: 'api' })
+      .map((p) => `pod/${p.name}`)
+      .sort();
     expect(await names('-l', 'app in (api,other),tier=backend')).toEqual(api);
     expect(await names('-l', 'app!=api')).toEqual([]);
     expect(await names('-l', '!tier')).toEqual([]);
@@ -134,7 +137,9 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
     const services = cluster.snapshot.services.length;
     const r = await kubectl(config, ['apply', '-f', '-'], BAD);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('The Service "bad" is invalid: spec.ports[0].nodePort: Invalid value: 29999: provided port is not in the valid range. The range of valid ports is 30000-32767');
+    expect(r.stderr).toContain(
+      'The Service "bad" is invalid: spec.ports[0].nodePort: Invalid value: 29999: provided port is not in the valid range. The range of valid ports is 30000-32767',
+    );
     expect((await k('get', 'svc', 'bad')).stderr).toContain('services "bad" not found');
     expect(cluster.snapshot.services).toHaveLength(services);
     expect(cluster.snapshot.version).toBe(version);
@@ -154,15 +159,17 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
     }
   });
 
-  it('shows a Secret\'s values when read by name and leaves them out of lists', async () => {
+  it("shows a Secret's values when read by name and leaves them out of lists", async () => {
     const secret = await kubectl(config, ['apply', '-f', '-'], 'apiVersion: v1\nkind: Secret\nmetadata: { name: creds }\nstringData: { password: hunter2 }\n');
     expect(secret.stderr).toBe('');
     expect(Buffer.from(await ok('get', 'secret', 'creds', '-o', 'jsonpath={.data.password}'), 'base64').toString()).toBe('hunter2');
-    const list = (await (await fetch(`${cluster.adminUrl}/api/v1/namespaces/default/secrets`)).json()) as { items: { metadata: { name: string }; data: Record<string, string> }[] };
+    const list = (await (await fetch(`${cluster.adminUrl}/api/v1/namespaces/default/secrets`)).json()) as {
+      items: { metadata: { name: string }; data: Record<string, string> }[];
+    };
     expect(list.items.find((i) => i.metadata.name === 'creds')!.data).toEqual({ password: '' });
   });
 
-  it('refuses what kubectl\'s typed generators send (protobuf) with a 415 that says what to do instead', async () => {
+  it("refuses what kubectl's typed generators send (protobuf) with a 415 that says what to do instead", async () => {
     const r = await k('create', 'configmap', 'gen', '--from-literal=a=b');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('aks-emu does not read protobuf');

@@ -153,10 +153,14 @@ describe('the embedded L4 path from manifests', () => {
     expect(echoes).toEqual(Array.from({ length: 40 }, (_, i) => `hello ${i}`));
     // Like a TCP health probe: connect, then close without a byte.
     await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<void>((resolve) => {
-        const socket = connect({ host: web.loadBalancerIP!, port: 9000 }, () => socket.destroy());
-        socket.on('close', () => resolve());
-      })),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = connect({ host: web.loadBalancerIP!, port: 9000 }, () => socket.destroy());
+            socket.on('close', () => resolve());
+          }),
+      ),
     );
     await expect.poll(() => cluster.stats().activeConnections, { timeout: 5_000 }).toBe(0);
   });
@@ -213,7 +217,9 @@ spec:
     const addresses = addressBlock(1);
     await expect(startCluster({ manifests: bad, config: { addresses } })).rejects.toMatchObject({
       code: 'AKS_EMU_MANIFEST_INVALID',
-      message: expect.stringContaining('spec.ports[0].nodePort: Invalid value: 29999: provided port is not in the valid range. The range of valid ports is 30000-32767'),
+      message: expect.stringContaining(
+        'spec.ports[0].nodePort: Invalid value: 29999: provided port is not in the valid range. The range of valid ports is 30000-32767',
+      ),
     });
     // The valid Service's NodePort on the first node (127.132.0.4) must not have been opened.
     expect(await connectOutcome('127.132.0.4', 30080)).toBe('ECONNREFUSED');

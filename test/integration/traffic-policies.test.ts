@@ -94,7 +94,12 @@ describe('traffic policies through the emulated LB', () => {
     expect(cluster.service('private').loadBalancerIP).toMatch(new RegExp(`^${subnet.replace('.', '\\.')}\\.`));
     expect(cluster.service('local').loadBalancerIP).toMatch(new RegExp(`^${pub.replace('.', '\\.')}\\.`));
     const lbs = cluster.snapshot.loadBalancers.map((lb) => [lb.name, lb.internal]);
-    expect(lbs).toEqual(expect.arrayContaining([['kubernetes', false], ['kubernetes-internal', true]]));
+    expect(lbs).toEqual(
+      expect.arrayContaining([
+        ['kubernetes', false],
+        ['kubernetes-internal', true],
+      ]),
+    );
   });
 
   it('lets only loadBalancerSourceRanges clients through the frontend', async () => {

@@ -52,7 +52,12 @@ const WORKLOADS = [
   { image: 'test/silent*', command: node(`console.log('never listening'); setInterval(() => {}, 1000)`) },
   { image: 'test/stubborn*', command: node(`process.on('SIGTERM', () => console.log('ignoring SIGTERM')); ${SERVE}`) },
   { image: 'test/exec*', command: node(SERVE) },
-  { image: 'test/flood*', command: node(`const line = 'x'.repeat(200) + '\\n'; ${SERVE}; (function go() { for (let i = 0; i < 500; i++) process.stdout.write(line); setImmediate(go); })()`) },
+  {
+    image: 'test/flood*',
+    command: node(
+      `const line = 'x'.repeat(200) + '\\n'; ${SERVE}; (function go() { for (let i = 0; i < 500; i++) process.stdout.write(line); setImmediate(go); })()`,
+    ),
+  },
 ];
 
 const alive = (pid: number) => {

@@ -62,6 +62,8 @@ describe('manifest encoding', () => {
     expect(() => parseManifests([{ file: '<inline>', text: `${SERVICE}  annotations: {a: "\ud800"}\n` }])).toThrow(
       '<inline>:9:21: error converting YAML to JSON: yaml: invalid Unicode character',
     );
-    expect(() => parseManifests([{ file: '<inline>', text: `${SERVICE}# \u0007\n` }])).toThrow('<inline>:9:3: error converting YAML to JSON: yaml: control characters are not allowed');
+    expect(() => parseManifests([{ file: '<inline>', text: `${SERVICE}# \u0007\n` }])).toThrow(
+      '<inline>:9:3: error converting YAML to JSON: yaml: control characters are not allowed',
+    );
   });
 });

@@ -63,7 +63,9 @@ describe('manifest size limits', () => {
     const files = ['t1.yaml', 't2.yaml', 't3.yaml'].map((n) => manifestOfSize(n, 1500));
     const err = await rejection(loadManifests(files, { maxFileBytes: 1024 * 1024, maxTotalBytes: 4000 }));
     expect(err.code).toBe('AKS_EMU_MANIFEST_TOO_LARGE');
-    expect(err.message).toBe('the 3 manifest files hold 4500 bytes in all, over the 4000 bytes limit for one load (raise it with limits.manifestTotalBytes in aks-emu.yaml)');
+    expect(err.message).toBe(
+      'the 3 manifest files hold 4500 bytes in all, over the 4000 bytes limit for one load (raise it with limits.manifestTotalBytes in aks-emu.yaml)',
+    );
   });
 
   it('stops reading a file without a size (a device, a pipe) one byte past the limit', async () => {

@@ -101,9 +101,7 @@ describe('the bundled manifests', () => {
     expect(manifests.ingresses[0]?.metadata.annotations['nginx.ingress.kubernetes.io/rewrite-target']).toBe('/$2');
     // ConfigMaps are read (containers' env may use them); the ServiceAccount is skipped.
     expect(manifests.configMaps?.map((c) => c.metadata.name)).toEqual(['rabbitmq-enabled-plugins']);
-    expect(notices).toEqual([
-      `${FIXTURES}/aks-store-all-in-one.yaml (document 17): skipping ServiceAccount "virtual-customer": kind does not shape traffic`,
-    ]);
+    expect(notices).toEqual([`${FIXTURES}/aks-store-all-in-one.yaml (document 17): skipping ServiceAccount "virtual-customer": kind does not shape traffic`]);
   });
 
   it('loads examples/store: a three-replica store front behind a LoadBalancer on port 80', async () => {

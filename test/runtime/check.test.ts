@@ -79,7 +79,11 @@ describe('checking a manifest set', () => {
     writeFileSync(file, BAD);
     const out: string[] = [];
     const errors: string[] = [];
-    const code = await main(['validate', '-f', file], (l) => out.push(l), (l) => errors.push(l));
+    const code = await main(
+      ['validate', '-f', file],
+      (l) => out.push(l),
+      (l) => errors.push(l),
+    );
     expect(code).toBe(1);
     const lines = errors.join('\n').split('\n');
     expect(lines).toHaveLength(10);
@@ -88,7 +92,10 @@ describe('checking a manifest set', () => {
 
   it('starts nothing from a set with one bad document among good ones', async () => {
     const file = join(dir, 'half.yaml');
-    writeFileSync(file, `apiVersion: v1\nkind: Service\nmetadata: {name: good}\nspec:\n  ports: [{port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec:\n  ports: [{port: 80, protocol: QUIC}]\n`);
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Service\nmetadata: {name: good}\nspec:\n  ports: [{port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec:\n  ports: [{port: 80, protocol: QUIC}]\n`,
+    );
     await expect(loadManifestSet([file], defaultConfig())).rejects.toBeInstanceOf(ManifestInvalidError);
   });
 

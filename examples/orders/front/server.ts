@@ -15,7 +15,7 @@ const server = createServer(async (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ service: 'front', pod: process.env.HOSTNAME, pid: process.pid, path: req.url, back }));
   } catch (err) {
-    console.error(`front: calling ${backUrl} failed: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? "")}`);
+    console.error(`front: calling ${backUrl} failed: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`);
     res.writeHead(502, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ service: 'front', pod: process.env.HOSTNAME, error: `calling ${backUrl}: ${(err as Error).message}` }));
   }

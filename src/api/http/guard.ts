@@ -42,7 +42,8 @@ export function parseTarget(raw: string): Omit<Target, 'authenticated'> & { auth
     } catch {
       throw new ApiStatusError('BadRequest', `malformed request-target ${JSON.stringify(raw.slice(0, 200))}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiStatusError('BadRequest', `unsupported scheme in request-target ${JSON.stringify(raw.slice(0, 200))}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ApiStatusError('BadRequest', `unsupported scheme in request-target ${JSON.stringify(raw.slice(0, 200))}`);
     authority = url.host;
     pathAndQuery = `${url.pathname}${url.search}`;
   }
@@ -51,7 +52,10 @@ export function parseTarget(raw: string): Omit<Target, 'authenticated'> & { auth
   if (!PATH.test(path)) throw new ApiStatusError('BadRequest', `malformed request path ${JSON.stringify(path.slice(0, 200))}`);
   let segments: string[];
   try {
-    segments = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    segments = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
   } catch {
     throw new ApiStatusError('BadRequest', `malformed percent-encoding in request path ${JSON.stringify(path.slice(0, 200))}`);
   }
@@ -126,8 +130,14 @@ export function checkRequest(req: IncomingMessage, options: GuardOptions): Targe
     const type = mediaType(req.headers['content-type']);
     if (!WRITE_MEDIA_TYPES.has(type)) {
       // kubectl's typed generators (create namespace/configmap/secret/deployment) send protobuf.
-      const hint = type === 'application/vnd.kubernetes.protobuf' ? ' (aks-emu does not read protobuf: write the object to a file and use kubectl apply -f or create -f, which send JSON)' : '';
-      throw new ApiStatusError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES].join(', ')}${hint}`);
+      const hint =
+        type === 'application/vnd.kubernetes.protobuf'
+          ? ' (aks-emu does not read protobuf: write the object to a file and use kubectl apply -f or create -f, which send JSON)'
+          : '';
+      throw new ApiStatusError(
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES].join(', ')}${hint}`,
+      );
     }
   }
   return { ...target, authenticated };

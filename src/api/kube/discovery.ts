@@ -42,9 +42,23 @@ function subresourceEntries(r: ResourceType) {
   return r.subresources.map((sub) => {
     switch (sub) {
       case 'status':
-        return { name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: r.writable ? ['get', 'patch', 'update'] : ['get'] };
+        return {
+          name: `${r.plural}/status`,
+          singularName: '',
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: r.writable ? ['get', 'patch', 'update'] : ['get'],
+        };
       case 'scale':
-        return { name: `${r.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+        return {
+          name: `${r.plural}/scale`,
+          singularName: '',
+          namespaced: true,
+          group: 'autoscaling',
+          version: 'v1',
+          kind: 'Scale',
+          verbs: ['get', 'patch', 'update'],
+        };
       case 'log':
         return { name: `${r.plural}/log`, singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] };
       case 'eviction':

@@ -37,7 +37,13 @@ export function eventChanges(store: ObjectStore, records: readonly EventRecord[]
     const namespace = r.involved.namespace || 'default';
     const same = existing.find((e) => {
       const o = e.object as KubeObject & { involvedObject?: Involved; reason?: string; message?: string };
-      return o.involvedObject?.name === r.involved.name && o.involvedObject?.kind === r.involved.kind && o.involvedObject?.namespace === r.involved.namespace && o.reason === r.reason && o.message === r.message;
+      return (
+        o.involvedObject?.name === r.involved.name &&
+        o.involvedObject?.kind === r.involved.kind &&
+        o.involvedObject?.namespace === r.involved.namespace &&
+        o.reason === r.reason &&
+        o.message === r.message
+      );
     });
     const uid = involvedUid(store, r.involved);
     if (same) {
@@ -82,7 +88,8 @@ function involvedUid(store: ObjectStore, i: Involved): string | undefined {
 }
 
 type Json = Record<string, unknown>;
-const lbIP = (o: KubeObject | undefined) => ((o?.['status'] as Json | undefined)?.['loadBalancer'] as { ingress?: { ip?: string }[] } | undefined)?.ingress?.[0]?.ip;
+const lbIP = (o: KubeObject | undefined) =>
+  ((o?.['status'] as Json | undefined)?.['loadBalancer'] as { ingress?: { ip?: string }[] } | undefined)?.ingress?.[0]?.ip;
 
 /**
  * What a controller would report about the writes the mirror is about to make: a Service
@@ -98,9 +105,22 @@ export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], 
     if (o.kind === 'Service' && (o['spec'] as Json | undefined)?.['type'] === 'LoadBalancer') {
       const ip = lbIP(o);
       const info = snapshot.services.find((s) => s.namespace === involved.namespace && s.name === involved.name);
-      if (ip && ip !== lbIP(before)) out.push({ involved, type: 'Normal', reason: 'EnsuredLoadBalancer', message: `Ensured load balancer (frontend ${ip} on ${info?.loadBalancer?.loadBalancerName ?? 'kubernetes'})`, component: 'service-controller' });
+      if (ip && ip !== lbIP(before))
+        out.push({
+          involved,
+          type: 'Normal',
+          reason: 'EnsuredLoadBalancer',
+          message: `Ensured load balancer (frontend ${ip} on ${info?.loadBalancer?.loadBalancerName ?? 'kubernetes'})`,
+          component: 'service-controller',
+        });
       else if (!ip && info?.loadBalancer?.pendingReason && (!before || lbIP(before) !== undefined || store.get(c.ref) === undefined)) {
-        out.push({ involved, type: 'Warning', reason: 'SyncLoadBalancerFailed', message: `Error syncing load balancer: ${info.loadBalancer.pendingReason}`, component: 'service-controller' });
+        out.push({
+          involved,
+          type: 'Warning',
+          reason: 'SyncLoadBalancerFailed',
+          message: `Error syncing load balancer: ${info.loadBalancer.pendingReason}`,
+          component: 'service-controller',
+        });
       }
     }
     if (o.kind === 'Ingress' && lbIP(o) && lbIP(o) !== lbIP(before)) {

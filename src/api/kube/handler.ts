@@ -33,7 +33,14 @@ const HEALTH = new Set(['healthz', 'livez', 'readyz']);
 function redact(object: KubeObject, authenticated: boolean): KubeObject {
   if (authenticated || object.kind !== 'Secret') return object;
   const data = (object['data'] as Record<string, string> | undefined) ?? {};
-  return { ...object, data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])), metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown when the Secret is read by name' } } };
+  return {
+    ...object,
+    data: Object.fromEntries(Object.keys(data).map((k) => [k, ''])),
+    metadata: {
+      ...object.metadata,
+      annotations: { ...object.metadata.annotations, 'aks-emu.io/redacted': 'values are shown when the Secret is read by name' },
+    },
+  };
 }
 
 export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): ApiExtension {
@@ -61,7 +68,8 @@ export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): Ap
 }
 
 function answer(ctx: RequestContext, value: unknown): boolean {
-  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${ctx.method} ${ctx.target.path})`);
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
+    throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${ctx.method} ${ctx.target.path})`);
   if (value === undefined) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
   send(ctx.res, 200, value);
   return true;
@@ -116,7 +124,8 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
       `pods/${subresource} is not served by aks-emu: pods are in-process listeners, not containers; every pod IP (${'kubectl get pods -o wide'}) and LoadBalancer IP is reachable from this machine directly`,
     );
   }
-  if (!r.subresources.includes(subresource as never)) throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
+  if (!r.subresources.includes(subresource as never))
+    throw new ApiStatusError('NotFound', `the server could not find the requested resource (${ctx.target.path})`);
   switch (subresource) {
     case 'status':
       // Status is written by aks-emu's controllers, as the kubelet and controllers do on AKS.
@@ -141,7 +150,8 @@ function list(kube: KubeStore, options: KubeApiOptions, ctx: RequestContext, r: 
   const matches = (o: KubeObject) => labelsMatch(labels, o.metadata.labels) && fieldsMatch(fields, o);
   const table = wantsTable(ctx.req.headers.accept);
   const includeObject = q.get('includeObject');
-  const render = (o: KubeObject) => (table ? toTable(r.kind, [redact(o, authenticated)], o.metadata.resourceVersion ?? '', includeObject, Date.now()) : redact(o, authenticated));
+  const render = (o: KubeObject) =>
+    table ? toTable(r.kind, [redact(o, authenticated)], o.metadata.resourceVersion ?? '', includeObject, Date.now()) : redact(o, authenticated);
   if (q.get('watch') === 'true' || q.get('watch') === '1') {
     const filter = (e: StoreEvent) => e.ref.group === r.group && e.ref.kind === r.kind && (namespace === undefined || e.ref.namespace === namespace);
     const timeout = Number(q.get('timeoutSeconds') ?? 1800);
@@ -162,7 +172,11 @@ function list(kube: KubeStore, options: KubeApiOptions, ctx: RequestContext, r: 
     );
     return;
   }
-  const items = kube.store.list(r.group, r.kind, namespace).map((e) => e.object).filter(matches).map((o) => redact(o, authenticated));
+  const items = kube.store
+    .list(r.group, r.kind, namespace)
+    .map((e) => e.object)
+    .filter(matches)
+    .map((o) => redact(o, authenticated));
   const resourceVersion = String(kube.store.resourceVersion);
   if (table) return send(ctx.res, 200, toTable(r.kind, items, resourceVersion, includeObject, Date.now()));
   send(ctx.res, 200, { kind: `${r.kind}List`, apiVersion: groupVersion(r), metadata: { resourceVersion }, items });

@@ -51,7 +51,15 @@ export class KubeStore {
   readonly #onReadiness = (e: { podKey: string; ready: boolean; reason: string }) => {
     if (e.ready) return;
     const [namespace, name] = e.podKey.split('/') as [string, string];
-    this.record([{ involved: { apiVersion: 'v1', kind: 'Pod', namespace, name }, type: 'Warning', reason: 'Unhealthy', message: `Readiness probe failed: ${e.reason}`, component: 'kubelet' }]);
+    this.record([
+      {
+        involved: { apiVersion: 'v1', kind: 'Pod', namespace, name },
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message: `Readiness probe failed: ${e.reason}`,
+        component: 'kubelet',
+      },
+    ]);
   };
   #queue: Promise<unknown> = Promise.resolve();
   #log: (line: string) => void;

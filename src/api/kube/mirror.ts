@@ -69,20 +69,45 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): J
         updatedReplicas: pods.length,
         ...(desired - ready > 0 ? { unavailableReplicas: desired - ready } : {}),
         conditions: [
-          { type: 'Available', status: ready >= desired ? 'True' : 'False', reason: ready >= desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: ready >= desired ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.', lastUpdateTime: at, lastTransitionTime: at },
-          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-${podTemplateHash(w)}" has successfully progressed.`, lastUpdateTime: at, lastTransitionTime: at },
+          {
+            type: 'Available',
+            status: ready >= desired ? 'True' : 'False',
+            reason: ready >= desired ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+            message: ready >= desired ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+            lastUpdateTime: at,
+            lastTransitionTime: at,
+          },
+          {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'NewReplicaSetAvailable',
+            message: `ReplicaSet "${name}-${podTemplateHash(w)}" has successfully progressed.`,
+            lastUpdateTime: at,
+            lastTransitionTime: at,
+          },
         ],
       };
     }
     case 'StatefulSet':
     case 'ReplicaSet': {
       const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, w.kind, namespace, name), w.replicas, generation);
-      return { ...counts, ...(w.kind === 'StatefulSet' ? { currentReplicas: counts.replicas, updatedReplicas: counts.replicas } : { fullyLabeledReplicas: counts.replicas }) };
+      return {
+        ...counts,
+        ...(w.kind === 'StatefulSet' ? { currentReplicas: counts.replicas, updatedReplicas: counts.replicas } : { fullyLabeledReplicas: counts.replicas }),
+      };
     }
     case 'DaemonSet': {
       const pods = podsOf(snapshot, 'DaemonSet', namespace, name);
       const ready = pods.filter((p) => p.phase === 'Running' && p.ready).length;
-      return { observedGeneration: typeof generation === 'number' ? generation : 1, currentNumberScheduled: pods.length, desiredNumberScheduled: pods.length, numberMisscheduled: 0, numberReady: ready, numberAvailable: ready, updatedNumberScheduled: pods.length };
+      return {
+        observedGeneration: typeof generation === 'number' ? generation : 1,
+        currentNumberScheduled: pods.length,
+        desiredNumberScheduled: pods.length,
+        numberMisscheduled: 0,
+        numberReady: ready,
+        numberAvailable: ready,
+        updatedNumberScheduled: pods.length,
+      };
     }
     case 'Pod':
       return {};
@@ -105,7 +130,16 @@ function replicaSetOf(w: Workload, snapshot: Snapshot, deployment: KubeObject | 
       namespace: w.metadata.namespace,
       labels: { ...w.template.labels, 'pod-template-hash': hash },
       annotations: { 'deployment.kubernetes.io/desired-replicas': String(w.replicas) },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: w.metadata.name, uid: deployment?.metadata.uid ?? w.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: w.metadata.name,
+          uid: deployment?.metadata.uid ?? w.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       replicas: w.replicas,
@@ -120,14 +154,24 @@ function endpointsOf(svc: ServiceInfo, snapshot: Snapshot, created: CreationTime
   const eps = snapshot.endpoints.find((e) => e.serviceKey === `${svc.namespace}/${svc.name}`);
   if (!eps) return undefined;
   const all = eps.ports.flatMap((p) => p.endpoints);
-  const address = (e: (typeof all)[number]) => ({ ip: e.ip, ...(e.nodeName ? { nodeName: e.nodeName } : {}), ...(e.podName ? { targetRef: { kind: 'Pod', namespace: e.podNamespace, name: e.podName } } : {}) });
+  const address = (e: (typeof all)[number]) => ({
+    ip: e.ip,
+    ...(e.nodeName ? { nodeName: e.nodeName } : {}),
+    ...(e.podName ? { targetRef: { kind: 'Pod', namespace: e.podNamespace, name: e.podName } } : {}),
+  });
   const unique = <T extends { ip: string }>(xs: T[]) => [...new Map(xs.map((x) => [x.ip, x])).values()];
   const ready = unique(all.filter((e) => e.ready).map(address));
   const notReady = unique(all.filter((e) => !e.ready).map(address)).filter((a) => !ready.some((r) => r.ip === a.ip));
   const subsets =
     ready.length + notReady.length === 0
       ? []
-      : [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports: eps.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.endpoints[0]?.port ?? 0, protocol: p.protocol })) }];
+      : [
+          {
+            ...(ready.length ? { addresses: ready } : {}),
+            ...(notReady.length ? { notReadyAddresses: notReady } : {}),
+            ports: eps.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.endpoints[0]?.port ?? 0, protocol: p.protocol })),
+          },
+        ];
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
@@ -146,7 +190,12 @@ function serviceWithAllocation(user: KubeObject, info: ServiceInfo): KubeObject 
   if (Array.isArray(spec['ports'])) {
     spec['ports'] = (spec['ports'] as Json[]).map((p) => {
       const found = info.ports.find((x) => x.port === p['port'] && x.protocol === (p['protocol'] ?? 'TCP'));
-      return { ...p, protocol: p['protocol'] ?? 'TCP', targetPort: p['targetPort'] ?? p['port'], ...(found?.nodePort !== undefined ? { nodePort: found.nodePort } : {}) };
+      return {
+        ...p,
+        protocol: p['protocol'] ?? 'TCP',
+        targetPort: p['targetPort'] ?? p['port'],
+        ...(found?.nodePort !== undefined ? { nodePort: found.nodePort } : {}),
+      };
     });
   }
   spec['type'] ??= 'ClusterIP';
@@ -193,13 +242,20 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     const mine = userEntry('v1', 'Namespace', '', ns);
     const status = { phase: 'Active' };
     if (mine) putStatus(mine, { ...mine.object, spec: { finalizers: ['kubernetes'] }, status });
-    else put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } }, spec: { finalizers: ['kubernetes'] }, status });
+    else
+      put({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } },
+        spec: { finalizers: ['kubernetes'] },
+        status,
+      });
   }
   for (const p of snapshot.pods) {
     const object = podObject(p, created) as unknown as KubeObject;
     const mine = userEntry('v1', 'Pod', p.namespace, p.name);
     if (mine) {
-      const spec = { ...(mine.object['spec'] as Json), ...(object['spec'] as Json)['nodeName'] ? { nodeName: (object['spec'] as Json)['nodeName'] } : {} };
+      const spec = { ...(mine.object['spec'] as Json), ...((object['spec'] as Json)['nodeName'] ? { nodeName: (object['spec'] as Json)['nodeName'] } : {}) };
       putStatus(mine, { ...mine.object, spec, status: withHostIP(object['status'], p, snapshot) });
     } else put({ ...object, status: withHostIP(object['status'], p, snapshot) });
   }
@@ -232,7 +288,12 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     putStatus(mine, { ...mine.object, status: { loadBalancer: admitted && ip ? { ingress: [{ ip }] } : {} } });
   }
   for (const c of manifests.ingressClasses) {
-    put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: c.metadata.name, labels: c.metadata.labels, annotations: c.metadata.annotations }, spec: { controller: c.spec.controller } });
+    put({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: c.metadata.name, labels: c.metadata.labels, annotations: c.metadata.annotations },
+      spec: { controller: c.spec.controller },
+    });
   }
 
   const changes: Change[] = [];

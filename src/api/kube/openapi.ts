@@ -11,7 +11,11 @@ function docPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-const PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string' } }));
+const PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+  name,
+  in: 'query',
+  schema: { type: name === 'force' ? 'boolean' : 'string' },
+}));
 
 function operations(r: ResourceType) {
   const gvk = { group: r.group, version: r.version, kind: r.kind };
@@ -39,7 +43,8 @@ export function openApiDocument(path: readonly string[]): unknown {
   }
   if (path[0] !== 'v3') return undefined;
   const rest = path.slice(1);
-  const [group, version] = rest[0] === 'api' && rest.length === 2 ? ['', rest[1]!] : rest[0] === 'apis' && rest.length === 3 ? [rest[1]!, rest[2]!] : [undefined, undefined];
+  const [group, version] =
+    rest[0] === 'api' && rest.length === 2 ? ['', rest[1]!] : rest[0] === 'apis' && rest.length === 3 ? [rest[1]!, rest[2]!] : [undefined, undefined];
   if (group === undefined) return undefined;
   const resources = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (resources.length === 0) return undefined;

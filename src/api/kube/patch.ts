@@ -23,7 +23,10 @@ export function mergePatch(target: Json, patch: Json): Json {
 function pointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) throw new ApiStatusError('BadRequest', `json patch: path ${JSON.stringify(path)} must start with "/"`);
-  return path.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function clone<T>(v: T): T {
@@ -70,7 +73,8 @@ export function jsonPatch(target: Json, ops: Json): Json {
     } else parent[key] = value;
   };
   for (const op of ops) {
-    if (!isObj(op) || typeof op['op'] !== 'string' || typeof op['path'] !== 'string') throw new ApiStatusError('BadRequest', 'json patch: every operation needs "op" and "path"');
+    if (!isObj(op) || typeof op['op'] !== 'string' || typeof op['path'] !== 'string')
+      throw new ApiStatusError('BadRequest', 'json patch: every operation needs "op" and "path"');
     const path = pointer(op['path']);
     switch (op['op']) {
       case 'add':

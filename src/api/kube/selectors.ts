@@ -46,7 +46,8 @@ export function parseLabelSelector(text: string | null): LabelSelector {
       return key;
     };
     const checkValue = (value: string) => {
-      if (!VALUE.test(value)) throw bad(text, `invalid label value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`);
+      if (!VALUE.test(value))
+        throw bad(text, `invalid label value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`);
       return value;
     };
     const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);

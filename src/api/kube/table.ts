@@ -39,9 +39,27 @@ export function humanDuration(ms: number): string {
 }
 
 const name: Column = { name: 'Name', cell: (o) => o.metadata.name };
-const age: Column = { name: 'Age', type: 'date', cell: (o, now) => (o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>') };
-const containers = (path: string): Column => ({ name: 'Containers', priority: 1, cell: (o) => arr(get(o, path)).map((c) => c['name']).join(',') });
-const images = (path: string): Column => ({ name: 'Images', priority: 1, cell: (o) => arr(get(o, path)).map((c) => c['image']).join(',') });
+const age: Column = {
+  name: 'Age',
+  type: 'date',
+  cell: (o, now) => (o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>'),
+};
+const containers = (path: string): Column => ({
+  name: 'Containers',
+  priority: 1,
+  cell: (o) =>
+    arr(get(o, path))
+      .map((c) => c['name'])
+      .join(','),
+});
+const images = (path: string): Column => ({
+  name: 'Images',
+  priority: 1,
+  cell: (o) =>
+    arr(get(o, path))
+      .map((c) => c['image'])
+      .join(','),
+});
 const selector: Column = { name: 'Selector', priority: 1, cell: (o) => selectorText(get(o, 'spec.selector')) };
 
 function selectorText(sel: unknown): string {
@@ -184,22 +202,60 @@ const COLUMNS: Record<string, readonly Column[]> = {
   EndpointSlice: [
     name,
     { name: 'AddressType', cell: (o) => str(get(o, 'addressType')) },
-    { name: 'Ports', cell: (o) => arr(get(o, 'ports')).map((p) => str(p['port'], 'unset')).join(',') || '<unset>' },
-    { name: 'Endpoints', cell: (o) => endpointsText(arr(get(o, 'endpoints')).flatMap((e) => (e['addresses'] as string[]) ?? []), 0) },
+    {
+      name: 'Ports',
+      cell: (o) =>
+        arr(get(o, 'ports'))
+          .map((p) => str(p['port'], 'unset'))
+          .join(',') || '<unset>',
+    },
+    {
+      name: 'Endpoints',
+      cell: (o) =>
+        endpointsText(
+          arr(get(o, 'endpoints')).flatMap((e) => (e['addresses'] as string[]) ?? []),
+          0,
+        ),
+    },
     age,
   ],
   Ingress: [
     name,
     { name: 'Class', cell: (o) => str(get(o, 'spec.ingressClassName')) },
-    { name: 'Hosts', cell: (o) => arr(get(o, 'spec.rules')).map((r) => r['host'] ?? '*').join(',') || '*' },
-    { name: 'Address', cell: (o) => arr(get(o, 'status.loadBalancer.ingress')).map((i) => i['ip']).join(',') },
+    {
+      name: 'Hosts',
+      cell: (o) =>
+        arr(get(o, 'spec.rules'))
+          .map((r) => r['host'] ?? '*')
+          .join(',') || '*',
+    },
+    {
+      name: 'Address',
+      cell: (o) =>
+        arr(get(o, 'status.loadBalancer.ingress'))
+          .map((i) => i['ip'])
+          .join(','),
+    },
     { name: 'Ports', cell: (o) => (arr(get(o, 'spec.tls')).length ? '80, 443' : '80') },
     age,
   ],
   IngressClass: [name, { name: 'Controller', cell: (o) => str(get(o, 'spec.controller')) }, { name: 'Parameters', cell: () => '<none>' }, age],
   Namespace: [name, { name: 'Status', cell: (o) => str(get(o, 'status.phase'), 'Active') }, age],
-  ConfigMap: [name, { name: 'Data', type: 'integer', cell: (o) => Object.keys((o['data'] as Json | undefined) ?? {}).length + Object.keys((o['binaryData'] as Json | undefined) ?? {}).length }, age],
-  Secret: [name, { name: 'Type', cell: (o) => str(o['type'], 'Opaque') }, { name: 'Data', type: 'integer', cell: (o) => Object.keys((o['data'] as Json | undefined) ?? {}).length }, age],
+  ConfigMap: [
+    name,
+    {
+      name: 'Data',
+      type: 'integer',
+      cell: (o) => Object.keys((o['data'] as Json | undefined) ?? {}).length + Object.keys((o['binaryData'] as Json | undefined) ?? {}).length,
+    },
+    age,
+  ],
+  Secret: [
+    name,
+    { name: 'Type', cell: (o) => str(o['type'], 'Opaque') },
+    { name: 'Data', type: 'integer', cell: (o) => Object.keys((o['data'] as Json | undefined) ?? {}).length },
+    age,
+  ],
   Event: [
     { name: 'Last Seen', cell: (o, now) => humanDuration(now - Date.parse(String(o['lastTimestamp'] ?? o['eventTime'] ?? o.metadata.creationTimestamp))) },
     { name: 'Type', cell: (o) => str(o['type']) },
@@ -220,7 +276,13 @@ export function toTable(kind: string, objects: readonly KubeObject[], resourceVe
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type ?? 'string', format: c === name ? 'name' : '', description: '', priority: c.priority ?? 0 })),
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.type ?? 'string',
+      format: c === name ? 'name' : '',
+      description: '',
+      priority: c.priority ?? 0,
+    })),
     rows: objects.map((o) => ({
       cells: columns.map((c) => c.cell(o, now)),
       object:

@@ -56,7 +56,8 @@ export function serveWatch(kube: KubeStore, res: ServerResponse, options: WatchO
     if (!res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
   };
   const sendEvent = (o: Outgoing) => write({ type: o.type, object: options.render(o.object) });
-  const bookmark = () => write({ type: 'BOOKMARK', object: { kind: options.kind, apiVersion: options.apiVersion, metadata: { resourceVersion: String(store.resourceVersion) } } });
+  const bookmark = () =>
+    write({ type: 'BOOKMARK', object: { kind: options.kind, apiVersion: options.apiVersion, metadata: { resourceVersion: String(store.resourceVersion) } } });
   for (const o of backlog) sendEvent(o);
   if (options.bookmarks) bookmark();
   const unsubscribe = store.subscribe((events) => {

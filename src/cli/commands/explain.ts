@@ -58,7 +58,8 @@ async function explainRouteCommand(
   if (extra) throw usageError('explain', `unexpected argument "${extra}"`);
   if (!values.gateway) throw usageError('explain', 'the flag --gateway is required (NAMESPACE/NAME)');
   if (!values.host) throw usageError('explain', 'the flag --host is required');
-  if (values.port !== undefined && !/^[0-9]+$/.test(values.port)) throw usageError('explain', `invalid value "${values.port}" for flag --port: must be a port number`);
+  if (values.port !== undefined && !/^[0-9]+$/.test(values.port))
+    throw usageError('explain', `invalid value "${values.port}" for flag --port: must be a port number`);
   if (values.output !== undefined && values.output !== 'json') throw usageError('explain', `invalid value "${values.output}" for flag -o: must be json`);
   const q = new URLSearchParams({ gateway: values.gateway, host: values.host, path: values.path ?? '/' });
   if (values.port) q.set('port', values.port);

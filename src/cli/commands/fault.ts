@@ -33,13 +33,19 @@ export async function pod(argv: string[], out: (line: string) => void): Promise<
   const [action, name] = positionals;
   const ns = values.namespace ?? 'default';
   if (action === 'kill' && name) {
-    await adminRequest(serverUrl(values.server), `/aks-emu/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/kill`, { method: 'POST', body: {} });
+    await adminRequest(serverUrl(values.server), `/aks-emu/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/kill`, {
+      method: 'POST',
+      body: {},
+    });
     out(`pod/${name} killed`);
     return 0;
   }
   const ready = { ready: true, unready: false, probe: null }[action ?? ''];
   if (ready === undefined || !name) throw usageError('pod', 'expected: pod ready|unready|probe|kill NAME');
-  await adminRequest(serverUrl(values.server), `/aks-emu/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/readiness`, { method: 'PUT', body: { ready } });
+  await adminRequest(serverUrl(values.server), `/aks-emu/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/readiness`, {
+    method: 'PUT',
+    body: { ready },
+  });
   out(`pod/${name} ${action === 'probe' ? 'readiness follows its probes' : action}`);
   return 0;
 }

@@ -10,20 +10,50 @@ Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|lb|gateway|httproute [N
 Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), loadbalancers (lb),
            gatewayclasses (gc), gateways (gtw), httproutes, grpcroutes, referencegrants (refgrant)`;
 
-type Resource = 'services' | 'pods' | 'nodes' | 'endpointslices' | 'ingresses' | 'loadbalancers' | 'gatewayclasses' | 'gateways' | 'httproutes' | 'grpcroutes' | 'referencegrants';
+type Resource =
+  | 'services'
+  | 'pods'
+  | 'nodes'
+  | 'endpointslices'
+  | 'ingresses'
+  | 'loadbalancers'
+  | 'gatewayclasses'
+  | 'gateways'
+  | 'httproutes'
+  | 'grpcroutes'
+  | 'referencegrants';
 
 const RESOURCES: Record<string, Resource> = {
-  gc: 'gatewayclasses', gatewayclass: 'gatewayclasses', gatewayclasses: 'gatewayclasses',
-  gtw: 'gateways', gateway: 'gateways', gateways: 'gateways',
-  httproute: 'httproutes', httproutes: 'httproutes',
-  grpcroute: 'grpcroutes', grpcroutes: 'grpcroutes',
-  refgrant: 'referencegrants', referencegrant: 'referencegrants', referencegrants: 'referencegrants',
-  ing: 'ingresses', ingress: 'ingresses', ingresses: 'ingresses',
-  svc: 'services', service: 'services', services: 'services',
-  po: 'pods', pod: 'pods', pods: 'pods',
-  no: 'nodes', node: 'nodes', nodes: 'nodes',
-  endpointslice: 'endpointslices', endpointslices: 'endpointslices',
-  lb: 'loadbalancers', loadbalancer: 'loadbalancers', loadbalancers: 'loadbalancers',
+  gc: 'gatewayclasses',
+  gatewayclass: 'gatewayclasses',
+  gatewayclasses: 'gatewayclasses',
+  gtw: 'gateways',
+  gateway: 'gateways',
+  gateways: 'gateways',
+  httproute: 'httproutes',
+  httproutes: 'httproutes',
+  grpcroute: 'grpcroutes',
+  grpcroutes: 'grpcroutes',
+  refgrant: 'referencegrants',
+  referencegrant: 'referencegrants',
+  referencegrants: 'referencegrants',
+  ing: 'ingresses',
+  ingress: 'ingresses',
+  ingresses: 'ingresses',
+  svc: 'services',
+  service: 'services',
+  services: 'services',
+  po: 'pods',
+  pod: 'pods',
+  pods: 'pods',
+  no: 'nodes',
+  node: 'nodes',
+  nodes: 'nodes',
+  endpointslice: 'endpointslices',
+  endpointslices: 'endpointslices',
+  lb: 'loadbalancers',
+  loadbalancer: 'loadbalancers',
+  loadbalancers: 'loadbalancers',
 };
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- API JSON */
@@ -62,7 +92,10 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     grpcroutes: `/apis/gateway.networking.k8s.io/v1${namespaced}/grpcroutes`,
     referencegrants: `/apis/gateway.networking.k8s.io/v1beta1${namespaced}/referencegrants`,
   }[resource];
-  let list = (await adminRequest(server, name && resource !== 'endpointslices' && resource !== 'loadbalancers' ? `${path}/${encodeURIComponent(name)}` : path)) as any;
+  let list = (await adminRequest(
+    server,
+    name && resource !== 'endpointslices' && resource !== 'loadbalancers' ? `${path}/${encodeURIComponent(name)}` : path,
+  )) as any;
   if (name && (resource === 'endpointslices' || resource === 'loadbalancers')) {
     const items = list.items.filter((i: any) => (i.metadata?.name ?? i.name) === name);
     if (items.length === 0) throw usageError('get', `${resource} "${name}" not found`);

@@ -40,7 +40,9 @@ async function podOf(server: string, ns: string, target: string): Promise<string
   const pods = (await adminRequest(server, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`)) as PodList;
   // A Deployment's pods are owned by its ReplicaSet `<deploy>-<hash>`.
   const pod = pods.items.find((p) =>
-    (p.metadata.ownerReferences ?? []).some((o) => (workloadKind === 'Deployment' ? o.kind === 'ReplicaSet' && o.name.startsWith(`${name}-`) : o.kind === workloadKind && o.name === name)),
+    (p.metadata.ownerReferences ?? []).some((o) =>
+      workloadKind === 'Deployment' ? o.kind === 'ReplicaSet' && o.name.startsWith(`${name}-`) : o.kind === workloadKind && o.name === name,
+    ),
   );
   if (!pod) throw new AksEmuError('AKS_EMU_NOT_FOUND', `${kind}/${name}: no pods found in namespace "${ns}"`);
   return pod.metadata.name;
@@ -77,7 +79,10 @@ export async function logs(argv: string[], out: (line: string) => void, write: (
   });
   if (!res.ok || !res.body) {
     const status = (await res.json().catch(() => ({}))) as { message?: string; reason?: string };
-    throw new AksEmuError(res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE', `Error from server (${status.reason ?? res.status}): ${status.message ?? ''}`);
+    throw new AksEmuError(
+      res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE',
+      `Error from server (${status.reason ?? res.status}): ${status.message ?? ''}`,
+    );
   }
   for await (const chunk of res.body) write(Buffer.from(chunk));
   return 0;

@@ -102,7 +102,11 @@ export async function role(argv: string[], out: Out): Promise<number> {
           if (s.nodes.find((n) => n.name === values.name)?.running) ready();
         },
       });
-      return untilSignal(log, () => node.stop(), () => node.stopDeadlineMs);
+      return untilSignal(
+        log,
+        () => node.stop(),
+        () => node.stopDeadlineMs,
+      );
     }
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
@@ -120,7 +124,10 @@ export async function role(argv: string[], out: Out): Promise<number> {
       // The echo pod inside a container pod's sandbox, in place of an image that cannot be had.
       const raw = env[ECHO_POD_ENV];
       if (raw === undefined) throw usageError('role', `role echo needs ${ECHO_POD_ENV} (the pod, as JSON)`);
-      const echo = createEchoPod(JSON.parse(raw) as PodInfo, { nodeName: env.AKS_EMU_NODE ?? '', ...(env.AKS_EMU_NODE_ADDRESS ? { nodeAddress: env.AKS_EMU_NODE_ADDRESS } : {}) });
+      const echo = createEchoPod(JSON.parse(raw) as PodInfo, {
+        nodeName: env.AKS_EMU_NODE ?? '',
+        ...(env.AKS_EMU_NODE_ADDRESS ? { nodeAddress: env.AKS_EMU_NODE_ADDRESS } : {}),
+      });
       await echo.start();
       log(`echo pod serving ${echo.pod.namespace}/${echo.pod.name} on ${echo.pod.ip}`);
       return untilSignal(log, () => echo.stop());
@@ -134,12 +141,20 @@ export async function role(argv: string[], out: Out): Promise<number> {
       // Probes mark nodes down while a NodePort has no endpoint yet and need numberOfProbes passes to
       // bring them back; every probe needs one healthy node (under Local, nodes without a pod stay down).
       const everyProbeHasANode = (): boolean => {
-        const up = new Set(cluster.probeStatus().filter((s) => s.state === 'up').map((s) => `${s.loadBalancer}/${s.probe}`));
+        const up = new Set(
+          cluster
+            .probeStatus()
+            .filter((s) => s.state === 'up')
+            .map((s) => `${s.loadBalancer}/${s.probe}`),
+        );
         return cluster.probeStatus().every((s) => up.has(`${s.loadBalancer}/${s.probe}`));
       };
       // Bounded by a few probe intervals: a probe that keeps failing (a 404 on its request path) must not stall the start.
       const { timeScale } = cluster.config;
-      const probeBoundMs = Math.max(1_000, ...cluster.snapshot.loadBalancers.flatMap((lb) => lb.probes.map((p) => p.intervalInSeconds * 1000 * timeScale * (p.numberOfProbes + 2))));
+      const probeBoundMs = Math.max(
+        1_000,
+        ...cluster.snapshot.loadBalancers.flatMap((lb) => lb.probes.map((p) => p.intervalInSeconds * 1000 * timeScale * (p.numberOfProbes + 2))),
+      );
       await waitFor(everyProbeHasANode, cluster, 'probe', probeBoundMs);
       log(`admin API ${standalone.admin.url}, frontends relayed from ${standalone.publishAddress}`);
       log('ready');

@@ -41,23 +41,28 @@ ${MANIFEST_SIZE_HELP}
   -v, --verbose         log every snapshot the data plane applies`;
 
 export async function up(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseCommand('up', argv, {
-    filename: { type: 'string', short: 'f', multiple: true },
-    nodes: { type: 'string' },
-    config: { type: 'string' },
-    admin: { type: 'string' },
-    'time-scale': { type: 'string' },
-    seed: { type: 'string' },
-    'no-ingress': { type: 'boolean' },
-    watch: { type: 'boolean' },
-    kubeconfig: { type: 'string' },
-    'no-kubeconfig': { type: 'boolean' },
-    'admin-token': { type: 'string' },
-    'grace-period': { type: 'string' },
-    'max-manifest-size': { type: 'string' },
-    workload: { type: 'string', multiple: true },
-    verbose: { type: 'boolean', short: 'v' },
-  }, false);
+  const { values } = parseCommand(
+    'up',
+    argv,
+    {
+      filename: { type: 'string', short: 'f', multiple: true },
+      nodes: { type: 'string' },
+      config: { type: 'string' },
+      admin: { type: 'string' },
+      'time-scale': { type: 'string' },
+      seed: { type: 'string' },
+      'no-ingress': { type: 'boolean' },
+      watch: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      'no-kubeconfig': { type: 'boolean' },
+      'admin-token': { type: 'string' },
+      'grace-period': { type: 'string' },
+      'max-manifest-size': { type: 'string' },
+      workload: { type: 'string', multiple: true },
+      verbose: { type: 'boolean', short: 'v' },
+    },
+    false,
+  );
   if (values.help) {
     out(upHelp);
     return 0;
@@ -72,7 +77,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
   if (values['time-scale'] !== undefined) {
     const scale = Number(values['time-scale']);
-    if (!(scale > 0 && scale <= 1)) throw usageError('up', `invalid value "${values['time-scale']}" for flag --time-scale: must be a number greater than 0 and at most 1`);
+    if (!(scale > 0 && scale <= 1))
+      throw usageError('up', `invalid value "${values['time-scale']}" for flag --time-scale: must be a number greater than 0 and at most 1`);
     input.timeScale = scale;
   }
   const seed = intFlag('up', '--seed', values.seed, 0, 2 ** 31 - 1);
@@ -100,7 +106,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
 
   // Everything that can be wrong with the input is checked before anything listens.
   const token = values['admin-token'];
-  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token)) throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token))
+    throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
   const { manifests, notices } = await loadManifestSet(values.filename, config);
   for (const n of notices) out(n);
   // The object store keeps the objects as written (the manifests above are their checked form).
@@ -224,6 +231,7 @@ async function waitForPods(cluster: EmbeddedCluster, out: (line: string) => void
   const boundMs = 60_000;
   if (await cluster.waitUntilServing(boundMs)) return;
   const waiting = cluster.snapshot.pods.filter((p) => p.phase === 'Running' && !p.ready).map((p) => `${p.namespace}/${p.name}`);
-  out(`not serving yet after ${boundMs / 1000}s${waiting.length ? `; pods not Ready (readiness probes failing?): ${waiting.join(', ')}` : '; LB probes see no healthy node (aks-emu get lb)'}`);
+  out(
+    `not serving yet after ${boundMs / 1000}s${waiting.length ? `; pods not Ready (readiness probes failing?): ${waiting.join(', ')}` : '; LB probes see no healthy node (aks-emu get lb)'}`,
+  );
 }
-

@@ -5,7 +5,10 @@
  * when the dynamic one is full, so user-chosen values rarely collide with random ones.
  */
 
-export type ClaimResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not-in-range' } | { readonly ok: false; readonly reason: 'allocated'; readonly owner: string };
+export type ClaimResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'not-in-range' }
+  | { readonly ok: false; readonly reason: 'allocated'; readonly owner: string };
 
 /**
  * min(max(min, size/step), max), and no static band for tiny ranges: calculateRangeOffset
@@ -55,8 +58,7 @@ export class BandAllocator {
 
   /** A free value: random start in the dynamic band, scanning upwards with wrap-around; then the static band. */
   next(owner: string, random: () => number): number | undefined {
-    const value =
-      this.#scan(this.#staticEnd, this.last, random) ?? this.#scan(this.first, this.#staticEnd - 1, random);
+    const value = this.#scan(this.#staticEnd, this.last, random) ?? this.#scan(this.first, this.#staticEnd - 1, random);
     if (value !== undefined) this.#used.set(value, owner);
     return value;
   }

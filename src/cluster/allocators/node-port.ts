@@ -67,10 +67,29 @@ function needsOf(service: Service, previous: PreviousNodePorts): Need[] {
   const needs: Need[] = service.spec.ports.flatMap((port, i): Need[] => {
     if (!needsNodePort(service, port)) return [];
     const key = nodePortKey(owner, port);
-    return [{ service, owner, key, field: `spec.ports[${i}].nodePort`, protocol: port.protocol, servicePort: port.port, requested: port.nodePort, previous: previous.nodePorts[key] }];
+    return [
+      {
+        service,
+        owner,
+        key,
+        field: `spec.ports[${i}].nodePort`,
+        protocol: port.protocol,
+        servicePort: port.port,
+        requested: port.nodePort,
+        previous: previous.nodePorts[key],
+      },
+    ];
   });
   if (needsHealthCheckNodePort(service)) {
-    needs.push({ service, owner, key: owner, field: 'spec.healthCheckNodePort', protocol: HEALTH_CHECK, requested: service.spec.healthCheckNodePort, previous: previous.healthCheckNodePorts[owner] });
+    needs.push({
+      service,
+      owner,
+      key: owner,
+      field: 'spec.healthCheckNodePort',
+      protocol: HEALTH_CHECK,
+      requested: service.spec.healthCheckNodePort,
+      previous: previous.healthCheckNodePorts[owner],
+    });
   }
   return needs;
 }
@@ -160,9 +179,7 @@ function sharedNodePort(need: Need, siblings: readonly Need[], nodePorts: Record
 function requestError(need: Need, value: number, outcome: 'not-in-range' | 'allocated' | 'duplicate'): FieldError {
   if (outcome === 'duplicate') return serviceFieldError(need.service, need.field, 'Duplicate', value);
   const why =
-    outcome === 'not-in-range'
-      ? `provided port is not in the valid range. The range of valid ports is ${RANGE_TEXT}`
-      : 'provided port is already allocated';
+    outcome === 'not-in-range' ? `provided port is not in the valid range. The range of valid ports is ${RANGE_TEXT}` : 'provided port is already allocated';
   const detail = need.protocol === HEALTH_CHECK ? `failed to allocate requested HealthCheck NodePort ${value}: ${why}` : why;
   return serviceFieldError(need.service, need.field, 'Invalid', value, detail);
 }

@@ -74,7 +74,7 @@ function unsupportedFilter(route: AnyRoute): string | undefined {
   for (const rule of route.rules) {
     const own = rule.filters.find((f) => f.type === 'ExtensionRef' || f.type === 'CORS' || f.type === 'ExternalAuth');
     if (own) return `filter type ${own.type} is not supported by aks-emu's gateway`;
-    if (rule.backendRefs.some((b) => b.filters.length > 0)) return 'filters on backendRefs are not supported by aks-emu\'s gateway';
+    if (rule.backendRefs.some((b) => b.filters.length > 0)) return "filters on backendRefs are not supported by aks-emu's gateway";
   }
   return undefined;
 }
@@ -103,7 +103,9 @@ class GatewayCompiler {
     const out: Record<string, { controllerName: string; conditions: Condition[] }> = {};
     for (const c of all) {
       if (!served.has(c.metadata.name)) {
-        this.notices.push(`GatewayClass ${c.metadata.name}: controller ${c.controllerName} is not run by aks-emu (it runs ${GATEWAY_CONTROLLER_NAME}); the class stays unaccepted`);
+        this.notices.push(
+          `GatewayClass ${c.metadata.name}: controller ${c.controllerName} is not run by aks-emu (it runs ${GATEWAY_CONTROLLER_NAME}); the class stays unaccepted`,
+        );
         continue;
       }
       out[c.metadata.name] = { controllerName: c.controllerName, conditions: [this.cond('Accepted', true, 'Accepted', 'Handled by Istio controller')] };
@@ -111,11 +113,21 @@ class GatewayCompiler {
     for (const gw of this.#input.objects.gateways) {
       const key = objectKey(gw.metadata);
       if (!served.has(gw.gatewayClassName)) {
-        this.notices.push(`Gateway ${key}: GatewayClass ${JSON.stringify(gw.gatewayClassName)} is not served by aks-emu (approuting-istio and istio are); the Gateway is ignored`);
+        this.notices.push(
+          `Gateway ${key}: GatewayClass ${JSON.stringify(gw.gatewayClassName)} is not served by aks-emu (approuting-istio and istio are); the Gateway is ignored`,
+        );
         continue;
       }
       const listeners = checkListeners(gw, { secrets: this.#input.secrets, grants: this.#input.objects.referenceGrants });
-      this.gateways.set(key, { key, namespace: gw.metadata.namespace, name: gw.metadata.name, className: gw.gatewayClassName, listeners, attached: new Map(), servers: new Map() });
+      this.gateways.set(key, {
+        key,
+        namespace: gw.metadata.namespace,
+        name: gw.metadata.name,
+        className: gw.gatewayClassName,
+        listeners,
+        attached: new Map(),
+        servers: new Map(),
+      });
     }
     return out;
   }
@@ -140,20 +152,42 @@ class GatewayCompiler {
     const gwNs = ref.namespace ?? routeNs;
     const gw = this.gateways.get(`${gwNs}/${ref.name}`);
     if (!gw) return undefined;
-    const parentRef = { group: GROUP, kind: 'Gateway', namespace: gwNs, name: ref.name, ...(ref.sectionName ? { sectionName: ref.sectionName } : {}), ...(ref.port ? { port: ref.port } : {}) };
-    const result = (accepted: Condition, resolved: Condition): RouteParentStatus => ({ parentRef, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [accepted, resolved] });
+    const parentRef = {
+      group: GROUP,
+      kind: 'Gateway',
+      namespace: gwNs,
+      name: ref.name,
+      ...(ref.sectionName ? { sectionName: ref.sectionName } : {}),
+      ...(ref.port ? { port: ref.port } : {}),
+    };
+    const result = (accepted: Condition, resolved: Condition): RouteParentStatus => ({
+      parentRef,
+      controllerName: GATEWAY_CONTROLLER_NAME,
+      conditions: [accepted, resolved],
+    });
     const resolvedOk = this.cond('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved');
     const reject = (reason: string, message: string) => result(this.cond('Accepted', false, reason, message), resolvedOk);
-    const candidates = gw.listeners.filter((l) => (ref.sectionName === undefined || l.listener.name === ref.sectionName) && (ref.port === undefined || l.listener.port === ref.port));
-    if (candidates.length === 0) return reject('NoMatchingParent', `no listener matches sectionName ${JSON.stringify(ref.sectionName ?? '')}${ref.port ? ` port ${ref.port}` : ''}`);
-    const allowed = candidates.filter((l) => namespaceAllowed(l.listener, gw.namespace, routeNs, this.#input.namespaces) && kindAllowed(l.listener, route.kind));
+    const candidates = gw.listeners.filter(
+      (l) => (ref.sectionName === undefined || l.listener.name === ref.sectionName) && (ref.port === undefined || l.listener.port === ref.port),
+    );
+    if (candidates.length === 0)
+      return reject('NoMatchingParent', `no listener matches sectionName ${JSON.stringify(ref.sectionName ?? '')}${ref.port ? ` port ${ref.port}` : ''}`);
+    const allowed = candidates.filter(
+      (l) => namespaceAllowed(l.listener, gw.namespace, routeNs, this.#input.namespaces) && kindAllowed(l.listener, route.kind),
+    );
     if (allowed.length === 0) return reject('NotAllowedByListeners', `${route.kind} in namespace "${routeNs}" is not allowed by the listeners' allowedRoutes`);
     const hosted = allowed.map((l) => ({ l, hosts: routeHostnames(l.listener, route.hostnames) })).filter((x) => x.hosts.length > 0);
     if (hosted.length === 0) return reject('NoMatchingListenerHostname', 'no hostnames matched parent hostname');
     const inputs = route.kind === 'HTTPRoute' ? httpRuleInputs(route) : grpcRuleInputs(route);
     const bad = unsupportedFilter(route) ?? regexProblem(inputs.flatMap((i) => i.matches));
     if (bad) return reject('UnsupportedValue', bad);
-    const ctx: RouteContext = { table: this.table, grants: this.#input.objects.referenceGrants, routeKind: route.kind, namespace: routeNs, services: this.#services };
+    const ctx: RouteContext = {
+      table: this.table,
+      grants: this.#input.objects.referenceGrants,
+      routeKind: route.kind,
+      namespace: routeNs,
+      services: this.#services,
+    };
     const problems: RefProblem[] = [];
     for (const { l, hosts } of hosted) {
       gw.attached.set(l.listener.name, (gw.attached.get(l.listener.name) ?? 0) + 1);
@@ -219,8 +253,12 @@ class GatewayCompiler {
         attachedRoutes: gw.attached.get(l.listener.name) ?? 0,
         conditions: [
           accepted ? this.cond('Accepted', false, accepted.reason, accepted.message) : this.cond('Accepted', true, 'Accepted', 'No errors found'),
-          conflicted ? { ...this.cond('Conflicted', true, conflicted.reason, conflicted.message) } : this.cond('Conflicted', false, 'NoConflicts', 'No errors found'),
-          l.usable ? this.cond('Programmed', true, 'Programmed', 'No errors found') : this.cond('Programmed', false, 'Invalid', 'Listener is invalid, see other conditions'),
+          conflicted
+            ? { ...this.cond('Conflicted', true, conflicted.reason, conflicted.message) }
+            : this.cond('Conflicted', false, 'NoConflicts', 'No errors found'),
+          l.usable
+            ? this.cond('Programmed', true, 'Programmed', 'No errors found')
+            : this.cond('Programmed', false, 'Invalid', 'Listener is invalid, see other conditions'),
           resolved ? this.cond('ResolvedRefs', false, resolved.reason, resolved.message) : this.cond('ResolvedRefs', true, 'ResolvedRefs', 'No errors found'),
         ],
       };
@@ -233,7 +271,12 @@ class GatewayCompiler {
         invalid ? this.cond('Accepted', true, 'ListenersNotValid', 'Some listeners are invalid') : this.cond('Accepted', true, 'Accepted', 'Resource accepted'),
         address
           ? this.cond('Programmed', true, 'Programmed', `Resource programmed, assigned to service(s) ${host}`)
-          : this.cond('Programmed', false, 'AddressNotAssigned', `Assigned to service(s) ${host}, but failed to assign to all requested addresses: the LoadBalancer Service has no frontend IP yet`),
+          : this.cond(
+              'Programmed',
+              false,
+              'AddressNotAssigned',
+              `Assigned to service(s) ${host}, but failed to assign to all requested addresses: the LoadBalancer Service has no frontend IP yet`,
+            ),
       ],
       listeners,
     };
@@ -242,7 +285,14 @@ class GatewayCompiler {
 
 function httpRuleInputs(route: HTTPRoute): RuleInput[] {
   const name = `HTTPRoute ${objectKey(route.metadata)}`;
-  return route.rules.map((r, i) => ({ route: name, rule: i, matches: r.matches, filters: r.filters, backendRefs: r.backendRefs, ...(r.timeouts ? { timeouts: r.timeouts } : {}) }));
+  return route.rules.map((r, i) => ({
+    route: name,
+    rule: i,
+    matches: r.matches,
+    filters: r.filters,
+    backendRefs: r.backendRefs,
+    ...(r.timeouts ? { timeouts: r.timeouts } : {}),
+  }));
 }
 
 export function compileGateways(input: GatewayCompileInput): GatewayCompileResult {

@@ -40,14 +40,27 @@ function certificateFor(gateway: Gateway, listener: Listener, ctx: ListenerConte
   if (!ref) return { problem: { type: 'ResolvedRefs', reason: 'InvalidCertificateRef', message: 'no certificateRefs' } };
   const ns = ref.namespace ?? gateway.metadata.namespace;
   if (ref.group !== '' || ref.kind !== 'Secret') {
-    return { problem: { type: 'ResolvedRefs', reason: 'InvalidCertificateRef', message: `unsupported certificate kind ${ref.group === '' ? 'core' : ref.group}/${ref.kind}` } };
+    return {
+      problem: {
+        type: 'ResolvedRefs',
+        reason: 'InvalidCertificateRef',
+        message: `unsupported certificate kind ${ref.group === '' ? 'core' : ref.group}/${ref.kind}`,
+      },
+    };
   }
   const from = { group: GROUP, kind: 'Gateway', namespace: gateway.metadata.namespace };
   if (!referencePermitted(ctx.grants, from, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) {
-    return { problem: { type: 'ResolvedRefs', reason: 'RefNotPermitted', message: `certificateRef ${ns}/${ref.name} not accessible to a Gateway in namespace "${gateway.metadata.namespace}" (missing a ReferenceGrant?)` } };
+    return {
+      problem: {
+        type: 'ResolvedRefs',
+        reason: 'RefNotPermitted',
+        message: `certificateRef ${ns}/${ref.name} not accessible to a Gateway in namespace "${gateway.metadata.namespace}" (missing a ReferenceGrant?)`,
+      },
+    };
   }
   const read = readTlsSecret(ctx.secrets, ns, ref.name);
-  if (!read.ok) return { problem: { type: 'ResolvedRefs', reason: 'InvalidCertificateRef', message: `invalid certificate reference ${ns}/${ref.name}: ${read.problem}` } };
+  if (!read.ok)
+    return { problem: { type: 'ResolvedRefs', reason: 'InvalidCertificateRef', message: `invalid certificate reference ${ns}/${ref.name}: ${read.problem}` } };
   const id = `${ns}/${ref.name}`;
   return { cert: { id, certPem: read.certPem, keyPem: read.keyPem } };
 }
@@ -63,7 +76,11 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
     const problems: ListenerProblem[] = [];
     let certificate: TlsCertificate | undefined;
     if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS') {
-      problems.push({ type: 'Accepted', reason: 'UnsupportedProtocol', message: `protocol ${listener.protocol} is not supported by aks-emu's gateway (only HTTP and HTTPS)` });
+      problems.push({
+        type: 'Accepted',
+        reason: 'UnsupportedProtocol',
+        message: `protocol ${listener.protocol} is not supported by aks-emu's gateway (only HTTP and HTTPS)`,
+      });
     } else if (listener.protocol === 'HTTPS' && listener.tls?.mode === 'Passthrough') {
       problems.push({ type: 'Accepted', reason: 'UnsupportedValue', message: 'TLS mode Passthrough is not supported for protocol HTTPS' });
     }
@@ -73,7 +90,11 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
     const kinds = supportedKinds(listener);
     const declared = listener.allowedRoutes.kinds;
     if (declared && declared.some((k) => !kinds.some((s) => s.kind === k.kind && s.group === k.group))) {
-      problems.push({ type: 'ResolvedRefs', reason: 'InvalidRouteKinds', message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only HTTPRoute and GRPCRoute are supported` });
+      problems.push({
+        type: 'ResolvedRefs',
+        reason: 'InvalidRouteKinds',
+        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only HTTPRoute and GRPCRoute are supported`,
+      });
     }
     if (listener.protocol === 'HTTPS' && problems.length === 0) {
       const c = certificateFor(gateway, listener, ctx);

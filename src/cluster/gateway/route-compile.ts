@@ -33,7 +33,12 @@ export function resolveBackend(ctx: RouteContext, ref: BackendRef): { upstream?:
   }
   const from = { group: 'gateway.networking.k8s.io', kind: ctx.routeKind, namespace: ctx.namespace };
   if (!referencePermitted(ctx.grants, from, { group: '', kind: 'Service', namespace: ns, name: ref.name })) {
-    return { problem: { reason: 'RefNotPermitted', message: `backendRef ${label} not accessible to a ${ctx.routeKind} in namespace "${ctx.namespace}" (missing a ReferenceGrant?)` } };
+    return {
+      problem: {
+        reason: 'RefNotPermitted',
+        message: `backendRef ${label} not accessible to a ${ctx.routeKind} in namespace "${ctx.namespace}" (missing a ReferenceGrant?)`,
+      },
+    };
   }
   if (ref.port === undefined) return { problem: { reason: 'BackendNotFound', message: `backendRef ${label}: port is required` } };
   const svc = ctx.services.get(label);

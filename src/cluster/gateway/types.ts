@@ -37,7 +37,14 @@ export interface GatewayStatus {
 }
 
 export interface RouteParentStatus {
-  readonly parentRef: { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly sectionName?: string; readonly port?: number };
+  readonly parentRef: {
+    readonly group: string;
+    readonly kind: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly sectionName?: string;
+    readonly port?: number;
+  };
   readonly controllerName: string;
   readonly conditions: readonly Condition[];
 }

@@ -20,11 +20,10 @@ export interface CanaryAnnotations extends Omit<CanaryPolicy, 'ingress'> {
 }
 
 /** The per-location settings come straight from the annotations; the rest is per Ingress. */
-export interface IngressAnnotations
-  extends Pick<
-    LocationConfig,
-    'rewriteTarget' | 'useRegex' | 'sslRedirect' | 'forceSslRedirect' | 'allowSourceRanges' | 'denied' | 'proxy' | 'backendProtocol' | 'customHttpErrors'
-  > {
+export interface IngressAnnotations extends Pick<
+  LocationConfig,
+  'rewriteTarget' | 'useRegex' | 'sslRedirect' | 'forceSslRedirect' | 'allowSourceRanges' | 'denied' | 'proxy' | 'backendProtocol' | 'customHttpErrors'
+> {
   readonly canary: CanaryAnnotations;
   readonly appRoot?: string;
   /** Service name of the `default-backend` annotation (same namespace). */
@@ -246,7 +245,13 @@ function parseSourceRanges(r: Reader): { ranges: string[]; denied?: string } {
   if (bad !== undefined) {
     // ingress-nginx marks the location denied: every request gets 503 (template: "Location denied").
     const denied = `${ANNOTATION_PREFIX}${name}: ${JSON.stringify(bad)} is not a valid CIDR`;
-    return r.invalid(name, value, `not a list of CIDRs (${JSON.stringify(bad)})`, { ranges: [], denied }, 'a denied location (503), as ingress-nginx without the webhook');
+    return r.invalid(
+      name,
+      value,
+      `not a list of CIDRs (${JSON.stringify(bad)})`,
+      { ranges: [], denied },
+      'a denied location (503), as ingress-nginx without the webhook',
+    );
   }
   return { ranges };
 }

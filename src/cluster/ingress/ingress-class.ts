@@ -7,11 +7,7 @@
 import type { Ingress, IngressClass } from '../../model/types.js';
 import type { IngressStatus } from './types.js';
 
-export function ingressOwnership(
-  ing: Ingress,
-  ingressClasses: readonly IngressClass[],
-  controllerClasses: readonly string[],
-): IngressStatus {
+export function ingressOwnership(ing: Ingress, ingressClasses: readonly IngressClass[], controllerClasses: readonly string[]): IngressStatus {
   const className = ing.spec.ingressClassName;
   const served = controllerClasses.map((c) => JSON.stringify(c)).join(', ');
   if (className !== undefined) {

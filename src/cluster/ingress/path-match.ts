@@ -115,10 +115,7 @@ export class PathMatcher<T> {
   /** Every target in evaluation order, for explain. */
   describe(): { readonly how: string; readonly target: T }[] {
     if (this.regexMode) return [...this.#regexes, ...this.#prefixes].map((e) => ({ how: e.how, target: e.target }));
-    return [
-      ...[...this.#exact].map(([key, target]) => ({ how: `exact ${key}`, target })),
-      ...this.#prefixes.map((e) => ({ how: e.how, target: e.target })),
-    ];
+    return [...[...this.#exact].map(([key, target]) => ({ how: `exact ${key}`, target })), ...this.#prefixes.map((e) => ({ how: e.how, target: e.target }))];
   }
 
   #addExact(key: string, target: T): void {

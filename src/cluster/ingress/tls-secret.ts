@@ -7,8 +7,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Secret } from '../../model/types.js';
 
 export type TlsSecretResult =
-  | { readonly ok: true; readonly certPem: string; readonly keyPem: string; readonly cert: X509Certificate }
-  | { readonly ok: false; readonly problem: string };
+  { readonly ok: true; readonly certPem: string; readonly keyPem: string; readonly cert: X509Certificate } | { readonly ok: false; readonly problem: string };
 
 function decode(secret: Secret, key: string): string | undefined {
   const value = secret.data[key];

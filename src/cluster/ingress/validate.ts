@@ -72,7 +72,9 @@ export function validateIngresses(m: Manifests, options: ValidateIngressOptions 
         const path = p.path === '' ? '/' : p.path;
         refs.push({ ing, host: hostOf(rule.host), path, pathType: p.pathType, field: pathField(ri, pi), canary });
         if (options.strictValidatePathType !== false && p.pathType !== 'ImplementationSpecific' && !VALID_PLAIN_PATH.test(path)) {
-          errors.push(fieldError(ing, pathField(ri, pi), path, `cannot be used with pathType ${p.pathType}; use pathType ImplementationSpecific for regular expressions`));
+          errors.push(
+            fieldError(ing, pathField(ri, pi), path, `cannot be used with pathType ${p.pathType}; use pathType ImplementationSpecific for regular expressions`),
+          );
         }
       }),
     );
@@ -97,7 +99,10 @@ function regexErrors(servers: readonly { hostname: string; regexBy: readonly str
         compileLocationRegex(ref.path);
       } catch (err) {
         const why = `host ${JSON.stringify(server.hostname)} uses regex paths because of Ingress ${server.regexBy.join(', ')} (use-regex or rewrite-target)`;
-        const what = err instanceof UnsafeRegexError ? `is rejected: the regular expression ${err.message}` : `is not a valid regular expression (${(err as Error).message})`;
+        const what =
+          err instanceof UnsafeRegexError
+            ? `is rejected: the regular expression ${err.message}`
+            : `is not a valid regular expression (${(err as Error).message})`;
         errors.push(fieldError(ref.ing, ref.field, ref.path, `${what}; ${why}`));
       }
     }
@@ -121,7 +126,14 @@ function canaryErrors(refs: readonly PathRef[]): FieldError[] {
     const main = refs.some((r) => !r.canary && r.host === ref.host && r.path === ref.path && r.pathType === ref.pathType);
     if (!main) {
       const host = ref.host === DEFAULT_SERVER_NAME ? 'any host' : `host ${JSON.stringify(ref.host)}`;
-      errors.push(fieldError(ref.ing, ref.field, ref.path, `canary Ingress without a main Ingress for ${host} and this path (${ref.pathType}); ingress-nginx would ignore it`));
+      errors.push(
+        fieldError(
+          ref.ing,
+          ref.field,
+          ref.path,
+          `canary Ingress without a main Ingress for ${host} and this path (${ref.pathType}); ingress-nginx would ignore it`,
+        ),
+      );
     }
   }
   return errors;

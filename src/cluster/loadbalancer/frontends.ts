@@ -199,7 +199,11 @@ function placeOnLoadBalancer(
     while (full(loadOf(c.internal, ordinal))) ordinal += 1;
     open.set(c.internal, ordinal);
   }
-  for (let l = loadOf(c.internal, ordinal); l.frontends >= config.maxFrontendsPerLoadBalancer || l.rules + c.rules > maxRules; l = loadOf(c.internal, ordinal)) {
+  for (
+    let l = loadOf(c.internal, ordinal);
+    l.frontends >= config.maxFrontendsPerLoadBalancer || l.rules + c.rules > maxRules;
+    l = loadOf(c.internal, ordinal)
+  ) {
     ordinal += 1;
   }
   if (hasAddress) {

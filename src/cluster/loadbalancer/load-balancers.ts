@@ -29,11 +29,7 @@ function lbOrder(a: string, b: string): number {
   return Number(pa.internal) - Number(pb.internal) || pa.ordinal - pb.ordinal;
 }
 
-export function buildLoadBalancers(
-  services: readonly Service[],
-  allocation: Allocation,
-  config: ClusterConfig,
-): LoadBalancerInfo[] {
+export function buildLoadBalancers(services: readonly Service[], allocation: Allocation, config: ClusterConfig): LoadBalancerInfo[] {
   const drafts = new Map<string, Draft>([[loadBalancerName(false, 1), { frontends: [], rules: [], probes: [] }]]);
   for (const service of services.filter(programmedByAzure)) {
     const key = objectKey(service.metadata);

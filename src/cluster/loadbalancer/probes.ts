@@ -43,7 +43,13 @@ export function probeTiming(service: Service, port: number): ProbeTiming {
     return {
       intervalInSeconds: DEFAULT_INTERVAL,
       numberOfProbes: DEFAULT_NUM_OF_PROBE,
-      problems: [{ key: at.key, value: service.metadata.annotations[at.key] ?? '', detail: 'total probe should be less than 120, please adjust interval and number of probe accordingly' }],
+      problems: [
+        {
+          key: at.key,
+          value: service.metadata.annotations[at.key] ?? '',
+          detail: 'total probe should be less than 120, please adjust interval and number of probe accordingly',
+        },
+      ],
     };
   }
   return { intervalInSeconds: interval.value, numberOfProbes: num.value, problems };
@@ -81,11 +87,6 @@ export function portProbe(service: Service, port: ServicePort, nodePort: number,
   const protocol = probeProtocol(service, port);
   const annotations = service.metadata.annotations;
   const requestPath =
-    protocol === 'Tcp'
-      ? undefined
-      : (annotations[healthProbeAnnotation(port.port, 'request-path')] ?? annotations[ANNOTATIONS.probeRequestPath] ?? '/');
-  return withTiming(
-    { name, protocol, port: nodePort, ...(requestPath === undefined ? {} : { requestPath }) },
-    probeTiming(service, port.port),
-  );
+    protocol === 'Tcp' ? undefined : (annotations[healthProbeAnnotation(port.port, 'request-path')] ?? annotations[ANNOTATIONS.probeRequestPath] ?? '/');
+  return withTiming({ name, protocol, port: nodePort, ...(requestPath === undefined ? {} : { requestPath }) }, probeTiming(service, port.port));
 }

@@ -124,7 +124,8 @@ export class ObjectStore {
         planned.push({ type: 'DELETED', key, change });
         continue;
       }
-      if (current && change.create) throw new ApiStatusError('AlreadyExists', `${describeRef(change.ref)} already exists`, { name: change.ref.name, kind: change.ref.kind });
+      if (current && change.create)
+        throw new ApiStatusError('AlreadyExists', `${describeRef(change.ref)} already exists`, { name: change.ref.name, kind: change.ref.kind });
       if (current && sameContent(current.object, change.object) && current.owner === change.owner) continue;
       next.set(key, { ref: change.ref, owner: change.owner, object: change.object });
       planned.push({ type: current ? 'MODIFIED' : 'ADDED', key, change });
@@ -175,7 +176,13 @@ export class ObjectStore {
     const generation = (old?.metadata.generation ?? 0) + (specChanged ? 1 : 0);
     return {
       uid: old?.metadata.uid ?? object.metadata.uid ?? this.#options.newUid(),
-      creationTimestamp: old?.metadata.creationTimestamp ?? object.metadata.creationTimestamp ?? this.#options.now().toISOString().replace(/\.\d+Z$/, 'Z'),
+      creationTimestamp:
+        old?.metadata.creationTimestamp ??
+        object.metadata.creationTimestamp ??
+        this.#options
+          .now()
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z'),
       generation,
     };
   }

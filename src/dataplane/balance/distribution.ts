@@ -37,8 +37,7 @@ const TCP = 6;
 
 /** Source IP, source port, destination IP, destination port, protocol. */
 const fiveTuple = {
-  hash: (flow, frontend) =>
-    hashInt(hashInt(hashInt(hashString(flow.remoteAddress ?? '', frontend.ipHash), flow.remotePort ?? 0), frontend.port), TCP),
+  hash: (flow, frontend) => hashInt(hashInt(hashInt(hashString(flow.remoteAddress ?? '', frontend.ipHash), flow.remotePort ?? 0), frontend.port), TCP),
 } satisfies FlowKey;
 
 /** SourceIPProtocol: source IP, destination IP, protocol. */

@@ -79,8 +79,14 @@ export function explainRoute(router: Router, req: RouteExplainRequest): RouteExp
   const chosen = matchRouteRule(rules, input);
   const verdicts: RuleVerdict[] = [];
   for (const rule of rules) {
-    const failed = rule === chosen ? undefined : firstFailure(rule, input) ?? 'an earlier rule takes precedence';
-    verdicts.push({ route: rule.config.route, rule: rule.config.rule, match: rule.config.match, conditions: conditionsOf(rule), ...(failed ? { failed } : {}) });
+    const failed = rule === chosen ? undefined : (firstFailure(rule, input) ?? 'an earlier rule takes precedence');
+    verdicts.push({
+      route: rule.config.route,
+      rule: rule.config.rule,
+      match: rule.config.match,
+      conditions: conditionsOf(rule),
+      ...(failed ? { failed } : {}),
+    });
     if (rule === chosen) break;
   }
   if (!chosen) return { server: server.hostname, rules: verdicts, outcome: { kind: 'no-match', status: 404 } };
@@ -102,7 +108,8 @@ export function explainRoute(router: Router, req: RouteExplainRequest): RouteExp
 
 export function formatRouteExplanation(gateway: string, port: number, e: RouteExplanation): string {
   const lines = [`Gateway ${gateway} listener port ${port}: host served by ${e.server === '_' ? 'the catch-all (no hostname)' : e.server}`];
-  for (const v of e.rules) lines.push(`  ${v.failed ? 'skip' : 'MATCH'} ${v.route} rules[${v.rule}].matches[${v.match}] (${v.conditions})${v.failed ? `: ${v.failed}` : ''}`);
+  for (const v of e.rules)
+    lines.push(`  ${v.failed ? 'skip' : 'MATCH'} ${v.route} rules[${v.rule}].matches[${v.match}] (${v.conditions})${v.failed ? `: ${v.failed}` : ''}`);
   const o = e.outcome;
   if (o.kind === 'no-match') lines.push('→ 404: no rule matches');
   else if (o.kind === 'redirect') lines.push(`→ ${o.status} redirect to ${o.location}`);

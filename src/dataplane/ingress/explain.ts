@@ -101,7 +101,8 @@ export function explainRequest(router: Router, req: ExplainRequest): Explanation
     regex: { enabled: server.config.regexBy.length > 0, by: server.config.regexBy },
     notes,
   };
-  if (match === 'default' && host !== DEFAULT_SERVER_NAME) notes.push(`no Ingress rule names host ${JSON.stringify(host)}: the "_" default server (host-less rules) answers`);
+  if (match === 'default' && host !== DEFAULT_SERVER_NAME)
+    notes.push(`no Ingress rule names host ${JSON.stringify(host)}: the "_" default server (host-less rules) answers`);
 
   const q = req.path.indexOf('?');
   const rawPath = q < 0 ? req.path : req.path.slice(0, q);
@@ -131,7 +132,8 @@ export function explainRequest(router: Router, req: ExplainRequest): Explanation
       how,
     },
   };
-  if (loc.builtin === 'healthz') return { ...withLocation, outcome: { status: 200, reason: "the default server's /healthz (cloud load balancer health checks)" } };
+  if (loc.builtin === 'healthz')
+    return { ...withLocation, outcome: { status: 200, reason: "the default server's /healthz (cloud load balancer health checks)" } };
   if (cfg.proxy.bodySizeLimit > 0 && (req.contentLength ?? 0) > cfg.proxy.bodySizeLimit) {
     return { ...withLocation, outcome: { status: 413, reason: `Content-Length above proxy-body-size (${cfg.proxy.bodySizeLimit} bytes)` } };
   }
@@ -154,7 +156,11 @@ export function explainRequest(router: Router, req: ExplainRequest): Explanation
   if (cfg.allowSourceRanges.length > 0) {
     const ip = req.clientIp ?? '127.0.0.1';
     if (loc.allow && !loc.allow.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4')) {
-      return { ...withRewrite, upstream, outcome: { status: 403, reason: `client ${ip} is outside whitelist-source-range ${cfg.allowSourceRanges.join(',')}` } };
+      return {
+        ...withRewrite,
+        upstream,
+        outcome: { status: 403, reason: `client ${ip} is outside whitelist-source-range ${cfg.allowSourceRanges.join(',')}` },
+      };
     }
   }
   let canary: Explanation['canary'];
@@ -188,10 +194,17 @@ export function formatExplanation(e: Explanation): string {
   add('Request', `${e.request.method} ${e.request.scheme}://${e.request.host}${e.request.url}`);
   const serverHow = { exact: 'exact host match', wildcard: 'wildcard host match (one label)', default: 'default server' }[e.server.match];
   add('Server', `${e.server.hostname} (${serverHow}); TLS: ${e.server.tls ? 'yes' : 'no'}`);
-  add('Regex', e.regex.enabled ? `on: every path of this host is a case-insensitive regex anchored at the start, because of Ingress ${e.regex.by.join(', ')} (use-regex / rewrite-target); Exact paths act as prefixes` : 'off');
+  add(
+    'Regex',
+    e.regex.enabled
+      ? `on: every path of this host is a case-insensitive regex anchored at the start, because of Ingress ${e.regex.by.join(', ')} (use-regex / rewrite-target); Exact paths act as prefixes`
+      : 'off',
+  );
   if (e.location) {
     const l = e.location;
-    const from = l.ingress ? ` from Ingress ${l.ingress}${l.rule ? ` spec.rules[${l.rule.rule}].http.paths[${l.rule.path}]` : ' (default backend)'}` : ' (built-in)';
+    const from = l.ingress
+      ? ` from Ingress ${l.ingress}${l.rule ? ` spec.rules[${l.rule.rule}].http.paths[${l.rule.path}]` : ' (default backend)'}`
+      : ' (built-in)';
     add('Location', `${l.path} (${l.pathType})${from}`);
     add('Matched', l.how);
   }

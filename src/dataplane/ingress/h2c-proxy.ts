@@ -7,7 +7,17 @@
  * makes itself are gRPC-shaped for gRPC requests (HTTP 200 with grpc-status), as Envoy
  * maps them: 404 → UNIMPLEMENTED (12), 500/503 → UNAVAILABLE (14).
  */
-import { connect, constants, createServer, type ClientHttp2Session, type ClientSessionOptions, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import {
+  connect,
+  constants,
+  createServer,
+  type ClientHttp2Session,
+  type ClientSessionOptions,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { normalizePath } from '../../cluster/ingress/path-match.js';
@@ -48,7 +58,10 @@ class Sessions {
 function reply(stream: ServerHttp2Stream, status: number, grpc: boolean): void {
   if (stream.destroyed) return;
   if (grpc) {
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': GRPC_STATUS[status] ?? '2', server: 'istio-envoy' }, { endStream: true });
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': GRPC_STATUS[status] ?? '2', server: 'istio-envoy' },
+      { endStream: true },
+    );
   } else {
     stream.respond({ ':status': status, server: 'istio-envoy' }, { endStream: true });
   }
@@ -84,7 +97,8 @@ export class H2cProxy {
       socket.once('data', (chunk: Buffer) => {
         socket.pause();
         socket.unshift(chunk);
-        const h2 = chunk.length >= 3 && chunk.subarray(0, Math.min(chunk.length, PREFACE.length)).equals(PREFACE.subarray(0, Math.min(chunk.length, PREFACE.length)));
+        const h2 =
+          chunk.length >= 3 && chunk.subarray(0, Math.min(chunk.length, PREFACE.length)).equals(PREFACE.subarray(0, Math.min(chunk.length, PREFACE.length)));
         if (h2) this.server.emit('connection', socket);
         else for (const listener of original) listener.call(http1, socket);
         process.nextTick(() => socket.resume());
@@ -108,7 +122,12 @@ export class H2cProxy {
     const url = String(headers[':path'] ?? '/');
     const q = url.indexOf('?');
     const path = normalizePath(q < 0 ? url : url.slice(0, q));
-    const rule = matchRouteRule(server.rules ?? [], { method: String(headers[':method'] ?? 'GET'), path, query: q < 0 ? '' : url.slice(q + 1), headers: headers as never });
+    const rule = matchRouteRule(server.rules ?? [], {
+      method: String(headers[':method'] ?? 'GET'),
+      path,
+      query: q < 0 ? '' : url.slice(q + 1),
+      headers: headers as never,
+    });
     if (!rule) return reply(stream, 404, grpc);
     const backend = pickBackend(rule, (this.#options.random ?? Math.random)());
     const endpoints = backend?.upstream?.endpoints ?? [];
@@ -117,12 +136,18 @@ export class H2cProxy {
     const endpoint = endpoints[Math.floor((this.#options.random ?? Math.random)() * endpoints.length)] ?? endpoints[0]!;
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(headers)) {
-      if (value === undefined || HOP.has(name) || (name.startsWith(':') && name !== ':method' && name !== ':path' && name !== ':scheme' && name !== ':authority')) continue;
+      if (
+        value === undefined ||
+        HOP.has(name) ||
+        (name.startsWith(':') && name !== ':method' && name !== ':path' && name !== ':scheme' && name !== ':authority')
+      )
+        continue;
       out[name] = value as string | string[];
     }
     if (rule.requestEdits) {
       for (const { name, value } of rule.requestEdits.set) out[name.toLowerCase()] = value;
-      for (const { name, value } of rule.requestEdits.add) out[name.toLowerCase()] = out[name.toLowerCase()] === undefined ? value : `${String(out[name.toLowerCase()])},${value}`;
+      for (const { name, value } of rule.requestEdits.add)
+        out[name.toLowerCase()] = out[name.toLowerCase()] === undefined ? value : `${String(out[name.toLowerCase()])},${value}`;
       for (const name of rule.requestEdits.remove) delete out[name.toLowerCase()];
     }
     let upstream;

@@ -14,27 +14,9 @@ import { util, type Dispatcher } from 'undici';
 import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
 import { parseRequestTarget } from './request-target.js';
-import {
-  BodyLimit,
-  BodyTooLargeError,
-  clientIp,
-  Exchange,
-  hasBody,
-  ignore,
-  isTimeout,
-  UpstreamCall,
-  type Scheme,
-  type UpstreamOutcome,
-} from './exchange.js';
+import { BodyLimit, BodyTooLargeError, clientIp, Exchange, hasBody, ignore, isTimeout, UpstreamCall, type Scheme, type UpstreamOutcome } from './exchange.js';
 import { normalizePath } from '../../cluster/ingress/path-match.js';
-import {
-  appendSetCookie,
-  downstreamResponseHeaders,
-  HSTS_VALUE,
-  newRequestId,
-  SERVER_VALUE,
-  upstreamRequestHeaders,
-} from './proxy-headers.js';
+import { appendSetCookie, downstreamResponseHeaders, HSTS_VALUE, newRequestId, SERVER_VALUE, upstreamRequestHeaders } from './proxy-headers.js';
 import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
 import type { CompiledUpstream, Router } from './router.js';
 import { affinityCookie, Balancer, canaryDecision, routesToCanary } from './upstream-pool.js';
@@ -109,14 +91,21 @@ export class IngressProxy implements UpstreamOutcome {
     const headers = this.#upstreamHeaders(ex);
     headers.upgrade = req.headers.upgrade ?? 'websocket';
     headers.connection = 'upgrade';
-    new Tunnel(socket, `${req.method ?? 'GET'} ${ex.target} HTTP/1.1`, headers, head, {
-      endpoints: upstream.endpoints,
-      order,
-      protocol: cfg.backendProtocol,
-      connectTimeoutMs: cfg.proxy.connectTimeoutMs,
-      readTimeoutMs: cfg.proxy.readTimeoutMs,
-      localAddress: this.#localAddress,
-    }, scheme === 'https');
+    new Tunnel(
+      socket,
+      `${req.method ?? 'GET'} ${ex.target} HTTP/1.1`,
+      headers,
+      head,
+      {
+        endpoints: upstream.endpoints,
+        order,
+        protocol: cfg.backendProtocol,
+        connectTimeoutMs: cfg.proxy.connectTimeoutMs,
+        readTimeoutMs: cfg.proxy.readTimeoutMs,
+        localAddress: this.#localAddress,
+      },
+      scheme === 'https',
+    );
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,7 @@ import type { IncomingMessage } from 'node:http';
 
 export type RequestTarget =
   /** `authority`: the absolute-form host (lower case, with its port), else undefined. */
-  | { readonly kind: 'ok'; readonly authority: string | undefined; readonly url: string }
-  | { readonly kind: 'bad'; readonly why: string };
+  { readonly kind: 'ok'; readonly authority: string | undefined; readonly url: string } | { readonly kind: 'bad'; readonly why: string };
 
 const ABSOLUTE = /^https?:\/\/([^/?#]*)/i;
 /** reg-name or IPv4 with an optional port, or an IP literal in brackets: what nginx's host parser accepts. */

@@ -76,7 +76,12 @@ export function compileRouteRule(rule: RouteRuleConfig, upstreams: ReadonlyMap<s
   let total = 0;
   const backends = rule.backends.map((b) => {
     total += b.weight;
-    return { upTo: total, upstream: b.upstream === undefined ? undefined : upstreams.get(b.upstream), ref: b.ref, ...(b.invalid ? { invalid: b.invalid } : {}) };
+    return {
+      upTo: total,
+      upstream: b.upstream === undefined ? undefined : upstreams.get(b.upstream),
+      ref: b.ref,
+      ...(b.invalid ? { invalid: b.invalid } : {}),
+    };
   });
   const location: CompiledLocation = Object.freeze({ config: locationConfig(rule), cookiePath: '/' });
   const mirrors = rule.filters.flatMap((f) => {
@@ -100,13 +105,15 @@ export function compileRouteRule(rule: RouteRuleConfig, upstreams: ReadonlyMap<s
   });
 }
 
+const SLASH = 0x2f;
+
 function pathMatches(rule: CompiledRouteRule, path: string): boolean {
   switch (rule.config.matches.path.type) {
     case 'Exact':
       return path === rule.pathValue;
     case 'PathPrefix': {
       const p = rule.pathValue;
-      return p === '' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47 /* / */);
+      return p === '' || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === SLASH);
     }
     default:
       return rule.pathRegex?.test(path) === true;
@@ -132,7 +139,10 @@ export interface RouteRequest {
 }
 
 /** Which condition of a rule failed: none, the path, the method, or header/query i. */
-export type RuleCheck = { readonly ok: true } | { readonly ok: false; readonly on: 'path' | 'method' } | { readonly ok: false; readonly on: 'header' | 'query'; readonly index: number };
+export type RuleCheck =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly on: 'path' | 'method' }
+  | { readonly ok: false; readonly on: 'header' | 'query'; readonly index: number };
 
 const OK: RuleCheck = Object.freeze({ ok: true });
 const FAILED_PATH: RuleCheck = Object.freeze({ ok: false, on: 'path' });

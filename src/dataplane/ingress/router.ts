@@ -150,11 +150,9 @@ export class Router {
     this.upstreams = Object.freeze(upstreams);
     const problems: string[] = [];
     const servers = config.servers.map((s) => this.#compileServer(s, byName, problems));
-    this.defaultServer = servers.find((s) => s.hostname === DEFAULT_SERVER_NAME) ?? this.#compileServer(
-      { hostname: DEFAULT_SERVER_NAME, regexBy: [], locations: [] },
-      byName,
-      problems,
-    );
+    this.defaultServer =
+      servers.find((s) => s.hostname === DEFAULT_SERVER_NAME) ??
+      this.#compileServer({ hostname: DEFAULT_SERVER_NAME, regexBy: [], locations: [] }, byName, problems);
     this.#hosts = buildHostTable(servers.filter((s) => s !== this.defaultServer).map((s) => [s.hostname, s] as const));
     this.#contexts = buildHostTable(this.#secureContexts(config));
     this.problems = Object.freeze(problems);
@@ -187,12 +185,18 @@ export class Router {
     const regexMode = config.regexBy.length > 0;
     const rules = config.locations.map((loc) => ({ path: loc.path, pathType: loc.pathType, target: this.#compileLocation(loc, upstreams) }));
     // ingress-nginx's `_` server answers the cloud providers' health checks on /healthz (nginx.tmpl).
-    const extra = config.hostname === DEFAULT_SERVER_NAME && this.config.dialect !== 'gateway-api' ? [{ key: '/healthz', target: { config: HEALTHZ_CONFIG, cookiePath: '/', builtin: 'healthz' as const } }] : [];
+    const extra =
+      config.hostname === DEFAULT_SERVER_NAME && this.config.dialect !== 'gateway-api'
+        ? [{ key: '/healthz', target: { config: HEALTHZ_CONFIG, cookiePath: '/', builtin: 'healthz' as const } }]
+        : [];
     // A Gateway API table answers every host itself (404 when no rule matches), `_` included.
     const routes = config.routes ?? (this.config.dialect === 'gateway-api' ? [] : undefined);
     const routeRules = routes?.map((r) => compileRouteRule(r, upstreams));
     const matcher = new PathMatcher(rules, regexMode, extra);
-    for (const bad of matcher.invalid) problems.push(`host ${JSON.stringify(config.hostname)}: path ${JSON.stringify(bad.path)} is not a valid regular expression (${bad.error}); the location is left out`);
+    for (const bad of matcher.invalid)
+      problems.push(
+        `host ${JSON.stringify(config.hostname)}: path ${JSON.stringify(bad.path)} is not a valid regular expression (${bad.error}); the location is left out`,
+      );
     return Object.freeze({
       config,
       hostname: config.hostname,

@@ -98,7 +98,13 @@ export class UpstreamPools {
     this.#perEndpoint = options.connectionsPerEndpoint ?? UPSTREAM_CONNECTIONS_PER_ENDPOINT;
   }
 
-  dispatch(endpoint: CompiledEndpoint, protocol: BackendProtocol, connectTimeoutMs: number, options: Dispatcher.DispatchOptions, handler: ReleasingHandler): void {
+  dispatch(
+    endpoint: CompiledEndpoint,
+    protocol: BackendProtocol,
+    connectTimeoutMs: number,
+    options: Dispatcher.DispatchOptions,
+    handler: ReleasingHandler,
+  ): void {
     const key = endpointKey(protocol, endpoint.address, connectTimeoutMs);
     let group = this.#groups.get(key);
     if (!group) {

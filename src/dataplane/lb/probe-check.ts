@@ -79,9 +79,7 @@ export class ProbeCheck {
 
   private readonly sendRequest = (): void => {
     const path = this.probe.requestPath ?? '/';
-    this.socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: ${this.address}:${this.probe.port}\r\nUser-Agent: Load Balancer Agent\r\nConnection: close\r\n\r\n`,
-    );
+    this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${this.address}:${this.probe.port}\r\nUser-Agent: Load Balancer Agent\r\nConnection: close\r\n\r\n`);
   };
 
   private readonly onData = (chunk: string): void => {

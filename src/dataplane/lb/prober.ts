@@ -199,11 +199,7 @@ export class Prober {
     }
     const threshold = target.probe.numberOfProbes;
     const next: ProbeState | undefined =
-      target.state === 'up' && target.failures >= threshold
-        ? 'down'
-        : target.state === 'down' && target.successes >= threshold
-          ? 'up'
-          : undefined;
+      target.state === 'up' && target.failures >= threshold ? 'down' : target.state === 'down' && target.successes >= threshold ? 'up' : undefined;
     if (next === undefined) return;
     target.state = next;
     target.lastChange = this.clock.now();

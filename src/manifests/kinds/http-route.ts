@@ -27,7 +27,16 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 const PATH_CHARS = /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$/;
 const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
-const FILTER_TYPES = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'RequestRedirect', 'URLRewrite', 'ExtensionRef', 'CORS', 'ExternalAuth'];
+const FILTER_TYPES = [
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestMirror',
+  'RequestRedirect',
+  'URLRewrite',
+  'ExtensionRef',
+  'CORS',
+  'ExternalAuth',
+];
 const FILTER_FIELDS: Record<string, string> = {
   RequestHeaderModifier: 'requestHeaderModifier',
   ResponseHeaderModifier: 'responseHeaderModifier',
@@ -143,7 +152,8 @@ function readBackendRef(r: Reporter, item: Obj, p: string): BackendRef {
   const ref = readReference(r, item, p, '', 'Service');
   const port = readInt(r, item, 'port', p);
   const weight = readInt(r, item, 'weight', p) ?? 1;
-  if (weight < 0 || weight > 1_000_000) r.invalid(`${p}.weight`, weight, `${p}.weight in body should be less than or equal to 1000000 and greater than or equal to 0`);
+  if (weight < 0 || weight > 1_000_000)
+    r.invalid(`${p}.weight`, weight, `${p}.weight in body should be less than or equal to 1000000 and greater than or equal to 0`);
   if (port === undefined && ref.group === '' && ref.kind === 'Service') r.invalid(p, item, 'Must have port for Service reference');
   return { ...ref, ...(port === undefined ? {} : { port }), weight };
 }
@@ -212,7 +222,13 @@ function readHttpBackendRefs(r: Reporter, o: Obj, p: string): HTTPBackendRef[] {
   return readObjList(r, o, 'backendRefs', p).map(({ item, path }) => ({ ...readBackendRef(r, item, path), filters: readFilters(r, item, path) }));
 }
 
-function prefixRewriteNeedsOnePrefixMatch(r: Reporter, p: string, filters: readonly HTTPRouteFilter[], matches: readonly HTTPRouteMatch[], which: string): void {
+function prefixRewriteNeedsOnePrefixMatch(
+  r: Reporter,
+  p: string,
+  filters: readonly HTTPRouteFilter[],
+  matches: readonly HTTPRouteMatch[],
+  which: string,
+): void {
   const uses = filters.some((f) => (f.type === 'RequestRedirect' || f.type === 'URLRewrite') && f.type === which && f.path?.type === 'ReplacePrefixMatch');
   if (uses && (matches.length !== 1 || matches[0]?.path.type !== 'PathPrefix')) {
     r.invalid(p, which, `When using ${which} filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified`);
@@ -221,7 +237,10 @@ function prefixRewriteNeedsOnePrefixMatch(r: Reporter, p: string, filters: reado
 
 function readRule(r: Reporter, item: Obj, p: string): HTTPRouteRule {
   const matchItems = readObjList(r, item, 'matches', p);
-  const matches = matchItems.length > 0 ? matchItems.map(({ item: m, path }) => readMatch(r, m, path)) : [{ path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] }];
+  const matches =
+    matchItems.length > 0
+      ? matchItems.map(({ item: m, path }) => readMatch(r, m, path))
+      : [{ path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] }];
   const filters = readFilters(r, item, p);
   const backendRefs = readHttpBackendRefs(r, item, p);
   if (backendRefs.length > 0 && filters.some((f) => f.type === 'RequestRedirect')) {
@@ -265,7 +284,12 @@ export function readHTTPRoute(r: Reporter, object: Obj, located: Located): HTTPR
   if (items.length > 16) r.invalid('spec.rules', items.length, 'spec.rules: Too many: must have at most 16 items');
   const rules = items.length > 0 ? items.map(({ item, path }) => readRule(r, item, path)) : [readRule(r, {}, 'spec.rules[0]')];
   const matches = rules.reduce((n, rule) => n + rule.matches.length, 0);
-  if (matches > 128) r.invalid('spec.rules', matches, 'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128');
+  if (matches > 128)
+    r.invalid(
+      'spec.rules',
+      matches,
+      'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128',
+    );
   return { kind: 'HTTPRoute', ...located, parentRefs: readParentRefs(r, s), hostnames: readHostnames(r, s), rules };
 }
 
@@ -277,7 +301,7 @@ function readGrpcRule(r: Reporter, item: Obj, p: string): GRPCRouteRule {
       const type = matchType(r, methodObj, `${path}.method`);
       const service = readString(r, methodObj, 'service', `${path}.method`);
       const name = readString(r, methodObj, 'method', `${path}.method`);
-      if (service === undefined && name === undefined) r.invalid(`${path}.method`, methodObj, 'One or both of \'service\' or \'method\' must be specified');
+      if (service === undefined && name === undefined) r.invalid(`${path}.method`, methodObj, "One or both of 'service' or 'method' must be specified");
       method = { type, ...(service === undefined ? {} : { service }), ...(name === undefined ? {} : { method: name }) };
     }
     return { ...(method ? { method } : {}), headers: readValueMatches(r, m, 'headers', path, true) };

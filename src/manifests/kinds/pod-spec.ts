@@ -3,7 +3,18 @@
  * placement. Defaults follow SetDefaults_Probe / SetDefaults_HTTPGetAction; checks follow
  * validateContainers and validateProbe in core validation.go.
  */
-import type { Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, HttpGetAction, IntOrString, KeyRef, PodSpec, ProbeSpec } from '../../model/types.js';
+import type {
+  Container,
+  ContainerPort,
+  EnvFromSource,
+  EnvVar,
+  EnvVarSource,
+  HttpGetAction,
+  IntOrString,
+  KeyRef,
+  PodSpec,
+  ProbeSpec,
+} from '../../model/types.js';
 import { isAbsent, readBool, readInt, readIntOrString, readObj, readObjList, readString, readStringList, readStringMap, type Obj } from '../read.js';
 import type { Reporter } from '../reporter.js';
 import { isDNS1123Label, isHTTPHeaderName, isValidPortName, isValidPortNum } from '../validation/names.js';
@@ -178,7 +189,8 @@ function readContainers(r: Reporter, spec: Obj, key: 'containers' | 'initContain
       ...(command && { command }),
       ...(args && { args }),
       ...(workingDir !== undefined && { workingDir }),
-      ...(imagePullPolicy !== undefined && PULL_POLICIES.includes(imagePullPolicy as (typeof PULL_POLICIES)[number]) && { imagePullPolicy: imagePullPolicy as (typeof PULL_POLICIES)[number] }),
+      ...(imagePullPolicy !== undefined &&
+        PULL_POLICIES.includes(imagePullPolicy as (typeof PULL_POLICIES)[number]) && { imagePullPolicy: imagePullPolicy as (typeof PULL_POLICIES)[number] }),
       ...(env.length > 0 && { env }),
       ...(envFrom.length > 0 && { envFrom }),
       ...(readinessProbe && { readinessProbe }),

@@ -114,7 +114,13 @@ function readSourceRanges(r: Reporter, spec: Obj, type: ServiceType, annotations
   if (fromSpec.length === 0 && annotation === undefined) return [];
   if (type !== 'LoadBalancer') r.forbidden(field, "may only be used when `type` is 'LoadBalancer'");
   // The annotation is the older spelling of the field; kube-proxy and the cloud provider fall back to it.
-  const ranges = fromSpec.length > 0 ? fromSpec.map((s) => s.trim()) : (annotation ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ranges =
+    fromSpec.length > 0
+      ? fromSpec.map((s) => s.trim())
+      : (annotation ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   ranges.forEach((cidr, i) => {
     if (!isCIDRText(cidr)) {
       r.invalid(fromSpec.length > 0 ? `${field}[${i}]` : field, cidr, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)');

@@ -140,7 +140,13 @@ export function isLabelValue(value: string): string[] {
 }
 
 /** Keys of Secret (and ConfigMap) data. */
-const CONFIG_KEY_ERROR = regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_KEY_FMT, 'key.name', 'KEY_NAME', 'key-name');
+const CONFIG_KEY_ERROR = regexError(
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+  CONFIG_KEY_FMT,
+  'key.name',
+  'KEY_NAME',
+  'key-name',
+);
 
 export function isConfigMapKey(value: string): string[] {
   const errs = lengthAndFormat(value, 253, CONFIG_KEY, CONFIG_KEY_ERROR);

@@ -78,7 +78,8 @@ export class EchoHttpHandler {
     }
     const size = requestedSize(url, query);
     if (size !== undefined) {
-      if (Number.isNaN(size)) return this.#reply(socket, req, 400, 'text/plain; charset=utf-8', `size must be a whole number of bytes from 0 to ${MAX_SIZED_BODY}\n`);
+      if (Number.isNaN(size))
+        return this.#reply(socket, req, 400, 'text/plain; charset=utf-8', `size must be a whole number of bytes from 0 to ${MAX_SIZED_BODY}\n`);
       return this.#reply(socket, req, 200, 'application/octet-stream', sizedBody(size));
     }
     const addresses = seenAs(socket);

@@ -133,7 +133,6 @@ class EchoPod implements PodRuntime {
     socket.on('data', onSniffData);
     socket.on('end', onSniffEnd);
   }
-
 }
 
 export function createEchoPod(pod: PodInfo, options: EchoPodOptions): PodRuntime {

@@ -18,20 +18,7 @@ export interface EchoPort {
  * common Helm charts use). gRPC is HTTP/2, which an HTTP/1.1 server cannot answer, so
  * a grpc port echoes bytes: the connection works, the framing is the client's own.
  */
-const NON_HTTP_NAMES = new Set([
-  'amqp',
-  'amqps',
-  'redis',
-  'mongo',
-  'mongodb',
-  'mysql',
-  'postgres',
-  'postgresql',
-  'kafka',
-  'memcached',
-  'tcp',
-  'grpc',
-]);
+const NON_HTTP_NAMES = new Set(['amqp', 'amqps', 'redis', 'mongo', 'mongodb', 'mysql', 'postgres', 'postgresql', 'kafka', 'memcached', 'tcp', 'grpc']);
 
 const NON_HTTP_NUMBERS = new Set([5672, 6379, 27017, 3306, 5432, 9092, 11211]);
 
@@ -59,9 +46,7 @@ export function echoPorts(containers: readonly Container[]): EchoPort[] {
 }
 
 /** RFC 9110 methods and PATCH, each followed by the space of a request line. */
-const REQUEST_LINE_STARTS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'].map((m) =>
-  Buffer.from(`${m} `, 'latin1'),
-);
+const REQUEST_LINE_STARTS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'].map((m) => Buffer.from(`${m} `, 'latin1'));
 
 /** Longest start: enough bytes to decide for any client. */
 export const SNIFF_BYTES = Math.max(...REQUEST_LINE_STARTS.map((b) => b.length));

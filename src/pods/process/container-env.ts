@@ -52,7 +52,8 @@ export function declaredEnv(container: Container, namespace: string, manifests: 
       const ref = source.configMapKeyRef;
       const data = configMap(ref.name);
       if (data?.[ref.key] !== undefined) env.push({ name: v.name, value: data[ref.key]! });
-      else if (!ref.optional) fail(data === undefined ? `configmap "${ref.name}" not found` : `couldn't find key ${ref.key} in ConfigMap ${namespace}/${ref.name}`);
+      else if (!ref.optional)
+        fail(data === undefined ? `configmap "${ref.name}" not found` : `couldn't find key ${ref.key} in ConfigMap ${namespace}/${ref.name}`);
     } else {
       const ref = source.secretKeyRef;
       const data = secretData(ref.name);

@@ -46,7 +46,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Where the command's program is, or kubelet-like words for why it cannot be run. */
 export function findProgram(program: string, cwd: string, path: string | undefined): { path: string } | { error: string } {
-  const candidates = program.includes('/') ? [isAbsolute(program) ? program : resolve(cwd, program)] : (path ?? '').split(delimiter).filter((d) => d !== '').map((d) => resolve(d, program));
+  const candidates = program.includes('/')
+    ? [isAbsolute(program) ? program : resolve(cwd, program)]
+    : (path ?? '')
+        .split(delimiter)
+        .filter((d) => d !== '')
+        .map((d) => resolve(d, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -56,7 +61,11 @@ export function findProgram(program: string, cwd: string, path: string | undefin
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
     }
   }
-  return { error: program.includes('/') ? `exec: "${program}": stat ${candidates[0]}: no such file or directory` : `exec: "${program}": executable file not found in $PATH` };
+  return {
+    error: program.includes('/')
+      ? `exec: "${program}": stat ${candidates[0]}: no such file or directory`
+      : `exec: "${program}": executable file not found in $PATH`,
+  };
 }
 
 export class ContainerProcess {

@@ -44,7 +44,11 @@ export function runExec(command: readonly string[], cwd: string, env: NodeJS.Pro
   };
   child.on('error', (err) => finish({ success: false, message: err.message }));
   child.on('exit', (code, signal) =>
-    finish(code === 0 ? { success: true, message: '' } : { success: false, message: signal === 'SIGKILL' ? `command timed out` : `command exited with ${code}: ${output.trim()}` }),
+    finish(
+      code === 0
+        ? { success: true, message: '' }
+        : { success: false, message: signal === 'SIGKILL' ? `command timed out` : `command exited with ${code}: ${output.trim()}` },
+    ),
   );
   return () => {
     settled = true;

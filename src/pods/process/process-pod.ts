@@ -55,7 +55,10 @@ class ProcessPod implements PodRuntime {
     const mapped = new Set(this.#pod.runtime.containers.map((c) => c.name));
     const unmapped = this.#pod.containers.filter((c) => !mapped.has(c.name));
     if (unmapped.length > 0) {
-      this.#echo = createEchoPod({ ...this.#pod, containers: unmapped }, { nodeName: this.#ctx.nodeName, ...(this.#ctx.nodeAddress ? { nodeAddress: this.#ctx.nodeAddress } : {}) });
+      this.#echo = createEchoPod(
+        { ...this.#pod, containers: unmapped },
+        { nodeName: this.#ctx.nodeName, ...(this.#ctx.nodeAddress ? { nodeAddress: this.#ctx.nodeAddress } : {}) },
+      );
       await this.#echo.start();
     }
     for (const spec of this.#pod.runtime.containers) this.#supervised.push(await this.#supervise(spec));

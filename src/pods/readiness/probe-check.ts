@@ -71,12 +71,7 @@ export function checkHttpGet(
   // kubelet's transport disables keep-alive: every probe is a new connection.
   headers.connection = ['close'];
   let req: ClientRequest | undefined;
-  const finish = settleOnce(
-    run,
-    done,
-    `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
-    () => req?.destroy(),
-  );
+  const finish = settleOnce(run, done, `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`, () => req?.destroy());
   const options = { host: run.address, port: action.port, path: action.path, method: 'GET', headers, agent: false as const };
   try {
     req =
@@ -113,8 +108,6 @@ export function checkTcpSocket(run: ProbeRun, port: number, done: (outcome: Prob
   const finish = settleOnce(run, done, `dial tcp ${target}: i/o timeout`, () => socket?.destroy());
   socket = connect({ host: run.address, port, localAddress: run.localAddress });
   socket.once('connect', () => finish({ success: true, message: `TCP probe succeeded: connected to ${target}` }));
-  socket.once('error', (err: NodeJS.ErrnoException) =>
-    finish({ success: false, message: describeError(err, target) }),
-  );
+  socket.once('error', (err: NodeJS.ErrnoException) => finish({ success: false, message: describeError(err, target) }));
   return () => finish(undefined);
 }

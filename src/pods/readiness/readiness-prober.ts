@@ -80,12 +80,7 @@ function podKeyOf(pod: PodInfo): string {
 }
 
 function probingSignature(pod: PodInfo): string {
-  return JSON.stringify([
-    pod.uid,
-    pod.ip,
-    pod.phase,
-    pod.containers.map((c) => [c.name, c.ports, c.readinessProbe]),
-  ]);
+  return JSON.stringify([pod.uid, pod.ip, pod.phase, pod.containers.map((c) => [c.name, c.ports, c.readinessProbe])]);
 }
 
 export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
@@ -231,9 +226,7 @@ export class ReadinessProber extends EventEmitter<ReadinessProberEvents> {
     const ready = watched.workers.every((w) => w.ready);
     if (ready === watched.ready) return;
     watched.ready = ready;
-    const reason = ready
-      ? 'readiness probes succeeded'
-      : `container "${container}": Readiness probe failed: ${outcome.message}`;
+    const reason = ready ? 'readiness probes succeeded' : `container "${container}": Readiness probe failed: ${outcome.message}`;
     this.emit('readiness', { podKey, ready, reason });
   }
 }

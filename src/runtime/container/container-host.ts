@@ -130,4 +130,3 @@ export class ContainerHost implements ContainerPodFactory {
     await this.engine.close();
   }
 }
-

@@ -27,8 +27,11 @@ export class ContainerPodControl {
 
   /** Kills every running container of the pod, as a crash: its node restarts them per restartPolicy. */
   async crash(namespace: string, name: string): Promise<void> {
-    const running = (await this.engine.listContainers({ [POD_LABEL]: `${namespace}.${name}` })).filter((c) => c.State === 'running' && c.Labels[CONTAINER_LABEL] !== 'POD');
-    if (running.length === 0) throw new AksEmuError('AKS_EMU_USAGE', `pod ${namespace}/${name}: no container is running (it may be waiting in CrashLoopBackOff or ImagePullBackOff)`);
+    const running = (await this.engine.listContainers({ [POD_LABEL]: `${namespace}.${name}` })).filter(
+      (c) => c.State === 'running' && c.Labels[CONTAINER_LABEL] !== 'POD',
+    );
+    if (running.length === 0)
+      throw new AksEmuError('AKS_EMU_USAGE', `pod ${namespace}/${name}: no container is running (it may be waiting in CrashLoopBackOff or ImagePullBackOff)`);
     for (const c of running) await this.engine.killContainer(c.Id);
   }
 

@@ -115,7 +115,11 @@ export function postJson<T>(controlUrl: string, path: string, body: unknown, tim
     );
     req.on('timeout', () => req.destroy(new Error(`no answer from control within ${timeoutMs} ms`)));
     req.on('error', (err) =>
-      reject(new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `cannot reach control at ${controlUrl}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err })),
+      reject(
+        new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `cannot reach control at ${controlUrl}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, {
+          cause: err,
+        }),
+      ),
     );
     req.end(payload);
   });

@@ -183,9 +183,13 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     const pod = this.#snapshot.pods.find((p) => p.namespace === namespace && p.name === name);
     if (pod === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `pods "${name}" not found in namespace "${namespace}"`);
     if (pod.runtime.kind !== 'container') {
-      throw new AksEmuError('AKS_EMU_USAGE', `pod ${namespace}/${name} is a built-in ${pod.runtime.kind} pod: it keeps no logs of its own and has no container to kill (only container pods do here)`);
+      throw new AksEmuError(
+        'AKS_EMU_USAGE',
+        `pod ${namespace}/${name} is a built-in ${pod.runtime.kind} pod: it keeps no logs of its own and has no container to kill (only container pods do here)`,
+      );
     }
-    if (this.#containers === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', 'control has no Docker socket mounted: container pods\' logs are not reachable from here');
+    if (this.#containers === undefined)
+      throw new AksEmuError('AKS_EMU_NOT_FOUND', "control has no Docker socket mounted: container pods' logs are not reachable from here");
     return pod;
   }
 

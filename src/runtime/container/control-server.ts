@@ -64,10 +64,14 @@ export async function startControlServer(control: ContainerControlPlane, host: s
     proxy(admin, target.replace(/\/{2,}/g, '/'), req, res);
   };
   const server: Server = createServer((req, res) => {
-    listenerGuard.call('control', () => serve(req, res), () => {
-      if (res.headersSent) res.destroy();
-      else plain(res, 500, 'internal error (logged)');
-    });
+    listenerGuard.call(
+      'control',
+      () => serve(req, res),
+      () => {
+        if (res.headersSent) res.destroy();
+        else plain(res, 500, 'internal error (logged)');
+      },
+    );
   });
   server.on('connection', (socket) => listenerGuard.watch('control', socket));
   await new Promise<void>((resolve, reject) => {

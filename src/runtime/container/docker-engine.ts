@@ -167,7 +167,12 @@ export class DockerEngine {
 
   /** The container's output so far, split into lines per stream (a container without a TTY). */
   async logs(id: string, options: { readonly tail?: number; readonly timestamps?: boolean } = {}): Promise<LogLine[]> {
-    const query = new URLSearchParams({ stdout: '1', stderr: '1', tail: options.tail === undefined ? 'all' : String(options.tail), timestamps: options.timestamps ? '1' : '0' });
+    const query = new URLSearchParams({
+      stdout: '1',
+      stderr: '1',
+      tail: options.tail === undefined ? 'all' : String(options.tail),
+      timestamps: options.timestamps ? '1' : '0',
+    });
     const res = await this.#client.request({ method: 'GET', path: `/containers/${id}/logs?${query}` });
     const body = Buffer.from(await res.body.arrayBuffer());
     if (res.statusCode >= 300) throw new DockerApiError(res.statusCode, messageOf(body.toString('utf8')), `logs of container ${id.slice(0, 12)}`);
@@ -227,7 +232,7 @@ export function splitImage(image: string): { name: string; tag: string } {
 export function demuxLines(buffer: Buffer): LogLine[] {
   const partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   const lines: LogLine[] = [];
-  for (let offset = 0; offset + 8 <= buffer.length; ) {
+  for (let offset = 0; offset + 8 <= buffer.length;) {
     const stream = buffer[offset] === 2 ? 'stderr' : 'stdout';
     const size = buffer.readUInt32BE(offset + 4);
     const payload = buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');

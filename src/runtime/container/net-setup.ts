@@ -34,9 +34,13 @@ async function ip(args: readonly string[], tolerate: RegExp | undefined = undefi
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '');
     if (tolerate?.test(stderr)) return;
-    throw new AksEmuError('AKS_EMU_PLATFORM', `ip ${args.join(' ')} failed: ${stderr.trim() || (err as Error).message} (the container needs cap_add: [NET_ADMIN])`, {
-      cause: err,
-    });
+    throw new AksEmuError(
+      'AKS_EMU_PLATFORM',
+      `ip ${args.join(' ')} failed: ${stderr.trim() || (err as Error).message} (the container needs cap_add: [NET_ADMIN])`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -149,7 +149,8 @@ export class NodeRole {
 
   async #apply(snapshot: Snapshot): Promise<void> {
     const node = snapshot.nodes.find((n) => n.name === this.#options.name);
-    if (node === undefined) throw new AksEmuError('AKS_EMU_NOT_FOUND', `control has no node "${this.#options.name}" (nodes: ${snapshot.nodes.map((n) => n.name).join(', ')})`);
+    if (node === undefined)
+      throw new AksEmuError('AKS_EMU_NOT_FOUND', `control has no node "${this.#options.name}" (nodes: ${snapshot.nodes.map((n) => n.name).join(', ')})`);
     if (this.#dataPlane === undefined) await this.#setUp(snapshot);
     if (this.#containers !== undefined) {
       this.#containers.snapshot = snapshot;

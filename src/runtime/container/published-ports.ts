@@ -105,7 +105,9 @@ export class PublishedPorts {
     }
     for (const entry of plan.shadowed) {
       const owner = wanted.get(entry.containerPort)?.serviceKey;
-      this.log(`port ${entry.containerPort} is published for ${owner}; ${entry.serviceKey} (${entry.frontendIP}:${entry.frontendPort}) is not (see AKS_EMU_PUBLISH)`);
+      this.log(
+        `port ${entry.containerPort} is published for ${owner}; ${entry.serviceKey} (${entry.frontendIP}:${entry.frontendPort}) is not (see AKS_EMU_PUBLISH)`,
+      );
     }
     const opening: Promise<void>[] = [];
     for (const [port, target] of wanted) {

@@ -15,12 +15,9 @@ import { clusterDnsAddress } from './node-role.js';
 export const TOOLBOX_NAMESPACE = 'default';
 
 export function podResolvConf(serviceCIDR: string, namespace = TOOLBOX_NAMESPACE): string {
-  return [
-    `nameserver ${clusterDnsAddress(serviceCIDR)}`,
-    `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local`,
-    'options ndots:5',
-    '',
-  ].join('\n');
+  return [`nameserver ${clusterDnsAddress(serviceCIDR)}`, `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local`, 'options ndots:5', ''].join(
+    '\n',
+  );
 }
 
 export async function setUpToolbox(snapshot: Snapshot, network: HostNetwork, resolvConfPath = '/etc/resolv.conf'): Promise<string> {

@@ -26,7 +26,13 @@ describe('label selectors', () => {
 });
 
 describe('field selectors', () => {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: 'n1' }, status: { phase: 'Running' } } as KubeObject;
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'default' },
+    spec: { nodeName: 'n1' },
+    status: { phase: 'Running' },
+  } as KubeObject;
   it('matches metadata.name, metadata.namespace, spec.nodeName and status.phase', () => {
     expect(fieldsMatch(parseFieldSelector('metadata.name=p,metadata.namespace=default', 'Pod'), pod)).toBe(true);
     expect(fieldsMatch(parseFieldSelector('spec.nodeName=n1,status.phase!=Pending', 'Pod'), pod)).toBe(true);

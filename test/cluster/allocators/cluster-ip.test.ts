@@ -35,11 +35,7 @@ describe('ClusterIP allocation', () => {
   });
 
   it('reserves .1 for kubernetes.default and .10 for kube-dns', () => {
-    const { errors } = allocateClusterIPs(
-      [service('a', { clusterIP: '10.0.0.1' }), service('b', { clusterIP: '10.0.0.10' })],
-      CIDR,
-      fixedRandom(),
-    );
+    const { errors } = allocateClusterIPs([service('a', { clusterIP: '10.0.0.1' }), service('b', { clusterIP: '10.0.0.10' })], CIDR, fixedRandom());
     expect(errors.map(formatFieldError)).toEqual([
       'spec.clusterIPs: Invalid value: ["10.0.0.1"]: failed to allocate IP 10.0.0.1: provided IP is already allocated',
       'spec.clusterIPs: Invalid value: ["10.0.0.10"]: failed to allocate IP 10.0.0.10: provided IP is already allocated',
@@ -57,23 +53,12 @@ describe('ClusterIP allocation', () => {
   });
 
   it('treats the network and broadcast addresses as out of range', () => {
-    const { errors } = allocateClusterIPs(
-      [service('a', { clusterIP: '10.0.0.0' }), service('b', { clusterIP: '10.0.255.255' })],
-      CIDR,
-      fixedRandom(),
-    );
-    expect(errors.map((e) => e.detail)).toEqual([
-      expect.stringContaining('is not in the valid range'),
-      expect.stringContaining('is not in the valid range'),
-    ]);
+    const { errors } = allocateClusterIPs([service('a', { clusterIP: '10.0.0.0' }), service('b', { clusterIP: '10.0.255.255' })], CIDR, fixedRandom());
+    expect(errors.map((e) => e.detail)).toEqual([expect.stringContaining('is not in the valid range'), expect.stringContaining('is not in the valid range')]);
   });
 
   it('gives a requested address to the first Service that asks and reports the second', () => {
-    const { clusterIPs, errors } = allocateClusterIPs(
-      [service('a', { clusterIP: '10.0.5.5' }), service('b', { clusterIP: '10.0.5.5' })],
-      CIDR,
-      fixedRandom(),
-    );
+    const { clusterIPs, errors } = allocateClusterIPs([service('a', { clusterIP: '10.0.5.5' }), service('b', { clusterIP: '10.0.5.5' })], CIDR, fixedRandom());
     expect(clusterIPs['default/a']).toBe('10.0.5.5');
     expect(errors.map((e) => e.name)).toEqual(['b']);
   });
@@ -121,12 +106,9 @@ describe('ClusterIP allocation', () => {
   });
 
   it('keeps an existing Service address over a new Service that requests it', () => {
-    const { clusterIPs, errors } = allocateClusterIPs(
-      [service('new', { clusterIP: '10.0.77.7' }), service('old')],
-      CIDR,
-      fixedRandom(),
-      { 'default/old': '10.0.77.7' },
-    );
+    const { clusterIPs, errors } = allocateClusterIPs([service('new', { clusterIP: '10.0.77.7' }), service('old')], CIDR, fixedRandom(), {
+      'default/old': '10.0.77.7',
+    });
     expect(clusterIPs['default/old']).toBe('10.0.77.7');
     expect(errors.map((e) => [e.name, e.detail])).toEqual([['new', 'failed to allocate IP 10.0.77.7: provided IP is already allocated']]);
   });

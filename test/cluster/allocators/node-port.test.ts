@@ -7,7 +7,12 @@ const nodePortService = (name: string, input: Parameters<typeof service>[1] = {}
 
 describe('NodePort allocation', () => {
   it('gives a NodePort Service one port per ServicePort from the dynamic band 30086-32767', () => {
-    const svc = nodePortService('web', { ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] });
+    const svc = nodePortService('web', {
+      ports: [
+        { name: 'http', port: 80 },
+        { name: 'https', port: 443 },
+      ],
+    });
     const { nodePorts, errors } = allocateNodePorts([svc], fixedRandom(0));
     expect(errors).toEqual([]);
     expect(nodePorts).toEqual({ 'default/web:80/TCP': 30086, 'default/web:443/TCP': 30087 });
@@ -71,7 +76,12 @@ describe('NodePort allocation', () => {
   });
 
   it('reuses the NodePort of a same-numbered port of the Service for its other protocol', () => {
-    const dns = nodePortService('dns', { ports: [{ name: 'tcp', port: 53, protocol: 'TCP' }, { name: 'udp', port: 53, protocol: 'UDP', nodePort: 31053 }] });
+    const dns = nodePortService('dns', {
+      ports: [
+        { name: 'tcp', port: 53, protocol: 'TCP' },
+        { name: 'udp', port: 53, protocol: 'UDP', nodePort: 31053 },
+      ],
+    });
     const { nodePorts } = allocateNodePorts([dns], fixedRandom(0));
     expect(nodePorts).toEqual({ 'default/dns:53/TCP': 31053, 'default/dns:53/UDP': 31053 });
   });

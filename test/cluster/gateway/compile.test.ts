@@ -22,7 +22,14 @@ const route = (name: string, spec: object, namespace = 'default') => ({ apiVersi
 
 const web = service('web', [{ port: 80 }]);
 const compile = (docs: object[]) =>
-  compileGateways({ objects: objects(docs), namespaces: [], services: [web], endpoints: [endpoints(web, [{ ip: '127.244.0.5', port: 8080 }])], secrets: [], now: 'T' });
+  compileGateways({
+    objects: objects(docs),
+    namespaces: [],
+    services: [web],
+    endpoints: [endpoints(web, [{ ip: '127.244.0.5', port: 8080 }])],
+    secrets: [],
+    now: 'T',
+  });
 
 describe('hostname intersection (Gateway API wildcards cover one or more labels)', () => {
   it.each([
@@ -50,15 +57,27 @@ describe('Istio precedence of match rules', () => {
   });
   it('orders Exact, longer PathPrefix, then RegularExpression; then method, headers, query', () => {
     const header = { type: 'Exact' as const, name: 'a', value: 'b' };
-    const rules = [r('RegularExpression', '/.*/long/regex'), r('PathPrefix', '/'), r('PathPrefix', '/', { headers: [header] }), r('PathPrefix', '/', { method: 'GET' }), r('PathPrefix', '/abc'), r('Exact', '/x')];
-    const sorted = [...rules].sort(comparePrecedence).map((x) => `${x.matches.path.type} ${x.matches.path.value} ${x.matches.method ?? ''}${x.matches.headers.length}`);
+    const rules = [
+      r('RegularExpression', '/.*/long/regex'),
+      r('PathPrefix', '/'),
+      r('PathPrefix', '/', { headers: [header] }),
+      r('PathPrefix', '/', { method: 'GET' }),
+      r('PathPrefix', '/abc'),
+      r('Exact', '/x'),
+    ];
+    const sorted = [...rules]
+      .sort(comparePrecedence)
+      .map((x) => `${x.matches.path.type} ${x.matches.path.value} ${x.matches.method ?? ''}${x.matches.headers.length}`);
     expect(sorted).toEqual(['Exact /x 0', 'PathPrefix /abc 0', 'PathPrefix / GET0', 'PathPrefix / 1', 'PathPrefix / 0', 'RegularExpression /.*/long/regex 0']);
   });
 });
 
 describe('compileGateways', () => {
   it('ignores Gateways of a class another controller runs, with a notice, and creates nothing for them', () => {
-    const docs = [{ apiVersion: V1, kind: 'GatewayClass', metadata: { name: 'other' }, spec: { controllerName: 'example.com/x' } }, gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }], 'other')];
+    const docs = [
+      { apiVersion: V1, kind: 'GatewayClass', metadata: { name: 'other' }, spec: { controllerName: 'example.com/x' } },
+      gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }], 'other'),
+    ];
     const result = compile(docs);
     expect(result.gateways).toEqual([]);
     expect(Object.keys(result.gatewayClasses)).toEqual(['approuting-istio', 'istio']);
@@ -70,15 +89,29 @@ describe('compileGateways', () => {
   });
 
   it('names the generated Deployment and Service <gateway>-<class> and passes infrastructure annotations to the Service', () => {
-    const docs = [{ ...gw('edge', [{ name: 'h', port: 80, protocol: 'HTTP' }], 'approuting-istio'), spec: { gatewayClassName: 'approuting-istio', infrastructure: { annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } }, listeners: [{ name: 'h', port: 80, protocol: 'HTTP' }] } }];
+    const docs = [
+      {
+        ...gw('edge', [{ name: 'h', port: 80, protocol: 'HTTP' }], 'approuting-istio'),
+        spec: {
+          gatewayClassName: 'approuting-istio',
+          infrastructure: { annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } },
+          listeners: [{ name: 'h', port: 80, protocol: 'HTTP' }],
+        },
+      },
+    ];
     const m = withGatewayInfrastructure(manifests({ gatewayApi: objects(docs) }));
-    expect(m.services.map((s) => [s.metadata.name, s.spec.type, s.metadata.annotations['service.beta.kubernetes.io/azure-load-balancer-internal']])).toEqual([['edge-approuting-istio', 'LoadBalancer', 'true']]);
+    expect(m.services.map((s) => [s.metadata.name, s.spec.type, s.metadata.annotations['service.beta.kubernetes.io/azure-load-balancer-internal']])).toEqual([
+      ['edge-approuting-istio', 'LoadBalancer', 'true'],
+    ]);
     expect(m.services[0]?.spec.ports.map((p) => p.port)).toEqual([15021, 80]);
     expect(m.workloads.map((w) => w.metadata.name)).toEqual(['edge-approuting-istio']);
   });
 
-  it('asks for the Gateway\'s first IPAddress as the Service\'s loadBalancerIP, as Istio does', () => {
-    const doc = { ...gw('fixed', [{ name: 'h', port: 80, protocol: 'HTTP' }]), spec: { gatewayClassName: 'istio', addresses: [{ type: 'IPAddress', value: '127.20.0.50' }], listeners: [{ name: 'h', port: 80, protocol: 'HTTP' }] } };
+  it("asks for the Gateway's first IPAddress as the Service's loadBalancerIP, as Istio does", () => {
+    const doc = {
+      ...gw('fixed', [{ name: 'h', port: 80, protocol: 'HTTP' }]),
+      spec: { gatewayClassName: 'istio', addresses: [{ type: 'IPAddress', value: '127.20.0.50' }], listeners: [{ name: 'h', port: 80, protocol: 'HTTP' }] },
+    };
     expect(withGatewayInfrastructure(manifests({ gatewayApi: objects([doc]) })).services[0]?.spec.loadBalancerIP).toBe('127.20.0.50');
   });
 
@@ -89,7 +122,8 @@ describe('compileGateways', () => {
   });
 
   it('reports an HTTPS listener whose Secret is in another namespace without a ReferenceGrant as RefNotPermitted', () => {
-    const status = compile([gw('g', [{ name: 's', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } }])]).gatewayStatuses['default/g'];
+    const status = compile([gw('g', [{ name: 's', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } }])])
+      .gatewayStatuses['default/g'];
     const listener = status?.listeners[0];
     expect(listener?.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'RefNotPermitted' });
     expect(listener?.conditions.find((c) => c.type === 'Programmed')).toMatchObject({ status: 'False', reason: 'Invalid' });
@@ -98,7 +132,10 @@ describe('compileGateways', () => {
   it('rejects a route with a regular expression that does not compile (UnsupportedValue) and keeps the others', () => {
     const result = compile([
       gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }]),
-      route('bad', { parentRefs: [{ name: 'g' }], rules: [{ matches: [{ path: { type: 'RegularExpression', value: '/(' } }], backendRefs: [{ name: 'web', port: 80 }] }] }),
+      route('bad', {
+        parentRefs: [{ name: 'g' }],
+        rules: [{ matches: [{ path: { type: 'RegularExpression', value: '/(' } }], backendRefs: [{ name: 'web', port: 80 }] }],
+      }),
       route('good', { parentRefs: [{ name: 'g' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }),
     ]);
     expect(result.routeStatuses['HTTPRoute/default/bad']?.parents[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
@@ -109,7 +146,10 @@ describe('compileGateways', () => {
   it('rejects a regular expression only a backtracking engine runs, with nested quantifiers (Envoy uses RE2)', () => {
     const result = compile([
       gw('g', [{ name: 'h', port: 80, protocol: 'HTTP' }]),
-      route('redos', { parentRefs: [{ name: 'g' }], rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x', value: '(a+)+\\1' }] }], backendRefs: [{ name: 'web', port: 80 }] }] }),
+      route('redos', {
+        parentRefs: [{ name: 'g' }],
+        rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x', value: '(a+)+\\1' }] }], backendRefs: [{ name: 'web', port: 80 }] }],
+      }),
     ]);
     expect(result.routeStatuses['HTTPRoute/default/redos']?.parents[0]?.conditions[0]).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
   });

@@ -45,7 +45,13 @@ describe('annotations', () => {
   });
 
   it('tells values the admission webhook refuses (rejections) from valid ones aks-emu only notes', () => {
-    const r = parse({ 'backend-protocol': 'GRPC', 'proxy-send-timeout': '+30', 'canary-weight': '-1', 'session-cookie-samesite': 'lax', 'default-backend': 'my-svc' });
+    const r = parse({
+      'backend-protocol': 'GRPC',
+      'proxy-send-timeout': '+30',
+      'canary-weight': '-1',
+      'session-cookie-samesite': 'lax',
+      'default-backend': 'my-svc',
+    });
     expect(r.rejections).toEqual([{ annotation: 'nginx.ingress.kubernetes.io/canary-weight', value: '-1', problem: 'not an integer >= 0' }]);
     expect(r.notices.some((n) => n.includes('backend-protocol="GRPC" is not implemented by aks-emu'))).toBe(true);
     expect(r.annotations.proxy.sendTimeoutMs).toBe(30_000);

@@ -38,7 +38,14 @@ describe('ingress classes', () => {
 describe('upstreams', () => {
   it('resolves the backend port by number or name to the ready pod endpoints, never the ClusterIP', () => {
     const svc = service('web', [{ name: 'http', port: 80, targetPort: 8080 }]);
-    const eps = endpoints(svc, [{ ip: '127.244.0.5', port: 8080 }, { ip: '127.244.0.6', port: 8080, ready: false }], 'http');
+    const eps = endpoints(
+      svc,
+      [
+        { ip: '127.244.0.5', port: 8080 },
+        { ip: '127.244.0.6', port: 8080, ready: false },
+      ],
+      'http',
+    );
     const r = compile({
       ingresses: [ingress('w', [rule('a.example', path('/', 'web', 80)), rule('b.example', path('/', 'web', 'http'))])],
       services: [svc],

@@ -34,7 +34,13 @@ describe('compileSafeRegex', () => {
   });
 
   it('keeps first-match order and case-insensitivity in a regex-mode PathMatcher', () => {
-    const m = new PathMatcher([{ path: '/API/v[0-9]+', pathType: 'ImplementationSpecific', target: 'api' }, { path: '/', pathType: 'Prefix', target: 'root' }], true);
+    const m = new PathMatcher(
+      [
+        { path: '/API/v[0-9]+', pathType: 'ImplementationSpecific', target: 'api' },
+        { path: '/', pathType: 'Prefix', target: 'root' },
+      ],
+      true,
+    );
     expect(m.match('/api/v2/x')?.target).toBe('api');
     expect(m.match(`/${'a'.repeat(100_000)}`)?.target).toBe('root');
   });

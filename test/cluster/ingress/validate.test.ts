@@ -18,7 +18,12 @@ describe('validateIngresses', () => {
     expect(
       messages([
         ingress('store', [
-          rule(undefined, path('/store-front(/|$)(.*)', 'web', 80, 'Prefix'), path('/v1.0/api', 'api', 80, 'Exact'), path('/x(.*)', 'x', 80, 'ImplementationSpecific')),
+          rule(
+            undefined,
+            path('/store-front(/|$)(.*)', 'web', 80, 'Prefix'),
+            path('/v1.0/api', 'api', 80, 'Exact'),
+            path('/x(.*)', 'x', 80, 'ImplementationSpecific'),
+          ),
         ]),
       ]),
     ).toEqual([
@@ -47,7 +52,14 @@ describe('validateIngresses', () => {
       generateSelfSignedCertificate({ commonName: 'b.example', dnsNames: ['b.example'], keyType: 'ec' }),
     ]);
     const errs = messages(
-      [ingress('tls', [rule('a.example', path('/', 'web'))], { tls: [{ hosts: ['a.example'], secretName: 'mixed' }, { hosts: ['c.example'], secretName: 'absent' }] })],
+      [
+        ingress('tls', [rule('a.example', path('/', 'web'))], {
+          tls: [
+            { hosts: ['a.example'], secretName: 'mixed' },
+            { hosts: ['c.example'], secretName: 'absent' },
+          ],
+        }),
+      ],
       [tlsSecret('mixed', { certPem: a.certPem, keyPem: b.keyPem })],
     );
     expect(errs).toEqual(['tls: spec.tls[0].secretName: Invalid value: "mixed": Secret default/mixed: tls.key is not the private key of tls.crt']);
@@ -80,6 +92,8 @@ describe('validateIngresses and catastrophic backtracking', () => {
       }),
     ]);
     expect(errs).toHaveLength(1);
-    expect(errs[0]).toMatch(/^redos: spec\.rules\[0\]\.http\.paths\[1\]\.path: Invalid value: "\/\(\?=x\)\(x\+\)\+y": is rejected: the regular expression may take exponential time/);
+    expect(errs[0]).toMatch(
+      /^redos: spec\.rules\[0\]\.http\.paths\[1\]\.path: Invalid value: "\/\(\?=x\)\(x\+\)\+y": is rejected: the regular expression may take exponential time/,
+    );
   });
 });

@@ -100,14 +100,25 @@ describe('LB frontends', () => {
 
   it('moves to another load balancer when the rules would exceed the limit', () => {
     const cfg = config({ maxRulesPerLoadBalancer: 3 });
-    const two = (name: string) => loadBalancer(name, { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] });
+    const two = (name: string) =>
+      loadBalancer(name, {
+        ports: [
+          { name: 'a', port: 80 },
+          { name: 'b', port: 443 },
+        ],
+      });
     const { frontends: f } = frontends([two('a'), two('b'), loadBalancer('c')], cfg);
     expect(Object.values(f).map((v) => v.loadBalancerName)).toEqual(['kubernetes', 'kubernetes-2', 'kubernetes']);
   });
 
   it('leaves a Service with more rules than one load balancer holds pending', () => {
     const cfg = config({ maxRulesPerLoadBalancer: 1 });
-    const svc = loadBalancer('big', { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] });
+    const svc = loadBalancer('big', {
+      ports: [
+        { name: 'a', port: 80 },
+        { name: 'b', port: 443 },
+      ],
+    });
     expect(frontends([svc], cfg).frontends['default/big']).toMatchObject({
       pendingReason: 'the Service needs 2 load-balancing rules, more than the 1 one load balancer may hold',
     });
@@ -117,7 +128,14 @@ describe('LB frontends', () => {
     const cfg = config({ addresses: { ...config().addresses, publicFrontends: '127.20.0.0/29' } });
     const services = [...Array.from({ length: 8 }, (_, i) => loadBalancer(`p${i}`)), loadBalancer('i', { annotations: internal })];
     const { frontends: f } = frontends(services, cfg);
-    expect(Array.from({ length: 6 }, (_, i) => f[`default/p${i}`]!.ip)).toEqual(['127.20.0.1', '127.20.0.2', '127.20.0.3', '127.20.0.4', '127.20.0.5', '127.20.0.6']);
+    expect(Array.from({ length: 6 }, (_, i) => f[`default/p${i}`]!.ip)).toEqual([
+      '127.20.0.1',
+      '127.20.0.2',
+      '127.20.0.3',
+      '127.20.0.4',
+      '127.20.0.5',
+      '127.20.0.6',
+    ]);
     for (const late of ['default/p6', 'default/p7']) {
       expect(f[late]).toMatchObject({ pendingReason: 'no free address left in the public frontend range 127.20.0.0/29' });
       expect(f[late]!.ip).toBeUndefined();

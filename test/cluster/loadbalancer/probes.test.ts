@@ -71,7 +71,11 @@ describe('probe timing', () => {
   });
 
   it('prefers the per-port annotations', () => {
-    const t = timing({ [`${A}azure-load-balancer-health-probe-interval`]: '10', [`${A}port_80_health-probe_interval`]: '7', [`${A}port_80_health-probe_num-of-probe`]: '4' });
+    const t = timing({
+      [`${A}azure-load-balancer-health-probe-interval`]: '10',
+      [`${A}port_80_health-probe_interval`]: '7',
+      [`${A}port_80_health-probe_num-of-probe`]: '4',
+    });
     expect([t.intervalInSeconds, t.numberOfProbes]).toEqual([7, 4]);
     expect(timing({ [`${A}port_81_health-probe_interval`]: '7' }).intervalInSeconds).toBe(5);
   });
@@ -92,7 +96,11 @@ describe('probe timing', () => {
   it('rejects interval × number of probes of 120 or more', () => {
     const t = timing({ [`${A}azure-load-balancer-health-probe-interval`]: '60', [`${A}azure-load-balancer-health-probe-num-of-probe`]: '2' });
     expect(t.problems).toEqual([
-      { key: `${A}azure-load-balancer-health-probe-interval`, value: '60', detail: 'total probe should be less than 120, please adjust interval and number of probe accordingly' },
+      {
+        key: `${A}azure-load-balancer-health-probe-interval`,
+        value: '60',
+        detail: 'total probe should be less than 120, please adjust interval and number of probe accordingly',
+      },
     ]);
     expect([t.intervalInSeconds, t.numberOfProbes]).toEqual([5, 2]);
   });

@@ -19,7 +19,14 @@ function rulesOf(service: Service, over: Partial<RuleInput> = {}) {
 
 describe('load-balancing rules', () => {
   it('creates one rule per port with AKS defaults: floating IP on, TCP reset on, 4 minutes idle', () => {
-    const { rules, probes } = rulesOf(loadBalancer('web', { ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] }));
+    const { rules, probes } = rulesOf(
+      loadBalancer('web', {
+        ports: [
+          { name: 'http', port: 80 },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
+      }),
+    );
     expect(rules).toEqual([
       {
         name: 'afe-TCP-80',
@@ -59,7 +66,9 @@ describe('load-balancing rules', () => {
   });
 
   it('reads the idle timeout and TCP reset annotations', () => {
-    const svc = loadBalancer('a', { annotations: { [`${A}azure-load-balancer-tcp-idle-timeout`]: '30', [`${A}azure-load-balancer-disable-tcp-reset`]: 'true' } });
+    const svc = loadBalancer('a', {
+      annotations: { [`${A}azure-load-balancer-tcp-idle-timeout`]: '30', [`${A}azure-load-balancer-disable-tcp-reset`]: 'true' },
+    });
     expect(rulesOf(svc).rules[0]).toMatchObject({ idleTimeoutMinutes: 30, enableTcpReset: false });
   });
 
@@ -70,7 +79,11 @@ describe('load-balancing rules', () => {
 
   it('skips ports with port_{port}_no_lb_rule and leaves ports with no_probe_rule without a probe', () => {
     const svc = loadBalancer('a', {
-      ports: [{ name: 'a', port: 80 }, { name: 'b', port: 81 }, { name: 'c', port: 82 }],
+      ports: [
+        { name: 'a', port: 80 },
+        { name: 'b', port: 81 },
+        { name: 'c', port: 82 },
+      ],
       annotations: { [`${A}port_80_no_lb_rule`]: 'true', [`${A}port_81_no_probe_rule`]: 'true' },
     });
     const { rules, probes } = rulesOf(svc);
@@ -82,7 +95,13 @@ describe('load-balancing rules', () => {
   });
 
   it('shares one /healthz probe on the healthCheckNodePort between all rules under externalTrafficPolicy Local', () => {
-    const svc = loadBalancer('a', { externalTrafficPolicy: 'Local', ports: [{ name: 'a', port: 80 }, { name: 'u', port: 53, protocol: 'UDP' }] });
+    const svc = loadBalancer('a', {
+      externalTrafficPolicy: 'Local',
+      ports: [
+        { name: 'a', port: 80 },
+        { name: 'u', port: 53, protocol: 'UDP' },
+      ],
+    });
     const { rules, probes } = rulesOf(svc, { healthCheckNodePort: 32000 });
     expect(rules.map((r) => r.probeName)).toEqual(['afe-TCP-32000', 'afe-TCP-32000']);
     expect(probes).toEqual([{ name: 'afe-TCP-32000', protocol: 'Http', port: 32000, requestPath: '/healthz', intervalInSeconds: 5, numberOfProbes: 2 }]);

@@ -19,7 +19,13 @@ describe('LB annotation validation', () => {
   });
 
   it('reports a bad Service-wide probe setting once, however many ports read it', () => {
-    const svc = loadBalancer('a', { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 81 }], annotations: { [`${A}azure-load-balancer-health-probe-interval`]: '2' } });
+    const svc = loadBalancer('a', {
+      ports: [
+        { name: 'a', port: 80 },
+        { name: 'b', port: 81 },
+      ],
+      annotations: { [`${A}azure-load-balancer-health-probe-interval`]: '2' },
+    });
     const errors = validateLoadBalancerAnnotations(svc, undefined);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ kind: 'Service', name: 'a', field: `metadata.annotations[${A}azure-load-balancer-health-probe-interval]` });
@@ -56,7 +62,10 @@ describe('LB annotation validation', () => {
 
   it('refuses a probe protocol cloud-provider-azure would quietly turn into Tcp', () => {
     const svc = loadBalancer('a', {
-      ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }],
+      ports: [
+        { name: 'a', port: 80 },
+        { name: 'b', port: 443 },
+      ],
       annotations: {
         [`${A}azure-load-balancer-health-probe-protocol`]: 'gopher',
         [`${A}port_443_health-probe_protocol`]: ' HTTPS ',

@@ -3,7 +3,12 @@ import { ObjectStore, type KubeObject, type ObjectRef } from '../../../src/clust
 import { ApiStatusError } from '../../../src/errors/index.js';
 
 const ref = (name: string): ObjectRef => ({ group: '', kind: 'ConfigMap', namespace: 'default', name, resource: 'configmaps' });
-const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
+const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default' },
+  data,
+});
 
 function store(historyLimit?: number) {
   let n = 0;
@@ -32,8 +37,12 @@ describe('ObjectStore', () => {
     const s = store();
     s.commit([{ op: 'put', ref: ref('a'), owner: 'user', object: cm('a') }]);
     s.commit([{ op: 'put', ref: ref('a'), owner: 'user', object: cm('a', { k: '1' }) }]);
-    expect(() => s.commit([{ op: 'put', ref: ref('a'), owner: 'user', object: cm('a', { k: '2' }), expectVersion: '1' }])).toThrow(expect.objectContaining({ reason: 'Conflict' }));
-    expect(() => s.commit([{ op: 'put', ref: ref('a'), owner: 'user', object: cm('a'), create: true }])).toThrow(expect.objectContaining({ reason: 'AlreadyExists' }));
+    expect(() => s.commit([{ op: 'put', ref: ref('a'), owner: 'user', object: cm('a', { k: '2' }), expectVersion: '1' }])).toThrow(
+      expect.objectContaining({ reason: 'Conflict' }),
+    );
+    expect(() => s.commit([{ op: 'put', ref: ref('a'), owner: 'user', object: cm('a'), create: true }])).toThrow(
+      expect.objectContaining({ reason: 'AlreadyExists' }),
+    );
     expect(() => s.commit([{ op: 'delete', ref: ref('zz') }])).toThrow(expect.objectContaining({ reason: 'NotFound' }));
   });
 
@@ -43,7 +52,15 @@ describe('ObjectStore', () => {
     const refuse = () => {
       throw new ApiStatusError('Invalid', 'no');
     };
-    expect(() => s.commit([{ op: 'put', ref: ref('b'), owner: 'user', object: cm('b') }, { op: 'delete', ref: ref('a') }], refuse)).toThrow('no');
+    expect(() =>
+      s.commit(
+        [
+          { op: 'put', ref: ref('b'), owner: 'user', object: cm('b') },
+          { op: 'delete', ref: ref('a') },
+        ],
+        refuse,
+      ),
+    ).toThrow('no');
     expect(s.get(ref('a'))).toBeDefined();
     expect(s.get(ref('b'))).toBeUndefined();
     expect(s.resourceVersion).toBe(1);

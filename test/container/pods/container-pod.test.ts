@@ -80,7 +80,17 @@ describeWithDocker('the container pod kind on a Docker network', () => {
   it('runs the image with Kubernetes command, args, env and resolv.conf on the pod IP, hostname the pod name', async () => {
     const info = podInfo('web-7d9f-abcde', '10.244.250.5', [], { namespace: 'shop' });
     await start(info, [
-      { name: 'web', image, command: ['node'], args: ['/srv/server.js', '--flag'], env: [{ name: 'PORT', value: '9000' }, { name: 'GREETING', value: 'hi' }], imagePullPolicy: 'IfNotPresent' },
+      {
+        name: 'web',
+        image,
+        command: ['node'],
+        args: ['/srv/server.js', '--flag'],
+        env: [
+          { name: 'PORT', value: '9000' },
+          { name: 'GREETING', value: 'hi' },
+        ],
+        imagePullPolicy: 'IfNotPresent',
+      },
     ]);
     const reply = await until('the pod answers on its IP', () => get<EnvReply>('http://10.244.250.5:9000/env'));
     expect(reply.hostname).toBe('web-7d9f-abcde');
@@ -142,7 +152,14 @@ describeWithDocker('the container pod kind on a Docker network', () => {
   });
 
   it('restarts a container whose liveness probe fails', async () => {
-    const liveness = { httpGet: { path: '/healthz', port: 9999, scheme: 'HTTP' as const, httpHeaders: [] }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 2 };
+    const liveness = {
+      httpGet: { path: '/healthz', port: 9999, scheme: 'HTTP' as const, httpHeaders: [] },
+      initialDelaySeconds: 0,
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 2,
+    };
     const info = podInfo('sick-1', '10.244.250.8', [{ name: 'sick', image, ports: [], livenessProbe: liveness }]);
     const pod = await start(info, [{ name: 'sick', image, env: [], imagePullPolicy: 'IfNotPresent' }]);
     await until('a restart after failed liveness probes', () => state(pod).restartCount >= 1);

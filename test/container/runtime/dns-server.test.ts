@@ -91,7 +91,12 @@ describe('the cluster DNS responder', () => {
 
   it('answers a headless Service with the IPs of its ready pods', async () => {
     const answer = await ask('web-headless.default.svc.cluster.local');
-    expect(answer.addresses.sort()).toEqual(cluster.pods({ app: 'web' }).map((p) => p.ip).sort());
+    expect(answer.addresses.sort()).toEqual(
+      cluster
+        .pods({ app: 'web' })
+        .map((p) => p.ip)
+        .sort(),
+    );
   });
 
   it('answers NXDOMAIN for names outside the cluster and NODATA for AAAA of a Service', async () => {

@@ -36,7 +36,10 @@ function setup(canaryAnnotations: Record<string, string>, options: { canaryReady
     ],
     services: [mainSvc, canarySvc],
     endpoints: [
-      endpoints(mainSvc, main.map((b) => ({ ip: b.ip, port: b.port }))),
+      endpoints(
+        mainSvc,
+        main.map((b) => ({ ip: b.ip, port: b.port })),
+      ),
       endpoints(canarySvc, [{ ip: canaryPod.ip, port: canaryPod.port, ready: options.canaryReady ?? true }]),
     ],
   };

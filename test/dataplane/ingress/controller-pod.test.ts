@@ -30,7 +30,11 @@ afterAll(async () => {
 
 function route(to: Backend): void {
   const svc = service('app');
-  ctl.setInput({ ingresses: [ingress('app', [rule('app.example', path('/', 'app'))])], services: [svc], endpoints: [endpoints(svc, [{ ip: to.ip, port: to.port }])] });
+  ctl.setInput({
+    ingresses: [ingress('app', [rule('app.example', path('/', 'app'))])],
+    services: [svc],
+    endpoints: [endpoints(svc, [{ ip: to.ip, port: to.port }])],
+  });
 }
 
 describe('health', () => {
@@ -55,7 +59,14 @@ describe('health', () => {
 
 describe('listeners', () => {
   it('binds the ports the container declares, by name or well-known number, plus :10254', () => {
-    expect(controllerListeners(controllerPod('127.0.0.1', [{ name: 'http', containerPort: 8080 }, { name: 'https', containerPort: 8443 }]))).toEqual([
+    expect(
+      controllerListeners(
+        controllerPod('127.0.0.1', [
+          { name: 'http', containerPort: 8080 },
+          { name: 'https', containerPort: 8443 },
+        ]),
+      ),
+    ).toEqual([
       { port: 8080, kind: 'http' },
       { port: 8443, kind: 'https' },
       { port: 10254, kind: 'health' },
@@ -71,7 +82,10 @@ describe('listeners', () => {
       nodeName: 'n',
     });
     try {
-      const err = await pod.start().then(() => undefined, (e: unknown) => e);
+      const err = await pod.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(AksEmuError);
       expect((err as AksEmuError).code).toBe('AKS_EMU_ADDRESS_IN_USE');
       const probe = createServer().listen({ host: '127.51.7.2', port: 8080 });

@@ -13,7 +13,9 @@ const api = service('api');
 const v2 = service('v2');
 const store = router({
   ingresses: [
-    ingress('store', [rule(undefined, path('/store-front(/|$)(.*)', 'store-front', 80, 'ImplementationSpecific'))], { annotations: { 'use-regex': 'true', 'rewrite-target': '/$2' } }),
+    ingress('store', [rule(undefined, path('/store-front(/|$)(.*)', 'store-front', 80, 'ImplementationSpecific'))], {
+      annotations: { 'use-regex': 'true', 'rewrite-target': '/$2' },
+    }),
     ingress('api', [rule(undefined, path('/api', 'api', 80, 'Exact'))]),
     ingress('main', [rule('c.example', path('/', 'api'))], { tls: [{ hosts: ['c.example'] }] }),
     ingress('canary', [rule('c.example', path('/', 'v2'))], { annotations: { canary: 'true', 'canary-by-header': 'X-Canary', 'canary-weight': '25' } }),

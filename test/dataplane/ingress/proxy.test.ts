@@ -18,7 +18,13 @@ let hanging: Backend;
 
 function echoService(name: string, backends: readonly { ip: string; port: number }[]) {
   const svc = service(name, [{ port: 80 }]);
-  return { svc, eps: endpoints(svc, backends.map((b) => ({ ip: b.ip, port: b.port }))) };
+  return {
+    svc,
+    eps: endpoints(
+      svc,
+      backends.map((b) => ({ ip: b.ip, port: b.port })),
+    ),
+  };
 }
 
 beforeAll(async () => {

@@ -19,14 +19,36 @@ beforeAll(async () => {
   const eps = svcs.map((s) => endpoints(s, [{ ip: backends.get(s.name)!.ip, port: backends.get(s.name)!.port }]));
   const ingresses = [
     // The AKS store demo: one host-less Ingress with capture-group rewrites.
-    ingress('store', [rule(undefined, path('/store-front(/|$)(.*)', 'store-front', 80, 'ImplementationSpecific'), path('/order-service(/|$)(.*)', 'order-service', 80, 'ImplementationSpecific'))], {
-      annotations: { 'use-regex': 'true', 'rewrite-target': '/$2' },
-    }),
+    ingress(
+      'store',
+      [
+        rule(
+          undefined,
+          path('/store-front(/|$)(.*)', 'store-front', 80, 'ImplementationSpecific'),
+          path('/order-service(/|$)(.*)', 'order-service', 80, 'ImplementationSpecific'),
+        ),
+      ],
+      {
+        annotations: { 'use-regex': 'true', 'rewrite-target': '/$2' },
+      },
+    ),
     // Another team's plain Ingress on the same (default) server: regex mode applies to it too.
     ingress('api', [rule(undefined, path('/api', 'api', 80, 'Exact'))]),
-    ingress('order', [rule('order.example', path('/abc', 'abc', 80, 'ImplementationSpecific'), path('/a.*', 'a-any', 80, 'ImplementationSpecific'), path('/foo.*', 'foo-any', 80, 'ImplementationSpecific'), path('/foo/bar.*', 'foo-bar', 80, 'ImplementationSpecific'))], {
-      annotations: { 'use-regex': 'true' },
-    }),
+    ingress(
+      'order',
+      [
+        rule(
+          'order.example',
+          path('/abc', 'abc', 80, 'ImplementationSpecific'),
+          path('/a.*', 'a-any', 80, 'ImplementationSpecific'),
+          path('/foo.*', 'foo-any', 80, 'ImplementationSpecific'),
+          path('/foo/bar.*', 'foo-bar', 80, 'ImplementationSpecific'),
+        ),
+      ],
+      {
+        annotations: { 'use-regex': 'true' },
+      },
+    ),
     ingress('args', [rule('args.example', path('/old', 'app', 80, 'Prefix'))], { annotations: { 'rewrite-target': '/new?from=ingress' } }),
     ingress('approot', [rule('approot.example', path('/', 'app'))], { annotations: { 'app-root': '/app1' } }),
   ];

@@ -28,7 +28,12 @@ describe('self-signed certificates', () => {
   it('is made in-process (no child openssl) and is a valid self-signed server certificate', async () => {
     {
       for (const keyType of ['rsa', 'ec'] as const) {
-        const pair = await generateSelfSignedCertificate({ commonName: 'Kubernetes Ingress Controller Fake Certificate', organization: 'Acme Co', dnsNames: ['ingress.local'], keyType });
+        const pair = await generateSelfSignedCertificate({
+          commonName: 'Kubernetes Ingress Controller Fake Certificate',
+          organization: 'Acme Co',
+          dnsNames: ['ingress.local'],
+          keyType,
+        });
         const cert = new X509Certificate(pair.certPem);
         expect(cert.verify(cert.publicKey)).toBe(true);
         expect(cert.issuer).toBe(cert.subject);

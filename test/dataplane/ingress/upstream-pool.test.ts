@@ -24,7 +24,14 @@ describe('Balancer', () => {
       ],
       ingressClasses: [],
       services: [v1, v2],
-      endpoints: [endpoints(v1, [{ ip: '127.1.0.1', port: 1 }, { ip: '127.1.0.2', port: 1 }, { ip: '127.1.0.3', port: 1 }]), endpoints(v2, [{ ip: '127.1.1.1', port: 1 }])],
+      endpoints: [
+        endpoints(v1, [
+          { ip: '127.1.0.1', port: 1 },
+          { ip: '127.1.0.2', port: 1 },
+          { ip: '127.1.0.3', port: 1 },
+        ]),
+        endpoints(v2, [{ ip: '127.1.1.1', port: 1 }]),
+      ],
       secrets: [],
     }).config,
   );

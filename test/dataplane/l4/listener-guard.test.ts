@@ -20,7 +20,12 @@ describe('the listener guard', () => {
   });
 
   async function bind(spec: ListenerSpec): Promise<void> {
-    const listener = new Listener(spec, () => spec, new ConnectionTracker(), () => {});
+    const listener = new Listener(
+      spec,
+      () => spec,
+      new ConnectionTracker(),
+      () => {},
+    );
     open.push(listener);
     await listener.listen();
   }

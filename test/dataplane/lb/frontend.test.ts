@@ -45,7 +45,14 @@ async function probeRound(clock: FakeClock, round: number): Promise<void> {
 
 describe('LB frontend', () => {
   it('spreads connections round robin over the nodes and the pods: every three in a row reach three pods', async () => {
-    await start({ pods: [{ node: 0, port: 9001 }, { node: 1, port: 9001 }, { node: 2, port: 9001 }], probe: null });
+    await start({
+      pods: [
+        { node: 0, port: 9001 },
+        { node: 1, port: 9001 },
+        { node: 2, port: 9001 },
+      ],
+      probe: null,
+    });
     const seen: string[] = [];
     for (let i = 0; i < 9; i++) seen.push(await greetPod());
     for (let i = 0; i < 9; i += 3) expect(new Set(seen.slice(i, i + 3)).size).toBe(3);
@@ -53,7 +60,14 @@ describe('LB frontend', () => {
   });
 
   it('keeps every connection of a client IP on one node with source-ip distribution', async () => {
-    await start({ pods: [{ node: 0, port: 9002 }, { node: 1, port: 9002 }], probe: null, rule: { distribution: 'source-ip' } });
+    await start({
+      pods: [
+        { node: 0, port: 9002 },
+        { node: 1, port: 9002 },
+      ],
+      probe: null,
+      rule: { distribution: 'source-ip' },
+    });
     for (let i = 0; i < 6; i++) await greetPod(outsideClient(BLOCK, 1));
     expect(Object.values(ruleStats().nodePicks)).toEqual([6]);
     for (let k = 2; k < 22; k++) await greetPod(outsideClient(BLOCK, k));
@@ -81,7 +95,16 @@ describe('LB frontend', () => {
   it('lets an established connection keep flowing after its node is probed down, and sends new ones elsewhere', async () => {
     const targets = await startProbeTargets();
     const clock = new FakeClock();
-    const p = await start({ pods: [{ node: 0, port: 9005 }, { node: 1, port: 9005 }], probe: HTTP_PROBE }, clock);
+    const p = await start(
+      {
+        pods: [
+          { node: 0, port: 9005 },
+          { node: 1, port: 9005 },
+        ],
+        probe: HTTP_PROBE,
+      },
+      clock,
+    );
     const first = await hello(FRONTEND, FRONTEND_PORT);
     expect(ruleStats().nodePicks).toEqual({ 'node-0': 1 });
     (targets[0] as ProbeTargetServer).status = 500;
@@ -113,7 +136,10 @@ describe('LB frontend', () => {
   it('gives pods that connect to the LB IP Cluster routing on their own node, bypassing the LB', async () => {
     const cluster = webCluster({
       block: BLOCK,
-      pods: [{ node: 0, port: 9008 }, { node: 2, port: 0, endpoint: false }],
+      pods: [
+        { node: 0, port: 9008 },
+        { node: 2, port: 0, endpoint: false },
+      ],
       probe: null,
       service: { externalTrafficPolicy: 'Local' },
     });

@@ -64,7 +64,11 @@ describe('an LB probe attempt', () => {
     const { certPem, keyPem } = await generateSelfSignedCertificate({ commonName: 'probe target', keyType: 'ec' });
     const https = createHttpsServer({ cert: certPem, key: keyPem }, (_req, res) => res.end('ok'));
     https.on('tlsClientError', () => {});
-    for (const [server, port] of [[tcp, TCP_PORT], [http, HTTP_PORT], [https, HTTPS_PORT]] as const) {
+    for (const [server, port] of [
+      [tcp, TCP_PORT],
+      [http, HTTP_PORT],
+      [https, HTTPS_PORT],
+    ] as const) {
       await new Promise<void>((resolve) => server.listen(port, TARGET, resolve));
       servers.push(server);
     }

@@ -105,14 +105,28 @@ describe('LB prober', () => {
     h.defer(() => void silent.close());
     const { plane, clock } = await startPlane({ protocol: 'Http', port: PROBE_PORT, numberOfProbes: 2 });
     clock.advance(5000);
-    await waitFor(() => plane.probeStatus().filter((s) => s.node !== 'node-0').every((s) => s.probes >= 1), 'the other nodes to answer');
+    await waitFor(
+      () =>
+        plane
+          .probeStatus()
+          .filter((s) => s.node !== 'node-0')
+          .every((s) => s.probes >= 1),
+      'the other nodes to answer',
+    );
     expect(node('node-0').probes).toBe(0);
     clock.advance(5000);
     expect(node('node-0')).toMatchObject({ probes: 1, lastDetail: 'timed out' });
   });
 
   it('sends TCP probes on a NodePort through to a pod without moving the round robin or the counters users see', async () => {
-    const cluster = webCluster({ block: BLOCK, pods: [{ node: 0, port: 9601 }, { node: 1, port: 9601 }, { node: 2, port: 9601 }] });
+    const cluster = webCluster({
+      block: BLOCK,
+      pods: [
+        { node: 0, port: 9601 },
+        { node: 1, port: 9601 },
+        { node: 2, port: 9601 },
+      ],
+    });
     const pods = await h.pods(cluster.endpointPods);
     const clock = new FakeClock();
     const plane = await h.start(cluster.snapshot, { clock });

@@ -101,7 +101,10 @@ describe('handing flows to pods served in this process', () => {
 
   it('shows the client under Local policy, the client pod on a ClusterIP, and the node on a hairpin', async () => {
     const { pods } = await start({
-      pods: [{ node: 0, port: 9402 }, { node: 0, port: 0, endpoint: false }],
+      pods: [
+        { node: 0, port: 9402 },
+        { node: 0, port: 0, endpoint: false },
+      ],
       service: { externalTrafficPolicy: 'Local' },
     });
     const client = outsideClient(BLOCK);

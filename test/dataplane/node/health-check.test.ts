@@ -17,7 +17,11 @@ function cluster(running?: boolean[]): Snapshot {
     block: BLOCK,
     running,
     // Two ready pods on node-0; node-1's only pod is not ready.
-    pods: [{ node: 0, port: 9301 }, { node: 0, port: 9302 }, { node: 1, port: 9301, ready: false }],
+    pods: [
+      { node: 0, port: 9301 },
+      { node: 0, port: 9302 },
+      { node: 1, port: 9301, ready: false },
+    ],
     service: { externalTrafficPolicy: 'Local', healthCheckNodePort: HEALTH_CHECK_NODE_PORT },
     probe: { protocol: 'Http', port: HEALTH_CHECK_NODE_PORT, requestPath: '/healthz' },
   }).snapshot;
@@ -36,7 +40,15 @@ function withSecondPort(): Snapshot {
   return {
     ...snapshot,
     services: [{ ...service, ports: [...service.ports, { name: 'metrics', protocol: 'TCP', port: 9090, targetPort: 9090 }] }],
-    endpoints: [{ ...endpoints, ports: [http, { ...http, name: 'metrics', endpoints: http.endpoints.map((e) => ({ ...e, port: 9090 })), usable: http.usable.map((e) => ({ ...e, port: 9090 })) }] }],
+    endpoints: [
+      {
+        ...endpoints,
+        ports: [
+          http,
+          { ...http, name: 'metrics', endpoints: http.endpoints.map((e) => ({ ...e, port: 9090 })), usable: http.usable.map((e) => ({ ...e, port: 9090 })) },
+        ],
+      },
+    ],
   };
 }
 

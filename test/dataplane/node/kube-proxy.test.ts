@@ -83,7 +83,14 @@ describe('kube-proxy external traffic', () => {
   });
 
   it('tries the next endpoint when a dial fails, and resets the client when every attempt fails', async () => {
-    const cluster = webCluster({ block: BLOCK, probe: null, pods: [{ node: 0, port: 9205 }, { node: 1, port: 9205 }] });
+    const cluster = webCluster({
+      block: BLOCK,
+      probe: null,
+      pods: [
+        { node: 0, port: 9205 },
+        { node: 1, port: 9205 },
+      ],
+    });
     const [alive] = await h.pods(cluster.endpointPods.slice(1));
     const p = await h.start(cluster.snapshot);
     for (let i = 0; i < 4; i++) expect((await greet(nodeAddress(BLOCK, 0), NODE_PORT)).pod).toBe('web-1-0');
@@ -97,7 +104,14 @@ describe('kube-proxy external traffic', () => {
 
   it('picks endpoints at random when endpointSelection is random', async () => {
     await start(
-      { pods: [{ node: 0, port: 9206 }, { node: 1, port: 9206 }, { node: 2, port: 9206 }], settings: { endpointSelection: 'random' } },
+      {
+        pods: [
+          { node: 0, port: 9206 },
+          { node: 1, port: 9206 },
+          { node: 2, port: 9206 },
+        ],
+        settings: { endpointSelection: 'random' },
+      },
       { random: () => 0.99 },
     );
     for (let i = 0; i < 3; i++) expect((await greet(nodeAddress(BLOCK, 0), NODE_PORT)).pod).toBe('web-2-0');
@@ -106,7 +120,12 @@ describe('kube-proxy external traffic', () => {
 
 describe('kube-proxy ClusterIP traffic', () => {
   it('resets ClusterIP connections from outside the cluster and serves pods without masquerade', async () => {
-    const cluster = await start({ pods: [{ node: 0, port: 9211 }, { node: 1, port: 0, endpoint: false }] });
+    const cluster = await start({
+      pods: [
+        { node: 0, port: 9211 },
+        { node: 1, port: 0, endpoint: false },
+      ],
+    });
     expect(await failure(VIP, SERVICE_PORT)).toBe('ECONNRESET');
     expect(cluster.plane.stats().rejectedOutsideCluster).toBe(1);
     const client = clientPod(cluster, 'node-1');
@@ -123,7 +142,12 @@ describe('kube-proxy ClusterIP traffic', () => {
 
   it('only uses endpoints on the client node under internalTrafficPolicy Local, and drops without one', async () => {
     const cluster = await start({
-      pods: [{ node: 0, port: 9213 }, { node: 1, port: 9213 }, { node: 1, port: 0, endpoint: false }, { node: 2, port: 0, endpoint: false }],
+      pods: [
+        { node: 0, port: 9213 },
+        { node: 1, port: 9213 },
+        { node: 1, port: 0, endpoint: false },
+        { node: 2, port: 0, endpoint: false },
+      ],
       service: { internalTrafficPolicy: 'Local' },
     });
     const local = clientPod(cluster, 'node-1');
@@ -138,7 +162,12 @@ describe('kube-proxy ClusterIP traffic', () => {
     const clock = new FakeClock();
     const cluster = await start(
       {
-        pods: [{ node: 0, port: 9214 }, { node: 1, port: 9214 }, { node: 2, port: 9214 }, { node: 0, port: 0, endpoint: false }],
+        pods: [
+          { node: 0, port: 9214 },
+          { node: 1, port: 9214 },
+          { node: 2, port: 9214 },
+          { node: 0, port: 0, endpoint: false },
+        ],
         service: { sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 10 },
       },
       { clock },
@@ -159,7 +188,11 @@ describe('kube-proxy ClusterIP traffic', () => {
   it('drops affinity to an endpoint that leaves the Service', async () => {
     const clock = new FakeClock();
     const input: Omit<WebInput, 'block'> = {
-      pods: [{ node: 0, port: 9215 }, { node: 1, port: 9215 }, { node: 0, port: 0, endpoint: false }],
+      pods: [
+        { node: 0, port: 9215 },
+        { node: 1, port: 9215 },
+        { node: 0, port: 0, endpoint: false },
+      ],
       service: { sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 10800 },
     };
     const cluster = await start(input, { clock });

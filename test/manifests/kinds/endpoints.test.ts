@@ -15,7 +15,10 @@ describe('EndpointSlices', () => {
   it('links a slice to its Service by label and defaults the endpoint conditions', () => {
     const { endpointSlices } = load([
       slice({
-        endpoints: [{ addresses: ['127.244.0.9'], nodeName: 'n1' }, { addresses: ['127.244.0.10'], conditions: { ready: false, terminating: true } }],
+        endpoints: [
+          { addresses: ['127.244.0.9'], nodeName: 'n1' },
+          { addresses: ['127.244.0.10'], conditions: { ready: false, terminating: true } },
+        ],
         ports: [{ name: 'http', port: 8080, appProtocol: 'http' }],
       }),
     ]).manifests;
@@ -53,7 +56,10 @@ describe('EndpointSlices', () => {
         slice({
           addressType: 'IPX',
           endpoints: [{ addresses: [] }, { addresses: ['not-an-ip'] }],
-          ports: [{ name: 'http', port: 70000 }, { name: 'http', protocol: 'TCP' }],
+          ports: [
+            { name: 'http', port: 70000 },
+            { name: 'http', protocol: 'TCP' },
+          ],
         }),
       ]),
     ).toEqual([
@@ -70,9 +76,7 @@ describe('EndpointSlices', () => {
     const result = load([slice({ endpoints: [], ports: [] }, {})]);
     expect(result.manifests.endpointSlices).toEqual([]);
     expect(result.manifests.skipped).toMatchObject([{ kind: 'EndpointSlice', name: 'ext-1', namespace: 'default' }]);
-    expect(result.notices).toEqual([
-      'bad.yaml (document 1): skipping EndpointSlice "ext-1": no kubernetes.io/service-name label, so no Service uses it',
-    ]);
+    expect(result.notices).toEqual(['bad.yaml (document 1): skipping EndpointSlice "ext-1": no kubernetes.io/service-name label, so no Service uses it']);
   });
 });
 
@@ -81,7 +85,13 @@ describe('legacy Endpoints', () => {
     const { endpointSlices } = load([
       endpoints([
         { addresses: [{ ip: '127.244.0.5', nodeName: 'n1' }], notReadyAddresses: [{ ip: '127.244.0.6' }], ports: [{ port: 8080 }] },
-        { addresses: [{ ip: '127.244.0.7' }], ports: [{ name: 'a', port: 81 }, { name: 'b', port: 82, protocol: 'UDP' }] },
+        {
+          addresses: [{ ip: '127.244.0.7' }],
+          ports: [
+            { name: 'a', port: 81 },
+            { name: 'b', port: 82, protocol: 'UDP' },
+          ],
+        },
       ]),
     ]).manifests;
     expect(endpointSlices.map((s) => [s.metadata.name, s.serviceName, s.writtenAs])).toEqual([

@@ -14,7 +14,12 @@ describe('Gateway API kinds in manifests', () => {
       gateway({ gatewayClassName: 'istio', listeners: [http] }),
       route({ rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }),
       { apiVersion: V1, kind: 'GRPCRoute', metadata: { name: 'g' }, spec: { rules: [{ matches: [{ method: { service: 'a.B' } }] }] } },
-      { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'rg' }, spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'a' }], to: [{ group: '', kind: 'Service' }] } },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1beta1',
+        kind: 'ReferenceGrant',
+        metadata: { name: 'rg' },
+        spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'a' }], to: [{ group: '', kind: 'Service' }] },
+      },
     ]);
     expect(notices).toEqual([]);
     const api = manifests.gatewayApi!;
@@ -53,16 +58,35 @@ describe('Gateway API kinds in manifests', () => {
     [{ matches: [{ path: { type: 'PathPrefix', value: '/a//b' } }] }, "must not contain '//' when type one of ['Exact', 'PathPrefix']"],
     [{ matches: [{ path: { type: 'PathPrefix', value: '/a/..' } }] }, "must not end with '/..' when type one of ['Exact', 'PathPrefix']"],
     [
-      { filters: [{ type: 'RequestRedirect', requestRedirect: {} }, { type: 'URLRewrite', urlRewrite: {} }] },
+      {
+        filters: [
+          { type: 'RequestRedirect', requestRedirect: {} },
+          { type: 'URLRewrite', urlRewrite: {} },
+        ],
+      },
       'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both',
     ],
-    [{ filters: [{ type: 'RequestRedirect', requestRedirect: {} }], backendRefs: [{ name: 'web', port: 80 }] }, 'RequestRedirect filter must not be used together with backendRefs'],
     [
-      { matches: [{ path: { type: 'Exact', value: '/a' } }], filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/b' } } }] },
+      { filters: [{ type: 'RequestRedirect', requestRedirect: {} }], backendRefs: [{ name: 'web', port: 80 }] },
+      'RequestRedirect filter must not be used together with backendRefs',
+    ],
+    [
+      {
+        matches: [{ path: { type: 'Exact', value: '/a' } }],
+        filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/b' } } }],
+      },
       'When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified',
     ],
     [{ filters: [{ type: 'RequestHeaderModifier' }] }, 'filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type'],
-    [{ filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: {} }, { type: 'RequestHeaderModifier', requestHeaderModifier: {} }] }, 'RequestHeaderModifier filter cannot be repeated'],
+    [
+      {
+        filters: [
+          { type: 'RequestHeaderModifier', requestHeaderModifier: {} },
+          { type: 'RequestHeaderModifier', requestHeaderModifier: {} },
+        ],
+      },
+      'RequestHeaderModifier filter cannot be repeated',
+    ],
     [{ backendRefs: [{ name: 'web' }] }, 'Must have port for Service reference'],
     [{ timeouts: { request: '1s', backendRequest: '2s' } }, 'backendRequest timeout cannot be longer than request timeout'],
   ])('rejects an HTTPRoute rule the CRD rejects: %j', (r, message) => {
@@ -70,7 +94,9 @@ describe('Gateway API kinds in manifests', () => {
   });
 
   it('rejects a redirect status the standard channel does not allow and a hostname with capitals', () => {
-    expect(fieldErrors([route({ hostnames: ['Foo.example'], rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { statusCode: 307 } }] }] })])).toEqual([
+    expect(
+      fieldErrors([route({ hostnames: ['Foo.example'], rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { statusCode: 307 } }] }] })]),
+    ).toEqual([
       'spec.rules[0].filters[0].requestRedirect.statusCode: Unsupported value: 307: supported values: "301", "302"',
       `spec.hostnames[0]: Invalid value: "Foo.example": spec.hostnames[0] in body should match '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'`,
     ]);

@@ -58,7 +58,7 @@ describe('Ingress', () => {
     ).toEqual([
       'spec.rules[0].http.paths[0].pathType: Unsupported value: "Regex": supported values: "Exact", "ImplementationSpecific", "Prefix"',
       'spec.rules[0].http.paths[1].path: Invalid value: "api": must be an absolute path',
-      "spec.rules[0].http.paths[2].path: Invalid value: \"/a//b\": must not contain '//'",
+      'spec.rules[0].http.paths[2].path: Invalid value: "/a//b": must not contain \'//\'',
       'spec.rules[0].http.paths[3].pathType: Required value: pathType must be specified',
       'spec.rules[0].http.paths[4].path: Invalid value: "rel": must be an absolute path',
     ]);

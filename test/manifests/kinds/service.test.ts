@@ -134,12 +134,8 @@ describe('Service validation', () => {
 
   it('reports a value of the wrong YAML type against its field', () => {
     expect(fieldErrors([service({ ports: [{ port: 'eighty' }] })])).toEqual(['spec.ports[0].port: Invalid value: "eighty": must be an integer']);
-    expect(fieldErrors([service({ ports: [{ port: 80 }], selector: ['app=web'] })])).toEqual([
-      'spec.selector: Invalid value: ["app=web"]: must be an object',
-    ]);
-    expect(fieldErrors([service({ ports: [{ port: 80 }], selector: { app: 5 } })])).toEqual([
-      'spec.selector[app]: Invalid value: 5: must be a string',
-    ]);
+    expect(fieldErrors([service({ ports: [{ port: 80 }], selector: ['app=web'] })])).toEqual(['spec.selector: Invalid value: ["app=web"]: must be an object']);
+    expect(fieldErrors([service({ ports: [{ port: 80 }], selector: { app: 5 } })])).toEqual(['spec.selector[app]: Invalid value: 5: must be a string']);
   });
 
   it('rejects unknown types and policies', () => {
@@ -161,7 +157,17 @@ describe('Service validation', () => {
       "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
     ]);
     expect(load([service({ type: 'NodePort', ports: [{ port: 80, nodePort: 29999 }] })]).manifests.services[0]?.spec.ports[0]?.nodePort).toBe(29999);
-    expect(fieldErrors([service({ type: 'NodePort', ports: [{ name: 'a', port: 80, nodePort: 70000 }, { name: 'b', port: 81, nodePort: 70000 }] })])).toEqual([
+    expect(
+      fieldErrors([
+        service({
+          type: 'NodePort',
+          ports: [
+            { name: 'a', port: 80, nodePort: 70000 },
+            { name: 'b', port: 81, nodePort: 70000 },
+          ],
+        }),
+      ]),
+    ).toEqual([
       'spec.ports[0].nodePort: Invalid value: 70000: must be between 1 and 65535, inclusive',
       'spec.ports[1].nodePort: Invalid value: 70000: must be between 1 and 65535, inclusive',
       'spec.ports[1].nodePort: Duplicate value: 70000',
@@ -209,7 +215,13 @@ describe('Service validation', () => {
   it('keeps LoadBalancer-only fields on LoadBalancer Services', () => {
     expect(
       fieldErrors([
-        service({ type: 'NodePort', ports: [{ port: 80 }], allocateLoadBalancerNodePorts: false, loadBalancerSourceRanges: ['10.0.0.0/8'], loadBalancerClass: 'x.io/lb' }),
+        service({
+          type: 'NodePort',
+          ports: [{ port: 80 }],
+          allocateLoadBalancerNodePorts: false,
+          loadBalancerSourceRanges: ['10.0.0.0/8'],
+          loadBalancerClass: 'x.io/lb',
+        }),
       ]),
     ).toEqual([
       "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'",

@@ -115,8 +115,16 @@ describe('probes', () => {
 
   it('keeps the probe timing given and defaults the rest', () => {
     const probe = { tcpSocket: { port: 8080 }, initialDelaySeconds: 5, periodSeconds: 3, failureThreshold: 5 };
-    const c = load([deployment({}, { livenessProbe: probe, startupProbe: { exec: { command: ['true'] } } })]).manifests.workloads[0]?.template.spec.containers[0];
-    expect(c?.livenessProbe).toEqual({ tcpSocket: { port: 8080 }, initialDelaySeconds: 5, periodSeconds: 3, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 5 });
+    const c = load([deployment({}, { livenessProbe: probe, startupProbe: { exec: { command: ['true'] } } })]).manifests.workloads[0]?.template.spec
+      .containers[0];
+    expect(c?.livenessProbe).toEqual({
+      tcpSocket: { port: 8080 },
+      initialDelaySeconds: 5,
+      periodSeconds: 3,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 5,
+    });
     expect(c?.startupProbe?.exec).toEqual({ command: ['true'] });
   });
 

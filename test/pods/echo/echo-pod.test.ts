@@ -53,9 +53,7 @@ describe('echo pod over HTTP', () => {
     const ip = podIP();
     await startPod(webPod(ip), '127.41.0.4');
     const c = await client(ip, 20080, CLIENT_IP);
-    c.write(
-      'GET /shop/cart?item=1&item=2 HTTP/1.1\r\nHost: shop.example.com\r\nx-multi: a\r\nX-Multi: b\r\nx-request-id: 42\r\n\r\n',
-    );
+    c.write('GET /shop/cart?item=1&item=2 HTTP/1.1\r\nHost: shop.example.com\r\nx-multi: a\r\nX-Multi: b\r\nx-request-id: 42\r\n\r\n');
     const res = await c.readResponse();
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
@@ -251,9 +249,7 @@ describe('echo pod over raw TCP', () => {
 describe('echo pod lifecycle', () => {
   it('releases its ports and closes open connections on stop', async () => {
     const ip = podIP();
-    const runtime = await startPod(
-      pod('multi-0', ip, [container('a', [{ containerPort: 20084 }]), container('b', [{ name: 'redis', containerPort: 26379 }])]),
-    );
+    const runtime = await startPod(pod('multi-0', ip, [container('a', [{ containerPort: 20084 }]), container('b', [{ name: 'redis', containerPort: 26379 }])]));
     const open = await client(ip, 26379);
     await runtime.stop();
     expect(await open.readToEnd()).toHaveLength(0);
@@ -274,10 +270,9 @@ describe('echo pod lifecycle', () => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen({ host: ip, port: 20087 }, resolve));
     try {
-      const runtime = createEchoPod(
-        pod('clash-0', ip, [container('clash', [{ containerPort: 20086 }, { containerPort: 20087 }])]),
-        { nodeName: 'aks-nodepool1-0' },
-      );
+      const runtime = createEchoPod(pod('clash-0', ip, [container('clash', [{ containerPort: 20086 }, { containerPort: 20087 }])]), {
+        nodeName: 'aks-nodepool1-0',
+      });
       const err: unknown = await runtime.start().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AksEmuError);
       expect((err as AksEmuError).code).toBe('AKS_EMU_ADDRESS_IN_USE');

@@ -44,7 +44,13 @@ afterAll(async () => {
 describe('the echo pod HTTP/1.x connection', () => {
   it('keeps header names as sent and values without surrounding whitespace, in order', async () => {
     const res = await exchange('GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Two:  a \r\nx-two: b\r\n\r\n');
-    expect(JSON.parse(res.body)).toEqual({ method: 'GET', target: '/a?b=1', version: '1.1', headers: ['Host', 'x', 'X-Two', 'a', 'x-two', 'b'], bodyLength: 0 });
+    expect(JSON.parse(res.body)).toEqual({
+      method: 'GET',
+      target: '/a?b=1',
+      version: '1.1',
+      headers: ['Host', 'x', 'X-Two', 'a', 'x-two', 'b'],
+      bodyLength: 0,
+    });
   });
 
   it('counts a chunked body with extensions and trailers, then reads the next request', async () => {

@@ -5,7 +5,10 @@ import { container } from '../pod-fixture.js';
 describe('echoPorts', () => {
   it('lists every TCP containerPort of every container once', () => {
     const ports = echoPorts([
-      container('web', [{ name: 'http', containerPort: 8080 }, { containerPort: 9000, protocol: 'UDP' }]),
+      container('web', [
+        { name: 'http', containerPort: 8080 },
+        { containerPort: 9000, protocol: 'UDP' },
+      ]),
       container('sidecar', [{ name: 'metrics', containerPort: 8080 }, { containerPort: 9090 }]),
     ]);
     expect(ports).toEqual([

@@ -28,7 +28,9 @@ describe('pod kind registry', () => {
   });
 
   it('lets the ingress controller claim the pods of its Deployment', () => {
-    expect(choosePodKind(desired({ [RUNTIME_ANNOTATION]: 'ingress-controller' }), { config: DEFAULT_CONFIG, manifests: EMPTY })).toEqual({ kind: 'ingress-controller' });
+    expect(choosePodKind(desired({ [RUNTIME_ANNOTATION]: 'ingress-controller' }), { config: DEFAULT_CONFIG, manifests: EMPTY })).toEqual({
+      kind: 'ingress-controller',
+    });
   });
 
   it('knows each kind once and refuses a second registration', () => {

@@ -21,7 +21,17 @@ const MANIFESTS = {
 
 describe('a container environment as kubelet makes it', () => {
   it('gives each Service of the namespace its variables and the Docker link ones', () => {
-    const env = serviceEnv([service('order-service', 'default', '10.0.0.7', [{ name: 'http', port: 3000 }, { name: 'admin', port: 9000 }]), service('other', 'kube-system', '10.0.0.8', [{ name: '', port: 1 }]), service('headless', 'default', 'None', [{ name: '', port: 1 }])], 'default');
+    const env = serviceEnv(
+      [
+        service('order-service', 'default', '10.0.0.7', [
+          { name: 'http', port: 3000 },
+          { name: 'admin', port: 9000 },
+        ]),
+        service('other', 'kube-system', '10.0.0.8', [{ name: '', port: 1 }]),
+        service('headless', 'default', 'None', [{ name: '', port: 1 }]),
+      ],
+      'default',
+    );
     expect(env).toEqual({
       ORDER_SERVICE_SERVICE_HOST: '10.0.0.7',
       ORDER_SERVICE_SERVICE_PORT: '3000',
@@ -54,7 +64,13 @@ describe('a container environment as kubelet makes it', () => {
     const { env, error } = declaredEnv(container, 'default', MANIFESTS, { EXTRA: '1' });
     expect(error).toBeUndefined();
     const p = pod('web-0', '127.244.0.9', []);
-    expect(containerEnv(p, '127.224.0.4', env, [])).toEqual({ CFG_MODE: 'fast', TOKEN: 't0k', IP: '127.244.0.9', URL: 'http://127.244.0.9:fast/$(IP)', EXTRA: '1' });
+    expect(containerEnv(p, '127.224.0.4', env, [])).toEqual({
+      CFG_MODE: 'fast',
+      TOKEN: 't0k',
+      IP: '127.244.0.9',
+      URL: 'http://127.244.0.9:fast/$(IP)',
+      EXTRA: '1',
+    });
   });
 
   it('says what kubelet says when a referenced key or object is missing, unless optional', () => {

@@ -22,7 +22,13 @@ describe('a container log ring', () => {
   it('cuts a line that never ends', () => {
     const ring = new LogRing(1024 * 1024);
     ring.write('stdout', 'x'.repeat(40_000));
-    expect(ring.current().split('\n').filter(Boolean).map((l) => l.length)).toEqual([16_384, 16_384]);
+    expect(
+      ring
+        .current()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.length),
+    ).toEqual([16_384, 16_384]);
   });
 });
 

@@ -125,7 +125,11 @@ describe('ReadinessProber', () => {
   it('fails a probe that gets no answer within timeoutSeconds', async () => {
     const ip = podIP();
     const accepted: Socket[] = [];
-    const silent = await listen(createServer((s) => accepted.push(s)), ip, 20101);
+    const silent = await listen(
+      createServer((s) => accepted.push(s)),
+      ip,
+      20101,
+    );
     cleanups.push(() => accepted.forEach((s) => s.destroy()));
     const info = webPod(ip, { ...healthz, timeoutSeconds: 2, periodSeconds: 10 }, 20101);
     prober.watch(info);
@@ -176,7 +180,11 @@ describe('ReadinessProber', () => {
     expect(first.find((r) => r.container === 'db')?.message).toBe(`dial tcp ${ip}:20104: connect: connection refused`);
     expect(readiness).toEqual([]);
 
-    await listen(createServer((s) => s.destroy()), ip, 20104);
+    await listen(
+      createServer((s) => s.destroy()),
+      ip,
+      20104,
+    );
     const second = await advanceUntilProbes(5_000, 2);
     expect(second.every((r) => r.success)).toBe(true);
     expect(readiness.map((e) => e.ready)).toEqual([true]);
@@ -196,7 +204,17 @@ describe('ReadinessProber', () => {
     const sourced = new ReadinessProber({ clock, timeScale: 1, sourceAddress: () => '127.41.2.250' });
     cleanups.push(() => sourced.stop());
     sourced.watch(
-      webPod(ip, { httpGet: { path: '/ready', port: 20105, scheme: 'HTTP', httpHeaders: [{ name: 'X-Probe', value: 'yes' }, { name: 'Accept', value: 'application/json' }] } }),
+      webPod(ip, {
+        httpGet: {
+          path: '/ready',
+          port: 20105,
+          scheme: 'HTTP',
+          httpHeaders: [
+            { name: 'X-Probe', value: 'yes' },
+            { name: 'Accept', value: 'application/json' },
+          ],
+        },
+      }),
     );
     const ready = once(sourced, 'readiness');
     clock.advance(0);
@@ -224,9 +242,7 @@ describe('ReadinessProber', () => {
     prober.watch(info);
     prober.watch({ ...info, uid: 'uid-worker-0-restarted' });
     clock.advance(1_000);
-    expect(notices).toEqual([
-      'pod shop/worker-0 container "worker": exec readiness probes cannot run against the built-in echo pod; treated as passing',
-    ]);
+    expect(notices).toEqual(['pod shop/worker-0 container "worker": exec readiness probes cannot run against the built-in echo pod; treated as passing']);
     expect(readiness.map((e) => e.ready)).toEqual([true]);
   });
 
@@ -255,7 +271,11 @@ describe('ReadinessProber', () => {
   it('stops every timer and in-flight probe on unwatch', async () => {
     const ip = podIP();
     const accepted: Socket[] = [];
-    const silent = await listen(createServer((s) => accepted.push(s)), ip, 20108);
+    const silent = await listen(
+      createServer((s) => accepted.push(s)),
+      ip,
+      20108,
+    );
     cleanups.push(() => accepted.forEach((s) => s.destroy()));
     let runs = 0;
     prober.on('probe', () => runs++);
