@@ -13,6 +13,7 @@
  * frontend's port (`aks-emu role standalone`), and those ports are the ones mapped. One
  * frontend per port is reachable: user Services win over the built-in ingress controller.
  */
+import { randomBytes } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { stringify } from 'yaml';
 
@@ -86,7 +87,10 @@ export class AksEmuContainer extends GenericContainer {
         this.#workloads.map((w, i) => ({ source: w.hostDir, target: `${WORKLOADS_IN_CONTAINER}/${i}` })),
       );
     }
-    this.withExposedPorts(...ports)
+    // The admin API listens on every address of the container, so it requires a bearer token: one per container.
+    const token = randomBytes(24).toString('base64url');
+    this.withEnvironment({ AKS_EMU_ADMIN_TOKEN: token })
+      .withExposedPorts(...ports)
       .withCopyDirectoriesToContainer([{ source: this.#manifests, target: MANIFESTS_IN_CONTAINER }])
       .withCommand([
         'role',
@@ -99,19 +103,31 @@ export class AksEmuContainer extends GenericContainer {
       .withWaitStrategy(Wait.forLogMessage(/\[standalone\] ready/));
     const started = await super.start();
     const adminUrl = `http://${started.getHost()}:${started.getMappedPort(ADMIN_PORT)}`;
-    const snapshot = (await (await fetch(`${adminUrl}/aks-emu/v1/snapshot`)).json()) as Snapshot;
-    return new StartedAksEmuContainer(started, adminUrl, snapshot);
+    const res = await fetch(`${adminUrl}/aks-emu/v1/snapshot`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `AksEmuContainer: the admin API answered ${res.status}: ${await res.text()}`);
+    const snapshot = (await res.json()) as Snapshot;
+    return new StartedAksEmuContainer(started, adminUrl, token, snapshot);
   }
 }
 
 export class StartedAksEmuContainer extends AbstractStartedContainer {
   readonly #adminUrl: string;
+  readonly #adminToken: string;
   readonly #snapshot: Snapshot;
 
-  constructor(started: StartedTestContainer, adminUrl: string, snapshot: Snapshot) {
+  constructor(started: StartedTestContainer, adminUrl: string, adminToken: string, snapshot: Snapshot) {
     super(started);
     this.#adminUrl = adminUrl;
+    this.#adminToken = adminToken;
     this.#snapshot = snapshot;
+  }
+
+  /**
+   * The admin API's bearer token (send `Authorization: Bearer <token>`; the CLI reads it from
+   * AKS_EMU_TOKEN): the API listens on the container's every address, so it requires one.
+   */
+  getAdminToken(): string {
+    return this.#adminToken;
   }
 
   /** The admin API: Kubernetes-shaped reads, fault controls; `aks-emu get ... --server` takes it. */

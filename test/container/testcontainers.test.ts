@@ -31,7 +31,8 @@ describeWithDocker('the testcontainers module (AksEmuContainer)', () => {
   });
 
   it('serves the admin API the CLI reads', async () => {
-    const res = await httpGet(`${aks!.getAdminUrl()}/api/v1/namespaces/default/services`);
+    expect((await httpGet(`${aks!.getAdminUrl()}/api/v1/namespaces/default/services`)).status).toBe(401);
+    const res = await httpGet(`${aks!.getAdminUrl()}/api/v1/namespaces/default/services`, { headers: { authorization: `Bearer ${aks!.getAdminToken()}` } });
     const names = (JSON.parse(res.body) as { items: { metadata: { name: string } }[] }).items.map((s) => s.metadata.name);
     expect(names).toEqual(expect.arrayContaining(['store-front', 'order-service', 'product-service', 'rabbitmq']));
   });

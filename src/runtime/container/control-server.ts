@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import { listenerGuard } from '../../dataplane/l4/listener-guard.js';
 
+import { hostAllowed } from '../../api/http/guard.js';
 import { startAdminServer, type AdminServer } from '../../api/server.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
@@ -17,6 +18,8 @@ import type { LoadBalancerStatusReport, NodeStatusReport } from './protocol.js';
 
 const NODE_STATUS = /^\/aks-emu\/v1\/runtime\/nodes\/([^/]+)\/status\/?$/;
 const LB_STATUS = /^\/aks-emu\/v1\/runtime\/loadbalancer\/status\/?$/;
+/** The names compose gives the control container (compose.yaml's service name). */
+const CONTROL_NAMES = new Set(['control']);
 /** Reports are small; anything larger is not one. */
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -40,6 +43,13 @@ export async function startControlServer(control: ContainerControlPlane, host: s
     // (`GET http://169.254.169.254/ HTTP/1.1`) must never be fetched (RFC 9112 3.2).
     if (!target.startsWith('/')) {
       plain(res, 400, `request-target "${target.slice(0, 100)}" is not served here: only origin-form paths (/...) of this control server`);
+      return;
+    }
+    // DNS rebinding: control answers to its compose service name, loopback names and IP
+    // literals (it is bound to every address), as the admin API behind it would.
+    const host = req.headers.host;
+    if (host !== undefined && !hostAllowed(host, '0.0.0.0') && !CONTROL_NAMES.has(host.replace(/:\d+$/, '').toLowerCase())) {
+      plain(res, 403, `host "${host.slice(0, 100)}" is not this control server's address (use control, localhost or an IP address)`);
       return;
     }
     // Parsed against a fixed origin, so `//host/x` is a path here, never an authority.
@@ -128,7 +138,9 @@ function plain(res: ServerResponse, status: number, message: string): void {
  */
 function proxy(admin: AdminServer, path: string, req: IncomingMessage, res: ServerResponse): void {
   const { hostname, port } = new URL(admin.url);
-  const upstream = request({ host: hostname, port, path, method: req.method, headers: req.headers }, (answer) => {
+  // The Host was checked above; the admin API sees its own loopback address, as from its own client.
+  const headers = { ...req.headers, host: `${hostname}:${port}` };
+  const upstream = request({ host: hostname, port, path, method: req.method, headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });

@@ -48,7 +48,9 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const published = new PublishedPorts(publishAddress, '127.0.0.1', log);
   let admin: AdminServer;
   try {
-    admin = await startAdminServer(cluster, options.config.admin.host, options.config.admin.port);
+    // Bound to every address of the container, the admin API requires a token: the one the starter gave (AKS_EMU_ADMIN_TOKEN), else a new one.
+    const token = process.env.AKS_EMU_ADMIN_TOKEN || undefined;
+    admin = await startAdminServer(cluster, options.config.admin.host, options.config.admin.port, token ? { token } : {});
     await published.update(publishPlan(cluster.snapshot, { internal: true }));
   } catch (err) {
     await published.stop();

@@ -41,8 +41,9 @@ describe('the control server against hostile request-targets', () => {
   });
 
   it.each([
-    ['//[', 404],
-    ['//[::1]:80/x', 404],
+    // Slashes merged, `/[` reaches the admin API, which refuses `[` in a path (not an RFC 3986 pchar).
+    ['//[', 400],
+    ['//[::1]:80/x', 400],
     ['http://[::1', 400],
     ['http://%zz/', 400],
     ['*', 400],
