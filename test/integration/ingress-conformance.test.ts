@@ -242,7 +242,7 @@ beforeAll(async () => {
   const tls = await selfSignedCertificate(tmp, ['secure.example', 'lenient.example']);
   certPem = tls.cert;
   wsServer = await startBackend('chat-server', WS_SERVER_IP);
-  cluster = await startCluster({ manifests: manifests(tls, wsServer), config: { addresses: ADDRESSES }, timeScale: 1 / 100 });
+  cluster = await startCluster({ manifests: manifests(tls, wsServer), config: { addresses: ADDRESSES }, timeScale: 1 / 20 });
   await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod to be Ready' });
   ip = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
 });
@@ -643,7 +643,7 @@ describe('a catch-all Ingress (spec.defaultBackend and no rules)', () => {
       ingress('catch-all', {}, '  defaultBackend: { service: { name: fallback, port: { number: 80 } } }'),
       ingress('known', {}, `  rules:\n    - host: known.example\n      http: { paths: [{ path: /app, pathType: Exact, ${to('known')} }] }`),
     ].join('\n---\n');
-    small = await startCluster({ manifests: yaml, config: { addresses: addressBlock(8) }, timeScale: 1 / 100 });
+    small = await startCluster({ manifests: yaml, config: { addresses: addressBlock(8) }, timeScale: 1 / 20 });
     await small.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod to be Ready' });
     smallIp = small.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
   });
