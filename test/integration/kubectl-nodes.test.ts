@@ -134,4 +134,40 @@ describe.runIf(kubectlAvailable())('kubectl cordon, drain and node labels agains
     expect(cluster.snapshot.loadBalancers.every((lb) => lb.backendPool.includes(n2))).toBe(true);
     await ok('uncordon', n2);
   });
+
+  it('answers bad node writes and evictions with Kubernetes Statuses, changing nothing', async () => {
+    const call = async (method: string, path: string, body: unknown, type = 'application/merge-patch+json') => {
+      const res = await fetch(`${cluster.adminUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${cluster.adminToken}`, 'content-type': type },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { reason?: string; message?: string } };
+    };
+    const version = cluster.snapshot.version;
+    const n0 = node(0);
+    expect(await call('PATCH', `/api/v1/nodes/${n0}`, { metadata: { labels: { a: 5 } } })).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+    const typed = await call('PATCH', `/api/v1/nodes/${n0}`, { spec: { unschedulable: 'yes' } });
+    expect(typed.body.message).toContain('spec.unschedulable: Invalid value: "yes": must be a boolean');
+    expect((await call('PATCH', '/api/v1/nodes/nope', { spec: { unschedulable: true } })).body).toMatchObject({
+      reason: 'NotFound',
+      message: 'nodes "nope" not found',
+    });
+    expect((await call('PATCH', `/api/v1/nodes/${n0}`, '{not json')).status).toBe(400);
+    expect((await call('POST', '/api/v1/nodes', { metadata: { name: 'extra' } }, 'application/json')).status).toBe(405);
+    expect(cluster.snapshot.version).toBe(version);
+    expect(cluster.nodes.every((n) => !n.unschedulable)).toBe(true);
+
+    const evict = (name: string, body: unknown = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } }) =>
+      call('POST', `/api/v1/namespaces/default/pods/${name}/eviction`, body, 'application/json');
+    expect((await evict('nope')).body).toMatchObject({ reason: 'NotFound', message: 'pods "nope" not found' });
+    const pod = cluster.pods({ app: 'web' })[0]!.name;
+    expect((await evict(pod, { kind: 'Pod' })).status).toBe(400);
+    expect(cluster.pods({ app: 'web' }).map((p) => p.name)).toContain(pod);
+
+    // Status in a write is the kubelet's and is ignored; the write itself is accepted.
+    const statusWrite = await call('PATCH', `/api/v1/nodes/${n0}`, { status: { conditions: [] }, metadata: { annotations: { note: 'x' } } });
+    expect(statusWrite.status).toBe(200);
+    expect(await ok('get', 'node', n0, '-o', 'jsonpath={.metadata.annotations.note} {.status.conditions[0].type}')).toBe('x Ready');
+  });
 });
