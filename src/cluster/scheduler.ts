@@ -83,6 +83,12 @@ function eligible(pod: DesiredPod, node: NodeSpec): boolean {
   return selectorMatches(pod.spec.nodeSelector, node.labels);
 }
 
+/**
+ * A placed pod stays on its node when the node's labels change (nodeSelector is
+ * IgnoredDuringExecution) or the node is cordoned; only a binding to another node moves it.
+ */
+const stillBound = (pod: DesiredPod, node: NodeSpec): boolean => (pod.boundNode ?? pod.spec.nodeName ?? node.name) === node.name;
+
 /** Pods the scheduler never sees: kubelet of the named node admits them (or not) itself. */
 const boundByName = (pod: DesiredPod): boolean => pod.boundNode === undefined && pod.spec.nodeName !== undefined;
 
@@ -121,7 +127,7 @@ export function schedule(
   for (const pod of pods) {
     const before = previous.pods[objectKey(pod)];
     const node = before?.nodeName === undefined ? undefined : byName.get(before.nodeName);
-    if (before && node && eligible(pod, node) && !full(node)) place(pod, node, before.ip);
+    if (before && node && stillBound(pod, node) && !full(node)) place(pod, node, before.ip);
     else fresh.push(pod);
   }
 

@@ -35,6 +35,15 @@ describe('placement with cordoned nodes and evictions', () => {
     expect(nodeOf(scaled, added)).not.toContain('node-0');
   });
 
+  it('keeps a placed pod on its node when the node loses the label its nodeSelector asked for (IgnoredDuringExecution)', () => {
+    const pinned = workload('Pod', 'p', { nodeSelector: { 'kubernetes.io/hostname': 'node-1' } });
+    const before = schedule(desiredPods(manifests({ workloads: [pinned] }), nodeSpecs(config())), nodeSpecs(config()));
+    const { 'kubernetes.io/hostname': _h, ...labels } = defaultNodeMeta('node-1').labels;
+    const nodes = nodeSpecs(config(), { 'node-1': { ...defaultNodeMeta('node-1'), labels } });
+    expect(schedule(desiredPods(manifests({ workloads: [pinned] }), nodes), nodes, before).pods['default/p']!.nodeName).toBe('node-1');
+    expect(schedule(desiredPods(manifests({ workloads: [pinned] }), nodes), nodes).pods['default/p']!.nodeName).toBeUndefined();
+  });
+
   it('says a pod that fits nowhere else is Pending because the node was unschedulable', () => {
     const nodes = nodeSpecs(config({ nodes: ['node-0'] }), cordoned('node-0'));
     const result = schedule(desiredPods(manifests({ workloads: [workload('Pod', 'p', {})] }), nodes), nodes);
