@@ -69,6 +69,9 @@ describe.runIf(kubectlAvailable())('kubectl cordon, drain and node labels agains
     expect(await ok('cordon', n0)).toContain(`node/${n0} cordoned`);
     expect(await ok('get', 'nodes')).toMatch(new RegExp(`${n0}\\s+Ready,SchedulingDisabled`));
     expect(await ok('get', 'node', n0, '-o', 'jsonpath={.spec.unschedulable}')).toBe('true');
+    expect(await ok('get', 'events', '-A', '--field-selector', `involvedObject.name=${n0},reason=NodeNotSchedulable`)).toContain(
+      `Node ${n0} status is now: NodeNotSchedulable`,
+    );
     expect(webOn(n0).map((p) => p.name)).toEqual(kept);
 
     await ok('scale', 'deploy/web', '--replicas', '6');
