@@ -119,8 +119,9 @@ export class ClusterState {
    */
   setNodeMeta(name: string, meta: NodeMeta): void {
     this.#node(name);
+    const previous = this.nodeMeta(name);
     this.#nodeMeta.set(name, meta);
-    this.apply(this.#user);
+    this.#reapply(() => this.#nodeMeta.set(name, previous));
   }
 
   /**
@@ -129,12 +130,26 @@ export class ClusterState {
    */
   evictPod(podKey: string): void {
     if (!this.hasPod(podKey)) throw podNotFound(podKey);
+    const allocation = this.#allocation;
     this.#evicted.add(podKey);
-    const { [podKey]: _gone, ...pods } = this.#allocation.pods;
-    this.#allocation = { ...this.#allocation, pods };
+    const { [podKey]: _gone, ...pods } = allocation.pods;
+    this.#allocation = { ...allocation, pods };
+    this.#reapply(() => {
+      this.#evicted.delete(podKey);
+      this.#allocation = allocation;
+    });
     this.forgetProbeResult(podKey);
     this.#forcedReadiness.delete(podKey);
-    this.apply(this.#user);
+  }
+
+  /** Places the pods again after a node or eviction change; on failure `undo` puts the change back, so nothing is half-applied. */
+  #reapply(undo: () => void): void {
+    try {
+      this.apply(this.#user);
+    } catch (err) {
+      undo();
+      throw err;
+    }
   }
 
   requireNode(name: string): void {
