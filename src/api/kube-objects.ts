@@ -119,8 +119,14 @@ export function nodeObject(n: NodeInfo, created: CreationTimes) {
   return {
     kind: 'Node',
     apiVersion: 'v1',
-    metadata: meta('Node', '', n.name, n.name, created, { labels: n.labels }),
-    spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], providerID: `aks-emu://${n.name}` },
+    metadata: meta('Node', '', n.name, n.name, created, { labels: n.labels, ...(Object.keys(n.annotations).length > 0 ? { annotations: n.annotations } : {}) }),
+    spec: {
+      podCIDR: n.podCIDR,
+      podCIDRs: [n.podCIDR],
+      providerID: `aks-emu://${n.name}`,
+      // The node lifecycle controller taints a cordoned node (TaintNodesByCondition).
+      ...(n.unschedulable ? { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } : {}),
+    },
     status: {
       addresses: [
         { type: 'InternalIP', address: n.address },

@@ -16,6 +16,7 @@ import { nodeSpecs } from './nodes.js';
 import { pendingPodWarnings } from './pod-pending.js';
 import { schedule, type PodPlacement } from './scheduler.js';
 import { desiredPods } from './workload-pods.js';
+import type { RuntimeFacts } from './build-snapshot.js';
 
 export type { FrontendAllocation } from './loadbalancer/frontends.js';
 export type { PodPlacement } from './scheduler.js';
@@ -43,12 +44,15 @@ export interface AllocateResult {
   readonly warnings: string[];
 }
 
-export function allocate(manifests: Manifests, config: ClusterConfig, rng: () => number, previous?: Allocation): AllocateResult {
+/** What the runtime knows that changes placement: node labels and cordons, evicted pods. */
+export type PlacementFacts = Pick<RuntimeFacts, 'nodeMeta' | 'evictedPods'>;
+
+export function allocate(manifests: Manifests, config: ClusterConfig, rng: () => number, previous?: Allocation, facts: PlacementFacts = {}): AllocateResult {
   const { services } = manifests;
   const clusterIPs = allocateClusterIPs(services, config.addresses.serviceCIDR, rng, previous?.clusterIPs);
   const ports = allocateNodePorts(services, rng, previous);
-  const nodes = nodeSpecs(config);
-  const pods = desiredPods(manifests, nodes);
+  const nodes = nodeSpecs(config, facts.nodeMeta);
+  const pods = desiredPods(manifests, nodes, facts.evictedPods);
   const placements = schedule(pods, nodes, previous, config.maxPods);
   const frontends = allocateFrontends(services, config, nodes, previous?.frontends);
   const annotationErrors = services

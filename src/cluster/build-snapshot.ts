@@ -10,7 +10,7 @@ import { needsHealthCheckNodePort, needsNodePort, nodePortKey } from './allocato
 import { buildEndpoints } from './endpoints.js';
 import { programmedByAzure } from './loadbalancer/frontends.js';
 import { buildLoadBalancers } from './loadbalancer/load-balancers.js';
-import { nodeInfos, nodeSpecs } from './nodes.js';
+import { nodeInfos, nodeSpecs, type NodeMetas } from './nodes.js';
 import { podInfos, type ChoosePodKind } from './pod-info.js';
 import type { ContainerStatusInfo, ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
 import { desiredPods } from './workload-pods.js';
@@ -24,6 +24,10 @@ export interface RuntimeFacts {
   readonly podReadiness: Readonly<Record<string, boolean>>;
   /** `ns/pod` → container statuses from runtimes that supervise containers (a process pod's). */
   readonly podStatuses?: Readonly<Record<string, readonly ContainerStatusInfo[]>>;
+  /** Labels, annotations and cordon of the nodes, as written through the API. */
+  readonly nodeMeta?: NodeMetas;
+  /** `ns/pod` of the pods evicted so far: their controllers replace them under new names. */
+  readonly evictedPods?: readonly string[];
 }
 
 export interface BuildSnapshotInput {
@@ -112,7 +116,8 @@ export function deepFreeze<T>(value: T): T {
 export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
   const { manifests, config, allocation, facts } = input;
   const nodes = nodeInfos(config, facts);
-  const pods = podInfos(desiredPods(manifests, nodeSpecs(config)), allocation.pods, nodes, facts, input.choosePodKind).sort(byKey);
+  const specs = nodeSpecs(config, facts.nodeMeta);
+  const pods = podInfos(desiredPods(manifests, specs, facts.evictedPods), allocation.pods, nodes, facts, input.choosePodKind).sort(byKey);
   const services = manifests.services.map((s) => serviceInfo(s, allocation)).sort(byKey);
   // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
   return deepFreeze(
@@ -129,7 +134,7 @@ export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
       pods,
       services,
       endpoints: buildEndpoints(manifests.services, pods, manifests.endpointSlices),
-      loadBalancers: buildLoadBalancers(manifests.services, allocation, config),
+      loadBalancers: buildLoadBalancers(manifests.services, allocation, config, specs),
     }),
   );
 }

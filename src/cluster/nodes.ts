@@ -15,11 +15,40 @@ export interface NodeSpec {
   readonly address: string;
   readonly podCIDR: string;
   readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** spec.unschedulable (`kubectl cordon`): the scheduler places no new pod here. */
+  readonly unschedulable: boolean;
 }
+
+/** What users change on a Node through the API: its whole label and annotation sets, spec.unschedulable. */
+export interface NodeMeta {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly unschedulable: boolean;
+}
+
+/** Node name → its metadata as last written; a node without an entry has AKS's labels and is schedulable. */
+export type NodeMetas = Readonly<Record<string, NodeMeta>>;
 
 export interface NodeFacts {
   readonly stoppedNodes: readonly string[];
   readonly notReadyNodes: readonly string[];
+  readonly nodeMeta?: NodeMetas;
+}
+
+/** The label cloud-provider-azure honours to keep a node out of the LB backend pools. */
+export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+/** `kubernetes.azure.com/managed: "false"` marks a node Azure does not manage (on-prem): excluded as well. */
+const MANAGED_BY_AZURE_LABEL = 'kubernetes.azure.com/managed';
+
+/** Whether cloud-provider-azure leaves the node out of the LB backend pools (the label's value does not matter). */
+export function excludedFromLoadBalancers(labels: Readonly<Record<string, string>>): boolean {
+  return EXCLUDE_FROM_LB_LABEL in labels || labels[MANAGED_BY_AZURE_LABEL]?.toLowerCase() === 'false';
+}
+
+/** The metadata a node starts with. */
+export function defaultNodeMeta(name: string): NodeMeta {
+  return { labels: nodeLabels(name), annotations: {}, unschedulable: false };
 }
 
 /** Azure reserves the first four addresses of a subnet (network, gateway, two for DNS). */
@@ -48,7 +77,7 @@ export function nodeLabels(name: string): Record<string, string> {
   };
 }
 
-export function nodeSpecs(config: ClusterConfig): NodeSpec[] {
+export function nodeSpecs(config: ClusterConfig, meta: NodeMetas = {}): NodeSpec[] {
   const subnet = parseCIDR(config.addresses.nodeSubnet);
   const pods = parseCIDR(config.addresses.podCIDR);
   return config.nodes.map((name, index) => ({
@@ -56,14 +85,14 @@ export function nodeSpecs(config: ClusterConfig): NodeSpec[] {
     index,
     address: subnet ? formatIPv4(subnet.base + AZURE_RESERVED_HOSTS + index) : '',
     podCIDR: pods ? `${formatIPv4(pods.base + index * 2 ** (32 - POD_CIDR_BITS))}/${POD_CIDR_BITS}` : '',
-    labels: nodeLabels(name),
+    ...(meta[name] ?? defaultNodeMeta(name)),
   }));
 }
 
 export function nodeInfos(config: ClusterConfig, facts: NodeFacts): NodeInfo[] {
   const stopped = new Set(facts.stoppedNodes);
   const notReady = new Set(facts.notReadyNodes);
-  return nodeSpecs(config).map((node) => ({
+  return nodeSpecs(config, facts.nodeMeta).map((node) => ({
     ...node,
     running: !stopped.has(node.name),
     ready: !notReady.has(node.name),

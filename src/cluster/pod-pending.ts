@@ -29,14 +29,16 @@ export type PendingReason =
   | { readonly reason: 'FailedCreatePodSandBox'; readonly message: string };
 
 /** What one node's filters said about one pod. */
-export type NodeVerdict = 'fits' | 'too-many-pods' | 'selector';
+export type NodeVerdict = 'fits' | 'too-many-pods' | 'selector' | 'unschedulable';
 
 const FILTER_WORDS: Record<Exclude<NodeVerdict, 'fits'>, string> = {
+  unschedulable: 'node(s) were unschedulable',
   'too-many-pods': 'Too many pods',
   selector: "node(s) didn't match Pod's node affinity/selector",
 };
 
 const PREEMPTION_WORDS: Record<Exclude<NodeVerdict, 'fits'>, string> = {
+  unschedulable: 'Preemption is not helpful for scheduling',
   'too-many-pods': 'No preemption victims found for incoming pod',
   selector: 'Preemption is not helpful for scheduling',
 };

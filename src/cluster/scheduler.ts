@@ -4,7 +4,8 @@
  * Placement follows kube-scheduler's defaults in miniature: a pod goes to an eligible node
  * (nodeName, nodeSelector, fewer than max-pods pods) with the fewest pods of the same
  * owner (default topology spreading by hostname), then the fewest pods overall (least
- * allocated), then the lowest node index. No eligible node: the pod stays Pending without
+ * allocated), then the lowest node index. A cordoned node (spec.unschedulable) takes no
+ * new pod; pods placed before keep their node, as cordon evicts nothing. No eligible node: the pod stays Pending without
  * an address, with the reason kube-scheduler or kubelet would give (pod-pending.ts).
  *
  * Addresses follow the host-local IPAM that kubenet uses on AKS: each node hands out its
@@ -82,6 +83,12 @@ function eligible(pod: DesiredPod, node: NodeSpec): boolean {
   return selectorMatches(pod.spec.nodeSelector, node.labels);
 }
 
+/**
+ * A placed pod stays on its node when the node's labels change (nodeSelector is
+ * IgnoredDuringExecution) or the node is cordoned; only a binding to another node moves it.
+ */
+const stillBound = (pod: DesiredPod, node: NodeSpec): boolean => (pod.boundNode ?? pod.spec.nodeName ?? node.name) === node.name;
+
 /** Pods the scheduler never sees: kubelet of the named node admits them (or not) itself. */
 const boundByName = (pod: DesiredPod): boolean => pod.boundNode === undefined && pod.spec.nodeName !== undefined;
 
@@ -120,7 +127,7 @@ export function schedule(
   for (const pod of pods) {
     const before = previous.pods[objectKey(pod)];
     const node = before?.nodeName === undefined ? undefined : byName.get(before.nodeName);
-    if (before && node && eligible(pod, node) && !full(node)) place(pod, node, before.ip);
+    if (before && node && stillBound(pod, node) && !full(node)) place(pod, node, before.ip);
     else fresh.push(pod);
   }
 
@@ -134,7 +141,8 @@ export function schedule(
     }
     let best: { node: NodeSpec; rank: readonly [number, number] } | undefined;
     for (const node of nodes) {
-      if (!eligible(pod, node) || full(node)) continue;
+      // A cordoned node takes no new pods; the pods already placed on it stay (above).
+      if (node.unschedulable || !eligible(pod, node) || full(node)) continue;
       const r = rank(pod, node);
       if (!best || r[0] < best.rank[0] || (r[0] === best.rank[0] && r[1] < best.rank[1])) best = { node, rank: r };
     }
@@ -147,8 +155,9 @@ export function schedule(
   return { pods: placed, nextPodIP };
 }
 
-/** NodeAffinity runs before NodeResourcesFit, and a node is counted once, under its first failing filter. */
+/** NodeUnschedulable, then NodeAffinity, then NodeResourcesFit; a node is counted once, under its first failing filter. */
 function verdict(pod: DesiredPod, node: NodeSpec, isFull: boolean): NodeVerdict {
+  if (node.unschedulable) return 'unschedulable';
   if (!eligible(pod, node)) return 'selector';
   return isFull ? 'too-many-pods' : 'fits';
 }

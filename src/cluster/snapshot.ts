@@ -18,6 +18,9 @@ export interface NodeInfo {
   /** This node's pod range, a /24 of the pod CIDR. */
   readonly podCIDR: string;
   readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** spec.unschedulable: cordoned, takes no new pods (kubectl shows Ready,SchedulingDisabled). */
+  readonly unschedulable: boolean;
   /** The node's listeners are up (false after a user stops the node). */
   readonly running: boolean;
   /** The Ready condition: false once the node has been stopped for the grace period. */

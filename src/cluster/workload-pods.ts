@@ -55,9 +55,10 @@ function generatedName(prefix: string, seed: string, taken: Set<string>): string
   }
 }
 
-function podsOfWorkload(workload: Workload, nodes: readonly NodeSpec[]): DesiredPod[] {
-  const { name } = workload.metadata;
-  const taken = new Set<string>();
+function podsOfWorkload(workload: Workload, nodes: readonly NodeSpec[], evicted: ReadonlySet<string>): DesiredPod[] {
+  const { name, namespace } = workload.metadata;
+  // An evicted pod's name stays taken: its controller's replacement gets the next name.
+  const taken = new Set<string>([...evicted].filter((key) => key.startsWith(`${namespace}/`)).map((key) => key.slice(namespace.length + 1)));
   const range = Array.from({ length: Math.max(0, workload.replicas) }, (_, i) => i);
   switch (workload.kind) {
     case 'Pod':
@@ -90,6 +91,7 @@ function podsOfWorkload(workload: Workload, nodes: readonly NodeSpec[]): Desired
 }
 
 /** Every pod the manifests ask for, in manifest order. */
-export function desiredPods(manifests: Pick<Manifests, 'workloads'>, nodes: readonly NodeSpec[]): DesiredPod[] {
-  return manifests.workloads.flatMap((w) => podsOfWorkload(w, nodes));
+export function desiredPods(manifests: Pick<Manifests, 'workloads'>, nodes: readonly NodeSpec[], evictedPods: readonly string[] = []): DesiredPod[] {
+  const evicted = new Set(evictedPods);
+  return manifests.workloads.flatMap((w) => podsOfWorkload(w, nodes, evicted));
 }

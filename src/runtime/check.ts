@@ -4,6 +4,7 @@
  * the user's objects plus the built-in ones (a NodePort the controller took is taken).
  */
 import { allocate, type Allocation } from '../cluster/index.js';
+import type { PlacementFacts } from '../cluster/allocate.js';
 import { sortBySource } from '../cluster/field-errors.js';
 import type { ClusterConfig } from '../config/types.js';
 import { validateIngresses } from '../cluster/ingress/index.js';
@@ -22,9 +23,9 @@ export interface CheckResult {
   readonly warnings: string[];
 }
 
-export function checkManifests(manifests: Manifests, config: ClusterConfig, random: () => number, previous?: Allocation): CheckResult {
+export function checkManifests(manifests: Manifests, config: ClusterConfig, random: () => number, previous?: Allocation, facts?: PlacementFacts): CheckResult {
   const effective = withGatewayInfrastructure(withIngressController(manifests, config));
-  const { allocation, errors, warnings } = allocate(effective, config, random, previous);
+  const { allocation, errors, warnings } = allocate(effective, config, random, previous, facts);
   const ingressErrors = config.ingress.enabled ? validateIngresses(effective) : [];
   return { effective, allocation, errors: sortBySource([...errors, ...ingressErrors]), warnings };
 }

@@ -7,6 +7,7 @@
  * facts come from (their own prober, or node heartbeats) and where the snapshot goes.
  */
 import { buildSnapshot, type Allocation, type RuntimeFacts } from '../cluster/index.js';
+import { defaultNodeMeta, type NodeMeta } from '../cluster/nodes.js';
 import type { ContainerStatusInfo, Snapshot } from '../cluster/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 import { realClock, type Clock, type TimerHandle } from '../dataplane/clock.js';
@@ -52,7 +53,13 @@ export class ClusterState {
   readonly #options: ClusterStateOptions;
   /** What the cluster runs: the user's manifests plus built-in objects (ingress controller). */
   #effective: Manifests;
+  /** The user's manifests, checked again when a node or eviction changes placement. */
+  #user: Manifests;
   #allocation: Allocation;
+  /** Labels, annotations and cordon of each node, as written through the API. */
+  readonly #nodeMeta = new Map<string, NodeMeta>();
+  /** Pods evicted so far (`ns/pod`): their names stay taken, so replacements get new ones. */
+  readonly #evicted = new Set<string>();
   #warnings: readonly string[] = [];
   readonly #nodes = new Map<string, NodeState>();
   readonly #probeResults = new Map<string, boolean>();
@@ -67,6 +74,8 @@ export class ClusterState {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
     this.#random = options.random;
+    for (const name of options.config.nodes) this.#nodeMeta.set(name, defaultNodeMeta(name));
+    this.#user = options.manifests;
     const { effective, allocation } = this.#check(options.manifests);
     this.#effective = effective;
     this.#allocation = allocation;
@@ -96,6 +105,51 @@ export class ClusterState {
     const { effective, allocation } = this.#check(manifests, this.#allocation);
     this.#effective = effective;
     this.#allocation = allocation;
+    this.#user = manifests;
+  }
+
+  nodeMeta(name: string): NodeMeta {
+    this.#node(name);
+    return this.#nodeMeta.get(name) ?? defaultNodeMeta(name);
+  }
+
+  /**
+   * New labels, annotations or cordon for a node: placement runs again, where pods placed
+   * before keep their node (cordon evicts nothing) and new pods avoid a cordoned node.
+   */
+  setNodeMeta(name: string, meta: NodeMeta): void {
+    this.#node(name);
+    const previous = this.nodeMeta(name);
+    this.#nodeMeta.set(name, meta);
+    this.#reapply(() => this.#nodeMeta.set(name, previous));
+  }
+
+  /**
+   * The eviction API: the pod goes, and its controller creates a replacement under a new
+   * name (a StatefulSet's under the same name), placed afresh, so not on a cordoned node.
+   */
+  evictPod(podKey: string): void {
+    if (!this.hasPod(podKey)) throw podNotFound(podKey);
+    const allocation = this.#allocation;
+    this.#evicted.add(podKey);
+    const { [podKey]: _gone, ...pods } = allocation.pods;
+    this.#allocation = { ...allocation, pods };
+    this.#reapply(() => {
+      this.#evicted.delete(podKey);
+      this.#allocation = allocation;
+    });
+    this.forgetProbeResult(podKey);
+    this.#forcedReadiness.delete(podKey);
+  }
+
+  /** Places the pods again after a node or eviction change; on failure `undo` puts the change back, so nothing is half-applied. */
+  #reapply(undo: () => void): void {
+    try {
+      this.apply(this.#user);
+    } catch (err) {
+      undo();
+      throw err;
+    }
   }
 
   requireNode(name: string): void {
@@ -193,7 +247,13 @@ export class ClusterState {
       if (state.notReady) notReadyNodes.push(name);
     }
     const podStatuses = Object.fromEntries([...this.#podStatuses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return { stoppedNodes, notReadyNodes, podReadiness, ...(this.#podStatuses.size > 0 ? { podStatuses } : {}) };
+    return {
+      stoppedNodes,
+      notReadyNodes,
+      podReadiness,
+      ...(this.#podStatuses.size > 0 ? { podStatuses } : {}),
+      ...this.#placementFacts(),
+    };
   }
 
   build(facts: RuntimeFacts = this.facts()): Snapshot {
@@ -218,11 +278,15 @@ export class ClusterState {
 
   /** Every error `apply(manifests)` would refuse, changing nothing (the object store validates writes with it). */
   check(manifests: Manifests): readonly FieldError[] {
-    return checkManifests(manifests, this.config, this.#random, this.#allocation).errors;
+    return checkManifests(manifests, this.config, this.#random, this.#allocation, this.#placementFacts()).errors;
+  }
+
+  #placementFacts(): Pick<RuntimeFacts, 'nodeMeta' | 'evictedPods'> {
+    return { nodeMeta: Object.fromEntries(this.#nodeMeta), ...(this.#evicted.size > 0 ? { evictedPods: [...this.#evicted].sort() } : {}) };
   }
 
   #check(manifests: Manifests, previous?: Allocation): { effective: Manifests; allocation: Allocation } {
-    const { effective, allocation, errors, warnings } = checkManifests(manifests, this.config, this.#random, previous);
+    const { effective, allocation, errors, warnings } = checkManifests(manifests, this.config, this.#random, previous, this.#placementFacts());
     if (errors.length > 0) throw new ManifestInvalidError(errors);
     this.#warnings = warnings;
     return { effective, allocation };

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Snapshot } from '../cluster/snapshot.js';
+import type { NodeMeta } from '../cluster/nodes.js';
 import type { ClusterConfig } from '../config/types.js';
 import { DataPlane, type StopOptions } from '../dataplane/index.js';
 import type { Clock } from '../dataplane/clock.js';
@@ -154,6 +155,23 @@ export class EmbeddedCluster extends EventEmitter {
 
   async startNode(name: string): Promise<void> {
     this.#state.startNode(name);
+    await this.#sync.request();
+  }
+
+  /** A node's labels, annotations and spec.unschedulable as the API last wrote them. */
+  nodeMeta(name: string): NodeMeta {
+    return this.#state.nodeMeta(name);
+  }
+
+  /** `kubectl cordon` / `label node`: new pods avoid a cordoned node, the LB pools follow the labels. */
+  async setNodeMeta(name: string, meta: NodeMeta): Promise<void> {
+    this.#state.setNodeMeta(name, meta);
+    await this.#sync.request();
+  }
+
+  /** The eviction API: the pod goes, its controller's replacement is placed afresh. */
+  async evictPod(podKey: string): Promise<void> {
+    this.#state.evictPod(podKey);
     await this.#sync.request();
   }
 

@@ -88,6 +88,8 @@ export function webCluster(input: WebInput): WebCluster {
     address: nodeAddress(block, i),
     podCIDR: `127.${block}.${i + 1}.0/24`,
     labels: {},
+    annotations: {},
+    unschedulable: false,
     running: input.running?.[i] ?? true,
     ready: input.running?.[i] ?? true,
   }));

@@ -93,7 +93,8 @@ const lbIP = (o: KubeObject | undefined) =>
 
 /**
  * What a controller would report about the writes the mirror is about to make: a Service
- * that got (or could not get) its LB frontend, a ReplicaSet scaled, an Ingress admitted.
+ * that got (or could not get) its LB frontend, a ReplicaSet scaled, an Ingress admitted,
+ * a node cordoned or uncordoned.
  */
 export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], snapshot: Snapshot): EventRecord[] {
   const out: EventRecord[] = [];
@@ -125,6 +126,12 @@ export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], 
     }
     if (o.kind === 'Ingress' && lbIP(o) && lbIP(o) !== lbIP(before)) {
       out.push({ involved, type: 'Normal', reason: 'Sync', message: 'Scheduled for sync', component: 'nginx-ingress-controller' });
+    }
+    const unschedulable = (x: KubeObject | undefined) => (x?.['spec'] as Json | undefined)?.['unschedulable'] === true;
+    if (o.kind === 'Node' && before && unschedulable(o) !== unschedulable(before)) {
+      // kubelet's recordNodeSchedulableEvent, on the first status sync after a cordon or uncordon.
+      const status = unschedulable(o) ? 'NodeNotSchedulable' : 'NodeSchedulable';
+      out.push({ involved, type: 'Normal', reason: status, message: `Node ${o.metadata.name} status is now: ${status}`, component: 'kubelet' });
     }
     if (o.kind === 'ReplicaSet') {
       const owner = (o.metadata['ownerReferences'] as { kind: string; name: string }[] | undefined)?.[0];

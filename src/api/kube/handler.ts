@@ -15,6 +15,7 @@ import { GROUPS, groupVersion, qualifiedResource, refOf, type ResourceType } fro
 import { fieldsMatch, labelsMatch, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
+import { evictPod, writeNode } from './node-writes.js';
 import { create, parseBody, patch, remove, scale, scaleOf, update, type WriteContext } from './writes.js';
 
 export interface KubeApiOptions {
@@ -112,6 +113,8 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
       if (!wantsTable(ctx.req.headers.accept)) return send(ctx.res, 200, object);
       return send(ctx.res, 200, toTable(r.kind, [object], object.metadata.resourceVersion ?? '', q.get('includeObject'), Date.now()));
     }
+    if (r.kind === 'Node' && (ctx.method === 'PUT' || ctx.method === 'PATCH'))
+      return send(ctx.res, 200, await writeNode(write(ns), name, ctx.method, ctx.target.path, type, await body()));
     if (!r.writable) throw methodNotAllowed(ctx);
     if (ctx.method === 'PUT') return send(ctx.res, 200, await update(write(ns), name, await body()));
     if (ctx.method === 'PATCH') return send(ctx.res, 200, await patch(write(ns), name, type, await body(), q.get('force') === 'true'));
@@ -137,6 +140,9 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
         const manager = q.get('fieldManager') ?? 'kubectl';
         return send(ctx.res, 200, scaleOf(await scale(write(ns), name, type, await body(), manager)));
       }
+      throw methodNotAllowed(ctx);
+    case 'eviction':
+      if (ctx.method === 'POST') return send(ctx.res, 201, await evictPod(write(ns), name, ctx.target.path, await body()));
       throw methodNotAllowed(ctx);
     default:
       throw methodNotAllowed(ctx);

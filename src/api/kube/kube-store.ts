@@ -14,6 +14,7 @@ import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
 import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
 import { refOf, resourceOfKind } from './resources.js';
+import type { NodeControl } from './node-writes.js';
 import { randomUUID } from 'node:crypto';
 
 /** What the store needs from a cluster runtime (the embedded cluster provides it). */
@@ -27,6 +28,10 @@ export interface ClusterLink {
   apply(manifests: Manifests): Promise<void>;
   on(event: 'snapshot' | 'probe' | 'readiness', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
   off(event: 'snapshot' | 'probe' | 'readiness', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  /** Node labels / cordon and pod eviction; a runtime without them answers those writes 405. */
+  nodeMeta?: NodeControl['nodeMeta'];
+  setNodeMeta?: NodeControl['setNodeMeta'];
+  evictPod?: NodeControl['evictPod'];
 }
 
 export interface WriteOptions {
@@ -123,6 +128,24 @@ export class KubeStore {
     const events = eventsOfChanges(this.store, changes, snapshot);
     if (changes.length > 0) this.store.commit(changes);
     this.record(events);
+  }
+
+  /** The runtime's node and eviction controls, when it has them. */
+  get nodeControl(): NodeControl | undefined {
+    const link = this.#link;
+    if (!link.nodeMeta || !link.setNodeMeta || !link.evictPod) return undefined;
+    return { nodeMeta: (n) => link.nodeMeta!(n), setNodeMeta: (n, m) => link.setNodeMeta!(n, m), evictPod: (k) => link.evictPod!(k) };
+  }
+
+  /** Runs a change that goes to the cluster rather than the store, in turn with the writes, then mirrors. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(async () => {
+      const result = await fn();
+      this.mirror();
+      return result;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   /**

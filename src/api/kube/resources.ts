@@ -24,6 +24,8 @@ const ALL: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'li
 const READ: readonly Verb[] = ['get', 'list', 'watch'];
 
 export function verbsOf(r: ResourceType): readonly Verb[] {
+  // Nodes take label, annotation and cordon changes (node-writes.ts); they are never created or deleted.
+  if (r.kind === 'Node') return ['get', 'list', 'patch', 'update', 'watch'];
   return r.writable ? ALL : READ;
 }
 

@@ -146,7 +146,7 @@ export function update(ctx: WriteContext, name: string, body: unknown): Promise<
   );
 }
 
-function applyPatch(type: string, target: KubeObject, patch: unknown): unknown {
+export function applyPatch(type: string, target: KubeObject, patch: unknown): unknown {
   switch (type) {
     case 'application/merge-patch+json':
       return mergePatch(target, patch);

@@ -1,7 +1,8 @@
 /**
  * The shared Azure load balancers as programmed for the current Services: frontends,
  * rules and probes per LB, and the backend pool. AKS registers every node in the pool
- * `kubernetes`; probes decide which of them get new flows. The public LB `kubernetes`
+ * `kubernetes` except those labelled node.kubernetes.io/exclude-from-external-load-balancers
+ * (or not managed by Azure); a cordoned node stays. Probes decide which of them get new flows. The public LB `kubernetes`
  * always exists (AKS creates it with the cluster for outbound traffic); the others exist
  * while they hold a frontend.
  */
@@ -13,6 +14,7 @@ import type { FrontendIPConfiguration, LoadBalancerInfo, LoadBalancerProbe, Load
 import { programmedByAzure } from './frontends.js';
 import { loadBalancerName, parseLoadBalancerName } from './names.js';
 import { buildServiceRules } from './rules.js';
+import { excludedFromLoadBalancers, type NodeSpec } from '../nodes.js';
 
 interface Draft {
   readonly frontends: FrontendIPConfiguration[];
@@ -29,7 +31,12 @@ function lbOrder(a: string, b: string): number {
   return Number(pa.internal) - Number(pb.internal) || pa.ordinal - pb.ordinal;
 }
 
-export function buildLoadBalancers(services: readonly Service[], allocation: Allocation, config: ClusterConfig): LoadBalancerInfo[] {
+export function buildLoadBalancers(
+  services: readonly Service[],
+  allocation: Allocation,
+  config: ClusterConfig,
+  nodes: readonly Pick<NodeSpec, 'name' | 'labels'>[] = config.nodes.map((name) => ({ name, labels: {} })),
+): LoadBalancerInfo[] {
   const drafts = new Map<string, Draft>([[loadBalancerName(false, 1), { frontends: [], rules: [], probes: [] }]]);
   for (const service of services.filter(programmedByAzure)) {
     const key = objectKey(service.metadata);
@@ -58,6 +65,6 @@ export function buildLoadBalancers(services: readonly Service[], allocation: All
       frontends: draft.frontends.sort(byName),
       rules: draft.rules.sort(byName),
       probes: draft.probes.sort(byName),
-      backendPool: [...config.nodes],
+      backendPool: nodes.filter((n) => !excludedFromLoadBalancers(n.labels)).map((n) => n.name),
     }));
 }
