@@ -60,14 +60,17 @@ const WORKLOADS = [
   },
 ];
 
-const alive = (pid: number) => {
+/** A running process's identity: its pid and start time (a pid of a process that exited may be reused by another). */
+const running = (pid: number): string | undefined => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : `${pid}@${fields[19]}`;
   } catch {
-    return false;
+    return undefined;
   }
 };
+const alive = (pid: number) => running(pid) !== undefined;
 
 describe('process pods that misbehave', () => {
   let cluster: Cluster;
@@ -138,12 +141,17 @@ describe('process pods that misbehave', () => {
 
   it('kills a process that ignores SIGTERM after its grace period, and stops without leaving processes', async () => {
     await cluster.waitFor(() => state('stubborn')?.pid !== undefined, { timeoutMs: 20_000 });
-    const pids = cluster.snapshot.pods.map((p) => p.containerStatuses?.[0]?.pid).filter((p): p is number => p !== undefined);
+    // The processes running now (a crash-looping container's last pid may already be gone, and reused).
+    const processes = cluster.snapshot.pods.flatMap((p) => {
+      const pid = p.containerStatuses?.[0]?.pid;
+      const id = pid === undefined ? undefined : running(pid);
+      return id === undefined ? [] : [{ pid: pid!, id }];
+    });
     const stubborn = state('stubborn')!.pid!;
     await cluster.stop();
     expect(lines.some((l) => l.includes('ignoring SIGTERM'))).toBe(true);
     expect(lines.some((l) => l.includes('did not exit within terminationGracePeriodSeconds'))).toBe(true);
     expect(alive(stubborn)).toBe(false);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(processes.filter((p) => running(p.pid) === p.id)).toEqual([]);
   });
 });

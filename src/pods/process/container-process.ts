@@ -13,6 +13,9 @@ import { CrashBackoff } from './backoff.js';
 import { LogRing } from './log-ring.js';
 import { signalGroup, spawnWatched } from './watchdog.js';
 
+/** How long an exited process's pipes may take to drain before its instance is closed anyway. */
+const PIPE_DRAIN_MS = 1000;
+
 export interface ContainerProcessOptions {
   /** `ns/pod` and the container's name, for messages. */
   readonly podName: string;
@@ -133,7 +136,21 @@ export class ContainerProcess {
     child.stdout?.on('data', (chunk: Buffer) => this.#output('stdout', chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.#output('stderr', chunk));
     child.on('error', (err) => this.#o.log(`Error: container "${this.#o.name}": ${err.message}`));
-    child.on('exit', (code, signal) => this.#onExit(phase, code, signal));
+    child.on('exit', (code, signal) => {
+      // What the app left running in its group goes with it; its last output may still be in
+      // the pipes, so the instance ends once they are drained ('close'), or after a bound in
+      // case something outside the group still holds them.
+      signalGroup(child, 'SIGKILL');
+      let drain: TimerHandle | undefined;
+      const end = (): void => {
+        if (drain === undefined) return;
+        this.#o.clock.clearTimeout(drain);
+        drain = undefined;
+        this.#onExit(phase, code, signal);
+      };
+      drain = this.#o.clock.setTimeout(end, PIPE_DRAIN_MS);
+      child.once('close', end);
+    });
     void appPid.then((pid) => {
       phase.pid = pid;
       this.#o.onStart?.(pid);
