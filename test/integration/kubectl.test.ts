@@ -169,10 +169,11 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
     expect(list.items.find((i) => i.metadata.name === 'creds')!.data).toEqual({ password: '' });
   });
 
-  it("refuses what kubectl's typed generators send (protobuf) with a 415 that says what to do instead", async () => {
-    const r = await k('create', 'configmap', 'gen', '--from-literal=a=b');
+  it('refuses protobuf of a kind it does not decode with a 415 that says what to do instead', async () => {
+    const r = await k('create', 'service', 'clusterip', 'gen', '--tcp=80:8080');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('aks-emu does not read protobuf');
+    expect(r.stderr).toContain('aks-emu reads protobuf only for v1/Namespace, v1/ConfigMap, v1/Secret, apps/v1/Deployment, not v1/Service');
+    expect((await k('get', 'svc', 'gen')).stderr).toContain('not found');
   });
 
   it('answers an unknown resource type and a missing object as kubectl expects', async () => {

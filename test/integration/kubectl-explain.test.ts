@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../../src/index.js';
+import { addressBlock } from '../helpers/addresses.js';
+import { kubectl, kubectlAvailable, tempKubeconfig } from '../helpers/kubectl.js';
+
+describe.runIf(kubectlAvailable())('kubectl explain and the typed create generators', () => {
+  let cluster: Cluster;
+  let config: string;
+  const k = (...args: string[]) => kubectl(config, args);
+  const ok = async (...args: string[]) => {
+    const r = await k(...args);
+    expect(r.stderr, `kubectl ${args.join(' ')}`).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster({ manifests: '', config: { addresses: addressBlock(30), ingress: { enabled: false } }, timeScale: 1 / 50 });
+    config = tempKubeconfig(cluster.adminUrl!, cluster.adminToken!);
+  });
+  afterAll(() => cluster?.stop());
+
+  it('explains Service ports with types and descriptions', async () => {
+    const out = await ok('explain', 'svc.spec.ports');
+    expect(out).toMatch(/KIND:\s+Service/);
+    expect(out).toMatch(/FIELD: ports <\[\]ServicePort>/);
+    expect(out).toContain('The list of ports that are exposed by this service.');
+    expect(out).toMatch(/port\s+<integer> -required-\n\s+The port that will be exposed by this service\./);
+    expect(out).toMatch(/targetPort\s+<string>\n\s+Number or name of the port to access on the pods targeted by the service\./);
+  });
+
+  it("explains a Deployment's container ports, deep in the pod template", async () => {
+    const out = await ok('explain', 'deployment.spec.template.spec.containers.ports');
+    expect(out).toMatch(/GROUP:\s+apps/);
+    expect(out).toMatch(/containerPort\s+<integer> -required-\n\s+Number of port to expose on the pod's IP address\./);
+    expect(out).toMatch(/protocol\s+<string>\n\s+Protocol for port\. Must be UDP, TCP, or SCTP\./);
+  });
+
+  it('explains Ingress rules and every other served kind', async () => {
+    const out = await ok('explain', 'ingress.spec.rules.http.paths.backend.service');
+    expect(out).toMatch(/GROUP:\s+networking\.k8s\.io/);
+    expect(out).toMatch(/name\s+<string> -required-\n\s+name is the referenced service\./);
+    for (const kind of [
+      'pods',
+      'deployments',
+      'services',
+      'endpoints',
+      'endpointslices',
+      'ingresses',
+      'ingressclasses',
+      'configmaps',
+      'secrets',
+      'nodes',
+      'namespaces',
+      'replicasets',
+      'statefulsets',
+      'daemonsets',
+      'events',
+    ]) {
+      const r = await ok('explain', `${kind}.metadata.labels`);
+      expect(r, kind).toContain('Map of string keys and values that can be used to organize and categorize');
+    }
+  });
+
+  it('creates a namespace, a configmap, a secret and a deployment from the generators (protobuf), and the pods become Ready', async () => {
+    expect(await ok('create', 'namespace', 'team-a')).toContain('namespace/team-a created');
+    expect(await ok('get', 'ns', 'team-a', '-o', 'name')).toBe('namespace/team-a\n');
+    expect(await ok('create', 'configmap', 'settings', '-n', 'team-a', '--from-literal=a=b', '--from-literal=empty=')).toContain('configmap/settings created');
+    expect(JSON.parse(await ok('get', 'cm', 'settings', '-n', 'team-a', '-o', 'jsonpath={.data}'))).toEqual({ a: 'b', empty: '' });
+    expect(await ok('create', 'secret', 'generic', 'creds', '--from-literal=user=admin')).toContain('secret/creds created');
+    expect(Buffer.from(await ok('get', 'secret', 'creds', '-o', 'jsonpath={.data.user}'), 'base64').toString()).toBe('admin');
+
+    expect(await ok('create', 'deployment', 'web', '--image=example/web:1', '--replicas=2', '--port=8080')).toContain('deployment.apps/web created');
+    const spec = JSON.parse(await ok('get', 'deploy', 'web', '-o', 'jsonpath={.spec}')) as Record<string, unknown>;
+    expect(spec).toMatchObject({
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'example/web:1', ports: [{ containerPort: 8080 }] }] } },
+    });
+    await ok('wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=30s');
+    expect(cluster.pods({ app: 'web' })).toHaveLength(2);
+    expect((await k('create', 'namespace', 'team-a')).stderr).toContain('AlreadyExists');
+  });
+
+  it('answers a protobuf body that is not the Kubernetes envelope with a 400', async () => {
+    const res = await fetch(`${cluster.adminUrl}/api/v1/namespaces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+      body: '{"kind":"Namespace"}',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain('Kubernetes protobuf magic');
+  });
+});
