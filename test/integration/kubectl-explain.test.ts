@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
-import { kubectl, kubectlAvailable, tempKubeconfig } from '../helpers/kubectl.js';
+import { kubectl, kubectlAvailable, kubectlOk, tempKubeconfig } from '../helpers/kubectl.js';
 
 describe.runIf(kubectlAvailable())('kubectl explain and the typed create generators', () => {
   let cluster: Cluster;
   let config: string;
   const k = (...args: string[]) => kubectl(config, args);
-  const ok = async (...args: string[]) => {
-    const r = await k(...args);
-    expect(r.stderr, `kubectl ${args.join(' ')}`).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
+  const ok = (...args: string[]) => kubectlOk(config)(...args);
 
   beforeAll(async () => {
     cluster = await startCluster({ manifests: '', config: { addresses: addressBlock(30), ingress: { enabled: false } }, timeScale: 1 / 50 });

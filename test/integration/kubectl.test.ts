@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
-import { kubectl, kubectlAvailable, tempKubeconfig } from '../helpers/kubectl.js';
+import { kubectl, kubectlAvailable, kubectlOk, tempKubeconfig } from '../helpers/kubectl.js';
 import { echo } from '../helpers/net.js';
 
 const START = `
@@ -65,12 +65,7 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
   let cluster: Cluster;
   let config: string;
   const k = (...args: string[]) => kubectl(config, args);
-  const ok = async (...args: string[]) => {
-    const r = await k(...args);
-    expect(r.stderr, `kubectl ${args.join(' ')}`).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
+  const ok = (...args: string[]) => kubectlOk(config)(...args);
 
   beforeAll(async () => {
     cluster = await startCluster({ manifests: START, config: { addresses: addressBlock(16), ingress: { enabled: false } }, timeScale: 1 / 50 });
