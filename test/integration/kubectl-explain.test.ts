@@ -72,9 +72,29 @@ describe.runIf(kubectlAvailable())('kubectl explain and the typed create generat
       selector: { matchLabels: { app: 'web' } },
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'example/web:1', ports: [{ containerPort: 8080 }] }] } },
     });
+    // What the generator sends as protobuf is what it would send as JSON.
+    const sent = JSON.parse(await ok('create', 'deployment', 'web', '--image=example/web:1', '--replicas=2', '--port=8080', '--dry-run=client', '-o', 'json'));
+    delete sent.spec.template.metadata.creationTimestamp; // null in Go's JSON, absent from the protobuf
+    expect(spec).toMatchObject(sent.spec);
     await ok('wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=30s');
     expect(cluster.pods({ app: 'web' })).toHaveLength(2);
     expect((await k('create', 'namespace', 'team-a')).stderr).toContain('AlreadyExists');
+  });
+
+  it('creates Services from the generators, as the JSON they would send', async () => {
+    for (const args of [
+      ['clusterip', 'plain', '--tcp=80:8080'],
+      ['nodeport', 'np', '--tcp=80:http', '--node-port=30080'],
+      ['loadbalancer', 'lb', '--tcp=443:8443,80:8080'],
+      ['externalname', 'ext', '--external-name=example.com'],
+    ]) {
+      expect(await ok('create', 'service', ...args)).toContain(`service/${args[1]} created`);
+      const sent = JSON.parse(await ok('create', 'service', ...args, '--dry-run=client', '-o', 'json'));
+      const stored = JSON.parse(await ok('get', 'svc', args[1]!, '-o', 'json'));
+      expect(stored.spec).toMatchObject(sent.spec);
+    }
+    expect(await ok('get', 'svc', 'np', '-o', 'jsonpath={.spec.ports[0].nodePort}')).toBe('30080');
+    expect(await ok('get', 'svc', 'lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).toMatch(/^127\./);
   });
 
   it('answers a protobuf body that is not the Kubernetes envelope with a 400', async () => {

@@ -165,10 +165,12 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
   });
 
   it('refuses protobuf of a kind it does not decode with a 415 that says what to do instead', async () => {
-    const r = await k('create', 'service', 'clusterip', 'gen', '--tcp=80:8080');
+    const r = await k('create', 'ingress', 'gen', '--rule=gen.example.com/=api:80');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('aks-emu reads protobuf only for v1/Namespace, v1/ConfigMap, v1/Secret, apps/v1/Deployment, not v1/Service');
-    expect((await k('get', 'svc', 'gen')).stderr).toContain('not found');
+    expect(r.stderr).toContain(
+      'aks-emu reads protobuf only for v1/Namespace, v1/ConfigMap, v1/Secret, v1/Service, apps/v1/Deployment, not networking.k8s.io/v1/Ingress',
+    );
+    expect((await k('get', 'ing', 'gen')).stderr).toContain('not found');
   });
 
   it('answers an unknown resource type and a missing object as kubectl expects', async () => {

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes protobuf encoding (`application/vnd.kubernetes.protobuf`), decoded for the
  * objects kubectl's typed generators send: `kubectl create namespace`, `create configmap`,
- * `create secret generic|tls|docker-registry` and `create deployment` POST their object
+ * `create secret generic|tls|docker-registry`, `create service ...` and `create deployment` POST their object
  * as protobuf whatever the server advertises (client-go only falls back to JSON for CBOR).
  *
  * The envelope is the magic `k8s\0` and a runtime.Unknown {typeMeta{apiVersion, kind}, raw};
@@ -89,6 +89,22 @@ const MESSAGES: Record<string, Record<number, Field>> = {
   },
   ContainerPort: { 1: ['name', 's'], 2: ['hostPort', 'i'], 3: ['containerPort', 'i'], 4: ['protocol', 's'], 5: ['hostIP', 's'] },
   EnvVar: { 1: ['name', 's'], 2: ['value', 's'] },
+  Service: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'ServiceSpec'], 3: ['status', 'Status'] },
+  ServiceSpec: {
+    1: ['ports', 'ServicePort', 'repeated'],
+    2: ['selector', { map: 's' }],
+    3: ['clusterIP', 's'],
+    4: ['type', 's'],
+    5: ['externalIPs', 's', 'repeated'],
+    7: ['sessionAffinity', 's'],
+    8: ['loadBalancerIP', 's'],
+    9: ['loadBalancerSourceRanges', 's', 'repeated'],
+    10: ['externalName', 's'],
+    11: ['externalTrafficPolicy', 's'],
+  },
+  ServicePort: { 1: ['name', 's'], 2: ['protocol', 's'], 3: ['port', 'i'], 4: ['targetPort', 'IntOrString'], 5: ['nodePort', 'i'], 6: ['appProtocol', 's'] },
+  /** type 0: intVal, type 1: strVal (folded into the number or string JSON has). */
+  IntOrString: { 1: ['type', 'i'], 2: ['intVal', 'i?'], 3: ['strVal', 's'] },
   ResourceRequirements: { 1: ['limits', { map: 'quantity' }], 2: ['requests', { map: 'quantity' }] },
   /** Status is written by aks-emu's controllers: only its zero value is taken. */
   Status: {},
@@ -99,6 +115,7 @@ const ROOTS: Record<string, string> = {
   'v1/Namespace': 'Namespace',
   'v1/ConfigMap': 'ConfigMap',
   'v1/Secret': 'Secret',
+  'v1/Service': 'Service',
   'apps/v1/Deployment': 'Deployment',
 };
 
@@ -199,7 +216,8 @@ function message(buf: Buffer, name: string, where: string): Record<string, unkno
     }
     if (type in MESSAGES || type === 'Time') {
       if (!(w.value instanceof Buffer)) throw bad(`${path} is not a message`);
-      value = message(w.value, type, path);
+      const decoded = message(w.value, type, path);
+      value = type !== 'IntOrString' ? decoded : decoded['type'] === 1 ? (decoded['strVal'] ?? '') : (decoded['intVal'] ?? 0);
     } else {
       value = scalar(w, type as Scalar, path);
       const keepZero = type.endsWith('?') || repeated;

@@ -155,7 +155,7 @@ describe('decodeKubeProtobuf', () => {
   });
 
   it('refuses other kinds, bodies without the magic and truncated messages', () => {
-    expect(() => decodeKubeProtobuf(envelope('v1', 'Service', []))).toThrow(/reads protobuf only for .* not v1\/Service/);
+    expect(() => decodeKubeProtobuf(envelope('networking.k8s.io/v1', 'Ingress', []))).toThrow(/reads protobuf only for .* not networking.k8s.io\/v1\/Ingress/);
     expect(() => decodeKubeProtobuf(Buffer.from('{"kind":"Namespace"}'))).toThrow(/magic/);
     const truncated = envelope('v1', 'Namespace', [[1, [[1, 'x']]]]).subarray(0, -1);
     expect(() => decodeKubeProtobuf(truncated)).toThrow(/longer than the message|truncated/);
