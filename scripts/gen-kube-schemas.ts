@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { RESOURCES } from '../src/api/kube/resources.js';
 
@@ -138,14 +139,21 @@ function intOrString(): string {
   return id;
 }
 
-const kinds: Record<string, string> = {};
-for (const r of RESOURCES) {
-  const module = `${r.group === '' ? 'core' : r.group.split('.')[0]}/${r.version}`;
-  kinds[`${r.group}/${r.version}/${r.kind}`] = define(module, r.kind);
-  define(module, `${r.kind}List`);
+/** The content of src/api/kube/schemas.json. */
+export function generateKubeSchemas(): string {
+  const kinds: Record<string, string> = {};
+  for (const r of RESOURCES) {
+    const module = `${r.group === '' ? 'core' : r.group.split('.')[0]}/${r.version}`;
+    kinds[`${r.group}/${r.version}/${r.kind}`] = define(module, r.kind);
+    define(module, `${r.kind}List`);
+  }
+  define('meta/v1', 'Status');
+  return JSON.stringify({ source: `kubernetes-types@${version} (Apache-2.0)`, kinds, schemas }) + '\n';
 }
-define('meta/v1', 'Status');
 
-const out = { source: `kubernetes-types@${version} (Apache-2.0)`, kinds, schemas };
-writeFileSync(new URL('../src/api/kube/schemas.json', import.meta.url), JSON.stringify(out) + '\n');
-console.log(`${Object.keys(schemas).length} schemas`);
+export const SCHEMAS_FILE = new URL('../src/api/kube/schemas.json', import.meta.url);
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  writeFileSync(SCHEMAS_FILE, generateKubeSchemas());
+  console.log(`${Object.keys(schemas).length} schemas written to ${SCHEMAS_FILE.pathname}`);
+}
