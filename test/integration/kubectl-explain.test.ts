@@ -97,6 +97,17 @@ describe.runIf(kubectlAvailable())('kubectl explain and the typed create generat
     expect(await ok('get', 'svc', 'lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).toMatch(/^127\./);
   });
 
+  it('validates fields as the API server does: kubectl apply (Strict) refuses an unknown field, --validate=warn warns', async () => {
+    const typo = 'apiVersion: v1\nkind: Service\nmetadata: { name: typo }\nspec:\n  ports: [{ port: 80, tragetPort: 8080 }]\n';
+    const strict = await kubectl(config, ['apply', '-f', '-'], typo);
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toContain('Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.ports[0].tragetPort"');
+    expect((await k('get', 'svc', 'typo')).stderr).toContain('not found');
+    const warn = await kubectl(config, ['apply', '--validate=warn', '-f', '-'], typo);
+    expect(warn.stderr).toContain('Warning: unknown field "spec.ports[0].tragetPort"');
+    expect(warn.stdout).toContain('service/typo created');
+  });
+
   it('answers a protobuf body that is not the Kubernetes envelope with a 400', async () => {
     const res = await fetch(`${cluster.adminUrl}/api/v1/namespaces`, {
       method: 'POST',

@@ -10,10 +10,23 @@ import { createHash } from 'node:crypto';
 import generated from './schemas.json' with { type: 'json' };
 import { GROUPS, RESOURCES, groupVersion, verbsOf, type ResourceType } from './resources.js';
 
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 const SCHEMAS = generated.schemas as Record<string, Schema>;
 const KINDS = generated.kinds as Record<string, string>;
 const REF = '#/components/schemas/';
+
+/** The schema of a served kind (undefined for a kind without one). */
+export function kindSchema(r: ResourceType): Schema | undefined {
+  const id = KINDS[`${r.group}/${r.version}/${r.kind}`];
+  return id ? SCHEMAS[id] : undefined;
+}
+
+/** A property's schema with its `$ref` (plain or as a single `allOf`) followed. */
+export function resolveSchema(schema: Schema | undefined): Schema | undefined {
+  const all = schema?.['allOf'] as Schema[] | undefined;
+  const ref = (all?.length === 1 ? all[0]!['$ref'] : schema?.['$ref']) as string | undefined;
+  return ref?.startsWith(REF) ? SCHEMAS[ref.slice(REF.length)] : schema;
+}
 
 /** The schemas of these definitions and of every definition they reference. */
 function closure(roots: readonly string[]): Record<string, Schema> {
