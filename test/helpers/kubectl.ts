@@ -2,6 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /** kubectl on PATH; in CI (CI=true) its absence fails the suite instead of skipping it. */
 export function kubectlAvailable(): boolean {
@@ -46,4 +47,14 @@ export function kubectl(kubeconfig: string, args: readonly string[], stdin?: str
     );
     if (stdin !== undefined) child.stdin!.end(stdin);
   });
+}
+
+/** Runs kubectl and expects it to succeed with nothing on stderr; returns stdout. */
+export function kubectlOk(kubeconfig: string): (...args: string[]) => Promise<string> {
+  return async (...args) => {
+    const r = await kubectl(kubeconfig, args);
+    expect(r.stderr, `kubectl ${args.join(' ')}`).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
-import { kubectl, kubectlAvailable, tempKubeconfig } from '../helpers/kubectl.js';
+import { kubectl, kubectlAvailable, kubectlOk, tempKubeconfig } from '../helpers/kubectl.js';
 import { echo } from '../helpers/net.js';
 
 const START = `
@@ -65,12 +65,7 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
   let cluster: Cluster;
   let config: string;
   const k = (...args: string[]) => kubectl(config, args);
-  const ok = async (...args: string[]) => {
-    const r = await k(...args);
-    expect(r.stderr, `kubectl ${args.join(' ')}`).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
+  const ok = (...args: string[]) => kubectlOk(config)(...args);
 
   beforeAll(async () => {
     cluster = await startCluster({ manifests: START, config: { addresses: addressBlock(16), ingress: { enabled: false } }, timeScale: 1 / 50 });
@@ -169,10 +164,13 @@ describe.runIf(kubectlAvailable())('kubectl against aks-emu', () => {
     expect(list.items.find((i) => i.metadata.name === 'creds')!.data).toEqual({ password: '' });
   });
 
-  it("refuses what kubectl's typed generators send (protobuf) with a 415 that says what to do instead", async () => {
-    const r = await k('create', 'configmap', 'gen', '--from-literal=a=b');
+  it('refuses protobuf of a kind it does not decode with a 415 that says what to do instead', async () => {
+    const r = await k('create', 'ingress', 'gen', '--rule=gen.example.com/=api:80');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('aks-emu does not read protobuf');
+    expect(r.stderr).toContain(
+      'aks-emu reads protobuf only for v1/Namespace, v1/ConfigMap, v1/Secret, v1/Service, apps/v1/Deployment, not networking.k8s.io/v1/Ingress',
+    );
+    expect((await k('get', 'ing', 'gen')).stderr).toContain('not found');
   });
 
   it('answers an unknown resource type and a missing object as kubectl expects', async () => {

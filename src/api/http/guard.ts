@@ -99,6 +99,9 @@ export const WRITE_MEDIA_TYPES = new Set([
   'application/apply-patch+yaml',
 ]);
 
+/** Read for creates and updates of the few kinds src/api/kube/protobuf.ts decodes. */
+export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
 export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -128,15 +131,12 @@ export function checkRequest(req: IncomingMessage, options: GuardOptions): Targe
   if (length !== undefined && Number(length) > options.maxBodyBytes) throw tooLarge(options.maxBodyBytes);
   if (!SAFE_METHODS.has(method) && hasBody(req)) {
     const type = mediaType(req.headers['content-type']);
-    if (!WRITE_MEDIA_TYPES.has(type)) {
-      // kubectl's typed generators (create namespace/configmap/secret/deployment) send protobuf.
-      const hint =
-        type === 'application/vnd.kubernetes.protobuf'
-          ? ' (aks-emu does not read protobuf: write the object to a file and use kubectl apply -f or create -f, which send JSON)'
-          : '';
+    // kubectl's typed generators (create namespace/configmap/secret/deployment) POST protobuf.
+    const protobuf = type === PROTOBUF && (method === 'POST' || method === 'PUT');
+    if (!WRITE_MEDIA_TYPES.has(type) && !protobuf) {
       throw new ApiStatusError(
         'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES].join(', ')}${hint}`,
+        `the body of the request was in an unknown format - accepted media types include: ${[...WRITE_MEDIA_TYPES, PROTOBUF].join(', ')}`,
       );
     }
   }

@@ -9,6 +9,7 @@ import { mediaType } from '../http/guard.js';
 import { send, type ApiExtension, type RequestContext } from '../server.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { KubeStore } from './kube-store.js';
+import { validateFields } from './field-validation.js';
 import { openApiDocument } from './openapi.js';
 import { resolveApiPath, type ApiPath } from './request.js';
 import { GROUPS, groupVersion, qualifiedResource, refOf, type ResourceType } from './resources.js';
@@ -92,11 +93,17 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
   const write = (ns: string): WriteContext => ({ kube, r, namespace: ns, dryRun });
   const type = mediaType(ctx.req.headers['content-type']);
   const body = async () => parseBody(await ctx.body(), type);
+  /** A whole object (create, replace, server-side apply): its fields are checked against the schema. */
+  const objectBody = async () => {
+    const object = await body();
+    validateFields(r, object, q.get('fieldValidation'), ctx.res);
+    return object;
+  };
 
   if (name === undefined) {
     if (ctx.method === 'GET') return list(kube, options, ctx, r, namespace, authenticated);
     if (ctx.method === 'POST' && namespace !== undefined && r.writable) {
-      const created = await create(write(namespace), await body());
+      const created = await create(write(namespace), await objectBody());
       return send(ctx.res, dryRun ? 200 : 201, created);
     }
     throw methodNotAllowed(ctx);
@@ -116,8 +123,11 @@ async function serve(kube: KubeStore, options: KubeApiOptions, ctx: RequestConte
     if (r.kind === 'Node' && (ctx.method === 'PUT' || ctx.method === 'PATCH'))
       return send(ctx.res, 200, await writeNode(write(ns), name, ctx.method, ctx.target.path, type, await body()));
     if (!r.writable) throw methodNotAllowed(ctx);
-    if (ctx.method === 'PUT') return send(ctx.res, 200, await update(write(ns), name, await body()));
-    if (ctx.method === 'PATCH') return send(ctx.res, 200, await patch(write(ns), name, type, await body(), q.get('force') === 'true'));
+    if (ctx.method === 'PUT') return send(ctx.res, 200, await update(write(ns), name, await objectBody()));
+    if (ctx.method === 'PATCH') {
+      const patchBody = type === 'application/apply-patch+yaml' ? await objectBody() : await body();
+      return send(ctx.res, 200, await patch(write(ns), name, type, patchBody, q.get('force') === 'true'));
+    }
     if (ctx.method === 'DELETE') return send(ctx.res, 200, await remove(write(ns), name));
     throw methodNotAllowed(ctx);
   }

@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import { ApiStatusError, ManifestInvalidError } from '../../errors/index.js';
+import { PROTOBUF } from '../http/guard.js';
 import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mergePatch, jsonPatch, strategicMergePatch } from './patch.js';
+import { decodeKubeProtobuf } from './protobuf.js';
 import { groupVersion, qualifiedResource, refOf, type ResourceType } from './resources.js';
 import type { KubeStore } from './kube-store.js';
 
@@ -18,6 +20,7 @@ const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 
 export function parseBody(body: Buffer | undefined, contentType: string): unknown {
   if (body === undefined) throw new ApiStatusError('BadRequest', 'the request body is empty');
+  if (contentType === PROTOBUF) return decodeKubeProtobuf(body);
   const text = body.toString('utf8');
   try {
     return contentType === 'application/apply-patch+yaml' ? parseYaml(text) : JSON.parse(text);
