@@ -127,7 +127,7 @@ export async function startComposeProject(options: ComposeProjectOptions): Promi
   const release = await lock();
   let environment: StartedDockerComposeEnvironment | undefined;
   const down = async (): Promise<void> => {
-    await environment?.down({ timeout: 2_000, removeVolumes: true }).catch(() => undefined);
+    await environment?.down({ timeout: 2_000, removeVolumes: true }).catch((err: Error) => console.warn(`compose down ${name}: ${err.message}`));
     if (environment === undefined)
       spawnSync(standalone ? 'docker-compose' : 'docker', [...(standalone ? [] : ['compose']), '-p', name, '-f', 'compose.yaml', 'down', '-t', '1'], {
         cwd: REPO_ROOT,

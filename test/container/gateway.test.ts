@@ -40,7 +40,7 @@ describeWithDocker('a Gateway in the compose deployment (approuting-istio, gatew
   });
 
   it('routes a request with the route Host through the published lb port and a gateway pod in a node container to an echo pod', async () => {
-    const answer = await until('the route served', () => echo(`${gatewayUrl}/api/hello`, { headers: { host: 'echo.example.com' } }));
+    const answer = await until('the route served', () => echo(`${gatewayUrl}/api/hello`, { headers: { host: 'echo.example.com' } }), 20_000);
     expect(answer.pod).toMatch(/^echo-/);
     expect(answer.path).toBe('/api/hello');
     const pods = ((await project!.admin('/api/v1/namespaces/default/pods')) as unknown as { items: PodJson[] }).items;
@@ -55,7 +55,7 @@ describeWithDocker('a Gateway in the compose deployment (approuting-istio, gatew
   });
 
   it('answers 404 for a path and for a host no route matches', async () => {
-    await until('the route served', () => echo(`${gatewayUrl}/api/again`, { headers: { host: 'echo.example.com' } }));
+    await until('the route served', () => echo(`${gatewayUrl}/api/again`, { headers: { host: 'echo.example.com' } }), 20_000);
     expect((await httpGet(`${gatewayUrl}/other`, { headers: { host: 'echo.example.com' } })).status).toBe(404);
     expect((await httpGet(`${gatewayUrl}/api/hello`, { headers: { host: 'other.example.com' } })).status).toBe(404);
   });
