@@ -1,28 +1,15 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
 
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { main } from '../../src/cli/main.js';
 import { echo } from '../helpers/net.js';
-import { composeIsStandalone, ensureAppImage, REPO_ROOT } from './app-image.js';
+import { startComposeProject, until, type ComposeProject, type Json } from './compose-project.js';
 import { describeWithDocker, docker } from './docker-available.js';
-import { ensurePodImage } from './pod-image.js';
 
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
-
-const run = promisify(execFile);
-const PROJECT = `aks-emu-test-${randomBytes(3).toString('hex')}`;
 const NODES = ['10.224.0.4', '10.224.0.5', '10.224.0.6'];
 const INTERNAL_FRONTEND = '10.224.0.7';
 const NODE_PORT = 30080;
-
-interface Json {
-  [key: string]: unknown;
-}
 
 interface PodJson {
   metadata: { name: string };
@@ -30,26 +17,17 @@ interface PodJson {
 }
 
 describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)', () => {
-  let environment: StartedDockerComposeEnvironment | undefined;
-  let env: NodeJS.ProcessEnv;
-  let image: string;
+  let project: ComposeProject | undefined;
   let lbUrl: string;
   let adminUrl: string;
 
-  const compose = async (args: readonly string[], timeoutMs = 60_000): Promise<string> => {
-    const [file, prefix] = composeIsStandalone() ? ['docker-compose', []] : ['docker', ['compose']];
-    const { stdout } = await run(file, [...prefix, '-p', PROJECT, '-f', 'compose.yaml', ...args], { cwd: REPO_ROOT, env, timeout: timeoutMs });
-    return stdout;
-  };
-  const container = async (service: string): Promise<string> =>
-    (await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`])).trim();
-  const hostPort = async (service: string, port: number): Promise<number> =>
-    Number((await docker(['port', await container(service), String(port)])).trim().split(':').pop());
+  const compose = (args: readonly string[]): Promise<string> => project!.compose(args);
+  const container = (service: string): Promise<string> => project!.container(service);
   /** A throwaway busybox shell on one of the project's networks (no route added: plain network reachability). */
   const shellOn = (network: string, script: string): Promise<string> =>
-    docker(['run', '--rm', '--network', `${PROJECT}_${network}`, '--entrypoint', 'sh', image, '-c', script], 30_000);
+    docker(['run', '--rm', '--network', `${project!.name}_${network}`, '--entrypoint', 'sh', project!.image, '-c', script], 30_000);
   const toolbox = (...command: string[]): Promise<string> => compose(['run', '--rm', 'toolbox', ...command]);
-  const admin = async (path: string): Promise<Json> => (await (await fetch(`${adminUrl}${path}`)).json()) as Json;
+  const admin = (path: string): Promise<Json> => project!.admin(path);
 
   /** The web rule's probe state per node, as `aks-emu get lb` shows it. */
   const probeStates = async (): Promise<Record<string, string>> => {
@@ -64,15 +42,6 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
     }
     return states;
   };
-  const until = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check().catch(() => undefined);
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
   /** Which node received each of n new flows through the published LB port (the pod sees it under SNAT). */
   const nodesSeen = async (n: number): Promise<string[]> => {
     const seen: string[] = [];
@@ -81,37 +50,18 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
   };
 
   beforeAll(async () => {
-    [image] = await Promise.all([ensureAppImage(), ensurePodImage()]);
-    env = {
-      ...process.env,
-      AKS_EMU_IMAGE: image,
+    project = await startComposeProject({
+      manifests: './test/container/fixtures/manifests',
       // The suite's own image and a registry that refuses at once run as real containers; web stays an echo pod.
-      AKS_EMU_CONTAINER_IMAGES: 'aks-emu-test/*,127.0.0.1:1/*',
-      AKS_EMU_MANIFESTS: './test/container/fixtures/manifests',
-      AKS_EMU_TIME_SCALE: '0.05',
-      // Empty: Docker picks free host ports, so the suite never collides with a running deployment.
-      AKS_EMU_ADMIN_PORT: '',
-      AKS_EMU_HTTP_PORT: '',
-      AKS_EMU_INGRESS_HTTP_PORT: '',
-      AKS_EMU_INGRESS_HTTPS_PORT: '',
-    };
-    const standalone = composeIsStandalone();
-    environment = await new DockerComposeEnvironment(REPO_ROOT, 'compose.yaml')
-      .withProjectName(PROJECT)
-      .withEnvironment(env as Record<string, string>)
-      .withDefaultWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(120_000)
-      .withClientOptions(standalone ? { executable: { standalone: true } } : {})
-      .up();
-    lbUrl = `http://127.0.0.1:${await hostPort('lb', 80)}/`;
-    adminUrl = `http://127.0.0.1:${await hostPort('control', 7070)}`;
+      containerImages: 'aks-emu-test/*,127.0.0.1:1/*',
+    });
+    lbUrl = `http://127.0.0.1:${await project.hostPort('lb', 80)}/`;
+    adminUrl = project.adminUrl;
     await until('three nodes up on the web rule', async () => Object.values(await probeStates()).filter((s) => s === 'up').length === 3);
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
-    // Down even after a failure: containers, then the networks (toolbox runs are --rm).
-    await environment?.down({ timeout: 2_000, removeVolumes: true }).catch(() => undefined);
-    if (environment === undefined) spawnSync('docker-compose', ['-p', PROJECT, '-f', 'compose.yaml', 'down', '-t', '1'], { cwd: REPO_ROOT, env });
+    await project?.down();
   }, 120_000);
 
   it('spreads new flows round robin over the three node containers through the published LB port', async () => {
@@ -154,7 +104,7 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
     const answer = JSON.parse(await toolbox('timeout', '5', 'wget', '-qO-', `http://${clusterIP}:8080/`)) as Json;
     expect(answer.pod).toMatch(/^web-/);
     // No packet is sent from the host: its routing table shows the VIP lies on no network of this deployment.
-    const vnetId = (await docker(['network', 'inspect', '-f', '{{.Id}}', `${PROJECT}_vnet`])).trim();
+    const vnetId = (await docker(['network', 'inspect', '-f', '{{.Id}}', `${project!.name}_vnet`])).trim();
     const route = spawnSync('ip', ['route', 'get', clusterIP], { encoding: 'utf8' });
     expect(`${route.stdout}${route.stderr}`).not.toContain(`br-${vnetId.slice(0, 12)}`);
   });
@@ -181,7 +131,7 @@ describeWithDocker('the compose deployment (control, lb, three nodes, toolbox)',
   });
 
   it('routes an Ingress through the ingress controller pods in the node containers', async () => {
-    const ingressUrl = `http://127.0.0.1:${await hostPort('lb', 8081)}/through-ingress`;
+    const ingressUrl = `http://127.0.0.1:${await project!.hostPort('lb', 8081)}/through-ingress`;
     const answer = await until('the ingress controller ready', async () => echo(ingressUrl));
     expect(answer.pod).toMatch(/^web-/);
     expect(answer.path).toBe('/through-ingress');

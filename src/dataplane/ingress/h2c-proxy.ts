@@ -74,6 +74,8 @@ export class H2cProxy {
   readonly #clients = new Set<ServerHttp2Session>();
   /** Streams that failed upstream (reset, refused): counted, each answered to its client. */
   failures = 0;
+  /** Connections that failed (reset) before sending a byte, so before either server took them. */
+  resetsBeforeFirstByte = 0;
 
   constructor(options: H2cOptions) {
     this.#options = options;
@@ -94,7 +96,14 @@ export class H2cProxy {
     const original = http1.listeners('connection') as ((socket: Socket) => void)[];
     http1.removeAllListeners('connection');
     http1.on('connection', (socket: Socket) => {
+      // Until a server owns the socket its errors are ours: a peer that resets before its
+      // first byte (a load balancer's TCP probe through kube-proxy) must not go unhandled.
+      const beforeFirstByte = (): void => {
+        this.resetsBeforeFirstByte++;
+      };
+      socket.on('error', beforeFirstByte);
       socket.once('data', (chunk: Buffer) => {
+        socket.off('error', beforeFirstByte);
         socket.pause();
         socket.unshift(chunk);
         const h2 =

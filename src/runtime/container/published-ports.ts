@@ -8,6 +8,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+import { CONTROLLER_SOURCE_FILE } from '../../cluster/ingress/index.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { resetSocket } from '../../dataplane/l4/reset.js';
 
@@ -47,12 +48,13 @@ export function parsePublishList(text: string): { entries: ExplicitPublish[]; er
 
 /**
  * Which frontend each published port relays to. Explicit entries first; then every other
- * frontend on its own port number, the user's Services before built-in ones (the ingress
- * controller), the first in snapshot order winning. `internal: false` leaves internal
+ * frontend on its own port number, the user's Services (a Gateway's generated Service is
+ * the user's: they wrote the Gateway) before the built-in ingress controller's, the first
+ * in snapshot order winning. `internal: false` leaves internal
  * frontends unpublished (on AKS they are reachable from the VNet only).
  */
 export function publishPlan(snapshot: Snapshot, options: { readonly internal: boolean; readonly explicit?: readonly ExplicitPublish[] }): PublishPlan {
-  const builtIn = new Set(snapshot.services.filter((s) => s.source.file.startsWith('<built-in')).map((s) => `${s.namespace}/${s.name}`));
+  const builtIn = new Set(snapshot.services.filter((s) => s.source.file === CONTROLLER_SOURCE_FILE).map((s) => `${s.namespace}/${s.name}`));
   const frontends: PublishedFrontend[] = [];
   for (const lb of snapshot.loadBalancers) {
     if (lb.internal && !options.internal) continue;
