@@ -3,6 +3,7 @@
  * image, the role picked by the command (compose.yaml, src/testcontainers). Settings come
  * from flags or, as compose passes them, from AKS_EMU_* environment variables.
  */
+import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-guard.js';
 import type { EventEmitter } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 
@@ -67,6 +68,13 @@ export async function role(argv: string[], out: Out): Promise<number> {
   const log: Out = (line) => out(`[${which}] ${line}`);
   const ready = (): void => writeFileSync(env.AKS_EMU_READY_FILE ?? '/tmp/aks-emu-ready', `${new Date().toISOString()}\n`);
   const network = new IpCommandNetwork();
+  // As `up` does: an I/O error no handler took is logged and survived; a programming error
+  // exits non-zero (EX_SOFTWARE), and compose's restart policy or the test sees it.
+  listenerGuard.setLog(log);
+  installLastResort(() => {
+    log('fatal: an unexpected error outside any connection (logged above); exiting');
+    process.exit(70);
+  });
 
   switch (which) {
     case 'control': {
