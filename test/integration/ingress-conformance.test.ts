@@ -242,9 +242,10 @@ beforeAll(async () => {
   const tls = await selfSignedCertificate(tmp, ['secure.example', 'lenient.example']);
   certPem = tls.cert;
   wsServer = await startBackend('chat-server', WS_SERVER_IP);
-  cluster = await startCluster({ manifests: manifests(tls, wsServer), config: { addresses: ADDRESSES }, timeScale: 1 / 20 });
+  cluster = await startCluster({ manifests: manifests(tls, wsServer), config: { addresses: ADDRESSES }, timeScale: 1 / 100 });
   await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod to be Ready' });
   ip = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
+  for (const node of cluster.nodes) await cluster.waitForProbe(node.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' });
 });
 
 afterAll(async () => {
@@ -643,9 +644,12 @@ describe('a catch-all Ingress (spec.defaultBackend and no rules)', () => {
       ingress('catch-all', {}, '  defaultBackend: { service: { name: fallback, port: { number: 80 } } }'),
       ingress('known', {}, `  rules:\n    - host: known.example\n      http: { paths: [{ path: /app, pathType: Exact, ${to('known')} }] }`),
     ].join('\n---\n');
-    small = await startCluster({ manifests: yaml, config: { addresses: addressBlock(8) }, timeScale: 1 / 20 });
+    small = await startCluster({ manifests: yaml, config: { addresses: addressBlock(8) }, timeScale: 1 / 100 });
     await small.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod to be Ready' });
     smallIp = small.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
+    // serving() needs one healthy node per rule; under load the others may still be coming up, and one
+    // flapping probe would then leave none: wait until the LB sees every node, as a user would.
+    for (const node of small.nodes) await small.waitForProbe(node.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' });
   });
 
   afterAll(() => small?.stop());

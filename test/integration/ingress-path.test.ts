@@ -62,6 +62,8 @@ describe('the L7 path: Azure LB → node → ingress controller pod → pod', ()
     cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(5) }, timeScale: 1 / 20 });
     await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'controller and shop pods to be Ready' });
     ingressIP = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
+    // Every node healthy on both rules (80 and 443), not only the one serving() needs.
+    for (const node of cluster.nodes) await cluster.waitForProbe(node.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' });
   });
   afterAll(() => cluster?.stop());
 
