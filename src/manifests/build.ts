@@ -30,7 +30,8 @@ import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
 import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gateway.js';
 import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
-import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant } from '../model/gateway-types.js';
+import { readTCPRoute } from './kinds/tcp-route.js';
+import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute } from '../model/gateway-types.js';
 import { readController, readPod } from './kinds/workload.js';
 
 export interface ManifestOptions {
@@ -117,6 +118,7 @@ class ManifestsBuilder {
     gateways: [] as Gateway[],
     httpRoutes: [] as HTTPRoute[],
     grpcRoutes: [] as GRPCRoute[],
+    tcpRoutes: [] as TCPRoute[],
     referenceGrants: [] as ReferenceGrant[],
   };
   readonly skipped: SkippedObject[] = [];
@@ -206,6 +208,9 @@ class ManifestsBuilder {
       case 'GRPCRoute':
         this.gatewayApi.grpcRoutes.push(readGRPCRoute(r, o, located));
         break;
+      case 'TCPRoute':
+        this.gatewayApi.tcpRoutes.push(readTCPRoute(r, o, located));
+        break;
       case 'ReferenceGrant':
         this.gatewayApi.referenceGrants.push(readReferenceGrant(r, o, located));
         break;
@@ -250,6 +255,7 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
             gateways: ok(m.gatewayApi.gateways),
             httpRoutes: ok(m.gatewayApi.httpRoutes),
             grpcRoutes: ok(m.gatewayApi.grpcRoutes),
+            tcpRoutes: ok(m.gatewayApi.tcpRoutes ?? []),
             referenceGrants: ok(m.gatewayApi.referenceGrants),
           },
         }

@@ -21,6 +21,7 @@ export type HandledKind =
   | 'Gateway'
   | 'HTTPRoute'
   | 'GRPCRoute'
+  | 'TCPRoute'
   | 'ReferenceGrant';
 
 interface KindInfo {
@@ -48,6 +49,7 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   Gateway: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gateways.gateway.networking.k8s.io', clusterScoped: false },
   HTTPRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'httproutes.gateway.networking.k8s.io', clusterScoped: false },
   GRPCRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'grpcroutes.gateway.networking.k8s.io', clusterScoped: false },
+  TCPRoute: { apiVersion: 'gateway.networking.k8s.io/v1alpha2', resource: 'tcproutes.gateway.networking.k8s.io', clusterScoped: false },
   ReferenceGrant: { apiVersion: 'gateway.networking.k8s.io/v1beta1', resource: 'referencegrants.gateway.networking.k8s.io', clusterScoped: false },
 };
 

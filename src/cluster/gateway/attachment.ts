@@ -67,7 +67,7 @@ export function namespaceAllowed(listener: Listener, gatewayNamespace: string, r
 
 export function kindAllowed(listener: Listener, kind: string): boolean {
   const kinds = listener.allowedRoutes.kinds;
-  if (kinds === undefined) return kind === 'HTTPRoute' || kind === 'GRPCRoute';
+  if (kinds === undefined) return listener.protocol === 'TCP' ? kind === 'TCPRoute' : kind === 'HTTPRoute' || kind === 'GRPCRoute';
   return kinds.some((k) => k.kind === kind && k.group === 'gateway.networking.k8s.io');
 }
 

@@ -5,7 +5,7 @@
  * are checked against the listeners (sectionName/port, allowedRoutes, hostnames) and
  * its references resolved, with the standard condition reasons. Pure: no sockets.
  */
-import type { GatewayApiObjects, GRPCRoute, HTTPRoute, HTTPRouteMatch, ParentReference } from '../../model/gateway-types.js';
+import type { GatewayApiObjects, GRPCRoute, HTTPRoute, HTTPRouteMatch, ParentReference, TCPRoute } from '../../model/gateway-types.js';
 import { objectKey, type Namespace, type Secret } from '../../model/types.js';
 import type { ServiceEndpoints, ServiceInfo } from '../snapshot.js';
 import type { IngressConfig, ServerConfig, TlsCertificate } from '../ingress/types.js';
@@ -16,7 +16,7 @@ import { kindAllowed, namespaceAllowed, routeHostnames } from './attachment.js';
 import { effectiveGatewayClasses, gatewayServiceName, servedClasses } from './infrastructure.js';
 import { checkListeners, type CheckedListener } from './listeners.js';
 import { compareRouteOrder, grpcRuleInputs } from './grpc.js';
-import { comparePrecedence, compileRule, type RefProblem, type RouteContext, type RuleInput } from './route-compile.js';
+import { comparePrecedence, compileRule, resolveBackend, type RefProblem, type RouteContext, type RuleInput } from './route-compile.js';
 import {
   GATEWAY_CONTROLLER_NAME,
   type CompiledGateway,
@@ -26,6 +26,7 @@ import {
   type ListenerTable,
   type RouteParentStatus,
   type RouteStatus,
+  type TcpListenerTable,
 } from './types.js';
 
 const GROUP = 'gateway.networking.k8s.io';
@@ -51,6 +52,8 @@ interface GatewayState {
   readonly attached: Map<string, number>;
   /** port → hostname → rules */
   readonly servers: Map<number, Map<string, RouteRuleConfig[]>>;
+  /** TCP listener port → the first attached TCPRoute's backends. */
+  readonly tcp: Map<number, TcpListenerTable>;
 }
 
 function regexProblem(matches: readonly HTTPRouteMatch[]): string | undefined {
@@ -127,15 +130,17 @@ class GatewayCompiler {
         listeners,
         attached: new Map(),
         servers: new Map(),
+        tcp: new Map(),
       });
     }
     return out;
   }
 
   routes(): void {
-    const { httpRoutes, grpcRoutes } = this.#input.objects;
-    const all: AnyRoute[] = [...httpRoutes, ...grpcRoutes];
-    all.sort(compareRouteOrder);
+    const { httpRoutes, grpcRoutes, tcpRoutes } = this.#input.objects;
+    const l7: AnyRoute[] = [...httpRoutes, ...grpcRoutes];
+    l7.sort(compareRouteOrder);
+    const all: (AnyRoute | TCPRoute)[] = [...l7, ...(tcpRoutes ?? [])];
     for (const route of all) {
       const parents: RouteParentStatus[] = [];
       for (const ref of route.parentRefs) {
@@ -146,7 +151,7 @@ class GatewayCompiler {
     }
   }
 
-  #attach(route: AnyRoute, ref: ParentReference): RouteParentStatus | undefined {
+  #attach(route: AnyRoute | TCPRoute, ref: ParentReference): RouteParentStatus | undefined {
     if (ref.group !== GROUP || ref.kind !== 'Gateway') return undefined;
     const routeNs = route.metadata.namespace;
     const gwNs = ref.namespace ?? routeNs;
@@ -176,8 +181,19 @@ class GatewayCompiler {
       (l) => namespaceAllowed(l.listener, gw.namespace, routeNs, this.#input.namespaces) && kindAllowed(l.listener, route.kind),
     );
     if (allowed.length === 0) return reject('NotAllowedByListeners', `${route.kind} in namespace "${routeNs}" is not allowed by the listeners' allowedRoutes`);
-    const hosted = allowed.map((l) => ({ l, hosts: routeHostnames(l.listener, route.hostnames) })).filter((x) => x.hosts.length > 0);
+    const hostnames = route.kind === 'TCPRoute' ? [] : route.hostnames;
+    const hosted = allowed.map((l) => ({ l, hosts: routeHostnames(l.listener, hostnames) })).filter((x) => x.hosts.length > 0);
     if (hosted.length === 0) return reject('NoMatchingListenerHostname', 'no hostnames matched parent hostname');
+    if (route.kind === 'TCPRoute') {
+      const problems = this.#attachTcp(
+        gw,
+        route,
+        hosted.map((h) => h.l),
+      );
+      const first = problems[0];
+      const resolved = first ? this.cond('ResolvedRefs', false, first.reason, first.message) : resolvedOk;
+      return result(this.cond('Accepted', true, 'Accepted', 'Route was valid'), resolved);
+    }
     const inputs = route.kind === 'HTTPRoute' ? httpRuleInputs(route) : grpcRuleInputs(route);
     const bad = unsupportedFilter(route) ?? regexProblem(inputs.flatMap((i) => i.matches));
     if (bad) return reject('UnsupportedValue', bad);
@@ -209,6 +225,39 @@ class GatewayCompiler {
     return result(this.cond('Accepted', true, 'Accepted', 'Route was valid'), resolved);
   }
 
+  /**
+   * A TCPRoute on its listeners: each usable TCP listener port takes the first route's
+   * backends (a TCP listener has no way to tell two routes' connections apart). Only the
+   * first rule counts, as Istio's translation uses only the first.
+   */
+  #attachTcp(gw: GatewayState, route: TCPRoute, listeners: readonly CheckedListener[]): RefProblem[] {
+    const ctx: RouteContext = {
+      table: this.table,
+      grants: this.#input.objects.referenceGrants,
+      routeKind: 'TCPRoute',
+      namespace: route.metadata.namespace,
+      services: this.#services,
+    };
+    const problems: RefProblem[] = [];
+    const backends = (route.rules[0]?.backendRefs ?? []).map((ref) => {
+      const r = resolveBackend(ctx, ref);
+      if (r.problem) problems.push(r.problem);
+      const endpoints = this.table.get(r.upstream)?.endpoints ?? [];
+      return {
+        weight: ref.weight,
+        ref: `${ref.namespace ?? ctx.namespace}/${ref.name}:${ref.port ?? ''}`,
+        endpoints,
+        ...(r.problem ? { invalid: r.problem.message } : {}),
+      };
+    });
+    for (const l of listeners) {
+      gw.attached.set(l.listener.name, (gw.attached.get(l.listener.name) ?? 0) + 1);
+      if (!l.usable || gw.tcp.has(l.listener.port)) continue;
+      gw.tcp.set(l.listener.port, { port: l.listener.port, route: `TCPRoute ${objectKey(route.metadata)}`, backends });
+    }
+    return problems;
+  }
+
   finish(): { gateways: CompiledGateway[]; statuses: Record<string, GatewayStatus> } {
     const gateways: CompiledGateway[] = [];
     const statuses: Record<string, GatewayStatus> = {};
@@ -218,7 +267,7 @@ class GatewayCompiler {
       const svc = this.#services.get(`${gw.namespace}/${serviceName}`);
       const address = svc?.loadBalancer?.ip;
       const tables: ListenerTable[] = [];
-      const ports = [...new Set(gw.listeners.filter((l) => l.usable).map((l) => l.listener.port))];
+      const ports = [...new Set(gw.listeners.filter((l) => l.usable && l.listener.protocol !== 'TCP').map((l) => l.listener.port))];
       for (const port of ports) {
         const onPort = gw.listeners.filter((l) => l.usable && l.listener.port === port);
         const protocol = onPort[0]?.listener.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP';
@@ -235,7 +284,21 @@ class GatewayCompiler {
         const config: IngressConfig = { servers, upstreams, certificates: [...certificates.values()], dialect: 'gateway-api', sni };
         tables.push({ port, protocol, config });
       }
-      gateways.push({ namespace: gw.namespace, name: gw.name, className: gw.className, serviceName, ...(address ? { address } : {}), tables });
+      // A TCP listener without a route still listens (and resets every connection).
+      for (const l of gw.listeners) {
+        if (l.usable && l.listener.protocol === 'TCP' && !gw.tcp.has(l.listener.port))
+          gw.tcp.set(l.listener.port, { port: l.listener.port, route: '', backends: [] });
+      }
+      const tcpTables = [...gw.tcp.values()];
+      gateways.push({
+        namespace: gw.namespace,
+        name: gw.name,
+        className: gw.className,
+        serviceName,
+        ...(address ? { address } : {}),
+        tables,
+        ...(tcpTables.length > 0 ? { tcpTables } : {}),
+      });
       statuses[gw.key] = this.#gatewayStatus(gw, serviceName, address);
     }
     return { gateways, statuses };

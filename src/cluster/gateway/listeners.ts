@@ -31,7 +31,7 @@ export interface ListenerContext {
 }
 
 function supportedKinds(listener: Listener): { group: string; kind: string }[] {
-  const all = ['HTTPRoute', 'GRPCRoute'].map((kind) => ({ group: GROUP, kind }));
+  const all = (listener.protocol === 'TCP' ? ['TCPRoute'] : ['HTTPRoute', 'GRPCRoute']).map((kind) => ({ group: GROUP, kind }));
   return all.filter((k) => kindAllowed(listener, k.kind));
 }
 
@@ -75,11 +75,11 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
   return gateway.listeners.map((listener) => {
     const problems: ListenerProblem[] = [];
     let certificate: TlsCertificate | undefined;
-    if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS') {
+    if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS' && listener.protocol !== 'TCP') {
       problems.push({
         type: 'Accepted',
         reason: 'UnsupportedProtocol',
-        message: `protocol ${listener.protocol} is not supported by aks-emu's gateway (only HTTP and HTTPS)`,
+        message: `protocol ${listener.protocol} is not supported by aks-emu's gateway (only HTTP, HTTPS and TCP)`,
       });
     } else if (listener.protocol === 'HTTPS' && listener.tls?.mode === 'Passthrough') {
       problems.push({ type: 'Accepted', reason: 'UnsupportedValue', message: 'TLS mode Passthrough is not supported for protocol HTTPS' });
@@ -93,7 +93,7 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
       problems.push({
         type: 'ResolvedRefs',
         reason: 'InvalidRouteKinds',
-        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only HTTPRoute and GRPCRoute are supported`,
+        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only ${kinds.map((k) => k.kind).join(' and ')} ${kinds.length === 1 ? 'is' : 'are'} supported`,
       });
     }
     if (listener.protocol === 'HTTPS' && problems.length === 0) {
