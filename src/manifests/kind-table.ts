@@ -22,6 +22,7 @@ export type HandledKind =
   | 'HTTPRoute'
   | 'GRPCRoute'
   | 'TCPRoute'
+  | 'TLSRoute'
   | 'ReferenceGrant';
 
 interface KindInfo {
@@ -50,6 +51,7 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   HTTPRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'httproutes.gateway.networking.k8s.io', clusterScoped: false },
   GRPCRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'grpcroutes.gateway.networking.k8s.io', clusterScoped: false },
   TCPRoute: { apiVersion: 'gateway.networking.k8s.io/v1alpha2', resource: 'tcproutes.gateway.networking.k8s.io', clusterScoped: false },
+  TLSRoute: { apiVersion: 'gateway.networking.k8s.io/v1alpha2', resource: 'tlsroutes.gateway.networking.k8s.io', clusterScoped: false },
   ReferenceGrant: { apiVersion: 'gateway.networking.k8s.io/v1beta1', resource: 'referencegrants.gateway.networking.k8s.io', clusterScoped: false },
 };
 

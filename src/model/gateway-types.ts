@@ -159,6 +159,14 @@ export interface TCPRoute extends Located {
   readonly rules: readonly { readonly backendRefs: readonly BackendRef[] }[];
 }
 
+/** TLSRoute (v1alpha2, experimental channel): connections to a TLS Passthrough listener by their SNI. */
+export interface TLSRoute extends Located {
+  readonly kind: 'TLSRoute';
+  readonly parentRefs: readonly ParentReference[];
+  readonly hostnames: readonly string[];
+  readonly rules: readonly { readonly backendRefs: readonly BackendRef[] }[];
+}
+
 export interface ReferenceGrant extends Located {
   readonly kind: 'ReferenceGrant';
   readonly from: readonly { readonly group: string; readonly kind: string; readonly namespace: string }[];
@@ -172,6 +180,7 @@ export interface GatewayApiObjects {
   readonly grpcRoutes: readonly GRPCRoute[];
   /** Experimental channel; absent where none was given. */
   readonly tcpRoutes?: readonly TCPRoute[];
+  readonly tlsRoutes?: readonly TLSRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
 }
 
@@ -193,6 +202,7 @@ export function mergeGatewayObjects(sets: readonly (GatewayApiObjects | undefine
     httpRoutes: present.flatMap((s) => s.httpRoutes),
     grpcRoutes: present.flatMap((s) => s.grpcRoutes),
     tcpRoutes: present.flatMap((s) => s.tcpRoutes ?? []),
+    tlsRoutes: present.flatMap((s) => s.tlsRoutes ?? []),
     referenceGrants: present.flatMap((s) => s.referenceGrants),
   };
 }

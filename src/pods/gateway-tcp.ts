@@ -4,12 +4,15 @@
  * and to one ready endpoint of it (pod IP:targetPort, never the ClusterIP); the bytes are
  * spliced both ways unmodified with the data plane's Splice. A chosen backend that does
  * not resolve or has no ready endpoint, or a port without a route, gets a reset, as the
- * Gateway API asks for connections to an invalid backend.
+ * Gateway API asks for connections to an invalid backend. A TLS Passthrough listener first
+ * reads the ClientHello's server name (bounded; a malformed hello closes the connection),
+ * picks the TLSRoute for it (no match: closed) and passes the hello on untouched.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 import type { PodInfo } from '../cluster/snapshot.js';
-import type { TcpBackend, TcpListenerTable } from '../cluster/gateway/types.js';
+import type { SniRoute, TcpBackend, TcpListenerTable } from '../cluster/gateway/types.js';
+import { peekClientHello } from '../dataplane/l4/client-hello.js';
 import type { UpstreamEndpoint } from '../cluster/ingress/types.js';
 import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4/local-endpoints.js';
 import { resetSocket } from '../dataplane/l4/reset.js';
@@ -94,15 +97,54 @@ export class GatewayTcpListeners {
   #accept(port: number, client: Socket): void {
     this.#track(client);
     const table = this.options.tableFor(port);
-    const endpoint = table ? pickTcpEndpoint(table.backends, this.options.random) : undefined;
-    if (!endpoint) {
-      this.options.log?.(`tcp listener ${port}: no usable backend${table?.route ? ` in ${table.route}` : ' (no TCPRoute attached)'}: connection reset`);
-      resetSocket(client);
-      return;
+    const log = (why: string) => this.options.log?.(`${table?.sni ? 'tls' : 'tcp'} listener ${port}: ${why}: connection closed`);
+    const route = table?.route ? ` in ${table.route}` : ' (no route attached)';
+    if (!table?.sni) {
+      const endpoint = table ? pickTcpEndpoint(table.backends, this.options.random) : undefined;
+      if (!endpoint) {
+        log(`no usable backend${route}`);
+        resetSocket(client);
+        return;
+      }
+      return this.#dial(port, client, endpoint, []);
     }
+    // TLS passthrough: hold the first bytes until the ClientHello's SNI is known; they go upstream unmodified.
+    const sni = table.sni;
+    const held: Buffer[] = [];
+    const peek = (chunk: Buffer) => {
+      held.push(chunk);
+      const hello = peekClientHello(Buffer.concat(held));
+      if (hello.state === 'incomplete') return;
+      client.off('data', peek);
+      client.off('end', early);
+      client.pause();
+      if (hello.state === 'malformed') {
+        log(`malformed ClientHello (${hello.reason})`);
+        return void client.destroy();
+      }
+      const match = hello.serverName === undefined ? undefined : matchServerName(sni, hello.serverName);
+      const endpoint = match ? pickTcpEndpoint(match.backends, this.options.random) : undefined;
+      if (!endpoint) {
+        log(match ? `no usable backend in ${match.route}` : `no TLSRoute for server name ${JSON.stringify(hello.serverName ?? '')}`);
+        return void client.destroy();
+      }
+      this.#dial(port, client, endpoint, held);
+    };
+    const early = () => {
+      log('the client ended before a complete ClientHello');
+      client.destroy();
+    };
+    client.on('data', peek);
+    client.once('end', early);
+    client.on('error', (err) => log(`client error before the ClientHello: ${err.message}`));
+    client.resume();
+  }
+
+  /** Dials the endpoint and splices; `held` are bytes already read from the client. */
+  #dial(port: number, client: Socket, endpoint: UpstreamEndpoint, held: Buffer[]): void {
     // A handed-over socket is resumed by whoever handed it over: hold what arrives until the splice.
-    const pending: Buffer[] = [];
-    let pendingBytes = 0;
+    const pending = held;
+    let pendingBytes = held.reduce((n, b) => n + b.length, 0);
     let ended = false;
     const hold = (chunk: Buffer) => {
       pending.push(chunk);
@@ -118,7 +160,7 @@ export class GatewayTcpListeners {
     const upstream = connect({ host: endpoint.ip, port: endpoint.port, localAddress: this.pod().ip, allowHalfOpen: true, noDelay: true });
     this.#track(upstream);
     upstream.once('error', (err) => {
-      this.options.log?.(`tcp listener ${port}: dial ${endpoint.ip}:${endpoint.port}: ${err.message}: connection reset`);
+      this.options.log?.(`listener ${port}: dial ${endpoint.ip}:${endpoint.port}: ${err.message}: connection reset`);
       resetSocket(client);
     });
     upstream.once('connect', () => {
@@ -126,6 +168,7 @@ export class GatewayTcpListeners {
       client.off('end', onEnd);
       client.off('close', onClientGone);
       client.off('error', onClientGone);
+      client.removeAllListeners('error');
       upstream.removeAllListeners('error');
       if (client.destroyed) return upstream.destroy();
       for (const chunk of pending) upstream.write(chunk);
@@ -133,4 +176,14 @@ export class GatewayTcpListeners {
       if (ended) upstream.end();
     });
   }
+}
+
+/** The TLSRoute hostname for a server name: exact first, then the longest wildcard, then `*`. */
+export function matchServerName(routes: readonly SniRoute[], serverName: string): SniRoute | undefined {
+  const exact = routes.find((r) => r.hostname === serverName);
+  if (exact) return exact;
+  const wildcards = routes
+    .filter((r) => r.hostname.startsWith('*.') && serverName.endsWith(r.hostname.slice(1)) && serverName.length > r.hostname.length - 1)
+    .sort((a, b) => b.hostname.length - a.hostname.length);
+  return wildcards[0] ?? routes.find((r) => r.hostname === '*');
 }

@@ -68,12 +68,25 @@ export interface TcpBackend {
   readonly invalid?: string;
 }
 
-/** A `protocol: TCP` listener port: the backends of the first TCPRoute attached to it (Istio's behaviour). */
+/** A TLSRoute's backends for one server name (`*.example.com` wildcards; `*`: any name). */
+export interface SniRoute {
+  readonly hostname: string;
+  /** `TLSRoute namespace/name`. */
+  readonly route: string;
+  readonly backends: readonly TcpBackend[];
+}
+
+/**
+ * A `protocol: TCP` listener port: the backends of the first TCPRoute attached to it
+ * (Istio's behaviour); or a `protocol: TLS` Passthrough port: backends by SNI (`sni`).
+ */
 export interface TcpListenerTable {
   readonly port: number;
   /** `TCPRoute namespace/name`; empty when no route is attached (every connection is reset). */
   readonly route: string;
   readonly backends: readonly TcpBackend[];
+  /** Present on TLS Passthrough ports: the connection's ClientHello SNI picks the backends. */
+  readonly sni?: readonly SniRoute[];
 }
 
 export interface CompiledGateway {
@@ -95,7 +108,7 @@ export interface GatewayCompileResult {
   readonly gatewayClasses: Readonly<Record<string, { readonly controllerName: string; readonly conditions: readonly Condition[] }>>;
   /** By `namespace/name`. */
   readonly gatewayStatuses: Readonly<Record<string, GatewayStatus>>;
-  /** By `HTTPRoute/namespace/name`, `GRPCRoute/namespace/name` or `TCPRoute/namespace/name`. */
+  /** By `HTTPRoute/namespace/name`, `GRPCRoute/namespace/name` `TCPRoute/namespace/name` or `TLSRoute/namespace/name`. */
   readonly routeStatuses: Readonly<Record<string, RouteStatus>>;
   readonly notices: readonly string[];
 }
