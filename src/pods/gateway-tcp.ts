@@ -122,7 +122,7 @@ export class GatewayTcpListeners {
         log(`malformed ClientHello (${hello.reason})`);
         return void client.destroy();
       }
-      const match = hello.serverName === undefined ? undefined : matchServerName(sni, hello.serverName);
+      const match = matchServerName(sni, hello.serverName ?? '');
       const endpoint = match ? pickTcpEndpoint(match.backends, this.options.random) : undefined;
       if (!endpoint) {
         log(match ? `no usable backend in ${match.route}` : `no TLSRoute for server name ${JSON.stringify(hello.serverName ?? '')}`);
