@@ -95,7 +95,7 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
       problems.push({
         type: 'ResolvedRefs',
         reason: 'InvalidRouteKinds',
-        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only ${kinds.map((k) => k.kind).join(' and ')} ${kinds.length === 1 ? 'is' : 'are'} supported`,
+        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only ${protocolRouteKinds(listener.protocol).join(' and ')} on a ${listener.protocol} listener`,
       });
     }
     if (listener.protocol === 'HTTPS' && problems.length === 0) {
