@@ -90,13 +90,15 @@ function gatewaySpec(g: Gateway): object {
   return { gatewayClassName: g.gatewayClassName, listeners, ...(g.addresses.length ? { addresses: g.addresses } : {}), infrastructure: g.infrastructure };
 }
 
-export type GatewayResource = 'gatewayclasses' | 'gateways' | 'httproutes' | 'grpcroutes' | 'referencegrants';
+export type GatewayResource = 'gatewayclasses' | 'gateways' | 'httproutes' | 'grpcroutes' | 'tcproutes' | 'tlsroutes' | 'referencegrants';
 
 const KINDS: Record<GatewayResource, { list: string; version: string }> = {
   gatewayclasses: { list: 'GatewayClassList', version: 'v1' },
   gateways: { list: 'GatewayList', version: 'v1' },
   httproutes: { list: 'HTTPRouteList', version: 'v1' },
   grpcroutes: { list: 'GRPCRouteList', version: 'v1' },
+  tcproutes: { list: 'TCPRouteList', version: 'v1alpha2' },
+  tlsroutes: { list: 'TLSRouteList', version: 'v1alpha2' },
   referencegrants: { list: 'ReferenceGrantList', version: 'v1beta1' },
 };
 
@@ -140,6 +142,14 @@ function items(
         .map((r) =>
           objectOf(r, version, routeSpec(r), status?.routeStatuses[`GRPCRoute/${r.metadata.namespace}/${r.metadata.name}`] ?? { parents: [] }, created),
         );
+    case 'tcproutes':
+    case 'tlsroutes': {
+      const routes = resource === 'tcproutes' ? (objects.tcpRoutes ?? []) : (objects.tlsRoutes ?? []);
+      return routes.filter(keep).map((r) => {
+        const spec = { parentRefs: r.parentRefs, ...(r.kind === 'TLSRoute' ? { hostnames: r.hostnames } : {}), rules: r.rules };
+        return objectOf(r, version, spec, status?.routeStatuses[`${r.kind}/${r.metadata.namespace}/${r.metadata.name}`] ?? { parents: [] }, created);
+      });
+    }
     case 'referencegrants':
       return objects.referenceGrants.filter(keep).map((g) => objectOf(g, version, specOf(g), undefined, created));
   }

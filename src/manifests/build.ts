@@ -30,7 +30,8 @@ import { readConfigMap } from './kinds/config-map.js';
 import { readService } from './kinds/service.js';
 import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gateway.js';
 import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
-import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant } from '../model/gateway-types.js';
+import { readTCPRoute, readTLSRoute } from './kinds/tcp-route.js';
+import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from '../model/gateway-types.js';
 import { readController, readPod } from './kinds/workload.js';
 
 export interface ManifestOptions {
@@ -117,6 +118,8 @@ class ManifestsBuilder {
     gateways: [] as Gateway[],
     httpRoutes: [] as HTTPRoute[],
     grpcRoutes: [] as GRPCRoute[],
+    tcpRoutes: [] as TCPRoute[],
+    tlsRoutes: [] as TLSRoute[],
     referenceGrants: [] as ReferenceGrant[],
   };
   readonly skipped: SkippedObject[] = [];
@@ -206,6 +209,12 @@ class ManifestsBuilder {
       case 'GRPCRoute':
         this.gatewayApi.grpcRoutes.push(readGRPCRoute(r, o, located));
         break;
+      case 'TCPRoute':
+        this.gatewayApi.tcpRoutes.push(readTCPRoute(r, o, located));
+        break;
+      case 'TLSRoute':
+        this.gatewayApi.tlsRoutes.push(readTLSRoute(r, o, located));
+        break;
       case 'ReferenceGrant':
         this.gatewayApi.referenceGrants.push(readReferenceGrant(r, o, located));
         break;
@@ -250,6 +259,8 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
             gateways: ok(m.gatewayApi.gateways),
             httpRoutes: ok(m.gatewayApi.httpRoutes),
             grpcRoutes: ok(m.gatewayApi.grpcRoutes),
+            tcpRoutes: ok(m.gatewayApi.tcpRoutes ?? []),
+            tlsRoutes: ok(m.gatewayApi.tlsRoutes ?? []),
             referenceGrants: ok(m.gatewayApi.referenceGrants),
           },
         }

@@ -21,6 +21,8 @@ export type HandledKind =
   | 'Gateway'
   | 'HTTPRoute'
   | 'GRPCRoute'
+  | 'TCPRoute'
+  | 'TLSRoute'
   | 'ReferenceGrant';
 
 interface KindInfo {
@@ -48,6 +50,8 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   Gateway: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gateways.gateway.networking.k8s.io', clusterScoped: false },
   HTTPRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'httproutes.gateway.networking.k8s.io', clusterScoped: false },
   GRPCRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'grpcroutes.gateway.networking.k8s.io', clusterScoped: false },
+  TCPRoute: { apiVersion: 'gateway.networking.k8s.io/v1alpha2', resource: 'tcproutes.gateway.networking.k8s.io', clusterScoped: false },
+  TLSRoute: { apiVersion: 'gateway.networking.k8s.io/v1alpha2', resource: 'tlsroutes.gateway.networking.k8s.io', clusterScoped: false },
   ReferenceGrant: { apiVersion: 'gateway.networking.k8s.io/v1beta1', resource: 'referencegrants.gateway.networking.k8s.io', clusterScoped: false },
 };
 

@@ -152,6 +152,21 @@ export interface GRPCRoute extends Located {
   readonly rules: readonly GRPCRouteRule[];
 }
 
+/** TCPRoute (v1alpha2, experimental channel): every connection goes to one backend of its one rule. */
+export interface TCPRoute extends Located {
+  readonly kind: 'TCPRoute';
+  readonly parentRefs: readonly ParentReference[];
+  readonly rules: readonly { readonly backendRefs: readonly BackendRef[] }[];
+}
+
+/** TLSRoute (v1alpha2, experimental channel): connections to a TLS Passthrough listener by their SNI. */
+export interface TLSRoute extends Located {
+  readonly kind: 'TLSRoute';
+  readonly parentRefs: readonly ParentReference[];
+  readonly hostnames: readonly string[];
+  readonly rules: readonly { readonly backendRefs: readonly BackendRef[] }[];
+}
+
 export interface ReferenceGrant extends Located {
   readonly kind: 'ReferenceGrant';
   readonly from: readonly { readonly group: string; readonly kind: string; readonly namespace: string }[];
@@ -163,6 +178,9 @@ export interface GatewayApiObjects {
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
   readonly grpcRoutes: readonly GRPCRoute[];
+  /** Experimental channel; absent where none was given. */
+  readonly tcpRoutes?: readonly TCPRoute[];
+  readonly tlsRoutes?: readonly TLSRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
 }
 
@@ -183,6 +201,8 @@ export function mergeGatewayObjects(sets: readonly (GatewayApiObjects | undefine
     gateways: present.flatMap((s) => s.gateways),
     httpRoutes: present.flatMap((s) => s.httpRoutes),
     grpcRoutes: present.flatMap((s) => s.grpcRoutes),
+    tcpRoutes: present.flatMap((s) => s.tcpRoutes ?? []),
+    tlsRoutes: present.flatMap((s) => s.tlsRoutes ?? []),
     referenceGrants: present.flatMap((s) => s.referenceGrants),
   };
 }

@@ -134,7 +134,7 @@ spec:
     annotations: { service.beta.kubernetes.io/azure-load-balancer-internal: "true" }
   listeners:
     - { name: http, port: 80, protocol: HTTP }
-    - { name: raw-tcp, port: 9000, protocol: TCP }`,
+    - { name: raw-udp, port: 9000, protocol: UDP }`,
     `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: { name: selective, namespace: ${INFRA} }
@@ -524,10 +524,10 @@ describe('status', () => {
     expect(status?.listeners.find((l) => l.name === 'https')?.attachedRoutes).toBe(1);
   });
 
-  it('marks a TCP listener not accepted (UnsupportedProtocol) and the Gateway ListenersNotValid', () => {
+  it('marks a UDP listener not accepted (UnsupportedProtocol) and the Gateway ListenersNotValid', () => {
     const status = cluster.snapshot.gateway?.gatewayStatuses[`${INFRA}/internal`];
     expect(status?.conditions[0]).toMatchObject({ type: 'Accepted', status: 'True', reason: 'ListenersNotValid' });
-    const tcp = status?.listeners.find((l) => l.name === 'raw-tcp');
+    const tcp = status?.listeners.find((l) => l.name === 'raw-udp');
     expect(tcp?.conditions[0]).toMatchObject({ type: 'Accepted', status: 'False', reason: 'UnsupportedProtocol' });
   });
 

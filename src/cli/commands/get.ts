@@ -8,7 +8,7 @@ export const getHelp = `Show objects of a running emulator, as kubectl get shows
 Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|lb|gateway|httproute [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
 
 Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), loadbalancers (lb),
-           gatewayclasses (gc), gateways (gtw), httproutes, grpcroutes, referencegrants (refgrant)`;
+           gatewayclasses (gc), gateways (gtw), httproutes, grpcroutes, tcproutes, tlsroutes, referencegrants (refgrant)`;
 
 type Resource =
   | 'services'
@@ -21,6 +21,8 @@ type Resource =
   | 'gateways'
   | 'httproutes'
   | 'grpcroutes'
+  | 'tcproutes'
+  | 'tlsroutes'
   | 'referencegrants';
 
 const RESOURCES: Record<string, Resource> = {
@@ -34,6 +36,10 @@ const RESOURCES: Record<string, Resource> = {
   httproutes: 'httproutes',
   grpcroute: 'grpcroutes',
   grpcroutes: 'grpcroutes',
+  tcproute: 'tcproutes',
+  tcproutes: 'tcproutes',
+  tlsroute: 'tlsroutes',
+  tlsroutes: 'tlsroutes',
   refgrant: 'referencegrants',
   referencegrant: 'referencegrants',
   referencegrants: 'referencegrants',
@@ -90,6 +96,8 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     gateways: `/apis/gateway.networking.k8s.io/v1${namespaced}/gateways`,
     httproutes: `/apis/gateway.networking.k8s.io/v1${namespaced}/httproutes`,
     grpcroutes: `/apis/gateway.networking.k8s.io/v1${namespaced}/grpcroutes`,
+    tcproutes: `/apis/gateway.networking.k8s.io/v1alpha2${namespaced}/tcproutes`,
+    tlsroutes: `/apis/gateway.networking.k8s.io/v1alpha2${namespaced}/tlsroutes`,
     referencegrants: `/apis/gateway.networking.k8s.io/v1beta1${namespaced}/referencegrants`,
   }[resource];
   let list = (await adminRequest(
@@ -118,6 +126,8 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     gateways: () => printGateways(list, all, wide),
     httproutes: () => printRoutes(list, all, wide),
     grpcroutes: () => printRoutes(list, all, wide),
+    tcproutes: () => printRoutes(list, all, wide),
+    tlsroutes: () => printRoutes(list, all, wide),
     referencegrants: () => printRoutes(list, all, false),
   }[resource]();
   out(table === 'No resources found' && !all ? `No resources found in ${ns} namespace.` : table);

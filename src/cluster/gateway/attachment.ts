@@ -65,9 +65,16 @@ export function namespaceAllowed(listener: Listener, gatewayNamespace: string, r
   return selector !== undefined && selectorMatches(selector, namespaceLabels(namespaces, routeNamespace));
 }
 
+/** The route kinds a listener of this protocol takes (Istio: TCP → TCPRoute, TLS → TLSRoute). */
+export function protocolRouteKinds(protocol: Listener['protocol']): string[] {
+  if (protocol === 'TCP') return ['TCPRoute'];
+  if (protocol === 'TLS') return ['TLSRoute'];
+  return ['HTTPRoute', 'GRPCRoute'];
+}
+
 export function kindAllowed(listener: Listener, kind: string): boolean {
   const kinds = listener.allowedRoutes.kinds;
-  if (kinds === undefined) return kind === 'HTTPRoute' || kind === 'GRPCRoute';
+  if (kinds === undefined) return protocolRouteKinds(listener.protocol).includes(kind);
   return kinds.some((k) => k.kind === kind && k.group === 'gateway.networking.k8s.io');
 }
 

@@ -5,7 +5,7 @@
  * are checked against the listeners (sectionName/port, allowedRoutes, hostnames) and
  * its references resolved, with the standard condition reasons. Pure: no sockets.
  */
-import type { GatewayApiObjects, GRPCRoute, HTTPRoute, HTTPRouteMatch, ParentReference } from '../../model/gateway-types.js';
+import type { GatewayApiObjects, GRPCRoute, HTTPRoute, HTTPRouteMatch, ParentReference, TCPRoute, TLSRoute } from '../../model/gateway-types.js';
 import { objectKey, type Namespace, type Secret } from '../../model/types.js';
 import type { ServiceEndpoints, ServiceInfo } from '../snapshot.js';
 import type { IngressConfig, ServerConfig, TlsCertificate } from '../ingress/types.js';
@@ -16,7 +16,7 @@ import { kindAllowed, namespaceAllowed, routeHostnames } from './attachment.js';
 import { effectiveGatewayClasses, gatewayServiceName, servedClasses } from './infrastructure.js';
 import { checkListeners, type CheckedListener } from './listeners.js';
 import { compareRouteOrder, grpcRuleInputs } from './grpc.js';
-import { comparePrecedence, compileRule, type RefProblem, type RouteContext, type RuleInput } from './route-compile.js';
+import { comparePrecedence, compileRule, resolveBackend, type RefProblem, type RouteContext, type RuleInput } from './route-compile.js';
 import {
   GATEWAY_CONTROLLER_NAME,
   type CompiledGateway,
@@ -26,6 +26,8 @@ import {
   type ListenerTable,
   type RouteParentStatus,
   type RouteStatus,
+  type SniRoute,
+  type TcpListenerTable,
 } from './types.js';
 
 const GROUP = 'gateway.networking.k8s.io';
@@ -51,6 +53,8 @@ interface GatewayState {
   readonly attached: Map<string, number>;
   /** port → hostname → rules */
   readonly servers: Map<number, Map<string, RouteRuleConfig[]>>;
+  /** TCP listener port → the first attached TCPRoute's backends; TLS port → backends by SNI. */
+  readonly tcp: Map<number, TcpListenerTable & { sni?: SniRoute[] }>;
 }
 
 function regexProblem(matches: readonly HTTPRouteMatch[]): string | undefined {
@@ -127,15 +131,17 @@ class GatewayCompiler {
         listeners,
         attached: new Map(),
         servers: new Map(),
+        tcp: new Map(),
       });
     }
     return out;
   }
 
   routes(): void {
-    const { httpRoutes, grpcRoutes } = this.#input.objects;
-    const all: AnyRoute[] = [...httpRoutes, ...grpcRoutes];
-    all.sort(compareRouteOrder);
+    const { httpRoutes, grpcRoutes, tcpRoutes, tlsRoutes } = this.#input.objects;
+    const l7: AnyRoute[] = [...httpRoutes, ...grpcRoutes];
+    l7.sort(compareRouteOrder);
+    const all: (AnyRoute | TCPRoute | TLSRoute)[] = [...l7, ...(tcpRoutes ?? []), ...(tlsRoutes ?? [])];
     for (const route of all) {
       const parents: RouteParentStatus[] = [];
       for (const ref of route.parentRefs) {
@@ -146,7 +152,7 @@ class GatewayCompiler {
     }
   }
 
-  #attach(route: AnyRoute, ref: ParentReference): RouteParentStatus | undefined {
+  #attach(route: AnyRoute | TCPRoute | TLSRoute, ref: ParentReference): RouteParentStatus | undefined {
     if (ref.group !== GROUP || ref.kind !== 'Gateway') return undefined;
     const routeNs = route.metadata.namespace;
     const gwNs = ref.namespace ?? routeNs;
@@ -176,8 +182,15 @@ class GatewayCompiler {
       (l) => namespaceAllowed(l.listener, gw.namespace, routeNs, this.#input.namespaces) && kindAllowed(l.listener, route.kind),
     );
     if (allowed.length === 0) return reject('NotAllowedByListeners', `${route.kind} in namespace "${routeNs}" is not allowed by the listeners' allowedRoutes`);
-    const hosted = allowed.map((l) => ({ l, hosts: routeHostnames(l.listener, route.hostnames) })).filter((x) => x.hosts.length > 0);
+    const hostnames = route.kind === 'TCPRoute' ? [] : route.hostnames;
+    const hosted = allowed.map((l) => ({ l, hosts: routeHostnames(l.listener, hostnames) })).filter((x) => x.hosts.length > 0);
     if (hosted.length === 0) return reject('NoMatchingListenerHostname', 'no hostnames matched parent hostname');
+    if (route.kind === 'TCPRoute' || route.kind === 'TLSRoute') {
+      const problems = this.#attachL4(gw, route, hosted);
+      const first = problems[0];
+      const resolved = first ? this.cond('ResolvedRefs', false, first.reason, first.message) : resolvedOk;
+      return result(this.cond('Accepted', true, 'Accepted', 'Route was valid'), resolved);
+    }
     const inputs = route.kind === 'HTTPRoute' ? httpRuleInputs(route) : grpcRuleInputs(route);
     const bad = unsupportedFilter(route) ?? regexProblem(inputs.flatMap((i) => i.matches));
     if (bad) return reject('UnsupportedValue', bad);
@@ -209,6 +222,48 @@ class GatewayCompiler {
     return result(this.cond('Accepted', true, 'Accepted', 'Route was valid'), resolved);
   }
 
+  /**
+   * A TCPRoute or TLSRoute on its listeners. A TCP listener port takes the first TCPRoute's
+   * backends (a TCP listener has no way to tell two routes' connections apart); a TLS
+   * port takes each hostname from the first TLSRoute that names it. Only the first rule
+   * counts, as Istio's translation uses only the first.
+   */
+  #attachL4(gw: GatewayState, route: TCPRoute | TLSRoute, hosted: readonly { l: CheckedListener; hosts: string[] }[]): RefProblem[] {
+    const ctx: RouteContext = {
+      table: this.table,
+      grants: this.#input.objects.referenceGrants,
+      routeKind: route.kind,
+      namespace: route.metadata.namespace,
+      services: this.#services,
+    };
+    const problems: RefProblem[] = [];
+    const backends = (route.rules[0]?.backendRefs ?? []).map((ref) => {
+      const r = resolveBackend(ctx, ref);
+      if (r.problem) problems.push(r.problem);
+      const endpoints = this.table.get(r.upstream)?.endpoints ?? [];
+      return {
+        weight: ref.weight,
+        ref: `${ref.namespace ?? ctx.namespace}/${ref.name}:${ref.port ?? ''}`,
+        endpoints,
+        ...(r.problem ? { invalid: r.problem.message } : {}),
+      };
+    });
+    const name = `${route.kind} ${objectKey(route.metadata)}`;
+    for (const { l, hosts } of hosted) {
+      gw.attached.set(l.listener.name, (gw.attached.get(l.listener.name) ?? 0) + 1);
+      if (!l.usable) continue;
+      const port = l.listener.port;
+      if (route.kind === 'TCPRoute') {
+        if (!gw.tcp.has(port)) gw.tcp.set(port, { port, route: name, backends });
+        continue;
+      }
+      const table = gw.tcp.get(port) ?? { port, route: '', backends: [], sni: [] };
+      gw.tcp.set(port, table);
+      for (const hostname of hosts) if (!table.sni?.some((s) => s.hostname === hostname)) table.sni?.push({ hostname, route: name, backends });
+    }
+    return problems;
+  }
+
   finish(): { gateways: CompiledGateway[]; statuses: Record<string, GatewayStatus> } {
     const gateways: CompiledGateway[] = [];
     const statuses: Record<string, GatewayStatus> = {};
@@ -218,7 +273,8 @@ class GatewayCompiler {
       const svc = this.#services.get(`${gw.namespace}/${serviceName}`);
       const address = svc?.loadBalancer?.ip;
       const tables: ListenerTable[] = [];
-      const ports = [...new Set(gw.listeners.filter((l) => l.usable).map((l) => l.listener.port))];
+      const l7 = (l: CheckedListener) => l.usable && l.listener.protocol !== 'TCP' && l.listener.protocol !== 'TLS';
+      const ports = [...new Set(gw.listeners.filter(l7).map((l) => l.listener.port))];
       for (const port of ports) {
         const onPort = gw.listeners.filter((l) => l.usable && l.listener.port === port);
         const protocol = onPort[0]?.listener.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP';
@@ -235,7 +291,22 @@ class GatewayCompiler {
         const config: IngressConfig = { servers, upstreams, certificates: [...certificates.values()], dialect: 'gateway-api', sni };
         tables.push({ port, protocol, config });
       }
-      gateways.push({ namespace: gw.namespace, name: gw.name, className: gw.className, serviceName, ...(address ? { address } : {}), tables });
+      // A TCP or TLS listener without a route still listens (and resets every connection).
+      for (const l of gw.listeners) {
+        if (!l.usable || gw.tcp.has(l.listener.port)) continue;
+        if (l.listener.protocol === 'TCP') gw.tcp.set(l.listener.port, { port: l.listener.port, route: '', backends: [] });
+        if (l.listener.protocol === 'TLS') gw.tcp.set(l.listener.port, { port: l.listener.port, route: '', backends: [], sni: [] });
+      }
+      const tcpTables = [...gw.tcp.values()];
+      gateways.push({
+        namespace: gw.namespace,
+        name: gw.name,
+        className: gw.className,
+        serviceName,
+        ...(address ? { address } : {}),
+        tables,
+        ...(tcpTables.length > 0 ? { tcpTables } : {}),
+      });
       statuses[gw.key] = this.#gatewayStatus(gw, serviceName, address);
     }
     return { gateways, statuses };

@@ -8,7 +8,7 @@ import type { Gateway, Listener } from '../../model/gateway-types.js';
 import type { Secret } from '../../model/types.js';
 import type { TlsCertificate } from '../ingress/types.js';
 import { readTlsSecret } from '../ingress/tls-secret.js';
-import { kindAllowed, referencePermitted } from './attachment.js';
+import { kindAllowed, protocolRouteKinds, referencePermitted } from './attachment.js';
 import type { ReferenceGrant } from '../../model/gateway-types.js';
 
 const GROUP = 'gateway.networking.k8s.io';
@@ -31,7 +31,7 @@ export interface ListenerContext {
 }
 
 function supportedKinds(listener: Listener): { group: string; kind: string }[] {
-  const all = ['HTTPRoute', 'GRPCRoute'].map((kind) => ({ group: GROUP, kind }));
+  const all = protocolRouteKinds(listener.protocol).map((kind) => ({ group: GROUP, kind }));
   return all.filter((k) => kindAllowed(listener, k.kind));
 }
 
@@ -75,11 +75,13 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
   return gateway.listeners.map((listener) => {
     const problems: ListenerProblem[] = [];
     let certificate: TlsCertificate | undefined;
-    if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS') {
+    if (listener.protocol === 'TLS' && listener.tls?.mode !== 'Passthrough') {
+      problems.push({ type: 'Accepted', reason: 'UnsupportedValue', message: "protocol TLS is supported by aks-emu's gateway only with tls.mode Passthrough" });
+    } else if (listener.protocol === 'UDP') {
       problems.push({
         type: 'Accepted',
         reason: 'UnsupportedProtocol',
-        message: `protocol ${listener.protocol} is not supported by aks-emu's gateway (only HTTP and HTTPS)`,
+        message: `protocol ${listener.protocol} is not supported by aks-emu's gateway (only HTTP, HTTPS, TCP and TLS Passthrough)`,
       });
     } else if (listener.protocol === 'HTTPS' && listener.tls?.mode === 'Passthrough') {
       problems.push({ type: 'Accepted', reason: 'UnsupportedValue', message: 'TLS mode Passthrough is not supported for protocol HTTPS' });
@@ -93,7 +95,7 @@ export function checkListeners(gateway: Gateway, ctx: ListenerContext): CheckedL
       problems.push({
         type: 'ResolvedRefs',
         reason: 'InvalidRouteKinds',
-        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only HTTPRoute and GRPCRoute are supported`,
+        message: `route kinds ${declared.map((k) => k.kind).join(', ')}: only ${protocolRouteKinds(listener.protocol).join(' and ')} on a ${listener.protocol} listener`,
       });
     }
     if (listener.protocol === 'HTTPS' && problems.length === 0) {

@@ -18,7 +18,7 @@ export type RefProblem = { readonly reason: 'BackendNotFound' | 'RefNotPermitted
 export interface RouteContext {
   readonly table: UpstreamTable;
   readonly grants: readonly ReferenceGrant[];
-  readonly routeKind: 'HTTPRoute' | 'GRPCRoute';
+  readonly routeKind: 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'TLSRoute';
   readonly namespace: string;
   /** By `namespace/name`. */
   readonly services: ReadonlyMap<string, ServiceInfo>;

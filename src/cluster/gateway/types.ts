@@ -3,7 +3,7 @@
  * listener port (the same IngressConfig shape the ingress controller compiles, in the
  * `gateway-api` dialect), and the status a real controller writes back.
  */
-import type { IngressConfig } from '../ingress/types.js';
+import type { IngressConfig, UpstreamEndpoint } from '../ingress/types.js';
 
 /** Istio's controller name; both built-in classes use it, as istiod serves both on AKS. */
 export const GATEWAY_CONTROLLER_NAME = 'istio.io/gateway-controller';
@@ -59,6 +59,36 @@ export interface ListenerTable {
   readonly config: IngressConfig;
 }
 
+/** One backendRef of a TCPRoute rule: its ready endpoints (pod IP:targetPort), or why it has none. */
+export interface TcpBackend {
+  readonly weight: number;
+  /** `namespace/name:port` as written. */
+  readonly ref: string;
+  readonly endpoints: readonly UpstreamEndpoint[];
+  readonly invalid?: string;
+}
+
+/** A TLSRoute's backends for one server name (`*.example.com` wildcards; `*`: any name). */
+export interface SniRoute {
+  readonly hostname: string;
+  /** `TLSRoute namespace/name`. */
+  readonly route: string;
+  readonly backends: readonly TcpBackend[];
+}
+
+/**
+ * A `protocol: TCP` listener port: the backends of the first TCPRoute attached to it
+ * (Istio's behaviour); or a `protocol: TLS` Passthrough port: backends by SNI (`sni`).
+ */
+export interface TcpListenerTable {
+  readonly port: number;
+  /** `TCPRoute namespace/name`; empty when no route is attached (every connection is reset). */
+  readonly route: string;
+  readonly backends: readonly TcpBackend[];
+  /** Present on TLS Passthrough ports: the connection's ClientHello SNI picks the backends. */
+  readonly sni?: readonly SniRoute[];
+}
+
 export interface CompiledGateway {
   readonly namespace: string;
   readonly name: string;
@@ -68,6 +98,8 @@ export interface CompiledGateway {
   /** The LB frontend IP, once the Service has one. */
   readonly address?: string;
   readonly tables: readonly ListenerTable[];
+  /** The usable TCP listener ports. */
+  readonly tcpTables?: readonly TcpListenerTable[];
 }
 
 export interface GatewayCompileResult {
@@ -76,7 +108,7 @@ export interface GatewayCompileResult {
   readonly gatewayClasses: Readonly<Record<string, { readonly controllerName: string; readonly conditions: readonly Condition[] }>>;
   /** By `namespace/name`. */
   readonly gatewayStatuses: Readonly<Record<string, GatewayStatus>>;
-  /** By `HTTPRoute/namespace/name` or `GRPCRoute/namespace/name`. */
+  /** By `HTTPRoute/namespace/name`, `GRPCRoute/namespace/name` `TCPRoute/namespace/name` or `TLSRoute/namespace/name`. */
   readonly routeStatuses: Readonly<Record<string, RouteStatus>>;
   readonly notices: readonly string[];
 }

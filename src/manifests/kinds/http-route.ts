@@ -148,7 +148,7 @@ function readPathModifier(r: Reporter, o: Obj, p: string): PathModifier | undefi
   return undefined;
 }
 
-function readBackendRef(r: Reporter, item: Obj, p: string): BackendRef {
+export function readBackendRef(r: Reporter, item: Obj, p: string): BackendRef {
   const ref = readReference(r, item, p, '', 'Service');
   const port = readInt(r, item, 'port', p);
   const weight = readInt(r, item, 'weight', p) ?? 1;
@@ -274,7 +274,7 @@ export function parseDurationMs(text: string): number {
   return ms;
 }
 
-function routeSpec(r: Reporter, object: Obj): Obj {
+export function routeSpec(r: Reporter, object: Obj): Obj {
   return readObj(r, object, 'spec', '') ?? {};
 }
 

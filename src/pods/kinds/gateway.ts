@@ -15,5 +15,8 @@ registerPodKind({
     createGatewayPod(pod, {
       routerFor: (port) => ctx.gateways.routerFor(pod.runtime.gateway, port),
       protocolOf: (port) => ctx.gateways.protocolOf(pod.runtime.gateway, port),
+      tcpTableFor: (port) => ctx.gateways.tcpTableFor(pod.runtime.gateway, port),
+      now: () => ctx.clock.now(),
+      log: (line) => ctx.log(line),
     }),
 });
