@@ -5,7 +5,8 @@
  * server.ts asks handlePodRoute first; a backend without these capabilities answers 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AksEmuError } from '../errors/index.js';
+import { AksEmuError, toStatus } from '../errors/index.js';
+import type { Target } from './http/guard.js';
 
 export interface PodControlBackend {
   /** A promise where the logs live elsewhere (the container runtime asks the Docker engine). */
@@ -18,28 +19,19 @@ const LOG = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log\/?$/;
 const KILL = /^\/aks-emu\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/kill\/?$/;
 
 function fail(res: ServerResponse, err: unknown): void {
-  const e = err instanceof AksEmuError ? err : new AksEmuError('AKS_EMU_STOPPED', String((err as Error)?.message ?? err), { status: 500, cause: err });
-  const reason = e.status === 404 ? 'NotFound' : e.status === 400 ? 'BadRequest' : 'InternalError';
-  const body = JSON.stringify({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: e.message,
-    reason,
-    code: e.status,
-    details: { code: e.code },
-  });
+  const status = toStatus(err);
+  const body = JSON.stringify(status);
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.writeHead(e.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  res.writeHead(status.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
 /** true when the request was one of these routes (answered or failed); false: not ours. */
-export function handlePodRoute(backend: PodControlBackend, req: IncomingMessage, res: ServerResponse): boolean {
-  const url = new URL(req.url ?? '/', 'http://admin');
+export function handlePodRoute(backend: PodControlBackend, req: IncomingMessage, res: ServerResponse, target: Target): boolean {
+  // The guard's parsed request-target: a path it accepted, segments joined back with single slashes.
+  const url = { pathname: `/${target.segments.map(encodeURIComponent).join('/')}`, searchParams: target.query };
   const log = LOG.exec(url.pathname);
   const kill = KILL.exec(url.pathname);
   if (!log && !kill) return false;
@@ -51,7 +43,7 @@ async function answer(
   backend: PodControlBackend,
   req: IncomingMessage,
   res: ServerResponse,
-  url: URL,
+  url: { readonly pathname: string; readonly searchParams: URLSearchParams },
   log: RegExpExecArray | null,
   kill: RegExpExecArray | null,
 ): Promise<void> {

@@ -177,7 +177,7 @@ interface ServerState {
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const target = checkRequest(req, state.guard);
-    if (handlePodRoute(state.backend, req, res)) return;
+    if (handlePodRoute(state.backend, req, res, target)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));
