@@ -76,7 +76,7 @@ describe('the orders example as local processes', () => {
     const backs = new Set<number>();
     for (let i = 0; i < 9; i++) {
       const { status, body } = await get(cluster.service('front').url());
-      expect(status).toBe(200);
+      expect(status, JSON.stringify(body)).toBe(200);
       fronts.add(body.pid);
       backs.add(body.back.pid);
       expect(pids.has(body.pid) && pids.has(body.back.pid)).toBe(true);

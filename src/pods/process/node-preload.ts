@@ -26,7 +26,9 @@ function lookupName(host) {
   if (typeof host !== 'string' || !hostsFile) return undefined;
   try {
     const st = fs.statSync(hostsFile);
-    if (st.mtimeMs !== stamp) { table = JSON.parse(fs.readFileSync(hostsFile, 'utf8')); stamp = st.mtimeMs; }
+    // The file is replaced by a rename: a new inode, whatever the clock's granularity says of mtime.
+    const id = st.ino + ':' + st.mtimeMs + ':' + st.size;
+    if (id !== stamp) { table = JSON.parse(fs.readFileSync(hostsFile, 'utf8')); stamp = id; }
   } catch (err) {
     if (stamp === -1) process.emitWarning('aks-emu: cannot read ' + hostsFile + ': ' + err.message);
   }
