@@ -64,26 +64,46 @@ export class ClusterDnsServer {
     });
   }
 
+  /**
+   * UDP and TCP on one port. With port 0 the UDP socket picks it, and that number may
+   * already be taken for TCP (any local connection's port): then both close and another
+   * port is tried, a few times, as a resolver taking a random port would.
+   */
   static async start(address: string, port: number): Promise<ClusterDnsServer> {
-    const server = new ClusterDnsServer();
+    for (let attempt = 1; ; attempt++) {
+      const server = new ClusterDnsServer();
+      try {
+        await server.#bind(address, port);
+        return server;
+      } catch (error) {
+        const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (port !== 0 || !inUse || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  async #bind(address: string, port: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      server.#udp.once('error', reject);
-      server.#udp.bind(port, address, () => {
-        server.#udp.off('error', reject);
-        server.#udp.on('error', (error) => listenerGuard.record(UDP_LISTENER, error));
+      this.#udp.once('error', reject);
+      this.#udp.bind(port, address, () => {
+        this.#udp.off('error', reject);
+        this.#udp.on('error', (error) => listenerGuard.record(UDP_LISTENER, error));
         resolve();
       });
     });
-    const udpPort = server.#udp.address().port;
+    const udpPort = this.#udp.address().port;
     await new Promise<void>((resolve, reject) => {
-      server.#tcp.once('error', reject);
-      server.#tcp.listen(udpPort, address, () => {
-        server.#tcp.off('error', reject);
-        server.#tcp.on('error', (error) => listenerGuard.record(TCP_LISTENER, error));
+      this.#tcp.once('error', (error) => {
+        // The UDP half is bound: release it, so a retry (or the caller) starts clean.
+        this.#udp.close();
+        reject(error);
+      });
+      this.#tcp.listen(udpPort, address, () => {
+        this.#tcp.removeAllListeners('error');
+        this.#tcp.on('error', (error) => listenerGuard.record(TCP_LISTENER, error));
         resolve();
       });
     });
-    return server;
   }
 
   get port(): number {
