@@ -1,8 +1,8 @@
 /**
  * A conformance-style suite for the L7 path, end to end: real clients (undici, raw sockets,
  * ws) → the Azure LB frontend of the built-in controller's Service → a node → an
- * ingress-nginx controller pod → echo pods. Behaviours are ingress-nginx's (REFERENCE.md §3,
- * kubernetes-sigs/ingress-controller-conformance features/*).
+ * ingress-nginx controller pod → echo pods. Behaviours are ingress-nginx's (the
+ * ingress-nginx docs and the ingress-controller-conformance features).
  *
  * Addresses: block 7 is the main cluster, block 8 a small one with a catch-all Ingress;
  * block 9 holds what lives outside the clusters (the test's client address, a WebSocket

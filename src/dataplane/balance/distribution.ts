@@ -1,7 +1,8 @@
 /**
  * Azure LB distribution: which healthy backend node a new flow goes to. Azure hashes the
  * five-tuple by default, or the two-/three-tuple for session persistence
- * (distribution-mode-concepts); the course describes round robin, offered as well.
+ * (Azure's distribution modes); round robin, which spreads visibly, is offered as well
+ * and is the default (docs/architecture.md).
  */
 import type { Distribution as DistributionMode } from '../../config/types.js';
 import { hashInt, hashString } from './hash.js';

@@ -1,6 +1,6 @@
 import type { Selector } from './selector.js';
 
-/** Nothing but a counter: the userspace proxier's round robin and the course's LB. */
+/** Nothing but a counter: the userspace proxier's round robin, and the LB's default spread. */
 export class RoundRobin<T> implements Selector<T> {
   private next = 0;
 

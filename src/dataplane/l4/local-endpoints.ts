@@ -2,7 +2,7 @@
  * Endpoints served in this process (the embedded runtime's echo and ingress controller
  * pods). When kube-proxy picks one, the accepted client socket is handed to the pod
  * runtime instead of dialling the pod over loopback and splicing the two: the hop
- * collapse DESIGN.md allows. The pod must then see the connection as a dialled one would
+ * collapse docs/architecture.md describes. The pod must then see the connection as a dialled one would
  * have shown it, so the addresses travel with the socket as `SeenAs`.
  */
 import type { Socket } from 'node:net';

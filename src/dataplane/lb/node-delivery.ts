@@ -1,7 +1,7 @@
 /**
  * How the LB reaches the node it picked. Embedded, all nodes live in this process: the
  * accepted socket is handed straight to the node's kube-proxy, which splices it to the
- * pod (the hop collapse of DESIGN.md). A runtime with real node hosts supplies a
+ * pod (the hop collapse, docs/architecture.md). A runtime with real node hosts supplies a
  * delivery that dials node.address:backendPort instead.
  */
 import { connect, type Socket } from 'node:net';

@@ -1,6 +1,6 @@
 /**
- * `aks-emu role toolbox`: prepares a busybox shell on `vnet` to be the course's
- * "temporary pod" (`kubectl run tmp --image=busybox`): ClusterIPs routed through a
+ * `aks-emu role toolbox`: prepares a busybox shell on `vnet` to be the
+ * "temporary pod" tutorials use (`kubectl run tmp --image=busybox`): ClusterIPs routed through a
  * running node (whose kube-proxy serves them), every node's pod /24 through that node,
  * no default route, and the resolv.conf a pod in `default` gets (kube-dns's ClusterIP,
  * the namespace search path, ndots:5). The entrypoint then execs the user's command.
