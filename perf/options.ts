@@ -1,11 +1,18 @@
 /** `npm run perf -- [options]`: what to measure, and how long. */
 import type { TargetId } from './cluster-types.js';
 
-export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process';
+export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process' | 'haproxy-external' | 'nginx-external';
 export type RowId = TargetId | AnchorRowId;
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
 export const ROW_IDS: readonly RowId[] = [
+  'direct-external',
+  'lb-external',
+  'nodeport-external',
+  'clusterip-external',
+  'ingress-external',
+  'haproxy-external',
+  'nginx-external',
   'direct',
   'clusterip',
   'nodeport',
@@ -18,10 +25,16 @@ export const ROW_IDS: readonly RowId[] = [
   'process-lb',
   'haproxy-process',
 ];
-export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-process'];
+export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-process', 'haproxy-external', 'nginx-external'];
+
+/** Rows whose path ends at the external backend process the harness runs. */
+export function isExternalRow(row: RowId): boolean {
+  return row.endsWith('-external');
+}
 
 /** The limit a row is compared with (× direct): the process rows end at another backend. */
 export function directOf(row: RowId): RowId {
+  if (isExternalRow(row)) return 'direct-external';
   return row === 'process-lb' || row === 'haproxy-process' ? 'process-direct' : 'direct';
 }
 export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
@@ -77,7 +90,8 @@ export const USAGE = `npm run perf -- [options]
   --connections N       concurrent connections, every row (default 32)
   --pipelining N        keep-alive mode only (default 1)
   --modes a,b           keepalive,churn,body (default all)
-  --rows a,b            direct,clusterip,nodeport,lb,ingress,gateway,haproxy,nginx,process-direct,process-lb,haproxy-process (default all)
+  --rows a,b            ${ROW_IDS.join(',')}
+                        (default all; *-external: to a backend process of the harness's own, through selector-less Services)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions

@@ -10,10 +10,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAnchor, type Anchor } from './anchors.js';
-import type { ClusterReady, ClusterSettings, Unavailable } from './cluster-types.js';
+import type { ClusterReady, ClusterSettings, ExternalBackend, Unavailable } from './cluster-types.js';
+import { startExternalBackend, type RunningBackend } from './external-backend.js';
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
-import { ANCHOR_IDS, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
+import { ANCHOR_IDS, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
 import { evaluateGoals } from './report/goals.js';
 import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -49,7 +50,12 @@ function placement(settings: Settings): Placement {
   };
 }
 
-async function startAnchors(settings: Settings, ready: ClusterReady | Unavailable, place: Placement): Promise<Map<AnchorRowId, Anchor | Unavailable>> {
+async function startAnchors(
+  settings: Settings,
+  ready: ClusterReady | Unavailable,
+  place: Placement,
+  external: ExternalBackend | undefined,
+): Promise<Map<AnchorRowId, Anchor | Unavailable>> {
   const anchors = new Map<AnchorRowId, Anchor | Unavailable>();
   for (const id of ANCHOR_IDS) {
     if (!settings.rows.includes(id)) continue;
@@ -57,16 +63,16 @@ async function startAnchors(settings: Settings, ready: ClusterReady | Unavailabl
       anchors.set(id, { unavailable: `no backend pod: ${ready.unavailable}` });
       continue;
     }
-    // haproxy-process is haproxy in front of the process pod's own listener.
-    const backend = id === 'haproxy-process' ? ready.processBackend : ready.backend;
+    // haproxy-process fronts the process pod's own listener; the *-external anchors the harness's backend process.
+    const backend = id === 'haproxy-process' ? ready.processBackend : isExternalRow(id) ? external : ready.backend;
     if (backend === undefined) {
-      anchors.set(id, { unavailable: 'the process pod is not listening' });
+      anchors.set(id, { unavailable: id === 'haproxy-process' ? 'the process pod is not listening' : 'the external backend is not running' });
       continue;
     }
     try {
       anchors.set(
         id,
-        await startAnchor(id === 'nginx' ? 'nginx' : 'haproxy', {
+        await startAnchor(id === 'nginx' || id === 'nginx-external' ? 'nginx' : 'haproxy', {
           backend,
           hostHeader: ready.hostHeader,
           ...(place.servers ? { cpus: place.servers } : {}),
@@ -100,14 +106,21 @@ interface AksEmu {
   readonly ready: ClusterReady | Unavailable;
 }
 
-async function startAksEmu(settings: Settings, place: Placement, options: { ingress: boolean }): Promise<AksEmu> {
+async function startAksEmu(settings: Settings, place: Placement, options: { ingress: boolean; external?: ExternalBackend }): Promise<AksEmu> {
   const started = Date.now();
   const child = spawnChild({
     entry: './cluster-process.ts',
     fileLimit: CHILD_FILE_LIMIT,
     ...(place.servers ? { cpus: place.servers } : {}),
     nodeArgs: ['--expose-gc'],
-    env: { AKS_EMU_PERF_CLUSTER: JSON.stringify({ timeScale: settings.timeScale, seed: 1, ingress: options.ingress } satisfies ClusterSettings) },
+    env: {
+      AKS_EMU_PERF_CLUSTER: JSON.stringify({
+        timeScale: settings.timeScale,
+        seed: 1,
+        ingress: options.ingress,
+        ...(options.external ? { external: { host: options.external.host, port: options.external.port } } : {}),
+      } satisfies ClusterSettings),
+    },
   });
   const ready: ClusterReady | Unavailable = await child.awaitNotice(['ready', 'failed'], START_TIMEOUT_MS).then(
     ({ name, data }) => (name === 'ready' ? (data as ClusterReady) : { unavailable: `aks-emu did not start: ${String(data)}` }),
@@ -162,8 +175,10 @@ async function main(): Promise<void> {
     for (const a of anchors.values()) if ('stop' in a) await a.stop();
     anchors = new Map();
   };
+  let external: RunningBackend | undefined;
   const stopAll = async (): Promise<void> => {
     await stopAnchors();
+    await external?.stop();
     await Promise.all([load.stop(), ...clusters.map((c) => c.stop())]);
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
@@ -171,12 +186,21 @@ async function main(): Promise<void> {
   let report: RunReport;
   try {
     log(`aks-emu perf (${settings.quick ? 'quick' : settings.profile ? 'profile' : 'full'}): starting the cluster`);
+    if (settings.rows.some(isExternalRow)) {
+      try {
+        external = await startExternalBackend(place.servers);
+        log(`  external backend (pid ${external.pid}) on ${external.host}:${external.port}`);
+      } catch (err) {
+        notes.push((err as Error).message);
+      }
+    }
     // The controller's readiness takes ~20 s at real timings: only start it when its row runs.
-    const { child: cluster, ready } = await startAksEmu(settings, place, { ingress: settings.rows.includes('ingress') });
+    const ingress = settings.rows.includes('ingress') || settings.rows.includes('ingress-external');
+    const { child: cluster, ready } = await startAksEmu(settings, place, { ingress, ...(external ? { external } : {}) });
     clusters.push(cluster);
     if ('unavailable' in ready) notes.push(ready.unavailable);
     else notes.push(...ready.notices.map((n) => `aks-emu: ${n}`));
-    anchors = await startAnchors(settings, ready, place);
+    anchors = await startAnchors(settings, ready, place, external);
     const versions = Object.fromEntries([...anchors].flatMap(([id, a]) => ('version' in a ? [[id, a.version]] : [])));
     const machine = await describeMachine(versions, loadAtStart);
     const rows = buildRows(settings.rows, ready, anchors);
@@ -196,6 +220,7 @@ async function main(): Promise<void> {
           settings,
           log,
           lbConnections: () => lbConnections(cluster),
+          ...(external ? { backendPid: external.pid } : {}),
           ...profiling,
         })),
       );
@@ -211,6 +236,7 @@ async function main(): Promise<void> {
       placement: place.text,
       machine,
       backend: 'unavailable' in ready ? { pod: '-', address: '-' } : { pod: ready.backend.pod, address: `${ready.backend.host}:${ready.backend.port}` },
+      ...(external ? { externalBackend: `${external.host}:${external.port}` } : {}),
       notes,
       results,
       ...(scale ? { scale } : {}),

@@ -15,15 +15,15 @@ function cell(text: string): string {
 }
 
 const HEADER =
-  '| row | path | req/s | p50 ms | p99 ms | max ms | errors | aks-emu CPU s | anchor CPU s | server CPU µs/req | aks-emu peak RSS MiB | req/s × direct | req/s × anchor | p99 × anchor |';
-const RULE = '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+  '| row | path | req/s | p50 ms | p99 ms | max ms | errors | aks-emu CPU s | anchor CPU s | backend CPU s | server CPU µs/req | aks-emu peak RSS MiB | req/s × direct | req/s × anchor | p99 × anchor |';
+const RULE = '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
 
 function row(r: RowResult, all: readonly RowResult[]): string {
   const path = `${r.path} (${r.via})`;
-  if (r.unavailable !== undefined) return `| ${r.row} | ${cell(path)} | n/a: ${cell(r.unavailable)} | | | | | | | | | | | |`;
+  if (r.unavailable !== undefined) return `| ${r.row} | ${cell(path)} | n/a: ${cell(r.unavailable)} | | | | | | | | | | | | |`;
   const ratios = ratiosOf(r, all);
-  // Everything that serves the request: aks-emu (the echo pod, and the path when it is aks-emu's) plus the anchor.
-  const serverCpu = r.requests > 0 ? ((r.aksEmuCpuS + (r.proxyCpuS ?? 0)) / r.requests) * 1e6 : 0;
+  // Everything that serves the request: aks-emu (the echo pod, and the path when it is aks-emu's), the anchor, the external backend.
+  const serverCpu = r.requests > 0 ? ((r.aksEmuCpuS + (r.proxyCpuS ?? 0) + (r.backendCpuS ?? 0)) / r.requests) * 1e6 : 0;
   const anchorLabel = r.anchor ? ` (${r.anchor})` : '';
   return [
     '',
@@ -36,6 +36,7 @@ function row(r: RowResult, all: readonly RowResult[]): string {
     int(r.errors),
     fixed(r.aksEmuCpuS, 2),
     r.proxyCpuS === undefined ? '' : fixed(r.proxyCpuS, 2),
+    r.backendCpuS === undefined ? '' : fixed(r.backendCpuS, 2),
     fixed(serverCpu, 1),
     fixed(r.aksEmuPeakRssBytes / MiB, 1),
     ratio(ratios.vsDirect),
@@ -100,7 +101,10 @@ export function renderMarkdown(report: RunReport): string {
     `Settings: ${settings.connections} connections, ${settings.rounds} interleaved rounds × ${settings.durationS} s per row and mode ` +
       `(+${settings.warmupS} s warm-up), keep-alive pipelining ${settings.pipelining}, cluster timeScale ${settings.timeScale}. ${report.placement}`,
     '',
-    `Every row ends at the same echo pod (${report.backend.pod}, ${report.backend.address}). ` +
+    `The in-process rows end at the same echo pod (${report.backend.pod}, ${report.backend.address}); ` +
+      `the *-external rows at one backend process of the harness's own (${report.externalBackend ?? 'not run'}: perf/process-backend.mjs, ` +
+      'a lean HTTP/1.1 responder), reached by aks-emu through selector-less Services and EndpointSlices, and by haproxy and nginx directly; ' +
+      'the process-* rows at a `process` pod (aks-emu runs the same program and forwards its pod IP to it). ' +
       'Latency from autocannon with 1 µs resolution; errors = non-2xx + socket errors + timeouts; ' +
       'server CPU = aks-emu + anchor CPU time over completed requests.',
   ];

@@ -13,6 +13,8 @@ export interface RunReport {
   readonly placement: string;
   readonly machine: Machine;
   readonly backend: { readonly pod: string; readonly address: string };
+  /** host:port of the external backend process, when its rows ran. */
+  readonly externalBackend?: string;
   /** Things the reader must know (rows n/a, limits hit, notices from aks-emu). */
   readonly notes: readonly string[];
   readonly results: readonly RowResult[];

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { modeOf, parseArgs, BODY_BYTES } from '../options.js';
+import { directOf, isExternalRow, modeOf, parseArgs, BODY_BYTES } from '../options.js';
 
 describe('perf options', () => {
   it('runs every row and mode for 5 rounds of 5 s by default', () => {
     const s = parseArgs([], '/out');
     expect(s).toMatchObject({ quick: false, rounds: 5, durationS: 5, connections: 32, pipelining: 1, idleConnections: 10_000, pin: true, outDir: '/out' });
     expect(s.rows).toEqual([
+      'direct-external',
+      'lb-external',
+      'nodeport-external',
+      'clusterip-external',
+      'ingress-external',
+      'haproxy-external',
+      'nginx-external',
       'direct',
       'clusterip',
       'nodeport',
@@ -19,6 +26,15 @@ describe('perf options', () => {
       'haproxy-process',
     ]);
     expect(s.modes).toEqual(['keepalive', 'churn', 'body']);
+  });
+
+  it('holds the external rows against the external backend and their own anchors', () => {
+    expect(directOf('lb-external')).toBe('direct-external');
+    expect(directOf('haproxy-external')).toBe('direct-external');
+    expect(directOf('process-lb')).toBe('process-direct');
+    expect(directOf('lb')).toBe('direct');
+    expect(isExternalRow('nginx-external')).toBe(true);
+    expect(isExternalRow('lb')).toBe(false);
   });
 
   it('shortens rounds with --quick and lets explicit flags win', () => {
