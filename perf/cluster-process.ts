@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     cluster = await startCluster({
       files: [fileURLToPath(new URL('./manifests/', import.meta.url))],
       ...(external === undefined ? {} : { manifests: externalManifests(external) }),
-      config: { addresses: PERF_ADDRESSES, ingress: { enabled: settings.ingress ?? true } },
+      config: { addresses: settings.addresses ?? PERF_ADDRESSES, ingress: { enabled: settings.ingress ?? true } },
       timeScale: settings.timeScale ?? 1,
       seed: settings.seed ?? 1,
       admin: false,

@@ -61,6 +61,8 @@ export interface ClusterSettings {
   readonly ingress: boolean;
   /** The external backend process, when its rows run: the cluster adds selector-less Services for it. */
   readonly external?: ExternalBackend;
+  /** Address ranges instead of the default ones (a baseline build runs beside this one on its own). */
+  readonly addresses?: Readonly<Record<'nodeSubnet' | 'podCIDR' | 'serviceCIDR' | 'publicFrontends', string>>;
 }
 
 export function isReachable(t: Reach | Unavailable): t is Reach {

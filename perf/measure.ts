@@ -26,6 +26,8 @@ export interface Row {
   readonly anchor?: AnchorRowId;
   /** The anchor process itself (anchor rows only). */
   readonly proxyPid?: number;
+  /** The aks-emu process serving this row, when not the context's (the baseline build's rows). */
+  readonly aksEmuPid?: number;
   readonly unavailable?: string;
 }
 
@@ -133,7 +135,7 @@ function roundSpec(row: Row, mode: Mode, ctx: MeasureContext, durationS: number,
 async function measureRound(row: Row, mode: Mode, ctx: MeasureContext, acc: Accumulator): Promise<void> {
   // Read outside the window: it is a call into aks-emu's event loop.
   const lbBefore = row.id === 'lb' ? await ctx.lbConnections() : undefined;
-  const aksEmu = await UsageWindow.open(ctx.aksEmuPid);
+  const aksEmu = await UsageWindow.open(row.aksEmuPid ?? ctx.aksEmuPid);
   const proxy = row.proxyPid === undefined ? undefined : await UsageWindow.open(row.proxyPid);
   const backend = ctx.backendPid !== undefined && isExternalRow(row.id) ? await UsageWindow.open(ctx.backendPid) : undefined;
   const result = await ctx.load.call<RoundResult>('run', roundSpec(row, mode, ctx, ctx.settings.durationS, true));

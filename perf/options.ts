@@ -2,7 +2,16 @@
 import type { TargetId } from './cluster-types.js';
 
 export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process' | 'haproxy-external' | 'nginx-external';
-export type RowId = TargetId | AnchorRowId;
+/** aks-emu rows that a baseline build (--baseline DIR) runs beside this one, to measure a change before and after in one run. */
+export const BASELINE_TARGETS = ['lb-external', 'nodeport-external', 'clusterip-external', 'ingress-external', 'lb', 'ingress'] as const;
+export type BaselineTarget = (typeof BASELINE_TARGETS)[number];
+export type BaselineRowId = `${BaselineTarget}@base`;
+export type RowId = TargetId | AnchorRowId | BaselineRowId;
+
+/** `lb-external@base` → `lb-external`; undefined for a row of this build. */
+export function baselineTargetOf(row: RowId): BaselineTarget | undefined {
+  return row.endsWith('@base') ? (row.slice(0, -'@base'.length) as BaselineTarget) : undefined;
+}
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
 export const ROW_IDS: readonly RowId[] = [
@@ -29,12 +38,13 @@ export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-
 
 /** Rows whose path ends at the external backend process the harness runs. */
 export function isExternalRow(row: RowId): boolean {
-  return row.endsWith('-external');
+  return (baselineTargetOf(row) ?? row).endsWith('-external');
 }
 
 /** The limit a row is compared with (× direct): the process rows end at another backend. */
 export function directOf(row: RowId): RowId {
   if (isExternalRow(row)) return 'direct-external';
+  if (baselineTargetOf(row) !== undefined) return 'direct';
   return row === 'process-lb' || row === 'haproxy-process' ? 'process-direct' : 'direct';
 }
 export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
@@ -69,6 +79,8 @@ export interface Settings {
   readonly profile: boolean;
   readonly timeScale: number;
   readonly outDir: string;
+  /** Another checkout of aks-emu (with node_modules) whose build runs the @base rows beside this one. */
+  readonly baseline?: string;
 }
 
 export function modeOf(id: ModeId, settings: Pick<Settings, 'pipelining'>): Mode {
@@ -96,7 +108,10 @@ export const USAGE = `npm run perf -- [options]
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions
   --time-scale X        the cluster's timeScale (default 1: real Azure timings)
-  --out DIR             where results go (default perf/results)`;
+  --out DIR             where results go (default perf/results)
+  --baseline DIR        also run aks-emu from another checkout (say, the commit before a change, made with
+                        git worktree add) on a second address range: each of ${BASELINE_TARGETS.join(', ')}
+                        selected gets an @base row beside it, measured in the same interleaved rounds`;
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
   const items = value.split(',').filter(Boolean);
@@ -129,6 +144,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     outDir: defaultOutDir,
   };
   let rowsGiven = false;
+  let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -176,6 +192,9 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
       case '--out':
         s.outDir = value();
         break;
+      case '--baseline':
+        baseline = value();
+        break;
       default:
         throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -188,5 +207,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     s.rows = [row];
     s.idleConnections = 0;
   }
-  return s;
+  if (baseline === undefined) return s;
+  // Each @base row right after its own, so the two share every round's conditions.
+  const rows = s.rows.flatMap((r): RowId[] => ((BASELINE_TARGETS as readonly RowId[]).includes(r) ? [r, `${r as BaselineTarget}@base`] : [r]));
+  return { ...s, rows, baseline };
 }

@@ -2,9 +2,10 @@
 import type { Anchor } from './anchors.js';
 import { isReachable, type ClusterReady, type Reach, type TargetId, type Unavailable } from './cluster-types.js';
 import type { Row } from './measure.js';
-import { ANCHOR_IDS, type AnchorRowId, type RowId } from './options.js';
+import { ANCHOR_IDS, baselineTargetOf, type AnchorRowId, type BaselineRowId, type RowId } from './options.js';
 
-const PATHS: Readonly<Record<RowId, Pick<Row, 'layer' | 'path' | 'anchor'>>> = {
+type PathOf = Pick<Row, 'layer' | 'path' | 'anchor'>;
+const PATHS: Readonly<Record<Exclude<RowId, BaselineRowId>, PathOf>> = {
   direct: { layer: 'limit', path: 'straight to the pod' },
   clusterip: { layer: 'L4', path: 'ClusterIP VIP → kube-proxy → pod', anchor: 'haproxy' },
   nodeport: { layer: 'L4', path: 'NodePort → kube-proxy → pod', anchor: 'haproxy' },
@@ -28,13 +29,21 @@ const PATHS: Readonly<Record<RowId, Pick<Row, 'layer' | 'path' | 'anchor'>>> = {
 /** In-process rows end at the echo pod in the aks-emu process; the table says so. */
 const IN_PROCESS: ReadonlySet<RowId> = new Set(['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'haproxy', 'nginx']);
 
+function describe(id: RowId): PathOf {
+  const base = baselineTargetOf(id);
+  if (base !== undefined) return { ...PATHS[base], path: `${pathOf(base)}, baseline build` };
+  return PATHS[id as Exclude<RowId, BaselineRowId>];
+}
+
 export function pathOf(id: RowId): string {
-  const path = PATHS[id].path;
+  const base = baselineTargetOf(id);
+  if (base !== undefined) return describe(id).path;
+  const path = PATHS[id as Exclude<RowId, BaselineRowId>].path;
   return IN_PROCESS.has(id) ? `${path} (in-process pod)` : path;
 }
 
-function fromReach(id: RowId, target: Reach | Unavailable, proxyPid?: number): Row {
-  const base = { id, ...PATHS[id], path: pathOf(id) };
+function fromReach(id: RowId, target: Reach | Unavailable, pids: { proxyPid?: number; aksEmuPid?: number } = {}): Row {
+  const base = { id, ...describe(id), path: pathOf(id) };
   if (!isReachable(target)) return { ...base, via: '-', unavailable: target.unavailable };
   return {
     ...base,
@@ -43,17 +52,34 @@ function fromReach(id: RowId, target: Reach | Unavailable, proxyPid?: number): R
     port: target.port,
     ...(target.sourceAddress === undefined ? {} : { sourceAddress: target.sourceAddress }),
     ...(target.hostHeader === undefined ? {} : { hostHeader: target.hostHeader }),
-    ...(proxyPid === undefined ? {} : { proxyPid }),
+    ...pids,
   };
 }
 
-export function buildRows(ids: readonly RowId[], cluster: ClusterReady | Unavailable, anchors: ReadonlyMap<AnchorRowId, Anchor | Unavailable>): Row[] {
+/** The baseline build's aks-emu (--baseline): its process and what it reached. */
+export interface BaselineCluster {
+  readonly pid: number;
+  readonly ready: ClusterReady | Unavailable;
+}
+
+export function buildRows(
+  ids: readonly RowId[],
+  cluster: ClusterReady | Unavailable,
+  anchors: ReadonlyMap<AnchorRowId, Anchor | Unavailable>,
+  baseline?: BaselineCluster,
+): Row[] {
   return ids.map((id) => {
     if ((ANCHOR_IDS as readonly RowId[]).includes(id)) {
       const anchorId = id as AnchorRowId;
       const anchor = anchors.get(anchorId) ?? { unavailable: 'not started' };
       if ('unavailable' in anchor) return fromReach(id, anchor);
-      return fromReach(id, { host: anchor.host, port: anchor.port, via: `${anchor.host}:${anchor.port}` }, anchor.pid);
+      return fromReach(id, { host: anchor.host, port: anchor.port, via: `${anchor.host}:${anchor.port}` }, { proxyPid: anchor.pid });
+    }
+    const base = baselineTargetOf(id);
+    if (base !== undefined) {
+      if (!baseline) return fromReach(id, { unavailable: 'no --baseline build' });
+      if ('unavailable' in baseline.ready) return fromReach(id, baseline.ready);
+      return fromReach(id, baseline.ready.targets[base], { aksEmuPid: baseline.pid });
     }
     if ('unavailable' in cluster) return fromReach(id, cluster);
     return fromReach(id, cluster.targets[id as TargetId]);

@@ -7,21 +7,22 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAnchor, type Anchor } from './anchors.js';
+import { BASELINE_ADDRESSES } from './baseline-addresses.js';
 import type { ClusterReady, ClusterSettings, ExternalBackend, Unavailable } from './cluster-types.js';
 import { startExternalBackend, type RunningBackend } from './external-backend.js';
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
-import { ANCHOR_IDS, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
+import { ANCHOR_IDS, baselineTargetOf, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
 import { evaluateGoals } from './report/goals.js';
 import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
 import type { RunReport } from './report/run-report.js';
 import { renderSvg } from './report/svg.js';
-import { buildRows } from './rows.js';
+import { buildRows, type BaselineCluster } from './rows.js';
 import { measureScale, type ScaleResult } from './scale.js';
 
 const t0 = Date.now();
@@ -106,10 +107,17 @@ interface AksEmu {
   readonly ready: ClusterReady | Unavailable;
 }
 
-async function startAksEmu(settings: Settings, place: Placement, options: { ingress: boolean; external?: ExternalBackend }): Promise<AksEmu> {
+interface AksEmuOptions {
+  readonly ingress: boolean;
+  readonly external?: ExternalBackend;
+  /** Another checkout's perf/cluster-process.ts, on BASELINE_ADDRESSES (--baseline). */
+  readonly baseline?: string;
+}
+
+async function startAksEmu(settings: Settings, place: Placement, options: AksEmuOptions): Promise<AksEmu> {
   const started = Date.now();
   const child = spawnChild({
-    entry: './cluster-process.ts',
+    entry: options.baseline === undefined ? './cluster-process.ts' : resolve(options.baseline, 'perf/cluster-process.ts'),
     fileLimit: CHILD_FILE_LIMIT,
     ...(place.servers ? { cpus: place.servers } : {}),
     nodeArgs: ['--expose-gc'],
@@ -119,6 +127,7 @@ async function startAksEmu(settings: Settings, place: Placement, options: { ingr
         seed: 1,
         ingress: options.ingress,
         ...(options.external ? { external: { host: options.external.host, port: options.external.port } } : {}),
+        ...(options.baseline === undefined ? {} : { addresses: BASELINE_ADDRESSES }),
       } satisfies ClusterSettings),
     },
   });
@@ -126,7 +135,9 @@ async function startAksEmu(settings: Settings, place: Placement, options: { ingr
     ({ name, data }) => (name === 'ready' ? (data as ClusterReady) : { unavailable: `aks-emu did not start: ${String(data)}` }),
     (err: Error) => ({ unavailable: `aks-emu did not start: ${err.message}` }),
   );
-  log(`  aks-emu (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `  aks-emu${options.baseline === undefined ? '' : ` baseline (${options.baseline})`} (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { child, ready };
 }
 
@@ -200,10 +211,22 @@ async function main(): Promise<void> {
     clusters.push(cluster);
     if ('unavailable' in ready) notes.push(ready.unavailable);
     else notes.push(...ready.notices.map((n) => `aks-emu: ${n}`));
+    let baseline: BaselineCluster | undefined;
+    if (settings.baseline !== undefined) {
+      const rows = settings.rows.filter((r) => baselineTargetOf(r) !== undefined);
+      const { child, ready: baseReady } = await startAksEmu(settings, place, {
+        ingress: rows.some((r) => r.startsWith('ingress')),
+        baseline: settings.baseline,
+        ...(external ? { external } : {}),
+      });
+      clusters.push(child);
+      baseline = { pid: child.pid, ready: baseReady };
+      if ('unavailable' in baseReady) notes.push(`baseline build: ${baseReady.unavailable}`);
+    }
     anchors = await startAnchors(settings, ready, place, external);
     const versions = Object.fromEntries([...anchors].flatMap(([id, a]) => ('version' in a ? [[id, a.version]] : [])));
     const machine = await describeMachine(versions, loadAtStart);
-    const rows = buildRows(settings.rows, ready, anchors);
+    const rows = buildRows(settings.rows, ready, anchors, baseline);
     const hostHeader = 'unavailable' in ready ? 'localhost' : ready.hostHeader;
     const results: RowResult[] = [];
     for (const modeId of settings.modes) {
@@ -226,7 +249,7 @@ async function main(): Promise<void> {
       );
     }
     await stopAnchors();
-    await cluster.stop();
+    await Promise.all(clusters.map((c) => c.stop()));
     const scale = settings.idleConnections > 0 ? await scaleRow(settings, place, load, (c) => clusters.push(c)) : undefined;
     if (scale?.limitedBy) notes.push(`scale row: ${scale.count} connections, not ${scale.requested}: ${scale.limitedBy}`);
     report = {

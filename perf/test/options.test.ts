@@ -37,6 +37,15 @@ describe('perf options', () => {
     expect(isExternalRow('lb')).toBe(false);
   });
 
+  it('puts an @base row right after each baseline-capable row when --baseline names a checkout', () => {
+    const s = parseArgs(['--baseline', '/tmp/base', '--rows', 'direct-external,lb-external,haproxy-external,ingress'], '/out');
+    expect(s.baseline).toBe('/tmp/base');
+    expect(s.rows).toEqual(['direct-external', 'lb-external', 'lb-external@base', 'haproxy-external', 'ingress', 'ingress@base']);
+    expect(directOf('lb-external@base')).toBe('direct-external');
+    expect(directOf('ingress@base')).toBe('direct');
+    expect(parseArgs(['--rows', 'lb'], '/out').rows).toEqual(['lb']);
+  });
+
   it('shortens rounds with --quick and lets explicit flags win', () => {
     const s = parseArgs(['--quick', '--rounds', '3', '--rows', 'direct,lb', '--no-pin', '--idle', '0'], '/out');
     expect(s).toMatchObject({ quick: true, rounds: 3, durationS: 1, pin: false, idleConnections: 0, rows: ['direct', 'lb'] });
