@@ -106,7 +106,8 @@ export const USAGE = `npm run perf -- [options]
                         (default all; *-external: to a backend process of the harness's own, through selector-less Services)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
   --no-pin              do not pin processes to CPUs
-  --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions
+  --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names, in the mode
+                        --modes names first) and list the top functions
   --time-scale X        the cluster's timeScale (default 1: real Azure timings)
   --out DIR             where results go (default perf/results)
   --baseline DIR        also run aks-emu from another checkout (say, the commit before a change, made with
@@ -144,6 +145,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     outDir: defaultOutDir,
   };
   let rowsGiven = false;
+  let modesGiven = false;
   let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -172,6 +174,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         break;
       case '--modes':
         s.modes = list(value(), MODE_IDS, flag);
+        modesGiven = true;
         break;
       case '--rows':
         s.rows = list(value(), ROW_IDS, flag);
@@ -203,7 +206,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     // A profile of one aks-emu path alone: nothing else runs in the aks-emu process meanwhile.
     const row = rowsGiven ? s.rows.find((r) => !(ANCHOR_IDS as readonly RowId[]).includes(r)) : 'lb';
     if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb or ingress)');
-    s.modes = ['keepalive'];
+    // One mode: the keep-alive one unless --modes names another.
+    s.modes = [modesGiven ? s.modes[0]! : 'keepalive'];
     s.rows = [row];
     s.idleConnections = 0;
   }

@@ -16,7 +16,7 @@ import { startExternalBackend, type RunningBackend } from './external-backend.js
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
 import { ANCHOR_IDS, baselineTargetOf, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
-import { evaluateGoals } from './report/goals.js';
+import { evaluateGoals, MODE_LABEL } from './report/goals.js';
 import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
@@ -94,10 +94,10 @@ async function lbConnections(cluster: Child): Promise<number | undefined> {
   return stats.rules.reduce((sum, r) => sum + (r.connections ?? 0), 0);
 }
 
-async function writeProfile(profilePath: string, outDir: string, stamp: string, row: string): Promise<string | undefined> {
+async function writeProfile(profilePath: string, outDir: string, stamp: string, row: string, mode: string): Promise<string | undefined> {
   const raw = await readFile(profilePath, 'utf8').catch(() => undefined);
   if (raw === undefined) return undefined;
-  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, keep-alive ${row} row, ${stamp}`);
+  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, ${mode} ${row} row, ${stamp}`);
   await writeFile(join(outDir, `${stamp}-profile.md`), text);
   return text;
 }
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
   process.stdout.write(markdown);
   log(`written: ${base}.md, .json, .svg`);
   if (profilePath) {
-    const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb');
+    const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb', MODE_LABEL[settings.modes[0] ?? 'keepalive']);
     if (profile) {
       process.stdout.write(`\n${profile}`);
       log(`written: ${base}-profile.md and ${profilePath} (open it in Chrome DevTools)`);

@@ -59,6 +59,7 @@ describe('perf options', () => {
   it('profiles the aks-emu row that --rows names instead, without its anchor', () => {
     expect(parseArgs(['--profile', '--rows', 'nginx,ingress'], '/out')).toMatchObject({ modes: ['keepalive'], rows: ['ingress'] });
     expect(() => parseArgs(['--profile', '--rows', 'nginx'], '/out')).toThrow(/aks-emu row/);
+    expect(parseArgs(['--profile', '--rows', 'lb-external', '--modes', 'churn,body'], '/out')).toMatchObject({ modes: ['churn'], rows: ['lb-external'] });
   });
 
   it('rejects unknown flags, rows and bad numbers', () => {
