@@ -79,6 +79,10 @@ export interface Settings {
   readonly profile: boolean;
   readonly timeScale: number;
   readonly outDir: string;
+  /** Cluster sizes (Services) for the start-up rows; empty: no cluster-size rows. */
+  readonly clusterSizes: readonly number[];
+  /** Seconds of idle CPU measured at the largest size (up to 1,000) at real probe timings; 0: none. */
+  readonly idleWindowS: number;
   /** Another checkout of aks-emu (with node_modules) whose build runs the @base rows beside this one. */
   readonly baseline?: string;
 }
@@ -105,6 +109,11 @@ export const USAGE = `npm run perf -- [options]
   --rows a,b            ${ROW_IDS.join(',')}
                         (default all; *-external: to a backend process of the harness's own, through selector-less Services)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
+  --sizes a,b           cluster sizes (Services, 3 pods each, half LoadBalancer) whose start-up to serving and
+                        peak RSS are measured in fresh processes (default 10,100,1000; --quick 10,100; 0 to skip);
+                        the bundled example's startCluster() and a live change at the largest size come with them
+  --idle-cpu S          seconds of idle CPU measured with min(largest size, 1000) LoadBalancer Services at real
+                        probe timings (default 20; --quick 0)
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names, in the mode
                         --modes names first) and list the top functions
@@ -139,6 +148,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     modes: [...MODE_IDS] as ModeId[],
     rows: [...ROW_IDS] as RowId[],
     idleConnections: 10_000,
+    clusterSizes: quick ? [10, 100] : [10, 100, 1000],
+    idleWindowS: quick ? 0 : 20,
     pin: true,
     profile: false,
     timeScale: 1,
@@ -183,6 +194,16 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
       case '--idle':
         s.idleConnections = Math.round(positive(value(), flag, true));
         break;
+      case '--sizes':
+        s.clusterSizes = value()
+          .split(',')
+          .filter(Boolean)
+          .map((v) => Math.round(positive(v, flag, true)))
+          .filter((n) => n > 0);
+        break;
+      case '--idle-cpu':
+        s.idleWindowS = positive(value(), flag, true);
+        break;
       case '--no-pin':
         s.pin = false;
         break;
@@ -210,6 +231,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     s.modes = [modesGiven ? s.modes[0]! : 'keepalive'];
     s.rows = [row];
     s.idleConnections = 0;
+    s.clusterSizes = [];
+    s.idleWindowS = 0;
   }
   if (baseline === undefined) return s;
   // Each @base row right after its own, so the two share every round's conditions.

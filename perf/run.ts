@@ -13,6 +13,7 @@ import { startAnchor, type Anchor } from './anchors.js';
 import { BASELINE_ADDRESSES } from './baseline-addresses.js';
 import type { ClusterReady, ClusterSettings, ExternalBackend, Unavailable } from './cluster-types.js';
 import { startExternalBackend, type RunningBackend } from './external-backend.js';
+import { runScaleJob, scaleJobs, type ScaleRun } from './cluster-scale.js';
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
 import { ANCHOR_IDS, baselineTargetOf, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
@@ -252,6 +253,15 @@ async function main(): Promise<void> {
     await Promise.all(clusters.map((c) => c.stop()));
     const scale = settings.idleConnections > 0 ? await scaleRow(settings, place, load, (c) => clusters.push(c)) : undefined;
     if (scale?.limitedBy) notes.push(`scale row: ${scale.count} connections, not ${scale.requested}: ${scale.limitedBy}`);
+    const clusterScale: ScaleRun[] = [];
+    for (const job of scaleJobs(settings.clusterSizes, { idleWindowS: settings.idleWindowS })) {
+      log(
+        `Cluster size: ${job.kind === 'example' ? 'the bundled example' : `${job.services} Services`} at timeScale ${job.timeScale}${job.idleWindowS ? `, idle CPU over ${job.idleWindowS} s` : ''}`,
+      );
+      const run = await runScaleJob(job, { fileLimit: CHILD_FILE_LIMIT, ...(place.servers ? { cpus: place.servers } : {}) });
+      log(run.measure ? `  serving after ${Math.round(run.measure.servingMs)} ms` : `  n/a: ${run.unavailable}`);
+      clusterScale.push(run);
+    }
     report = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -263,7 +273,8 @@ async function main(): Promise<void> {
       notes,
       results,
       ...(scale ? { scale } : {}),
-      goals: evaluateGoals(results, settings.modes, scale),
+      ...(clusterScale.length > 0 ? { clusterScale } : {}),
+      goals: evaluateGoals(results, settings.modes, scale, clusterScale),
     };
   } finally {
     await stopAll();

@@ -1,6 +1,7 @@
 /** The run as markdown: one table per mode, the goals as PASS/FAIL lines, the scale row, the setup. */
 import type { RowResult } from '../measure.js';
 import { modeOf, type ModeId } from '../options.js';
+import type { ScaleRun } from '../cluster-scale.js';
 import type { HoldMeasure, ScaleResult } from '../scale.js';
 import { ratiosOf, type RunReport } from './run-report.js';
 
@@ -87,6 +88,48 @@ function scaleSection(scale: ScaleResult | undefined): string[] {
   return lines;
 }
 
+function clusterScaleSection(runs: readonly ScaleRun[] | undefined): string[] {
+  if (!runs || runs.length === 0) return [];
+  const lines = [
+    '',
+    '## Scale: cluster size',
+    '',
+    'Each line a fresh aks-emu process: N Services with 3 echo pods each (every other one a LoadBalancer; all of them on the idle-CPU line), ' +
+      'started with startCluster() from inline manifests. *serving* runs from startCluster() until the last LoadBalancer Service answered ' +
+      'a request; *modules* is loading aks-emu before that (a test file pays it once). The live change is a POST of one LoadBalancer Service ' +
+      'to the Kubernetes API until its frontend answered.',
+    '',
+    '| cluster | timeScale | modules ms | startCluster ms | serving ms | pods | peak RSS MiB | idle CPU | live change to traffic ms |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const run of runs) {
+    const name = run.job.kind === 'example' ? 'examples/store' : `${int(run.job.services)} Services${run.job.allLoadBalancer ? ', all LoadBalancer' : ''}`;
+    const m = run.measure;
+    if (!m) {
+      lines.push(`| ${name} | ${run.job.timeScale} | n/a: ${cell(run.unavailable ?? 'failed')} | | | | | | |`);
+      continue;
+    }
+    lines.push(
+      [
+        '',
+        name,
+        String(run.job.timeScale),
+        int(m.importMs),
+        int(m.startClusterMs),
+        `${int(m.servingMs)}${m.served ? '' : ' (not serving)'}`,
+        int(m.pods),
+        m.peakRssBytes === undefined ? '' : fixed(m.peakRssBytes / MiB, 0),
+        m.idle ? `${fixed(m.idle.cpuShare * 100, 1)} % over ${fixed(m.idle.windowS, 0)} s` : '',
+        m.change ? `${int(m.change.trafficMs)}${m.change.ok ? '' : ' (never answered)'}` : '',
+        '',
+      ]
+        .join(' | ')
+        .trim(),
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(report: RunReport): string {
   const { settings, machine } = report;
   const kind = settings.profile ? 'profile' : settings.quick ? 'quick' : 'full';
@@ -123,6 +166,7 @@ export function renderMarkdown(report: RunReport): string {
     }
   }
   lines.push(...scaleSection(report.scale));
+  lines.push(...clusterScaleSection(report.clusterScale));
   lines.push('', '## Goals', '');
   for (const g of report.goals) lines.push(`- **${g.status}** ${g.text}`);
   if (report.notes.length > 0) {

@@ -1,6 +1,7 @@
 /** One run, as written to perf/results/<date>.json and rendered to .md and .svg. */
 import type { RowResult } from '../measure.js';
 import { directOf, type Settings } from '../options.js';
+import type { ScaleRun } from '../cluster-scale.js';
 import type { ScaleResult } from '../scale.js';
 import type { Goal } from './goals.js';
 import type { Machine } from './machine.js';
@@ -19,6 +20,8 @@ export interface RunReport {
   readonly notes: readonly string[];
   readonly results: readonly RowResult[];
   readonly scale?: ScaleResult;
+  /** The cluster-size rows, each from a fresh process. */
+  readonly clusterScale?: readonly ScaleRun[];
   readonly goals: readonly Goal[];
 }
 
