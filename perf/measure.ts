@@ -66,6 +66,8 @@ export interface MeasureContext {
   readonly log: (line: string) => void;
   /** Connections accepted so far by every LB frontend of aks-emu, or undefined if it does not say. */
   readonly lbConnections: () => Promise<number | undefined>;
+  /** Keeps this call's latencies apart from another call's of the same mode and row (a curve point). */
+  readonly keyPrefix?: string;
   /** The external backend process, whose CPU the rows ending at it add to theirs. */
   readonly backendPid?: number;
   /** Around the recorded rounds of a mode (after its warm-up): the profiler's window. */
@@ -120,7 +122,7 @@ function checkRow(row: Row, mode: Mode, ctx: MeasureContext): Promise<string | u
 
 function roundSpec(row: Row, mode: Mode, ctx: MeasureContext, durationS: number, record: boolean): RoundSpec {
   return {
-    key: `${mode.id}/${row.id}`,
+    key: `${ctx.keyPrefix ?? ''}${mode.id}/${row.id}`,
     url: urlOf(row, mode),
     hostHeader: row.hostHeader ?? ctx.hostHeader,
     ...(row.sourceAddress === undefined ? {} : { sourceAddress: row.sourceAddress }),
@@ -210,7 +212,7 @@ export async function measureMode(mode: Mode, rows: readonly Row[], ctx: Measure
       results.push({ ...emptyResult(row, mode), unavailable: reasons.get(row.id) ?? acc?.failed ?? 'not run' });
       continue;
     }
-    const latency = await ctx.load.call<LatencySummary>('latency', { key: `${mode.id}/${row.id}` });
+    const latency = await ctx.load.call<LatencySummary>('latency', { key: `${ctx.keyPrefix ?? ''}${mode.id}/${row.id}` });
     results.push({
       ...emptyResult(row, mode),
       requests: acc.requests,

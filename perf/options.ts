@@ -47,6 +47,9 @@ export function directOf(row: RowId): RowId {
   if (baselineTargetOf(row) !== undefined) return 'direct';
   return row === 'process-lb' || row === 'haproxy-process' ? 'process-direct' : 'direct';
 }
+/** The rows drawn as curves against the connection count. */
+export const CURVE_ROWS: readonly RowId[] = ['lb-external', 'haproxy-external', 'ingress-external', 'nginx-external'];
+
 export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
 
 /** The 1 MiB row asks the echo pod for a body of this size with `?size=N`. */
@@ -79,6 +82,8 @@ export interface Settings {
   readonly profile: boolean;
   readonly timeScale: number;
   readonly outDir: string;
+  /** Connection counts for the keep-alive curves of CURVE_ROWS; empty: no curves. */
+  readonly curve: readonly number[];
   /** Cluster sizes (Services) for the start-up rows; empty: no cluster-size rows. */
   readonly clusterSizes: readonly number[];
   /** Seconds of idle CPU measured at the largest size (up to 1,000) at real probe timings; 0: none. */
@@ -109,6 +114,8 @@ export const USAGE = `npm run perf -- [options]
   --rows a,b            ${ROW_IDS.join(',')}
                         (default all; *-external: to a backend process of the harness's own, through selector-less Services)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
+  --curve a,b           connection counts for the keep-alive curves (req/s and p99) of ${CURVE_ROWS.join(', ')}
+                        (default 1,10,50,200,1000; --quick none; 0 for none)
   --sizes a,b           cluster sizes (Services, 3 pods each, half LoadBalancer) whose start-up to serving and
                         peak RSS are measured in fresh processes (default 10,100,1000; --quick 10,100; 0 to skip);
                         the bundled example's startCluster() and a live change at the largest size come with them
@@ -149,6 +156,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     rows: [...ROW_IDS] as RowId[],
     idleConnections: 10_000,
     clusterSizes: quick ? [10, 100] : [10, 100, 1000],
+    curve: quick ? [] : [1, 10, 50, 200, 1000],
     idleWindowS: quick ? 0 : 20,
     pin: true,
     profile: false,
@@ -201,6 +209,13 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
           .map((v) => Math.round(positive(v, flag, true)))
           .filter((n) => n > 0);
         break;
+      case '--curve':
+        s.curve = value()
+          .split(',')
+          .filter(Boolean)
+          .map((v) => Math.round(positive(v, flag, true)))
+          .filter((n) => n > 0);
+        break;
       case '--idle-cpu':
         s.idleWindowS = positive(value(), flag, true);
         break;
@@ -233,6 +248,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     s.idleConnections = 0;
     s.clusterSizes = [];
     s.idleWindowS = 0;
+    s.curve = [];
   }
   if (baseline === undefined) return s;
   // Each @base row right after its own, so the two share every round's conditions.

@@ -16,12 +16,13 @@ import { startExternalBackend, type RunningBackend } from './external-backend.js
 import { runScaleJob, scaleJobs, type ScaleRun } from './cluster-scale.js';
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
-import { ANCHOR_IDS, baselineTargetOf, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
+import { ANCHOR_IDS, baselineTargetOf, CURVE_ROWS, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
 import { evaluateGoals, MODE_LABEL } from './report/goals.js';
 import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
-import type { RunReport } from './report/run-report.js';
+import { renderCurveSvg } from './report/curve-svg.js';
+import type { CurvePoint, RunReport } from './report/run-report.js';
 import { renderSvg } from './report/svg.js';
 import { buildRows, type BaselineCluster } from './rows.js';
 import { measureScale, type ScaleResult } from './scale.js';
@@ -249,6 +250,22 @@ async function main(): Promise<void> {
         })),
       );
     }
+    const curve: CurvePoint[] = [];
+    const curveRows = rows.filter((r) => CURVE_ROWS.includes(r.id));
+    for (const connections of curveRows.length > 0 ? settings.curve : []) {
+      log(`Curve: keep-alive at ${connections} connections: ${curveRows.length} rows × ${settings.rounds} rounds × ${settings.durationS} s`);
+      const results = await measureMode(modeOf('keepalive', settings), curveRows, {
+        load,
+        aksEmuPid: cluster.pid,
+        hostHeader,
+        settings: { ...settings, connections },
+        keyPrefix: `curve-${connections}/`,
+        log,
+        lbConnections: async () => undefined,
+        ...(external ? { backendPid: external.pid } : {}),
+      });
+      curve.push({ connections, results });
+    }
     await stopAnchors();
     await Promise.all(clusters.map((c) => c.stop()));
     const scale = settings.idleConnections > 0 ? await scaleRow(settings, place, load, (c) => clusters.push(c)) : undefined;
@@ -273,6 +290,7 @@ async function main(): Promise<void> {
       notes,
       results,
       ...(scale ? { scale } : {}),
+      ...(curve.length > 0 ? { curve } : {}),
       ...(clusterScale.length > 0 ? { clusterScale } : {}),
       goals: evaluateGoals(results, settings.modes, scale, clusterScale),
     };
@@ -285,6 +303,7 @@ async function main(): Promise<void> {
   await writeFile(`${base}.md`, markdown);
   await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`${base}.svg`, renderSvg(report));
+  if (report.curve) await writeFile(`${base}-curve.svg`, renderCurveSvg(report));
   process.stdout.write(markdown);
   log(`written: ${base}.md, .json, .svg`);
   if (profilePath) {

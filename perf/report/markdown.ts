@@ -88,6 +88,30 @@ function scaleSection(scale: ScaleResult | undefined): string[] {
   return lines;
 }
 
+function curveSection(report: RunReport): string[] {
+  const curve = report.curve;
+  if (!curve || curve.length === 0) return [];
+  const rows = [...new Set(curve.flatMap((p) => p.results.map((r) => r.row)))];
+  const lines = [
+    '',
+    '## Curves: keep-alive req/s and p99 against connections',
+    '',
+    `GET /, the same rounds and durations as above at each connection count (drawn in the \`-curve.svg\` beside this file). Each cell: req/s, p99 ms.`,
+    '',
+    `| row | ${curve.map((p) => `${int(p.connections)} conn.`).join(' | ')} |`,
+    `|---|${curve.map(() => '--:|').join('')}`,
+  ];
+  for (const id of rows) {
+    const cells = curve.map((p) => {
+      const r = p.results.find((x) => x.row === id);
+      if (!r || r.unavailable !== undefined) return 'n/a';
+      return `${int(r.rps)}, ${fixed(r.p99Ms, 2)}`;
+    });
+    lines.push(`| ${id} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
 function clusterScaleSection(runs: readonly ScaleRun[] | undefined): string[] {
   if (!runs || runs.length === 0) return [];
   const lines = [
@@ -166,6 +190,7 @@ export function renderMarkdown(report: RunReport): string {
     }
   }
   lines.push(...scaleSection(report.scale));
+  lines.push(...curveSection(report));
   lines.push(...clusterScaleSection(report.clusterScale));
   lines.push('', '## Goals', '');
   for (const g of report.goals) lines.push(`- **${g.status}** ${g.text}`);

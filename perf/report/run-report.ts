@@ -20,9 +20,16 @@ export interface RunReport {
   readonly notes: readonly string[];
   readonly results: readonly RowResult[];
   readonly scale?: ScaleResult;
+  /** Keep-alive req/s and p99 of the curve rows at each connection count. */
+  readonly curve?: readonly CurvePoint[];
   /** The cluster-size rows, each from a fresh process. */
   readonly clusterScale?: readonly ScaleRun[];
   readonly goals: readonly Goal[];
+}
+
+export interface CurvePoint {
+  readonly connections: number;
+  readonly results: readonly RowResult[];
 }
 
 export interface Ratios {
