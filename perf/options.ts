@@ -143,6 +143,15 @@ function positive(value: string | undefined, flag: string, allowZero = false): n
   return n;
 }
 
+/** `a,b,c` whole numbers; 0 alone means none. */
+function counts(value: string, flag: string): number[] {
+  return value
+    .split(',')
+    .filter(Boolean)
+    .map((v) => Math.round(positive(v, flag, true)))
+    .filter((n) => n > 0);
+}
+
 export function parseArgs(argv: readonly string[], defaultOutDir: string): Settings {
   const quick = argv.includes('--quick');
   const s = {
@@ -203,18 +212,10 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         s.idleConnections = Math.round(positive(value(), flag, true));
         break;
       case '--sizes':
-        s.clusterSizes = value()
-          .split(',')
-          .filter(Boolean)
-          .map((v) => Math.round(positive(v, flag, true)))
-          .filter((n) => n > 0);
+        s.clusterSizes = counts(value(), flag);
         break;
       case '--curve':
-        s.curve = value()
-          .split(',')
-          .filter(Boolean)
-          .map((v) => Math.round(positive(v, flag, true)))
-          .filter((n) => n > 0);
+        s.curve = counts(value(), flag);
         break;
       case '--idle-cpu':
         s.idleWindowS = positive(value(), flag, true);

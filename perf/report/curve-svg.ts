@@ -5,6 +5,7 @@
  */
 import type { RowId } from '../options.js';
 import type { RunReport } from './run-report.js';
+import { escape } from './svg.js';
 
 const WIDTH = 820;
 const PANEL_WIDTH = 340;
@@ -13,10 +14,6 @@ const LEFT = 70;
 const TOP = 60;
 const GAP = 60;
 const COLOURS = ['#3b6fb6', '#e08a2c', '#2e9e5b', '#b63b8f', '#7a5c2e', '#555555'];
-
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** A round upper bound for an axis: 1, 2 or 5 × 10^n at or above v. */
 export function niceCeiling(v: number): number {
