@@ -88,6 +88,8 @@ export interface Settings {
   readonly clusterSizes: readonly number[];
   /** Seconds of idle CPU measured at the largest size (up to 1,000) at real probe timings; 0: none. */
   readonly idleWindowS: number;
+  /** Write the run's figures into README.md between its perf markers. */
+  readonly updateReadme: boolean;
   /** Another checkout of aks-emu (with node_modules) whose build runs the @base rows beside this one. */
   readonly baseline?: string;
 }
@@ -121,6 +123,7 @@ export const USAGE = `npm run perf -- [options]
                         the bundled example's startCluster() and a live change at the largest size come with them
   --idle-cpu S          seconds of idle CPU measured with min(largest size, 1000) LoadBalancer Services at real
                         probe timings (default 20; --quick 0)
+  --update-readme       write this run's figures into README.md's performance section (between its perf markers)
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names, in the mode
                         --modes names first) and list the top functions
@@ -166,6 +169,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     idleConnections: 10_000,
     clusterSizes: quick ? [10, 100] : [10, 100, 1000],
     curve: quick ? [] : [1, 10, 50, 200, 1000],
+    updateReadme: false,
     idleWindowS: quick ? 0 : 20,
     pin: true,
     profile: false,
@@ -219,6 +223,9 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         break;
       case '--idle-cpu':
         s.idleWindowS = positive(value(), flag, true);
+        break;
+      case '--update-readme':
+        s.updateReadme = true;
         break;
       case '--no-pin':
         s.pin = false;

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAnchor, type Anchor } from './anchors.js';
 import { BASELINE_ADDRESSES } from './baseline-addresses.js';
@@ -22,6 +22,7 @@ import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
 import { renderCurveSvg } from './report/curve-svg.js';
+import { renderReadmeBlock, replaceReadmeBlock } from './report/readme.js';
 import type { CurvePoint, RunReport } from './report/run-report.js';
 import { renderSvg } from './report/svg.js';
 import { buildRows, type BaselineCluster } from './rows.js';
@@ -305,7 +306,14 @@ async function main(): Promise<void> {
   await writeFile(`${base}.svg`, renderSvg(report));
   if (report.curve) await writeFile(`${base}-curve.svg`, renderCurveSvg(report));
   process.stdout.write(markdown);
-  log(`written: ${base}.md, .json, .svg`);
+  log(`written: ${base}.md, .json, .svg${report.curve ? ', -curve.svg' : ''}`);
+  if (settings.updateReadme) {
+    const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+    const root = dirname(readmePath);
+    const block = renderReadmeBlock(report, { command: ['npm run perf --', ...process.argv.slice(2)].join(' '), resultsBase: relative(root, base) });
+    await writeFile(readmePath, replaceReadmeBlock(await readFile(readmePath, 'utf8'), block));
+    log(`written: README.md's performance figures`);
+  }
   if (profilePath) {
     const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb', MODE_LABEL[settings.modes[0] ?? 'keepalive']);
     if (profile) {

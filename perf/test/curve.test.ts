@@ -1,46 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { RowResult } from '../measure.js';
-import { parseArgs } from '../options.js';
 import { niceCeiling, renderCurveSvg } from '../report/curve-svg.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { RunReport } from '../report/run-report.js';
+import { reportOf, rowResult } from './report-fixtures.js';
 
-function point(row: RowResult['row'], rps: number, p99Ms: number, extra: Partial<RowResult> = {}): RowResult {
-  return {
-    row,
-    mode: 'keepalive',
-    layer: 'L4',
-    path: 'p',
-    via: 'v',
-    requests: rps,
-    durationS: 1,
-    rps,
-    p50Ms: 1,
-    p99Ms,
-    maxMs: 9,
-    errors: 0,
-    aksEmuCpuS: 1,
-    aksEmuPeakRssBytes: 1,
-    ...extra,
-  };
-}
-
-const REPORT: RunReport = {
-  startedAt: '2026-12-07T00:00:00.000Z',
-  finishedAt: '2026-12-07T00:01:00.000Z',
-  settings: parseArgs(['--rows', 'lb-external,haproxy-external'], '/out'),
-  placement: 'not pinned',
-  machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 1, os: 'os', kernel: 'k', node: 'v20', autocannon: '9', loadAverage: 0.5, anchors: {} },
-  backend: { pod: 'p', address: 'a' },
-  notes: [],
-  results: [],
-  goals: [],
+const REPORT: RunReport = reportOf({
   curve: [
-    { connections: 1, results: [point('lb-external', 2000, 0.8, { anchor: 'haproxy-external' }), point('haproxy-external', 2500, 0.6)] },
-    { connections: 50, results: [point('lb-external', 9000, 12, { anchor: 'haproxy-external' }), { ...point('haproxy-external', 0, 0), unavailable: 'gone' }] },
-    { connections: 1000, results: [point('lb-external', 8000, 150, { anchor: 'haproxy-external' }), point('haproxy-external', 11000, 90)] },
+    { connections: 1, results: [rowResult('lb-external', 2000, 0.8, { anchor: 'haproxy-external' }), rowResult('haproxy-external', 2500, 0.6)] },
+    {
+      connections: 50,
+      results: [rowResult('lb-external', 9000, 12, { anchor: 'haproxy-external' }), { ...rowResult('haproxy-external', 0, 0), unavailable: 'gone' }],
+    },
+    { connections: 1000, results: [rowResult('lb-external', 8000, 150, { anchor: 'haproxy-external' }), rowResult('haproxy-external', 11000, 90)] },
   ],
-};
+});
 
 describe('the curves', () => {
   it('rounds axis tops to 1, 2 or 5 times a power of ten', () => {
