@@ -44,7 +44,7 @@ export class KubeStore {
   readonly #link: ClusterLink;
   readonly #onSnapshot = () => this.mirror();
   readonly #onProbe = (t: { loadBalancer: string; probe: string; node: string; state: 'up' | 'down' }) =>
-    this.record([
+    this.#recordSoon([
       {
         involved: { apiVersion: 'v1', kind: 'Node', namespace: '', name: t.node },
         type: t.state === 'up' ? 'Normal' : 'Warning',
@@ -56,7 +56,7 @@ export class KubeStore {
   readonly #onReadiness = (e: { podKey: string; ready: boolean; reason: string }) => {
     if (e.ready) return;
     const [namespace, name] = e.podKey.split('/') as [string, string];
-    this.record([
+    this.#recordSoon([
       {
         involved: { apiVersion: 'v1', kind: 'Pod', namespace, name },
         type: 'Warning',
@@ -75,6 +75,24 @@ export class KubeStore {
     link.on('snapshot', this.#onSnapshot);
     link.on('probe', this.#onProbe);
     link.on('readiness', this.#onReadiness);
+  }
+
+  #pending: EventRecord[] = [];
+  #flush: NodeJS.Immediate | undefined;
+
+  /**
+   * Probe and readiness transitions come in bursts (every node of every LB rule at start):
+   * they are written once per turn of the event loop, one commit for the lot, since each
+   * commit costs in proportion to the store's size.
+   */
+  #recordSoon(records: readonly EventRecord[]): void {
+    this.#pending.push(...records);
+    this.#flush ??= setImmediate(() => {
+      this.#flush = undefined;
+      const batch = this.#pending;
+      this.#pending = [];
+      this.record(batch);
+    });
   }
 
   /** Writes Events (controller-owned, never validated). */
@@ -117,6 +135,9 @@ export class KubeStore {
     this.#link.off('snapshot', this.#onSnapshot);
     this.#link.off('probe', this.#onProbe);
     this.#link.off('readiness', this.#onReadiness);
+    if (this.#flush !== undefined) clearImmediate(this.#flush);
+    this.#flush = undefined;
+    this.#pending = [];
     for (const fn of this.#closers) fn();
     this.#closers.clear();
   }

@@ -42,8 +42,22 @@ function workloadObject(w: Workload): KubeObject {
   };
 }
 
+/** Pods by owner, once per snapshot: a lookup per workload, not a scan of every pod per workload. */
+const podsByOwner = new WeakMap<Snapshot, Map<string, PodInfo[]>>();
+
 function podsOf(snapshot: Snapshot, kind: PodInfo['ownerKind'], namespace: string, name: string): PodInfo[] {
-  return snapshot.pods.filter((p) => p.namespace === namespace && p.ownerKind === kind && p.ownerName === name);
+  let index = podsByOwner.get(snapshot);
+  if (index === undefined) {
+    index = new Map();
+    for (const p of snapshot.pods) {
+      const key = JSON.stringify([p.ownerKind, p.namespace, p.ownerName]);
+      const list = index.get(key);
+      if (list) list.push(p);
+      else index.set(key, [p]);
+    }
+    podsByOwner.set(snapshot, index);
+  }
+  return index.get(JSON.stringify([kind, namespace, name])) ?? [];
 }
 
 function replicaCounts(pods: readonly PodInfo[], desired: number, generation: unknown) {
