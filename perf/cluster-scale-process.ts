@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BASELINE_ADDRESSES } from './baseline-addresses.js';
 import { announce, exitWithParent, serveParent } from './ipc.js';
-import { scaleManifests, type ScaleJob, type ScaleMeasure } from './cluster-scale.js';
+import { SCALE_MAX_PODS, scaleManifests, scaleNodes, type ScaleJob, type ScaleMeasure } from './cluster-scale.js';
 
 const SERVE_TIMEOUT_MS = 180_000;
 const POLL_MS = 2;
@@ -52,7 +52,8 @@ async function main(): Promise<ScaleMeasure> {
   const cluster = await startCluster({
     ...(example ? { files: fileURLToPath(new URL('../examples/store/', import.meta.url)) } : { manifests: scaleManifests(job.services, job.allLoadBalancer) }),
     // The scale clusters run on the baseline build's ranges: a /16 pod range holds 15,000 pods.
-    ...(example ? {} : { config: { addresses: BASELINE_ADDRESSES } }),
+    // As many nodes as the pods need at AKS's highest max-pods, so that every pod is scheduled.
+    ...(example ? {} : { config: { addresses: BASELINE_ADDRESSES, maxPods: SCALE_MAX_PODS }, nodes: scaleNodes(job.services) }),
     timeScale: job.timeScale,
     seed: 1,
     // The live change goes through the Kubernetes API, as `kubectl apply` of one Service would.
@@ -72,6 +73,7 @@ async function main(): Promise<ScaleMeasure> {
     servingMs: serving - imported,
     served: answered && cluster.serving(),
     pods: cluster.snapshot.pods.length,
+    nodes: cluster.nodes.length,
     services: cluster.snapshot.services.length,
   };
   let idle: ScaleMeasure['idle'];

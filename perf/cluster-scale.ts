@@ -29,6 +29,7 @@ export interface ScaleMeasure {
   readonly servingMs: number;
   readonly served: boolean;
   readonly pods: number;
+  readonly nodes: number;
   readonly services: number;
   readonly peakRssBytes?: number;
   /** Share of one core used while idle. */
@@ -43,6 +44,15 @@ export interface ScaleRun {
 }
 
 const REPLICAS = 3;
+/** AKS's highest --max-pods (Azure CNI): a node takes at most this many pods. */
+export const SCALE_MAX_PODS = 250;
+/** Pods aks-emu runs besides the Services' own (the ingress controller's, with room to spare). */
+const SYSTEM_PODS = 10;
+
+/** Enough nodes for every pod at SCALE_MAX_PODS a node, and never fewer than AKS's default 3. */
+export function scaleNodes(services: number): number {
+  return Math.max(3, Math.ceil((services * REPLICAS + SYSTEM_PODS) / SCALE_MAX_PODS));
+}
 
 /** N Services, each with a Deployment of 3 echo pods; every other Service a LoadBalancer. */
 export function scaleManifests(services: number, allLoadBalancer = false): object[] {

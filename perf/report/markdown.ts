@@ -119,18 +119,19 @@ function clusterScaleSection(runs: readonly ScaleRun[] | undefined): string[] {
     '## Scale: cluster size',
     '',
     'Each line a fresh aks-emu process: N Services with 3 echo pods each (every other one a LoadBalancer; all of them on the idle-CPU line), ' +
+      "on as many nodes as the pods need at 250 pods a node (AKS's highest --max-pods; at least 3), " +
       'started with startCluster() from inline manifests. *serving* runs from startCluster() until the last LoadBalancer Service answered ' +
       'a request; *modules* is loading aks-emu before that (a test file pays it once). The live change is a POST of one LoadBalancer Service ' +
       'to the Kubernetes API until its frontend answered.',
     '',
-    '| cluster | timeScale | modules ms | startCluster ms | serving ms | pods | peak RSS MiB | idle CPU | live change to traffic ms |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| cluster | timeScale | modules ms | startCluster ms | serving ms | pods | nodes | peak RSS MiB | idle CPU | live change to traffic ms |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const run of runs) {
     const name = run.job.kind === 'example' ? 'examples/store' : `${int(run.job.services)} Services${run.job.allLoadBalancer ? ', all LoadBalancer' : ''}`;
     const m = run.measure;
     if (!m) {
-      lines.push(`| ${name} | ${run.job.timeScale} | n/a: ${cell(run.unavailable ?? 'failed')} | | | | | | |`);
+      lines.push(`| ${name} | ${run.job.timeScale} | n/a: ${cell(run.unavailable ?? 'failed')} | | | | | | | |`);
       continue;
     }
     lines.push(
@@ -142,6 +143,7 @@ function clusterScaleSection(runs: readonly ScaleRun[] | undefined): string[] {
         int(m.startClusterMs),
         `${int(m.servingMs)}${m.served ? '' : ' (not serving)'}`,
         int(m.pods),
+        int(m.nodes),
         m.peakRssBytes === undefined ? '' : fixed(m.peakRssBytes / MiB, 0),
         m.idle ? `${fixed(m.idle.cpuShare * 100, 1)} % over ${fixed(m.idle.windowS, 0)} s` : '',
         m.change ? `${int(m.change.trafficMs)}${m.change.ok ? '' : ' (never answered)'}` : '',

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { scaleJobs, scaleManifests, type ScaleMeasure, type ScaleRun } from '../cluster-scale.js';
+import { scaleJobs, scaleManifests, scaleNodes, type ScaleMeasure, type ScaleRun } from '../cluster-scale.js';
 import { clusterScaleGoals } from '../report/goals.js';
 
 type Obj = { kind: string; metadata: { name: string }; spec: { type?: string; replicas?: number } };
 
 function measured(job: ScaleRun['job'], m: Partial<ScaleMeasure>): ScaleRun {
-  return { job, measure: { job, importMs: 900, startClusterMs: 400, servingMs: 450, served: true, pods: 3, services: 1, peakRssBytes: 100 * 2 ** 20, ...m } };
+  return {
+    job,
+    measure: { job, importMs: 900, startClusterMs: 400, servingMs: 450, served: true, pods: 3, nodes: 3, services: 1, peakRssBytes: 100 * 2 ** 20, ...m },
+  };
 }
 
 describe('cluster-size rows', () => {
@@ -14,6 +17,10 @@ describe('cluster-size rows', () => {
     expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.spec.replicas)).toEqual([3, 3, 3, 3]);
     expect(objects.filter((o) => o.kind === 'Service').map((o) => o.spec.type)).toEqual(['ClusterIP', 'LoadBalancer', 'ClusterIP', 'LoadBalancer']);
     expect((scaleManifests(3, true) as Obj[]).filter((o) => o.kind === 'Service').every((o) => o.spec.type === 'LoadBalancer')).toBe(true);
+  });
+
+  it('gives the cluster enough nodes for every pod at 250 pods a node, and at least 3', () => {
+    expect([10, 100, 1000, 5000].map(scaleNodes)).toEqual([3, 3, 13, 61]);
   });
 
   it('runs the example, each size, a live change at the largest and idle CPU at up to 1,000 Services', () => {
