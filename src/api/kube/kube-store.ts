@@ -191,7 +191,9 @@ export class KubeStore {
 
   #validate(entries: readonly StoredEntry[]): Manifests {
     const raw: RawObject[] = entries.map((e, i) => ({ file: '<api>', doc: i + 1, object: e.object }));
-    const { manifests } = parseObjects(raw);
+    // Unknown fields were dealt with where the objects came in (the API's fieldValidation
+    // directive, `aks-emu up --validate`); objects kept after a warning must not fail later writes.
+    const { manifests } = parseObjects(raw, { fieldValidation: 'Ignore' });
     const errors = this.#link.check(manifests);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
     return manifests;

@@ -12,7 +12,7 @@ import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-gu
 import { loadManifestSet, manifestOptions } from '../../runtime/check.js';
 import { parseWorkloadFlag } from '../../config/workloads.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
-import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
+import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, namespaceFlag, parseCommand, usageError, VALIDATE_HELP, validateFlag } from '../args.js';
 import { printServices } from '../printers.js';
 
 export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
@@ -28,6 +28,7 @@ Flags:
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
       --watch           re-apply the manifest files when they change (invalid changes are reported, nothing changes)
+${VALIDATE_HELP}
       --kubeconfig PATH merge the kubectl context "aks-emu" into PATH (default $KUBECONFIG or ~/.kube/config)
       --no-kubeconfig   do not write a kubeconfig
       --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
@@ -60,6 +61,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
       'max-manifest-size': { type: 'string' },
       workload: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
+      validate: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
     },
     false,
   );
@@ -68,6 +71,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     return 0;
   }
   if (!values.filename?.length) throw usageError('up', 'at least one -f PATH is required (a manifest file or folder)');
+  const manifestFlags = { fieldValidation: validateFlag('up', values.validate), namespace: namespaceFlag('up', values.namespace) };
   const input: ConfigInput = values.config ? await loadConfigFile(values.config) : {};
   const nodes = intFlag('up', '--nodes', values.nodes, 1, 100);
   if (nodes !== undefined) input.nodes = nodes;
@@ -108,10 +112,10 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const token = values['admin-token'];
   if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token))
     throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
-  const { manifests, notices } = await loadManifestSet(values.filename, config);
+  const { manifests, notices } = await loadManifestSet(values.filename, config, manifestFlags);
   for (const n of notices) out(n);
   // The object store keeps the objects as written (the manifests above are their checked form).
-  const { raw } = await loadObjects(values.filename, [], [], manifestOptions(config));
+  const { raw } = await loadObjects(values.filename, [], [], manifestOptions(config, manifestFlags));
   listenerGuard.setLog(out);
   const uninstall = installLastResort(() => {
     out(`fatal: an unexpected error outside any connection (logged above); exiting`);
@@ -169,7 +173,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const stopWatching = values.watch
     ? watchFiles(values.filename, async () => {
         try {
-          const next = await loadObjects(values.filename!, [], [], manifestOptions(config));
+          const next = await loadObjects(values.filename!, [], [], manifestOptions(config, manifestFlags));
           for (const n of next.result.notices) out(n);
           scope = await kube.replace(next.raw, scope);
           out('applied: the manifest files changed');
