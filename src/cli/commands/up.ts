@@ -14,6 +14,10 @@ import { parseWorkloadFlag } from '../../config/workloads.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
 import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, namespaceFlag, parseCommand, usageError, VALIDATE_HELP, validateFlag } from '../args.js';
 import { printServices } from '../printers.js';
+import { probeSummary, startupProgress } from '../startup-progress.js';
+import { explainAddressInUse } from '../../runtime/address-holder.js';
+import { AksEmuError } from '../../errors/index.js';
+import type { ProbeTransition } from '../../dataplane/index.js';
 
 export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
 
@@ -122,7 +126,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     process.exit(EXIT_SOFTWARE);
   });
   // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out });
+  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out }).catch(explainBindError);
   const kube = new KubeStore(cluster, out);
   kube.seed(raw);
   let admin;
@@ -135,16 +139,23 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   } catch (err) {
     kube.close();
     await cluster.stop();
-    throw err;
+    return explainBindError(err);
   }
   for (const n of cluster.notices) out(n);
   cluster.on('notice', out);
-  cluster.on('probe', (t: { loadBalancer: string; probe: string; node: string; state: string }) =>
-    out(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}`),
-  );
+  // Until it serves, a progress line stands for the probes' first answers; then only changes are printed.
+  let started = false;
+  cluster.on('probe', (t: ProbeTransition) => {
+    if (started && t.from !== 'unknown') out(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}`);
+  });
   cluster.on('error', (err: Error) => out(`error: ${err.message}`));
 
+  const stopProgress = cluster.serving() ? undefined : startupProgress(cluster, out);
   await waitForPods(cluster, out);
+  stopProgress?.();
+  started = true;
+  const summary = probeSummary(cluster.probeStatus());
+  if (summary) out(summary);
   out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
@@ -207,6 +218,11 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out(`stopped: every listener closed${forced ? ', open connections reset' : ''}${errors > 0 ? `; ${errors} unexpected listener errors were logged` : ''}`);
   // A forced stop exits as a process killed by that signal would (128 + its number).
   return forced === undefined ? 0 : 128 + (forced === 'SIGINT' ? 2 : 15);
+}
+
+/** An address that cannot be bound is named with what holds it; other errors pass through. */
+function explainBindError(err: unknown): never {
+  throw err instanceof AksEmuError && err.code === 'AKS_EMU_ADDRESS_IN_USE' ? explainAddressInUse(err) : err;
 }
 
 /** EX_SOFTWARE of sysexits.h: an internal error. */
