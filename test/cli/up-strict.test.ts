@@ -93,6 +93,16 @@ describe('validate: strict field validation and -n', () => {
     expect(bad.stderr).toContain('invalid - validate option "maybe"; must be one of: strict (or true), warn, ignore (or false)');
   });
 
+  it('accepts a set whose LoadBalancer Services cannot all get a frontend, saying why for each', async () => {
+    const file = write('pending.yaml', [service('web'), service('outside', { [`${A}azure-load-balancer-ipv4`]: '10.9.9.9' })].join('---\n'));
+    const { code, stdout } = await run(['validate', '-f', file]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'warning: Service default/outside: EXTERNAL-IP stays <pending> (SyncLoadBalancerFailed): Error syncing load balancer: failed to ensure load balancer: findMatchedPIPByLoadBalancerIP: cannot find public IP with IP address 10.9.9.9',
+    );
+    expect(stdout).toContain('valid: 2 Services');
+  });
+
   it('refuses an object whose namespace is not the -n one, in kubectl words', async () => {
     const file = write('other.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: other }\n');
     const { code, stderr } = await run(['validate', '-f', file, '-n', 'shop']);
