@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { printLoadBalancers } from '../../src/cli/printers.js';
 import { probeSummary, startupLine } from '../../src/cli/startup-progress.js';
 import type { Snapshot } from '../../src/cluster/snapshot.js';
 
@@ -19,5 +20,31 @@ describe('start-up progress of aks-emu up', () => {
     );
     expect(probeSummary([probe('up')])).toBe('LB probes: 1 up (node × probe; aks-emu get lb shows each)');
     expect(probeSummary([])).toBeUndefined();
+  });
+});
+
+describe('get lb before the probes have answered', () => {
+  it('shows a node whose state is not settled as unknown', () => {
+    const lbs = {
+      items: [
+        {
+          name: 'kubernetes',
+          backendAddressPools: [{ nodes: ['aks-np-1-vmss000000', 'aks-np-1-vmss000001'] }],
+          loadBalancingRules: [{ name: 'a1-TCP-80', frontend: '127.20.0.1:80', service: 'default/web', probe: 'a1-TCP-80' }],
+          probes: [
+            {
+              name: 'a1-TCP-80',
+              protocol: 'Tcp',
+              port: 31000,
+              backends: [
+                { node: 'aks-np-1-vmss000000', state: 'up', settled: false },
+                { node: 'aks-np-1-vmss000001', state: 'down' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(printLoadBalancers(lbs, false)).toContain('vmss000000:unknown,vmss000001:down');
   });
 });
