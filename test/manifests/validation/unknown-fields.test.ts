@@ -89,6 +89,21 @@ describe('strict field validation of manifests', () => {
   });
 });
 
+describe('duplicate fields', () => {
+  it("are refused in go-yaml's words as kubectl prints them, with the file's lines", () => {
+    const text = 'a: 1\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: a}\n  ports: [{port: 80}]\n  selector: {app: b}\n';
+    let message = '';
+    try {
+      parseManifests([{ file: 'dup.yaml', text }]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toContain(
+      'dup.yaml:9:3 (document 2): error converting YAML to JSON: yaml: unmarshal errors: line 9: mapping key "selector" already defined at line 7',
+    );
+  });
+});
+
 describe('parseValidateFlag', () => {
   it("takes kubectl's --validate values", () => {
     expect(['strict', 'true', 'warn', 'ignore', 'false', 'Strict', 'no'].map(parseValidateFlag)).toEqual([
