@@ -63,10 +63,10 @@ export function addressHolder(ip: string, port: number, proc = '/proc'): Address
   return undefined;
 }
 
-/** The address:port of a failed listen, from the system error it carries. */
-function failedAddress(err: AksEmuError): { address: string; port: number } | undefined {
+/** The address:port of a failed listen and why, from the system error it carries. */
+function failedAddress(err: AksEmuError): { address: string; port: number; code: string | undefined } | undefined {
   const cause = err.cause as NodeJS.ErrnoException & { address?: unknown; port?: unknown };
-  return typeof cause?.address === 'string' && typeof cause.port === 'number' ? { address: cause.address, port: cause.port } : undefined;
+  return typeof cause?.address === 'string' && typeof cause.port === 'number' ? { address: cause.address, port: cause.port, code: cause.code } : undefined;
 }
 
 /** What the address was for, from the message of the layer that failed to bind it. */
@@ -85,12 +85,19 @@ function purpose(message: string): string | undefined {
 export function explainAddressInUse(err: AksEmuError, holderOf: typeof addressHolder = addressHolder): AksEmuError {
   const at = failedAddress(err);
   if (at === undefined) return err;
+  const what = purpose(err.message);
+  const where = `${at.address}:${at.port}${what ? ` (${what})` : ''}`;
+  if (at.code === 'EADDRNOTAVAIL') {
+    // The layers below report every failed bind under this code; this one is not a holder's.
+    const message = `${where} is not an address of this machine: the embedded runtime binds every emulated address on loopback, so keep addresses: and subnets: of aks-emu.yaml inside 127.0.0.0/8`;
+    return new AksEmuError('AKS_EMU_PLATFORM', message, { cause: err });
+  }
+  if (at.code !== 'EADDRINUSE') return err;
   const holder = holderOf(at.address, at.port);
   const who = holder === undefined ? 'another process' : `process ${holder.pid} (${holder.command})`;
-  const what = purpose(err.message);
   const hint = holder?.command.includes('aks-emu')
     ? 'another aks-emu runs on these addresses: stop it, or give this one other ranges (addresses: in aks-emu.yaml) and --admin HOST:PORT'
     : 'stop that process, or give aks-emu other ranges (addresses: in aks-emu.yaml) and --admin HOST:PORT';
-  const message = `${at.address}:${at.port}${what ? ` (${what})` : ''} is already in use by ${who}; ${hint}`;
+  const message = `${where} is already in use by ${who}; ${hint}`;
   return new AksEmuError('AKS_EMU_ADDRESS_IN_USE', message, { cause: err });
 }
