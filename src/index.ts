@@ -19,7 +19,7 @@ import { loadObjects, type LoadResult, type RawObject } from './manifests/index.
 import { KubeStore } from './api/kube/kube-store.js';
 import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
-import { manifestOptions } from './runtime/check.js';
+import { manifestOptions, type ManifestFlags } from './runtime/check.js';
 import { mergeGatewayObjects } from './model/gateway-types.js';
 import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
@@ -35,6 +35,10 @@ export interface StartClusterOptions {
   readonly files?: string | readonly string[];
   /** Inline manifests: YAML text (multi-document) or Kubernetes objects. */
   readonly manifests?: string | object | readonly object[];
+  /** Fields a kind does not have: 'Strict' (default, as kubectl) refuses them, 'Warn' adds a notice, 'Ignore'. */
+  readonly fieldValidation?: ManifestFlags['fieldValidation'];
+  /** The namespace of objects that name none, as `kubectl apply -n` (default `default`). */
+  readonly namespace?: string;
   /** Node count or names (default 3 AKS-style names). */
   readonly nodes?: number | readonly string[];
   /** An aks-emu.yaml to read; `config` fields override it. */
@@ -125,7 +129,7 @@ export interface Cluster {
 }
 
 async function readManifests(
-  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] },
+  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] } & ManifestFlags,
   config: ClusterConfig,
 ): Promise<LoadResult & { raw: RawObject[] }> {
   if (input.files === undefined && input.manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
@@ -135,7 +139,12 @@ async function readManifests(
     input.manifests === undefined || typeof input.manifests === 'string'
       ? []
       : (Array.isArray(input.manifests) ? input.manifests : [input.manifests]).map((object: unknown, i: number) => ({ file: '<inline>', doc: i + 1, object }));
-  const { raw, result } = await loadObjects(files, inline, objects, manifestOptions(config));
+  const { raw, result } = await loadObjects(
+    files,
+    inline,
+    objects,
+    manifestOptions(config, { fieldValidation: input.fieldValidation, namespace: input.namespace }),
+  );
   return { ...result, raw };
 }
 

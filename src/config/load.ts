@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
+import { buildSubnets } from './subnets.js';
 import { parseByteSize } from '../manifests/limits.js';
 import { aksNodeNames, defaultConfig, MAX_PODS_RANGE } from './defaults.js';
 import { buildContainerImages, type ContainerImagesInput } from './containers.js';
@@ -35,6 +36,8 @@ export interface ConfigInput {
   containers?: ContainerImagesInput;
   /** Images run as local processes; a relative cwd is relative to `baseDir`. */
   workloads?: WorkloadInput[];
+  /** Subnet names → CIDR for `azure-load-balancer-internal-subnet`. */
+  subnets?: Record<string, string>;
   /** Where relative paths start: the config file's folder (set by loadConfigFile), else the current directory. */
   baseDir?: string;
 }
@@ -55,6 +58,7 @@ const KEYS = [
   'ingress',
   'workloads',
   'containers',
+  'subnets',
   'baseDir',
 ];
 const LIMIT_KEYS = ['frontendsPerLoadBalancer', 'rulesPerLoadBalancer', 'manifestFileBytes', 'manifestTotalBytes'];
@@ -120,6 +124,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
   const containers = buildContainerImages(input.containers, bad) ?? base.containers;
   const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
+  const subnets = input.subnets === undefined ? base.subnets : buildSubnets(input.subnets, { ...base.addresses, ...input.addresses }.nodeSubnet, bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
@@ -140,6 +145,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     admin,
     ingress: { enabled: input.ingress?.enabled ?? base.ingress.enabled, replicas: replicas ?? base.ingress.replicas },
     ...(workloads === undefined ? {} : { workloads }),
+    ...(subnets === undefined ? {} : { subnets }),
   };
 }
 

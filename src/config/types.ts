@@ -76,4 +76,10 @@ export interface ClusterConfig {
   readonly containers?: ContainerImages;
   /** Images run as local processes (embedded runtime); absent or empty: every pod is an echo pod. */
   readonly workloads?: readonly WorkloadMapping[];
+  /**
+   * aks-emu.yaml `subnets:`: Azure subnet names → CIDR, for the
+   * `azure-load-balancer-internal-subnet` annotation (which names a subnet of the cluster's
+   * virtual network). The node subnet is always there as `aks-subnet`, AKS's name for it.
+   */
+  readonly subnets?: Readonly<Record<string, string>>;
 }

@@ -30,9 +30,12 @@ export function checkManifests(manifests: Manifests, config: ClusterConfig, rand
   return { effective, allocation, errors: sortBySource([...errors, ...ingressErrors]), warnings };
 }
 
-/** The size limits of the config, as the manifests layer takes them. */
-export function manifestOptions(config: ClusterConfig): ManifestOptions {
-  return { maxFileBytes: config.maxManifestFileBytes, maxTotalBytes: config.maxManifestTotalBytes };
+/** What the command line adds to the config's manifest options: `--validate` and `-n`. */
+export type ManifestFlags = Pick<ManifestOptions, 'fieldValidation' | 'namespace'>;
+
+/** The size limits of the config, as the manifests layer takes them, with the command's flags. */
+export function manifestOptions(config: ClusterConfig, flags: ManifestFlags = {}): ManifestOptions {
+  return { maxFileBytes: config.maxManifestFileBytes, maxTotalBytes: config.maxManifestTotalBytes, ...flags };
 }
 
 /** `spec.ports[0]` covers `spec.ports[0].nodePort`, not `spec.ports[01]`. */
@@ -65,9 +68,9 @@ export function withLaterStages(err: ManifestInvalidError, config: ClusterConfig
 }
 
 /** Manifests from files within the config's size limits; when objects are invalid, every error of every stage at once. */
-export async function loadManifestSet(paths: string[], config: ClusterConfig): Promise<LoadResult> {
+export async function loadManifestSet(paths: string[], config: ClusterConfig, flags: ManifestFlags = {}): Promise<LoadResult> {
   try {
-    return await loadManifests(paths, manifestOptions(config));
+    return await loadManifests(paths, manifestOptions(config, flags));
   } catch (err) {
     throw err instanceof ManifestInvalidError ? withLaterStages(err, config) : err;
   }

@@ -13,6 +13,7 @@ import type { CreationTimes } from '../kube-objects.js';
 import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
 import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
+import { LoadBalancerSyncEvents } from './load-balancer-events.js';
 import { refOf, resourceOfKind } from './resources.js';
 import type { NodeControl } from './node-writes.js';
 import { randomUUID } from 'node:crypto';
@@ -68,6 +69,7 @@ export class KubeStore {
   };
   #queue: Promise<unknown> = Promise.resolve();
   #log: (line: string) => void;
+  readonly #lbSync = new LoadBalancerSyncEvents();
 
   constructor(link: ClusterLink, log: (line: string) => void = () => {}) {
     this.#link = link;
@@ -148,7 +150,7 @@ export class KubeStore {
     const changes = mirrorChanges({ snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
     const events = eventsOfChanges(this.store, changes, snapshot);
     if (changes.length > 0) this.store.commit(changes);
-    this.record(events);
+    this.record([...events, ...this.#lbSync.of(snapshot)]);
   }
 
   /** The runtime's node and eviction controls, when it has them. */
@@ -212,7 +214,9 @@ export class KubeStore {
 
   #validate(entries: readonly StoredEntry[]): Manifests {
     const raw: RawObject[] = entries.map((e, i) => ({ file: '<api>', doc: i + 1, object: e.object }));
-    const { manifests } = parseObjects(raw);
+    // Unknown fields were dealt with where the objects came in (the API's fieldValidation
+    // directive, `aks-emu up --validate`); objects kept after a warning must not fail later writes.
+    const { manifests } = parseObjects(raw, { fieldValidation: 'Ignore' });
     const errors = this.#link.check(manifests);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
     return manifests;
