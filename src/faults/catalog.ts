@@ -1,0 +1,23 @@
+import type { Snapshot } from '../cluster/snapshot.js';
+import type { Manifests } from '../model/types.js';
+import type { CatalogService, TargetCatalog } from './validate.js';
+
+/** What faults may name in a running cluster: its nodes, pods, Services, Ingresses and HTTPRoutes. */
+export function targetCatalog(snapshot: Snapshot, manifests: Manifests): TargetCatalog {
+  const key = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+  return {
+    nodes: new Set(snapshot.nodes.map((n) => n.name)),
+    pods: new Set(snapshot.pods.map((p) => `${p.namespace}/${p.name}`)),
+    services: new Map<string, CatalogService>(
+      snapshot.services.map((s) => [
+        `${s.namespace}/${s.name}`,
+        {
+          ports: s.ports.map((p) => ({ name: p.name, port: p.port, ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }) })),
+          frontend: s.type === 'LoadBalancer' && s.loadBalancer?.ip !== undefined,
+        },
+      ]),
+    ),
+    ingresses: new Set(manifests.ingresses.map(key)),
+    httpRoutes: new Set((manifests.gatewayApi?.httpRoutes ?? []).map(key)),
+  };
+}
