@@ -150,7 +150,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
    * A crash: a process pod's processes are killed (kubelet restarts them with its back-off);
    * any other pod closes its listeners and connections and starts again after restartAfterMs.
    */
-  async crash(key: string, restartAfterMs: number): Promise<void> {
+  async crash(key: string, restartAfterMs: number, restarted: () => void): Promise<void> {
     const runtime = this.#pods.get(key);
     if (runtime === undefined) return;
     if (runtime.crash !== undefined) {
@@ -161,8 +161,13 @@ export class PodSet extends EventEmitter<PodSetEvents> {
     const clock = this.#options.clock ?? realClock;
     clock.setTimeout(() => {
       if (this.#pods.get(key) !== runtime) return;
-      runtime.start().catch((err: unknown) => this.emit('notice', `pod ${key}: restart after crash failed: ${(err as Error).message}`));
+      runtime.start().then(restarted, (err: unknown) => this.emit('notice', `pod ${key}: restart after crash failed: ${(err as Error).message}`));
     }, restartAfterMs);
+  }
+
+  /** True when the pod's processes are supervised (kubelet restarts them), false when crash() restarts it after a delay. */
+  supervised(key: string): boolean {
+    return this.#pods.get(key)?.crash !== undefined;
   }
 
   async stop(): Promise<void> {

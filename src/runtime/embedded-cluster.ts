@@ -106,7 +106,14 @@ export class EmbeddedCluster extends EventEmitter {
         if (ready === null && !this.#state.hasPod(key)) return;
         await this.setPodReady(key, ready);
       },
-      crashPod: (key, restartAfterMs) => this.#pods.crash(key, restartAfterMs),
+      crashPod: async (key, restartAfterMs) => {
+        if (this.#pods.supervised(key)) return this.#pods.crash(key, restartAfterMs, () => {});
+        // Kubelet sees the container gone at once: the pod is NotReady until it runs again.
+        await this.setPodReady(key, false);
+        await this.#pods.crash(key, restartAfterMs, () => {
+          this.setPodReady(key, null).catch((err: unknown) => log(`pod ${key}: readiness after restart: ${(err as Error).message}`));
+        });
+      },
       changed: () => this.#publishFaults(),
     });
     this.#faults.on('change', () => this.emit('fault'));

@@ -17,7 +17,7 @@ import { Splice } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import { increment } from '../stats.js';
 import { servicePortKey, type ServicePortRoute, type UpstreamEndpoint } from './service-port-route.js';
-import { gateNode, gatePod, gatePort, toxicsOf } from '../faults/l4-faults.js';
+import { gateNode, gatePod, gatePort, toxicsOf, type StreamToxic } from '../faults/l4-faults.js';
 import { faultIdleTimeout, ToxicFlow } from '../faults/toxic-flow.js';
 
 const DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000] as const;
@@ -48,6 +48,8 @@ export class UpstreamDial {
   private timer: TimerHandle | undefined;
   /** The client's error and close are watched while a dial is under way. */
   private watching = false;
+  /** Stream faults the hops attached to this flow (src/dataplane/faults); undefined: a plain splice. */
+  private toxics: readonly StreamToxic[] | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -72,7 +74,7 @@ export class UpstreamDial {
     upstream.off('error', onUpstreamError);
     const client = this.client;
     this.unwatchClient();
-    const toxics = toxicsOf(client);
+    const toxics = this.toxics;
     if (toxics !== undefined) {
       const flow = new ToxicFlow(client, upstream, toxics, this.ctx.clock, this.ctx.random);
       (faultIdleTimeout(toxics, this.ctx.clock) ?? this.request.idle)?.watch(flow);
@@ -113,13 +115,16 @@ export class UpstreamDial {
     }
     increment(route.counters.endpointPicks, endpoint.key);
     const faults = this.ctx.faults.table;
-    if (faults !== undefined && gatePod(this.client, faults, endpoint.ip, this.ctx.clock.now(), this.ctx)) return;
+    if (faults !== undefined) {
+      if (gatePod(this.client, faults, endpoint.ip, this.ctx.clock.now(), this.ctx)) return;
+      this.toxics = toxicsOf(this.client);
+    }
     // A pod reaching itself through a Service is masqueraded to its node (hairpin).
     const wanted = endpoint.ip === clientIP ? nodeAddress : source;
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
     // A flow with stream faults keeps two sockets, so the faults can sit between them.
-    const inProcess = faults !== undefined && toxicsOf(this.client) !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
+    const inProcess = this.toxics !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
     this.watchClient();
     const upstream = connect({ host: endpoint.ip, port: endpoint.port, localAddress: from, allowHalfOpen: true, noDelay: true }) as DialSocket;
