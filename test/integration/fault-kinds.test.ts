@@ -49,6 +49,22 @@ spec:
             pathType: Prefix
             backend: { service: { name: web, port: { number: 80 } } }
 ---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web-fast
+  annotations:
+    nginx.ingress.kubernetes.io/proxy-read-timeout: "1"
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: fast.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: { service: { name: web, port: { number: 80 } } }
+---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: { name: edge }
@@ -225,6 +241,17 @@ describe('what each fault kind does to a client', () => {
     expect(outcomes.filter((o) => o === 'ETIMEDOUT')).toHaveLength(1);
     expect(outcomes.filter((o) => o?.startsWith('web-'))).toHaveLength(2);
     expect(outcomes).not.toContain(hung.name);
+  });
+
+  it('a hung pod behind an ingress times out the read and the controller retries a sibling', async () => {
+    for (const pod of cluster.pods({}, 'ingress-nginx')) await cluster.waitForPool(pod.nodeName, true, { service: 'ingress-nginx/ingress-nginx-controller' });
+    const ingressIP = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
+    const hung = cluster.pods({ app: 'web' })[0]!;
+    const fault = await cluster.addFault({ type: 'hang', target: `pod/default/${hung.name}` });
+    const pods: string[] = [];
+    for (let i = 0; i < 3; i++) pods.push((await echo(`http://${ingressIP}/`, { headers: { host: 'fast.example.com' } })).pod);
+    expect(pods).not.toContain(hung.name);
+    expect(cluster.faults().find((f) => f.id === fault.id)!.fired).toBeGreaterThanOrEqual(1);
   });
 
   it('a crashed pod drops its connections and serves again after the restart delay', async () => {

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 
 import type { FaultTable } from '../../faults/compile.js';
-import type { Exchange } from '../ingress/exchange.js';
+import type { Exchange, UpstreamOutcome } from '../ingress/exchange.js';
 import { decideRuleFaults, throttleResponse } from './l7-faults.js';
 
 /**
@@ -49,5 +49,43 @@ export function applyRuleFaults(
   } else {
     proceed(ex, res, answer);
   }
+  return true;
+}
+
+/**
+ * Pod faults on the controller's own upstream connections, which reach the pod without
+ * kube-proxy: a hung pod is connected to and never answers, so the request fails as a
+ * read timeout after proxy-read-timeout (504, or the next upstream for a retryable
+ * request); a pod in slow start answers late. True: the dispatch was taken over.
+ */
+export function deferForPodFault(
+  table: FaultTable,
+  podIp: string,
+  readTimeoutMs: number,
+  ex: Exchange,
+  res: ServerResponse,
+  dispatch: (ex: Exchange, res: ServerResponse) => void,
+  outcome: UpstreamOutcome,
+): boolean {
+  const pod = table.pods.get(podIp);
+  if (pod === undefined) return false;
+  if (pod.hang !== undefined) {
+    pod.hang.state.fire();
+    if (readTimeoutMs > 0) {
+      const timer = setTimeout(() => {
+        const err = Object.assign(new Error('upstream timed out (the pod never answered)'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+        outcome.responseFailed(ex, res, err);
+      }, readTimeoutMs);
+      res.once('close', () => clearTimeout(timer));
+    }
+    return true;
+  }
+  const slowStart = pod.slowStart;
+  if (slowStart === undefined) return false;
+  const left = 1 - (Date.now() - slowStart.startedAt) / slowStart.spec.windowMs;
+  if (left <= 0) return false;
+  slowStart.state.fire();
+  const timer = setTimeout(() => dispatch(ex, res), Math.round(slowStart.spec.delayMs * left));
+  res.once('close', () => clearTimeout(timer));
   return true;
 }

@@ -25,7 +25,7 @@ import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
 import type { FaultHolder } from '../../faults/compile.js';
-import { applyRuleFaults } from '../faults/l7-proxy-faults.js';
+import { applyRuleFaults, deferForPodFault } from '../faults/l7-proxy-faults.js';
 
 export type { Scheme } from './exchange.js';
 
@@ -313,8 +313,17 @@ export class IngressProxy implements UpstreamOutcome {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
     }
-    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
+    const faults = this.#faults?.table;
+    if (faults !== undefined && deferForPodFault(faults, endpoint.config.ip, cfg.proxy.readTimeoutMs, ex, res, this.#dispatch, this)) return;
+    this.#dispatch(ex, res);
   }
+
+  readonly #dispatch = (ex: Exchange, res: ServerResponse): void => {
+    const endpoint = ex.upstream?.endpoints[ex.endpoint];
+    const cfg = ex.location?.config;
+    if (!endpoint || !cfg || !ex.upstreamRequest) return;
+    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
+  };
 
   responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
     if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;
