@@ -357,13 +357,9 @@ class ClusterHandle implements Cluster {
   }
 
   async waitForFault(id: string, times: number, options: { timeoutMs?: number } = {}): Promise<Fault> {
-    await waitUntil(
-      this.#embedded,
-      ['fault'],
-      () => this.#embedded.fault(id).fired >= times,
-      options.timeoutMs ?? 30_000,
-      `fault ${id} to fire ${times} times`,
-    );
+    // A fault that is gone (removed, expired) ends the wait: fault(id) then rejects with NotFound.
+    const fired = () => this.#embedded.faults().find((f) => f.id === id)?.fired ?? Number.POSITIVE_INFINITY;
+    await waitUntil(this.#embedded, ['fault'], () => fired() >= times, options.timeoutMs ?? 30_000, `fault ${id} to fire ${times} times`);
     return this.#embedded.fault(id);
   }
 

@@ -217,6 +217,8 @@ describe('faults at every hop', () => {
     expect(badFor.status.details?.causes?.map((c) => c.field)).toEqual(['for']);
     const notJson = await fetch(`${cluster.adminUrl}/aks-emu/v1/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect(notJson.status).toBe(400);
+    const one = (await (await fetch(`${cluster.adminUrl}/aks-emu/v1/faults/${kept.id}`)).json()) as { id: string; params: Record<string, unknown> };
+    expect(one).toMatchObject({ id: kept.id, params: { delay: '1ms', port: 'tcp-echo', direction: 'downstream', fraction: 1 } });
     const gone = await fetch(`${cluster.adminUrl}/aks-emu/v1/faults/fault-999`, { method: 'DELETE' });
     expect(gone.status).toBe(404);
     const list = (await (await fetch(`${cluster.adminUrl}/aks-emu/v1/faults`)).json()) as { kind: string; items: { id: string }[] };

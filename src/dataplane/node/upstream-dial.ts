@@ -75,13 +75,15 @@ export class UpstreamDial {
     const client = this.client;
     this.unwatchClient();
     const toxics = this.toxics;
-    if (toxics !== undefined) {
+    const idle = toxics === undefined ? this.request.idle : (faultIdleTimeout(toxics, this.ctx.clock) ?? this.request.idle);
+    // Only faults on the bytes need the toxic pipe; an idle-timeout override watches a plain splice.
+    if (toxics !== undefined && toxics.some((t) => t.kind !== 'idle-timeout')) {
       const flow = new ToxicFlow(client, upstream, toxics, this.ctx.clock, this.ctx.random);
-      (faultIdleTimeout(toxics, this.ctx.clock) ?? this.request.idle)?.watch(flow);
+      idle?.watch(flow);
       return;
     }
     const splice = new Splice(client, upstream, this.ctx.counters, this.ctx.clock.now());
-    this.request.idle?.watch(splice);
+    idle?.watch(splice);
   }
 
   failed(upstream: Socket): void {
