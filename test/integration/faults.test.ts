@@ -87,7 +87,7 @@ describe('faults at every hop', () => {
   let url: string;
 
   beforeAll(async () => {
-    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(11) }, timeScale: 1 / 50, seed: 3 });
+    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(11) }, timeScale: 1 / 20, seed: 3 });
     await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod Ready' });
     for (const node of cluster.nodes) await cluster.waitForPool(node.name, true, { service: 'web' });
     url = cluster.service('web').url();

@@ -14,6 +14,8 @@ import { resetSocket } from '../l4/reset.js';
 import type { StreamToxic } from './l4-faults.js';
 
 const HIGH_WATER = 256 * 1024;
+/** The smallest slice a bandwidth limit cuts a chunk into. */
+const MIN_SLICE = 1024;
 
 interface Queued {
   readonly chunk: Buffer;
@@ -40,19 +42,25 @@ class Lane {
   push(chunk: Buffer): void {
     const now = this.flow.clock.now();
     let at = now;
+    let slice = chunk.length;
     for (const t of this.toxics) {
       if (t.kind === 'latency') at += Math.max(0, t.delayMs + (t.jitterMs > 0 ? (this.flow.random() * 2 - 1) * t.jitterMs : 0));
+      // A limited link carries a chunk in slices of 50 ms each, so the rate holds over short spans too.
+      else if (t.kind === 'bandwidth') slice = Math.min(slice, Math.max(MIN_SLICE, Math.floor(t.bytesPerSecond / 20)));
     }
     // A chunk never overtakes the one before it.
     at = Math.max(at, this.#lastAt);
-    for (const t of this.toxics) {
-      if (t.kind !== 'bandwidth') continue;
-      const start = Math.max(at, this.#linkFree);
-      this.#linkFree = start + (chunk.length * 1000) / t.bytesPerSecond;
-      at = this.#linkFree;
+    for (let offset = 0; offset < chunk.length; offset += slice) {
+      const part = slice === chunk.length ? chunk : chunk.subarray(offset, offset + slice);
+      for (const t of this.toxics) {
+        if (t.kind !== 'bandwidth') continue;
+        const start = Math.max(at, this.#linkFree);
+        this.#linkFree = start + (part.length * 1000) / t.bytesPerSecond;
+        at = this.#linkFree;
+      }
+      this.#queue.push({ chunk: part, at });
     }
     this.#lastAt = at;
-    this.#queue.push({ chunk, at });
     this.#queued += chunk.length;
     if (this.#queued > HIGH_WATER) this.from.pause();
     this.#arm();
