@@ -17,7 +17,12 @@ export function targetCatalog(snapshot: Snapshot, manifests: Manifests): TargetC
         },
       ]),
     ),
-    ingresses: new Set(manifests.ingresses.map(key)),
-    httpRoutes: new Set((manifests.gatewayApi?.httpRoutes ?? []).map(key)),
+    ingresses: new Map(manifests.ingresses.map((i) => [key(i), i.spec.rules.flatMap((r) => r.paths.map((p) => p.path))])),
+    httpRoutes: new Map(
+      (manifests.gatewayApi?.httpRoutes ?? []).map((r) => [
+        key(r),
+        r.rules.flatMap((rule) => (rule.matches.length === 0 ? ['/'] : rule.matches.map((m) => m.path.value))),
+      ]),
+    ),
   };
 }

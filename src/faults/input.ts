@@ -13,6 +13,13 @@ interface PortParams {
   port?: string | number;
 }
 
+interface RuleParams {
+  /** Fraction of requests taken, 0..1; default 1. */
+  fraction?: number;
+  /** One rule by its path (as written in the Ingress or HTTPRoute); default every rule. */
+  path?: string;
+}
+
 export interface FaultParamsByType {
   stop: Record<string, never>;
   'fail-probes': Record<string, never>;
@@ -31,11 +38,11 @@ export interface FaultParamsByType {
   'close-after': PortParams & { bytes: number; direction?: Direction };
   'idle-timeout': PortParams & { timeout: Duration; tcpReset?: boolean };
   'snat-exhaustion': PortParams & { ports: number };
-  status: { code: number; fraction?: number; first?: number };
-  delay: { delay: Duration; fraction?: number };
-  abort: { fraction?: number };
+  status: RuleParams & { code: number; first?: number };
+  delay: RuleParams & { delay: Duration };
+  abort: RuleParams;
   /** rate in KB/s. */
-  'slow-body': { rate: number; fraction?: number };
+  'slow-body': RuleParams & { rate: number };
 }
 
 /** `target`: `node/NAME`, or `KIND/NAMESPACE/NAME` with KIND pod, service, frontend, nodeport, ingress or httproute. */

@@ -66,15 +66,21 @@ export type PortFault =
   /** Azure SNAT port exhaustion: one client's new flows beyond `ports` open ones fail. */
   | (L4Common & { readonly type: 'snat-exhaustion'; readonly ports: number });
 
+interface RuleCommon {
+  readonly fraction: number;
+  /** One rule of the Ingress or HTTPRoute by its path; undefined: every rule. */
+  readonly path?: string;
+}
+
 export type RuleFault =
   /** Answer `code` instead of proxying, for a fraction of requests or for the first `first`. */
-  | { readonly type: 'status'; readonly code: number; readonly fraction: number; readonly first?: number }
+  | (RuleCommon & { readonly type: 'status'; readonly code: number; readonly first?: number })
   /** Hold the request delayMs before proxying it. */
-  | { readonly type: 'delay'; readonly delayMs: number; readonly fraction: number }
+  | (RuleCommon & { readonly type: 'delay'; readonly delayMs: number })
   /** Reset the client connection instead of answering. */
-  | { readonly type: 'abort'; readonly fraction: number }
+  | (RuleCommon & { readonly type: 'abort' })
   /** The response body at rateKBps. */
-  | { readonly type: 'slow-body'; readonly rateKBps: number; readonly fraction: number };
+  | (RuleCommon & { readonly type: 'slow-body'; readonly rateKBps: number });
 
 export type FaultSpec = NodeFault | PodFault | PortFault | RuleFault;
 export type FaultType = FaultSpec['type'];

@@ -26,8 +26,9 @@ export interface TargetCatalog {
   readonly pods: ReadonlySet<string>;
   /** `ns/name` → its ports and whether it has an LB frontend. */
   readonly services: ReadonlyMap<string, CatalogService>;
-  readonly ingresses: ReadonlySet<string>;
-  readonly httpRoutes: ReadonlySet<string>;
+  /** `ns/name` → the paths of its rules. */
+  readonly ingresses: ReadonlyMap<string, readonly string[]>;
+  readonly httpRoutes: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface CatalogService {
@@ -49,13 +50,15 @@ type ParamRule =
   | { readonly kind: 'number'; readonly required?: boolean; readonly min: number; readonly max: number }
   | { readonly kind: 'direction'; readonly default: Direction }
   | { readonly kind: 'bool'; readonly default: boolean }
-  | { readonly kind: 'port' };
+  | { readonly kind: 'port' }
+  | { readonly kind: 'path' };
 
 const DAY_MS = 86_400_000;
 const TEN_MINUTES_MS = 600_000;
 const delay = (required: boolean): ParamRule => ({ kind: 'duration', required, default: 0, min: 0, max: TEN_MINUTES_MS });
 const FRACTION: ParamRule = { kind: 'fraction' };
 const PORT: ParamRule = { kind: 'port' };
+const PATH: ParamRule = { kind: 'path' };
 const RATE: ParamRule = { kind: 'number', required: true, min: 0.001, max: 10_000_000 };
 
 /** Each type's params; a param not listed is refused. */
@@ -86,10 +89,10 @@ const PARAMS: Readonly<Record<FaultType, Readonly<Record<string, ParamRule>>>> =
     port: PORT,
   },
   'snat-exhaustion': { ports: { kind: 'int', required: true, min: 0, max: 65_535 }, fraction: FRACTION, port: PORT },
-  status: { code: { kind: 'int', required: true, min: 200, max: 599 }, fraction: FRACTION, first: { kind: 'int', min: 1, max: 1_000_000 } },
-  delay: { delay: delay(true), fraction: FRACTION },
-  abort: { fraction: FRACTION },
-  'slow-body': { rate: RATE, fraction: FRACTION },
+  status: { code: { kind: 'int', required: true, min: 200, max: 599 }, fraction: FRACTION, first: { kind: 'int', min: 1, max: 1_000_000 }, path: PATH },
+  delay: { delay: delay(true), fraction: FRACTION, path: PATH },
+  abort: { fraction: FRACTION, path: PATH },
+  'slow-body': { rate: RATE, fraction: FRACTION, path: PATH },
 };
 
 /** Toxiproxy's name for the fraction of connections a toxic takes. */
@@ -151,7 +154,13 @@ export function parseTarget(value: unknown, issues: Issue[]): FaultTarget | unde
   return rest.length === 1 ? { kind: k, namespace: 'default', name: rest[0]! } : { kind: k, namespace: rest[0]!, name: rest[1]! };
 }
 
-function targetExists(target: FaultTarget, catalog: TargetCatalog, issues: Issue[]): CatalogService | undefined {
+/** What a fault's params are checked against: the Service's ports, or the rule paths of an Ingress or HTTPRoute. */
+interface TargetFacts {
+  readonly service?: CatalogService;
+  readonly paths?: readonly string[];
+}
+
+function targetExists(target: FaultTarget, catalog: TargetCatalog, issues: Issue[]): TargetFacts {
   const key = `${target.namespace}/${target.name}`;
   const shown = formatTarget(target);
   const missing = (detail?: string) =>
@@ -159,16 +168,20 @@ function targetExists(target: FaultTarget, catalog: TargetCatalog, issues: Issue
   switch (target.kind) {
     case 'node':
       if (!catalog.nodes.has(target.name)) missing(`no node "${target.name}"; nodes: ${[...catalog.nodes].join(', ')}`);
-      return undefined;
+      return {};
     case 'pod':
       if (!catalog.pods.has(key)) missing(`pods "${target.name}" not found in namespace "${target.namespace}"`);
-      return undefined;
-    case 'ingress':
-      if (!catalog.ingresses.has(key)) missing(`ingresses "${target.name}" not found in namespace "${target.namespace}"`);
-      return undefined;
-    case 'httproute':
-      if (!catalog.httpRoutes.has(key)) missing(`httproutes "${target.name}" not found in namespace "${target.namespace}"`);
-      return undefined;
+      return {};
+    case 'ingress': {
+      const paths = catalog.ingresses.get(key);
+      if (paths === undefined) missing(`ingresses "${target.name}" not found in namespace "${target.namespace}"`);
+      return paths === undefined ? {} : { paths };
+    }
+    case 'httproute': {
+      const paths = catalog.httpRoutes.get(key);
+      if (paths === undefined) missing(`httproutes "${target.name}" not found in namespace "${target.namespace}"`);
+      return paths === undefined ? {} : { paths };
+    }
     case 'service':
     case 'frontend':
     case 'nodeport': {
@@ -176,12 +189,13 @@ function targetExists(target: FaultTarget, catalog: TargetCatalog, issues: Issue
       if (service === undefined) missing(`services "${target.name}" not found in namespace "${target.namespace}"`);
       else if (target.kind === 'frontend' && !service.frontend) missing('the Service has no load balancer frontend (type LoadBalancer with an EXTERNAL-IP)');
       else if (target.kind === 'nodeport' && !service.ports.some((p) => p.nodePort !== undefined)) missing('the Service has no NodePort');
-      return service;
+      return service === undefined ? {} : { service };
     }
   }
 }
 
-function readParam(field: string, rule: ParamRule, value: unknown, issues: Issue[], service: CatalogService | undefined): unknown {
+function readParam(field: string, rule: ParamRule, value: unknown, issues: Issue[], facts: TargetFacts): unknown {
+  const service = facts.service;
   switch (rule.kind) {
     case 'duration': {
       if (value === undefined) {
@@ -249,6 +263,18 @@ function readParam(field: string, rule: ParamRule, value: unknown, issues: Issue
       }
       return asNumber;
     }
+    case 'path': {
+      if (value === undefined) return undefined;
+      if (typeof value !== 'string' || !value.startsWith('/')) {
+        issues.push(invalid(field, value, 'must be the path of one of the rules, starting with /'));
+        return undefined;
+      }
+      if (facts.paths !== undefined && !facts.paths.includes(value)) {
+        issues.push(notSupported(field, value, facts.paths));
+        return undefined;
+      }
+      return value;
+    }
   }
 }
 
@@ -273,7 +299,7 @@ export function validateFault(body: unknown, catalog: TargetCatalog): FaultReque
     issues.push(invalid('type', faultType, `a ${target.kind} takes the fault types ${FAULTS_FOR[target.kind].join(', ')}`));
     faultType = undefined;
   }
-  const service = target === undefined ? undefined : targetExists(target, catalog, issues);
+  const facts: TargetFacts = target === undefined ? {} : targetExists(target, catalog, issues);
 
   let forMs: number | undefined;
   if (input.for !== undefined && input.for !== null) {
@@ -304,7 +330,7 @@ export function validateFault(body: unknown, catalog: TargetCatalog): FaultReque
       } else given[name] = value;
     }
     for (const [name, rule] of Object.entries(rules)) {
-      const value = readParam(`params.${name}`, rule, given[name], issues, service);
+      const value = readParam(`params.${name}`, rule, given[name], issues, facts);
       if (value !== undefined) values[name] = value;
     }
     if (faultType === 'status' && given.first !== undefined && given.fraction !== undefined) {
@@ -328,6 +354,7 @@ function buildSpec(type: FaultType, v: Record<string, unknown>): FaultSpec {
   const num = (k: string) => v[k] as number;
   const port = v.port === undefined ? {} : { port: v.port as string | number };
   const fraction = (v.fraction as number | undefined) ?? 1;
+  const path = v.path === undefined ? {} : { path: v.path as string };
   switch (type) {
     case 'stop':
     case 'fail-probes':
@@ -356,13 +383,13 @@ function buildSpec(type: FaultType, v: Record<string, unknown>): FaultSpec {
     case 'snat-exhaustion':
       return { type, ports: num('ports'), fraction, ...port };
     case 'status':
-      return v.first === undefined ? { type, code: num('code'), fraction } : { type, code: num('code'), fraction: 1, first: num('first') };
+      return v.first === undefined ? { type, code: num('code'), fraction, ...path } : { type, code: num('code'), fraction: 1, first: num('first'), ...path };
     case 'delay':
-      return { type, delayMs: num('delay'), fraction };
+      return { type, delayMs: num('delay'), fraction, ...path };
     case 'abort':
-      return { type, fraction };
+      return { type, fraction, ...path };
     case 'slow-body':
-      return { type, rateKBps: num('rate'), fraction };
+      return { type, rateKBps: num('rate'), fraction, ...path };
   }
 }
 

@@ -13,8 +13,8 @@ const catalog: TargetCatalog = {
   nodes: new Set(['node-0']),
   pods: new Set(['default/web-0']),
   services: new Map([['default/web', { ports: [{ name: 'http', port: 80, nodePort: 30080 }], frontend: true }]]),
-  ingresses: new Set(['default/web']),
-  httpRoutes: new Set(['default/web']),
+  ingresses: new Map([['default/web', ['/']]]),
+  httpRoutes: new Map([['default/web', ['/']]]),
 };
 
 const value = fc.oneof(
@@ -40,6 +40,7 @@ const params = fc.dictionary(
     'restartAfter',
     'window',
     'direction',
+    'path',
     'x',
   ),
   value,

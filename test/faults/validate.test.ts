@@ -19,8 +19,8 @@ const catalog: TargetCatalog = {
     ],
     ['shop/internal', { ports: [{ name: '', port: 80 }], frontend: false }],
   ]),
-  ingresses: new Set(['shop/web']),
-  httpRoutes: new Set(['shop/route']),
+  ingresses: new Map([['shop/web', ['/', '/api']]]),
+  httpRoutes: new Map([['shop/route', ['/']]]),
 };
 
 /** The fields a refused fault names. */
@@ -69,6 +69,16 @@ describe('fault validation', () => {
       first: 2,
     });
     expect(fieldsOf({ type: 'status', target: 'ingress/shop/web', params: { code: 503, first: 2, fraction: 0.5 } })).toEqual(['params.first']);
+  });
+
+  it('narrows a rule fault to one rule by its path', () => {
+    expect(validateFault({ type: 'abort', target: 'ingress/shop/web', params: { path: '/api' } }, catalog).spec).toEqual({
+      type: 'abort',
+      fraction: 1,
+      path: '/api',
+    });
+    expect(fieldsOf({ type: 'abort', target: 'ingress/shop/web', params: { path: '/admin' } })).toEqual(['params.path']);
+    expect(fieldsOf({ type: 'abort', target: 'httproute/shop/route', params: { path: 'api' } })).toEqual(['params.path']);
   });
 
   it('names each bad field, all at once', () => {

@@ -161,7 +161,7 @@ describe('faults at every hop', () => {
 
   it('status 503 for the first 2 requests lets a retrying client succeed on try 3', async () => {
     const ingressIP = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
-    const fault = await cluster.addFault({ type: 'status', target: 'ingress/default/web', params: { code: 503, first: 2 } });
+    const fault = await cluster.addFault({ type: 'status', target: 'ingress/default/web', params: { code: 503, first: 2, path: '/' } });
     const statuses: string[] = [];
     for (let attempt = 1; attempt <= 5; attempt++) {
       const status = await outcome(`http://${ingressIP}/`, { host: 'web.example.com' });

@@ -25,6 +25,7 @@ Targets and their fault types:
                                   idle-timeout (--timeout, --tcp-reset), snat-exhaustion (--ports)
                                   all take --fraction (or --toxicity) and --port
   ingress|httproute/NS/NAME       status (--code, --fraction | --first), delay (--delay), abort, slow-body (--rate KB/s)
+                                  all take --path (one rule by its path) and --fraction
 
 Examples:
   aks-emu fault add reset --target service/shop/web --fraction 1
@@ -49,6 +50,7 @@ const PARAM_FLAGS = {
   first: 'first',
   'restart-after': 'restartAfter',
   window: 'window',
+  path: 'path',
 } as const;
 
 const FLAG_OF: Record<string, string> = Object.fromEntries(Object.entries(PARAM_FLAGS).map(([flag, param]) => [param, flag]));

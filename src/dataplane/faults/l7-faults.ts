@@ -18,7 +18,13 @@ export type RuleFaultDecision =
  * The decisions for one request to the rule of `ingress` (`ns/name`) or `route`
  * (`HTTPRoute ns/name`), in the order the faults were added; empty: no fault applies.
  */
-export function decideRuleFaults(table: FaultTable, ingress: string | undefined, route: string | undefined, random: () => number): RuleFaultDecision[] {
+export function decideRuleFaults(
+  table: FaultTable,
+  ingress: string | undefined,
+  route: string | undefined,
+  path: string | undefined,
+  random: () => number,
+): RuleFaultDecision[] {
   const key =
     route !== undefined ? ruleFaultKey('httproute', route.slice(route.indexOf(' ') + 1)) : ingress !== undefined ? ruleFaultKey('ingress', ingress) : undefined;
   const faults = key === undefined ? undefined : table.rules.get(key);
@@ -26,6 +32,7 @@ export function decideRuleFaults(table: FaultTable, ingress: string | undefined,
   const decisions: RuleFaultDecision[] = [];
   for (const fault of faults) {
     const spec = fault.spec;
+    if (spec.path !== undefined && spec.path !== path) continue;
     const state = fault.state;
     state.seen++;
     if (spec.type === 'status' && spec.first !== undefined) {

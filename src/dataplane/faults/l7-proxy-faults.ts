@@ -21,7 +21,13 @@ export function applyRuleFaults(
   random: () => number,
   proceed: (ex: Exchange, res: ServerResponse, answer: boolean) => void,
 ): boolean {
-  const decisions = decideRuleFaults(table, ex.rule === undefined ? ex.location?.config.ingress : undefined, ex.rule?.config.route, random);
+  const decisions = decideRuleFaults(
+    table,
+    ex.rule === undefined ? ex.location?.config.ingress : undefined,
+    ex.rule?.config.route,
+    ex.location?.config.path,
+    random,
+  );
   if (decisions.length === 0) return false;
   let delayMs = 0;
   for (const d of decisions) {
