@@ -59,23 +59,23 @@ export function applyRuleFaults(
 }
 
 /**
- * Pod faults on the controller's own upstream connections, which reach the pod without
- * kube-proxy: a hung pod is connected to and never answers, so the request fails as a
- * read timeout after proxy-read-timeout (504, or the next upstream for a retryable
- * request); a pod in slow start answers late. True: the dispatch was taken over.
+ * Pod and node faults on the controller's own upstream connections, which reach the pod
+ * without kube-proxy: a hung pod is connected to and never answers, so the request fails
+ * as a read timeout after proxy-read-timeout (504, or the next upstream for a retryable
+ * request); a pod in slow start answers late; a pod on a slow node answers after the
+ * node's latency both ways. True: the dispatch was taken over.
  */
 export function deferForPodFault(
   table: FaultTable,
-  podIp: string,
+  endpoint: { readonly ip: string; readonly nodeName?: string | undefined },
   readTimeoutMs: number,
   ex: Exchange,
   res: ServerResponse,
   dispatch: (ex: Exchange, res: ServerResponse) => void,
   outcome: UpstreamOutcome,
 ): boolean {
-  const pod = table.pods.get(podIp);
-  if (pod === undefined) return false;
-  if (pod.hang !== undefined) {
+  const pod = table.pods.get(endpoint.ip);
+  if (pod?.hang !== undefined) {
     pod.hang.state.fire();
     if (readTimeoutMs > 0) {
       const timer = setTimeout(() => {
@@ -86,12 +86,23 @@ export function deferForPodFault(
     }
     return true;
   }
-  const slowStart = pod.slowStart;
-  if (slowStart === undefined) return false;
-  const left = 1 - (Date.now() - slowStart.startedAt) / slowStart.spec.windowMs;
-  if (left <= 0) return false;
-  slowStart.state.fire();
-  const timer = setTimeout(() => dispatch(ex, res), Math.round(slowStart.spec.delayMs * left));
+  let delayMs = 0;
+  const slow = endpoint.nodeName === undefined ? undefined : table.nodes.get(endpoint.nodeName)?.slow;
+  if (slow !== undefined) {
+    slow.state.fire();
+    const jitter = slow.spec.jitterMs > 0 ? (Math.random() * 2 - 1) * slow.spec.jitterMs : 0;
+    delayMs += 2 * Math.max(0, slow.spec.delayMs + jitter);
+  }
+  const slowStart = pod?.slowStart;
+  if (slowStart !== undefined) {
+    const left = 1 - (Date.now() - slowStart.startedAt) / slowStart.spec.windowMs;
+    if (left > 0) {
+      slowStart.state.fire();
+      delayMs += Math.round(slowStart.spec.delayMs * left);
+    }
+  }
+  if (delayMs === 0) return false;
+  const timer = setTimeout(() => dispatch(ex, res), delayMs);
   res.once('close', () => clearTimeout(timer));
   return true;
 }

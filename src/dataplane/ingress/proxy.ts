@@ -314,7 +314,7 @@ export class IngressProxy implements UpstreamOutcome {
       return this.#reply(ex, res);
     }
     const faults = this.#faults?.table;
-    if (faults !== undefined && deferForPodFault(faults, endpoint.config.ip, cfg.proxy.readTimeoutMs, ex, res, this.#dispatch, this)) return;
+    if (faults !== undefined && deferForPodFault(faults, endpoint.config, cfg.proxy.readTimeoutMs, ex, res, this.#dispatch, this)) return;
     this.#dispatch(ex, res);
   }
 
