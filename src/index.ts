@@ -24,11 +24,17 @@ import { mergeGatewayObjects } from './model/gateway-types.js';
 import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
 import type { StopOptions } from './dataplane/index.js';
+import type { Fault } from './faults/types.js';
+import type { FaultInput } from './faults/input.js';
+import { endpointDistribution, type EndpointDistribution } from './faults/distribution.js';
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
 export type { ClusterConfig } from './config/types.js';
 export type { StopOptions } from './dataplane/index.js';
+export type { Fault, FaultList, FaultType, TargetKind, Direction } from './faults/types.js';
+export type { FaultInput, FaultParamsByType, Duration } from './faults/input.js';
+export type { EndpointDistribution } from './faults/distribution.js';
 
 export interface StartClusterOptions {
   /** Manifest files and folders. */
@@ -120,6 +126,32 @@ export interface Cluster {
   /** Resolves when the predicate holds for the current snapshot; re-checked on every change. */
   waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
   apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
+  /**
+   * Adds a fault at one hop (docs/faults.md): `addFault({ type: 'reset', target: 'service/default/web', params: { fraction: 1 }, for: '30s' })`.
+   * Rejects with a 422 ApiStatusError naming the field when the fault is invalid; nothing changes then.
+   */
+  addFault(fault: FaultInput): Promise<Fault>;
+  /** Every active fault, with how often each has fired. */
+  faults(): Fault[];
+  /** Removes a fault and undoes what it set (a stopped node starts, a pod gets its readiness back). */
+  removeFault(id: string): Promise<Fault>;
+  /** Removes every fault; resolves with the removed ones. */
+  clearFaults(): Promise<Fault[]>;
+  /** Resolves with the fault once it has fired at least `times` times; rejects after timeoutMs. */
+  waitForFault(id: string, times: number, options?: { timeoutMs?: number }): Promise<Fault>;
+  /**
+   * Resolves when the node has left (inPool false) or rejoined (true) the pool of healthy
+   * backends of every LB rule, or of one Service's rules (`service`: name or ns/name).
+   */
+  waitForPool(node: string, inPool: boolean, options?: { service?: string; timeoutMs?: number }): Promise<void>;
+  /** Resolves when the Service has `count` ready endpoints (on one port: `port` name or number). */
+  waitForEndpoints(service: string, count: number, options?: { namespace?: string; port?: string | number; timeoutMs?: number }): Promise<void>;
+  /**
+   * Which pod kube-proxy sent each connection of a Service to, counted since start (or
+   * since `since`, an earlier reading): assert "each of 3 pods got 1/3 ± 5 %" with
+   * `d.evenWithin(0.05)`.
+   */
+  distribution(service: string, options?: { namespace?: string; port?: string | number; since?: EndpointDistribution }): EndpointDistribution;
   /**
    * Release everything. With graceMs, listeners stop accepting at once and open flows get
    * up to graceMs to finish before the rest is reset; a second call without graceMs (or
@@ -318,6 +350,45 @@ class ClusterHandle implements Cluster {
 
   waitFor(predicate: (snapshot: Snapshot) => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<void> {
     return waitUntil(this.#embedded, ['snapshot'], () => predicate(this.snapshot), options.timeoutMs ?? 30_000, options.what ?? 'condition');
+  }
+
+  addFault(fault: FaultInput): Promise<Fault> {
+    return this.#embedded.addFault(fault);
+  }
+  faults(): Fault[] {
+    return this.#embedded.faults();
+  }
+  removeFault(id: string): Promise<Fault> {
+    return this.#embedded.removeFault(id);
+  }
+  clearFaults(): Promise<Fault[]> {
+    return this.#embedded.clearFaults();
+  }
+
+  async waitForFault(id: string, times: number, options: { timeoutMs?: number } = {}): Promise<Fault> {
+    // A fault that is gone (removed, expired) ends the wait: fault(id) then rejects with NotFound.
+    const fired = () => this.#embedded.faults().find((f) => f.id === id)?.fired ?? Number.POSITIVE_INFINITY;
+    await waitUntil(this.#embedded, ['fault'], () => fired() >= times, options.timeoutMs ?? 30_000, `fault ${id} to fire ${times} times`);
+    return this.#embedded.fault(id);
+  }
+
+  waitForPool(node: string, inPool: boolean, options: { service?: string; timeoutMs?: number } = {}): Promise<void> {
+    return this.waitForProbe(node, inPool ? 'up' : 'down', options);
+  }
+
+  waitForEndpoints(service: string, count: number, options: { namespace?: string; port?: string | number; timeoutMs?: number } = {}): Promise<void> {
+    const key = `${options.namespace ?? 'default'}/${service}`;
+    const ready = () => {
+      const info = this.snapshot.services.find((s) => `${s.namespace}/${s.name}` === key);
+      const port = options.port === undefined ? info?.ports[0] : info?.ports.find((p) => p.name === options.port || p.port === options.port);
+      const endpoints = this.snapshot.endpoints.find((e) => e.serviceKey === key)?.ports.find((p) => p.name === port?.name);
+      return (endpoints?.usable ?? []).filter((e) => e.ready).length;
+    };
+    return waitUntil(this.#embedded, ['snapshot'], () => ready() === count, options.timeoutMs ?? 30_000, `${count} ready endpoints of service ${key}`);
+  }
+
+  distribution(service: string, options: { namespace?: string; port?: string | number; since?: EndpointDistribution } = {}): EndpointDistribution {
+    return endpointDistribution(this.snapshot, this.stats().servicePorts, `${options.namespace ?? 'default'}/${service}`, options.port, options.since);
   }
 
   async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {

@@ -17,6 +17,7 @@ import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
+import { handleFaultRoute, type FaultControl } from './fault-routes.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend extends PodControlBackend {
@@ -31,6 +32,8 @@ export interface AdminBackend extends PodControlBackend {
   stopNode(name: string): Promise<void>;
   startNode(name: string): Promise<void>;
   setPodReady(podKey: string, ready: boolean | null): Promise<void>;
+  /** The fault API (/aks-emu/v1/faults); absent where the runtime has none. */
+  readonly faultControl?: FaultControl;
 }
 
 type Params = Record<string, string>;
@@ -186,6 +189,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       send(res, 200, { server: state.url, token: state.guard.token });
       return;
     }
+    if (await handleFaultRoute(state.backend.faultControl, method, target, body, res)) return;
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));

@@ -24,6 +24,8 @@ import { UpstreamPools } from './upstream-connections.js';
 import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
+import type { FaultHolder } from '../../faults/compile.js';
+import { applyRuleFaults, deferForPodFault } from '../faults/l7-proxy-faults.js';
 
 export type { Scheme } from './exchange.js';
 
@@ -34,6 +36,8 @@ export interface IngressProxyOptions {
   /** [0, 1); canary weights use it. */
   readonly random?: () => number;
   readonly now?: () => number;
+  /** Active faults: an Ingress or HTTPRoute fault acts on the requests its rules route. */
+  readonly faults?: FaultHolder;
 }
 
 /** nginx retries only these (proxy_next_upstream without non_idempotent). */
@@ -48,8 +52,10 @@ export class IngressProxy implements UpstreamOutcome {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #localAddress?: string;
+  readonly #faults: FaultHolder | undefined;
 
   constructor(options: IngressProxyOptions) {
+    this.#faults = options.faults;
     this.#getRouter = options.getRouter;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -73,9 +79,14 @@ export class IngressProxy implements UpstreamOutcome {
 
   handleRequest(req: IncomingMessage, res: ServerResponse, scheme: Scheme, port: string): void {
     const ex = new Exchange(req, scheme, port);
-    if (this.#route(ex)) this.#proxy(ex, res);
-    else this.#reply(ex, res);
+    if (!this.#route(ex)) return this.#reply(ex, res);
+    const faults = this.#faults?.table;
+    if (faults !== undefined && applyRuleFaults(faults, ex, res, this.#random, this.#proceed)) return;
+    this.#proxy(ex, res);
   }
+
+  /** What a fault lets through: the request proxied, or answered with ex.status. */
+  readonly #proceed = (ex: Exchange, res: ServerResponse, answer: boolean): void => (answer ? this.#reply(ex, res) : this.#proxy(ex, res));
 
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, scheme: Scheme, port: string): void {
     socket.on('error', ignore);
@@ -302,8 +313,17 @@ export class IngressProxy implements UpstreamOutcome {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
     }
-    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
+    const faults = this.#faults?.table;
+    if (faults !== undefined && deferForPodFault(faults, endpoint.config, cfg.proxy.readTimeoutMs, ex, res, this.#dispatch, this)) return;
+    this.#dispatch(ex, res);
   }
+
+  readonly #dispatch = (ex: Exchange, res: ServerResponse): void => {
+    const endpoint = ex.upstream?.endpoints[ex.endpoint];
+    const cfg = ex.location?.config;
+    if (!endpoint || !cfg || !ex.upstreamRequest) return;
+    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
+  };
 
   responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
     if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;

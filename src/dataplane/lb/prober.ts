@@ -16,6 +16,7 @@ import type { LoadBalancerProbe, Snapshot } from '../../cluster/snapshot.js';
 import { backendNode, type BackendNode } from '../balance/distribution.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ProbeCheck } from './probe-check.js';
+import type { FaultHolder } from '../../faults/compile.js';
 
 /** Azure's probe source 168.63.129.16, moved into 127/8 like the rest of the embedded cluster. */
 export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
@@ -97,6 +98,8 @@ export class Prober {
     /** Local address probes are sent from; undefined lets the OS choose. */
     private readonly source: string | undefined,
     private readonly onTransition: (transition: ProbeTransition) => void,
+    /** A node fault (fail-probes, drain, partition) fails every probe of the node. */
+    private readonly faults: FaultHolder = { table: undefined },
   ) {}
 
   /** Probe what the snapshot's load balancers declare; keep the state of what stays. */
@@ -185,7 +188,15 @@ export class Prober {
   private attempt(target: ProbeTarget): void {
     if (target.check !== undefined) {
       target.check.cancel();
+      target.check = undefined;
       this.record(target, false, 'timed out');
+    }
+    const fault = this.faults.table?.nodes.get(target.node.name)?.probes;
+    if (fault !== undefined) {
+      fault.state.fire();
+      this.record(target, false, fault.spec.type === 'partition' ? 'timed out' : `${fault.spec.type} (${fault.id})`);
+      this.schedule(target);
+      return;
     }
     const check = new ProbeCheck(target.probe, target.node.address, this.source, (ok, detail) => {
       if (target.check !== check) return;

@@ -14,6 +14,7 @@ import type { Clock } from '../../dataplane/clock.js';
 import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import type { GatewayRouters } from '../gateway.js';
+import type { FaultHolder } from '../../faults/compile.js';
 
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
 export interface ChooseContext {
@@ -40,6 +41,8 @@ export interface PodKindContext {
   statusChanged(): void;
   /** The node's container engine, where pods of the `container` kind can run. */
   readonly containers?: ContainerPodFactory;
+  /** Active faults, for the L7 pods' Ingress and HTTPRoute faults. */
+  readonly faults?: FaultHolder;
 }
 
 /** Makes the runtime of a `container` pod on this node (src/runtime/container/container-host.ts). */
