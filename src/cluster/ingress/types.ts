@@ -141,7 +141,19 @@ export interface TlsCertificate {
   readonly keyPem: string;
 }
 
+/** The controller ConfigMap's settings the data plane applies to every request (ingress-nginx's lua_ingress.lua). */
+export interface ControllerTraffic {
+  /** The Strict-Transport-Security value sent on HTTPS (hsts, hsts-max-age, hsts-include-subdomains, hsts-preload); undefined: none. */
+  readonly hsts?: string;
+  /** use-forwarded-headers: trust the client's X-Forwarded-For (real IP), -Proto, -Port and -Host. */
+  readonly useForwardedHeaders: boolean;
+  /** compute-full-forwarded-for: append the connection's address to the client's X-Forwarded-For. */
+  readonly computeFullForwardedFor: boolean;
+}
+
 export interface IngressConfig {
+  /** The controller ConfigMap's per-request settings; absent: ingress-nginx's defaults. */
+  readonly controller?: ControllerTraffic;
   readonly servers: readonly ServerConfig[];
   readonly upstreams: readonly UpstreamConfig[];
   readonly certificates: readonly TlsCertificate[];
