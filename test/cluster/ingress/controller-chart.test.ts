@@ -5,6 +5,7 @@ import { AksEmuError, formatLocatedFieldError } from '../../../src/errors/index.
 import { parseManifests } from '../../../src/manifests/index.js';
 import { checkManifests } from '../../../src/runtime/check.js';
 import type { ConfigInput } from '../../../src/config/load.js';
+import { userControllerService } from '../../fixtures/aks-ingress-tutorial.js';
 
 const random = () => 0.5;
 
@@ -128,25 +129,7 @@ describe('the controller rendered from the chart values in aks-emu.yaml', () => 
   });
 });
 
-const USER_SERVICE = `apiVersion: v1
-kind: Service
-metadata:
-  name: ingress-nginx-controller
-  namespace: ingress-basic
-  annotations:
-    service.beta.kubernetes.io/azure-load-balancer-internal: "true"
-spec:
-  type: LoadBalancer
-  externalTrafficPolicy: Local
-  loadBalancerIP: 127.224.0.42
-  selector:
-    app.kubernetes.io/name: ingress-nginx
-    app.kubernetes.io/instance: ingress-nginx
-    app.kubernetes.io/component: controller
-  ports:
-  - { name: http, port: 80, targetPort: http }
-  - { name: https, port: 443, targetPort: https }
-`;
+const USER_SERVICE = userControllerService('ingress-basic', '127.224.0.42');
 
 describe("a user's own controller Service", () => {
   const config: ConfigInput = { ingress: { namespace: 'ingress-basic' } };
