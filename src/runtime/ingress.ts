@@ -10,6 +10,8 @@ import { compileIngress, ingressControllerObjects } from '../cluster/ingress/ind
 import { findControllerConfigMap, readControllerConfigMap, type ConfigMapRead } from '../cluster/ingress/controller-configmap.js';
 import { mergeControllerObjects, type ControllerMerge } from '../cluster/ingress/controller-takeover.js';
 import { healthzProbeNotices } from '../cluster/ingress/healthz-probe.js';
+import { selectsControllerPods } from '../cluster/ingress/controller-takeover.js';
+import type { ControllerChart } from '../cluster/ingress/controller-manifests.js';
 import type { FieldError } from '../errors/index.js';
 import type { Manifests } from '../model/types.js';
 
@@ -52,6 +54,15 @@ export function withIngressConfig(snapshot: Snapshot, manifests: Manifests, conf
     controller: read.settings.traffic,
   });
   const probes = healthzProbeNotices(snapshot, compiled.config, chart);
-  const ingress = { ...compiled, notices: [...compiled.notices, ...read.notices, ...probes] };
+  const publishService = publishedService(snapshot, chart);
+  const ingress = { ...compiled, notices: [...compiled.notices, ...read.notices, ...probes], ...(publishService ? { publishService } : {}) };
   return Object.freeze({ ...snapshot, ingress });
+}
+
+/** The chart's `--publish-service`: the controller Service by its name, else a LoadBalancer Service in its place. */
+function publishedService(snapshot: Snapshot, chart: ControllerChart): string | undefined {
+  const own = snapshot.services.find((s) => s.namespace === chart.namespace && s.name === chart.name);
+  const fronting =
+    own ?? snapshot.services.find((s) => s.namespace === chart.namespace && s.type === 'LoadBalancer' && selectsControllerPods(s.selector, chart));
+  return fronting && `${fronting.namespace}/${fronting.name}`;
 }

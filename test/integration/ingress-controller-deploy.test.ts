@@ -146,6 +146,9 @@ describe.runIf(kubectlAvailable())("the user's own controller Service, and the c
     // The API's uid is the one cloud-provider-azure names the frontend after (`a` + the uid without dashes, 32 characters).
     expect(listed.stdout.trim().split('\n')).toEqual([`ingress-nginx-controller ${named[0]!.uid}`]);
     expect(rules[0]?.frontendName).toBe(`a${named[0]!.uid.replace(/-/g, '')}`.slice(0, 32));
+    // The Ingresses publish the address of the Service in the built-in one's place.
+    const status = await kubectl(kubeconfig, ['get', 'ingress', 'hello-world-ingress', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}']);
+    expect(status.stdout).toBe(ip);
   });
 
   it('applies use-forwarded-headers, compute-full-forwarded-for, hsts-max-age and proxy-body-size when the ConfigMap changes', async () => {

@@ -178,4 +178,18 @@ export interface CompileResult {
   readonly statuses: Readonly<Record<string, IngressStatus>>;
   /** One line per thing ingress-nginx would log and carry on with (unimplemented annotations, missing Secrets...). */
   readonly notices: readonly string[];
+  /**
+   * `namespace/name` of the Service whose address the Ingresses' status shows (the chart's
+   * `--publish-service`: the controller Service, or the user's Service in its place).
+   */
+  readonly publishService?: string;
+}
+
+/** The address the controller publishes in its Ingresses' status (undefined while its frontend is pending). */
+export function publishedAddress(snapshot: {
+  readonly ingress?: CompileResult;
+  readonly services: readonly { readonly namespace: string; readonly name: string; readonly loadBalancer?: { readonly ip?: string } }[];
+}): string | undefined {
+  const key = snapshot.ingress?.publishService;
+  return key === undefined ? undefined : snapshot.services.find((s) => `${s.namespace}/${s.name}` === key)?.loadBalancer?.ip;
 }
