@@ -9,9 +9,59 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { kubectl, kubectlAvailable, tempKubeconfig } from '../helpers/kubectl.js';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { generateSelfSignedCertificate } from '../../src/dataplane/ingress/self-signed-cert.js';
 import { echo } from '../helpers/net.js';
 import { helloWorldApp, INTERNAL_ANNOTATION, PROBE_PATH_ANNOTATION, tutorialIngress, userControllerService } from '../fixtures/aks-ingress-tutorial.js';
+
+/** One request on a fresh connection (TLS with SNI `host` for https); resolves with the status and headers. */
+function send(
+  scheme: 'http' | 'https',
+  ip: string,
+  path: string,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const options = { method: 'GET', agent: false as const, localAddress: '127.0.0.10', headers: { host, connection: 'close', ...headers } };
+    const done = (res: IncomingMessage) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+    };
+    const req =
+      scheme === 'https'
+        ? httpsRequest(`https://${ip}${path}`, { ...options, servername: host, rejectUnauthorized: false }, done)
+        : httpRequest(`http://${ip}${path}`, options, done);
+    req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A host with TLS (its own certificate) and a path to a Service that does not exist. */
+async function tlsSite(): Promise<string> {
+  const pair = await generateSelfSignedCertificate({ commonName: 'hello.example', dnsNames: ['hello.example'], keyType: 'ec' });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: hello-tls }
+type: kubernetes.io/tls
+data: { tls.crt: ${b64(pair.certPem)}, tls.key: ${b64(pair.keyPem)} }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: hello-tls }
+spec:
+  ingressClassName: nginx
+  tls: [{ hosts: [hello.example], secretName: hello-tls }]
+  rules:
+  - host: hello.example
+    http:
+      paths:
+      - { path: /, pathType: Prefix, backend: { service: { name: aks-helloworld-one, port: { number: 80 } } } }
+      - { path: /gone, pathType: Prefix, backend: { service: { name: gone, port: { number: 80 } } } }
+`;
+}
 
 /** A POST with a body of `bytes` bytes; resolves with the status. */
 function post(url: string, bytes: number): Promise<number> {
@@ -117,7 +167,7 @@ describe.runIf(kubectlAvailable())("the user's own controller Service, and the c
 
   beforeAll(async () => {
     cluster = await startCluster({
-      manifests: `${APPS}---\n${strictOff('ingress-nginx')}---\n${userControllerService('ingress-nginx', ip)}`,
+      manifests: `${APPS}---\n${strictOff('ingress-nginx')}---\n${userControllerService('ingress-nginx', ip)}---\n${await tlsSite()}`,
       config: { addresses },
       timeScale: 1 / 20,
       seed: 6,
@@ -151,7 +201,7 @@ describe.runIf(kubectlAvailable())("the user's own controller Service, and the c
     expect(status.stdout).toBe(ip);
   });
 
-  it('applies use-forwarded-headers, compute-full-forwarded-for, hsts-max-age and proxy-body-size when the ConfigMap changes', async () => {
+  it('applies use-forwarded-headers, compute-full-forwarded-for, hsts-max-age, proxy-body-size and custom-http-errors when the ConfigMap changes', async () => {
     const url = `http://${ip}/hello-world-one/x`;
     const spoof = { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' };
     const before = await echo(url, { localAddress: '127.0.0.10', headers: spoof });
@@ -159,6 +209,10 @@ describe.runIf(kubectlAvailable())("the user's own controller Service, and the c
     expect(h(before)['X-Real-Ip']).toEqual(['127.0.0.10']);
     expect(h(before)['X-Forwarded-For']).toEqual(['127.0.0.10']);
     expect(h(before)['X-Forwarded-Proto']).toEqual(['http']);
+    // ssl-redirect for a TLS host, whatever the client claims; HSTS with the defaults; 503 for a missing Service.
+    expect((await send('http', ip, '/', 'hello.example', { 'x-forwarded-proto': 'https' })).status).toBe(308);
+    expect((await send('https', ip, '/', 'hello.example')).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect((await send('https', ip, '/gone', 'hello.example')).status).toBe(503);
 
     const applied = await kubectl(
       kubeconfig,
@@ -172,6 +226,7 @@ data:
   compute-full-forwarded-for: "true"
   hsts-max-age: "600"
   proxy-body-size: 1k
+  custom-http-errors: "503"
 `,
     );
     expect(applied.code, applied.stderr).toBe(0);
@@ -188,15 +243,27 @@ data:
     expect(await post(url, 2048)).toBe(413);
     expect(await post(url, 512)).toBe(200);
 
-    const hsts = await new Promise<string | string[] | undefined>((resolve, reject) => {
-      const req = httpsRequest(`https://${ip}/hello-world-one/`, { rejectUnauthorized: false, agent: false, localAddress: '127.0.0.10' }, (res) => {
-        res.resume();
-        resolve(res.headers['strict-transport-security']);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(hsts).toBe('max-age=600; includeSubDomains');
+    // A TLS proxy in front said https: no redirect; without that claim, the redirect stays.
+    expect((await send('http', ip, '/', 'hello.example', { 'x-forwarded-proto': 'https' })).status).toBe(200);
+    expect((await send('http', ip, '/', 'hello.example')).status).toBe(308);
+    expect((await send('https', ip, '/', 'hello.example')).headers['strict-transport-security']).toBe('max-age=600; includeSubDomains');
+    // The fake default certificate is no certificate of the host's own: no HSTS (as ingress-nginx).
+    expect((await send('https', ip, '/hello-world-one/', 'nobody.example')).headers['strict-transport-security']).toBeUndefined();
+    // custom-http-errors 503: the error goes to the default backend, whose answer is 404.
+    expect((await send('https', ip, '/gone', 'hello.example')).status).toBe(404);
+
+    // ssl-redirect "false" is the default of every location without the annotation.
+    const noRedirect = await kubectl(
+      kubeconfig,
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: ConfigMap
+metadata: { name: ingress-nginx-controller, namespace: ingress-nginx }
+data: { strict-validate-path-type: "false", use-forwarded-headers: "true", ssl-redirect: "false" }
+`,
+    );
+    expect(noRedirect.code, noRedirect.stderr).toBe(0);
+    await expect.poll(async () => (await send('http', ip, '/', 'hello.example')).status, { timeout: 10_000 }).toBe(200);
   });
 
   it('refuses a bad value naming the ConfigMap and key, and keeps the applied settings', async () => {

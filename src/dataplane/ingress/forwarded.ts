@@ -10,7 +10,9 @@
  * - lua_ingress.lua's rewrite phase takes X-Forwarded-Proto, X-Forwarded-Port and the first
  *   X-Forwarded-Host as the scheme (so ssl-redirect does not redirect what a TLS proxy in
  *   front already terminated), port and host passed upstream;
- * - compute-full-forwarded-for sends `<client's X-Forwarded-For>, <connection's address>`.
+ * - compute-full-forwarded-for sends `<client's X-Forwarded-For>, <connection's address>`;
+ * - hsts, hsts-max-age, hsts-include-subdomains and hsts-preload make the header HTTPS
+ *   responses carry.
  *
  * Without use-forwarded-headers (the default) all of these are the connection's own.
  */
@@ -69,8 +71,12 @@ export function forwardedContext(ex: Exchange): ForwardedContext {
   };
 }
 
-/** The Strict-Transport-Security value for this response; undefined: none (plain HTTP, Gateway API, or hsts off). */
+/**
+ * The Strict-Transport-Security value for this response; undefined: none (plain HTTP,
+ * Gateway API, hsts off, or a host without a certificate of its own: lua_ingress.lua sends
+ * it only when certificate.configured_for_current_request(), never with the fake default one).
+ */
 export function hstsFor(ex: Exchange): string | undefined {
-  if (ex.scheme !== 'https' || ex.gateway) return undefined;
+  if (ex.scheme !== 'https' || ex.gateway || ex.server?.config.tls?.certificate === undefined) return undefined;
   return ex.traffic ? ex.traffic.hsts : DEFAULT_HSTS;
 }
