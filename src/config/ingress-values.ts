@@ -10,6 +10,9 @@
  * values (nodeSelector, resources, ...) are accepted and have no effect, as values the
  * chart's templates do not read are ignored by Helm.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
 import type { IngressChartValues, IngressSettings } from './types.js';
 
 /** What users write under `ingress:`. */
@@ -18,10 +21,12 @@ export interface IngressInput {
   replicas?: number;
   releaseName?: string;
   namespace?: string;
+  /** `helm install -f FILE ...`: values files, merged in order; `values` goes on top, as `--set` does. */
+  valuesFiles?: unknown;
   values?: unknown;
 }
 
-const INGRESS_KEYS = ['enabled', 'replicas', 'releaseName', 'namespace', 'values'];
+const INGRESS_KEYS = ['enabled', 'replicas', 'releaseName', 'namespace', 'valuesFiles', 'values'];
 
 type Report = (field: string, message: string) => void;
 type Obj = Record<string, unknown>;
@@ -176,8 +181,44 @@ export function readChartValues(input: unknown, bad: Report): IngressChartValues
   };
 }
 
-/** `ingress:` of aks-emu.yaml on top of `base`. */
-export function buildIngressSettings(given: IngressInput | undefined, base: IngressSettings, bad: Report): IngressSettings {
+/** Helm's coalescing of values: mappings merge key by key, anything else is replaced; null removes a key. */
+function mergeValues(into: Obj, from: Obj): Obj {
+  const out: Obj = { ...into };
+  for (const [k, v] of Object.entries(from)) {
+    const old = out[k];
+    if (v === null) delete out[k];
+    else out[k] = isObj(old) && isObj(v) ? mergeValues(old, v) : v;
+  }
+  return out;
+}
+
+/** The values files (relative to `baseDir`), then the inline values, merged; problems name the file. */
+function collectValues(input: IngressInput, baseDir: string, bad: Report): unknown {
+  const files = input.valuesFiles;
+  if (files === undefined || files === null) return input.values;
+  if (!Array.isArray(files) || !files.every((f) => typeof f === 'string')) {
+    bad('ingress.valuesFiles', 'Invalid value: expected a list of file paths (helm install -f FILE)');
+    return input.values;
+  }
+  let merged: Obj = {};
+  files.forEach((file: string, i) => {
+    const path = resolve(baseDir, file);
+    let value: unknown;
+    try {
+      value = parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      return bad(`ingress.valuesFiles[${i}]`, `Invalid value: ${JSON.stringify(file)}: cannot read it as YAML (${why})`);
+    }
+    if (value === null || value === undefined) return;
+    if (!isObj(value)) return bad(`ingress.valuesFiles[${i}]`, `Invalid value: ${JSON.stringify(file)}: expected a mapping of chart values`);
+    merged = mergeValues(merged, value);
+  });
+  return isObj(input.values) ? mergeValues(merged, input.values) : input.values === undefined || input.values === null ? merged : input.values;
+}
+
+/** `ingress:` of aks-emu.yaml on top of `base`; relative values files start at `baseDir`. */
+export function buildIngressSettings(given: IngressInput | undefined, base: IngressSettings, bad: Report, baseDir = process.cwd()): IngressSettings {
   if (given === undefined || given === null) return base;
   if (!isObj(given)) {
     bad('ingress', 'Invalid value: expected a mapping of enabled, replicas, releaseName, namespace, values');
@@ -194,7 +235,7 @@ export function buildIngressSettings(given: IngressInput | undefined, base: Ingr
     if (v !== undefined && (typeof v !== 'string' || v.length > 53 || !DNS_LABEL.test(v)))
       bad(`ingress.${key}`, `Invalid value: ${JSON.stringify(v)}: must be a lowercase RFC 1123 label of at most 53 characters`);
   }
-  const values = readChartValues(input.values, bad);
+  const values = readChartValues(collectValues(input, baseDir, bad), bad);
   const replicaCount = values?.controller?.replicaCount;
   if (replicas !== undefined && replicaCount !== undefined && replicas !== replicaCount)
     bad('ingress.replicas', `Invalid value: ${replicas}: differs from ingress.values.controller.replicaCount (${replicaCount}); give one of them`);

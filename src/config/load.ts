@@ -118,7 +118,7 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     if (!hp) bad('admin', `Invalid value: ${JSON.stringify(input.admin)}: expected HOST:PORT`);
     else admin = hp;
   } else if (input.admin) admin = { host: input.admin.host ?? admin.host, port: input.admin.port ?? admin.port };
-  const ingress = buildIngressSettings(input.ingress, base.ingress, bad);
+  const ingress = buildIngressSettings(input.ingress, base.ingress, bad, input.baseDir ?? process.cwd());
   const containers = buildContainerImages(input.containers, bad) ?? base.containers;
   const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));

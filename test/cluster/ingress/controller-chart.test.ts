@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { controllerChart, ingressControllerObjects } from '../../../src/cluster/ingress/controller-manifests.js';
 import { buildConfig } from '../../../src/config/load.js';
 import { AksEmuError, formatLocatedFieldError } from '../../../src/errors/index.js';
@@ -105,6 +108,28 @@ describe('the controller rendered from the chart values in aks-emu.yaml', () => 
       .join('\n');
     expect(ip).toContain('<built-in ingress-nginx: aks-emu.yaml ingress>');
     expect(ip).toContain('loadBalancerIP');
+  });
+
+  it('reads values files as helm install -f does, in order, with inline values on top', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aks-emu-values-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // The AKS tutorial's internal-ingress.yaml, then a second file and inline values.
+    writeFileSync(
+      join(dir, 'internal-ingress.yaml'),
+      'controller:\n  service:\n    loadBalancerIP: 127.224.0.42\n    annotations:\n      service.beta.kubernetes.io/azure-load-balancer-internal: "true"\n',
+    );
+    writeFileSync(join(dir, 'more.yaml'), 'controller:\n  podLabels: { team: edge }\n  service: { externalTrafficPolicy: Local }\n');
+    const settings = buildConfig({
+      baseDir: dir,
+      ingress: { valuesFiles: ['internal-ingress.yaml', 'more.yaml'], values: { controller: { service: { loadBalancerIP: '127.224.0.43' } } } },
+    }).ingress;
+    const [svc] = ingressControllerObjects(settings).services;
+    expect(svc?.spec).toMatchObject({ loadBalancerIP: '127.224.0.43', externalTrafficPolicy: 'Local' });
+    expect(svc?.metadata.annotations['service.beta.kubernetes.io/azure-load-balancer-internal']).toBe('true');
+    expect(controllerChart(settings).podLabels.team).toBe('edge');
+    expect(() => buildConfig({ baseDir: dir, ingress: { valuesFiles: ['missing.yaml'] } })).toThrow(
+      /ingress\.valuesFiles\[0\]: Invalid value: "missing.yaml": cannot read it as YAML \(ENOENT\)/,
+    );
   });
 
   it('rejects values of the wrong type and unknown ingress keys, naming the field', () => {
