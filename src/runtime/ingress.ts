@@ -17,7 +17,7 @@ import type { Manifests } from '../model/types.js';
 
 /** The user's manifests plus the controller's Namespace, Deployment, Service, ConfigMap and IngressClasses, and what conflicts. */
 export function mergeIngressController(manifests: Manifests, config: ClusterConfig): ControllerMerge {
-  if (!config.ingress.enabled) return { manifests, errors: [], controllerServices: [], classes: [] };
+  if (!config.ingress.enabled) return { manifests, errors: [], classes: [] };
   return mergeControllerObjects(manifests, ingressControllerObjects(config.ingress));
 }
 

@@ -14,15 +14,13 @@
  *   controller's, is an error on the user's object in Helm's words.
  */
 import type { FieldError } from '../../errors/index.js';
-import { objectKey, type ConfigMap, type Manifests, type Service } from '../../model/types.js';
+import { objectKey, type ConfigMap, type Manifests } from '../../model/types.js';
 import type { ClusterConfig } from '../../config/types.js';
 import { ingressControllerObjects, type ControllerChart, type ControllerObjects } from './controller-manifests.js';
 
 export interface ControllerMerge {
   readonly manifests: Manifests;
   readonly errors: readonly FieldError[];
-  /** `namespace/name` of the Services that front the controller's pods (built-in or the user's). */
-  readonly controllerServices: readonly string[];
   /** IngressClass names the controller serves. */
   readonly classes: readonly string[];
 }
@@ -58,10 +56,8 @@ export function mergeControllerObjects(manifests: Manifests, controller: Control
   const { chart } = controller;
   const errors: FieldError[] = [...controller.errors];
   const controllerKey = `${chart.namespace}/${chart.name}`;
-  const userServices: Service[] = [];
   let replaced = false;
   for (const svc of manifests.services) {
-    userServices.push(svc);
     if (svc.metadata.namespace !== chart.namespace) continue;
     const selects = selectsControllerPods(svc.spec.selector, chart);
     if (objectKey(svc.metadata) === controllerKey) {
@@ -100,7 +96,7 @@ export function mergeControllerObjects(manifests: Manifests, controller: Control
   const userNamespaces = new Set(manifests.namespaces.map((n) => n.metadata.name));
   const userClasses = new Set(manifests.ingressClasses.map((c) => c.metadata.name));
   const configMaps = mergeConfigMaps(manifests.configMaps ?? [], controller.configMaps);
-  const services = [...builtInServices, ...userServices];
+  const services = [...builtInServices, ...manifests.services];
   return {
     manifests: {
       ...manifests,
@@ -112,9 +108,6 @@ export function mergeControllerObjects(manifests: Manifests, controller: Control
     },
     errors,
     classes: chart.classes,
-    controllerServices: services
-      .filter((s) => s.metadata.namespace === chart.namespace && (s === builtInServices[0] || selectsControllerPods(s.spec.selector, chart)))
-      .map((s) => objectKey(s.metadata)),
   };
 }
 
