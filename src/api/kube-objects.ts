@@ -4,6 +4,7 @@
  */
 import type { Endpoint, NodeInfo, PodInfo, ServiceEndpoints, ServiceInfo, Snapshot } from '../cluster/snapshot.js';
 import type { Ingress } from '../model/types.js';
+import { publishedAddress } from '../cluster/ingress/types.js';
 import { kubernetesVersion } from './version.js';
 
 /** When each object first appeared; the runtime keeps it so AGE means what kubectl means. */
@@ -235,8 +236,7 @@ export function ingressObject(ing: Ingress, admitted: boolean, address: string |
 }
 
 export function ingressList(snapshot: Snapshot, items: readonly Ingress[], created: CreationTimes) {
-  const controller = snapshot.services.find((s) => s.namespace === 'ingress-nginx' && s.name === 'ingress-nginx-controller');
-  const address = controller?.loadBalancer?.ip;
+  const address = publishedAddress(snapshot);
   const statuses = snapshot.ingress?.statuses ?? {};
   return list(
     'IngressList',

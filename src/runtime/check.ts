@@ -11,7 +11,7 @@ import { validateIngresses } from '../cluster/ingress/index.js';
 import { ManifestInvalidError, type FieldError } from '../errors/index.js';
 import { loadManifests, type LoadResult, type ManifestOptions } from '../manifests/index.js';
 import type { Manifests } from '../model/types.js';
-import { withIngressController } from './ingress.js';
+import { controllerConfigMap, ingressControllerErrors, mergeIngressController } from './ingress.js';
 import { withGatewayInfrastructure } from '../cluster/gateway/index.js';
 
 export interface CheckResult {
@@ -24,9 +24,18 @@ export interface CheckResult {
 }
 
 export function checkManifests(manifests: Manifests, config: ClusterConfig, random: () => number, previous?: Allocation, facts?: PlacementFacts): CheckResult {
-  const effective = withGatewayInfrastructure(withIngressController(manifests, config));
+  const merge = mergeIngressController(manifests, config);
+  const effective = withGatewayInfrastructure(merge.manifests);
   const { allocation, errors, warnings } = allocate(effective, config, random, previous, facts);
-  const ingressErrors = config.ingress.enabled ? validateIngresses(effective) : [];
+  const ingressErrors = config.ingress.enabled
+    ? [
+        ...ingressControllerErrors(merge, config),
+        ...validateIngresses(effective, {
+          controllerClasses: merge.classes,
+          strictValidatePathType: controllerConfigMap(effective, config).settings.strictValidatePathType,
+        }),
+      ]
+    : [];
   return { effective, allocation, errors: sortBySource([...errors, ...ingressErrors]), warnings };
 }
 

@@ -8,6 +8,7 @@ import { ObjectStore, objectKey, type Change, type KubeObject, type StoreEvent, 
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import { parseObjects, type RawObject } from '../../manifests/index.js';
+import { stableUid } from '../../manifests/uid.js';
 import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
 import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
@@ -16,7 +17,6 @@ import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
 import { LoadBalancerSyncEvents } from './load-balancer-events.js';
 import { refOf, resourceOfKind } from './resources.js';
 import type { NodeControl } from './node-writes.js';
-import { randomUUID } from 'node:crypto';
 
 /** What the store needs from a cluster runtime (the embedded cluster provides it). */
 export interface ClusterLink {
@@ -41,7 +41,13 @@ export interface WriteOptions {
 }
 
 export class KubeStore {
-  readonly store = new ObjectStore({ now: () => new Date(), newUid: () => randomUUID() });
+  /**
+   * A new object without a uid gets the one the manifests layer gives it (stableUid of kind,
+   * namespace and name), so the API and the snapshot agree: cloud-provider-azure names a
+   * Service's frontend, rules and probes after its uid, and a uid that changed at the first
+   * kubectl apply renamed them and reset their probe state.
+   */
+  readonly store = new ObjectStore({ now: () => new Date(), newUid: (o) => stableUid(o.kind, o.metadata.namespace ?? '', o.metadata.name) });
   readonly #link: ClusterLink;
   readonly #onSnapshot = () => this.mirror();
   readonly #onProbe = (t: { loadBalancer: string; probe: string; node: string; state: 'up' | 'down' }) =>

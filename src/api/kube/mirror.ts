@@ -8,6 +8,7 @@ import { podTemplateHash } from '../../cluster/workload-pods.js';
 import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
 import { objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import type { Manifests, Workload } from '../../model/types.js';
+import { publishedAddress } from '../../cluster/ingress/types.js';
 import { endpointSliceObject, nodeObject, podObject, serviceObject, type CreationTimes } from '../kube-objects.js';
 import { refOf, resourceOfKind } from './resources.js';
 
@@ -293,12 +294,11 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     if (w.kind === 'Deployment') put(replicaSetOf(w, snapshot, mine?.object));
   }
   const statuses = snapshot.ingress?.statuses ?? {};
-  const controller = snapshot.services.find((s) => s.namespace === 'ingress-nginx' && s.name === 'ingress-nginx-controller');
+  const ip = publishedAddress(snapshot);
   for (const ing of manifests.ingresses) {
     const mine = userEntry('networking.k8s.io/v1', 'Ingress', ing.metadata.namespace, ing.metadata.name);
     if (!mine) continue;
     const admitted = statuses[`${ing.metadata.namespace}/${ing.metadata.name}`]?.admitted ?? false;
-    const ip = controller?.loadBalancer?.ip;
     putStatus(mine, { ...mine.object, status: { loadBalancer: admitted && ip ? { ingress: [{ ip }] } : {} } });
   }
   for (const c of manifests.ingressClasses) {

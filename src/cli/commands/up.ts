@@ -1,6 +1,6 @@
 import { gatewayHints, isGatewayService } from '../gateway-hints.js';
 import { startAdminServer } from '../../api/server.js';
-import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
+import { isControllerService } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadObjects } from '../../manifests/index.js';
@@ -166,10 +166,10 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
   const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
   for (const s of lbs) {
-    if ((s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) || isGatewayService(s)) continue;
+    if (isControllerService(s, config) || isGatewayService(s)) continue;
     out(`try:       curl http://${s.loadBalancer!.ip}:${s.ports[0]!.port}/   (${s.namespace}/${s.name})`);
   }
-  const controller = lbs.find((s) => s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME);
+  const controller = lbs.find((s) => isControllerService(s, config));
   const statuses = cluster.snapshot.ingress?.statuses ?? {};
   for (const ing of cluster.manifests.ingresses) {
     const key = `${ing.metadata.namespace}/${ing.metadata.name}`;

@@ -14,9 +14,10 @@ import { util, type Dispatcher } from 'undici';
 import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
 import { parseRequestTarget } from './request-target.js';
-import { BodyLimit, BodyTooLargeError, clientIp, Exchange, hasBody, ignore, isTimeout, UpstreamCall, type Scheme, type UpstreamOutcome } from './exchange.js';
+import { BodyLimit, BodyTooLargeError, Exchange, hasBody, ignore, isTimeout, UpstreamCall, type Scheme, type UpstreamOutcome } from './exchange.js';
 import { normalizePath } from '../../cluster/ingress/path-match.js';
-import { appendSetCookie, downstreamResponseHeaders, HSTS_VALUE, newRequestId, SERVER_VALUE, upstreamRequestHeaders } from './proxy-headers.js';
+import { appendSetCookie, downstreamResponseHeaders, newRequestId, SERVER_VALUE, upstreamRequestHeaders } from './proxy-headers.js';
+import { forwardedContext, hstsFor, passScheme, remoteAddr } from './forwarded.js';
 import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
 import type { CompiledUpstream, Router } from './router.js';
 import { affinityCookie, Balancer, canaryDecision, routesToCanary } from './upstream-pool.js';
@@ -135,6 +136,7 @@ export class IngressProxy implements UpstreamOutcome {
     const req = ex.req;
     const target = parseRequestTarget(req);
     ex.gateway = router.config.dialect === 'gateway-api';
+    ex.traffic = router.config.controller;
     if (target.kind === 'bad') {
       ex.server = router.defaultServer;
       ex.closeAfter = true;
@@ -171,7 +173,7 @@ export class IngressProxy implements UpstreamOutcome {
       return this.#fail(ex, 413);
     }
     if (cfg.denied !== undefined) return this.#fail(ex, 503);
-    if (ex.scheme === 'http' && (cfg.forceSslRedirect || (cfg.sslRedirect && server.hasTls))) {
+    if (passScheme(ex) === 'http' && (cfg.forceSslRedirect || (cfg.sslRedirect && server.hasTls))) {
       return this.#redirectTo(ex, 308, sslRedirectLocation(hostHeader ?? '', url));
     }
     ex.target = loc.rewrite && match.captures ? applyRewrite(loc.rewrite, match.captures, ex.query, ex.decoded) : url;
@@ -183,7 +185,7 @@ export class IngressProxy implements UpstreamOutcome {
       ex.errorCode = 503;
     }
     if (loc.allow) {
-      const ip = clientIp(req);
+      const ip = remoteAddr(ex);
       if (!loc.allow.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4')) return this.#fail(ex, 403);
     }
     if (ex.errorCode === 0 && upstream.alternative && routesToCanary(canaryDecision(upstream, req.headers, this.#random))) {
@@ -236,13 +238,7 @@ export class IngressProxy implements UpstreamOutcome {
       const incoming = req.headers['x-request-id'];
       ex.requestId = typeof incoming === 'string' && incoming !== '' ? incoming : newRequestId();
     }
-    const headers = upstreamRequestHeaders(req.headers, {
-      clientIp: clientIp(req),
-      scheme: ex.scheme,
-      port: ex.port,
-      host: ex.host,
-      requestId: ex.requestId,
-    });
+    const headers = upstreamRequestHeaders(req.headers, forwardedContext(ex));
     if (ex.rule?.requestEdits) applyHeaderEdits(headers, ex.rule.requestEdits);
     if (ex.errorCode !== 0) {
       const [namespace = '', ingress = ''] = (ex.location?.config.ingress ?? '/').split('/');
@@ -327,7 +323,7 @@ export class IngressProxy implements UpstreamOutcome {
 
   responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
     if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;
-    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), ex.scheme === 'https' && !ex.gateway);
+    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), hstsFor(ex));
     if (ex.gateway) {
       headers.server = ENVOY_SERVER;
       if (ex.rule?.responseEdits) applyHeaderEdits(headers, ex.rule.responseEdits);
@@ -381,7 +377,8 @@ export class IngressProxy implements UpstreamOutcome {
       return void res.end(ex.req.method === 'HEAD' ? undefined : reply.body);
     }
     const headers: OutgoingHttpHeaders = { server: SERVER_VALUE, 'content-type': 'text/html' };
-    if (ex.scheme === 'https') headers['strict-transport-security'] = HSTS_VALUE;
+    const hsts = hstsFor(ex);
+    if (hsts !== undefined) headers['strict-transport-security'] = hsts;
     if (status === 200) {
       headers['content-length'] = 0;
       res.writeHead(200, headers);
