@@ -100,6 +100,22 @@ describe('a ReplicationController in a running cluster', () => {
     );
   });
 
+  it('takes a ReplicationController created through the Kubernetes API, as kubectl create does', async () => {
+    const worker = {
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'worker', namespace: 'default' },
+      spec: { replicas: 2, template: { metadata: { labels: { app: 'worker' } }, spec: { containers: [{ name: 'w', image: 'worker' }] } } },
+    };
+    const res = await fetch(`${cluster.adminUrl}/api/v1/namespaces/default/replicationcontrollers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(worker),
+    });
+    expect(res.status).toBe(201);
+    expect(cluster.pods({ app: 'worker' }).map((p) => p.ownerName)).toEqual(['worker', 'worker']);
+  });
+
   it('is listed by the Kubernetes API as kubectl get rc reads it', async () => {
     const res = await fetch(`${cluster.adminUrl}/api/v1/namespaces/default/replicationcontrollers/frontend`);
     expect(res.status).toBe(200);

@@ -75,6 +75,11 @@ describe('StatefulSet pod names and headless per-pod DNS', () => {
     for (const p of pods) expect(p).toMatchObject({ hostname: p.name, subdomain: 'mongo', labels: { 'statefulset.kubernetes.io/pod-name': p.name } });
   });
 
+  it('shows hostname and subdomain in the pod object, as the StatefulSet controller sets them', async () => {
+    const res = await fetch(`${server}/api/v1/namespaces/vote/pods/mongo-2`);
+    expect(((await res.json()) as { spec: object }).spec).toMatchObject({ hostname: 'mongo-2', subdomain: 'mongo' });
+  });
+
   it('aks-emu curl reaches one pod by every form of its name, from a pod of its namespace', async () => {
     const mongo1 = cluster.pods({ app: 'mongo' }, 'vote').find((p) => p.name === 'mongo-1')!;
     for (const host of ['mongo-1.mongo', 'mongo-1.mongo.vote', 'mongo-1.mongo.vote.svc', 'mongo-1.mongo.vote.svc.cluster.local']) {
