@@ -101,6 +101,19 @@ describe('StatefulSet pod names and headless per-pod DNS', () => {
     expect(resolveServiceName(cluster.snapshot, 'mongo', 'vote').sort()).toEqual(ips);
   });
 
+  it("answers CoreDNS's other forms: an endpoint by its dashed IP, a pod record, and a name with a trailing dot as absolute", () => {
+    const mongo0 = cluster.pods({ app: 'mongo' }, 'vote').find((p) => p.name === 'mongo-0')!;
+    const dashed = mongo0.ip.replaceAll('.', '-');
+    // mongo-0 has a hostname, so its endpoint answers under that name, not under its dashed IP.
+    expect(() => resolveServiceName(cluster.snapshot, `${dashed}.mongo.vote.svc.cluster.local`, 'default')).toThrow(/no pod with hostname/);
+    expect(resolveServiceName(cluster.snapshot, `${dashed}.vote.pod.cluster.local`, 'default')).toEqual([mongo0.ip]);
+    expect(resolveServiceName(cluster.snapshot, 'mongo-0.mongo.vote.svc.cluster.local.', 'default')).toEqual([mongo0.ip]);
+    // Absolute: the search list is not tried, so the short form names nothing.
+    expect(() => resolveServiceName(cluster.snapshot, 'mongo-0.mongo.', 'vote')).toThrow(
+      /Could not resolve host: mongo-0\.mongo \(not a name in the cluster domain\)/,
+    );
+  });
+
   it('says which part of a full name is missing, never "undefined"', async () => {
     const cases: [string, RegExp][] = [
       ['mongo-7.mongo.vote.svc.cluster.local', /no pod with hostname "mongo-7" and subdomain "mongo" behind headless Service "mongo" in namespace "vote"/],
