@@ -3,6 +3,8 @@
 // client addresses a replica set's primary). It listens on $PORT (the pod's port 8080).
 import { createServer } from 'node:http';
 
+import { callJson } from './call.mjs';
+
 const port = Number(process.env.PORT ?? 8080);
 const pod = process.env.HOSTNAME ?? 'api';
 const store = process.env.STORE_URL ?? 'http://mongo-0.mongo:27017';
@@ -15,9 +17,9 @@ function send(res, status, body) {
 }
 
 async function callStore(path, method) {
-  const res = await fetch(`${store}${path}`, { method, signal: AbortSignal.timeout(storeTimeoutMs) });
-  if (!res.ok) throw new Error(`store answered ${res.status}`);
-  return res.json();
+  const { status, body } = await callJson(`${store}${path}`, method, storeTimeoutMs);
+  if (status !== 200) throw new Error(`store answered ${status}`);
+  return body;
 }
 
 async function handle(req, res) {
@@ -39,7 +41,7 @@ const server = createServer((req, res) => {
     console.log(`api ${pod}: store ${store}: ${timedOut ? 'timed out' : err.message}`);
     send(res, timedOut ? 504 : 502, {
       api: pod,
-      error: `store ${store}: ${timedOut ? `no answer in ${storeTimeoutMs} ms` : String(err.cause?.code ?? err.message)}`,
+      error: `store ${store}: ${timedOut ? `no answer in ${storeTimeoutMs} ms` : String(err.code ?? err.message)}`,
     });
   });
 });

@@ -3,6 +3,8 @@
 // $PORT (the pod's port 8080). GET /results gives the same counts as JSON, for scripts.
 import { createServer } from 'node:http';
 
+import { callJson } from './call.mjs';
+
 const port = Number(process.env.PORT ?? 8080);
 const pod = process.env.HOSTNAME ?? 'frontend';
 const api = process.env.API_URL ?? 'http://api';
@@ -10,9 +12,8 @@ const apiTimeoutMs = Number(process.env.API_TIMEOUT_MS ?? 3000);
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-async function callApi(path, method = 'GET') {
-  const res = await fetch(`${api}${path}`, { method, signal: AbortSignal.timeout(apiTimeoutMs) });
-  return { status: res.status, body: await res.json() };
+function callApi(path, method = 'GET') {
+  return callJson(`${api}${path}`, method, apiTimeoutMs);
 }
 
 function page(results) {
@@ -54,7 +55,7 @@ const server = createServer((req, res) => {
     console.log(`frontend ${pod}: api ${api}: ${timedOut ? 'timed out' : err.message}`);
     res
       .writeHead(timedOut ? 504 : 502, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ frontend: pod, error: `api ${api}: ${timedOut ? `no answer in ${apiTimeoutMs} ms` : String(err.cause?.code ?? err.message)}` }));
+      .end(JSON.stringify({ frontend: pod, error: `api ${api}: ${timedOut ? `no answer in ${apiTimeoutMs} ms` : String(err.code ?? err.message)}` }));
   });
 });
 

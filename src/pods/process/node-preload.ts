@@ -58,7 +58,8 @@ net.Socket.prototype.connect = function (...args) {
     options = { port: Number(options), host: typeof args[1] === 'string' ? args[1] : 'localhost' };
     args = [options, ...args.slice(typeof args[1] === 'string' ? 2 : 1)];
   }
-  if (options && typeof options === 'object' && options.path === undefined) {
+  // node:http passes path: null for TCP; only a string path is an IPC socket.
+  if (options && typeof options === 'object' && options.path == null) {
     const ip = lookupName(options.host);
     if (ip !== undefined) options.host = ip;
     if (podIP && options.localAddress == null && typeof options.host === 'string' && options.host.startsWith('127.') && options.host !== podIP) options.localAddress = podIP;
