@@ -64,7 +64,12 @@ export function podObject(p: PodInfo, created: CreationTimes) {
       annotations: { ...p.annotations, [POD_KIND_ANNOTATION]: p.runtime.kind },
       ownerReferences: p.ownerKind === 'Pod' ? [] : [{ kind: ownerKindOfPod(p.ownerKind), name: p.ownerName, controller: true }],
     }),
-    spec: { nodeName: p.phase === 'Pending' ? undefined : p.nodeName, containers: p.containers },
+    spec: {
+      nodeName: p.phase === 'Pending' ? undefined : p.nodeName,
+      ...(p.hostname === undefined ? {} : { hostname: p.hostname }),
+      ...(p.subdomain === undefined ? {} : { subdomain: p.subdomain }),
+      containers: p.containers,
+    },
     status: {
       phase: p.phase,
       // kubelet's rejection (OutOfpods) is the pod's own reason; the scheduler's goes on PodScheduled.

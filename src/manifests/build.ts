@@ -32,7 +32,7 @@ import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gatew
 import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
 import { readTCPRoute, readTLSRoute } from './kinds/tcp-route.js';
 import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from '../model/gateway-types.js';
-import { readController, readPod } from './kinds/workload.js';
+import { readController, readReplicationController, readPod } from './kinds/workload.js';
 import { defaultNamespace } from './namespace.js';
 import { checkUnknownFields, type FieldValidation } from './validation/unknown-fields.js';
 
@@ -185,6 +185,9 @@ class ManifestsBuilder {
       case 'ReplicaSet':
       case 'DaemonSet':
         this.workloads.push(readController(r, o, located, kind));
+        break;
+      case 'ReplicationController':
+        this.workloads.push(readReplicationController(r, o, located));
         break;
       case 'EndpointSlice': {
         const slice = readEndpointSlice(r, o, located, this.dialable);

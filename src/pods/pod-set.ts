@@ -4,6 +4,7 @@
  * through the pod-kind registry), updates what stays and stops what goes; one
  * ReadinessProber plays kubelet's prober for them all.
  */
+import { clusterRecords, type DnsRecord } from '../cluster/dns.js';
 import { EventEmitter } from 'node:events';
 import type { ContainerStatusInfo, PodInfo, Snapshot } from '../cluster/snapshot.js';
 import { realClock, type Clock } from '../dataplane/clock.js';
@@ -44,6 +45,8 @@ export class PodSet extends EventEmitter<PodSetEvents> {
   readonly #options: PodSetOptions;
   #nodes = new Map<string, string>();
   #snapshot: Snapshot | undefined;
+  /** The DNS records of #snapshot, computed once per snapshot for every process pod's name table. */
+  #records: { readonly snapshot: Snapshot; readonly records: readonly DnsRecord[] } | undefined;
   #router: { readonly config: unknown; readonly router: Router } | undefined;
   readonly #gateways = new GatewayRouters();
 
@@ -90,6 +93,13 @@ export class PodSet extends EventEmitter<PodSetEvents> {
     this.#pods.get(key)?.setHealthy(healthy);
   }
 
+  #dnsRecords(): readonly DnsRecord[] {
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) return [];
+    if (this.#records?.snapshot !== snapshot) this.#records = { snapshot, records: clusterRecords(snapshot) };
+    return this.#records.records;
+  }
+
   /**
    * Runs the snapshot's Running pods for which `runsHere` holds; `forced` gives readiness
    * forced through the admin API. Rejects with the first pod that failed to start.
@@ -133,6 +143,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
         ...(this.#options.faults === undefined ? {} : { faults: this.#options.faults }),
         services: () => this.#snapshot?.services ?? [],
+        dnsRecords: () => this.#dnsRecords(),
         statusChanged: () => {
           if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);
         },

@@ -29,15 +29,22 @@ function refFor(object: KubeObject): ObjectRef {
 
 type Json = Record<string, unknown>;
 
+/** Pods and ReplicationControllers are core (v1); the other controllers are apps/v1. */
+function apiVersionOf(w: Workload): string {
+  return w.kind === 'Pod' || w.kind === 'ReplicationController' ? 'v1' : 'apps/v1';
+}
+
 function workloadObject(w: Workload): KubeObject {
-  const apiVersion = w.kind === 'Pod' ? 'v1' : 'apps/v1';
+  const apiVersion = apiVersionOf(w);
   return {
     apiVersion,
     kind: w.kind,
     metadata: { name: w.metadata.name, namespace: w.metadata.namespace, uid: w.metadata.uid, labels: w.metadata.labels, annotations: w.metadata.annotations },
     spec: {
       replicas: w.replicas,
-      selector: { matchLabels: w.selector },
+      // A ReplicationController's selector is a plain label map, the apps/v1 kinds' a LabelSelector.
+      selector: w.kind === 'ReplicationController' ? w.selector : { matchLabels: w.selector },
+      ...(w.serviceName === undefined ? {} : { serviceName: w.serviceName }),
       template: { metadata: { labels: w.template.labels, annotations: w.template.annotations }, spec: w.template.spec },
     },
   };
@@ -104,7 +111,8 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): J
       };
     }
     case 'StatefulSet':
-    case 'ReplicaSet': {
+    case 'ReplicaSet':
+    case 'ReplicationController': {
       const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, w.kind, namespace, name), w.replicas, generation);
       return {
         ...counts,
@@ -287,7 +295,7 @@ export function mirrorChanges(input: MirrorInput): Change[] {
   }
   for (const w of manifests.workloads) {
     if (w.kind === 'Pod') continue;
-    const mine = userEntry('apps/v1', w.kind, w.metadata.namespace, w.metadata.name);
+    const mine = userEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
     const status = workloadStatus(w, snapshot, mine?.object.metadata.generation);
     if (mine) putStatus(mine, { ...mine.object, status });
     else put({ ...workloadObject(w), status });

@@ -6,6 +6,7 @@
  * asks `choosePodKind` while building the snapshot, so the choice travels in PodInfo,
  * and whoever runs a pod (the embedded cluster, a node container) asks `createPodRuntime`.
  */
+import type { DnsRecord } from '../../cluster/dns.js';
 import type { DesiredPod } from '../../cluster/workload-pods.js';
 import type { PodInfo, PodKind, PodKindName, ServiceInfo } from '../../cluster/snapshot.js';
 import type { Manifests } from '../../model/types.js';
@@ -37,6 +38,8 @@ export interface PodKindContext {
   log(line: string): void;
   /** The Services of the latest snapshot (a container's Service variables are read when it starts). */
   services(): readonly ServiceInfo[];
+  /** The cluster DNS names of the latest snapshot (Services and headless Services' pods). */
+  dnsRecords(): readonly DnsRecord[];
   /** The runtime's containerStatuses() changed. */
   statusChanged(): void;
   /** The node's container engine, where pods of the `container` kind can run. */
