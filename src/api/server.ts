@@ -17,6 +17,7 @@ import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
+import { handleDashboardRoute } from './dashboard/routes.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend extends PodControlBackend {
@@ -186,6 +187,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       send(res, 200, { server: state.url, token: state.guard.token });
       return;
     }
+    if (await handleDashboardRoute(state.backend, method, target, req, res)) return;
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));
