@@ -258,7 +258,9 @@
   }
 
   function connect() {
-    const source = new EventSource(EVENTS);
+    // /dashboard?interval=MS asks the stream for that sampling interval (the server checks it).
+    const interval = new URLSearchParams(window.location.search).get('interval');
+    const source = new EventSource(interval && /^\d+$/.test(interval) ? `${EVENTS}?interval=${interval}` : EVENTS);
     const conn = $('conn');
     source.addEventListener('open', () => {
       conn.dataset.state = 'live';
