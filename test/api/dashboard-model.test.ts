@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocate, buildSnapshot, type RuntimeFacts } from '../../src/cluster/index.js';
 import { dashboardState, type DashboardInput, type FaultView } from '../../src/api/dashboard/model.js';
+import { dataPlaneStats } from '../../src/api/dashboard/routes.js';
 import type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from '../../src/dataplane/stats.js';
 import type { ProbeStatusLike } from '../../src/api/load-balancer-view.js';
 import type { Snapshot } from '../../src/cluster/snapshot.js';
@@ -191,5 +192,21 @@ describe('the dashboard graph', () => {
     expect(edge(state, rule, 'node:node-1').status).toBe('ok');
     expect(edge(state, 'node:node-0', 'service:default/web').status).toBe('fault');
     expect(dashboardState(input(snapshot, { faults: undefined }), undefined).state.faultsAvailable).toBe(false);
+  });
+
+  it("reads the container runtime's stats (the LB's rules and each node's Service ports) as one data plane's", () => {
+    const snapshot = snapshotOf();
+    const one = stats(snapshot, { picks: { 'node-0': 4 }, endpoints: { '1.2.3.4:8080': 4 } }) as DataPlaneStats;
+    const other = { ...one, servicePorts: one.servicePorts.map((p) => ({ ...p, node: 'node-1' })), activeConnections: 1 };
+    const merged = dataPlaneStats({
+      loadBalancer: { ...one, servicePorts: [], activeConnections: 3 },
+      nodes: { 'node-0': one, 'node-1': other, 'node-2': undefined },
+    });
+    expect(merged!.rules).toEqual(one.rules);
+    expect(merged!.servicePorts!.map((p) => p.node)).toEqual(['node-0', 'node-1']);
+    expect(merged!.activeConnections).toBe(6);
+    expect(dataPlaneStats(one)).toBe(one);
+    expect(dataPlaneStats(undefined)).toBeUndefined();
+    expect(dataPlaneStats('x')).toBeUndefined();
   });
 });

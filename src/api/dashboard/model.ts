@@ -296,23 +296,23 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
         errors: counted?.errors ?? 0,
       });
     }
-    // Service → pod: each endpoint once, whatever its port (a Service's ports share pods).
-    const seen = new Set<string>();
+    // Service → pod: one edge per pod, whatever its ports (a Service's ports share pods).
+    const toPods = new Map<string, EdgeDraft>();
     for (const port of eps?.ports ?? []) {
+      const usable = new Set(port.usable);
       for (const ep of port.endpoints) {
         if (ep.podName === undefined || ep.podNamespace === undefined) continue;
         const pk = `${ep.podNamespace}/${ep.podName}`;
         const picks = endpointPicks.get(`${key}|${ep.ip}:${ep.port}`) ?? 0;
-        const edgeId = `${id.service(key)}>${id.pod(pk)}`;
-        const usableHere = port.usable.includes(ep);
-        if (seen.has(pk)) {
-          const existing = edges.find((e) => e.id === edgeId)!;
+        const existing = toPods.get(pk);
+        if (existing) {
           existing.total = (existing.total ?? 0) + picks;
-          existing.down &&= !usableHere;
+          existing.down &&= !usable.has(ep);
           continue;
         }
-        seen.add(pk);
-        edges.push({ id: edgeId, from: id.service(key), to: id.pod(pk), down: !usableHere, total: picks });
+        const edge: EdgeDraft = { id: `${id.service(key)}>${id.pod(pk)}`, from: id.service(key), to: id.pod(pk), down: !usable.has(ep), total: picks };
+        toPods.set(pk, edge);
+        edges.push(edge);
       }
     }
   }

@@ -80,6 +80,24 @@ export function securityHeaders(type: string): Record<string, string> {
   };
 }
 
+/**
+ * The embedded runtime's stats are one data plane's; the container runtime's control plane
+ * reports `{loadBalancer, nodes: {NAME: ...}}`, one data plane per container: the LB's rules
+ * and every node's Service ports, merged.
+ */
+export function dataPlaneStats(raw: unknown): Partial<DataPlaneStats> | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Partial<DataPlaneStats> & { loadBalancer?: Partial<DataPlaneStats>; nodes?: Record<string, Partial<DataPlaneStats> | undefined> };
+  if (Array.isArray(r.rules) || Array.isArray(r.servicePorts)) return r;
+  if (r.nodes === undefined && r.loadBalancer === undefined) return undefined;
+  const nodes = Object.values(r.nodes ?? {}).filter((n): n is Partial<DataPlaneStats> => n !== undefined);
+  return {
+    rules: r.loadBalancer?.rules ?? [],
+    servicePorts: nodes.flatMap((n) => n.servicePorts ?? []),
+    activeConnections: (r.loadBalancer?.activeConnections ?? 0) + nodes.reduce((a, n) => a + (n.activeConnections ?? 0), 0),
+  };
+}
+
 function faultList(backend: DashboardBackend): readonly FaultView[] | undefined {
   return backend.faultControl?.faults();
 }
@@ -90,7 +108,7 @@ export function sampleDashboard(backend: DashboardBackend, previous: Sample | un
     {
       snapshot: backend.snapshot,
       probes: backend.probeStatus(),
-      stats: backend.stats() as Partial<DataPlaneStats> | undefined,
+      stats: dataPlaneStats(backend.stats()),
       faults: faultList(backend),
       faultTypes: FAULT_TYPES_BY_KIND,
       now,
