@@ -17,7 +17,7 @@ import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
-import { handleDashboardRoute } from './dashboard/routes.js';
+import { handleDashboardRoute, isDashboardPageFile } from './dashboard/routes.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend extends PodControlBackend {
@@ -177,7 +177,8 @@ interface ServerState {
 
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    const target = checkRequest(req, state.guard);
+    // The dashboard's page files hold no cluster data: served without the token, they ask for it.
+    const target = checkRequest(req, isDashboardPageFile(req.url) ? { ...state.guard, requireToken: false } : state.guard);
     if (handlePodRoute(state.backend, req, res, target)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;

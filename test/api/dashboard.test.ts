@@ -158,3 +158,40 @@ describe('the dashboard on the admin address', () => {
     expect(await readFile(new URL('src/api/dashboard/routes.ts', root), 'utf8')).toContain("new URL('./static/', import.meta.url)");
   });
 });
+
+describe('the dashboard where the admin API needs its token', () => {
+  const token = 'dashboard-test-token-0123456789';
+  let cluster: Cluster;
+  let admin: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ manifests: DASHBOARD_MANIFESTS, config: { addresses: addressBlock(23) }, nodes: 1, timeScale: 0.02, admin: { token } });
+    admin = cluster.adminUrl!;
+  });
+  afterAll(() => cluster?.stop());
+
+  it('serves the page files without the token (they hold no cluster data) and nothing else', async () => {
+    for (const path of ['/dashboard', '/dashboard/', '/dashboard?interval=300', '/dashboard/app.js', '/dashboard/style.css']) {
+      expect((await httpGet(`${admin}${path}`)).status, path).toBe(200);
+    }
+    for (const path of [
+      '/aks-emu/v1/dashboard/state',
+      '/aks-emu/v1/dashboard/events',
+      '/dashboard/other.js',
+      '/dashboard/%2e%2e/api/v1/pods',
+      '/api/v1/pods',
+    ]) {
+      const res = await httpGet(`${admin}${path}`);
+      expect(res.status, path).toBe(401);
+      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized' });
+    }
+    // A wrong token is refused even on the page files.
+    expect((await httpGet(`${admin}/dashboard`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
+  it('streams the state to a client that sends the token', async () => {
+    const res = await httpGet(`${admin}/aks-emu/v1/dashboard/state`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.body) as DashboardState).nodes.filter((n) => n.kind === 'node')).toHaveLength(1);
+  });
+});

@@ -207,3 +207,37 @@ describe.skipIf(!AVAILABLE && !REQUIRED)('the dashboard in chromium', () => {
     await expect.poll(() => page.locator('#fault-error').textContent()).toBe('params: "fraction" is not key=value');
   });
 });
+
+describe.skipIf(!AVAILABLE && !REQUIRED)('the dashboard in chromium where the admin API needs its token', () => {
+  const token = 'dashboard-browser-token-0123456789';
+  let cluster: Cluster;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!AVAILABLE) throw new Error(`AKS_EMU_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install -y chromium`);
+    await mkdir(ARTIFACTS, { recursive: true });
+    cluster = await startCluster({ manifests: DASHBOARD_MANIFESTS, config: { addresses: addressBlock(23) }, nodes: 1, timeScale: 0.02, admin: { token } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stop();
+  });
+
+  it('asks for the token, refuses a wrong one, and draws the cluster once given the right one', async () => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 700 } });
+    await page.goto(`${cluster.adminUrl}/dashboard?interval=250`);
+    await page.locator('#conn[data-state="unauthorized"]').waitFor();
+    await expect(page.locator('#token-form').isVisible()).resolves.toBe(true);
+    await expect(page.locator('g.node').count()).resolves.toBe(0);
+    await page.locator('#token').fill('not-the-token');
+    await page.locator('#token-connect').click();
+    await expect.poll(() => page.locator('#conn').textContent()).toBe('the admin token was refused');
+    await page.locator('#token').fill(token);
+    await page.locator('#token-connect').click();
+    await page.locator('#conn[data-state="live"]').waitFor();
+    await page.locator(`g.node[data-id="node:${cluster.nodes[0]!.name}"]`).waitFor();
+    await expect(page.locator('#token-form').isVisible()).resolves.toBe(false);
+    await page.screenshot({ path: new URL('token.png', ARTIFACTS).pathname, fullPage: true });
+  });
+});

@@ -6,7 +6,8 @@
  *   GET /aks-emu/v1/dashboard/events       server-sent events: a `state` event at once and
  *                                          after every interval (?interval=MS, 100..60000)
  * The page is plain files with no build step and loads nothing from elsewhere; its
- * Content-Security-Policy allows only this origin's script, style and connections.
+ * Content-Security-Policy allows only this origin's script, style and connections. The
+ * page's files are served without the admin token (server.ts); the page asks for it.
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -65,6 +66,12 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   'app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   'style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
+
+/** `/dashboard`, `/dashboard/`, `/dashboard/app.js`, `/dashboard/style.css`, with any query: the files of the page. */
+export function isDashboardPageFile(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0];
+  return path === '/dashboard' || path === '/dashboard/' || path === '/dashboard/app.js' || path === '/dashboard/style.css';
+}
 
 /** Next to this module in src/ and, copied by `npm run build`, in dist/. */
 const STATIC_DIR = new URL('./static/', import.meta.url);

@@ -236,7 +236,7 @@
     try {
       const res = await fetch(url, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? authHeaders() : { 'content-type': 'application/json', ...authHeaders() },
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: 'same-origin',
       });
@@ -257,24 +257,89 @@
     }
   }
 
-  function connect() {
+  const TOKEN_KEY = 'aks-emu-admin-token';
+  const RETRY_MS = 2000;
+
+  function token() {
+    return window.sessionStorage.getItem(TOKEN_KEY) || '';
+  }
+
+  function authHeaders() {
+    const t = token();
+    return t ? { authorization: `Bearer ${t}` } : {};
+  }
+
+  function setConn(state, text) {
+    const conn = $('conn');
+    conn.dataset.state = state;
+    conn.textContent = text;
+  }
+
+  /** One server-sent event block (`event:`, `data:` lines) → its event name and data. */
+  function parseEvent(block) {
+    let event = 'message';
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (name === 'event') event = value;
+      else if (name === 'data') data.push(value);
+    }
+    return { event, data: data.join('\n') };
+  }
+
+  /**
+   * Reads the event stream with fetch rather than EventSource, which cannot send the admin
+   * API's bearer token; reconnects after RETRY_MS as EventSource would.
+   */
+  async function connect() {
     // /dashboard?interval=MS asks the stream for that sampling interval (the server checks it).
     const interval = new URLSearchParams(window.location.search).get('interval');
-    const source = new EventSource(interval && /^\d+$/.test(interval) ? `${EVENTS}?interval=${interval}` : EVENTS);
-    const conn = $('conn');
-    source.addEventListener('open', () => {
-      conn.dataset.state = 'live';
-      conn.textContent = 'live';
-    });
-    source.addEventListener('error', () => {
-      conn.dataset.state = 'reconnecting';
-      conn.textContent = 'reconnecting…';
-    });
-    source.addEventListener('state', (ev) => {
-      conn.dataset.state = 'live';
-      conn.textContent = 'live';
-      render(JSON.parse(ev.data));
-    });
+    const url = interval && /^\d+$/.test(interval) ? `${EVENTS}?interval=${interval}` : EVENTS;
+    let res;
+    try {
+      res = await fetch(url, { headers: { accept: 'text/event-stream', ...authHeaders() }, cache: 'no-store', credentials: 'same-origin' });
+    } catch (err) {
+      setConn('reconnecting', `reconnecting… (${err && err.message ? err.message : err})`);
+      window.setTimeout(connect, RETRY_MS);
+      return;
+    }
+    if (res.status === 401) {
+      setConn('unauthorized', token() ? 'the admin token was refused' : 'the admin API needs its token');
+      $('token-form').hidden = false;
+      return;
+    }
+    if (!res.ok || !res.body) {
+      setConn('reconnecting', `reconnecting… (HTTP ${res.status})`);
+      window.setTimeout(connect, RETRY_MS);
+      return;
+    }
+    $('token-form').hidden = true;
+    setConn('live', 'live');
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+          const ev = parseEvent(block);
+          if (ev.event === 'state' && ev.data) render(JSON.parse(ev.data));
+        }
+      }
+    } catch (err) {
+      setConn('reconnecting', `reconnecting… (${err && err.message ? err.message : err})`);
+      window.setTimeout(connect, RETRY_MS);
+      return;
+    }
+    setConn('reconnecting', 'reconnecting…');
+    window.setTimeout(connect, RETRY_MS);
   }
 
   document.addEventListener('DOMContentLoaded', () => {
@@ -294,6 +359,13 @@
       if (await call('POST', FAULTS, body)) $('fault-params').value = '';
     });
     $('fault-clear').addEventListener('click', () => call('DELETE', FAULTS));
+    $('token-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      window.sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
+      $('token').value = '';
+      setConn('connecting', 'connecting…');
+      connect();
+    });
     connect();
   });
 })();
