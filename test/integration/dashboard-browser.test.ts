@@ -13,7 +13,7 @@ import { httpGet } from '../helpers/net.js';
 import { DASHBOARD_MANIFESTS, MARKUP_PATH } from '../helpers/dashboard-manifests.js';
 
 // What the functions given to page.evaluate use; they run in the page, and the project's tsconfig has no DOM library.
-declare const document: { querySelectorAll(selector: string): { length: number } };
+declare const document: { querySelectorAll(selector: string): { length: number }; querySelector(selector: string): unknown };
 declare const window: { marker?: number };
 declare function getComputedStyle(element: unknown): { stroke: string };
 
@@ -57,6 +57,12 @@ describe.skipIf(!AVAILABLE && !REQUIRED)('the dashboard in chromium', () => {
   const edge = (id: string) => page.locator(`g.edge[data-id="${id}"]`);
   const attr = async (id: string, name: string) => (await edge(id).getAttribute(name)) ?? '';
   const rate = async (id: string) => Number((await attr(id, 'data-rate')) || '0');
+  /** The stroke colour the browser computes for the element `selector` finds (one drawing of it). */
+  const stroke = (selector: string) =>
+    page.evaluate((sel) => {
+      const found = document.querySelector(sel);
+      return found === null ? 'absent' : getComputedStyle(found).stroke;
+    }, selector);
   const web = () => {
     const lb = cluster.snapshot.loadBalancers.find((l) => l.rules.some((r) => r.serviceKey === 'default/web'))!;
     const rule = lb.rules.find((r) => r.serviceKey === 'default/web')!;
@@ -156,12 +162,9 @@ describe.skipIf(!AVAILABLE && !REQUIRED)('the dashboard in chromium', () => {
         .waitFor();
 
       await expect.poll(() => attr(`${rule}>node:${target}`, 'data-status'), { timeout: 15_000 }).toBe('fault');
-      await expect(
-        edge(`${rule}>node:${target}`)
-          .locator('path')
-          .evaluate((p) => getComputedStyle(p).stroke),
-      ).resolves.toBe(RED);
-      await expect(page.locator(`g.node[data-id="node:${target}"] rect`).evaluate((r) => getComputedStyle(r).stroke)).resolves.toBe(RED);
+      // The page redraws the graph on every event: read the colour the browser computes from one drawing.
+      await expect.poll(() => stroke(`g.edge[data-id="${rule}>node:${target}"] path`)).toBe(RED);
+      await expect.poll(() => stroke(`g.node[data-id="node:${target}"] rect`)).toBe(RED);
       // The traffic moves: nothing more reaches the faulted node, the others carry it.
       await expect
         .poll(
@@ -196,12 +199,14 @@ describe.skipIf(!AVAILABLE && !REQUIRED)('the dashboard in chromium', () => {
       console.warn('SKIPPED fault refusal: this build has no fault API at /aks-emu/v1/faults yet');
       ctx.skip();
     }
+    const before = await page.locator('#fault-list li').count();
     await page.locator('#fault-target').selectOption('service/default/web');
     await page.locator('#fault-type').selectOption('reset');
     await page.locator('#fault-params').fill('fraction=7');
     await page.locator('#fault-add').click();
     await expect.poll(() => page.locator('#fault-error').textContent()).toMatch(/fraction/);
-    await expect(page.locator('#fault-list li').count()).resolves.toBe(0);
+    await expect(page.locator('#fault-list li').count()).resolves.toBe(before);
+    expect((JSON.parse((await httpGet(`${cluster.adminUrl}/aks-emu/v1/faults`)).body) as { items: unknown[] }).items).toHaveLength(before);
     await page.locator('#fault-params').fill('fraction');
     await page.locator('#fault-add').click();
     await expect.poll(() => page.locator('#fault-error').textContent()).toBe('params: "fraction" is not key=value');

@@ -116,10 +116,18 @@
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   }
 
+  function describeSelected() {
+    const n = selected && latest ? latest.nodes.find((x) => x.id === selected) : undefined;
+    if (!selected) return;
+    $('selected').textContent = n
+      ? `${n.label} (${n.status})\n${n.sublabel}\n${n.detail}${n.faultTarget ? `\nfault target: ${n.faultTarget}` : ''}`
+      : 'gone from the cluster';
+  }
+
   function select(id) {
     selected = id;
+    describeSelected();
     const n = latest && latest.nodes.find((x) => x.id === id);
-    $('selected').textContent = n ? `${n.label} (${n.status})\n${n.sublabel}\n${n.detail}${n.faultTarget ? `\nfault target: ${n.faultTarget}` : ''}` : '';
     if (n && n.faultTarget) {
       $('fault-target').value = n.faultTarget;
       fillTypes();
@@ -216,6 +224,7 @@
     fillTargets(state);
     drawFaults(state);
     drawSummary(state);
+    describeSelected();
   }
 
   /** `fraction=1 delay=200ms` → {fraction: 1, delay: "200ms"}; numbers and booleans typed. */
