@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocate, buildSnapshot, type RuntimeFacts } from '../../src/cluster/index.js';
-import { dashboardState, type DashboardInput, type FaultView } from '../../src/api/dashboard/model.js';
+import { dashboardState, type DashboardInput, type DashboardStats, type FaultView } from '../../src/api/dashboard/model.js';
 import { dataPlaneStats } from '../../src/api/dashboard/routes.js';
-import type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from '../../src/dataplane/stats.js';
 import type { ProbeStatusLike } from '../../src/api/load-balancer-view.js';
 import type { Snapshot } from '../../src/cluster/snapshot.js';
 import { config, container, deployment, loadBalancer, manifests, seeded, service } from '../cluster/factories.js';
@@ -47,11 +46,11 @@ interface Traffic {
   readonly refused?: number;
 }
 
-function stats(snapshot: Snapshot, t: Traffic): Partial<DataPlaneStats> {
+function stats(snapshot: Snapshot, t: Traffic): Required<DashboardStats> {
   const lb = snapshot.loadBalancers[0]!;
   const rule = lb.rules[0]!;
   const picks = Object.values(t.picks).reduce((a, b) => a + b, 0);
-  const rules: LoadBalancingRuleStats[] = [
+  const rules: Required<DashboardStats>['rules'] = [
     {
       loadBalancer: lb.name,
       rule: rule.name,
@@ -60,12 +59,10 @@ function stats(snapshot: Snapshot, t: Traffic): Partial<DataPlaneStats> {
       rejectedBySourceRange: 0,
       noHealthyBackend: t.ruleErrors ?? 0,
       backendUnreachable: 0,
-      inCluster: 0,
-      idleTimeouts: 0,
     },
   ];
   const endpoints = t.endpoints ?? {};
-  const servicePorts: ServicePortStats[] = [
+  const servicePorts: Required<DashboardStats>['servicePorts'] = [
     {
       node: 'node-0',
       service: 'default/web',
@@ -74,7 +71,6 @@ function stats(snapshot: Snapshot, t: Traffic): Partial<DataPlaneStats> {
       endpointPicks: endpoints,
       dropped: 0,
       refused: t.refused ?? 0,
-      retries: 0,
       connectFailures: 0,
     },
   ];
@@ -196,7 +192,7 @@ describe('the dashboard graph', () => {
 
   it("reads the container runtime's stats (the LB's rules and each node's Service ports) as one data plane's", () => {
     const snapshot = snapshotOf();
-    const one = stats(snapshot, { picks: { 'node-0': 4 }, endpoints: { '1.2.3.4:8080': 4 } }) as DataPlaneStats;
+    const one = stats(snapshot, { picks: { 'node-0': 4 }, endpoints: { '1.2.3.4:8080': 4 } });
     const other = { ...one, servicePorts: one.servicePorts.map((p) => ({ ...p, node: 'node-1' })), activeConnections: 1 };
     const merged = dataPlaneStats({
       loadBalancer: { ...one, servicePorts: [], activeConnections: 3 },

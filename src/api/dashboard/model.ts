@@ -6,7 +6,7 @@
  * passes the time of the sample and the previous sample.
  */
 import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
-import type { DataPlaneStats } from '../../dataplane/stats.js';
+import type { LoadBalancingRuleStats, ServicePortStats } from '../../dataplane/stats.js';
 import type { ProbeStatusLike } from '../load-balancer-view.js';
 
 /** A fault as the fault API lists it (only the fields the dashboard shows). */
@@ -77,11 +77,24 @@ export interface DashboardState {
   readonly activeConnections: number;
 }
 
+/** The counters the dashboard reads (a part of `DataPlaneStats`). */
+export interface DashboardStats {
+  readonly rules?: readonly Pick<
+    LoadBalancingRuleStats,
+    'loadBalancer' | 'rule' | 'connections' | 'nodePicks' | 'rejectedBySourceRange' | 'noHealthyBackend' | 'backendUnreachable'
+  >[];
+  readonly servicePorts?: readonly Pick<
+    ServicePortStats,
+    'node' | 'service' | 'port' | 'connections' | 'endpointPicks' | 'dropped' | 'refused' | 'connectFailures'
+  >[];
+  readonly activeConnections?: number;
+}
+
 export interface DashboardInput {
   readonly snapshot: Snapshot;
   readonly probes: readonly ProbeStatusLike[];
   /** The data plane's counters (`AdminBackend.stats()`); fields it lacks count as absent. */
-  readonly stats: Partial<DataPlaneStats> | undefined;
+  readonly stats: DashboardStats | undefined;
   /** undefined: the runtime has no fault API. */
   readonly faults: readonly FaultView[] | undefined;
   readonly faultTypes: Readonly<Record<string, readonly string[]>>;

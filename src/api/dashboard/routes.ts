@@ -13,10 +13,9 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiStatusError } from '../../errors/index.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
-import type { DataPlaneStats } from '../../dataplane/stats.js';
 import type { ProbeStatusLike } from '../load-balancer-view.js';
 import type { Target } from '../http/guard.js';
-import { dashboardState, type DashboardState, type FaultView, type Sample } from './model.js';
+import { dashboardState, type DashboardState, type DashboardStats, type FaultView, type Sample } from './model.js';
 
 /** What the dashboard reads; the admin API's backend provides it. */
 export interface DashboardBackend {
@@ -92,12 +91,12 @@ export function securityHeaders(type: string): Record<string, string> {
  * reports `{loadBalancer, nodes: {NAME: ...}}`, one data plane per container: the LB's rules
  * and every node's Service ports, merged.
  */
-export function dataPlaneStats(raw: unknown): Partial<DataPlaneStats> | undefined {
+export function dataPlaneStats(raw: unknown): DashboardStats | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const r = raw as Partial<DataPlaneStats> & { loadBalancer?: Partial<DataPlaneStats>; nodes?: Record<string, Partial<DataPlaneStats> | undefined> };
+  const r = raw as DashboardStats & { loadBalancer?: DashboardStats; nodes?: Record<string, DashboardStats | undefined> };
   if (Array.isArray(r.rules) || Array.isArray(r.servicePorts)) return r;
   if (r.nodes === undefined && r.loadBalancer === undefined) return undefined;
-  const nodes = Object.values(r.nodes ?? {}).filter((n): n is Partial<DataPlaneStats> => n !== undefined);
+  const nodes = Object.values(r.nodes ?? {}).filter((n): n is DashboardStats => n !== undefined);
   return {
     rules: r.loadBalancer?.rules ?? [],
     servicePorts: nodes.flatMap((n) => n.servicePorts ?? []),
