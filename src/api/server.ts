@@ -18,6 +18,7 @@ import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
 import { handleFaultRoute, type FaultControl } from './fault-routes.js';
+import { handleDashboardRoute, isDashboardPageFile } from './dashboard/routes.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend extends PodControlBackend {
@@ -179,7 +180,8 @@ interface ServerState {
 
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    const target = checkRequest(req, state.guard);
+    // The dashboard's page files hold no cluster data: served without the token, they ask for it.
+    const target = checkRequest(req, isDashboardPageFile(req.url) ? { ...state.guard, requireToken: false } : state.guard);
     if (handlePodRoute(state.backend, req, res, target)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
@@ -190,6 +192,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       return;
     }
     if (await handleFaultRoute(state.backend.faultControl, method, target, body, res)) return;
+    if (await handleDashboardRoute(state.backend, method, target, req, res)) return;
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));

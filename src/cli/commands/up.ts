@@ -159,6 +159,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
+  out(`dashboard: ${admin.url}/dashboard`);
   if (!values['no-kubeconfig']) {
     const path = kubeconfigPath(values.kubeconfig);
     await writeKubeconfig(path, kubeconfigFor(admin.url, admin.token));
