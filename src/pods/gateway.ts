@@ -7,6 +7,7 @@
 import type { PodInfo } from '../cluster/snapshot.js';
 import { GATEWAY_STATUS_PORT, type GatewayCompileResult } from '../cluster/gateway/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/router.js';
+import type { FaultHolder } from '../faults/compile.js';
 import { L7Pod, type Listener } from './ingress-controller.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { TcpListenerTable } from '../cluster/gateway/types.js';
@@ -25,6 +26,8 @@ export interface GatewayPodOptions {
   readonly random?: () => number;
   readonly now?: () => number;
   log?(line: string): void;
+  /** Active faults (HTTPRoute faults act in the proxy). */
+  readonly faults?: FaultHolder | undefined;
 }
 
 /** The ports the Deployment declares, bar the status port, as HTTP or HTTPS listeners. */
@@ -96,6 +99,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     sharedProxy: false,
     h2c: true,
     random: options.random,
+    faults: options.faults,
   });
   const tcpPorts = gatewayTcpPorts(pod, options.protocolOf);
   if (tcpPorts.length === 0) return l7;

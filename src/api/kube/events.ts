@@ -118,15 +118,6 @@ export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], 
           message: `Ensured load balancer (frontend ${ip} on ${info?.loadBalancer?.loadBalancerName ?? 'kubernetes'})`,
           component: 'service-controller',
         });
-      else if (!ip && info?.loadBalancer?.pendingReason && (!before || lbIP(before) !== undefined || store.get(c.ref) === undefined)) {
-        out.push({
-          involved,
-          type: 'Warning',
-          reason: 'SyncLoadBalancerFailed',
-          message: `Error syncing load balancer: ${info.loadBalancer.pendingReason}`,
-          component: 'service-controller',
-        });
-      }
     }
     if (o.kind === 'Ingress' && lbIP(o) && lbIP(o) !== lbIP(before)) {
       out.push({ involved, type: 'Normal', reason: 'Sync', message: 'Scheduled for sync', component: 'nginx-ingress-controller' });
