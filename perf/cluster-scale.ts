@@ -107,20 +107,19 @@ export async function runScaleJob(job: ScaleJob, options: { cpus?: string; fileL
 export const GOAL_SERVICES = 1000;
 
 /**
- * The jobs of a run: the bundled example; start-up at each size, with a live change at
- * the largest; idle CPU with the largest size all LoadBalancers at real probe timings.
+ * The jobs of a run: the bundled example; start-up and a live change at each size; idle
+ * CPU with `idleServices` Services, all LoadBalancers, at real probe timings.
  */
-export function scaleJobs(sizes: readonly number[], options: { idleWindowS: number }): ScaleJob[] {
+export function scaleJobs(sizes: readonly number[], options: { idleWindowS: number; idleServices: number }): ScaleJob[] {
   if (sizes.length === 0) return [];
-  const largest = Math.max(...sizes);
   return [
     { kind: 'example', services: 0, timeScale: 0.01 },
-    ...sizes.map((services): ScaleJob => ({ kind: 'services', services, timeScale: 0.01, ...(services === largest ? { liveChange: true } : {}) })),
-    ...(options.idleWindowS > 0
+    ...sizes.map((services): ScaleJob => ({ kind: 'services', services, timeScale: 0.01, liveChange: true })),
+    ...(options.idleWindowS > 0 && options.idleServices > 0
       ? [
           {
             kind: 'services',
-            services: Math.min(largest, GOAL_SERVICES),
+            services: options.idleServices,
             timeScale: 1,
             idleWindowS: options.idleWindowS,
             settleS: 10,

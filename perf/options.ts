@@ -86,8 +86,9 @@ export interface Settings {
   readonly curve: readonly number[];
   /** Cluster sizes (Services) for the start-up rows; empty: no cluster-size rows. */
   readonly clusterSizes: readonly number[];
-  /** Seconds of idle CPU measured at the largest size (up to 1,000) at real probe timings; 0: none. */
+  /** Seconds of idle CPU measured with idleServices LoadBalancer Services at real probe timings; 0: none. */
   readonly idleWindowS: number;
+  readonly idleServices: number;
   /** Write the run's figures into README.md between its perf markers. */
   readonly updateReadme: boolean;
   /** Another checkout of aks-emu (with node_modules) whose build runs the @base rows beside this one. */
@@ -119,10 +120,11 @@ export const USAGE = `npm run perf -- [options]
   --curve a,b           connection counts for the keep-alive curves (req/s and p99) of ${CURVE_ROWS.join(', ')}
                         (default 1,10,50,200,1000; --quick none; 0 for none)
   --sizes a,b           cluster sizes (Services, 3 pods each, half LoadBalancer) whose start-up to serving and
-                        peak RSS are measured in fresh processes (default 10,100,1000; --quick 10,100; 0 to skip);
-                        the bundled example's startCluster() and a live change at the largest size come with them
-  --idle-cpu S          seconds of idle CPU measured with min(largest size, 1000) LoadBalancer Services at real
-                        probe timings (default 20; --quick 0)
+                        peak RSS are measured in fresh processes, with a live change at each (default
+                        10,100,300,1000; --quick 10,100; 0 to skip); the bundled example's startCluster() comes with them
+  --idle-cpu S          seconds of idle CPU measured with --idle-services LoadBalancer Services at real probe
+                        timings (default 20; --quick 0)
+  --idle-services N     Services (all LoadBalancer, 3 pods each) for the idle-CPU row (default 300)
   --update-readme       write this run's figures into README.md's performance section (between its perf markers)
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names, in the mode
@@ -167,7 +169,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     modes: [...MODE_IDS] as ModeId[],
     rows: [...ROW_IDS] as RowId[],
     idleConnections: 10_000,
-    clusterSizes: quick ? [10, 100] : [10, 100, 1000],
+    clusterSizes: quick ? [10, 100] : [10, 100, 300, 1000],
+    idleServices: 300,
     curve: quick ? [] : [1, 10, 50, 200, 1000],
     updateReadme: false,
     idleWindowS: quick ? 0 : 20,
@@ -223,6 +226,9 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         break;
       case '--idle-cpu':
         s.idleWindowS = positive(value(), flag, true);
+        break;
+      case '--idle-services':
+        s.idleServices = Math.round(positive(value(), flag));
         break;
       case '--update-readme':
         s.updateReadme = true;

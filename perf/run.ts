@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     const scale = settings.idleConnections > 0 ? await scaleRow(settings, place, load, (c) => clusters.push(c)) : undefined;
     if (scale?.limitedBy) notes.push(`scale row: ${scale.count} connections, not ${scale.requested}: ${scale.limitedBy}`);
     const clusterScale: ScaleRun[] = [];
-    for (const job of scaleJobs(settings.clusterSizes, { idleWindowS: settings.idleWindowS })) {
+    for (const job of scaleJobs(settings.clusterSizes, { idleWindowS: settings.idleWindowS, idleServices: settings.idleServices })) {
       log(
         `Cluster size: ${job.kind === 'example' ? 'the bundled example' : `${job.services} Services`} at timeScale ${job.timeScale}${job.idleWindowS ? `, idle CPU over ${job.idleWindowS} s` : ''}`,
       );

@@ -96,6 +96,7 @@ const EXAMPLE_BUDGET_MS = 500;
 export function clusterScaleGoals(runs: readonly ScaleRun[]): Goal[] {
   const n = GOAL_SERVICES.toLocaleString('en-US');
   const startUp = runs.find((r) => r.job.kind === 'services' && r.job.services === GOAL_SERVICES && r.job.timeScale === 0.01);
+  // The idle-CPU goal is stated for 1,000 LB Services; a smaller measure is judged against it and says its size.
   const idle = runs.find((r) => r.job.idleWindowS !== undefined);
   const example = runs.find((r) => r.job.kind === 'example');
   const judge = (label: string, run: ScaleRun | undefined, check: (m: ScaleMeasure) => { ok: boolean; text: string } | undefined): Goal => {

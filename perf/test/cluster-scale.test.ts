@@ -23,16 +23,16 @@ describe('cluster-size rows', () => {
     expect([10, 100, 1000, 5000].map(scaleNodes)).toEqual([3, 3, 13, 61]);
   });
 
-  it('runs the example, each size, a live change at the largest and idle CPU at up to 1,000 Services', () => {
-    const jobs = scaleJobs([10, 5000], { idleWindowS: 20 });
-    expect(jobs.map((j) => [j.kind, j.services, j.timeScale, j.liveChange ?? false, j.idleWindowS ?? 0])).toEqual([
-      ['example', 0, 0.01, false, 0],
-      ['services', 10, 0.01, false, 0],
-      ['services', 5000, 0.01, true, 0],
-      ['services', 1000, 1, false, 20],
+  it('runs the example, each size with a live change, and idle CPU with the Services asked for', () => {
+    const jobs = scaleJobs([10, 5000], { idleWindowS: 20, idleServices: 300 });
+    expect(jobs.map((j) => [j.kind, j.services, j.timeScale, j.liveChange ?? false, j.idleWindowS ?? 0, j.allLoadBalancer ?? false])).toEqual([
+      ['example', 0, 0.01, false, 0, false],
+      ['services', 10, 0.01, true, 0, false],
+      ['services', 5000, 0.01, true, 0, false],
+      ['services', 300, 1, false, 20, true],
     ]);
-    expect(scaleJobs([], { idleWindowS: 20 })).toEqual([]);
-    expect(scaleJobs([100], { idleWindowS: 0 }).some((j) => j.idleWindowS !== undefined)).toBe(false);
+    expect(scaleJobs([], { idleWindowS: 20, idleServices: 300 })).toEqual([]);
+    expect(scaleJobs([100], { idleWindowS: 0, idleServices: 300 }).some((j) => j.idleWindowS !== undefined)).toBe(false);
   });
 
   it('judges the goals at 1,000 Services and for the example, N/A for what did not run', () => {
