@@ -126,6 +126,7 @@ export const USAGE = `npm run perf -- [options]
                         timings (default 20; --quick 0)
   --idle-services N     Services (all LoadBalancer, 3 pods each) for the idle-CPU row (default 300)
   --update-readme       write this run's figures into README.md's performance section (between its perf markers)
+  --readme-from FILE    only write README.md's figures from a run already made (its results .json), measuring nothing
   --no-pin              do not pin processes to CPUs
   --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names, in the mode
                         --modes names first) and list the top functions

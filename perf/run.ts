@@ -22,7 +22,7 @@ import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
 import { renderCurveSvg } from './report/curve-svg.js';
-import { renderReadmeBlock, replaceReadmeBlock } from './report/readme.js';
+import { commandOf, renderReadmeBlock, replaceReadmeBlock } from './report/readme.js';
 import type { CurvePoint, RunReport } from './report/run-report.js';
 import { renderSvg } from './report/svg.js';
 import { buildRows, type BaselineCluster } from './rows.js';
@@ -168,8 +168,24 @@ async function scaleRow(settings: Settings, place: Placement, load: Child, track
   }
 }
 
+/** README.md's performance figures, from a run's report (base: its results path without extension). */
+async function updateReadme(report: RunReport, base: string): Promise<void> {
+  const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+  const block = renderReadmeBlock(report, { command: commandOf(report, parseArgs([], '')), resultsBase: relative(dirname(readmePath), base) });
+  await writeFile(readmePath, replaceReadmeBlock(await readFile(readmePath, 'utf8'), block));
+  log(`written: README.md's performance figures, from ${base}.json`);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
+  const from = process.argv.indexOf('--readme-from');
+  if (from >= 0) {
+    // The figures of a run already made (its .json), written into the README without measuring again.
+    const file = process.argv[from + 1];
+    if (file === undefined) throw new Error('--readme-from needs a results .json file');
+    const report = JSON.parse(await readFile(file, 'utf8')) as RunReport;
+    return updateReadme(report, resolve(file).replace(/\.json$/, ''));
+  }
   const settings = parseArgs(process.argv.slice(2), fileURLToPath(new URL('./results/', import.meta.url)));
   const startedAt = new Date();
   const loadAtStart = os.loadavg()[0] ?? 0;
@@ -281,6 +297,7 @@ async function main(): Promise<void> {
       clusterScale.push(run);
     }
     report = {
+      command: ['npm run perf --', ...process.argv.slice(2)].join(' '),
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       settings,
@@ -307,13 +324,7 @@ async function main(): Promise<void> {
   if (report.curve) await writeFile(`${base}-curve.svg`, renderCurveSvg(report));
   process.stdout.write(markdown);
   log(`written: ${base}.md, .json, .svg${report.curve ? ', -curve.svg' : ''}`);
-  if (settings.updateReadme) {
-    const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
-    const root = dirname(readmePath);
-    const block = renderReadmeBlock(report, { command: ['npm run perf --', ...process.argv.slice(2)].join(' '), resultsBase: relative(root, base) });
-    await writeFile(readmePath, replaceReadmeBlock(await readFile(readmePath, 'utf8'), block));
-    log(`written: README.md's performance figures`);
-  }
+  if (settings.updateReadme) await updateReadme(report, base);
   if (profilePath) {
     const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb', MODE_LABEL[settings.modes[0] ?? 'keepalive']);
     if (profile) {

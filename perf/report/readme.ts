@@ -45,6 +45,23 @@ export interface ReadmeSource {
   readonly resultsBase: string;
 }
 
+/** The command line of a report that did not record its own: the settings that differ from the defaults. */
+export function commandOf(report: RunReport, defaults: RunReport['settings']): string {
+  if (report.command !== undefined) return report.command;
+  const s = report.settings;
+  const flags: string[] = [];
+  if (s.quick) flags.push('--quick');
+  if (s.rounds !== defaults.rounds) flags.push('--rounds', String(s.rounds));
+  if (s.durationS !== defaults.durationS) flags.push('--duration', String(s.durationS));
+  if (s.warmupS !== defaults.warmupS) flags.push('--warmup', String(s.warmupS));
+  if (s.connections !== defaults.connections) flags.push('--connections', String(s.connections));
+  if (s.timeScale !== defaults.timeScale) flags.push('--time-scale', String(s.timeScale));
+  if (s.idleConnections !== defaults.idleConnections) flags.push('--idle', String(s.idleConnections));
+  if (s.rows.join() !== defaults.rows.join()) flags.push('--rows', s.rows.join(','));
+  if (s.modes.join() !== defaults.modes.join()) flags.push('--modes', s.modes.join(','));
+  return ['npm run perf --', ...flags, '--update-readme'].join(' ');
+}
+
 export function renderReadmeBlock(report: RunReport, source: ReadmeSource): string {
   const m = report.machine;
   const lines = [
@@ -80,20 +97,24 @@ export function renderReadmeBlock(report: RunReport, source: ReadmeSource): stri
         (report.scale?.limitedBy ? ` Fewer than asked: ${report.scale.limitedBy}.` : ''),
     );
   }
-  const sized = (report.clusterScale ?? []).filter((r) => r.measure);
+  const sized = report.clusterScale ?? [];
   if (sized.length > 0) {
-    lines.push('', 'Cluster size (each a fresh process):', '');
+    lines.push('', 'Cluster size (each a fresh process, 3 echo pods per Service on as many nodes as they need at 250 pods a node):', '');
     for (const run of sized) {
-      const mm = run.measure!;
       const name = run.job.kind === 'example' ? 'examples/store' : `${int(run.job.services)} Services${run.job.allLoadBalancer ? ' (all LoadBalancer)' : ''}`;
+      const mm = run.measure;
+      if (!mm) {
+        lines.push(`- ${name} at timeScale ${run.job.timeScale}: n/a: ${run.unavailable ?? 'failed'}`);
+        continue;
+      }
       const parts = [`serving ${int(mm.servingMs)} ms at timeScale ${run.job.timeScale}`];
       if (mm.peakRssBytes !== undefined) parts.push(`peak RSS ${int(mm.peakRssBytes / 2 ** 20)} MiB`);
       if (mm.idle) parts.push(`idle CPU ${(mm.idle.cpuShare * 100).toFixed(1)} % of a core`);
       if (mm.change) parts.push(`live change to traffic ${int(mm.change.trafficMs)} ms`);
-      lines.push(`- ${name}: ${parts.join(', ')} (modules ${int(mm.importMs)} ms before that)`);
+      lines.push(`- ${name}: ${parts.join(', ')} on ${int(mm.nodes)} nodes (modules ${int(mm.importMs)} ms before that)`);
     }
   }
-  lines.push('', 'Goals of that run:', '');
+  lines.push('', 'Goals of that run (those it could not measure are in the results file):', '');
   for (const g of report.goals) if (g.status !== 'N/A') lines.push(`- **${g.status}** ${g.text}`);
   lines.push('', README_END);
   return lines.join('\n');

@@ -7,6 +7,8 @@ import type { Goal } from './goals.js';
 import type { Machine } from './machine.js';
 
 export interface RunReport {
+  /** The command line that made the run. */
+  readonly command?: string;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly settings: Settings;

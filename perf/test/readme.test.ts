@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { README_BEGIN, README_END, renderReadmeBlock, replaceReadmeBlock } from '../report/readme.js';
+import { parseArgs } from '../options.js';
+import { commandOf, README_BEGIN, README_END, renderReadmeBlock, replaceReadmeBlock } from '../report/readme.js';
 import type { RunReport } from '../report/run-report.js';
 import { reportOf, rowResult } from './report-fixtures.js';
 
@@ -29,6 +30,21 @@ describe("the README's generated figures", () => {
     expect(block).toContain('| nodeport-external | n/a |');
     expect(block).toContain('**FAIL** keep-alive: lb-external vs haproxy-external');
     expect(block).not.toContain('not measured in this run');
+  });
+
+  it('names the command a report recorded, or rebuilds it from the settings that differ from the defaults', () => {
+    const defaults = parseArgs([], '/out');
+    expect(commandOf({ ...REPORT, command: 'npm run perf -- --quick' }, defaults)).toBe('npm run perf -- --quick');
+    const settings = parseArgs(['--rounds', '3', '--duration', '3', '--rows', 'lb,haproxy'], '/out');
+    expect(commandOf({ ...REPORT, settings }, defaults)).toBe('npm run perf -- --rounds 3 --duration 3 --rows lb,haproxy --update-readme');
+  });
+
+  it('lists a cluster size that could not be measured, with the reason', () => {
+    const block = renderReadmeBlock(
+      { ...REPORT, clusterScale: [{ job: { kind: 'services', services: 1000, timeScale: 0.01, liveChange: true }, unavailable: 'EMFILE' }] },
+      { command: 'c', resultsBase: 'r' },
+    );
+    expect(block).toContain('- 1,000 Services at timeScale 0.01: n/a: EMFILE');
   });
 
   it('replaces only what stands between the markers, and refuses a README without them', () => {
