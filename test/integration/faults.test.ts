@@ -249,6 +249,31 @@ describe('faults at every hop', () => {
     expect((await cli(['fault', 'rm', '--all', '--server', server])).out).toBe('0 faults removed');
   });
 
+  it('counts which pod got each connection, so a test can assert an even spread', async () => {
+    const before = cluster.distribution('web', { port: 'http' });
+    for (let i = 0; i < 60; i++) await echo(url);
+    const spread = cluster.distribution('web', { port: 'http', since: before });
+    expect(spread.total).toBe(60);
+    expect(Object.keys(spread.counts).sort()).toEqual(
+      cluster
+        .pods({ app: 'web' })
+        .map((p) => `default/${p.name}`)
+        .sort(),
+    );
+    expect(spread.evenWithin(0.05)).toBe(true);
+    // One pod out: the other two share the next connections.
+    const pod = cluster.pods({ app: 'web' })[0]!;
+    const unready = await cluster.addFault({ type: 'unready', target: `pod/default/${pod.name}` });
+    await cluster.waitForEndpoints('web', 2);
+    const mark = cluster.distribution('web', { port: 'http' });
+    for (let i = 0; i < 20; i++) await echo(url);
+    const two = cluster.distribution('web', { port: 'http', since: mark });
+    expect(two.counts[`default/${pod.name}`]).toBeUndefined();
+    expect(two.evenWithin(0.05)).toBe(true);
+    await cluster.removeFault(unready.id);
+    await cluster.waitForEndpoints('web', 3);
+  });
+
   it('forgets every fault at stop', async () => {
     await cluster.addFault({ type: 'reset', target: 'service/default/web' });
     await cluster.stop();
