@@ -115,6 +115,7 @@ export class EmbeddedCluster extends EventEmitter {
         });
       },
       changed: () => this.#publishFaults(),
+      log,
     });
     this.#faults.on('change', () => this.emit('fault'));
     this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints, faults: this.#faultTable });
