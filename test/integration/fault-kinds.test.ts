@@ -161,6 +161,13 @@ describe('what each fault kind does to a client', () => {
     expect(rate).toBeLessThan(200_000 * 1.2);
   });
 
+  it('a frontend fault acts on clients outside the cluster only, as in-cluster ones never reach the Azure LB', async () => {
+    await cluster.addFault({ type: 'reset', target: 'frontend/default/web', params: { port: 'http' } });
+    expect(await outcome(url)).toBe('ECONNRESET');
+    const inside = cluster.pods({ app: 'web' })[0]!;
+    expect((await echo(url, { localAddress: inside.ip })).pod).toMatch(/^web-/);
+  });
+
   it('close-after ends the flow once that many bytes came back', async () => {
     await cluster.addFault({ type: 'close-after', target: 'nodeport/default/web', params: { bytes: 1000 } });
     const node = cluster.nodes[0]!;
