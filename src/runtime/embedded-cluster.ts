@@ -187,6 +187,9 @@ export class EmbeddedCluster extends EventEmitter {
   #publishFaults(): void {
     if (this.#snapshot === undefined) return;
     this.#faultTable.table = compileFaultTable(this.#faults.active(), this.#snapshot);
+    const partitioned = new Set<string>();
+    for (const [node, set] of this.#faultTable.table?.nodes ?? []) if (set.partition !== undefined) partitioned.add(node);
+    this.#dataPlane.partition(partitioned);
   }
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */

@@ -226,6 +226,34 @@ describe('what each fault kind does to a client', () => {
     await cluster.waitForPool(node.name, true, { service: 'web' });
   });
 
+  it('partition stalls a flow already through the node, which carries on when it heals', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; remoteAddress: string }>((resolve, reject) => {
+        const req = request(url, { agent }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, remoteAddress: (JSON.parse(body) as { remoteAddress: string }).remoteAddress }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const first = await get();
+      const node = cluster.nodes.find((n) => n.address === first.remoteAddress)!;
+      const fault = await cluster.addFault({ type: 'partition', target: `node/${node.name}` });
+      let answered = false;
+      const second = get().then((r) => ((answered = true), r));
+      await cluster.waitForPool(node.name, false, { service: 'web' });
+      expect(answered).toBe(false);
+      await cluster.removeFault(fault.id);
+      expect(await second).toEqual({ status: 200, remoteAddress: node.address });
+      await cluster.waitForPool(node.name, true, { service: 'web' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('a slow node delays what it forwards, and only that', async () => {
     const [slowNode, fastNode] = cluster.nodes;
     const fault = await cluster.addFault({ type: 'slow', target: `node/${slowNode!.name}`, params: { delay: '150ms' } });
