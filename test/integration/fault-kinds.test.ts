@@ -10,44 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { echo, httpGet } from '../helpers/net.js';
+import { FAULT_MANIFESTS, outcome } from '../helpers/fault-cluster.js';
 
-const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: example/web:1
-          ports: [{ name: http, containerPort: 8080 }, { name: tcp-echo, containerPort: 9000 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports:
-    - { name: http, port: 80, targetPort: http }
-    - { name: tcp-echo, port: 9000, targetPort: 9000 }
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: web }
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: web.example.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend: { service: { name: web, port: { number: 80 } } }
+const MANIFESTS = `${FAULT_MANIFESTS}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -115,14 +80,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   const start = performance.now();
   const value = await fn();
   return { value, ms: performance.now() - start };
-}
-
-async function outcome(url: string, headers: Record<string, string> = {}, timeoutMs?: number): Promise<string> {
-  try {
-    return String((await httpGet(url, { headers, ...(timeoutMs === undefined ? {} : { timeoutMs }) })).status);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'error';
-  }
 }
 
 describe('what each fault kind does to a client', () => {
