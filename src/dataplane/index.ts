@@ -70,6 +70,8 @@ export interface StopOptions {
 
 export interface DataPlaneEvents {
   probe: [ProbeTransition];
+  /** A node settled up on a probe by its first successes (no transition). */
+  'probe-settled': [];
   error: [Error];
 }
 
@@ -109,6 +111,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
           this.emit('probe', transition);
         },
         faults,
+        () => this.emit('probe-settled'),
       ),
       faults,
       selectors: new Retained<Selector<UpstreamEndpoint>>(),
