@@ -187,6 +187,13 @@ describe('faults at every hop', () => {
     expect((await cli(['fault', 'rm', id, '--server', server])).code).toBe(0);
     expect((await cli(['fault', 'list', '--server', server])).out).toBe('No faults.');
     expect((await cli(['fault', 'rm', '--all', '--server', server])).out).toBe('0 faults removed');
+    const timed = await cli(['fault', 'add', 'drain', '--target', `no/${cluster.nodes[0]!.name}`, '--for', '1m', '--server', server]);
+    expect(timed.out).toMatch(new RegExp(`added: drain on node/${cluster.nodes[0]!.name} until \\d{4}-`));
+    expect((await cli(['fault', 'list', '--server', server])).out).toMatch(/drain .* in (59|60)s/);
+    expect((await cli(['fault', 'rm', '--all', '--server', server])).out).toBe('1 fault removed');
+    await cluster.waitForPool(cluster.nodes[0]!.name, true, { service: 'web' });
+    expect((await cli(['fault', 'rm', 'fault-1', '--all', '--server', server])).code).toBe(1);
+    expect((await cli(['fault', 'explode', '--server', server])).err).toContain('unknown action "explode"');
   });
 
   it('counts which pod got each connection, so a test can assert an even spread', async () => {
