@@ -33,6 +33,8 @@ import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
 import { readTCPRoute, readTLSRoute } from './kinds/tcp-route.js';
 import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from '../model/gateway-types.js';
 import { readController, readPod } from './kinds/workload.js';
+import { readNetworkPolicy } from './kinds/network-policy.js';
+import type { NetworkPolicy } from '../model/network-policy.js';
 
 export interface ManifestOptions {
   /**
@@ -113,6 +115,7 @@ class ManifestsBuilder {
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
+  readonly networkPolicies: NetworkPolicy[] = [];
   readonly gatewayApi = {
     gatewayClasses: [] as GatewayClass[],
     gateways: [] as Gateway[],
@@ -197,6 +200,9 @@ class ManifestsBuilder {
       case 'IngressClass':
         this.ingressClasses.push(readIngressClass(r, o, located));
         break;
+      case 'NetworkPolicy':
+        this.networkPolicies.push(readNetworkPolicy(r, o, located));
+        break;
       case 'GatewayClass':
         this.gatewayApi.gatewayClasses.push(readGatewayClass(r, o, located));
         break;
@@ -229,7 +235,20 @@ class ManifestsBuilder {
   result(): LoadResult {
     const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
     const gatewayApi = Object.values(this.gatewayApi).some((list) => list.length > 0) ? { gatewayApi: this.gatewayApi } : {};
-    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, ...gatewayApi, skipped };
+    const networkPolicies = this.networkPolicies.length > 0 ? { networkPolicies: this.networkPolicies } : {};
+    const manifests = {
+      services,
+      workloads,
+      endpointSlices,
+      secrets,
+      configMaps,
+      namespaces,
+      ingresses,
+      ingressClasses,
+      ...gatewayApi,
+      ...networkPolicies,
+      skipped,
+    };
     if (this.errors.length > 0) {
       const unidentified = this.errors.filter((e) => e.field === 'metadata.name' || e.field.startsWith('metadata.namespace'));
       throw new ManifestInvalidError(this.errors, without(manifests, this.errors), without(manifests, unidentified));
@@ -252,6 +271,7 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),
+    ...(m.networkPolicies ? { networkPolicies: ok(m.networkPolicies) } : {}),
     ...(m.gatewayApi
       ? {
           gatewayApi: {
