@@ -16,6 +16,7 @@ import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { closeAll, listenAll } from './pod-listeners.js';
+import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 export interface IngressControllerPodOptions {
@@ -23,6 +24,8 @@ export interface IngressControllerPodOptions {
   readonly nodeName: string;
   /** [0, 1); canary weights use it (tests make it deterministic). */
   readonly random?: () => number;
+  /** The current snapshot's NetworkPolicies, for the controller's upstream connections. */
+  readonly netpol?: () => NetpolGate | undefined;
 }
 
 /**
@@ -39,6 +42,7 @@ export interface L7PodOptions {
   /** HTTP listeners also take HTTP/2 cleartext (prior knowledge), for gRPC: Envoy's codec AUTO. */
   readonly h2c?: boolean;
   readonly random?: () => number;
+  readonly netpol?: () => NetpolGate | undefined;
 }
 
 /** ingress-nginx's --healthz-port. */
@@ -99,7 +103,12 @@ export class L7Pod implements PodRuntime {
     const listeners = this.#options.listeners;
     const cert = listeners.some((l) => l.kind === 'https') ? await defaultCertificate() : undefined;
     const proxyFor = (port: number) => {
-      const proxy = new IngressProxy({ getRouter: () => this.#options.routerFor(port), localAddress: this.#pod.ip, random: this.#options.random });
+      const proxy = new IngressProxy({
+        getRouter: () => this.#options.routerFor(port),
+        localAddress: this.#pod.ip,
+        random: this.#options.random,
+        netpol: this.#options.netpol,
+      });
       this.#proxies.push(proxy);
       return proxy;
     };
@@ -197,5 +206,6 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     health: { port: CONTROLLER_HEALTH_PORT, path: '/healthz' },
     sharedProxy: true,
     random: options.random,
+    netpol: options.netpol,
   });
 }

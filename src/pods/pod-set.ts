@@ -9,6 +9,7 @@ import type { ContainerStatusInfo, PodInfo, Snapshot } from '../cluster/snapshot
 import { realClock, type Clock } from '../dataplane/clock.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoints.js';
+import { netpolGate } from '../dataplane/netpol-gate.js';
 import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
 import { GatewayRouters } from './gateway.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -129,6 +130,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         log: this.#options.log,
         ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
         services: () => this.#snapshot?.services ?? [],
+        networkPolicy: () => netpolGate(this.#snapshot),
         statusChanged: () => {
           if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);
         },

@@ -24,6 +24,8 @@ import { UpstreamPools } from './upstream-connections.js';
 import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
+import type { NetpolGate } from '../netpol-gate.js';
+import { dropUpstreamConnect } from './policy-drop.js';
 
 export type { Scheme } from './exchange.js';
 
@@ -34,7 +36,11 @@ export interface IngressProxyOptions {
   /** [0, 1); canary weights use it. */
   readonly random?: () => number;
   readonly now?: () => number;
+  /** The current snapshot's NetworkPolicies (undefined: none). */
+  readonly netpol?: () => NetpolGate | undefined;
 }
+
+const noPolicy = (): undefined => undefined;
 
 /** nginx retries only these (proxy_next_upstream without non_idempotent). */
 const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
@@ -48,12 +54,14 @@ export class IngressProxy implements UpstreamOutcome {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #localAddress?: string;
+  readonly #netpol: () => NetpolGate | undefined;
 
   constructor(options: IngressProxyOptions) {
     this.#getRouter = options.getRouter;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#localAddress = options.localAddress;
+    this.#netpol = options.netpol ?? noPolicy;
     this.pools = new UpstreamPools({ localAddress: options.localAddress });
   }
 
@@ -301,6 +309,10 @@ export class IngressProxy implements UpstreamOutcome {
     if (!endpoint || !cfg || !ex.upstreamRequest) {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
+    }
+    const netpol = this.#netpol();
+    if (netpol !== undefined && netpol.drops(this.#localAddress ?? '', endpoint.config.ip, endpoint.config.port)) {
+      return dropUpstreamConnect(this, ex, res, endpoint.address, cfg.proxy.connectTimeoutMs);
     }
     this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
   }
