@@ -115,7 +115,7 @@ export class L7Pod implements PodRuntime {
     const shared = this.#options.sharedProxy ? proxyFor(listeners[0]?.port ?? 0) : undefined;
     const servers = listeners.map((l) => ({ port: l.port, server: this.#server(l, l.kind === 'health' ? undefined : (shared ?? proxyFor(l.port)), cert) }));
     try {
-      await listenAll(this.#pod, servers);
+      await listenAll(this.#pod, servers, this.#options.netpol);
     } catch (err) {
       await this.stop();
       throw err;

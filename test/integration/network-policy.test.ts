@@ -157,6 +157,18 @@ describe('NetworkPolicy on the LB, kube-proxy and ingress paths', () => {
     await expect(httpGet(apiURL(), { localAddress: ingressPod.ip, timeoutMs: 400 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
   });
 
+  it('a pod dialled at its own IP, past kube-proxy, is held to the same policies', async () => {
+    const api = cluster.pods({ app: 'api' }, 'shop')[0]!;
+    const ingressPod = cluster.pods({}, 'ingress-nginx')[0]!;
+    expect((await echo(`http://${api.ip}:3000/`, { localAddress: frontPod().ip })).pod).toBe(api.name);
+    await expect(httpGet(`http://${api.ip}:3000/`, { localAddress: ingressPod.ip, timeoutMs: 400 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    // Its own node may reach it (kubelet's probes), another node may not.
+    const own = cluster.nodes.find((n) => n.name === api.nodeName)!;
+    const other = cluster.nodes.find((n) => n.name !== api.nodeName)!;
+    expect((await echo(`http://${api.ip}:3000/`, { localAddress: own.address })).pod).toBe(api.name);
+    await expect(httpGet(`http://${api.ip}:3000/`, { localAddress: other.address, timeoutMs: 400 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
   it('an egress policy of the source is enforced too', async () => {
     await cluster.apply({ manifests: APP + DENY_ALL + ALLOW + FRONT_EGRESS });
     await cluster.waitFor((s) => (s.networkPolicy?.policies.length ?? 0) === 4, { what: 'four policies' });
