@@ -100,7 +100,8 @@ async function lock(): Promise<() => void> {
 
 export async function startComposeProject(options: ComposeProjectOptions): Promise<ComposeProject> {
   const [image] = await Promise.all([ensureAppImage(), ensurePodImage()]);
-  const name = `aks-emu-test-${randomBytes(3).toString('hex')}`;
+  // AKS_EMU_TEST_COMPOSE_PREFIX: a project name of one's own where several checkouts share the engine.
+  const name = `${process.env['AKS_EMU_TEST_COMPOSE_PREFIX'] ?? 'aks-emu-test'}-${randomBytes(3).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AKS_EMU_IMAGE: image,
