@@ -143,6 +143,9 @@ describe('NetworkPolicy on the LB, kube-proxy and ingress paths', () => {
     const res = await viaIngress();
     expect(res.status).toBe(504);
     expect(res.body).toContain('504 Gateway Time-out');
+    // A WebSocket upgrade meets the same dropped connect.
+    const upgrade = await httpGet(`http://${ingressIP}/`, { headers: { host: 'front.example.com', connection: 'Upgrade', upgrade: 'websocket' } });
+    expect(upgrade.status).toBe(504);
   });
 
   it('allow rules repair the paths they name and nothing else', async () => {

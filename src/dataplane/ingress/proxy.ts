@@ -111,6 +111,7 @@ export class IngressProxy implements UpstreamOutcome {
         connectTimeoutMs: cfg.proxy.connectTimeoutMs,
         readTimeoutMs: cfg.proxy.readTimeoutMs,
         localAddress: this.#localAddress,
+        dropped: (ip, port) => this.#netpol()?.drops(this.#localAddress ?? '', ip, port) === true,
       },
       scheme === 'https',
     );
