@@ -22,6 +22,7 @@ import { HeldConnections } from './node/held-connections.js';
 import type { UpstreamEndpoint } from './node/service-port-route.js';
 import { Retained } from './retained.js';
 import { Counters, type DataPlaneStats } from './stats.js';
+import type { FaultHolder } from '../faults/compile.js';
 
 export type { Clock, TimerHandle } from './clock.js';
 export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
@@ -54,6 +55,8 @@ export interface DataPlaneOptions {
    * sees the addresses a dialled connection would have had. Without it every flow is dialled.
    */
   localEndpoints?: LocalEndpoints;
+  /** Active faults (src/faults); each hop reads the current table at accept. */
+  faults?: FaultHolder;
 }
 
 export interface StopOptions {
@@ -85,6 +88,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     super();
     const clock = options.clock ?? realClock;
     const probeSource = options.probeSource === null ? undefined : (options.probeSource ?? DEFAULT_PROBE_SOURCE);
+    const faults = options.faults ?? { table: undefined };
     this.log = options.log ?? (() => {});
     this.state = {
       clock,
@@ -94,10 +98,16 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
       tracker: new ConnectionTracker(),
       held: new HeldConnections(MAX_HELD_CONNECTIONS),
       counters: new Counters(),
-      prober: new Prober(clock, probeSource, (transition) => {
-        this.log(`probe ${transition.probe} of ${transition.loadBalancer}: node ${transition.node} is ${transition.state} (${transition.detail})`);
-        this.emit('probe', transition);
-      }),
+      prober: new Prober(
+        clock,
+        probeSource,
+        (transition) => {
+          this.log(`probe ${transition.probe} of ${transition.loadBalancer}: node ${transition.node} is ${transition.state} (${transition.detail})`);
+          this.emit('probe', transition);
+        },
+        faults,
+      ),
+      faults,
       selectors: new Retained<Selector<UpstreamEndpoint>>(),
       balancers: new Retained<EndpointBalancer<UpstreamEndpoint>>(),
       distributions: new Retained<Distribution>(),

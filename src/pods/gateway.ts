@@ -8,6 +8,7 @@ import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodInfo } from '../cluster/snapshot.js';
 import { GATEWAY_STATUS_PORT, type GatewayCompileResult } from '../cluster/gateway/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/router.js';
+import type { FaultHolder } from '../faults/compile.js';
 import { L7Pod, type Listener } from './ingress-controller.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { TcpListenerTable } from '../cluster/gateway/types.js';
@@ -28,6 +29,8 @@ export interface GatewayPodOptions {
   log?(line: string): void;
   /** The current snapshot's NetworkPolicies, for the gateway's upstream connections. */
   readonly netpol?: () => NetpolGate | undefined;
+  /** Active faults (HTTPRoute faults act in the proxy). */
+  readonly faults?: FaultHolder | undefined;
 }
 
 /** The ports the Deployment declares, bar the status port, as HTTP or HTTPS listeners. */
@@ -100,6 +103,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     h2c: true,
     random: options.random,
     netpol: options.netpol,
+    faults: options.faults,
   });
   const tcpPorts = gatewayTcpPorts(pod, options.protocolOf);
   if (tcpPorts.length === 0) return l7;

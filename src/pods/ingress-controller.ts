@@ -14,6 +14,7 @@ import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4
 import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
 import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
+import type { FaultHolder } from '../faults/compile.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { closeAll, listenAll } from './pod-listeners.js';
 import type { NetpolGate } from '../dataplane/netpol-gate.js';
@@ -26,6 +27,7 @@ export interface IngressControllerPodOptions {
   readonly random?: () => number;
   /** The current snapshot's NetworkPolicies, for the controller's upstream connections. */
   readonly netpol?: () => NetpolGate | undefined;
+  readonly faults?: FaultHolder | undefined;
 }
 
 /**
@@ -43,6 +45,8 @@ export interface L7PodOptions {
   readonly h2c?: boolean;
   readonly random?: () => number;
   readonly netpol?: () => NetpolGate | undefined;
+  /** Active faults (Ingress and HTTPRoute faults act in the proxy). */
+  readonly faults?: FaultHolder | undefined;
 }
 
 /** ingress-nginx's --healthz-port. */
@@ -108,6 +112,7 @@ export class L7Pod implements PodRuntime {
         localAddress: this.#pod.ip,
         random: this.#options.random,
         netpol: this.#options.netpol,
+        faults: this.#options.faults,
       });
       this.#proxies.push(proxy);
       return proxy;
@@ -207,5 +212,6 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     sharedProxy: true,
     random: options.random,
     netpol: options.netpol,
+    faults: options.faults,
   });
 }

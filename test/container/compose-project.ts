@@ -51,6 +51,8 @@ export interface ComposeProjectOptions {
   readonly manifests: string;
   /** AKS_EMU_CONTAINER_IMAGES: the images that run as real containers ('' for none). */
   readonly containerImages: string;
+  /** The compose project name before its random suffix (default aks-emu-test), to tell whose containers are whose. */
+  readonly projectPrefix?: string;
 }
 
 /** Polls until check yields a value (errors count as not yet); never sleeps blindly past the condition. */
@@ -100,8 +102,7 @@ async function lock(): Promise<() => void> {
 
 export async function startComposeProject(options: ComposeProjectOptions): Promise<ComposeProject> {
   const [image] = await Promise.all([ensureAppImage(), ensurePodImage()]);
-  // AKS_EMU_TEST_COMPOSE_PREFIX: a project name of one's own where several checkouts share the engine.
-  const name = `${process.env['AKS_EMU_TEST_COMPOSE_PREFIX'] ?? 'aks-emu-test'}-${randomBytes(3).toString('hex')}`;
+  const name = `${options.projectPrefix ?? 'aks-emu-test'}-${randomBytes(3).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AKS_EMU_IMAGE: image,

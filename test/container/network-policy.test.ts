@@ -17,7 +17,7 @@ describeWithDocker('NetworkPolicy in the container runtime', () => {
   const viaIngress = (host: string) => httpGet(ingressUrl, { headers: { host }, timeoutMs: 10_000 });
 
   beforeAll(async () => {
-    project = await startComposeProject({ manifests: './test/container/fixtures/netpol', containerImages: '' });
+    project = await startComposeProject({ manifests: './test/container/fixtures/netpol', containerImages: '', projectPrefix: 'aks-emu-test-netpol' });
     lbUrl = `http://127.0.0.1:${await project.hostPort('lb', 80)}/`;
     ingressUrl = `http://127.0.0.1:${await project.hostPort('lb', 8081)}/`;
     await until('the ingress path to api', async () => (await viaIngress('api.example.com')).status === 200, 60_000);

@@ -11,6 +11,7 @@ import type { Dispatcher } from 'undici';
 import { seenRemoteAddress } from '../l4/local-endpoints.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
 import type { CompiledRouteRule } from './route-match.js';
+import type { ControllerTraffic } from '../../cluster/ingress/types.js';
 
 export type Scheme = 'http' | 'https';
 
@@ -64,6 +65,8 @@ export class Exchange {
   rule: CompiledRouteRule | undefined;
   /** Routed by a Gateway API table: the proxy answers and relays as Envoy does. */
   gateway = false;
+  /** The controller ConfigMap's per-request settings (forwarded.ts); undefined: ingress-nginx's defaults. */
+  traffic: ControllerTraffic | undefined;
   host = '';
   url = '';
   query = '';

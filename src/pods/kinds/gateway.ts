@@ -19,5 +19,6 @@ registerPodKind({
       now: () => ctx.clock.now(),
       log: (line) => ctx.log(line),
       netpol: () => ctx.networkPolicy?.(),
+      faults: ctx.faults,
     }),
 });

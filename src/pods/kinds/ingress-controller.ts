@@ -13,5 +13,6 @@ registerPodKind({
       getRouter: () => ctx.getRouter()!,
       nodeName: ctx.nodeName,
       netpol: () => ctx.networkPolicy?.(),
+      faults: ctx.faults,
     }),
 });
