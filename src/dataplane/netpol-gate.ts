@@ -14,7 +14,16 @@ import type { NetworkPolicyTable } from '../cluster/netpol/table.js';
 import type { Snapshot } from '../cluster/snapshot.js';
 
 export class NetpolGate {
-  constructor(readonly table: NetworkPolicyTable) {}
+  readonly #nodes: ReadonlySet<string>;
+
+  constructor(readonly table: NetworkPolicyTable) {
+    this.#nodes = new Set(table.nodeAddresses);
+  }
+
+  /** Whether the address is a node's (its own traffic, or a flow kube-proxy masqueraded). */
+  isNode(address: string): boolean {
+    return this.#nodes.has(address);
+  }
 
   decide(flow: Flow): FlowDecision {
     return evaluateFlow(this.table, flow);

@@ -5,8 +5,8 @@
  * when the snapshot's policies allow it. A denied one is held silent, read and discarded
  * until the client gives up, as a pod behind a dropping CNI never answers; the kernel has
  * already completed the handshake here, so the client's wait is for the answer, not the
- * connect. Flows kube-proxy or the L7 proxy already decided are decided again with the
- * same source the pod sees, which can only agree (the node-to-own-pod rule only widens).
+ * connect. Flows kube-proxy masqueraded to a node were decided there; flows the L7 proxy
+ * dialled from its pod are decided again with the same source, which can only agree.
  */
 import type { Server, Socket } from 'node:net';
 import type { NetpolGate } from '../dataplane/netpol-gate.js';
@@ -37,7 +37,12 @@ export function guardConnections(server: Server, podIP: string, port: number, lo
   server.removeAllListeners('connection');
   server.on('connection', function guarded(this: Server, socket: Socket) {
     const gate = lookup();
-    if (gate !== undefined && gate.drops(stripV4Mapped(seenRemoteAddress(socket)), podIP, port)) return hold(server, socket);
+    if (gate !== undefined) {
+      const source = stripV4Mapped(seenRemoteAddress(socket));
+      // A node's address is kube-proxy (which decided already, on the address the pod would
+      // see on AKS) or the node itself (kubelet): the data plane's business, not the pod's.
+      if (!gate.isNode(source) && gate.drops(source, podIP, port)) return hold(server, socket);
+    }
     for (const handler of handlers) handler.call(this, socket);
   });
 }

@@ -49,6 +49,8 @@ export interface NetworkPolicyTable {
   readonly policies: readonly CompiledPolicy[];
   /** Every running pod with an IP, by IP. */
   readonly pods: Readonly<Record<string, PolicyPod>>;
+  /** The nodes' addresses: host traffic, which a pod's own listener leaves to the data plane. */
+  readonly nodeAddresses: readonly string[];
 }
 
 export interface NetworkPolicyInput {
@@ -113,5 +115,5 @@ export function compileNetworkPolicies(input: NetworkPolicyInput): NetworkPolicy
     for (const c of pod.containers) for (const p of c.ports) if (p.name) namedPorts[p.name] ??= { port: p.containerPort, protocol: p.protocol };
     table[pod.ip] = { key: `${pod.namespace}/${pod.name}`, nodeAddress: nodeAddress.get(pod.nodeName) ?? '', ingress, egress, namedPorts };
   }
-  return { policies: compiled, pods: table };
+  return { policies: compiled, pods: table, nodeAddresses: input.nodes.map((n) => n.address) };
 }

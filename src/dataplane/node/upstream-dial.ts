@@ -125,9 +125,10 @@ export class UpstreamDial {
     const wanted = endpoint.ip === clientIP ? nodeAddress : source;
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
-    // NetworkPolicy judges the flow as the pod would see it; LB health probes are exempt.
+    // NetworkPolicy judges the flow by the source the pod sees on AKS (`wanted`, even where this
+    // host has to masquerade instead); LB health probes are exempt.
     const netpol = this.ctx.netpol;
-    if (netpol !== undefined && clientIP !== this.ctx.probeSource && netpol.drops(from, endpoint.ip, endpoint.port, clientIP)) return this.dropped();
+    if (netpol !== undefined && clientIP !== this.ctx.probeSource && netpol.drops(wanted, endpoint.ip, endpoint.port, clientIP)) return this.dropped();
     // A flow with stream faults keeps two sockets, so the faults can sit between them.
     const inProcess = this.toxics !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
