@@ -160,6 +160,20 @@ describe('NetworkPolicy on the LB, kube-proxy and ingress paths', () => {
     await expect(httpGet(apiURL(), { localAddress: ingressPod.ip, timeoutMs: 400 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
   });
 
+  it('the admin API explains which policy allows or drops a flow, and names a bad query', async () => {
+    const q = new URLSearchParams({ from: `pod/${frontPod().name}`, to: 'svc/api', namespace: 'shop' });
+    const res = await fetch(`${cluster.adminUrl}/aks-emu/v1/explain/flow?${q}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { explanation: { flows: { decision: { verdict: string; policy?: string } }[] }; text: string };
+    expect(body.explanation.flows.map((f) => f.decision)).toEqual([
+      expect.objectContaining({ verdict: 'allow', policy: 'shop/api-from-front' }),
+      expect.objectContaining({ verdict: 'allow', policy: 'shop/api-from-front' }),
+    ]);
+    const bad = await fetch(`${cluster.adminUrl}/aks-emu/v1/explain/flow?from=deploy/x&to=svc/api`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain('invalid value "deploy/x" for flag --from');
+  });
+
   it('a pod dialled at its own IP, past kube-proxy, is held to the same policies', async () => {
     const api = cluster.pods({ app: 'api' }, 'shop')[0]!;
     const ingressPod = cluster.pods({}, 'ingress-nginx')[0]!;
