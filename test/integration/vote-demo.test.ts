@@ -43,6 +43,8 @@ describe('the vote demo (examples/vote-demo)', () => {
       waitTimeoutMs: 60_000,
     });
     expect(cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP).toBe(INGRESS_IP);
+    // The LB sends to nodes its probes have found up: wait for every node on the controller's rules.
+    await Promise.all(cluster.nodes.map((n) => cluster.waitForProbe(n.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' })));
   }, 90_000);
 
   afterAll(async () => {
