@@ -69,6 +69,8 @@ export interface StopOptions {
 
 export interface DataPlaneEvents {
   probe: [ProbeTransition];
+  /** A node settled up on a probe by its first successes (no transition). */
+  'probe-settled': [];
   error: [Error];
 }
 
@@ -106,6 +108,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
           this.emit('probe', transition);
         },
         faults,
+        () => this.emit('probe-settled'),
       ),
       faults,
       selectors: new Retained<Selector<UpstreamEndpoint>>(),

@@ -119,6 +119,7 @@ export class EmbeddedCluster extends EventEmitter {
     this.#faults.on('change', () => this.emit('fault'));
     this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints, faults: this.#faultTable });
     this.#dataPlane.on('probe', (t) => this.emit('probe', t));
+    this.#dataPlane.on('probe-settled', () => this.emit('probe-settled'));
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
