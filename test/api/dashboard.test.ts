@@ -137,6 +137,40 @@ describe('the dashboard on the admin address', () => {
     }
   });
 
+  it('streams the faults: one added through the API marks its hop and counts what it did; removed, it leaves the states that follow', async () => {
+    const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
+    try {
+      const added = await fetch(`${admin}/aks-emu/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'reset', target: 'service/default/web', params: { fraction: 1 } }),
+      });
+      expect(added.status).toBe(201);
+      const fault = (await added.json()) as { id: string };
+      const url = cluster.service('web').url();
+      await expect(httpGet(url)).rejects.toThrow();
+      const marked = await stream.next((e) => {
+        const s = stateOf(e);
+        return s?.faults.some((f) => f.id === fault.id && f.fired > 0) ? s : undefined;
+      });
+      expect(marked.nodes.find((n) => n.id === 'service:default/web')).toMatchObject({ status: 'fault', faults: [fault.id] });
+      for (const n of cluster.nodes) expect(marked.edges.find((e) => e.id === `node:${n.name}>service:default/web`)!.status).toBe('fault');
+      expect(marked.faultsAvailable).toBe(true);
+      const seen = stream.events.length;
+      expect((await fetch(`${admin}/aks-emu/v1/faults/${fault.id}`, { method: 'DELETE' })).status).toBe(200);
+      const cleared = await stream.next(
+        (e) => {
+          const s = stateOf(e);
+          return s && s.faults.length === 0 ? s : undefined;
+        },
+        { after: seen },
+      );
+      expect(cleared.nodes.find((n) => n.id === 'service:default/web')!.status).toBe('ok');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('is shipped: the build copies the page files next to the compiled module that serves them', async () => {
     const root = new URL('../../', import.meta.url);
     const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string>; files: string[] };

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiStatusError } from '../../errors/index.js';
+import { FAULTS_FOR } from '../../faults/types.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import type { ProbeStatusLike } from '../load-balancer-view.js';
 import type { Target } from '../http/guard.js';
@@ -25,20 +26,6 @@ export interface DashboardBackend {
   /** The fault API's registry, where the runtime has one. */
   readonly faultControl?: { faults(): readonly FaultView[] };
 }
-
-/**
- * Fault types by target kind, as the fault API takes them (the page's choices; the API
- * validates what is sent).
- */
-export const FAULT_TYPES_BY_KIND: Readonly<Record<string, readonly string[]>> = {
-  node: ['stop', 'fail-probes', 'drain', 'partition', 'slow'],
-  pod: ['unready', 'crash', 'slow-start', 'hang'],
-  service: ['latency', 'bandwidth', 'reset', 'blackhole', 'close-after', 'idle-timeout', 'snat-exhaustion'],
-  frontend: ['latency', 'bandwidth', 'reset', 'blackhole', 'close-after', 'idle-timeout', 'snat-exhaustion'],
-  nodeport: ['latency', 'bandwidth', 'reset', 'blackhole', 'close-after', 'idle-timeout', 'snat-exhaustion'],
-  ingress: ['status', 'delay', 'abort', 'slow-body'],
-  httproute: ['status', 'delay', 'abort', 'slow-body'],
-};
 
 export const DASHBOARD_EVENTS_PATH = '/aks-emu/v1/dashboard/events';
 const DEFAULT_INTERVAL_MS = 1000;
@@ -116,7 +103,7 @@ export function sampleDashboard(backend: DashboardBackend, previous: Sample | un
       probes: backend.probeStatus(),
       stats: dataPlaneStats(backend.stats()),
       faults: faultList(backend),
-      faultTypes: FAULT_TYPES_BY_KIND,
+      faultTypes: FAULTS_FOR,
       now,
     },
     previous,
