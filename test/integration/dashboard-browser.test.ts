@@ -192,6 +192,16 @@ describe.skipIf(!AVAILABLE && !REQUIRED)('the dashboard in chromium', () => {
     const before = await page.locator('#fault-list li').count();
     await page.locator('#fault-target').selectOption('service/default/web');
     await page.locator('#fault-type').selectOption('reset');
+    await expect(page.locator('#fault-params').getAttribute('placeholder')).resolves.toBe('fraction=1');
+    await expect(page.locator('#fault-type option').allTextContents()).resolves.toEqual([
+      'latency',
+      'bandwidth',
+      'reset',
+      'blackhole',
+      'close-after',
+      'idle-timeout',
+      'snat-exhaustion',
+    ]);
     await page.locator('#fault-params').fill('fraction=7');
     await page.locator('#fault-add').click();
     await expect.poll(() => page.locator('#fault-error').textContent()).toMatch(/fraction/);

@@ -16,6 +16,24 @@
   const ROW_GAP = 12;
   const TOP = 30;
 
+  /** An example of each fault type's params (docs/faults.md lists them all), shown as the field's placeholder. */
+  const EXAMPLE_PARAMS = {
+    slow: 'delay=200ms jitter=20ms',
+    crash: 'restartAfter=10s',
+    'slow-start': 'delay=2s window=30s',
+    latency: 'delay=200ms jitter=20ms',
+    bandwidth: 'rate=100',
+    reset: 'fraction=1',
+    blackhole: 'fraction=1',
+    'close-after': 'bytes=1024',
+    'idle-timeout': 'timeout=4s tcpReset=true',
+    'snat-exhaustion': 'ports=64',
+    status: 'code=503 first=2',
+    delay: 'delay=1s fraction=1',
+    abort: 'fraction=0.5',
+    'slow-body': 'rate=10 fraction=1',
+  };
+
   const $ = (id) => document.getElementById(id);
   let latest = null;
   let selected = null;
@@ -179,6 +197,11 @@
       }),
     );
     if (types.includes(keep)) select.value = keep;
+    showExample();
+  }
+
+  function showExample() {
+    $('fault-params').placeholder = EXAMPLE_PARAMS[$('fault-type').value] || '(none)';
   }
 
   function describeParams(params) {
@@ -353,6 +376,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     $('fault-target').addEventListener('change', fillTypes);
+    $('fault-type').addEventListener('change', showExample);
     $('fault-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       let params;
