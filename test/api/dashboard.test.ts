@@ -84,6 +84,12 @@ describe('the dashboard on the admin address', () => {
     const controllerPods = cluster.snapshot.pods.filter((p) => p.runtime.kind === 'ingress-controller');
     expect(controllerPods.length).toBeGreaterThan(0);
     for (const p of controllerPods) expect(state.edges.some((e) => e.from === `pod:${p.namespace}/${p.name}` && e.to === route.id)).toBe(true);
+    const httpRoute = state.nodes.find((n) => n.id === 'route:httproute/default/shop-route')!;
+    expect(httpRoute).toMatchObject({ label: 'shop-route', detail: 'route.example.com:80', faultTarget: 'httproute/default/shop-route' });
+    expect(state.edges.filter((e) => e.from === httpRoute.id).map((e) => e.to)).toEqual(['service:default/web-internal']);
+    const gatewayPods = cluster.snapshot.pods.filter((p) => p.runtime.kind === 'gateway');
+    expect(gatewayPods.length).toBeGreaterThan(0);
+    for (const p of gatewayPods) expect(state.edges.some((e) => e.from === `pod:${p.namespace}/${p.name}` && e.to === httpRoute.id)).toBe(true);
     expect(state.faultTypes.node).toContain('stop');
   });
 
