@@ -1,7 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { allocate, buildSnapshot, type RuntimeFacts } from '../../src/cluster/index.js';
 import { dashboardState, type DashboardInput, type DashboardStats, type FaultView } from '../../src/api/dashboard/model.js';
-import { dataPlaneStats } from '../../src/api/dashboard/routes.js';
+import { dataPlaneStats, handleDashboardRoute } from '../../src/api/dashboard/routes.js';
+import { parseTarget } from '../../src/api/http/guard.js';
+import { SseStream } from '../helpers/sse.js';
 import type { ProbeStatusLike } from '../../src/api/load-balancer-view.js';
 import type { Snapshot } from '../../src/cluster/snapshot.js';
 import { config, container, deployment, loadBalancer, manifests, seeded, service } from '../cluster/factories.js';
@@ -204,5 +208,41 @@ describe('the dashboard graph', () => {
     expect(dataPlaneStats(one)).toBe(one);
     expect(dataPlaneStats(undefined)).toBeUndefined();
     expect(dataPlaneStats('x')).toBeUndefined();
+  });
+});
+
+describe('an event stream whose sampling fails', () => {
+  it('ends with an error event that says why, logs it, and leaves the server serving', async () => {
+    const snapshot = snapshotOf();
+    let calls = 0;
+    const backend = {
+      snapshot,
+      probeStatus: () => probesUp(snapshot),
+      stats: () => {
+        if (++calls > 2) throw new Error('counters unavailable');
+        return stats(snapshot, { picks: {} });
+      },
+    };
+    const logged: string[] = [];
+    const server = createServer((req, res) => {
+      void handleDashboardRoute(backend, req.method ?? 'GET', { ...parseTarget(req.url ?? '/'), authenticated: false }, req, res, (line) => logged.push(line));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const { stream } = await SseStream.open(`${base}/aks-emu/v1/dashboard/events?interval=100`);
+      const error = await stream.next((e) => (e.event === 'error' ? (JSON.parse(e.data) as { message: string }) : undefined));
+      expect(error.message).toBe('counters unavailable');
+      expect(stream.events.filter((e) => e.event === 'state')).toHaveLength(2);
+      await stream.next(() => undefined).catch(() => undefined);
+      expect(stream.ended).toBe(true);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatch(/^dashboard: sampling for an event stream failed, stream closed: Error: counters unavailable/);
+      const page = await fetch(`${base}/dashboard`);
+      expect(page.status).toBe(200);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });

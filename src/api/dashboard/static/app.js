@@ -363,6 +363,7 @@
           buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
           const ev = parseEvent(block);
           if (ev.event === 'state' && ev.data) render(JSON.parse(ev.data));
+          else if (ev.event === 'error') setConn('reconnecting', `stream error: ${JSON.parse(ev.data).message}`);
         }
       }
     } catch (err) {
@@ -370,7 +371,8 @@
       window.setTimeout(connect, RETRY_MS);
       return;
     }
-    setConn('reconnecting', 'reconnecting…');
+    // An `error` event has said why the stream ended: keep its words on screen.
+    if ($('conn').dataset.state === 'live') setConn('reconnecting', 'reconnecting…');
     window.setTimeout(connect, RETRY_MS);
   }
 
