@@ -117,7 +117,7 @@ export interface Cluster {
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
   /**
-   * Resolves when `state` holds for `node` on every LB probe, or on the probes of one
+   * Resolves when `state` holds for `node` on every LB probe (a state the probes have settled on, not the optimistic start), or on the probes of one
    * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
    */
   waitForProbe(node: string, state: 'up' | 'down', options?: { service?: string; probe?: string; timeoutMs?: number }): Promise<void>;
@@ -341,7 +341,7 @@ class ClusterHandle implements Cluster {
       ['probe', 'snapshot'],
       () => {
         const rows = this.probeStatus().filter((s) => s.node === node && wanted(s.probe));
-        return rows.length > 0 && rows.every((s) => s.state === state);
+        return rows.length > 0 && rows.every((s) => s.settled !== false && s.state === state);
       },
       options.timeoutMs ?? 30_000,
       `probe state ${state} for node ${node}`,
