@@ -26,7 +26,7 @@ function snapshotOf(facts: RuntimeFacts = NO_FACTS): Snapshot {
   return buildSnapshot({ manifests: m, config: cfg, allocation, facts, version: 3, now: new Date('2025-01-02T03:04:05.000Z') });
 }
 
-function probesUp(snapshot: Snapshot, down: readonly string[] = []): ProbeStatusLike[] {
+function probesUp(snapshot: Snapshot, down: readonly string[] = [], unsettled: readonly string[] = []): ProbeStatusLike[] {
   return snapshot.loadBalancers.flatMap((lb) =>
     lb.probes.flatMap((p) =>
       lb.backendPool.map((node) => ({
@@ -36,6 +36,7 @@ function probesUp(snapshot: Snapshot, down: readonly string[] = []): ProbeStatus
         state: down.includes(node) ? ('down' as const) : ('up' as const),
         consecutiveSuccesses: 1,
         consecutiveFailures: 0,
+        settled: !unsettled.includes(node),
       })),
     ),
   );
@@ -173,6 +174,16 @@ describe('the dashboard graph', () => {
     const onStopped = snapshot.pods.filter((p) => p.nodeName === 'node-1');
     expect(onStopped.length).toBeGreaterThan(0);
     for (const p of onStopped) expect(state.nodes.find((n) => n.id === `pod:default/${p.name}`)!.status).toBe('down');
+  });
+
+  it('shows a rule → node edge pending while its probe has not settled (a node that just started)', () => {
+    const snapshot = snapshotOf();
+    const lb = snapshot.loadBalancers[0]!;
+    const rule = `rule:${lb.name}/${lb.rules[0]!.name}`;
+    const { state } = dashboardState(input(snapshot, { probes: probesUp(snapshot, ['node-1'], ['node-0', 'node-1']) }), undefined);
+    expect(edge(state, rule, 'node:node-0').status).toBe('pending');
+    expect(edge(state, rule, 'node:node-1').status).toBe('pending');
+    expect(edge(state, rule, 'node:node-2').status).toBe('ok');
   });
 
   it('lists the faults, marks the hop a fault names and turns the edges into it to fault', () => {
