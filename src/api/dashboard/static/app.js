@@ -236,8 +236,14 @@
   function drawSummary(state) {
     const count = (kind) => state.nodes.filter((n) => n.kind === kind).length;
     const ready = state.nodes.filter((n) => n.kind === 'pod' && n.status === 'ok').length;
-    $('summary').textContent =
-      `${count('node')} nodes · ${count('service')} Services · ${ready}/${count('pod')} pods ready · ${state.activeConnections} open connections · ${state.faults.length} faults`;
+    const some = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    $('summary').textContent = [
+      some(count('node'), 'node'),
+      some(count('service'), 'Service'),
+      `${ready}/${some(count('pod'), 'pod')} ready`,
+      some(state.activeConnections, 'open connection'),
+      some(state.faults.length, 'fault'),
+    ].join(' · ');
     $('updated').textContent = `snapshot ${state.snapshotVersion}, ${new Date(state.generatedAt).toLocaleTimeString()}`;
   }
 
