@@ -288,7 +288,8 @@ function planFrontend(
   const servicePort = servicePortKey(rule.serviceKey, rule.servicePortName);
   plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => {
     const faults = state.faults.table;
-    if (faults !== undefined && gatePort(socket, faults, 'frontend', servicePort, state)) return;
+    // In-cluster clients never reach the Azure LB (kube-proxy captures the frontend IP), so its faults miss them.
+    if (faults !== undefined && !inCluster.has(socket.remoteAddress ?? '') && gatePort(socket, faults, 'frontend', servicePort, state)) return;
     frontend.accept(socket);
   });
 }
