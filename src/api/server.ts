@@ -194,7 +194,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       return;
     }
     if (await handleFaultRoute(state.backend.faultControl, method, target, body, res)) return;
-    if (await handleDashboardRoute(state.backend, method, target, req, res)) return;
+    if (await handleDashboardRoute(state.backend, method, target, req, res, state.log)) return;
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));
