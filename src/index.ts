@@ -117,7 +117,7 @@ export interface Cluster {
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
   /**
-   * Resolves when `state` holds for `node` on every LB probe, or on the probes of one
+   * Resolves when `state` holds for `node` on every LB probe (a state the probes have settled on, not the optimistic start), or on the probes of one
    * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
    */
   waitForProbe(node: string, state: 'up' | 'down', options?: { service?: string; probe?: string; timeoutMs?: number }): Promise<void>;
@@ -182,7 +182,18 @@ async function readManifests(
 
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   if (results.length === 1) return results[0]!;
-  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'configMaps', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
+  const keys = [
+    'services',
+    'workloads',
+    'endpointSlices',
+    'secrets',
+    'configMaps',
+    'namespaces',
+    'ingresses',
+    'ingressClasses',
+    'networkPolicies',
+    'skipped',
+  ] as const;
   const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => (r.manifests[k] ?? []) as readonly unknown[])])) as unknown as Manifests;
   const gatewayApi = mergeGatewayObjects(results.map((r) => r.manifests.gatewayApi));
   if (gatewayApi) return { manifests: { ...merged, gatewayApi }, notices: results.flatMap((r) => r.notices) };
@@ -338,10 +349,10 @@ class ClusterHandle implements Cluster {
       (serviceKey === undefined || this.snapshot.loadBalancers.some((lb) => lb.rules.some((r) => r.serviceKey === serviceKey && r.probeName === probe)));
     return waitUntil(
       this.#embedded,
-      ['probe', 'snapshot'],
+      ['probe', 'probe-settled', 'snapshot'],
       () => {
         const rows = this.probeStatus().filter((s) => s.node === node && wanted(s.probe));
-        return rows.length > 0 && rows.every((s) => s.state === state);
+        return rows.length > 0 && rows.every((s) => s.settled !== false && s.state === state);
       },
       options.timeoutMs ?? 30_000,
       `probe state ${state} for node ${node}`,

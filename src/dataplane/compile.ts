@@ -29,6 +29,7 @@ import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth } f
 import { KubeProxy } from './node/kube-proxy.js';
 import { compileRoute, probeRoute, servicePortKey, upstreamEndpoints, type ServicePortRoute, type UpstreamEndpoint } from './node/service-port-route.js';
 import type { Retained } from './retained.js';
+import { netpolGate } from './netpol-gate.js';
 import type { Counters, GlobalCounters } from './stats.js';
 import type { FaultHolder } from '../faults/compile.js';
 import { gatePort } from './faults/l4-faults.js';
@@ -288,7 +289,8 @@ function planFrontend(
   const servicePort = servicePortKey(rule.serviceKey, rule.servicePortName);
   plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => {
     const faults = state.faults.table;
-    if (faults !== undefined && gatePort(socket, faults, 'frontend', servicePort, state)) return;
+    // In-cluster clients never reach the Azure LB (kube-proxy captures the frontend IP), so its faults miss them.
+    if (faults !== undefined && !inCluster.has(socket.remoteAddress ?? '') && gatePort(socket, faults, 'frontend', servicePort, state)) return;
     frontend.accept(socket);
   });
 }
@@ -300,6 +302,7 @@ function nodePortsOf(ports: readonly CompiledPort[]): Map<string, number> {
 }
 
 export function compile(snapshot: Snapshot, state: RetainedState): Tables {
+  const netpol = netpolGate(snapshot);
   const ctx: ForwardingContext = {
     clock: state.clock,
     timeScale: snapshot.settings.timeScale,
@@ -310,6 +313,7 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
     faults: state.faults,
     random: state.random,
     ...(state.roles.canSendFrom === undefined ? {} : { canSendFrom: state.roles.canSendFrom }),
+    ...(netpol === undefined ? {} : { netpol }),
   };
   const podNodes = new Map<string, string>();
   for (const pod of snapshot.pods) if (pod.ip !== '' && pod.phase === 'Running') podNodes.set(pod.ip, pod.nodeName);

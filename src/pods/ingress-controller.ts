@@ -17,6 +17,7 @@ import type { Router } from '../dataplane/ingress/router.js';
 import type { FaultHolder } from '../faults/compile.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { closeAll, listenAll } from './pod-listeners.js';
+import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 export interface IngressControllerPodOptions {
@@ -24,6 +25,8 @@ export interface IngressControllerPodOptions {
   readonly nodeName: string;
   /** [0, 1); canary weights use it (tests make it deterministic). */
   readonly random?: () => number;
+  /** The current snapshot's NetworkPolicies, for the controller's upstream connections. */
+  readonly netpol?: () => NetpolGate | undefined;
   readonly faults?: FaultHolder | undefined;
 }
 
@@ -41,6 +44,7 @@ export interface L7PodOptions {
   /** HTTP listeners also take HTTP/2 cleartext (prior knowledge), for gRPC: Envoy's codec AUTO. */
   readonly h2c?: boolean;
   readonly random?: () => number;
+  readonly netpol?: () => NetpolGate | undefined;
   /** Active faults (Ingress and HTTPRoute faults act in the proxy). */
   readonly faults?: FaultHolder | undefined;
 }
@@ -107,6 +111,7 @@ export class L7Pod implements PodRuntime {
         getRouter: () => this.#options.routerFor(port),
         localAddress: this.#pod.ip,
         random: this.#options.random,
+        netpol: this.#options.netpol,
         faults: this.#options.faults,
       });
       this.#proxies.push(proxy);
@@ -115,7 +120,7 @@ export class L7Pod implements PodRuntime {
     const shared = this.#options.sharedProxy ? proxyFor(listeners[0]?.port ?? 0) : undefined;
     const servers = listeners.map((l) => ({ port: l.port, server: this.#server(l, l.kind === 'health' ? undefined : (shared ?? proxyFor(l.port)), cert) }));
     try {
-      await listenAll(this.#pod, servers);
+      await listenAll(this.#pod, servers, this.#options.netpol);
     } catch (err) {
       await this.stop();
       throw err;
@@ -206,6 +211,7 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     health: { port: CONTROLLER_HEALTH_PORT, path: '/healthz' },
     sharedProxy: true,
     random: options.random,
+    netpol: options.netpol,
     faults: options.faults,
   });
 }

@@ -115,10 +115,12 @@ export class EmbeddedCluster extends EventEmitter {
         });
       },
       changed: () => this.#publishFaults(),
+      log,
     });
     this.#faults.on('change', () => this.emit('fault'));
     this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints, faults: this.#faultTable });
     this.#dataPlane.on('probe', (t) => this.emit('probe', t));
+    this.#dataPlane.on('probe-settled', () => this.emit('probe-settled'));
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
@@ -186,6 +188,9 @@ export class EmbeddedCluster extends EventEmitter {
   #publishFaults(): void {
     if (this.#snapshot === undefined) return;
     this.#faultTable.table = compileFaultTable(this.#faults.active(), this.#snapshot);
+    const partitioned = new Set<string>();
+    for (const [node, set] of this.#faultTable.table?.nodes ?? []) if (set.partition !== undefined) partitioned.add(node);
+    this.#dataPlane.partition(partitioned);
   }
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */

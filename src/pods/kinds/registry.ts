@@ -15,6 +15,7 @@ import type { Clock } from '../../dataplane/clock.js';
 import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import type { GatewayRouters } from '../gateway.js';
+import type { NetpolGate } from '../../dataplane/netpol-gate.js';
 import type { FaultHolder } from '../../faults/compile.js';
 
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
@@ -42,6 +43,8 @@ export interface PodKindContext {
   dnsRecords(): readonly DnsRecord[];
   /** The runtime's containerStatuses() changed. */
   statusChanged(): void;
+  /** The latest snapshot's NetworkPolicies (undefined: none), for pods that dial other pods. */
+  networkPolicy?(): NetpolGate | undefined;
   /** The node's container engine, where pods of the `container` kind can run. */
   readonly containers?: ContainerPodFactory;
   /** Active faults, for the L7 pods' Ingress and HTTPRoute faults. */
