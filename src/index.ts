@@ -23,12 +23,14 @@ import { manifestOptions } from './runtime/check.js';
 import { mergeGatewayObjects } from './model/gateway-types.js';
 import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
-import type { StopOptions } from './dataplane/index.js';
+import type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
+import { distributionOf, type Distribution } from './runtime/distribution.js';
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
 export type { ClusterConfig } from './config/types.js';
-export type { StopOptions } from './dataplane/index.js';
+export type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
+export type { Distribution, Share } from './runtime/distribution.js';
 
 export interface StartClusterOptions {
   /** Manifest files and folders. */
@@ -106,6 +108,13 @@ export interface Cluster {
   /** Each LB probe's state per node. */
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
+  /** Observability (docs/observability.md): Prometheus text, connection and request traces, distribution counters. */
+  metrics(): string;
+  traces(query?: TraceQuery): TraceView[];
+  /** Each trace that ends from now on and matches, until the returned function is called. */
+  followTraces(query: TraceQuery, onTrace: (trace: TraceView) => void): () => void;
+  /** How a Service port's connections spread over pods, endpoints and nodes; `since` a baseline gives what happened after it. */
+  distribution(service: string, options?: { port?: string; since?: Distribution }): Distribution;
   /**
    * Resolves when `state` holds for `node` on every LB probe, or on the probes of one
    * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
@@ -288,6 +297,18 @@ class ClusterHandle implements Cluster {
   }
   stats() {
     return this.#embedded.stats();
+  }
+  metrics() {
+    return this.#embedded.metrics();
+  }
+  traces(query: TraceQuery = {}) {
+    return this.#embedded.traces(query);
+  }
+  followTraces(query: TraceQuery, onTrace: (trace: TraceView) => void) {
+    return this.#embedded.followTraces(query, onTrace);
+  }
+  distribution(service: string, options: { port?: string; since?: Distribution } = {}) {
+    return distributionOf(this.stats(), service.includes('/') ? service : `default/${service}`, options.port, options.since);
   }
 
   waitForProbe(node: string, state: 'up' | 'down', options: { service?: string; probe?: string; timeoutMs?: number } = {}): Promise<void> {

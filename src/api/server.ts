@@ -12,6 +12,7 @@ import { endpointSliceList, ingressList, nodeList, nodeObject, podList, podObjec
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
 import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
+import { handleObserveRoute, type ObserveBackend } from './observe-routes.js';
 import { explainGatewayRoute, gatewayApiList, gatewayApiPaths } from './gateway-objects.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
@@ -19,7 +20,7 @@ import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Targ
 import { ApiStatusError, toStatus } from '../errors/index.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
-export interface AdminBackend extends PodControlBackend {
+export interface AdminBackend extends PodControlBackend, ObserveBackend {
   readonly snapshot: Snapshot;
   readonly created: { get: CreationTimes };
   /** What the cluster runs (user manifests plus built-in objects). */
@@ -178,6 +179,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   try {
     const target = checkRequest(req, state.guard);
     if (handlePodRoute(state.backend, req, res, target)) return;
+    if (handleObserveRoute(state.backend, req, res, target)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));

@@ -22,13 +22,16 @@ import { HeldConnections } from './node/held-connections.js';
 import type { UpstreamEndpoint } from './node/service-port-route.js';
 import { Retained } from './retained.js';
 import { Counters, type DataPlaneStats } from './stats.js';
+import type { FlowSource } from './observe/flow.js';
+import { Traces } from './observe/traces.js';
 
 export type { Clock, TimerHandle } from './clock.js';
 export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
 export type { NodeDelivery, NodeTrafficHandler } from './lb/node-delivery.js';
 export type { DataPlaneRoles } from './compile.js';
 export type { LocalEndpoint, LocalEndpoints, SeenAs } from './l4/local-endpoints.js';
-export type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
+export type { DataPlaneStats, EndpointStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
+export { Traces, type TraceQuery, type TraceView } from './observe/traces.js';
 
 /** Connections held silent (Local policy, no local endpoint) beyond this close the oldest. */
 const MAX_HELD_CONNECTIONS = 1024;
@@ -54,6 +57,8 @@ export interface DataPlaneOptions {
    * sees the addresses a dialled connection would have had. Without it every flow is dialled.
    */
   localEndpoints?: LocalEndpoints;
+  /** Where each connection's trace goes (shared with the L7 pods); a store of its own by default. */
+  traces?: Traces;
 }
 
 export interface StopOptions {
@@ -71,6 +76,9 @@ export interface DataPlaneEvents {
 
 export class DataPlane extends EventEmitter<DataPlaneEvents> {
   private readonly state: RetainedState;
+  /** Every connection's hops (observe/flow.ts); `aks-emu trace` reads them. */
+  readonly traces: Traces;
+  private readonly flows: FlowSource;
   private readonly log: (line: string) => void;
   private readonly bound = new Map<string, Listener>();
   private tables: Tables | undefined;
@@ -86,6 +94,8 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     const clock = options.clock ?? realClock;
     const probeSource = options.probeSource === null ? undefined : (options.probeSource ?? DEFAULT_PROBE_SOURCE);
     this.log = options.log ?? (() => {});
+    this.traces = options.traces ?? new Traces();
+    this.flows = { traces: this.traces, probeSource };
     this.state = {
       clock,
       random: options.random ?? Math.random,
@@ -177,6 +187,11 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     return this.state.counters.toStats(this.state.tracker.activeClients);
   }
 
+  /** The live counters behind /metrics (observe/metrics.ts). */
+  counters(): Counters {
+    return this.state.counters;
+  }
+
   private async applyNow(snapshot: Snapshot): Promise<void> {
     if (this.stopped) throw new AksEmuError('AKS_EMU_STOPPED', 'the data plane has been stopped');
     if (this.state.roles.loadBalancer) this.state.prober.update(snapshot);
@@ -195,7 +210,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     const binding: Listener[] = [];
     for (const [key, spec] of specs) {
       if (this.bound.has(key)) continue;
-      const listener = new Listener(spec, this.currentSpec, this.state.tracker, this.onListenerError);
+      const listener = new Listener(spec, this.currentSpec, this.state.tracker, this.onListenerError, this.flows);
       this.bound.set(key, listener);
       binding.push(listener);
     }

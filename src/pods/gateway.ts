@@ -12,6 +12,7 @@ import type { PodRuntime } from './pod-runtime.js';
 import type { TcpListenerTable } from '../cluster/gateway/types.js';
 import type { LocalEndpoint } from '../dataplane/l4/local-endpoints.js';
 import { GatewayTcpListeners } from './gateway-tcp.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 
 export type GatewayPortProtocol = 'HTTP' | 'HTTPS' | 'TCP';
 
@@ -25,6 +26,7 @@ export interface GatewayPodOptions {
   readonly random?: () => number;
   readonly now?: () => number;
   log?(line: string): void;
+  readonly observe?: L7Observe;
 }
 
 /** The ports the Deployment declares, bar the status port, as HTTP or HTTPS listeners. */
@@ -96,6 +98,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     sharedProxy: false,
     h2c: true,
     random: options.random,
+    ...(options.observe === undefined ? {} : { observe: options.observe }),
   });
   const tcpPorts = gatewayTcpPorts(pod, options.protocolOf);
   if (tcpPorts.length === 0) return l7;

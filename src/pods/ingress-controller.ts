@@ -15,7 +15,10 @@ import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
 import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
+import { HttpObserver } from '../dataplane/observe/http.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { closeAll, listenAll } from './pod-listeners.js';
+import { LogRing } from './process/log-ring.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 export interface IngressControllerPodOptions {
@@ -23,6 +26,8 @@ export interface IngressControllerPodOptions {
   readonly nodeName: string;
   /** [0, 1); canary weights use it (tests make it deterministic). */
   readonly random?: () => number;
+  /** Where requests are traced and counted; the controller also writes its access log. */
+  readonly observe?: L7Observe;
 }
 
 /**
@@ -39,7 +44,13 @@ export interface L7PodOptions {
   /** HTTP listeners also take HTTP/2 cleartext (prior knowledge), for gRPC: Envoy's codec AUTO. */
   readonly h2c?: boolean;
   readonly random?: () => number;
+  readonly observe?: L7Observe;
+  /** Write an access log line per request into the pod's log (ingress-nginx does; Istio's gateways by default do not). */
+  readonly accessLog?: boolean;
 }
+
+/** ingress-nginx writes its access log to the container's stdout; kept bounded like a process pod's output. */
+const ACCESS_LOG_BYTES = 512 * 1024;
 
 /** ingress-nginx's --healthz-port. */
 export const CONTROLLER_HEALTH_PORT = 10254;
@@ -84,10 +95,32 @@ export class L7Pod implements PodRuntime {
   #proxies: IngressProxy[] = [];
   #h2c: H2cProxy[] = [];
   readonly #options: L7PodOptions;
+  readonly #log = new LogRing(ACCESS_LOG_BYTES);
+  readonly #observer: HttpObserver | undefined;
 
   constructor(pod: PodInfo, options: L7PodOptions) {
     this.#pod = pod;
     this.#options = options;
+    const observe = options.observe;
+    this.#observer =
+      observe === undefined
+        ? undefined
+        : new HttpObserver({
+            traces: observe.traces,
+            counters: observe.http,
+            pod: `${pod.namespace}/${pod.name}`,
+            ...(options.accessLog ? { accessLog: (line: string) => this.#log.write('stdout', `${line}\n`) } : {}),
+          });
+  }
+
+  /** The container's output: the access log (empty for pods that write none). */
+  logs(request: { readonly previous?: boolean }): string | undefined {
+    return request.previous ? undefined : this.#log.current();
+  }
+
+  followLogs(_container: string | undefined, onLine: (line: string) => void): () => void {
+    this.#log.on('line', onLine);
+    return () => this.#log.off('line', onLine);
   }
 
   get pod(): PodInfo {
@@ -99,7 +132,12 @@ export class L7Pod implements PodRuntime {
     const listeners = this.#options.listeners;
     const cert = listeners.some((l) => l.kind === 'https') ? await defaultCertificate() : undefined;
     const proxyFor = (port: number) => {
-      const proxy = new IngressProxy({ getRouter: () => this.#options.routerFor(port), localAddress: this.#pod.ip, random: this.#options.random });
+      const proxy = new IngressProxy({
+        getRouter: () => this.#options.routerFor(port),
+        localAddress: this.#pod.ip,
+        random: this.#options.random,
+        ...(this.#observer === undefined ? {} : { observer: this.#observer }),
+      });
       this.#proxies.push(proxy);
       return proxy;
     };
@@ -197,5 +235,7 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     health: { port: CONTROLLER_HEALTH_PORT, path: '/healthz' },
     sharedProxy: true,
     random: options.random,
+    ...(options.observe === undefined ? {} : { observe: options.observe }),
+    accessLog: true,
   });
 }

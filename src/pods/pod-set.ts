@@ -12,6 +12,7 @@ import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoi
 import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
 import { GatewayRouters } from './gateway.js';
 import type { PodRuntime } from './pod-runtime.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { ReadinessProber, type ReadinessEvent } from './readiness/readiness-prober.js';
 
 export interface PodSetEvents {
@@ -29,6 +30,8 @@ export interface PodSetOptions {
   log(line: string): void;
   /** Where `container` pods run (a node container with a Docker engine). */
   readonly containers?: ContainerPodFactory;
+  /** The trace store and route counters the L7 pods report to. */
+  readonly observe?: L7Observe;
 }
 
 export const podKey = (pod: { readonly namespace: string; readonly name: string }): string => `${pod.namespace}/${pod.name}`;
@@ -128,6 +131,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         timeScale: this.#options.timeScale,
         log: this.#options.log,
         ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
+        ...(this.#options.observe === undefined ? {} : { observe: this.#options.observe }),
         services: () => this.#snapshot?.services ?? [],
         statusChanged: () => {
           if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);

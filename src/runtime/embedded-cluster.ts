@@ -21,6 +21,8 @@ import { parseCIDR, formatIPv4 } from '../manifests/ip.js';
 import { ClusterState, podNotFound } from './cluster-state.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
+import { Observability } from './observability.js';
+import type { TraceQuery, TraceView } from '../dataplane/observe/traces.js';
 
 export interface EmbeddedClusterOptions {
   readonly config: ClusterConfig;
@@ -46,6 +48,8 @@ export class EmbeddedCluster extends EventEmitter {
   #stopped = false;
   #stopping: Promise<void> | undefined;
   readonly #log: (line: string) => void;
+  /** Traces, L7 route counters and probe transitions: what /metrics and `aks-emu trace` read. */
+  readonly observability = new Observability();
 
   /** Checks the manifests (throws ManifestInvalidError) and wires the parts; start() runs them. */
   private constructor(options: EmbeddedClusterOptions) {
@@ -67,7 +71,12 @@ export class EmbeddedCluster extends EventEmitter {
       onChange: () => void this.#sync.request(),
       log,
     });
-    this.#pods = new PodSet({ ...(options.clock ? { clock: options.clock } : {}), timeScale: options.config.timeScale, log: options.podLog ?? log });
+    this.#pods = new PodSet({
+      ...(options.clock ? { clock: options.clock } : {}),
+      timeScale: options.config.timeScale,
+      log: options.podLog ?? log,
+      observe: { traces: this.observability.traces, http: this.observability.http },
+    });
     this.#pods.on('readiness', (e) => {
       this.#state.setProbeResult(e.podKey, e.ready);
       this.emit('readiness', e);
@@ -83,8 +92,11 @@ export class EmbeddedCluster extends EventEmitter {
       void this.#sync.request();
     });
     this.#pods.on('notice', (line) => log(line));
-    this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints });
-    this.#dataPlane.on('probe', (t) => this.emit('probe', t));
+    this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints, traces: this.observability.traces });
+    this.#dataPlane.on('probe', (t) => {
+      this.observability.probeTransitions.record(t);
+      this.emit('probe', t);
+    });
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
@@ -121,6 +133,19 @@ export class EmbeddedCluster extends EventEmitter {
 
   stats() {
     return this.#dataPlane.stats();
+  }
+
+  /** Prometheus' text format (GET /metrics). */
+  metrics(): string {
+    return this.observability.metrics(this.#dataPlane, this.#snapshot);
+  }
+
+  traces(query: TraceQuery): TraceView[] {
+    return this.observability.query(query);
+  }
+
+  followTraces(query: TraceQuery, onTrace: (view: TraceView) => void): () => void {
+    return this.observability.follow(query, onTrace);
   }
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */

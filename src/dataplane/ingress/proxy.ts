@@ -24,6 +24,7 @@ import { UpstreamPools } from './upstream-connections.js';
 import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
+import type { HttpObserver } from '../observe/http.js';
 
 export type { Scheme } from './exchange.js';
 
@@ -34,6 +35,8 @@ export interface IngressProxyOptions {
   /** [0, 1); canary weights use it. */
   readonly random?: () => number;
   readonly now?: () => number;
+  /** Traces, route counters and the access log of each request (observe/http.ts). */
+  readonly observer?: HttpObserver;
 }
 
 /** nginx retries only these (proxy_next_upstream without non_idempotent). */
@@ -48,8 +51,10 @@ export class IngressProxy implements UpstreamOutcome {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #localAddress?: string;
+  readonly #observer: HttpObserver | undefined;
 
   constructor(options: IngressProxyOptions) {
+    this.#observer = options.observer;
     this.#getRouter = options.getRouter;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -73,6 +78,7 @@ export class IngressProxy implements UpstreamOutcome {
 
   handleRequest(req: IncomingMessage, res: ServerResponse, scheme: Scheme, port: string): void {
     const ex = new Exchange(req, scheme, port);
+    this.#observer?.begin(ex, res);
     if (this.#route(ex)) this.#proxy(ex, res);
     else this.#reply(ex, res);
   }

@@ -13,6 +13,7 @@ import type { ForwardingContext } from '../context.js';
 import type { LocalEndpoint, LocalEndpoints } from '../l4/local-endpoints.js';
 import { LocalFlow } from '../l4/local-flow.js';
 import { resetSocket } from '../l4/reset.js';
+import { flowDelivered, flowDialFailed, flowToEndpoint, flowVerdict } from '../observe/flow.js';
 import { Splice } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import { increment } from '../stats.js';
@@ -64,6 +65,7 @@ export class UpstreamDial {
     upstream.off('error', onUpstreamError);
     const client = this.client;
     this.unwatchClient();
+    flowDelivered(client, 'dial');
     const splice = new Splice(client, upstream, this.ctx.counters, this.ctx.clock.now());
     this.request.idle?.watch(splice);
   }
@@ -72,6 +74,7 @@ export class UpstreamDial {
     if (upstream !== this.upstream) return;
     this.clearTimer();
     upstream.destroy();
+    flowDialFailed(this.client);
     this.attempt++;
     const counters = this.request.route.counters;
     if (this.attempt < DIAL_TIMEOUTS_MS.length) {
@@ -81,6 +84,7 @@ export class UpstreamDial {
     }
     counters.connectFailures++;
     this.upstream = undefined;
+    flowVerdict(this.client, 'connect_failed');
     resetSocket(this.client);
   }
 
@@ -102,6 +106,7 @@ export class UpstreamDial {
     const wanted = endpoint.ip === clientIP ? nodeAddress : source;
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
+    flowToEndpoint(this.client, endpoint, from, candidates === route.local ? 'local' : 'all');
     const inProcess = local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
     this.watchClient();
@@ -123,6 +128,7 @@ export class UpstreamDial {
     this.unwatchClient();
     const client = this.client;
     if (client.destroyed) return;
+    flowDelivered(client, 'hand-over');
     const idle = this.request.idle;
     if (idle !== undefined) idle.watch(new LocalFlow(client, this.ctx.clock.now()));
     endpoint.acceptForwarded(client, { remoteAddress: from, remotePort: client.remotePort ?? 0, localAddress: picked.ip, localPort: picked.port });

@@ -12,5 +12,6 @@ registerPodKind({
       // Controller pods exist only while the controller is on, and then every snapshot has a router.
       getRouter: () => ctx.getRouter()!,
       nodeName: ctx.nodeName,
+      ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
     }),
 });

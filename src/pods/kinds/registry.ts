@@ -14,6 +14,7 @@ import type { Clock } from '../../dataplane/clock.js';
 import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import type { GatewayRouters } from '../gateway.js';
+import type { L7Observe } from '../../dataplane/observe/l7-observe.js';
 
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
 export interface ChooseContext {
@@ -40,6 +41,8 @@ export interface PodKindContext {
   statusChanged(): void;
   /** The node's container engine, where pods of the `container` kind can run. */
   readonly containers?: ContainerPodFactory;
+  /** The cluster's trace store and L7 route counters, where the runtime keeps them. */
+  readonly observe?: L7Observe;
 }
 
 /** Makes the runtime of a `container` pod on this node (src/runtime/container/container-host.ts). */
