@@ -7,7 +7,8 @@ import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 import { AksEmuError } from '../../errors/index.js';
 
-export const logsHelp = `Print the logs of a container in a process pod.
+export const logsHelp = `Print the logs of a container in a process pod, or the ingress controller's access log
+(aks-emu logs -n ingress-nginx deploy/ingress-nginx-controller).
 
 Usage: aks-emu logs [-f] [-p] [-c CONTAINER] pod/NAME|deploy/NAME|NAME [-n NS] [--server HOST:PORT]
 
