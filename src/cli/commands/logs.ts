@@ -3,7 +3,7 @@
  * a process pod's output through the API server's log path, as `kubectl logs` prints it.
  * For deploy/NAME (and other workloads) kubectl picks one of its pods; so does this.
  */
-import { adminRequest, serverUrl } from '../admin-client.js';
+import { adminRequest, adminStream, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 import { AksEmuError } from '../../errors/index.js';
 
@@ -75,16 +75,7 @@ export async function logs(argv: string[], out: (line: string) => void, write: (
     return 0;
   }
   query.set('follow', 'true');
-  const res = await fetch(`${server}${path}?${query}`).catch((err: Error) => {
-    throw new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `cannot reach the aks-emu admin API at ${server} (${err.message})`, { cause: err });
-  });
-  if (!res.ok || !res.body) {
-    const status = (await res.json().catch(() => ({}))) as { message?: string; reason?: string };
-    throw new AksEmuError(
-      res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE',
-      `Error from server (${status.reason ?? res.status}): ${status.message ?? ''}`,
-    );
-  }
-  for await (const chunk of res.body) write(Buffer.from(chunk));
+  const body = await adminStream(server, `${path}?${query}`);
+  for await (const chunk of body) write(Buffer.from(chunk));
   return 0;
 }

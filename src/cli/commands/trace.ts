@@ -3,10 +3,9 @@
  * latest connection and request traces from the admin API (GET /aks-emu/v1/traces), one
  * line each; -f keeps printing each one as it ends (the API's server-sent events).
  */
-import { adminRequest, serverUrl } from '../admin-client.js';
+import { adminRequest, adminStream, serverUrl } from '../admin-client.js';
 import { intFlag, parseCommand, usageError } from '../args.js';
 import { formatTrace, type TraceLike } from '../trace-printer.js';
-import { AksEmuError } from '../../errors/index.js';
 
 export const traceHelp = `Show how connections and HTTP requests crossed the hops: LB frontend, rule, node,
 kube-proxy's decision, endpoint and the source the pod saw; for HTTP the Ingress rule or route,
@@ -57,22 +56,11 @@ export async function trace(argv: string[], out: (line: string) => void): Promis
 }
 
 async function followTraces(server: string, query: URLSearchParams, print: (t: TraceLike) => void): Promise<void> {
-  const res = await fetch(`${server}/aks-emu/v1/traces?${query}`, {
-    headers: process.env.AKS_EMU_TOKEN ? { authorization: `Bearer ${process.env.AKS_EMU_TOKEN}` } : {},
-  }).catch((err: Error) => {
-    throw new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `cannot reach the aks-emu admin API at ${server} (${err.message})`, { cause: err });
-  });
-  if (!res.ok || !res.body) {
-    const status = (await res.json().catch(() => ({}))) as { message?: string; reason?: string };
-    throw new AksEmuError(
-      res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE',
-      `Error from server (${status.reason ?? res.status}): ${status.message ?? ''}`,
-    );
-  }
+  const body = await adminStream(server, `/aks-emu/v1/traces?${query}`);
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of res.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const event = buffer.slice(0, end);
