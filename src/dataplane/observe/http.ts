@@ -220,8 +220,10 @@ export class HttpObserver {
 function bodyBytesSent(trace: HttpTrace): number {
   if (trace.ex.req.method === 'HEAD' || !trace.res.headersSent) return 0;
   if (trace.relayed > 0) return trace.relayed;
-  const length = Number(trace.res.getHeader('content-length'));
-  return Number.isFinite(length) ? length : trace.relayed;
+  // The controller's own answers pass their head to writeHead(), which getHeader() does not see; the written head does.
+  const head = (trace.res as ServerResponse & { _header?: string | null })._header;
+  const length = head ? /\r\ncontent-length: *(\d+)/i.exec(head) : null;
+  return length ? Number(length[1]) : 0;
 }
 
 /** $request_length: request line, headers and body (as declared by Content-Length). */
