@@ -29,7 +29,7 @@ function tcpHop(h: Hop): string {
     case 'node':
       return `node ${str(h.node)}`;
     case 'kube-proxy':
-      return `kube-proxy ${str(h.service)}:${str(h.port)}${h.endpoints === 'local' ? ' (local endpoints)' : ''}`;
+      return `kube-proxy ${str(h.service)}${str(h.port) === '' ? '' : `:${str(h.port)}`}${h.endpoints === 'local' ? ' (local endpoints)' : ''}`;
     case 'endpoint': {
       const pod = h.pod === undefined ? '' : ` pod/${podName(h.pod)}`;
       const tries = typeof h.attempts === 'number' && h.attempts > 1 ? `, ${h.attempts} attempts` : '';

@@ -71,7 +71,7 @@ describe('aks-emu trace and aks-emu logs on the ingress controller', () => {
     expect(out).toHaveLength(1);
     expect(out[0]).toMatch(
       new RegExp(
-        `^#\\d+ tcp [\\d:.]+ 127\\.0\\.0\\.1:\\d+ → lb ${cluster.service('api').loadBalancerIP}:80 → rule \\S+ → node \\S+ → kube-proxy default/api: → \\S+ pod/${seen.pod} \\(source ${seen.remoteAddress}, hand-over\\) · closed`,
+        `^#\\d+ tcp [\\d:.]+ 127\\.0\\.0\\.1:\\d+ → lb ${cluster.service('api').loadBalancerIP}:80 → rule \\S+ → node \\S+ → kube-proxy default/api → \\S+ pod/${seen.pod} \\(source ${seen.remoteAddress}, hand-over\\) · closed`,
       ),
     );
   });
