@@ -82,13 +82,36 @@ export class HttpTrace implements TraceRecord {
   /** The L4 flow that brought the request's connection, when the runtime traced it. */
   readonly connection: number | undefined;
 
+  /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
+  #ex: Exchange | undefined;
+  #res: ServerResponse | undefined;
+  #view: TraceView | undefined;
+
   constructor(
     readonly id: number,
     readonly observer: HttpObserver,
-    readonly ex: Exchange,
-    readonly res: ServerResponse,
+    ex: Exchange,
+    res: ServerResponse,
   ) {
+    this.#ex = ex;
+    this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
+  }
+
+  /** Only read while the request runs (finish() seals the trace last). */
+  get ex(): Exchange {
+    return this.#ex!;
+  }
+
+  get res(): ServerResponse {
+    return this.#res!;
+  }
+
+  /** The final view is kept; the request, response and socket are let go. */
+  seal(): void {
+    this.#view = this.#build();
+    this.#ex = undefined;
+    this.#res = undefined;
   }
 
   get open(): boolean {
@@ -112,6 +135,10 @@ export class HttpTrace implements TraceRecord {
   }
 
   toJSON(): TraceView {
+    return this.#view ?? this.#build();
+  }
+
+  #build(): TraceView {
     const ex = this.ex;
     const loc = ex.location;
     const route = routeOf(ex);
@@ -213,6 +240,7 @@ export class HttpObserver {
       counters.record(trace.status, trace.durationMs / 1000, requestLength, trace.bodyBytes, trace.tries.length);
       this.options.accessLog?.(accessLogLine(trace, requestLength, new Date()));
     }
+    trace.seal();
     this.options.traces.ended(trace);
   }
 }
