@@ -41,6 +41,23 @@ spec:
           - path: /store(/|$)(.*)
             pathType: ImplementationSpecific
             backend: { service: { name: web, port: { number: 80 } } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: gw }
+spec:
+  gatewayClassName: approuting-istio
+  listeners: [{ name: http, port: 80, protocol: HTTP }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web-route }
+spec:
+  parentRefs: [{ name: gw }]
+  hostnames: ["gw.example.com"]
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: /api } }]
+      backendRefs: [{ name: web, port: 80 }]
 `;
 
 interface Hop {
@@ -62,6 +79,9 @@ describe('metrics, traces and the access log follow real traffic', () => {
   beforeAll(async () => {
     cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(23) }, timeScale: 1 / 20 });
     await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'pods to be Ready' });
+    await cluster.waitFor((s) => s.gateway?.gatewayStatuses['default/gw']?.conditions.some((c) => c.type === 'Programmed' && c.status === 'True') === true, {
+      what: 'Gateway default/gw Programmed',
+    });
     for (const node of cluster.nodes) {
       await cluster.waitForProbe(node.name, 'up', { service: 'default/web' });
       await cluster.waitForProbe(node.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' });
@@ -219,6 +239,21 @@ describe('metrics, traces and the access log follow real traffic', () => {
       .split('\n')
       .find((l) => l.includes('"GET /nothing HTTP/1.1"'));
     expect(line).toMatch(/" 404 \d+ "-" "-" \d+ \d+\.\d{3} \[upstream-default-backend\] \[\] - - - - [0-9a-f]{32}$/);
+  });
+
+  it('traces a request through a Gateway with its HTTPRoute, and counts it per route', async () => {
+    const gateway = cluster.gateway('gw');
+    const res = await httpGet(`http://${gateway.address}/api/x`, { headers: { host: 'gw.example.com' } });
+    expect(res.status).toBe(200);
+    const [trace] = cluster.traces({ service: 'default/web', kind: 'http', last: 1 }) as (TraceView & { hops: Hop[]; status?: number; pod: string })[];
+    expect(trace!.hops[0]).toMatchObject({ hop: 'gateway-route', kind: 'HTTPRoute', route: 'default/web-route', server: 'gw.example.com', path: '/api' });
+    expect(trace!.status).toBe(200);
+    expect(trace!.pod).toMatch(/^default\/gw-approuting-istio-/);
+    // Istio's gateways keep no access log by default (meshConfig accessLogFile unset).
+    const [namespace, pod] = trace!.pod.split('/');
+    expect(cluster.logs(pod!, { namespace })).toBe('');
+    const samples = parseExposition(await scrape()).samples;
+    expect(total(samples, 'aks_emu_http_requests_total', { kind: 'HTTPRoute', namespace: 'default', route: 'web-route', status: '200' })).toBe(1);
   });
 
   it('streams traces as server-sent events with follow=1', async () => {
