@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster, type TraceView } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { parseExposition, total } from '../helpers/exposition.js';
-import { echo, httpGet } from '../helpers/net.js';
+import { connectOutcome, echo, httpGet } from '../helpers/net.js';
 
 const MANIFESTS = `
 apiVersion: apps/v1
@@ -155,6 +155,25 @@ describe('metrics, traces and the access log follow real traffic', () => {
     const list = (await res.json()) as { kind: string; items: (TraceView & { end?: string })[] };
     expect(list.kind).toBe('TraceList');
     expect(list.items[0]!.id).toBe(trace.id);
+  });
+
+  it('says why a flow ended when a hop refused it: a ClusterIP reached from outside the cluster', async () => {
+    const web = cluster.service('web');
+    expect(await connectOutcome(web.clusterIP, 80)).not.toBe('connected');
+    const ended = await new Promise<TraceView[]>((resolve) => {
+      const check = () => cluster.traces({ kind: 'tcp' }).filter((t) => t.end === 'outside_cluster');
+      const found = check();
+      if (found.length > 0) return resolve(found);
+      const stop = cluster.followTraces({ kind: 'tcp' }, () => {
+        if (check().length === 0) return;
+        stop();
+        resolve(check());
+      });
+    });
+    const trace = ended.at(-1) as TraceView & { hops: Hop[] };
+    expect(trace.hops).toEqual([{ hop: 'listener', role: 'clusterip', address: `${web.clusterIP}:80` }]);
+    const samples = parseExposition(await scrape()).samples;
+    expect(total(samples, 'aks_emu_clusterip_rejected_connections_total', { reason: 'outside_cluster' })).toBeGreaterThanOrEqual(1);
   });
 
   it('traces an ingress request with its rule, rewrite, upstream and endpoint, and logs it as ingress-nginx does', async () => {
