@@ -144,6 +144,9 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
+  const hasController = cluster.snapshot.services.some((s) => s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME);
+  const accessLog = hasController ? `; aks-emu logs -n ${CONTROLLER_NAMESPACE} deploy/${CONTROLLER_NAME}` : '';
+  out(`observe:   ${admin.url}/metrics   (aks-emu trace -f${accessLog})`);
   if (!values['no-kubeconfig']) {
     const path = kubeconfigPath(values.kubeconfig);
     await writeKubeconfig(path, kubeconfigFor(admin.url, admin.token));
