@@ -12,6 +12,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The dashboard page's script runs in the browser as a classic script.
+    files: ['src/api/dashboard/static/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'script' },
+  },
+  {
     // Test fixtures written as a user's CommonJS app would be.
     files: ['test/**/fixtures/**/*.js'],
     languageOptions: { sourceType: 'commonjs' },

@@ -82,7 +82,7 @@ export function freePort(host: string): Promise<number> {
 }
 
 /** Resolves when host:port accepts a connection; rejects if `child` exits first or after timeoutMs. */
-async function waitListening(host: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitListening(host: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before listening`);

@@ -7,7 +7,17 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from '../src/index.js';
-import type { ClusterReady, ClusterSettings, Reach, TargetId, Unavailable } from './cluster-types.js';
+import {
+  TARGET_IDS,
+  type ClusterReady,
+  type ClusterSettings,
+  type ExternalBackend,
+  type ExternalTargetId,
+  type Reach,
+  type TargetId,
+  type Unavailable,
+} from './cluster-types.js';
+import { EXTERNAL_HOST_HEADER, EXTERNAL_NODE_PORT, externalManifests } from './external-manifests.js';
 import { announce, exitWithParent, serveParent } from './ipc.js';
 
 /**
@@ -81,6 +91,12 @@ function reach(cluster: Cluster, target: TargetId): Reach | Unavailable {
         if (!svc.loadBalancerIP) return { unavailable: 'Service ingress-nginx/ingress-nginx-controller has no EXTERNAL-IP' };
         return { host: svc.loadBalancerIP, port: 80, via: `controller frontend ${svc.loadBalancerIP}:80` };
       }
+      case 'direct-external':
+      case 'clusterip-external':
+      case 'nodeport-external':
+      case 'lb-external':
+      case 'ingress-external':
+        return reachExternal(cluster, target);
       case 'gateway': {
         const address = cluster.gateway('perf').address;
         if (!address) return { unavailable: 'Gateway default/perf has no address' };
@@ -92,8 +108,41 @@ function reach(cluster: Cluster, target: TargetId): Reach | Unavailable {
   }
 }
 
+let external: ExternalBackend | undefined;
+
+function reachExternal(cluster: Cluster, target: ExternalTargetId): Reach | Unavailable {
+  if (external === undefined) return { unavailable: 'the external backend is not running' };
+  switch (target) {
+    case 'direct-external':
+      return { host: external.host, port: external.port, via: `process ${external.host}:${external.port}` };
+    case 'clusterip-external': {
+      const node = cluster.nodes[0];
+      if (!node) return { unavailable: 'no node' };
+      const ip = cluster.service('external').clusterIP;
+      return { host: ip, port: 80, sourceAddress: node.address, via: `VIP ${ip}:80 from node ${node.address}` };
+    }
+    case 'nodeport-external': {
+      const node = cluster.nodes[0];
+      if (!node) return { unavailable: 'no node' };
+      return { host: node.address, port: EXTERNAL_NODE_PORT, via: `node ${node.address}:${EXTERNAL_NODE_PORT}` };
+    }
+    case 'lb-external': {
+      const ip = cluster.service('external-lb').loadBalancerIP;
+      if (!ip) return { unavailable: 'Service external-lb has no EXTERNAL-IP' };
+      return { host: ip, port: 80, via: `frontend ${ip}:80` };
+    }
+    case 'ingress-external': {
+      if (!cluster.config.ingress.enabled) return { unavailable: 'the ingress controller is off in this cluster' };
+      const ip = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP;
+      if (!ip) return { unavailable: 'Service ingress-nginx/ingress-nginx-controller has no EXTERNAL-IP' };
+      return { host: ip, port: 80, hostHeader: EXTERNAL_HOST_HEADER, via: `controller frontend ${ip}:80, Host ${EXTERNAL_HOST_HEADER}` };
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.AKS_EMU_PERF_CLUSTER ?? '{}') as Partial<ClusterSettings>;
+  external = settings.external;
   let cluster: Cluster | undefined;
   let profiler: Session | undefined;
   exitWithParent(async () => {
@@ -130,7 +179,8 @@ async function main(): Promise<void> {
   try {
     cluster = await startCluster({
       files: [fileURLToPath(new URL('./manifests/', import.meta.url))],
-      config: { addresses: PERF_ADDRESSES, ingress: { enabled: settings.ingress ?? true } },
+      ...(external === undefined ? {} : { manifests: externalManifests(external) }),
+      config: { addresses: settings.addresses ?? PERF_ADDRESSES, ingress: { enabled: settings.ingress ?? true } },
       timeScale: settings.timeScale ?? 1,
       seed: settings.seed ?? 1,
       admin: false,
@@ -144,7 +194,7 @@ async function main(): Promise<void> {
       console.error(`perf: the process pod's PORT: ${err.message}`);
       return undefined;
     });
-    const ids: TargetId[] = ['direct', 'clusterip', 'nodeport', 'lb', 'ingress', 'gateway', 'process-direct', 'process-lb'];
+    const ids = TARGET_IDS;
     const targets = Object.fromEntries(ids.map((id) => [id, reach(cluster!, id)])) as ClusterReady['targets'];
     const pod = cluster.pods({ app: 'echo' })[0];
     const ready: ClusterReady = {

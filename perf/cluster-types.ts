@@ -5,6 +5,8 @@ export interface Reach {
   readonly host: string;
   readonly port: number;
   readonly sourceAddress?: string;
+  /** The Host header, when the row needs another than the cluster's (the external Ingress rule). */
+  readonly hostHeader?: string;
   /** How the row reaches it, for the table (`127.67.0.1:80`, `VIP from node 127.64.0.4`). */
   readonly via: string;
 }
@@ -13,7 +15,33 @@ export interface Unavailable {
   readonly unavailable: string;
 }
 
-export type TargetId = 'direct' | 'clusterip' | 'nodeport' | 'lb' | 'ingress' | 'gateway' | 'process-direct' | 'process-lb';
+export type TargetId = 'direct' | 'clusterip' | 'nodeport' | 'lb' | 'ingress' | 'gateway' | 'process-direct' | 'process-lb' | ExternalTargetId;
+
+/** The rows to the external backend: a separate process the harness runs, reached through selector-less Services. */
+export type ExternalTargetId = 'direct-external' | 'clusterip-external' | 'nodeport-external' | 'lb-external' | 'ingress-external';
+
+/** Every target the aks-emu child reports on, in the order it resolves them. */
+export const TARGET_IDS: readonly TargetId[] = [
+  'direct',
+  'clusterip',
+  'nodeport',
+  'lb',
+  'ingress',
+  'gateway',
+  'process-direct',
+  'process-lb',
+  'direct-external',
+  'clusterip-external',
+  'nodeport-external',
+  'lb-external',
+  'ingress-external',
+];
+
+/** Where the harness's own backend process listens (the EndpointSlices of the external Services point there). */
+export interface ExternalBackend {
+  readonly host: string;
+  readonly port: number;
+}
 
 export interface ClusterReady {
   readonly targets: Readonly<Record<TargetId, Reach | Unavailable>>;
@@ -31,6 +59,10 @@ export interface ClusterSettings {
   readonly seed: number;
   /** The built-in ingress-nginx controller (its readiness takes ~20 s at real timings). */
   readonly ingress: boolean;
+  /** The external backend process, when its rows run: the cluster adds selector-less Services for it. */
+  readonly external?: ExternalBackend;
+  /** Address ranges instead of the default ones (a baseline build runs beside this one on its own). */
+  readonly addresses?: Readonly<Record<'nodeSubnet' | 'podCIDR' | 'serviceCIDR' | 'publicFrontends', string>>;
 }
 
 export function isReachable(t: Reach | Unavailable): t is Reach {

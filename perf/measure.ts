@@ -8,7 +8,7 @@
 import type { Child } from './ipc.js';
 import type { LatencySummary } from './latency-histogram.js';
 import type { ProbeResult, ProbeSpec, RoundResult, RoundSpec } from './load-types.js';
-import type { AnchorRowId, Mode, RowId, Settings } from './options.js';
+import { isExternalRow, type AnchorRowId, type Mode, type RowId, type Settings } from './options.js';
 import { UsageWindow } from './proc-stats.js';
 
 export interface Row {
@@ -20,10 +20,14 @@ export interface Row {
   readonly host?: string;
   readonly port?: number;
   readonly sourceAddress?: string;
+  /** Overrides the context's Host header (the external Ingress rule has its own host). */
+  readonly hostHeader?: string;
   /** The row this one is held against. */
   readonly anchor?: AnchorRowId;
   /** The anchor process itself (anchor rows only). */
   readonly proxyPid?: number;
+  /** The aks-emu process serving this row, when not the context's (the baseline build's rows). */
+  readonly aksEmuPid?: number;
   readonly unavailable?: string;
 }
 
@@ -48,6 +52,8 @@ export interface RowResult {
   readonly aksEmuPeakRssBytes: number;
   /** The anchor process's CPU (anchor rows only). */
   readonly proxyCpuS?: number;
+  /** The external backend process's CPU (rows that end at it only). */
+  readonly backendCpuS?: number;
   /** Connections the LB frontend accepted during the rounds (lb row only, when aks-emu reports it). */
   readonly lbConnections?: number;
 }
@@ -60,6 +66,10 @@ export interface MeasureContext {
   readonly log: (line: string) => void;
   /** Connections accepted so far by every LB frontend of aks-emu, or undefined if it does not say. */
   readonly lbConnections: () => Promise<number | undefined>;
+  /** Keeps this call's latencies apart from another call's of the same mode and row (a curve point). */
+  readonly keyPrefix?: string;
+  /** The external backend process, whose CPU the rows ending at it add to theirs. */
+  readonly backendPid?: number;
   /** Around the recorded rounds of a mode (after its warm-up): the profiler's window. */
   readonly roundsStart?: () => Promise<void>;
   readonly roundsEnd?: () => Promise<void>;
@@ -74,6 +84,7 @@ interface Accumulator {
   errors: number;
   cpuS: number;
   proxyCpuS: number;
+  backendCpuS: number;
   peakRss: number;
   lbConnections?: number;
   failed?: string;
@@ -106,14 +117,14 @@ export async function awaitAnswer(load: Child, probe: Omit<ProbeSpec, 'timeoutMs
 
 function checkRow(row: Row, mode: Mode, ctx: MeasureContext): Promise<string | undefined> {
   const source = row.sourceAddress === undefined ? {} : { sourceAddress: row.sourceAddress };
-  return awaitAnswer(ctx.load, { url: urlOf(row, mode), hostHeader: ctx.hostHeader, ...source }, mode.minBodyBytes);
+  return awaitAnswer(ctx.load, { url: urlOf(row, mode), hostHeader: row.hostHeader ?? ctx.hostHeader, ...source }, mode.minBodyBytes);
 }
 
 function roundSpec(row: Row, mode: Mode, ctx: MeasureContext, durationS: number, record: boolean): RoundSpec {
   return {
-    key: `${mode.id}/${row.id}`,
+    key: `${ctx.keyPrefix ?? ''}${mode.id}/${row.id}`,
     url: urlOf(row, mode),
-    hostHeader: ctx.hostHeader,
+    hostHeader: row.hostHeader ?? ctx.hostHeader,
     ...(row.sourceAddress === undefined ? {} : { sourceAddress: row.sourceAddress }),
     connections: ctx.settings.connections,
     pipelining: mode.pipelining,
@@ -126,16 +137,19 @@ function roundSpec(row: Row, mode: Mode, ctx: MeasureContext, durationS: number,
 async function measureRound(row: Row, mode: Mode, ctx: MeasureContext, acc: Accumulator): Promise<void> {
   // Read outside the window: it is a call into aks-emu's event loop.
   const lbBefore = row.id === 'lb' ? await ctx.lbConnections() : undefined;
-  const aksEmu = await UsageWindow.open(ctx.aksEmuPid);
+  const aksEmu = await UsageWindow.open(row.aksEmuPid ?? ctx.aksEmuPid);
   const proxy = row.proxyPid === undefined ? undefined : await UsageWindow.open(row.proxyPid);
+  const backend = ctx.backendPid !== undefined && isExternalRow(row.id) ? await UsageWindow.open(ctx.backendPid) : undefined;
   const result = await ctx.load.call<RoundResult>('run', roundSpec(row, mode, ctx, ctx.settings.durationS, true));
   const usage = await aksEmu.close();
   const proxyUsage = await proxy?.close();
+  const backendUsage = await backend?.close();
   acc.requests += result.requests;
   acc.durationS += result.durationS;
   acc.errors += result.non2xx + result.errors + result.timeouts;
   acc.cpuS += usage.cpuSeconds;
   acc.proxyCpuS += proxyUsage?.cpuSeconds ?? 0;
+  acc.backendCpuS += backendUsage?.cpuSeconds ?? 0;
   acc.peakRss = Math.max(acc.peakRss, usage.peakRssBytes);
   const lbAfter = lbBefore === undefined ? undefined : await ctx.lbConnections();
   if (lbBefore !== undefined && lbAfter !== undefined) acc.lbConnections = (acc.lbConnections ?? 0) + lbAfter - lbBefore;
@@ -166,7 +180,7 @@ export async function measureMode(mode: Mode, rows: readonly Row[], ctx: Measure
   const reasons = new Map<RowId, string>();
   for (const row of rows) {
     const reason = row.unavailable ?? (await checkRow(row, mode, ctx));
-    if (reason === undefined) accs.set(row.id, { requests: 0, durationS: 0, errors: 0, cpuS: 0, proxyCpuS: 0, peakRss: 0 });
+    if (reason === undefined) accs.set(row.id, { requests: 0, durationS: 0, errors: 0, cpuS: 0, proxyCpuS: 0, backendCpuS: 0, peakRss: 0 });
     else {
       reasons.set(row.id, reason);
       ctx.log(`  ${mode.id}/${row.id}: n/a: ${reason}`);
@@ -198,7 +212,7 @@ export async function measureMode(mode: Mode, rows: readonly Row[], ctx: Measure
       results.push({ ...emptyResult(row, mode), unavailable: reasons.get(row.id) ?? acc?.failed ?? 'not run' });
       continue;
     }
-    const latency = await ctx.load.call<LatencySummary>('latency', { key: `${mode.id}/${row.id}` });
+    const latency = await ctx.load.call<LatencySummary>('latency', { key: `${ctx.keyPrefix ?? ''}${mode.id}/${row.id}` });
     results.push({
       ...emptyResult(row, mode),
       requests: acc.requests,
@@ -211,6 +225,7 @@ export async function measureMode(mode: Mode, rows: readonly Row[], ctx: Measure
       aksEmuCpuS: acc.cpuS,
       aksEmuPeakRssBytes: acc.peakRss,
       ...(row.proxyPid === undefined ? {} : { proxyCpuS: acc.proxyCpuS }),
+      ...(ctx.backendPid !== undefined && isExternalRow(row.id) ? { backendCpuS: acc.backendCpuS } : {}),
       ...(acc.lbConnections === undefined ? {} : { lbConnections: acc.lbConnections }),
     });
   }

@@ -1,11 +1,27 @@
 /** `npm run perf -- [options]`: what to measure, and how long. */
 import type { TargetId } from './cluster-types.js';
 
-export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process';
-export type RowId = TargetId | AnchorRowId;
+export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process' | 'haproxy-external' | 'nginx-external';
+/** aks-emu rows that a baseline build (--baseline DIR) runs beside this one, to measure a change before and after in one run. */
+export const BASELINE_TARGETS = ['lb-external', 'nodeport-external', 'clusterip-external', 'ingress-external', 'lb', 'ingress'] as const;
+export type BaselineTarget = (typeof BASELINE_TARGETS)[number];
+export type BaselineRowId = `${BaselineTarget}@base`;
+export type RowId = TargetId | AnchorRowId | BaselineRowId;
+
+/** `lb-external@base` → `lb-external`; undefined for a row of this build. */
+export function baselineTargetOf(row: RowId): BaselineTarget | undefined {
+  return row.endsWith('@base') ? (row.slice(0, -'@base'.length) as BaselineTarget) : undefined;
+}
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
 export const ROW_IDS: readonly RowId[] = [
+  'direct-external',
+  'lb-external',
+  'nodeport-external',
+  'clusterip-external',
+  'ingress-external',
+  'haproxy-external',
+  'nginx-external',
   'direct',
   'clusterip',
   'nodeport',
@@ -18,12 +34,22 @@ export const ROW_IDS: readonly RowId[] = [
   'process-lb',
   'haproxy-process',
 ];
-export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-process'];
+export const ANCHOR_IDS: readonly AnchorRowId[] = ['haproxy', 'nginx', 'haproxy-process', 'haproxy-external', 'nginx-external'];
+
+/** Rows whose path ends at the external backend process the harness runs. */
+export function isExternalRow(row: RowId): boolean {
+  return (baselineTargetOf(row) ?? row).endsWith('-external');
+}
 
 /** The limit a row is compared with (× direct): the process rows end at another backend. */
 export function directOf(row: RowId): RowId {
+  if (isExternalRow(row)) return 'direct-external';
+  if (baselineTargetOf(row) !== undefined) return 'direct';
   return row === 'process-lb' || row === 'haproxy-process' ? 'process-direct' : 'direct';
 }
+/** The rows drawn as curves against the connection count. */
+export const CURVE_ROWS: readonly RowId[] = ['lb-external', 'haproxy-external', 'ingress-external', 'nginx-external'];
+
 export const MODE_IDS: readonly ModeId[] = ['keepalive', 'churn', 'body'];
 
 /** The 1 MiB row asks the echo pod for a body of this size with `?size=N`. */
@@ -56,6 +82,16 @@ export interface Settings {
   readonly profile: boolean;
   readonly timeScale: number;
   readonly outDir: string;
+  /** Connection counts for the keep-alive curves of CURVE_ROWS; empty: no curves. */
+  readonly curve: readonly number[];
+  /** Cluster sizes (Services) for the start-up rows; empty: no cluster-size rows. */
+  readonly clusterSizes: readonly number[];
+  /** Seconds of idle CPU measured at the largest size (up to 1,000) at real probe timings; 0: none. */
+  readonly idleWindowS: number;
+  /** Write the run's figures into README.md between its perf markers. */
+  readonly updateReadme: boolean;
+  /** Another checkout of aks-emu (with node_modules) whose build runs the @base rows beside this one. */
+  readonly baseline?: string;
 }
 
 export function modeOf(id: ModeId, settings: Pick<Settings, 'pipelining'>): Mode {
@@ -77,12 +113,25 @@ export const USAGE = `npm run perf -- [options]
   --connections N       concurrent connections, every row (default 32)
   --pipelining N        keep-alive mode only (default 1)
   --modes a,b           keepalive,churn,body (default all)
-  --rows a,b            direct,clusterip,nodeport,lb,ingress,gateway,haproxy,nginx,process-direct,process-lb,haproxy-process (default all)
+  --rows a,b            ${ROW_IDS.join(',')}
+                        (default all; *-external: to a backend process of the harness's own, through selector-less Services)
   --idle N              idle connections for the scale row (default 10000; 0 to skip)
+  --curve a,b           connection counts for the keep-alive curves (req/s and p99) of ${CURVE_ROWS.join(', ')}
+                        (default 1,10,50,200,1000; --quick none; 0 for none)
+  --sizes a,b           cluster sizes (Services, 3 pods each, half LoadBalancer) whose start-up to serving and
+                        peak RSS are measured in fresh processes (default 10,100,1000; --quick 10,100; 0 to skip);
+                        the bundled example's startCluster() and a live change at the largest size come with them
+  --idle-cpu S          seconds of idle CPU measured with min(largest size, 1000) LoadBalancer Services at real
+                        probe timings (default 20; --quick 0)
+  --update-readme       write this run's figures into README.md's performance section (between its perf markers)
   --no-pin              do not pin processes to CPUs
-  --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names) and list the top functions
+  --profile             CPU-profile aks-emu on the keep-alive lb row (or the aks-emu row --rows names, in the mode
+                        --modes names first) and list the top functions
   --time-scale X        the cluster's timeScale (default 1: real Azure timings)
-  --out DIR             where results go (default perf/results)`;
+  --out DIR             where results go (default perf/results)
+  --baseline DIR        also run aks-emu from another checkout (say, the commit before a change, made with
+                        git worktree add) on a second address range: each of ${BASELINE_TARGETS.join(', ')}
+                        selected gets an @base row beside it, measured in the same interleaved rounds`;
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
   const items = value.split(',').filter(Boolean);
@@ -97,6 +146,15 @@ function positive(value: string | undefined, flag: string, allowZero = false): n
   return n;
 }
 
+/** `a,b,c` whole numbers; 0 alone means none. */
+function counts(value: string, flag: string): number[] {
+  return value
+    .split(',')
+    .filter(Boolean)
+    .map((v) => Math.round(positive(v, flag, true)))
+    .filter((n) => n > 0);
+}
+
 export function parseArgs(argv: readonly string[], defaultOutDir: string): Settings {
   const quick = argv.includes('--quick');
   const s = {
@@ -109,12 +167,18 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     modes: [...MODE_IDS] as ModeId[],
     rows: [...ROW_IDS] as RowId[],
     idleConnections: 10_000,
+    clusterSizes: quick ? [10, 100] : [10, 100, 1000],
+    curve: quick ? [] : [1, 10, 50, 200, 1000],
+    updateReadme: false,
+    idleWindowS: quick ? 0 : 20,
     pin: true,
     profile: false,
     timeScale: 1,
     outDir: defaultOutDir,
   };
   let rowsGiven = false;
+  let modesGiven = false;
+  let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -142,6 +206,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         break;
       case '--modes':
         s.modes = list(value(), MODE_IDS, flag);
+        modesGiven = true;
         break;
       case '--rows':
         s.rows = list(value(), ROW_IDS, flag);
@@ -149,6 +214,18 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
         break;
       case '--idle':
         s.idleConnections = Math.round(positive(value(), flag, true));
+        break;
+      case '--sizes':
+        s.clusterSizes = counts(value(), flag);
+        break;
+      case '--curve':
+        s.curve = counts(value(), flag);
+        break;
+      case '--idle-cpu':
+        s.idleWindowS = positive(value(), flag, true);
+        break;
+      case '--update-readme':
+        s.updateReadme = true;
         break;
       case '--no-pin':
         s.pin = false;
@@ -162,6 +239,9 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
       case '--out':
         s.outDir = value();
         break;
+      case '--baseline':
+        baseline = value();
+        break;
       default:
         throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -170,9 +250,16 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     // A profile of one aks-emu path alone: nothing else runs in the aks-emu process meanwhile.
     const row = rowsGiven ? s.rows.find((r) => !(ANCHOR_IDS as readonly RowId[]).includes(r)) : 'lb';
     if (row === undefined) throw new Error('--profile: --rows must name an aks-emu row (direct, clusterip, nodeport, lb or ingress)');
-    s.modes = ['keepalive'];
+    // One mode: the keep-alive one unless --modes names another.
+    s.modes = [modesGiven ? s.modes[0]! : 'keepalive'];
     s.rows = [row];
     s.idleConnections = 0;
+    s.clusterSizes = [];
+    s.idleWindowS = 0;
+    s.curve = [];
   }
-  return s;
+  if (baseline === undefined) return s;
+  // Each @base row right after its own, so the two share every round's conditions.
+  const rows = s.rows.flatMap((r): RowId[] => ((BASELINE_TARGETS as readonly RowId[]).includes(r) ? [r, `${r as BaselineTarget}@base`] : [r]));
+  return { ...s, rows, baseline };
 }

@@ -7,20 +7,25 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAnchor, type Anchor } from './anchors.js';
-import type { ClusterReady, ClusterSettings, Unavailable } from './cluster-types.js';
+import { BASELINE_ADDRESSES } from './baseline-addresses.js';
+import type { ClusterReady, ClusterSettings, ExternalBackend, Unavailable } from './cluster-types.js';
+import { startExternalBackend, type RunningBackend } from './external-backend.js';
+import { runScaleJob, scaleJobs, type ScaleRun } from './cluster-scale.js';
 import { spawnChild, type Child } from './ipc.js';
 import { measureMode, type RowResult } from './measure.js';
-import { ANCHOR_IDS, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
-import { evaluateGoals } from './report/goals.js';
+import { ANCHOR_IDS, baselineTargetOf, CURVE_ROWS, isExternalRow, modeOf, parseArgs, USAGE, type AnchorRowId, type Settings } from './options.js';
+import { evaluateGoals, MODE_LABEL } from './report/goals.js';
 import { describeMachine } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderProfile, summariseProfile, type CpuProfile } from './report/profile-summary.js';
-import type { RunReport } from './report/run-report.js';
+import { renderCurveSvg } from './report/curve-svg.js';
+import { renderReadmeBlock, replaceReadmeBlock } from './report/readme.js';
+import type { CurvePoint, RunReport } from './report/run-report.js';
 import { renderSvg } from './report/svg.js';
-import { buildRows } from './rows.js';
+import { buildRows, type BaselineCluster } from './rows.js';
 import { measureScale, type ScaleResult } from './scale.js';
 
 const t0 = Date.now();
@@ -49,7 +54,12 @@ function placement(settings: Settings): Placement {
   };
 }
 
-async function startAnchors(settings: Settings, ready: ClusterReady | Unavailable, place: Placement): Promise<Map<AnchorRowId, Anchor | Unavailable>> {
+async function startAnchors(
+  settings: Settings,
+  ready: ClusterReady | Unavailable,
+  place: Placement,
+  external: ExternalBackend | undefined,
+): Promise<Map<AnchorRowId, Anchor | Unavailable>> {
   const anchors = new Map<AnchorRowId, Anchor | Unavailable>();
   for (const id of ANCHOR_IDS) {
     if (!settings.rows.includes(id)) continue;
@@ -57,16 +67,16 @@ async function startAnchors(settings: Settings, ready: ClusterReady | Unavailabl
       anchors.set(id, { unavailable: `no backend pod: ${ready.unavailable}` });
       continue;
     }
-    // haproxy-process is haproxy in front of the process pod's own listener.
-    const backend = id === 'haproxy-process' ? ready.processBackend : ready.backend;
+    // haproxy-process fronts the process pod's own listener; the *-external anchors the harness's backend process.
+    const backend = id === 'haproxy-process' ? ready.processBackend : isExternalRow(id) ? external : ready.backend;
     if (backend === undefined) {
-      anchors.set(id, { unavailable: 'the process pod is not listening' });
+      anchors.set(id, { unavailable: id === 'haproxy-process' ? 'the process pod is not listening' : 'the external backend is not running' });
       continue;
     }
     try {
       anchors.set(
         id,
-        await startAnchor(id === 'nginx' ? 'nginx' : 'haproxy', {
+        await startAnchor(id === 'nginx' || id === 'nginx-external' ? 'nginx' : 'haproxy', {
           backend,
           hostHeader: ready.hostHeader,
           ...(place.servers ? { cpus: place.servers } : {}),
@@ -87,10 +97,10 @@ async function lbConnections(cluster: Child): Promise<number | undefined> {
   return stats.rules.reduce((sum, r) => sum + (r.connections ?? 0), 0);
 }
 
-async function writeProfile(profilePath: string, outDir: string, stamp: string, row: string): Promise<string | undefined> {
+async function writeProfile(profilePath: string, outDir: string, stamp: string, row: string, mode: string): Promise<string | undefined> {
   const raw = await readFile(profilePath, 'utf8').catch(() => undefined);
   if (raw === undefined) return undefined;
-  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, keep-alive ${row} row, ${stamp}`);
+  const text = renderProfile(summariseProfile(JSON.parse(raw) as CpuProfile), `aks-emu CPU profile, ${mode} ${row} row, ${stamp}`);
   await writeFile(join(outDir, `${stamp}-profile.md`), text);
   return text;
 }
@@ -100,20 +110,37 @@ interface AksEmu {
   readonly ready: ClusterReady | Unavailable;
 }
 
-async function startAksEmu(settings: Settings, place: Placement, options: { ingress: boolean }): Promise<AksEmu> {
+interface AksEmuOptions {
+  readonly ingress: boolean;
+  readonly external?: ExternalBackend;
+  /** Another checkout's perf/cluster-process.ts, on BASELINE_ADDRESSES (--baseline). */
+  readonly baseline?: string;
+}
+
+async function startAksEmu(settings: Settings, place: Placement, options: AksEmuOptions): Promise<AksEmu> {
   const started = Date.now();
   const child = spawnChild({
-    entry: './cluster-process.ts',
+    entry: options.baseline === undefined ? './cluster-process.ts' : resolve(options.baseline, 'perf/cluster-process.ts'),
     fileLimit: CHILD_FILE_LIMIT,
     ...(place.servers ? { cpus: place.servers } : {}),
     nodeArgs: ['--expose-gc'],
-    env: { AKS_EMU_PERF_CLUSTER: JSON.stringify({ timeScale: settings.timeScale, seed: 1, ingress: options.ingress } satisfies ClusterSettings) },
+    env: {
+      AKS_EMU_PERF_CLUSTER: JSON.stringify({
+        timeScale: settings.timeScale,
+        seed: 1,
+        ingress: options.ingress,
+        ...(options.external ? { external: { host: options.external.host, port: options.external.port } } : {}),
+        ...(options.baseline === undefined ? {} : { addresses: BASELINE_ADDRESSES }),
+      } satisfies ClusterSettings),
+    },
   });
   const ready: ClusterReady | Unavailable = await child.awaitNotice(['ready', 'failed'], START_TIMEOUT_MS).then(
     ({ name, data }) => (name === 'ready' ? (data as ClusterReady) : { unavailable: `aks-emu did not start: ${String(data)}` }),
     (err: Error) => ({ unavailable: `aks-emu did not start: ${err.message}` }),
   );
-  log(`  aks-emu (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `  aks-emu${options.baseline === undefined ? '' : ` baseline (${options.baseline})`} (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { child, ready };
 }
 
@@ -162,8 +189,10 @@ async function main(): Promise<void> {
     for (const a of anchors.values()) if ('stop' in a) await a.stop();
     anchors = new Map();
   };
+  let external: RunningBackend | undefined;
   const stopAll = async (): Promise<void> => {
     await stopAnchors();
+    await external?.stop();
     await Promise.all([load.stop(), ...clusters.map((c) => c.stop())]);
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
@@ -171,15 +200,36 @@ async function main(): Promise<void> {
   let report: RunReport;
   try {
     log(`aks-emu perf (${settings.quick ? 'quick' : settings.profile ? 'profile' : 'full'}): starting the cluster`);
+    if (settings.rows.some(isExternalRow)) {
+      try {
+        external = await startExternalBackend(place.servers);
+        log(`  external backend (pid ${external.pid}) on ${external.host}:${external.port}`);
+      } catch (err) {
+        notes.push((err as Error).message);
+      }
+    }
     // The controller's readiness takes ~20 s at real timings: only start it when its row runs.
-    const { child: cluster, ready } = await startAksEmu(settings, place, { ingress: settings.rows.includes('ingress') });
+    const ingress = settings.rows.includes('ingress') || settings.rows.includes('ingress-external');
+    const { child: cluster, ready } = await startAksEmu(settings, place, { ingress, ...(external ? { external } : {}) });
     clusters.push(cluster);
     if ('unavailable' in ready) notes.push(ready.unavailable);
     else notes.push(...ready.notices.map((n) => `aks-emu: ${n}`));
-    anchors = await startAnchors(settings, ready, place);
+    let baseline: BaselineCluster | undefined;
+    if (settings.baseline !== undefined) {
+      const rows = settings.rows.filter((r) => baselineTargetOf(r) !== undefined);
+      const { child, ready: baseReady } = await startAksEmu(settings, place, {
+        ingress: rows.some((r) => r.startsWith('ingress')),
+        baseline: settings.baseline,
+        ...(external ? { external } : {}),
+      });
+      clusters.push(child);
+      baseline = { pid: child.pid, ready: baseReady };
+      if ('unavailable' in baseReady) notes.push(`baseline build: ${baseReady.unavailable}`);
+    }
+    anchors = await startAnchors(settings, ready, place, external);
     const versions = Object.fromEntries([...anchors].flatMap(([id, a]) => ('version' in a ? [[id, a.version]] : [])));
     const machine = await describeMachine(versions, loadAtStart);
-    const rows = buildRows(settings.rows, ready, anchors);
+    const rows = buildRows(settings.rows, ready, anchors, baseline);
     const hostHeader = 'unavailable' in ready ? 'localhost' : ready.hostHeader;
     const results: RowResult[] = [];
     for (const modeId of settings.modes) {
@@ -196,14 +246,40 @@ async function main(): Promise<void> {
           settings,
           log,
           lbConnections: () => lbConnections(cluster),
+          ...(external ? { backendPid: external.pid } : {}),
           ...profiling,
         })),
       );
     }
+    const curve: CurvePoint[] = [];
+    const curveRows = rows.filter((r) => CURVE_ROWS.includes(r.id));
+    for (const connections of curveRows.length > 0 ? settings.curve : []) {
+      log(`Curve: keep-alive at ${connections} connections: ${curveRows.length} rows × ${settings.rounds} rounds × ${settings.durationS} s`);
+      const results = await measureMode(modeOf('keepalive', settings), curveRows, {
+        load,
+        aksEmuPid: cluster.pid,
+        hostHeader,
+        settings: { ...settings, connections },
+        keyPrefix: `curve-${connections}/`,
+        log,
+        lbConnections: async () => undefined,
+        ...(external ? { backendPid: external.pid } : {}),
+      });
+      curve.push({ connections, results });
+    }
     await stopAnchors();
-    await cluster.stop();
+    await Promise.all(clusters.map((c) => c.stop()));
     const scale = settings.idleConnections > 0 ? await scaleRow(settings, place, load, (c) => clusters.push(c)) : undefined;
     if (scale?.limitedBy) notes.push(`scale row: ${scale.count} connections, not ${scale.requested}: ${scale.limitedBy}`);
+    const clusterScale: ScaleRun[] = [];
+    for (const job of scaleJobs(settings.clusterSizes, { idleWindowS: settings.idleWindowS })) {
+      log(
+        `Cluster size: ${job.kind === 'example' ? 'the bundled example' : `${job.services} Services`} at timeScale ${job.timeScale}${job.idleWindowS ? `, idle CPU over ${job.idleWindowS} s` : ''}`,
+      );
+      const run = await runScaleJob(job, { fileLimit: CHILD_FILE_LIMIT, ...(place.servers ? { cpus: place.servers } : {}) });
+      log(run.measure ? `  serving after ${Math.round(run.measure.servingMs)} ms` : `  n/a: ${run.unavailable}`);
+      clusterScale.push(run);
+    }
     report = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -211,10 +287,13 @@ async function main(): Promise<void> {
       placement: place.text,
       machine,
       backend: 'unavailable' in ready ? { pod: '-', address: '-' } : { pod: ready.backend.pod, address: `${ready.backend.host}:${ready.backend.port}` },
+      ...(external ? { externalBackend: `${external.host}:${external.port}` } : {}),
       notes,
       results,
       ...(scale ? { scale } : {}),
-      goals: evaluateGoals(results, settings.modes, scale),
+      ...(curve.length > 0 ? { curve } : {}),
+      ...(clusterScale.length > 0 ? { clusterScale } : {}),
+      goals: evaluateGoals(results, settings.modes, scale, clusterScale),
     };
   } finally {
     await stopAll();
@@ -225,10 +304,18 @@ async function main(): Promise<void> {
   await writeFile(`${base}.md`, markdown);
   await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`${base}.svg`, renderSvg(report));
+  if (report.curve) await writeFile(`${base}-curve.svg`, renderCurveSvg(report));
   process.stdout.write(markdown);
-  log(`written: ${base}.md, .json, .svg`);
+  log(`written: ${base}.md, .json, .svg${report.curve ? ', -curve.svg' : ''}`);
+  if (settings.updateReadme) {
+    const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+    const root = dirname(readmePath);
+    const block = renderReadmeBlock(report, { command: ['npm run perf --', ...process.argv.slice(2)].join(' '), resultsBase: relative(root, base) });
+    await writeFile(readmePath, replaceReadmeBlock(await readFile(readmePath, 'utf8'), block));
+    log(`written: README.md's performance figures`);
+  }
   if (profilePath) {
-    const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb');
+    const profile = await writeProfile(profilePath, settings.outDir, stamp, settings.rows[0] ?? 'lb', MODE_LABEL[settings.modes[0] ?? 'keepalive']);
     if (profile) {
       process.stdout.write(`\n${profile}`);
       log(`written: ${base}-profile.md and ${profilePath} (open it in Chrome DevTools)`);

@@ -1,5 +1,5 @@
 /**
- * Generates src/api/kube/schemas.json: the OpenAPI v3 component schemas (types, required
+ * Generates src/manifests/schema/kube-schemas.json: the OpenAPI v3 component schemas (types, required
  * fields, descriptions, the GVK extension) of the kinds the Kubernetes API of aks-emu
  * serves, from the TypeScript declarations of the npm package kubernetes-types (Apache-2.0,
  * generated from the Kubernetes OpenAPI spec; a devDependency), so nothing is needed at
@@ -139,7 +139,7 @@ function intOrString(): string {
   return id;
 }
 
-/** The content of src/api/kube/schemas.json. */
+/** The content of src/manifests/schema/kube-schemas.json. */
 export function generateKubeSchemas(): string {
   const kinds: Record<string, string> = {};
   for (const r of RESOURCES) {
@@ -151,7 +151,7 @@ export function generateKubeSchemas(): string {
   return JSON.stringify({ source: `kubernetes-types@${version} (Apache-2.0)`, kinds, schemas }) + '\n';
 }
 
-export const SCHEMAS_FILE = new URL('../src/api/kube/schemas.json', import.meta.url);
+export const SCHEMAS_FILE = new URL('../src/manifests/schema/kube-schemas.json', import.meta.url);
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   writeFileSync(SCHEMAS_FILE, generateKubeSchemas());

@@ -19,24 +19,32 @@ import { loadObjects, type LoadResult, type RawObject } from './manifests/index.
 import { KubeStore } from './api/kube/kube-store.js';
 import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
-import { manifestOptions } from './runtime/check.js';
+import { manifestOptions, type ManifestFlags } from './runtime/check.js';
 import { mergeGatewayObjects } from './model/gateway-types.js';
 import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
 import type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
-import { distributionOf, type Distribution } from './runtime/distribution.js';
+import type { Fault } from './faults/types.js';
+import type { FaultInput } from './faults/input.js';
+import { endpointDistribution, type EndpointDistribution } from './faults/distribution.js';
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
 export type { ClusterConfig } from './config/types.js';
 export type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
-export type { Distribution, Share } from './runtime/distribution.js';
+export type { Fault, FaultList, FaultType, TargetKind, Direction } from './faults/types.js';
+export type { FaultInput, FaultParamsByType, Duration } from './faults/input.js';
+export type { EndpointDistribution } from './faults/distribution.js';
 
 export interface StartClusterOptions {
   /** Manifest files and folders. */
   readonly files?: string | readonly string[];
   /** Inline manifests: YAML text (multi-document) or Kubernetes objects. */
   readonly manifests?: string | object | readonly object[];
+  /** Fields a kind does not have: 'Strict' (default, as kubectl) refuses them, 'Warn' adds a notice, 'Ignore'. */
+  readonly fieldValidation?: ManifestFlags['fieldValidation'];
+  /** The namespace of objects that name none, as `kubectl apply -n` (default `default`). */
+  readonly namespace?: string;
   /** Node count or names (default 3 AKS-style names). */
   readonly nodes?: number | readonly string[];
   /** An aks-emu.yaml to read; `config` fields override it. */
@@ -108,15 +116,13 @@ export interface Cluster {
   /** Each LB probe's state per node. */
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
-  /** Observability (docs/observability.md): Prometheus text, connection and request traces, distribution counters. */
+  /** Observability (docs/observability.md): Prometheus text, and connection and request traces. */
   metrics(): string;
   traces(query?: TraceQuery): TraceView[];
   /** Each trace that ends from now on and matches, until the returned function is called. */
   followTraces(query: TraceQuery, onTrace: (trace: TraceView) => void): () => void;
-  /** How a Service port's connections spread over pods, endpoints and nodes; `since` a baseline gives what happened after it. */
-  distribution(service: string, options?: { port?: string; since?: Distribution }): Distribution;
   /**
-   * Resolves when `state` holds for `node` on every LB probe, or on the probes of one
+   * Resolves when `state` holds for `node` on every LB probe (a state the probes have settled on, not the optimistic start), or on the probes of one
    * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
    */
   waitForProbe(node: string, state: 'up' | 'down', options?: { service?: string; probe?: string; timeoutMs?: number }): Promise<void>;
@@ -126,6 +132,32 @@ export interface Cluster {
   waitFor(predicate: (snapshot: Snapshot) => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void>;
   apply(manifests: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }): Promise<void>;
   /**
+   * Adds a fault at one hop (docs/faults.md): `addFault({ type: 'reset', target: 'service/default/web', params: { fraction: 1 }, for: '30s' })`.
+   * Rejects with a 422 ApiStatusError naming the field when the fault is invalid; nothing changes then.
+   */
+  addFault(fault: FaultInput): Promise<Fault>;
+  /** Every active fault, with how often each has fired. */
+  faults(): Fault[];
+  /** Removes a fault and undoes what it set (a stopped node starts, a pod gets its readiness back). */
+  removeFault(id: string): Promise<Fault>;
+  /** Removes every fault; resolves with the removed ones. */
+  clearFaults(): Promise<Fault[]>;
+  /** Resolves with the fault once it has fired at least `times` times; rejects after timeoutMs. */
+  waitForFault(id: string, times: number, options?: { timeoutMs?: number }): Promise<Fault>;
+  /**
+   * Resolves when the node has left (inPool false) or rejoined (true) the pool of healthy
+   * backends of every LB rule, or of one Service's rules (`service`: name or ns/name).
+   */
+  waitForPool(node: string, inPool: boolean, options?: { service?: string; timeoutMs?: number }): Promise<void>;
+  /** Resolves when the Service has `count` ready endpoints (on one port: `port` name or number). */
+  waitForEndpoints(service: string, count: number, options?: { namespace?: string; port?: string | number; timeoutMs?: number }): Promise<void>;
+  /**
+   * Which pod kube-proxy sent each connection of a Service to, counted since start (or
+   * since `since`, an earlier reading): assert "each of 3 pods got 1/3 ± 5 %" with
+   * `d.evenWithin(0.05)`.
+   */
+  distribution(service: string, options?: { namespace?: string; port?: string | number; since?: EndpointDistribution }): EndpointDistribution;
+  /**
    * Release everything. With graceMs, listeners stop accepting at once and open flows get
    * up to graceMs to finish before the rest is reset; a second call without graceMs (or
    * with 0) cuts that wait short. Default 0: close at once.
@@ -134,7 +166,7 @@ export interface Cluster {
 }
 
 async function readManifests(
-  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] },
+  input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] } & ManifestFlags,
   config: ClusterConfig,
 ): Promise<LoadResult & { raw: RawObject[] }> {
   if (input.files === undefined && input.manifests === undefined) throw new AksEmuError('AKS_EMU_USAGE', 'startCluster: give `files` or `manifests`');
@@ -144,7 +176,12 @@ async function readManifests(
     input.manifests === undefined || typeof input.manifests === 'string'
       ? []
       : (Array.isArray(input.manifests) ? input.manifests : [input.manifests]).map((object: unknown, i: number) => ({ file: '<inline>', doc: i + 1, object }));
-  const { raw, result } = await loadObjects(files, inline, objects, manifestOptions(config));
+  const { raw, result } = await loadObjects(
+    files,
+    inline,
+    objects,
+    manifestOptions(config, { fieldValidation: input.fieldValidation, namespace: input.namespace }),
+  );
   return { ...result, raw };
 }
 
@@ -307,9 +344,6 @@ class ClusterHandle implements Cluster {
   followTraces(query: TraceQuery, onTrace: (trace: TraceView) => void) {
     return this.#embedded.followTraces(query, onTrace);
   }
-  distribution(service: string, options: { port?: string; since?: Distribution } = {}) {
-    return distributionOf(this.stats(), service.includes('/') ? service : `default/${service}`, options.port, options.since);
-  }
 
   waitForProbe(node: string, state: 'up' | 'down', options: { service?: string; probe?: string; timeoutMs?: number } = {}): Promise<void> {
     const serviceKey = options.service === undefined ? undefined : options.service.includes('/') ? options.service : `default/${options.service}`;
@@ -321,7 +355,7 @@ class ClusterHandle implements Cluster {
       ['probe', 'snapshot'],
       () => {
         const rows = this.probeStatus().filter((s) => s.node === node && wanted(s.probe));
-        return rows.length > 0 && rows.every((s) => s.state === state);
+        return rows.length > 0 && rows.every((s) => s.settled !== false && s.state === state);
       },
       options.timeoutMs ?? 30_000,
       `probe state ${state} for node ${node}`,
@@ -330,6 +364,45 @@ class ClusterHandle implements Cluster {
 
   waitFor(predicate: (snapshot: Snapshot) => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<void> {
     return waitUntil(this.#embedded, ['snapshot'], () => predicate(this.snapshot), options.timeoutMs ?? 30_000, options.what ?? 'condition');
+  }
+
+  addFault(fault: FaultInput): Promise<Fault> {
+    return this.#embedded.addFault(fault);
+  }
+  faults(): Fault[] {
+    return this.#embedded.faults();
+  }
+  removeFault(id: string): Promise<Fault> {
+    return this.#embedded.removeFault(id);
+  }
+  clearFaults(): Promise<Fault[]> {
+    return this.#embedded.clearFaults();
+  }
+
+  async waitForFault(id: string, times: number, options: { timeoutMs?: number } = {}): Promise<Fault> {
+    // A fault that is gone (removed, expired) ends the wait: fault(id) then rejects with NotFound.
+    const fired = () => this.#embedded.faults().find((f) => f.id === id)?.fired ?? Number.POSITIVE_INFINITY;
+    await waitUntil(this.#embedded, ['fault'], () => fired() >= times, options.timeoutMs ?? 30_000, `fault ${id} to fire ${times} times`);
+    return this.#embedded.fault(id);
+  }
+
+  waitForPool(node: string, inPool: boolean, options: { service?: string; timeoutMs?: number } = {}): Promise<void> {
+    return this.waitForProbe(node, inPool ? 'up' : 'down', options);
+  }
+
+  waitForEndpoints(service: string, count: number, options: { namespace?: string; port?: string | number; timeoutMs?: number } = {}): Promise<void> {
+    const key = `${options.namespace ?? 'default'}/${service}`;
+    const ready = () => {
+      const info = this.snapshot.services.find((s) => `${s.namespace}/${s.name}` === key);
+      const port = options.port === undefined ? info?.ports[0] : info?.ports.find((p) => p.name === options.port || p.port === options.port);
+      const endpoints = this.snapshot.endpoints.find((e) => e.serviceKey === key)?.ports.find((p) => p.name === port?.name);
+      return (endpoints?.usable ?? []).filter((e) => e.ready).length;
+    };
+    return waitUntil(this.#embedded, ['snapshot'], () => ready() === count, options.timeoutMs ?? 30_000, `${count} ready endpoints of service ${key}`);
+  }
+
+  distribution(service: string, options: { namespace?: string; port?: string | number; since?: EndpointDistribution } = {}): EndpointDistribution {
+    return endpointDistribution(this.snapshot, this.stats().servicePorts, `${options.namespace ?? 'default'}/${service}`, options.port, options.since);
   }
 
   async apply(input: { files?: string | readonly string[]; manifests?: string | object | readonly object[] }) {

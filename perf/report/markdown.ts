@@ -1,6 +1,7 @@
 /** The run as markdown: one table per mode, the goals as PASS/FAIL lines, the scale row, the setup. */
 import type { RowResult } from '../measure.js';
 import { modeOf, type ModeId } from '../options.js';
+import type { ScaleRun } from '../cluster-scale.js';
 import type { HoldMeasure, ScaleResult } from '../scale.js';
 import { ratiosOf, type RunReport } from './run-report.js';
 
@@ -15,15 +16,15 @@ function cell(text: string): string {
 }
 
 const HEADER =
-  '| row | path | req/s | p50 ms | p99 ms | max ms | errors | aks-emu CPU s | anchor CPU s | server CPU µs/req | aks-emu peak RSS MiB | req/s × direct | req/s × anchor | p99 × anchor |';
-const RULE = '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+  '| row | path | req/s | p50 ms | p99 ms | max ms | errors | aks-emu CPU s | anchor CPU s | backend CPU s | server CPU µs/req | aks-emu peak RSS MiB | req/s × direct | req/s × anchor | p99 × anchor |';
+const RULE = '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
 
 function row(r: RowResult, all: readonly RowResult[]): string {
   const path = `${r.path} (${r.via})`;
-  if (r.unavailable !== undefined) return `| ${r.row} | ${cell(path)} | n/a: ${cell(r.unavailable)} | | | | | | | | | | | |`;
+  if (r.unavailable !== undefined) return `| ${r.row} | ${cell(path)} | n/a: ${cell(r.unavailable)} | | | | | | | | | | | | |`;
   const ratios = ratiosOf(r, all);
-  // Everything that serves the request: aks-emu (the echo pod, and the path when it is aks-emu's) plus the anchor.
-  const serverCpu = r.requests > 0 ? ((r.aksEmuCpuS + (r.proxyCpuS ?? 0)) / r.requests) * 1e6 : 0;
+  // Everything that serves the request: aks-emu (the echo pod, and the path when it is aks-emu's), the anchor, the external backend.
+  const serverCpu = r.requests > 0 ? ((r.aksEmuCpuS + (r.proxyCpuS ?? 0) + (r.backendCpuS ?? 0)) / r.requests) * 1e6 : 0;
   const anchorLabel = r.anchor ? ` (${r.anchor})` : '';
   return [
     '',
@@ -36,6 +37,7 @@ function row(r: RowResult, all: readonly RowResult[]): string {
     int(r.errors),
     fixed(r.aksEmuCpuS, 2),
     r.proxyCpuS === undefined ? '' : fixed(r.proxyCpuS, 2),
+    r.backendCpuS === undefined ? '' : fixed(r.backendCpuS, 2),
     fixed(serverCpu, 1),
     fixed(r.aksEmuPeakRssBytes / MiB, 1),
     ratio(ratios.vsDirect),
@@ -86,6 +88,72 @@ function scaleSection(scale: ScaleResult | undefined): string[] {
   return lines;
 }
 
+function curveSection(report: RunReport): string[] {
+  const curve = report.curve;
+  if (!curve || curve.length === 0) return [];
+  const rows = [...new Set(curve.flatMap((p) => p.results.map((r) => r.row)))];
+  const lines = [
+    '',
+    '## Curves: keep-alive req/s and p99 against connections',
+    '',
+    `GET /, the same rounds and durations as above at each connection count (drawn in the \`-curve.svg\` beside this file). Each cell: req/s, p99 ms.`,
+    '',
+    `| row | ${curve.map((p) => `${int(p.connections)} conn.`).join(' | ')} |`,
+    `|---|${curve.map(() => '--:|').join('')}`,
+  ];
+  for (const id of rows) {
+    const cells = curve.map((p) => {
+      const r = p.results.find((x) => x.row === id);
+      if (!r || r.unavailable !== undefined) return 'n/a';
+      return `${int(r.rps)}, ${fixed(r.p99Ms, 2)}`;
+    });
+    lines.push(`| ${id} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+function clusterScaleSection(runs: readonly ScaleRun[] | undefined): string[] {
+  if (!runs || runs.length === 0) return [];
+  const lines = [
+    '',
+    '## Scale: cluster size',
+    '',
+    'Each line a fresh aks-emu process: N Services with 3 echo pods each (every other one a LoadBalancer; all of them on the idle-CPU line), ' +
+      'started with startCluster() from inline manifests. *serving* runs from startCluster() until the last LoadBalancer Service answered ' +
+      'a request; *modules* is loading aks-emu before that (a test file pays it once). The live change is a POST of one LoadBalancer Service ' +
+      'to the Kubernetes API until its frontend answered.',
+    '',
+    '| cluster | timeScale | modules ms | startCluster ms | serving ms | pods | peak RSS MiB | idle CPU | live change to traffic ms |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const run of runs) {
+    const name = run.job.kind === 'example' ? 'examples/store' : `${int(run.job.services)} Services${run.job.allLoadBalancer ? ', all LoadBalancer' : ''}`;
+    const m = run.measure;
+    if (!m) {
+      lines.push(`| ${name} | ${run.job.timeScale} | n/a: ${cell(run.unavailable ?? 'failed')} | | | | | | |`);
+      continue;
+    }
+    lines.push(
+      [
+        '',
+        name,
+        String(run.job.timeScale),
+        int(m.importMs),
+        int(m.startClusterMs),
+        `${int(m.servingMs)}${m.served ? '' : ' (not serving)'}`,
+        int(m.pods),
+        m.peakRssBytes === undefined ? '' : fixed(m.peakRssBytes / MiB, 0),
+        m.idle ? `${fixed(m.idle.cpuShare * 100, 1)} % over ${fixed(m.idle.windowS, 0)} s` : '',
+        m.change ? `${int(m.change.trafficMs)}${m.change.ok ? '' : ' (never answered)'}` : '',
+        '',
+      ]
+        .join(' | ')
+        .trim(),
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(report: RunReport): string {
   const { settings, machine } = report;
   const kind = settings.profile ? 'profile' : settings.quick ? 'quick' : 'full';
@@ -100,7 +168,10 @@ export function renderMarkdown(report: RunReport): string {
     `Settings: ${settings.connections} connections, ${settings.rounds} interleaved rounds × ${settings.durationS} s per row and mode ` +
       `(+${settings.warmupS} s warm-up), keep-alive pipelining ${settings.pipelining}, cluster timeScale ${settings.timeScale}. ${report.placement}`,
     '',
-    `Every row ends at the same echo pod (${report.backend.pod}, ${report.backend.address}). ` +
+    `The in-process rows end at the same echo pod (${report.backend.pod}, ${report.backend.address}); ` +
+      `the *-external rows at one backend process of the harness's own (${report.externalBackend ?? 'not run'}: perf/process-backend.mjs, ` +
+      'a lean HTTP/1.1 responder), reached by aks-emu through selector-less Services and EndpointSlices, and by haproxy and nginx directly; ' +
+      'the process-* rows at a `process` pod (aks-emu runs the same program and forwards its pod IP to it). ' +
       'Latency from autocannon with 1 µs resolution; errors = non-2xx + socket errors + timeouts; ' +
       'server CPU = aks-emu + anchor CPU time over completed requests.',
   ];
@@ -119,6 +190,8 @@ export function renderMarkdown(report: RunReport): string {
     }
   }
   lines.push(...scaleSection(report.scale));
+  lines.push(...curveSection(report));
+  lines.push(...clusterScaleSection(report.clusterScale));
   lines.push('', '## Goals', '');
   for (const g of report.goals) lines.push(`- **${g.status}** ${g.text}`);
   if (report.notes.length > 0) {

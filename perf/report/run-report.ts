@@ -1,6 +1,7 @@
 /** One run, as written to perf/results/<date>.json and rendered to .md and .svg. */
 import type { RowResult } from '../measure.js';
 import { directOf, type Settings } from '../options.js';
+import type { ScaleRun } from '../cluster-scale.js';
 import type { ScaleResult } from '../scale.js';
 import type { Goal } from './goals.js';
 import type { Machine } from './machine.js';
@@ -13,11 +14,22 @@ export interface RunReport {
   readonly placement: string;
   readonly machine: Machine;
   readonly backend: { readonly pod: string; readonly address: string };
+  /** host:port of the external backend process, when its rows ran. */
+  readonly externalBackend?: string;
   /** Things the reader must know (rows n/a, limits hit, notices from aks-emu). */
   readonly notes: readonly string[];
   readonly results: readonly RowResult[];
   readonly scale?: ScaleResult;
+  /** Keep-alive req/s and p99 of the curve rows at each connection count. */
+  readonly curve?: readonly CurvePoint[];
+  /** The cluster-size rows, each from a fresh process. */
+  readonly clusterScale?: readonly ScaleRun[];
   readonly goals: readonly Goal[];
+}
+
+export interface CurvePoint {
+  readonly connections: number;
+  readonly results: readonly RowResult[];
 }
 
 export interface Ratios {

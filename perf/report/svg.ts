@@ -14,7 +14,7 @@ const MODE_GAP = 30;
 const TOP = 50;
 const COLOURS = { direct: '#3b6fb6', anchor: '#e08a2c' };
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -85,7 +85,7 @@ describe('the report', () => {
       sources: ['127.0.0.1'],
       lb: hold({ opened: 10_000, leftAtTarget: 3, fdsAfter: 49, released: false }),
     };
-    const goal = evaluateGoals([], [], scale).at(-1)!;
+    const goal = evaluateGoals([], [], scale).find((g) => g.text.startsWith('scale: 10,000'))!;
     expect(goal.status).toBe('FAIL');
     expect(goal.text).toContain('3 still open at the frontend');
   });

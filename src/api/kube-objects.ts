@@ -4,6 +4,7 @@
  */
 import type { Endpoint, NodeInfo, PodInfo, ServiceEndpoints, ServiceInfo, Snapshot } from '../cluster/snapshot.js';
 import type { Ingress } from '../model/types.js';
+import { publishedAddress } from '../cluster/ingress/types.js';
 import { kubernetesVersion } from './version.js';
 
 /** When each object first appeared; the runtime keeps it so AGE means what kubectl means. */
@@ -63,7 +64,12 @@ export function podObject(p: PodInfo, created: CreationTimes) {
       annotations: { ...p.annotations, [POD_KIND_ANNOTATION]: p.runtime.kind },
       ownerReferences: p.ownerKind === 'Pod' ? [] : [{ kind: ownerKindOfPod(p.ownerKind), name: p.ownerName, controller: true }],
     }),
-    spec: { nodeName: p.phase === 'Pending' ? undefined : p.nodeName, containers: p.containers },
+    spec: {
+      nodeName: p.phase === 'Pending' ? undefined : p.nodeName,
+      ...(p.hostname === undefined ? {} : { hostname: p.hostname }),
+      ...(p.subdomain === undefined ? {} : { subdomain: p.subdomain }),
+      containers: p.containers,
+    },
     status: {
       phase: p.phase,
       // kubelet's rejection (OutOfpods) is the pod's own reason; the scheduler's goes on PodScheduled.
@@ -235,8 +241,7 @@ export function ingressObject(ing: Ingress, admitted: boolean, address: string |
 }
 
 export function ingressList(snapshot: Snapshot, items: readonly Ingress[], created: CreationTimes) {
-  const controller = snapshot.services.find((s) => s.namespace === 'ingress-nginx' && s.name === 'ingress-nginx-controller');
-  const address = controller?.loadBalancer?.ip;
+  const address = publishedAddress(snapshot);
   const statuses = snapshot.ingress?.statuses ?? {};
   return list(
     'IngressList',

@@ -10,6 +10,8 @@ export interface ProbeStatusLike {
   readonly consecutiveFailures: number;
   readonly lastResult?: string;
   readonly lastChange?: string | number;
+  /** False while the node's state is unknown (the probes have not answered numberOfProbes times alike). */
+  readonly settled?: boolean;
 }
 
 /** Azure-shaped load balancers (frontends, rules, probes) with each probe's state per node. */
@@ -53,6 +55,7 @@ export function loadBalancerView(snapshot: Snapshot, status: readonly ProbeStatu
           .map((s) => ({
             node: s.node,
             state: s.state,
+            ...(s.settled === false ? { settled: false } : {}),
             consecutiveSuccesses: s.consecutiveSuccesses,
             consecutiveFailures: s.consecutiveFailures,
             lastResult: s.lastResult,

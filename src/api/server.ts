@@ -18,6 +18,8 @@ import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
 import { checkRequest, isLoopbackAddress, readBody, type GuardOptions, type Target } from './http/guard.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
+import { handleFaultRoute, type FaultControl } from './fault-routes.js';
+import { handleDashboardRoute, isDashboardPageFile } from './dashboard/routes.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
 export interface AdminBackend extends PodControlBackend, ObserveBackend {
@@ -32,6 +34,8 @@ export interface AdminBackend extends PodControlBackend, ObserveBackend {
   stopNode(name: string): Promise<void>;
   startNode(name: string): Promise<void>;
   setPodReady(podKey: string, ready: boolean | null): Promise<void>;
+  /** The fault API (/aks-emu/v1/faults); absent where the runtime has none. */
+  readonly faultControl?: FaultControl;
 }
 
 type Params = Record<string, string>;
@@ -177,7 +181,8 @@ interface ServerState {
 
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    const target = checkRequest(req, state.guard);
+    // The dashboard's page files hold no cluster data: served without the token, they ask for it.
+    const target = checkRequest(req, isDashboardPageFile(req.url) ? { ...state.guard, requireToken: false } : state.guard);
     if (handlePodRoute(state.backend, req, res, target)) return;
     if (handleObserveRoute(state.backend, req, res, target)) return;
     const method = req.method ?? 'GET';
@@ -188,6 +193,8 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       send(res, 200, { server: state.url, token: state.guard.token });
       return;
     }
+    if (await handleFaultRoute(state.backend.faultControl, method, target, body, res)) return;
+    if (await handleDashboardRoute(state.backend, method, target, req, res)) return;
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));

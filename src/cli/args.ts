@@ -2,6 +2,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ConfigInput } from '../config/load.js';
 import { AksEmuError } from '../errors/index.js';
 import { parseByteSize } from '../manifests/limits.js';
+import { parseValidateFlag, type FieldValidation } from '../manifests/index.js';
+import { isDNS1123Label } from '../manifests/validation/names.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -46,3 +48,24 @@ export function manifestSizeFlag(command: string, value: string | undefined, inp
 
 export const MANIFEST_SIZE_HELP = `      --max-manifest-size SIZE
                         refuse a manifest file larger than SIZE (bytes, or 16Mi, 500k; default 16Mi)`;
+
+/** `--validate=strict|warn|ignore` (also true/false), as kubectl spells it; default strict. */
+export function validateFlag(command: string, value: string | undefined): FieldValidation {
+  if (value === undefined) return 'Strict';
+  const mode = parseValidateFlag(value);
+  if (mode === undefined) throw usageError(command, `invalid - validate option "${value}"; must be one of: strict (or true), warn, ignore (or false)`);
+  return mode;
+}
+
+/** `-n NS`: a namespace name (a DNS-1123 label), as kubectl requires of it. */
+export function namespaceFlag(command: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const problems = isDNS1123Label(value);
+  if (problems.length > 0) throw usageError(command, `invalid value "${value}" for flag --namespace: ${problems.join('; ')}`);
+  return value;
+}
+
+export const VALIDATE_HELP = `      --validate MODE   fields a kind does not have (a misspelt spec.externalTraficPolicy): strict (default)
+                        refuses them as kubectl does, warn prints a warning, ignore says nothing
+  -n, --namespace NS    the namespace of objects that name none (as kubectl apply -n); an object
+                        that names another namespace is an error`;

@@ -7,6 +7,7 @@ import { AksEmuError } from '../errors/index.js';
 import { curl, curlHelp } from './commands/curl.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { node, nodeHelp, pod, podHelp } from './commands/fault.js';
+import { fault, faultHelp } from './commands/faults.js';
 import { get, getHelp } from './commands/get.js';
 import { kubeconfig, kubeconfigHelp } from './commands/kubeconfig.js';
 import { logs, logsHelp } from './commands/logs.js';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   explain: { run: explain, help: explainHelp },
   node: { run: node, help: nodeHelp },
   pod: { run: pod, help: podHelp },
+  fault: { run: fault, help: faultHelp },
   kubeconfig: { run: kubeconfig, help: kubeconfigHelp },
   logs: { run: logs, help: logsHelp },
   trace: { run: trace, help: traceHelp },
@@ -45,6 +47,7 @@ Commands:
   explain    explain which Ingress rule or Gateway route a request takes, and why
   node       stop or start a node (fault injection)
   pod        force a pod ready or unready, or kill a process pod
+  fault      add, list or remove faults at any hop (latency, resets, drains, 503s, ...)
   kubeconfig print or merge the kubectl context "aks-emu" of a running cluster
   logs       print a process pod's output (-f to follow, -p for the previous instance)
   trace      show the hops of recent connections and HTTP requests (-f to follow)

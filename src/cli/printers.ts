@@ -175,7 +175,7 @@ export function printLoadBalancers(list: Obj, wide: Wide): string {
     for (const rule of lb.loadBalancingRules as Obj[]) {
       const probe = (lb.probes as Obj[]).find((p) => p.name === rule.probe);
       const backends = probe
-        ? (probe.backends as Obj[]).map((b) => `${shortNode(b.node)}:${b.state}`).join(',')
+        ? (probe.backends as Obj[]).map((b) => `${shortNode(b.node)}:${b.settled === false ? 'unknown' : b.state}`).join(',')
         : (lb.backendAddressPools[0].nodes as string[]).map((n) => `${shortNode(n)}:no-probe`).join(',');
       rows.push([
         lb.name,

@@ -12,6 +12,7 @@ import { allocateNodePorts } from './allocators/node-port.js';
 import { sortBySource } from './field-errors.js';
 import { allocateFrontends, programmedByAzure, type FrontendAllocation } from './loadbalancer/frontends.js';
 import { validateLoadBalancerAnnotations } from './loadbalancer/validate.js';
+import { pendingFrontendWarnings } from './loadbalancer/sync-failures.js';
 import { nodeSpecs } from './nodes.js';
 import { pendingPodWarnings } from './pod-pending.js';
 import { schedule, type PodPlacement } from './scheduler.js';
@@ -40,7 +41,7 @@ export interface AllocateResult {
   readonly allocation: Allocation;
   /** Every problem at once, in Kubernetes' wording; non-empty means the manifests must not start. */
   readonly errors: FieldError[];
-  /** What starts but not as asked (pods left Pending), one line each. */
+  /** What starts but not as asked (pods left Pending, LoadBalancer Services without a frontend), one line each. */
   readonly warnings: string[];
 }
 
@@ -69,6 +70,6 @@ export function allocate(manifests: Manifests, config: ClusterConfig, rng: () =>
       nextPodIP: placements.nextPodIP,
     },
     errors: sortBySource([...clusterIPs.errors, ...ports.errors, ...frontends.errors, ...annotationErrors]),
-    warnings: pendingPodWarnings(pods, placements.pods, config.maxPods),
+    warnings: [...pendingPodWarnings(pods, placements.pods, config.maxPods), ...pendingFrontendWarnings(frontends.frontends)],
   };
 }

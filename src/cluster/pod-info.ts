@@ -83,6 +83,8 @@ export function podInfos(
       containers: pod.spec.containers,
       ...(pod.spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: pod.spec.terminationGracePeriodSeconds } : {}),
       ...(pod.spec.restartPolicy !== undefined ? { restartPolicy: pod.spec.restartPolicy } : {}),
+      ...(pod.spec.hostname !== undefined ? { hostname: pod.spec.hostname } : {}),
+      ...(pod.spec.subdomain !== undefined ? { subdomain: pod.spec.subdomain } : {}),
       phase,
       ...(phase === 'Pending' && placement?.pending ? { pending: placement.pending } : {}),
       ready,

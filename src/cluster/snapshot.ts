@@ -125,6 +125,9 @@ export interface PodInfo {
   /** spec.terminationGracePeriodSeconds and spec.restartPolicy, where the manifest sets them. */
   readonly terminationGracePeriodSeconds?: number;
   readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  /** spec.hostname and spec.subdomain (a StatefulSet's pods: the pod's name and spec.serviceName), for per-pod DNS names. */
+  readonly hostname?: string;
+  readonly subdomain?: string;
   /** Running when its node runs; Pending when it could not be scheduled (no node fits). */
   readonly phase: 'Running' | 'Pending';
   /** Why a Pending pod is not running, as kube-scheduler or kubelet reports it. */

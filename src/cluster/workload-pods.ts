@@ -69,10 +69,11 @@ function podsOfWorkload(workload: Workload, nodes: readonly NodeSpec[], evicted:
       return range.map((i) => podOf(workload, generatedName(rs, `${rs}/${i}`, taken), { kind: 'ReplicaSet', name: rs }, { 'pod-template-hash': hash }));
     }
     case 'ReplicaSet':
-      return range.map((i) => podOf(workload, generatedName(name, `${name}/${i}`, taken), { kind: 'ReplicaSet', name }));
+    case 'ReplicationController':
+      return range.map((i) => podOf(workload, generatedName(name, `${name}/${i}`, taken), { kind: workload.kind, name }));
     case 'StatefulSet':
-      return range.map((i) =>
-        podOf(
+      return range.map((i) => {
+        const pod = podOf(
           workload,
           `${name}-${i}`,
           { kind: 'StatefulSet', name },
@@ -80,8 +81,11 @@ function podsOfWorkload(workload: Workload, nodes: readonly NodeSpec[], evicted:
             'apps.kubernetes.io/pod-index': String(i),
             'statefulset.kubernetes.io/pod-name': `${name}-${i}`,
           },
-        ),
-      );
+        );
+        // The StatefulSet controller names each pod's host after the pod, in the governing Service's subdomain.
+        const subdomain = workload.serviceName === undefined ? {} : { subdomain: workload.serviceName };
+        return { ...pod, spec: { ...pod.spec, hostname: `${name}-${i}`, ...subdomain } };
+      });
     case 'DaemonSet':
       return nodes
         .filter((node) => selectorMatches(workload.template.spec.nodeSelector, node.labels))

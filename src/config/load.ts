@@ -6,11 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AksEmuError } from '../errors/index.js';
+import { buildSubnets } from './subnets.js';
 import { parseByteSize } from '../manifests/limits.js';
 import { aksNodeNames, defaultConfig, MAX_PODS_RANGE } from './defaults.js';
 import { buildContainerImages, type ContainerImagesInput } from './containers.js';
 import type { ClusterConfig, Distribution, EndpointSelection } from './types.js';
 import { buildWorkloads, type WorkloadInput } from './workloads.js';
+import { buildIngressSettings, type IngressInput } from './ingress-values.js';
 
 /** The shape users write: every field optional. */
 export interface ConfigInput {
@@ -31,10 +33,13 @@ export interface ConfigInput {
   maxPods?: number;
   addresses?: Partial<ClusterConfig['addresses']>;
   admin?: string | { host?: string; port?: number };
-  ingress?: { enabled?: boolean; replicas?: number };
+  /** The built-in controller: enabled, replicas, releaseName, namespace and the ingress-nginx chart's values. */
+  ingress?: IngressInput;
   containers?: ContainerImagesInput;
   /** Images run as local processes; a relative cwd is relative to `baseDir`. */
   workloads?: WorkloadInput[];
+  /** Subnet names → CIDR for `azure-load-balancer-internal-subnet`. */
+  subnets?: Record<string, string>;
   /** Where relative paths start: the config file's folder (set by loadConfigFile), else the current directory. */
   baseDir?: string;
 }
@@ -55,6 +60,7 @@ const KEYS = [
   'ingress',
   'workloads',
   'containers',
+  'subnets',
   'baseDir',
 ];
 const LIMIT_KEYS = ['frontendsPerLoadBalancer', 'rulesPerLoadBalancer', 'manifestFileBytes', 'manifestTotalBytes'];
@@ -116,10 +122,10 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     if (!hp) bad('admin', `Invalid value: ${JSON.stringify(input.admin)}: expected HOST:PORT`);
     else admin = hp;
   } else if (input.admin) admin = { host: input.admin.host ?? admin.host, port: input.admin.port ?? admin.port };
-  const replicas = input.ingress?.replicas;
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) bad('ingress.replicas', 'Invalid value: must be a whole number >= 1');
+  const ingress = buildIngressSettings(input.ingress, base.ingress, bad, input.baseDir ?? process.cwd());
   const containers = buildContainerImages(input.containers, bad) ?? base.containers;
   const workloads = input.workloads === undefined ? base.workloads : buildWorkloads(input.workloads, input.baseDir ?? process.cwd(), bad);
+  const subnets = input.subnets === undefined ? base.subnets : buildSubnets(input.subnets, { ...base.addresses, ...input.addresses }.nodeSubnet, bad);
   if (problems.length > 0) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', problems.join('\n'));
   return {
     ...base,
@@ -138,8 +144,9 @@ export function buildConfig(input: ConfigInput, where = 'options', base: Cluster
     maxPods: maxPods ?? base.maxPods,
     addresses: { ...base.addresses, ...input.addresses },
     admin,
-    ingress: { enabled: input.ingress?.enabled ?? base.ingress.enabled, replicas: replicas ?? base.ingress.replicas },
+    ingress,
     ...(workloads === undefined ? {} : { workloads }),
+    ...(subnets === undefined ? {} : { subnets }),
   };
 }
 

@@ -70,10 +70,76 @@ export interface ClusterConfig {
   readonly nodeMonitorGracePeriodSeconds: number;
   /** Where the admin API listens. */
   readonly admin: { readonly host: string; readonly port: number };
-  /** The built-in ingress-nginx controller (the ingress issue). */
-  readonly ingress: { readonly enabled: boolean; readonly replicas: number };
+  /** The built-in ingress-nginx controller (the ingress issue), installed as the ingress-nginx Helm chart would be. */
+  readonly ingress: IngressSettings;
   /** Real containers (the container runtime with a Docker socket); absent: none. */
   readonly containers?: ContainerImages;
   /** Images run as local processes (embedded runtime); absent or empty: every pod is an echo pod. */
   readonly workloads?: readonly WorkloadMapping[];
+  /**
+   * aks-emu.yaml `subnets:`: Azure subnet names → CIDR, for the
+   * `azure-load-balancer-internal-subnet` annotation (which names a subnet of the cluster's
+   * virtual network). The node subnet is always there as `aks-subnet`, AKS's name for it.
+   */
+  readonly subnets?: Readonly<Record<string, string>>;
+}
+
+type Labels = Readonly<Record<string, string>>;
+
+/**
+ * The ingress-nginx Helm chart's values aks-emu renders (aks-emu.yaml `ingress.values`),
+ * named as in the chart's values.yaml. Absent values take the chart's defaults.
+ */
+export interface IngressChartValues {
+  readonly nameOverride?: string;
+  readonly fullnameOverride?: string;
+  readonly namespaceOverride?: string;
+  readonly commonLabels?: Labels;
+  readonly controller?: {
+    /** Suffix of the controller's Deployment and Service names (`controller`). */
+    readonly name?: string;
+    readonly replicaCount?: number;
+    readonly labels?: Labels;
+    readonly podLabels?: Labels;
+    readonly podAnnotations?: Labels;
+    /** The controller ConfigMap's data. */
+    readonly config?: Labels;
+    readonly configMapNamespace?: string;
+    readonly ingressClassResource?: {
+      readonly name?: string;
+      readonly enabled?: boolean;
+      readonly default?: boolean;
+      readonly controllerValue?: string;
+    };
+    readonly service?: {
+      readonly enabled?: boolean;
+      readonly type?: string;
+      readonly annotations?: Labels;
+      readonly labels?: Labels;
+      readonly externalTrafficPolicy?: string;
+      readonly loadBalancerIP?: string;
+      readonly loadBalancerSourceRanges?: readonly string[];
+      readonly loadBalancerClass?: string;
+      readonly clusterIP?: string;
+      readonly sessionAffinity?: string;
+      readonly healthCheckNodePort?: number;
+      readonly allocateLoadBalancerNodePorts?: boolean;
+      readonly enableHttp?: boolean;
+      readonly enableHttps?: boolean;
+      readonly appProtocol?: boolean;
+      readonly ports?: { readonly http?: number; readonly https?: number };
+      readonly targetPorts?: { readonly http?: number | string; readonly https?: number | string };
+      readonly nodePorts?: { readonly http?: number; readonly https?: number };
+    };
+  };
+}
+
+export interface IngressSettings {
+  readonly enabled: boolean;
+  readonly replicas: number;
+  /** `helm install NAME`: the release name (default ingress-nginx). */
+  readonly releaseName?: string;
+  /** `helm install --namespace`: the release namespace (default ingress-nginx). */
+  readonly namespace?: string;
+  readonly values?: IngressChartValues;
 }

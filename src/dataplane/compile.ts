@@ -31,6 +31,8 @@ import { KubeProxy } from './node/kube-proxy.js';
 import { compileRoute, probeRoute, servicePortKey, upstreamEndpoints, type ServicePortRoute, type UpstreamEndpoint } from './node/service-port-route.js';
 import type { Retained } from './retained.js';
 import type { Counters, GlobalCounters } from './stats.js';
+import type { FaultHolder } from '../faults/compile.js';
+import { gatePort } from './faults/l4-faults.js';
 
 /** Linux keeps retransmitting unanswered data for about 15 minutes (tcp_retries2 = 15). */
 const DROPPED_FLOW_LIFETIME_MS = 15 * 60 * 1000;
@@ -89,6 +91,7 @@ export interface RetainedState {
   readonly roles: DataPlaneRoles;
   /** Endpoints served in this process: flows to them are handed over, not dialled. */
   readonly localEndpoints: LocalEndpoints | undefined;
+  readonly faults: FaultHolder;
 }
 
 /** A Service kube-proxy proxies: not ExternalName, not headless. */
@@ -213,7 +216,11 @@ function planNode(plan: ListenerPlan, proxy: KubeProxy, ports: readonly Compiled
     // kube-proxy REJECTs a port without usable endpoints: no listener, so a refusal.
     if (port.nodePort === undefined || all.length === 0) continue;
     const key = servicePortKey(serviceKey, port.name);
-    plan.tcp(node.address, port.nodePort, 'nodeport', `NodePort of Service ${key} on node ${node.name}`, (socket) => proxy.acceptExternal(socket, key));
+    plan.tcp(node.address, port.nodePort, 'nodeport', `NodePort of Service ${key} on node ${node.name}`, (socket) => {
+      const faults = state.faults.table;
+      if (faults !== undefined && gatePort(socket, faults, 'nodeport', key, state)) return;
+      proxy.acceptExternal(socket, key);
+    });
   }
 }
 
@@ -285,8 +292,11 @@ function planFrontend(
     delivery,
     inCluster,
   });
+  const servicePort = servicePortKey(rule.serviceKey, rule.servicePortName);
   plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => {
     flowAtRule(socket, counters);
+    const faults = state.faults.table;
+    if (faults !== undefined && gatePort(socket, faults, 'frontend', servicePort, state)) return;
     frontend.accept(socket);
   });
 }
@@ -305,6 +315,8 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
     held: state.held,
     counters: state.counters.global,
     probeSource: state.probeSource,
+    faults: state.faults,
+    random: state.random,
     ...(state.roles.canSendFrom === undefined ? {} : { canSendFrom: state.roles.canSendFrom }),
   };
   const podNodes = new Map<string, string>();
@@ -331,7 +343,7 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
     const network = roles.delivery === 'network';
     const delivery = network
       ? new NetworkNodeDelivery(state.clock, state.tracker, state.counters.global, nodePortsOf(ports))
-      : new EmbeddedNodeDelivery(kubeProxies);
+      : new EmbeddedNodeDelivery(kubeProxies, state.faults, state.held);
     const captured = network ? new Map<string, KubeProxy>() : inCluster;
     for (const lb of snapshot.loadBalancers) {
       for (const rule of lb.rules) planFrontend(plan, lb, rule, snapshot, state, delivery, captured);

@@ -24,6 +24,7 @@ import { Retained } from './retained.js';
 import { Counters, type DataPlaneStats } from './stats.js';
 import type { FlowSource } from './observe/flow.js';
 import { Traces } from './observe/traces.js';
+import type { FaultHolder } from '../faults/compile.js';
 
 export type { Clock, TimerHandle } from './clock.js';
 export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
@@ -59,6 +60,8 @@ export interface DataPlaneOptions {
   localEndpoints?: LocalEndpoints;
   /** Where each connection's trace goes (shared with the L7 pods); a store of its own by default. */
   traces?: Traces;
+  /** Active faults (src/faults); each hop reads the current table at accept. */
+  faults?: FaultHolder;
 }
 
 export interface StopOptions {
@@ -93,6 +96,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     super();
     const clock = options.clock ?? realClock;
     const probeSource = options.probeSource === null ? undefined : (options.probeSource ?? DEFAULT_PROBE_SOURCE);
+    const faults = options.faults ?? { table: undefined };
     this.log = options.log ?? (() => {});
     this.traces = options.traces ?? new Traces();
     this.flows = { traces: this.traces, probeSource };
@@ -104,10 +108,16 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
       tracker: new ConnectionTracker(),
       held: new HeldConnections(MAX_HELD_CONNECTIONS),
       counters: new Counters(),
-      prober: new Prober(clock, probeSource, (transition) => {
-        this.log(`probe ${transition.probe} of ${transition.loadBalancer}: node ${transition.node} is ${transition.state} (${transition.detail})`);
-        this.emit('probe', transition);
-      }),
+      prober: new Prober(
+        clock,
+        probeSource,
+        (transition) => {
+          this.log(`probe ${transition.probe} of ${transition.loadBalancer}: node ${transition.node} is ${transition.state} (${transition.detail})`);
+          this.emit('probe', transition);
+        },
+        faults,
+      ),
+      faults,
       selectors: new Retained<Selector<UpstreamEndpoint>>(),
       balancers: new Retained<EndpointBalancer<UpstreamEndpoint>>(),
       distributions: new Retained<Distribution>(),

@@ -86,6 +86,7 @@ const FIELD_REASON = {
   Forbidden: 'FieldValueForbidden',
   TooMany: 'FieldValueTooMany',
   NotFound: 'FieldValueNotFound',
+  UnknownField: 'FieldValueInvalid',
 } as const;
 
 /** Any error → the Status the API server would send (unexpected errors are InternalError). */
@@ -105,7 +106,11 @@ export function toStatus(err: unknown): KubeStatus {
   if (err instanceof ManifestInvalidError) {
     const first = err.errors[0];
     // A cause's message leaves the field out: kubectl prints `field: message`.
-    const causes = err.errors.map((e) => ({ reason: FIELD_REASON[e.type], message: formatFieldError(e).slice(e.field.length + 2), field: e.field }));
+    const causes = err.errors.map((e) => ({
+      reason: FIELD_REASON[e.type],
+      message: e.type === 'UnknownField' ? formatFieldError(e) : formatFieldError(e).slice(e.field.length + 2),
+      field: e.field,
+    }));
     const what = first ? `${first.kind} "${first.name}"` : 'object';
     const full = err.errors.map(formatFieldError);
     const list = full.length === 1 ? full[0]! : `[${full.join(', ')}]`;

@@ -1,8 +1,12 @@
 import type { Manifests, Source } from '../model/types.js';
 import { AksEmuError } from './aks-emu-error.js';
 
-/** The error types of k8s.io/apimachinery/pkg/util/validation/field, with their wording. */
-export type FieldErrorType = 'Required' | 'Invalid' | 'Duplicate' | 'NotSupported' | 'Forbidden' | 'TooMany' | 'NotFound';
+/**
+ * The error types of k8s.io/apimachinery/pkg/util/validation/field, with their wording,
+ * and `UnknownField`: a field the kind's schema does not have, which the API server's
+ * strict decoding refuses (what kubectl asks for by default) before field validation.
+ */
+export type FieldErrorType = 'Required' | 'Invalid' | 'Duplicate' | 'NotSupported' | 'Forbidden' | 'TooMany' | 'NotFound' | 'UnknownField';
 
 /** One thing wrong with one field of one object, located in the user's files. */
 export interface FieldError {
@@ -46,12 +50,17 @@ export function formatFieldError(e: FieldError): string {
       return `${e.field}: Too many${detail}`;
     case 'NotFound':
       return `${e.field}: Not found: ${formatValue(e.value)}`;
+    case 'UnknownField':
+      return `unknown field ${JSON.stringify(e.field)}`;
   }
 }
 
 /** `examples/web.yaml (document 2): The Service "web" is invalid: spec.ports[0]...` */
 export function formatLocatedFieldError(e: FieldError): string {
   const ns = e.namespace && e.namespace !== 'default' ? ` in namespace "${e.namespace}"` : '';
+  // `svc.yaml (document 1): Service "web": strict decoding error: unknown field "spec.selecter"`
+  if (e.type === 'UnknownField')
+    return `${e.source.file} (document ${e.source.doc}): ${e.kind} "${e.name}"${ns}: strict decoding error: ${formatFieldError(e)}`;
   return `${e.source.file} (document ${e.source.doc}): The ${e.kind} "${e.name}"${ns} is invalid: ${formatFieldError(e)}`;
 }
 

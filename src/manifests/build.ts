@@ -32,7 +32,9 @@ import { readGateway, readGatewayClass, readReferenceGrant } from './kinds/gatew
 import { readGRPCRoute, readHTTPRoute } from './kinds/http-route.js';
 import { readTCPRoute, readTLSRoute } from './kinds/tcp-route.js';
 import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from '../model/gateway-types.js';
-import { readController, readPod } from './kinds/workload.js';
+import { readController, readReplicationController, readPod } from './kinds/workload.js';
+import { defaultNamespace } from './namespace.js';
+import { checkUnknownFields, type FieldValidation } from './validation/unknown-fields.js';
 
 export interface ManifestOptions {
   /**
@@ -44,6 +46,13 @@ export interface ManifestOptions {
   readonly maxFileBytes?: number;
   /** Largest total of one load in bytes; default four times maxFileBytes. */
   readonly maxTotalBytes?: number;
+  /**
+   * Fields the kind's schema does not have: an error (Strict, what kubectl asks for by
+   * default), a `warning:` notice (Warn) or nothing (Ignore). Default Strict.
+   */
+  readonly fieldValidation?: FieldValidation;
+  /** The namespace of objects that name none (`kubectl apply -n`); default `default`. */
+  readonly namespace?: string;
 }
 
 export interface LoadResult {
@@ -127,7 +136,10 @@ class ManifestsBuilder {
   readonly errors: FieldError[] = [];
   readonly #seen = new Map<string, Source>();
 
-  constructor(private readonly dialable: DialableRanges) {}
+  constructor(
+    private readonly dialable: DialableRanges,
+    private readonly fieldValidation: FieldValidation,
+  ) {}
 
   add(e: Envelope): void {
     const { name, namespace } = peekIdentity(e.object, e.kind);
@@ -140,6 +152,7 @@ class ManifestsBuilder {
       r.invalid('apiVersion', e.apiVersion, `no matches for kind "${e.kind}" in version "${e.apiVersion}"`);
       return;
     }
+    checkUnknownFields(r, e, this.fieldValidation, (line) => this.notices.push(line), where(e.source));
     const located: Located = { source: e.source, metadata: readMeta(r, e.object, e.kind) };
     this.checkDuplicate(r, e.kind, located);
     this.route(r, e, e.kind, located);
@@ -172,6 +185,9 @@ class ManifestsBuilder {
       case 'ReplicaSet':
       case 'DaemonSet':
         this.workloads.push(readController(r, o, located, kind));
+        break;
+      case 'ReplicationController':
+        this.workloads.push(readReplicationController(r, o, located));
         break;
       case 'EndpointSlice': {
         const slice = readEndpointSlice(r, o, located, this.dialable);
@@ -276,9 +292,9 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
  */
 export function buildManifests(objects: readonly RawObject[], options: ManifestOptions = {}, parseErrors: string[] = []): LoadResult {
   const envelopes: Envelope[] = [];
-  for (const raw of objects) toEnvelopes(raw, parseErrors, envelopes);
+  for (const raw of defaultNamespace(objects, options.namespace, parseErrors)) toEnvelopes(raw, parseErrors, envelopes);
   if (parseErrors.length > 0) throw new AksEmuError('AKS_EMU_MANIFEST_PARSE', parseErrors.join('\n'));
-  const builder = new ManifestsBuilder(dialableRanges(options));
+  const builder = new ManifestsBuilder(dialableRanges(options), options.fieldValidation ?? 'Strict');
   for (const e of envelopes) builder.add(e);
   return builder.result();
 }

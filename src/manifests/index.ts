@@ -7,9 +7,11 @@ import { buildManifests, type LoadResult, type ManifestOptions, type RawObject }
 import { checkCharacters, formatEncodingProblem } from './encoding.js';
 import { checkTextSizes, sizeLimits } from './limits.js';
 import { readManifestSources } from './load.js';
+import { defaultNamespace } from './namespace.js';
 import { parseYamlDocuments } from './parse.js';
 
 export type { LoadResult, ManifestOptions, RawObject } from './build.js';
+export { FIELD_VALIDATIONS, parseValidateFlag, type FieldValidation } from './validation/unknown-fields.js';
 
 /** Files and folders (folders recursively: *.yaml, *.yml, *.json, sorted), within the size limits. */
 export async function loadManifests(paths: string[], options: ManifestOptions = {}): Promise<LoadResult> {
@@ -55,6 +57,8 @@ export async function loadObjects(
     if (problem) parseErrors.push(formatEncodingProblem(file, problem));
     return problem === undefined;
   });
-  const raw = [...[...files, ...clean].flatMap(({ file, text }) => parseYamlDocuments(file, text, parseErrors)), ...objects];
+  const parsed = [...[...files, ...clean].flatMap(({ file, text }) => parseYamlDocuments(file, text, parseErrors)), ...objects];
+  // The store keeps the objects with the namespace they were put in (`up -n NS`).
+  const raw = defaultNamespace(parsed, options.namespace, []);
   return { raw, result: buildManifests(raw, options, parseErrors) };
 }

@@ -13,6 +13,7 @@ export type HandledKind =
   | 'Deployment'
   | 'StatefulSet'
   | 'ReplicaSet'
+  | 'ReplicationController'
   | 'DaemonSet'
   | 'EndpointSlice'
   | 'Ingress'
@@ -42,6 +43,7 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   Deployment: { apiVersion: 'apps/v1', resource: 'deployments.apps', clusterScoped: false },
   StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets.apps', clusterScoped: false },
   ReplicaSet: { apiVersion: 'apps/v1', resource: 'replicasets.apps', clusterScoped: false },
+  ReplicationController: { apiVersion: 'v1', resource: 'replicationcontrollers', clusterScoped: false },
   DaemonSet: { apiVersion: 'apps/v1', resource: 'daemonsets.apps', clusterScoped: false },
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices.discovery.k8s.io', clusterScoped: false },
   Ingress: { apiVersion: 'networking.k8s.io/v1', resource: 'ingresses.networking.k8s.io', clusterScoped: false },

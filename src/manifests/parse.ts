@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { RawObject } from './build.js';
 
 interface Chunk {
@@ -37,6 +37,38 @@ function splitDocuments(text: string): Chunk[] {
 }
 
 /**
+ * A key written twice in one mapping, in go-yaml's words as kubectl prints them (kubectl's
+ * strict decoding refuses it, where a lenient reader would keep the last value):
+ * `yaml: unmarshal errors: line 7: mapping key "selector" already defined at line 5`.
+ * Lines are the file's, like the position before the message.
+ */
+function duplicateKeyMessage(text: string, at: number, firstLine: number): string | undefined {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: false });
+  let found: { key: string; first: number } | undefined;
+  visit(document, {
+    Map(_, map) {
+      if (!isMap(map)) return undefined;
+      const seen = new Map<string, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || pair.key.range === undefined || pair.key.range === null) continue;
+        const key = String(pair.key.value);
+        const first = seen.get(key);
+        if (first !== undefined && pair.key.range[0] === at) {
+          found = { key, first };
+          return visit.BREAK;
+        }
+        if (first === undefined) seen.set(key, pair.key.range[0]);
+      }
+      return undefined;
+    },
+  });
+  if (found === undefined) return undefined;
+  const line = (offset: number) => firstLine + lineCounter.linePos(offset).line - 1;
+  return `error converting YAML to JSON: yaml: unmarshal errors: line ${line(at)}: mapping key ${JSON.stringify(found.key)} already defined at line ${line(found.first)}`;
+}
+
+/**
  * One file's documents as objects. A syntax error is recorded as
  * `file:line:col (document n): message`; later errors of the same document are usually
  * consequences of the first and are not repeated.
@@ -54,7 +86,8 @@ export function parseYamlDocuments(file: string, text: string, parseErrors: stri
     const [error] = document.errors;
     if (error !== undefined) {
       const { line, col } = lineCounter.linePos(error.pos[0]);
-      parseErrors.push(`${file}:${chunk.firstLine + line - 1}:${col} (document ${doc}): ${error.message}`);
+      const message = (error.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(chunk.text, error.pos[0], chunk.firstLine) : undefined) ?? error.message;
+      parseErrors.push(`${file}:${chunk.firstLine + line - 1}:${col} (document ${doc}): ${message}`);
       return;
     }
     try {

@@ -51,6 +51,11 @@ export class Reporter {
     this.#push({ field, type: 'Duplicate', value });
   }
 
+  /** A field the kind's schema does not have (strict decoding). */
+  unknownField(field: string): void {
+    this.#push({ field, type: 'UnknownField' });
+  }
+
   forbidden(field: string, detail: string): void {
     this.#push({ field, type: 'Forbidden', detail });
   }

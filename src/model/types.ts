@@ -158,6 +158,9 @@ export interface PodSpec {
   readonly terminationGracePeriodSeconds?: number;
   /** Always (default), OnFailure or Never: whether kubelet restarts an exited container. */
   readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  /** spec.hostname and spec.subdomain: with a headless Service named `subdomain`, the pod's DNS name `hostname.subdomain.ns.svc.cluster.local`. */
+  readonly hostname?: string;
+  readonly subdomain?: string;
 }
 
 export interface PodTemplate {
@@ -166,7 +169,7 @@ export interface PodTemplate {
   readonly spec: PodSpec;
 }
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'DaemonSet' | 'Pod';
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'ReplicationController' | 'DaemonSet' | 'Pod';
 
 /** Anything that makes pods. A bare Pod is a workload of one replica named after itself. */
 export interface Workload extends Located {
@@ -176,6 +179,8 @@ export interface Workload extends Located {
   /** spec.selector.matchLabels (the template's labels for a Pod). */
   readonly selector: Readonly<Record<string, string>>;
   readonly template: PodTemplate;
+  /** StatefulSet spec.serviceName: the headless Service that gives each pod its DNS name. */
+  readonly serviceName?: string;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 import type { PodInfo } from '../cluster/snapshot.js';
 import { GATEWAY_STATUS_PORT, type GatewayCompileResult } from '../cluster/gateway/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/router.js';
+import type { FaultHolder } from '../faults/compile.js';
 import { L7Pod, type Listener } from './ingress-controller.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { TcpListenerTable } from '../cluster/gateway/types.js';
@@ -27,6 +28,8 @@ export interface GatewayPodOptions {
   readonly now?: () => number;
   log?(line: string): void;
   readonly observe?: L7Observe;
+  /** Active faults (HTTPRoute faults act in the proxy). */
+  readonly faults?: FaultHolder | undefined;
 }
 
 /** The ports the Deployment declares, bar the status port, as HTTP or HTTPS listeners. */
@@ -99,6 +102,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     h2c: true,
     random: options.random,
     ...(options.observe === undefined ? {} : { observe: options.observe }),
+    faults: options.faults,
   });
   const tcpPorts = gatewayTcpPorts(pod, options.protocolOf);
   if (tcpPorts.length === 0) return l7;

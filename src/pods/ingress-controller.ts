@@ -14,6 +14,7 @@ import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4
 import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
 import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
+import type { FaultHolder } from '../faults/compile.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { HttpObserver } from '../dataplane/observe/http.js';
 import type { L7Observe } from '../dataplane/observe/l7-observe.js';
@@ -28,6 +29,7 @@ export interface IngressControllerPodOptions {
   readonly random?: () => number;
   /** Where requests are traced and counted; the controller also writes its access log. */
   readonly observe?: L7Observe;
+  readonly faults?: FaultHolder | undefined;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface L7PodOptions {
   readonly observe?: L7Observe;
   /** Write an access log line per request into the pod's log (ingress-nginx does; Istio's gateways by default do not). */
   readonly accessLog?: boolean;
+  /** Active faults (Ingress and HTTPRoute faults act in the proxy). */
+  readonly faults?: FaultHolder | undefined;
 }
 
 /** ingress-nginx writes its access log to the container's stdout; kept bounded like a process pod's output. */
@@ -137,6 +141,7 @@ export class L7Pod implements PodRuntime {
         localAddress: this.#pod.ip,
         random: this.#options.random,
         ...(this.#observer === undefined ? {} : { observer: this.#observer }),
+        faults: this.#options.faults,
       });
       this.#proxies.push(proxy);
       return proxy;
@@ -237,5 +242,6 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     random: options.random,
     ...(options.observe === undefined ? {} : { observe: options.observe }),
     accessLog: true,
+    faults: options.faults,
   });
 }

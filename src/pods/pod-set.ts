@@ -4,6 +4,7 @@
  * through the pod-kind registry), updates what stays and stops what goes; one
  * ReadinessProber plays kubelet's prober for them all.
  */
+import { clusterRecords, type DnsRecord } from '../cluster/dns.js';
 import { EventEmitter } from 'node:events';
 import type { ContainerStatusInfo, PodInfo, Snapshot } from '../cluster/snapshot.js';
 import { realClock, type Clock } from '../dataplane/clock.js';
@@ -11,6 +12,7 @@ import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoints.js';
 import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
 import { GatewayRouters } from './gateway.js';
+import type { FaultHolder } from '../faults/compile.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { ReadinessProber, type ReadinessEvent } from './readiness/readiness-prober.js';
@@ -32,6 +34,8 @@ export interface PodSetOptions {
   readonly containers?: ContainerPodFactory;
   /** The trace store and route counters the L7 pods report to. */
   readonly observe?: L7Observe;
+  /** Active faults, handed to the L7 pods. */
+  readonly faults?: FaultHolder;
 }
 
 export const podKey = (pod: { readonly namespace: string; readonly name: string }): string => `${pod.namespace}/${pod.name}`;
@@ -44,6 +48,8 @@ export class PodSet extends EventEmitter<PodSetEvents> {
   readonly #options: PodSetOptions;
   #nodes = new Map<string, string>();
   #snapshot: Snapshot | undefined;
+  /** The DNS records of #snapshot, computed once per snapshot for every process pod's name table. */
+  #records: { readonly snapshot: Snapshot; readonly records: readonly DnsRecord[] } | undefined;
   #router: { readonly config: unknown; readonly router: Router } | undefined;
   readonly #gateways = new GatewayRouters();
 
@@ -90,6 +96,13 @@ export class PodSet extends EventEmitter<PodSetEvents> {
     this.#pods.get(key)?.setHealthy(healthy);
   }
 
+  #dnsRecords(): readonly DnsRecord[] {
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) return [];
+    if (this.#records?.snapshot !== snapshot) this.#records = { snapshot, records: clusterRecords(snapshot) };
+    return this.#records.records;
+  }
+
   /**
    * Runs the snapshot's Running pods for which `runsHere` holds; `forced` gives readiness
    * forced through the admin API. Rejects with the first pod that failed to start.
@@ -132,7 +145,9 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         log: this.#options.log,
         ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
         ...(this.#options.observe === undefined ? {} : { observe: this.#options.observe }),
+        ...(this.#options.faults === undefined ? {} : { faults: this.#options.faults }),
         services: () => this.#snapshot?.services ?? [],
+        dnsRecords: () => this.#dnsRecords(),
         statusChanged: () => {
           if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);
         },
@@ -144,6 +159,30 @@ export class PodSet extends EventEmitter<PodSetEvents> {
     }
     const failed = (await Promise.allSettled(starts)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * A crash: a process pod's processes are killed (kubelet restarts them with its back-off);
+   * any other pod closes its listeners and connections and starts again after restartAfterMs.
+   */
+  async crash(key: string, restartAfterMs: number, restarted: () => void): Promise<void> {
+    const runtime = this.#pods.get(key);
+    if (runtime === undefined) return;
+    if (runtime.crash !== undefined) {
+      runtime.crash();
+      return;
+    }
+    await runtime.stop();
+    const clock = this.#options.clock ?? realClock;
+    clock.setTimeout(() => {
+      if (this.#pods.get(key) !== runtime) return;
+      runtime.start().then(restarted, (err: unknown) => this.emit('notice', `pod ${key}: restart after crash failed: ${(err as Error).message}`));
+    }, restartAfterMs);
+  }
+
+  /** True when the pod's processes are supervised (kubelet restarts them), false when crash() restarts it after a delay. */
+  supervised(key: string): boolean {
+    return this.#pods.get(key)?.crash !== undefined;
   }
 
   async stop(): Promise<void> {

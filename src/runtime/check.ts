@@ -11,7 +11,7 @@ import { validateIngresses } from '../cluster/ingress/index.js';
 import { ManifestInvalidError, type FieldError } from '../errors/index.js';
 import { loadManifests, type LoadResult, type ManifestOptions } from '../manifests/index.js';
 import type { Manifests } from '../model/types.js';
-import { withIngressController } from './ingress.js';
+import { controllerConfigMap, ingressControllerErrors, mergeIngressController } from './ingress.js';
 import { withGatewayInfrastructure } from '../cluster/gateway/index.js';
 
 export interface CheckResult {
@@ -24,15 +24,27 @@ export interface CheckResult {
 }
 
 export function checkManifests(manifests: Manifests, config: ClusterConfig, random: () => number, previous?: Allocation, facts?: PlacementFacts): CheckResult {
-  const effective = withGatewayInfrastructure(withIngressController(manifests, config));
+  const merge = mergeIngressController(manifests, config);
+  const effective = withGatewayInfrastructure(merge.manifests);
   const { allocation, errors, warnings } = allocate(effective, config, random, previous, facts);
-  const ingressErrors = config.ingress.enabled ? validateIngresses(effective) : [];
+  const ingressErrors = config.ingress.enabled
+    ? [
+        ...ingressControllerErrors(merge, config),
+        ...validateIngresses(effective, {
+          controllerClasses: merge.classes,
+          strictValidatePathType: controllerConfigMap(effective, config).settings.strictValidatePathType,
+        }),
+      ]
+    : [];
   return { effective, allocation, errors: sortBySource([...errors, ...ingressErrors]), warnings };
 }
 
-/** The size limits of the config, as the manifests layer takes them. */
-export function manifestOptions(config: ClusterConfig): ManifestOptions {
-  return { maxFileBytes: config.maxManifestFileBytes, maxTotalBytes: config.maxManifestTotalBytes };
+/** What the command line adds to the config's manifest options: `--validate` and `-n`. */
+export type ManifestFlags = Pick<ManifestOptions, 'fieldValidation' | 'namespace'>;
+
+/** The size limits of the config, as the manifests layer takes them, with the command's flags. */
+export function manifestOptions(config: ClusterConfig, flags: ManifestFlags = {}): ManifestOptions {
+  return { maxFileBytes: config.maxManifestFileBytes, maxTotalBytes: config.maxManifestTotalBytes, ...flags };
 }
 
 /** `spec.ports[0]` covers `spec.ports[0].nodePort`, not `spec.ports[01]`. */
@@ -65,9 +77,9 @@ export function withLaterStages(err: ManifestInvalidError, config: ClusterConfig
 }
 
 /** Manifests from files within the config's size limits; when objects are invalid, every error of every stage at once. */
-export async function loadManifestSet(paths: string[], config: ClusterConfig): Promise<LoadResult> {
+export async function loadManifestSet(paths: string[], config: ClusterConfig, flags: ManifestFlags = {}): Promise<LoadResult> {
   try {
-    return await loadManifests(paths, manifestOptions(config));
+    return await loadManifests(paths, manifestOptions(config, flags));
   } catch (err) {
     throw err instanceof ManifestInvalidError ? withLaterStages(err, config) : err;
   }

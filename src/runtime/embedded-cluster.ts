@@ -23,6 +23,13 @@ import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
 import { Observability } from './observability.js';
 import type { TraceQuery, TraceView } from '../dataplane/observe/traces.js';
+import { realClock } from '../dataplane/clock.js';
+import { compileFaultTable, type FaultHolder } from '../faults/compile.js';
+import { targetCatalog } from '../faults/catalog.js';
+import { validateFault } from '../faults/validate.js';
+import type { Fault } from '../faults/types.js';
+import { FaultRegistry } from './fault-registry.js';
+import type { FaultControl } from '../api/fault-routes.js';
 
 export interface EmbeddedClusterOptions {
   readonly config: ClusterConfig;
@@ -50,6 +57,9 @@ export class EmbeddedCluster extends EventEmitter {
   readonly #log: (line: string) => void;
   /** Traces, L7 route counters and probe transitions: what /metrics and `aks-emu trace` read. */
   readonly observability = new Observability();
+  /** The fault table every hop reads; replaced whole when a fault or the snapshot changes. */
+  readonly #faultTable: FaultHolder = { table: undefined };
+  readonly #faults: FaultRegistry;
 
   /** Checks the manifests (throws ManifestInvalidError) and wires the parts; start() runs them. */
   private constructor(options: EmbeddedClusterOptions) {
@@ -76,6 +86,7 @@ export class EmbeddedCluster extends EventEmitter {
       timeScale: options.config.timeScale,
       log: options.podLog ?? log,
       observe: { traces: this.observability.traces, http: this.observability.http },
+      faults: this.#faultTable,
     });
     this.#pods.on('readiness', (e) => {
       this.#state.setProbeResult(e.podKey, e.ready);
@@ -92,7 +103,34 @@ export class EmbeddedCluster extends EventEmitter {
       void this.#sync.request();
     });
     this.#pods.on('notice', (line) => log(line));
-    this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints, traces: this.observability.traces });
+    this.#faults = new FaultRegistry(options.clock ?? realClock, {
+      stopNode: (name) => this.stopNode(name),
+      startNode: (name) => this.startNode(name),
+      setPodReady: async (key, ready) => {
+        // A pod that is gone has no readiness left to hand back.
+        if (ready === null && !this.#state.hasPod(key)) return;
+        await this.setPodReady(key, ready);
+      },
+      crashPod: async (key, restartAfterMs) => {
+        if (this.#pods.supervised(key)) return this.#pods.crash(key, restartAfterMs, () => {});
+        // Kubelet sees the container gone at once: the pod is NotReady until it runs again.
+        await this.setPodReady(key, false);
+        await this.#pods.crash(key, restartAfterMs, () => {
+          this.setPodReady(key, null).catch((err: unknown) => log(`pod ${key}: readiness after restart: ${(err as Error).message}`));
+        });
+      },
+      changed: () => this.#publishFaults(),
+    });
+    this.#faults.on('change', () => this.emit('fault'));
+    this.observability.setFaultSource(() => this.#faults.list().map((f) => ({ id: f.id, type: f.type, target: f.target, fired: f.fired })));
+    this.#dataPlane = new DataPlane({
+      clock: options.clock,
+      random,
+      log,
+      localEndpoints: this.#pods.localEndpoints,
+      faults: this.#faultTable,
+      traces: this.observability.traces,
+    });
     this.#dataPlane.on('probe', (t) => {
       this.observability.probeTransitions.record(t);
       this.emit('probe', t);
@@ -146,6 +184,37 @@ export class EmbeddedCluster extends EventEmitter {
 
   followTraces(query: TraceQuery, onTrace: (view: TraceView) => void): () => void {
     return this.observability.follow(query, onTrace);
+  }
+
+  /** Validates a fault against the cluster's objects (a 422 Status naming the field) and adds it. */
+  addFault(body: unknown): Promise<Fault> {
+    return this.#faults.add(validateFault(body, targetCatalog(this.snapshot, this.manifests)));
+  }
+
+  faults(): Fault[] {
+    return this.#faults.list();
+  }
+
+  fault(id: string): Fault {
+    return this.#faults.get(id);
+  }
+
+  removeFault(id: string): Promise<Fault> {
+    return this.#faults.remove(id);
+  }
+
+  clearFaults(): Promise<Fault[]> {
+    return this.#faults.clear();
+  }
+
+  /** The admin API's fault routes use these methods. */
+  get faultControl(): FaultControl {
+    return this;
+  }
+
+  #publishFaults(): void {
+    if (this.#snapshot === undefined) return;
+    this.#faultTable.table = compileFaultTable(this.#faults.active(), this.#snapshot);
   }
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */
@@ -289,6 +358,9 @@ export class EmbeddedCluster extends EventEmitter {
 
   async #stopNow(graceMs: number): Promise<void> {
     this.#stopped = true;
+    // Faults end with the cluster: nothing they set is undone, everything goes.
+    this.#faults.stop();
+    this.#faultTable.table = undefined;
     await this.#sync.idle();
     this.#state.stop();
     // The data plane drains first: the pods behind in-flight flows keep serving until it is done.
@@ -309,6 +381,8 @@ export class EmbeddedCluster extends EventEmitter {
       () => true,
       (key) => this.#state.forcedReadiness(key),
     );
+    // Pod faults are keyed by IP: a new snapshot may have moved them.
+    if (this.#faultTable.table !== undefined) this.#faultTable.table = compileFaultTable(this.#faults.active(), snapshot);
     await this.#dataPlane.apply(snapshot);
     this.#snapshot = snapshot;
     this.emit('snapshot', snapshot);

@@ -103,6 +103,14 @@ describe('aks-emu up, get and curl', () => {
     expect(out).toMatch(/default\s+api\s+ClusterIP\s+127\.138\.\d+\.\d+\s+<none>\s+80\/TCP/);
   });
 
+  it('prints where the dashboard is, and the page answers there', async () => {
+    const url = /^dashboard: (\S+)$/m.exec(up.output())?.[1];
+    expect(url).toBe('http://127.0.0.1:17070/dashboard');
+    const res = await fetch(url!);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<script src="/dashboard/app.js" defer></script>');
+  });
+
   it('get svc -o json returns a ServiceList with clusterIP, nodePort and the LB ingress IP', async () => {
     const { code, stdout } = await run(['get', 'svc', '-o', 'json', ...server]);
     expect(code).toBe(0);

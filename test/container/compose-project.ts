@@ -51,6 +51,8 @@ export interface ComposeProjectOptions {
   readonly manifests: string;
   /** AKS_EMU_CONTAINER_IMAGES: the images that run as real containers ('' for none). */
   readonly containerImages: string;
+  /** The compose project name before its random suffix (default aks-emu-test), to tell whose containers are whose. */
+  readonly projectPrefix?: string;
 }
 
 /** Polls until check yields a value (errors count as not yet); never sleeps blindly past the condition. */
@@ -100,7 +102,7 @@ async function lock(): Promise<() => void> {
 
 export async function startComposeProject(options: ComposeProjectOptions): Promise<ComposeProject> {
   const [image] = await Promise.all([ensureAppImage(), ensurePodImage()]);
-  const name = `aks-emu-test-${randomBytes(3).toString('hex')}`;
+  const name = `${options.projectPrefix ?? 'aks-emu-test'}-${randomBytes(3).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AKS_EMU_IMAGE: image,

@@ -159,7 +159,10 @@ spec:
 `;
     const cluster = await startCluster({ manifests: hostless, config: { addresses: addressBlock(6) }, timeScale: 1 / 20, wait: false });
     try {
-      expect(cluster.notices.join('\n')).toContain('Ingress default/hostless puts the default server (rules without a host) in regex mode');
+      const notice = cluster.notices.find((n) => n.startsWith('Service ingress-nginx/ingress-nginx-controller: its LB health probes (HTTP'));
+      expect(notice).toContain('GET /healthz');
+      expect(notice).toContain('sends /healthz to the default backend (matched by regex ^/');
+      expect(notice).toContain('because of Ingress default/hostless): 404, so every node fails the probe');
       await cluster.waitFor((snap) => snap.pods.every((p) => p.ready), { what: 'the controller pods to be Ready' });
       // The pods are Ready, yet the HTTP probe of port 80 keeps failing: /healthz answers 404.
       await expect

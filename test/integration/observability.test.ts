@@ -133,7 +133,8 @@ describe('metrics, traces and the access log follow real traffic', () => {
     expect(pods.size).toBe(3);
     const spread = cluster.distribution('web', { since: baseline });
     expect(spread.total).toBe(6);
-    for (const share of Object.values(spread.pods)) expect(share.share).toBeCloseTo(1 / 3, 5);
+    expect(Object.values(spread.shares)).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    expect(spread.evenWithin(0.001)).toBe(true);
   });
 
   it('traces an L4 flow hop by hop: frontend, rule, node, kube-proxy, endpoint and the source the pod saw', async () => {
@@ -174,6 +175,22 @@ describe('metrics, traces and the access log follow real traffic', () => {
     expect(trace.hops).toEqual([{ hop: 'listener', role: 'clusterip', address: `${web.clusterIP}:80` }]);
     const samples = parseExposition(await scrape()).samples;
     expect(total(samples, 'aks_emu_clusterip_rejected_connections_total', { reason: 'outside_cluster' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names the fault that reset a flow in its trace, and counts its firings in the metrics', async () => {
+    const web = cluster.service('web');
+    const fault = await cluster.addFault({ type: 'reset', target: 'service/default/web', params: { fraction: 1 } });
+    try {
+      expect(await connectOutcome(web.loadBalancerIP!, 80)).not.toBe('connected');
+      await cluster.waitForFault(fault.id, 1);
+      const trace = cluster.traces({ service: 'default/web', kind: 'tcp' }).find((t) => (t.faults as string[] | undefined)?.includes(`reset ${fault.id}`));
+      expect(trace).toBeDefined();
+      const samples = parseExposition(await scrape()).samples;
+      expect(total(samples, 'aks_emu_fault_fired_total', { id: fault.id, type: 'reset', target: 'service/default/web' })).toBeGreaterThanOrEqual(1);
+      expect(total(samples, 'aks_emu_faults_active')).toBe(1);
+    } finally {
+      await cluster.removeFault(fault.id);
+    }
   });
 
   it('traces an ingress request with its rule, rewrite, upstream and endpoint, and logs it as ingress-nginx does', async () => {

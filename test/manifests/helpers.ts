@@ -9,14 +9,19 @@ export function load(objects: readonly object[], options?: ManifestOptions): Loa
   );
 }
 
-function invalid(objects: readonly object[], options?: ManifestOptions): ManifestInvalidError {
+/** The ManifestInvalidError that `f` throws. */
+export function thrownInvalid(f: () => unknown): ManifestInvalidError {
   try {
-    load(objects, options);
+    f();
   } catch (err) {
     if (err instanceof ManifestInvalidError) return err;
     throw err;
   }
   throw new Error('expected the manifests to be invalid');
+}
+
+function invalid(objects: readonly object[], options?: ManifestOptions): ManifestInvalidError {
+  return thrownInvalid(() => load(objects, options));
 }
 
 /** The field errors as `field: message`, without the object prefix. */

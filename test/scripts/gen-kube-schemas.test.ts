@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateKubeSchemas, SCHEMAS_FILE } from '../../scripts/gen-kube-schemas.js';
 
-describe('src/api/kube/schemas.json', () => {
+describe('src/manifests/schema/kube-schemas.json', () => {
   it('is what scripts/gen-kube-schemas.ts generates from kubernetes-types and the served resources', () => {
     // When this fails: node --import tsx scripts/gen-kube-schemas.ts
     expect(readFileSync(SCHEMAS_FILE, 'utf8') === generateKubeSchemas()).toBe(true);

@@ -6,7 +6,7 @@
  * Azure LB probe marks up or down. Repeats increase `count`; the newest 1,000 are kept.
  */
 import { randomBytes } from 'node:crypto';
-import type { Change, KubeObject, ObjectRef, ObjectStore } from '../../cluster/store/index.js';
+import type { Change, KubeObject, ObjectRef, ObjectStore, StoredEntry } from '../../cluster/store/index.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { refOf, resourceOfKind } from './resources.js';
 
@@ -33,53 +33,57 @@ export function eventChanges(store: ObjectStore, records: readonly EventRecord[]
   const changes: Change[] = [];
   const time = now.toISOString().replace(/\.\d+Z$/, 'Z');
   const existing = store.list('', 'Event');
+  // One pass over the stored Events, then one lookup per record: a burst of probe transitions
+  // (every node of every LB rule at start) must not scan every Event once per record.
+  const bySignature = new Map<string, StoredEntry>();
+  for (const e of existing) {
+    const o = e.object as KubeObject & { involvedObject?: Involved; reason?: string; message?: string };
+    if (o.involvedObject) bySignature.set(signature(o.involvedObject, o.reason, o.message), e);
+  }
   for (const r of records) {
     const namespace = r.involved.namespace || 'default';
-    const same = existing.find((e) => {
-      const o = e.object as KubeObject & { involvedObject?: Involved; reason?: string; message?: string };
-      return (
-        o.involvedObject?.name === r.involved.name &&
-        o.involvedObject?.kind === r.involved.kind &&
-        o.involvedObject?.namespace === r.involved.namespace &&
-        o.reason === r.reason &&
-        o.message === r.message
-      );
-    });
+    const key = signature(r.involved, r.reason, r.message);
+    const same = bySignature.get(key);
     const uid = involvedUid(store, r.involved);
     if (same) {
       const o = same.object as KubeObject & { count?: number };
-      changes.push({ op: 'put', ref: same.ref, owner: 'controller', object: { ...o, count: (o.count ?? 1) + 1, lastTimestamp: time } });
+      const object = { ...o, count: (o.count ?? 1) + 1, lastTimestamp: time };
+      changes.push({ op: 'put', ref: same.ref, owner: 'controller', object });
+      // A later record of the same batch counts on from this one.
+      bySignature.set(key, { ...same, object });
       continue;
     }
     const name = `${r.involved.name}.${randomBytes(8).toString('hex')}`;
     const ref: ObjectRef = refOf(EVENT, namespace, name);
-    changes.push({
-      op: 'put',
-      ref,
-      owner: 'controller',
-      object: {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name, namespace },
-        involvedObject: { ...r.involved, ...(uid ? { uid } : {}) },
-        type: r.type,
-        reason: r.reason,
-        message: r.message,
-        source: { component: r.component },
-        firstTimestamp: time,
-        lastTimestamp: time,
-        count: 1,
-        reportingComponent: r.component,
-        reportingInstance: '',
-      },
-    });
+    const object: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: { ...r.involved, ...(uid ? { uid } : {}) },
+      type: r.type,
+      reason: r.reason,
+      message: r.message,
+      source: { component: r.component },
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
+      reportingComponent: r.component,
+      reportingInstance: '',
+    };
+    changes.push({ op: 'put', ref, owner: 'controller', object });
+    bySignature.set(key, { ref, owner: 'controller', object });
   }
-  const excess = existing.length + changes.filter((c) => c.op === 'put' && !store.get(c.ref)).length - LIMIT;
+  const created = new Set(changes.flatMap((c) => (c.op === 'put' && !store.get(c.ref) ? [c.ref.name] : [])));
+  const excess = existing.length + created.size - LIMIT;
   if (excess > 0) {
     const oldest = [...existing].sort((a, b) => Number(a.object.metadata.resourceVersion) - Number(b.object.metadata.resourceVersion)).slice(0, excess);
     for (const e of oldest) changes.push({ op: 'delete', ref: e.ref });
   }
   return changes;
+}
+
+function signature(i: Involved, reason: string | undefined, message: string | undefined): string {
+  return JSON.stringify([i.kind, i.namespace, i.name, reason, message]);
 }
 
 function involvedUid(store: ObjectStore, i: Involved): string | undefined {
@@ -114,15 +118,6 @@ export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], 
           message: `Ensured load balancer (frontend ${ip} on ${info?.loadBalancer?.loadBalancerName ?? 'kubernetes'})`,
           component: 'service-controller',
         });
-      else if (!ip && info?.loadBalancer?.pendingReason && (!before || lbIP(before) !== undefined || store.get(c.ref) === undefined)) {
-        out.push({
-          involved,
-          type: 'Warning',
-          reason: 'SyncLoadBalancerFailed',
-          message: `Error syncing load balancer: ${info.loadBalancer.pendingReason}`,
-          component: 'service-controller',
-        });
-      }
     }
     if (o.kind === 'Ingress' && lbIP(o) && lbIP(o) !== lbIP(before)) {
       out.push({ involved, type: 'Normal', reason: 'Sync', message: 'Scheduled for sync', component: 'nginx-ingress-controller' });

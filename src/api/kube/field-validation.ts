@@ -5,26 +5,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ApiStatusError } from '../../errors/index.js';
-import { kindSchema, resolveSchema, type Schema } from './openapi.js';
+import { unknownFields } from '../../manifests/schema/kube-schemas.js';
+import { kindSchema } from './openapi.js';
 import type { ResourceType } from './resources.js';
 
-/** The paths of the fields of `value` that `schema` does not declare: `spec.ports[0].tragetPort`. */
-export function unknownFields(schema: Schema | undefined, value: unknown, path = ''): string[] {
-  const s = resolveSchema(schema);
-  if (!s || typeof value !== 'object' || value === null) return [];
-  if (Array.isArray(value)) {
-    const items = s['items'] as Schema | undefined;
-    return items ? value.flatMap((v, i) => unknownFields(items, v, `${path}[${i}]`)) : [];
-  }
-  const properties = s['properties'] as Record<string, Schema> | undefined;
-  const additional = s['additionalProperties'] as Schema | undefined;
-  if (!properties) return additional ? Object.entries(value).flatMap(([k, v]) => unknownFields(additional, v, `${path}[${k}]`)) : [];
-  return Object.entries(value).flatMap(([k, v]) => {
-    const p = path === '' ? k : `${path}.${k}`;
-    const field = properties[k];
-    return field ? unknownFields(field, v, p) : [p];
-  });
-}
+export { unknownFields };
 
 /** Applies the request's fieldValidation directive to a created, replaced or applied object. */
 export function validateFields(r: ResourceType, object: unknown, directive: string | null, res: ServerResponse): void {

@@ -8,14 +8,15 @@ import { ObjectStore, objectKey, type Change, type KubeObject, type StoreEvent, 
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import { parseObjects, type RawObject } from '../../manifests/index.js';
+import { stableUid } from '../../manifests/uid.js';
 import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
 import { keepAllocated, withStringDataFolded } from './allocated-fields.js';
 import { mirrorChanges } from './mirror.js';
 import { eventChanges, eventsOfChanges, type EventRecord } from './events.js';
+import { LoadBalancerSyncEvents } from './load-balancer-events.js';
 import { refOf, resourceOfKind } from './resources.js';
 import type { NodeControl } from './node-writes.js';
-import { randomUUID } from 'node:crypto';
 
 /** What the store needs from a cluster runtime (the embedded cluster provides it). */
 export interface ClusterLink {
@@ -40,11 +41,17 @@ export interface WriteOptions {
 }
 
 export class KubeStore {
-  readonly store = new ObjectStore({ now: () => new Date(), newUid: () => randomUUID() });
+  /**
+   * A new object without a uid gets the one the manifests layer gives it (stableUid of kind,
+   * namespace and name), so the API and the snapshot agree: cloud-provider-azure names a
+   * Service's frontend, rules and probes after its uid, and a uid that changed at the first
+   * kubectl apply renamed them and reset their probe state.
+   */
+  readonly store = new ObjectStore({ now: () => new Date(), newUid: (o) => stableUid(o.kind, o.metadata.namespace ?? '', o.metadata.name) });
   readonly #link: ClusterLink;
   readonly #onSnapshot = () => this.mirror();
   readonly #onProbe = (t: { loadBalancer: string; probe: string; node: string; state: 'up' | 'down' }) =>
-    this.record([
+    this.#recordSoon([
       {
         involved: { apiVersion: 'v1', kind: 'Node', namespace: '', name: t.node },
         type: t.state === 'up' ? 'Normal' : 'Warning',
@@ -56,7 +63,7 @@ export class KubeStore {
   readonly #onReadiness = (e: { podKey: string; ready: boolean; reason: string }) => {
     if (e.ready) return;
     const [namespace, name] = e.podKey.split('/') as [string, string];
-    this.record([
+    this.#recordSoon([
       {
         involved: { apiVersion: 'v1', kind: 'Pod', namespace, name },
         type: 'Warning',
@@ -68,6 +75,7 @@ export class KubeStore {
   };
   #queue: Promise<unknown> = Promise.resolve();
   #log: (line: string) => void;
+  readonly #lbSync = new LoadBalancerSyncEvents();
 
   constructor(link: ClusterLink, log: (line: string) => void = () => {}) {
     this.#link = link;
@@ -75,6 +83,24 @@ export class KubeStore {
     link.on('snapshot', this.#onSnapshot);
     link.on('probe', this.#onProbe);
     link.on('readiness', this.#onReadiness);
+  }
+
+  #pending: EventRecord[] = [];
+  #flush: NodeJS.Immediate | undefined;
+
+  /**
+   * Probe and readiness transitions come in bursts (every node of every LB rule at start):
+   * they are written once per turn of the event loop, one commit for the lot, since each
+   * commit costs in proportion to the store's size.
+   */
+  #recordSoon(records: readonly EventRecord[]): void {
+    this.#pending.push(...records);
+    this.#flush ??= setImmediate(() => {
+      this.#flush = undefined;
+      const batch = this.#pending;
+      this.#pending = [];
+      this.record(batch);
+    });
   }
 
   /** Writes Events (controller-owned, never validated). */
@@ -117,6 +143,9 @@ export class KubeStore {
     this.#link.off('snapshot', this.#onSnapshot);
     this.#link.off('probe', this.#onProbe);
     this.#link.off('readiness', this.#onReadiness);
+    if (this.#flush !== undefined) clearImmediate(this.#flush);
+    this.#flush = undefined;
+    this.#pending = [];
     for (const fn of this.#closers) fn();
     this.#closers.clear();
   }
@@ -127,7 +156,7 @@ export class KubeStore {
     const changes = mirrorChanges({ snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
     const events = eventsOfChanges(this.store, changes, snapshot);
     if (changes.length > 0) this.store.commit(changes);
-    this.record(events);
+    this.record([...events, ...this.#lbSync.of(snapshot)]);
   }
 
   /** The runtime's node and eviction controls, when it has them. */
@@ -191,7 +220,9 @@ export class KubeStore {
 
   #validate(entries: readonly StoredEntry[]): Manifests {
     const raw: RawObject[] = entries.map((e, i) => ({ file: '<api>', doc: i + 1, object: e.object }));
-    const { manifests } = parseObjects(raw);
+    // Unknown fields were dealt with where the objects came in (the API's fieldValidation
+    // directive, `aks-emu up --validate`); objects kept after a warning must not fail later writes.
+    const { manifests } = parseObjects(raw, { fieldValidation: 'Ignore' });
     const errors = this.#link.check(manifests);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
     return manifests;

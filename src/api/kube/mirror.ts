@@ -8,6 +8,7 @@ import { podTemplateHash } from '../../cluster/workload-pods.js';
 import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
 import { objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import type { Manifests, Workload } from '../../model/types.js';
+import { publishedAddress } from '../../cluster/ingress/types.js';
 import { endpointSliceObject, nodeObject, podObject, serviceObject, type CreationTimes } from '../kube-objects.js';
 import { refOf, resourceOfKind } from './resources.js';
 
@@ -28,22 +29,43 @@ function refFor(object: KubeObject): ObjectRef {
 
 type Json = Record<string, unknown>;
 
+/** Pods and ReplicationControllers are core (v1); the other controllers are apps/v1. */
+function apiVersionOf(w: Workload): string {
+  return w.kind === 'Pod' || w.kind === 'ReplicationController' ? 'v1' : 'apps/v1';
+}
+
 function workloadObject(w: Workload): KubeObject {
-  const apiVersion = w.kind === 'Pod' ? 'v1' : 'apps/v1';
+  const apiVersion = apiVersionOf(w);
   return {
     apiVersion,
     kind: w.kind,
     metadata: { name: w.metadata.name, namespace: w.metadata.namespace, uid: w.metadata.uid, labels: w.metadata.labels, annotations: w.metadata.annotations },
     spec: {
       replicas: w.replicas,
-      selector: { matchLabels: w.selector },
+      // A ReplicationController's selector is a plain label map, the apps/v1 kinds' a LabelSelector.
+      selector: w.kind === 'ReplicationController' ? w.selector : { matchLabels: w.selector },
+      ...(w.serviceName === undefined ? {} : { serviceName: w.serviceName }),
       template: { metadata: { labels: w.template.labels, annotations: w.template.annotations }, spec: w.template.spec },
     },
   };
 }
 
+/** Pods by owner, once per snapshot: a lookup per workload, not a scan of every pod per workload. */
+const podsByOwner = new WeakMap<Snapshot, Map<string, PodInfo[]>>();
+
 function podsOf(snapshot: Snapshot, kind: PodInfo['ownerKind'], namespace: string, name: string): PodInfo[] {
-  return snapshot.pods.filter((p) => p.namespace === namespace && p.ownerKind === kind && p.ownerName === name);
+  let index = podsByOwner.get(snapshot);
+  if (index === undefined) {
+    index = new Map();
+    for (const p of snapshot.pods) {
+      const key = JSON.stringify([p.ownerKind, p.namespace, p.ownerName]);
+      const list = index.get(key);
+      if (list) list.push(p);
+      else index.set(key, [p]);
+    }
+    podsByOwner.set(snapshot, index);
+  }
+  return index.get(JSON.stringify([kind, namespace, name])) ?? [];
 }
 
 function replicaCounts(pods: readonly PodInfo[], desired: number, generation: unknown) {
@@ -89,7 +111,8 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): J
       };
     }
     case 'StatefulSet':
-    case 'ReplicaSet': {
+    case 'ReplicaSet':
+    case 'ReplicationController': {
       const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, w.kind, namespace, name), w.replicas, generation);
       return {
         ...counts,
@@ -272,19 +295,18 @@ export function mirrorChanges(input: MirrorInput): Change[] {
   }
   for (const w of manifests.workloads) {
     if (w.kind === 'Pod') continue;
-    const mine = userEntry('apps/v1', w.kind, w.metadata.namespace, w.metadata.name);
+    const mine = userEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
     const status = workloadStatus(w, snapshot, mine?.object.metadata.generation);
     if (mine) putStatus(mine, { ...mine.object, status });
     else put({ ...workloadObject(w), status });
     if (w.kind === 'Deployment') put(replicaSetOf(w, snapshot, mine?.object));
   }
   const statuses = snapshot.ingress?.statuses ?? {};
-  const controller = snapshot.services.find((s) => s.namespace === 'ingress-nginx' && s.name === 'ingress-nginx-controller');
+  const ip = publishedAddress(snapshot);
   for (const ing of manifests.ingresses) {
     const mine = userEntry('networking.k8s.io/v1', 'Ingress', ing.metadata.namespace, ing.metadata.name);
     if (!mine) continue;
     const admitted = statuses[`${ing.metadata.namespace}/${ing.metadata.name}`]?.admitted ?? false;
-    const ip = controller?.loadBalancer?.ip;
     putStatus(mine, { ...mine.object, status: { loadBalancer: admitted && ip ? { ingress: [{ ip }] } : {} } });
   }
   for (const c of manifests.ingressClasses) {

@@ -61,6 +61,7 @@ export const RESOURCES: readonly ResourceType[] = [
   res('', 'v1', 'ConfigMap', 'configmaps', true, ['cm']),
   res('', 'v1', 'Secret', 'secrets', true, []),
   res('', 'v1', 'Event', 'events', true, ['ev'], { writable: false }),
+  res('', 'v1', 'ReplicationController', 'replicationcontrollers', true, ['rc'], { categories: ['all'], subresources: ['status', 'scale'] }),
   res('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], { categories: ['all'], subresources: ['status', 'scale'] }),
   res('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], { categories: ['all'], subresources: ['status', 'scale'] }),
   res('apps', 'v1', 'StatefulSet', 'statefulsets', true, ['sts'], { categories: ['all'], subresources: ['status', 'scale'] }),

@@ -114,6 +114,17 @@ function endpointsText(addresses: string[], more: number): string {
   return addresses.length + more > 3 ? `${shown} + ${addresses.length + more - 3} more...` : shown;
 }
 
+const REPLICA_COLUMNS: readonly Column[] = [
+  name,
+  { name: 'Desired', type: 'integer', cell: (o) => Number(get(o, 'spec.replicas') ?? 1) },
+  { name: 'Current', type: 'integer', cell: (o) => Number(get(o, 'status.replicas') ?? 0) },
+  { name: 'Ready', type: 'integer', cell: (o) => Number(get(o, 'status.readyReplicas') ?? 0) },
+  age,
+  containers('spec.template.spec.containers'),
+  images('spec.template.spec.containers'),
+  selector,
+];
+
 const COLUMNS: Record<string, readonly Column[]> = {
   Service: [
     name,
@@ -157,16 +168,9 @@ const COLUMNS: Record<string, readonly Column[]> = {
     images('spec.template.spec.containers'),
     selector,
   ],
-  ReplicaSet: [
-    name,
-    { name: 'Desired', type: 'integer', cell: (o) => Number(get(o, 'spec.replicas') ?? 1) },
-    { name: 'Current', type: 'integer', cell: (o) => Number(get(o, 'status.replicas') ?? 0) },
-    { name: 'Ready', type: 'integer', cell: (o) => Number(get(o, 'status.readyReplicas') ?? 0) },
-    age,
-    containers('spec.template.spec.containers'),
-    images('spec.template.spec.containers'),
-    selector,
-  ],
+  ReplicaSet: REPLICA_COLUMNS,
+  // kubectl prints a ReplicationController with a ReplicaSet's columns.
+  ReplicationController: REPLICA_COLUMNS,
   StatefulSet: [
     name,
     { name: 'Ready', cell: (o) => `${Number(get(o, 'status.readyReplicas') ?? 0)}/${Number(get(o, 'spec.replicas') ?? 1)}` },

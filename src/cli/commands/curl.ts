@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
-import { resolveServiceName } from '../../runtime/cluster-dns.js';
+import { resolveServiceName } from '../../cluster/dns.js';
+import { embeddedAddress } from '../../cluster/ip-names.js';
 import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 
@@ -10,8 +11,10 @@ export const curlHelp = `An in-cluster HTTP client: like running curl in a pod o
 Usage: aks-emu curl [--from pod/NAME | node/NAME] [-n NS] [-X METHOD] [-H 'K: V']... [-d DATA] [-i] [-m SECONDS] URL
 
 The source address is the pod's IP (or the node's), so ClusterIPs answer; Service names
-resolve like cluster DNS: svc, svc.ns, svc.ns.svc.cluster.local. Without --from the client
-is the host (127.0.0.1), outside the cluster.`;
+resolve like cluster DNS: svc, svc.ns, svc.ns.svc.cluster.local, and a headless Service's
+pods by name: pod-0.svc, pod-0.svc.ns, pod-0.svc.ns.svc.cluster.local. nip.io and sslip.io
+names (app.127.20.0.1.nip.io, app-127-20-0-1.sslip.io) resolve locally to the address they
+embed. Without --from the client is the host (127.0.0.1), outside the cluster.`;
 
 /** curl's exit codes, so scripts can tell a refusal from a timeout. */
 const CURL_EXIT = { resolve: 6, connect: 7, timeout: 28, recv: 56 } as const;
@@ -55,7 +58,7 @@ export async function curl(argv: string[], out: (line: string) => void, write: (
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let address: string;
   try {
-    address = resolveServiceName(snapshot, host, namespace)[0]!;
+    address = embeddedAddress(host) ?? resolveServiceName(snapshot, host, namespace)[0]!;
   } catch (err) {
     out(`curl: (${CURL_EXIT.resolve}) ${(err as Error).message}`);
     return CURL_EXIT.resolve;

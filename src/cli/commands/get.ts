@@ -2,6 +2,7 @@ import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 import { printEndpointSlices, printIngresses, printLoadBalancers, printNodes, printPods, printServices } from '../printers.js';
 import { printGatewayClasses, printGateways, printRoutes } from '../gateway-printers.js';
+import { pendingReasonLines, serviceEvents } from '../service-reasons.js';
 
 export const getHelp = `Show objects of a running emulator, as kubectl get shows them.
 
@@ -131,5 +132,9 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     referencegrants: () => printRoutes(list, all, false),
   }[resource]();
   out(table === 'No resources found' && !all ? `No resources found in ${ns} namespace.` : table);
+  if (resource === 'services' && list.items.some((s: any) => s.spec?.type === 'LoadBalancer' && !s.status?.loadBalancer?.ingress?.length)) {
+    const reasons = pendingReasonLines(list.items, await serviceEvents((p) => adminRequest(server, p), all ? undefined : ns));
+    if (reasons.length > 0) out(['', ...reasons].join('\n'));
+  }
   return 0;
 }

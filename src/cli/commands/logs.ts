@@ -25,6 +25,8 @@ const WORKLOAD_PREFIXES: Record<string, string> = {
   statefulset: 'StatefulSet',
   ds: 'DaemonSet',
   daemonset: 'DaemonSet',
+  rc: 'ReplicationController',
+  replicationcontroller: 'ReplicationController',
 };
 
 interface PodList {
@@ -37,7 +39,7 @@ async function podOf(server: string, ns: string, target: string): Promise<string
   const [kind, name] = [target.slice(0, slash).toLowerCase(), target.slice(slash + 1)];
   if (kind === 'pod' || kind === 'pods' || kind === 'po') return name;
   const workloadKind = WORKLOAD_PREFIXES[kind];
-  if (!workloadKind) throw usageError('logs', `unsupported resource "${kind}": use pod/NAME, deploy/NAME, sts/NAME or ds/NAME`);
+  if (!workloadKind) throw usageError('logs', `unsupported resource "${kind}": use pod/NAME, deploy/NAME, sts/NAME, ds/NAME or rc/NAME`);
   const pods = (await adminRequest(server, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`)) as PodList;
   // A Deployment's pods are owned by its ReplicaSet `<deploy>-<hash>`.
   const pod = pods.items.find((p) =>

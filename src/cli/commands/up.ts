@@ -1,6 +1,6 @@
 import { gatewayHints, isGatewayService } from '../gateway-hints.js';
 import { startAdminServer } from '../../api/server.js';
-import { CONTROLLER_NAME, CONTROLLER_NAMESPACE } from '../../cluster/ingress/index.js';
+import { controllerChart, isControllerService } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadObjects } from '../../manifests/index.js';
@@ -12,8 +12,12 @@ import { installLastResort, listenerGuard } from '../../dataplane/l4/listener-gu
 import { loadManifestSet, manifestOptions } from '../../runtime/check.js';
 import { parseWorkloadFlag } from '../../config/workloads.js';
 import { EmbeddedCluster } from '../../runtime/embedded-cluster.js';
-import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, parseCommand, usageError } from '../args.js';
+import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, namespaceFlag, parseCommand, usageError, VALIDATE_HELP, validateFlag } from '../args.js';
 import { printServices } from '../printers.js';
+import { probeSummary, startupProgress } from '../startup-progress.js';
+import { explainAddressInUse } from '../../runtime/address-holder.js';
+import { AksEmuError } from '../../errors/index.js';
+import type { ProbeTransition } from '../../dataplane/index.js';
 
 export const upHelp = `Run an emulated AKS cluster in the foreground from Kubernetes manifests.
 
@@ -28,6 +32,7 @@ Flags:
       --seed N          make ClusterIP/NodePort allocation repeatable
       --no-ingress      do not start the built-in ingress-nginx controller
       --watch           re-apply the manifest files when they change (invalid changes are reported, nothing changes)
+${VALIDATE_HELP}
       --kubeconfig PATH merge the kubectl context "aks-emu" into PATH (default $KUBECONFIG or ~/.kube/config)
       --no-kubeconfig   do not write a kubeconfig
       --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
@@ -60,6 +65,8 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
       'max-manifest-size': { type: 'string' },
       workload: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
+      validate: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
     },
     false,
   );
@@ -68,6 +75,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     return 0;
   }
   if (!values.filename?.length) throw usageError('up', 'at least one -f PATH is required (a manifest file or folder)');
+  const manifestFlags = { fieldValidation: validateFlag('up', values.validate), namespace: namespaceFlag('up', values.namespace) };
   const input: ConfigInput = values.config ? await loadConfigFile(values.config) : {};
   const nodes = intFlag('up', '--nodes', values.nodes, 1, 100);
   if (nodes !== undefined) input.nodes = nodes;
@@ -108,17 +116,17 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const token = values['admin-token'];
   if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(token))
     throw usageError('up', 'invalid value for flag --admin-token: use at least 16 characters of A-Z a-z 0-9 . _ ~ + / = -');
-  const { manifests, notices } = await loadManifestSet(values.filename, config);
+  const { manifests, notices } = await loadManifestSet(values.filename, config, manifestFlags);
   for (const n of notices) out(n);
   // The object store keeps the objects as written (the manifests above are their checked form).
-  const { raw } = await loadObjects(values.filename, [], [], manifestOptions(config));
+  const { raw } = await loadObjects(values.filename, [], [], manifestOptions(config, manifestFlags));
   listenerGuard.setLog(out);
   const uninstall = installLastResort(() => {
     out(`fatal: an unexpected error outside any connection (logged above); exiting`);
     process.exit(EXIT_SOFTWARE);
   });
   // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out });
+  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out }).catch(explainBindError);
   const kube = new KubeStore(cluster, out);
   kube.seed(raw);
   let admin;
@@ -131,21 +139,29 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   } catch (err) {
     kube.close();
     await cluster.stop();
-    throw err;
+    return explainBindError(err);
   }
   for (const n of cluster.notices) out(n);
   cluster.on('notice', out);
-  cluster.on('probe', (t: { loadBalancer: string; probe: string; node: string; state: string }) =>
-    out(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}`),
-  );
+  // Until it serves, a progress line stands for the probes' first answers; then only changes are printed.
+  let started = false;
+  cluster.on('probe', (t: ProbeTransition) => {
+    if (started && t.from !== 'unknown') out(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}`);
+  });
   cluster.on('error', (err: Error) => out(`error: ${err.message}`));
 
+  const stopProgress = cluster.serving() ? undefined : startupProgress(cluster, out);
   await waitForPods(cluster, out);
+  stopProgress?.();
+  started = true;
+  const summary = probeSummary(cluster.probeStatus());
+  if (summary) out(summary);
   out(printServices(serviceList(cluster.snapshot, cluster.snapshot.services, cluster.created.get), true, false));
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
-  const hasController = cluster.snapshot.services.some((s) => s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME);
-  const accessLog = hasController ? `; aks-emu logs -n ${CONTROLLER_NAMESPACE} deploy/${CONTROLLER_NAME}` : '';
+  out(`dashboard: ${admin.url}/dashboard`);
+  const chart = config.ingress.enabled ? controllerChart(config.ingress) : undefined;
+  const accessLog = chart ? `; aks-emu logs -n ${chart.namespace} deploy/${chart.name}` : '';
   out(`observe:   ${admin.url}/metrics   (aks-emu trace -f${accessLog})`);
   if (!values['no-kubeconfig']) {
     const path = kubeconfigPath(values.kubeconfig);
@@ -154,10 +170,10 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   }
   const lbs = cluster.snapshot.services.filter((s) => s.loadBalancer?.ip);
   for (const s of lbs) {
-    if ((s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME) || isGatewayService(s)) continue;
+    if (isControllerService(s, config) || isGatewayService(s)) continue;
     out(`try:       curl http://${s.loadBalancer!.ip}:${s.ports[0]!.port}/   (${s.namespace}/${s.name})`);
   }
-  const controller = lbs.find((s) => s.namespace === CONTROLLER_NAMESPACE && s.name === CONTROLLER_NAME);
+  const controller = lbs.find((s) => isControllerService(s, config));
   const statuses = cluster.snapshot.ingress?.statuses ?? {};
   for (const ing of cluster.manifests.ingresses) {
     const key = `${ing.metadata.namespace}/${ing.metadata.name}`;
@@ -172,7 +188,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   const stopWatching = values.watch
     ? watchFiles(values.filename, async () => {
         try {
-          const next = await loadObjects(values.filename!, [], [], manifestOptions(config));
+          const next = await loadObjects(values.filename!, [], [], manifestOptions(config, manifestFlags));
           for (const n of next.result.notices) out(n);
           scope = await kube.replace(next.raw, scope);
           out('applied: the manifest files changed');
@@ -206,6 +222,11 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out(`stopped: every listener closed${forced ? ', open connections reset' : ''}${errors > 0 ? `; ${errors} unexpected listener errors were logged` : ''}`);
   // A forced stop exits as a process killed by that signal would (128 + its number).
   return forced === undefined ? 0 : 128 + (forced === 'SIGINT' ? 2 : 15);
+}
+
+/** An address that cannot be bound is named with what holds it; other errors pass through. */
+function explainBindError(err: unknown): never {
+  throw err instanceof AksEmuError && err.code === 'AKS_EMU_ADDRESS_IN_USE' ? explainAddressInUse(err) : err;
 }
 
 /** EX_SOFTWARE of sysexits.h: an internal error. */

@@ -40,6 +40,15 @@ export const DEFAULT_PROXY: ProxySettings = Object.freeze({
   nextUpstreamTries: 3,
 });
 
+/** What an Ingress without the annotation gets: the controller ConfigMap's values (controller-configmap.ts). */
+export interface LocationDefaults {
+  readonly proxy: ProxySettings;
+  readonly sslRedirect: boolean;
+  readonly customHttpErrors: readonly number[];
+}
+
+export const DEFAULT_LOCATION: LocationDefaults = Object.freeze({ proxy: DEFAULT_PROXY, sslRedirect: true, customHttpErrors: [] });
+
 export const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
 
 const IMPLEMENTED = new Set([
@@ -191,19 +200,19 @@ function parseCanary(r: Reader): CanaryAnnotations {
   return canary;
 }
 
-function parseProxy(r: Reader): ProxySettings {
+function parseProxy(r: Reader, dflt: ProxySettings): ProxySettings {
   const sizeText = r.string('proxy-body-size');
-  let bodySizeLimit = DEFAULT_PROXY.bodySizeLimit;
+  let bodySizeLimit = dflt.bodySizeLimit;
   if (sizeText !== undefined) {
     const size = parseNginxSize(sizeText);
-    bodySizeLimit = size ?? r.invalid('proxy-body-size', sizeText, 'not an nginx size (e.g. 8m)', bodySizeLimit, '1m');
+    bodySizeLimit = size ?? r.invalid('proxy-body-size', sizeText, 'not an nginx size (e.g. 8m)', bodySizeLimit, "the ConfigMap's (default 1m)");
   }
   return {
-    connectTimeoutMs: r.int('proxy-connect-timeout', DEFAULT_PROXY.connectTimeoutMs / 1000, 1) * 1000,
-    readTimeoutMs: r.int('proxy-read-timeout', DEFAULT_PROXY.readTimeoutMs / 1000, 1) * 1000,
-    sendTimeoutMs: r.int('proxy-send-timeout', DEFAULT_PROXY.sendTimeoutMs / 1000, 1) * 1000,
+    connectTimeoutMs: r.int('proxy-connect-timeout', dflt.connectTimeoutMs / 1000, 1) * 1000,
+    readTimeoutMs: r.int('proxy-read-timeout', dflt.readTimeoutMs / 1000, 1) * 1000,
+    sendTimeoutMs: r.int('proxy-send-timeout', dflt.sendTimeoutMs / 1000, 1) * 1000,
     bodySizeLimit,
-    nextUpstreamTries: r.int('proxy-next-upstream-tries', DEFAULT_PROXY.nextUpstreamTries, 1),
+    nextUpstreamTries: r.int('proxy-next-upstream-tries', dflt.nextUpstreamTries, 1),
   };
 }
 
@@ -256,12 +265,12 @@ function parseSourceRanges(r: Reader): { ranges: string[]; denied?: string } {
   return { ranges };
 }
 
-function parseCustomErrors(r: Reader): number[] {
+function parseCustomErrors(r: Reader, dflt: readonly number[]): readonly number[] {
   const value = r.string('custom-http-errors');
-  if (value === undefined) return [];
+  if (value === undefined) return dflt;
   const codes = value.split(',').map((s) => s.trim());
   if (codes.some((c) => !/^[1-5]\d\d$/.test(c))) {
-    return r.invalid('custom-http-errors', value, 'not a list of HTTP status codes', []);
+    return r.invalid('custom-http-errors', value, 'not a list of HTTP status codes', dflt);
   }
   return [...new Set(codes.map(Number))];
 }
@@ -293,7 +302,7 @@ export interface ParsedAnnotations {
   readonly rejections: AnnotationRejection[];
 }
 
-export function parseIngressAnnotations(ing: Ingress): ParsedAnnotations {
+export function parseIngressAnnotations(ing: Ingress, defaults: LocationDefaults = DEFAULT_LOCATION): ParsedAnnotations {
   const r = new Reader(ing);
   const sources = parseSourceRanges(r);
   const annotations: IngressAnnotations = {
@@ -301,13 +310,13 @@ export function parseIngressAnnotations(ing: Ingress): ParsedAnnotations {
     rewriteTarget: r.string('rewrite-target'),
     useRegex: r.bool('use-regex', false),
     appRoot: parseAppRoot(r),
-    sslRedirect: r.bool('ssl-redirect', true),
+    sslRedirect: r.bool('ssl-redirect', defaults.sslRedirect),
     forceSslRedirect: r.bool('force-ssl-redirect', false),
     allowSourceRanges: sources.ranges,
     denied: sources.denied,
-    proxy: parseProxy(r),
+    proxy: parseProxy(r, defaults.proxy),
     backendProtocol: parseBackendProtocol(r),
-    customHttpErrors: parseCustomErrors(r),
+    customHttpErrors: parseCustomErrors(r, defaults.customHttpErrors),
     defaultBackend: parseDefaultBackend(r),
     affinity: parseAffinity(r),
   };

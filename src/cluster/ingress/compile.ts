@@ -8,13 +8,14 @@
  */
 import type { ServiceEndpoints, ServiceInfo } from '../snapshot.js';
 import { objectKey, type Ingress, type IngressClass, type PathType, type Secret } from '../../model/types.js';
-import { DEFAULT_PROXY, parseIngressAnnotations, type IngressAnnotations } from './annotations.js';
+import { DEFAULT_LOCATION, parseIngressAnnotations, type IngressAnnotations, type LocationDefaults } from './annotations.js';
 import { ingressOwnership } from './ingress-class.js';
 import { certificateMatchesHost, readTlsSecret } from './tls-secret.js';
 import {
   CONTROLLER_CLASSES,
   DEFAULT_SERVER_NAME,
   type CompileResult,
+  type ControllerTraffic,
   type IngressConfig,
   type IngressStatus,
   type LocationConfig,
@@ -32,6 +33,10 @@ export interface CompileInput {
   readonly secrets: readonly Secret[];
   /** Default: `nginx` and `webapprouting.kubernetes.azure.com`. */
   readonly controllerClasses?: readonly string[];
+  /** The controller ConfigMap's location defaults (proxy-*, ssl-redirect, custom-http-errors); default ingress-nginx's. */
+  readonly locationDefaults?: LocationDefaults;
+  /** The controller ConfigMap's per-request settings, carried to the data plane as they are. */
+  readonly controller?: ControllerTraffic;
 }
 
 interface Parsed {
@@ -60,18 +65,18 @@ export function needsRewrite(loc: { readonly rewriteTarget?: string; readonly pa
   return loc.rewriteTarget !== undefined && loc.rewriteTarget !== loc.path;
 }
 
-function defaultRootLocation(): MutableLocation {
+function defaultRootLocation(defaults: LocationDefaults): MutableLocation {
   return {
     path: ROOT,
     pathType: 'Prefix',
     isDefaultBackend: true,
     useRegex: false,
-    sslRedirect: true,
+    sslRedirect: defaults.sslRedirect,
     forceSslRedirect: false,
     allowSourceRanges: [],
-    proxy: DEFAULT_PROXY,
+    proxy: defaults.proxy,
     backendProtocol: 'HTTP',
-    customHttpErrors: [],
+    customHttpErrors: defaults.customHttpErrors,
   };
 }
 
@@ -107,9 +112,11 @@ class Compiler {
   readonly servers = new Map<string, MutableServer>();
   readonly certificates = new Map<string, TlsCertificate>();
   readonly #input: CompileInput;
+  readonly defaults: LocationDefaults;
 
   constructor(input: CompileInput) {
     this.#input = input;
+    this.defaults = input.locationDefaults ?? DEFAULT_LOCATION;
     this.table = new UpstreamTable(input.services, input.endpoints);
     const classes = input.controllerClasses ?? CONTROLLER_CLASSES;
     for (const ing of input.ingresses) {
@@ -117,11 +124,11 @@ class Compiler {
       const status = ingressOwnership(ing, input.ingressClasses, classes);
       this.statuses[key] = status;
       if (!status.admitted) continue;
-      const { annotations, notices } = parseIngressAnnotations(ing);
+      const { annotations, notices } = parseIngressAnnotations(ing, this.defaults);
       this.notices.push(...notices);
       this.parsed.push({ key, ing, anns: annotations });
     }
-    this.servers.set(DEFAULT_SERVER_NAME, { hostname: DEFAULT_SERVER_NAME, locations: [defaultRootLocation()] });
+    this.servers.set(DEFAULT_SERVER_NAME, { hostname: DEFAULT_SERVER_NAME, locations: [defaultRootLocation(this.defaults)] });
   }
 
   createUpstreams(): void {
@@ -157,7 +164,7 @@ class Compiler {
       for (const rule of p.ing.spec.rules) {
         const host = hostOf(rule.host);
         if (this.servers.has(host)) continue;
-        const loc = defaultRootLocation();
+        const loc = defaultRootLocation(this.defaults);
         applyAnnotations(loc, p, this.table, true);
         loc.upstream = un;
         this.servers.set(host, { hostname: host, locations: [loc] });
@@ -229,7 +236,8 @@ class Compiler {
         };
         return server;
       });
-    return { servers, upstreams: this.table.all(), certificates: [...this.certificates.values()] };
+    const controller = this.#input.controller;
+    return { ...(controller ? { controller } : {}), servers, upstreams: this.table.all(), certificates: [...this.certificates.values()] };
   }
 
   #server(host: string): MutableServer {
@@ -276,7 +284,7 @@ class Compiler {
       Object.assign(loc, { pathType, isDefaultBackend: false, upstream: ups.name, rule });
       return;
     }
-    const loc: MutableLocation = { ...defaultRootLocation(), path, pathType, isDefaultBackend: false, upstream: ups.name, rule };
+    const loc: MutableLocation = { ...defaultRootLocation(this.defaults), path, pathType, isDefaultBackend: false, upstream: ups.name, rule };
     applyAnnotations(loc, p, this.table, true);
     server.locations.push(loc);
     samePath.push(loc);

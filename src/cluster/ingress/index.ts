@@ -12,5 +12,10 @@ export {
   ingressControllerObjects,
   RUNTIME_ANNOTATION,
   type ControllerObjects,
+  controllerChart,
+  type ControllerChart,
 } from './controller-manifests.js';
+export { isControllerService, mergeControllerObjects, selectsControllerPods, type ControllerMerge } from './controller-takeover.js';
+export { readControllerConfigMap, findControllerConfigMap, DEFAULT_CONTROLLER_SETTINGS, type ControllerSettings } from './controller-configmap.js';
+export { healthzProbeNotices, routeProbePath, type ProbeRoute } from './healthz-probe.js';
 export * from './types.js';

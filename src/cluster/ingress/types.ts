@@ -141,7 +141,19 @@ export interface TlsCertificate {
   readonly keyPem: string;
 }
 
+/** The controller ConfigMap's settings the data plane applies to every request (ingress-nginx's lua_ingress.lua). */
+export interface ControllerTraffic {
+  /** The Strict-Transport-Security value sent on HTTPS (hsts, hsts-max-age, hsts-include-subdomains, hsts-preload); undefined: none. */
+  readonly hsts?: string;
+  /** use-forwarded-headers: trust the client's X-Forwarded-For (real IP), -Proto, -Port and -Host. */
+  readonly useForwardedHeaders: boolean;
+  /** compute-full-forwarded-for: append the connection's address to the client's X-Forwarded-For. */
+  readonly computeFullForwardedFor: boolean;
+}
+
 export interface IngressConfig {
+  /** The controller ConfigMap's per-request settings; absent: ingress-nginx's defaults. */
+  readonly controller?: ControllerTraffic;
   readonly servers: readonly ServerConfig[];
   readonly upstreams: readonly UpstreamConfig[];
   readonly certificates: readonly TlsCertificate[];
@@ -166,4 +178,18 @@ export interface CompileResult {
   readonly statuses: Readonly<Record<string, IngressStatus>>;
   /** One line per thing ingress-nginx would log and carry on with (unimplemented annotations, missing Secrets...). */
   readonly notices: readonly string[];
+  /**
+   * `namespace/name` of the Service whose address the Ingresses' status shows (the chart's
+   * `--publish-service`: the controller Service, or the user's Service in its place).
+   */
+  readonly publishService?: string;
+}
+
+/** The address the controller publishes in its Ingresses' status (undefined while its frontend is pending). */
+export function publishedAddress(snapshot: {
+  readonly ingress?: CompileResult;
+  readonly services: readonly { readonly namespace: string; readonly name: string; readonly loadBalancer?: { readonly ip?: string } }[];
+}): string | undefined {
+  const key = snapshot.ingress?.publishService;
+  return key === undefined ? undefined : snapshot.services.find((s) => `${s.namespace}/${s.name}` === key)?.loadBalancer?.ip;
 }

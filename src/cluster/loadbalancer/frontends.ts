@@ -4,22 +4,25 @@
  *
  * Public frontends take the first free address of the public range; internal ones
  * (`azure-load-balancer-internal: "true"`) the first free address of the node subnet, or
- * of `azure-load-balancer-internal-subnet` (a CIDR here: Azure subnet names mean nothing
- * locally), never a node's address nor Azure's reserved .0-.3. A requested address
- * (`azure-load-balancer-ipv4`, else spec.loadBalancerIP) is used when it is in that range
- * and free; otherwise the Service stays `<pending>` with a reason, as on AKS, where the
- * Service exists and only events tell why.
+ * of the subnet `azure-load-balancer-internal-subnet` names (a name of aks-emu.yaml's
+ * `subnets:`, `aks-subnet` for the node subnet, or a CIDR), never a node's address nor
+ * Azure's reserved .0-.3. A requested address (`azure-load-balancer-ipv4`, else
+ * spec.loadBalancerIP) is used when it is in that range and free; otherwise, and for a
+ * subnet name the configuration does not have, the Service stays `<pending>` with
+ * cloud-provider-azure's reason, as on AKS, where the Service exists and only the
+ * SyncLoadBalancerFailed event tells why.
  */
 import type { ClusterConfig } from '../../config/types.js';
 import type { FieldError } from '../../errors/index.js';
-import { cidrSize, formatIPv4, parseCIDR, parseIPv4 } from '../../manifests/ip.js';
+import { cidrContains, cidrSize, formatIPv4, parseCIDR, parseIPv4 } from '../../manifests/ip.js';
 import { objectKey, type Service } from '../../model/types.js';
 import { AZURE_RESERVED_HOSTS, type NodeSpec } from '../nodes.js';
 import { ANNOTATIONS, isInternal, requestedFrontendIPOf } from './annotations.js';
 import { frontendName, loadBalancerName, parseLoadBalancerName } from './names.js';
 import { rulePorts } from './rules.js';
 import { serviceFieldError } from '../field-errors.js';
-import { annotationError } from './validate.js';
+import { subnetCIDR, subnetNames } from '../../config/subnets.js';
+import { syncFailureMessage, type SyncFailure } from './sync-failures.js';
 
 export interface FrontendAllocation {
   readonly internal: boolean;
@@ -45,22 +48,27 @@ interface Pool {
   readonly last: number;
   /** For messages: `the public frontend range 127.20.0.0/16`. */
   readonly label: string;
+  readonly cidr: string;
+  readonly internal: boolean;
 }
 
-function poolOf(cidrText: string, skip: number, label: string): Pool | undefined {
+function poolOf(cidrText: string, skip: number, label: string, internal: boolean): Pool | undefined {
   const cidr = parseCIDR(cidrText);
   if (!cidr) return undefined;
-  return { first: cidr.base + skip, last: cidr.base + cidrSize(cidr) - 2, label: `${label} ${cidrText}` };
+  return { first: cidr.base + skip, last: cidr.base + cidrSize(cidr) - 2, label: `${label} ${cidrText}`, cidr: cidrText, internal };
 }
 
-function poolFor(service: Service, config: ClusterConfig): { pool?: Pool; error?: FieldError } {
-  if (!isInternal(service)) return { pool: poolOf(config.addresses.publicFrontends, 1, 'the public frontend range') };
+function poolFor(service: Service, config: ClusterConfig): { pool?: Pool; failure?: SyncFailure } {
+  if (!isInternal(service)) return { pool: poolOf(config.addresses.publicFrontends, 1, 'the public frontend range', false) };
   const subnet = service.metadata.annotations[ANNOTATIONS.internalSubnet]?.trim();
-  if (!subnet) return { pool: poolOf(config.addresses.nodeSubnet, AZURE_RESERVED_HOSTS, 'the node subnet') };
-  const pool = poolOf(subnet, AZURE_RESERVED_HOSTS, 'the internal subnet');
+  if (!subnet) return { pool: poolOf(config.addresses.nodeSubnet, AZURE_RESERVED_HOSTS, 'the node subnet', true) };
+  const named = subnetCIDR(config.subnets, config.addresses.nodeSubnet, subnet);
+  // A CIDR in the annotation is aks-emu's own extension, kept for manifests written before subnet names.
+  const pool = poolOf(named ?? subnet, AZURE_RESERVED_HOSTS, named ? `the subnet ${subnet}` : 'the internal subnet', true);
   if (pool) return { pool };
-  const detail = 'aks-emu needs the internal subnet as a CIDR such as 10.225.0.0/24 (Azure subnet names cannot be resolved locally)';
-  return { error: annotationError(service, { key: ANNOTATIONS.internalSubnet, value: subnet, detail }) };
+  const known = subnetNames(config.subnets);
+  const name = objectKey(service.metadata);
+  return { failure: { kind: 'SubnetNotFound', service: name, loadBalancer: loadBalancerName(true, 1), subnet, known } };
 }
 
 interface Candidate {
@@ -68,6 +76,7 @@ interface Candidate {
   readonly key: string;
   readonly internal: boolean;
   readonly pool?: Pool;
+  readonly failure?: SyncFailure;
   readonly requested?: string;
   readonly requestedField?: string;
   readonly rules: number;
@@ -97,11 +106,15 @@ export function allocateFrontends(
   };
 
   const candidates: Candidate[] = services.filter(programmedByAzure).map((service) => {
-    const { pool, error } = poolFor(service, config);
-    if (error) errors.push(error);
+    const { pool, failure } = poolFor(service, config);
     const requested = requestedFrontendIPOf(service);
     const base = { service, key: objectKey(service.metadata), internal: isInternal(service), rules: rulePorts(service).length };
-    return { ...base, ...(pool ? { pool } : {}), ...(requested ? { requested: requested.value, requestedField: requested.field } : {}) };
+    return {
+      ...base,
+      ...(pool ? { pool } : {}),
+      ...(failure ? { failure } : {}),
+      ...(requested ? { requested: requested.value, requestedField: requested.field } : {}),
+    };
   });
 
   for (const c of candidates) {
@@ -123,9 +136,10 @@ export function allocateFrontends(
 
   for (const c of candidates) {
     if (ips.has(c.key) || c.requested === undefined || !c.pool) continue;
-    const claimed = claimRequested(c.key, c.requested, c.pool, used);
+    const claimed = claimRequested(c.key, c.requested, c.pool, used, frontendName(c.service.metadata.uid));
     ips.set(c.key, typeof claimed === 'string' ? claimed : { pendingReason: claimed.pendingReason });
-    // An address that cannot be one of the range is the user's mistake; one taken by another Service waits, as on AKS.
+    // An address that is not an IPv4 address is the user's mistake (the API server refuses it);
+    // one outside the range or taken leaves the Service pending, as on AKS.
     if (typeof claimed !== 'string' && claimed.invalid) {
       errors.push(serviceFieldError(c.service, c.requestedField!, 'Invalid', c.requested, claimed.pendingReason));
     }
@@ -144,11 +158,11 @@ export function allocateFrontends(
   for (const c of candidates) {
     if (ips.has(c.key)) continue;
     if (!c.pool) {
-      ips.set(c.key, { pendingReason: 'the frontend address range is not a CIDR' });
+      ips.set(c.key, { pendingReason: syncFailureMessage(c.failure ?? { kind: 'RangeNotCIDR' }) });
       continue;
     }
     const found = lowestFree(c.pool);
-    if (found === undefined) ips.set(c.key, { pendingReason: `no free address left in ${c.pool.label}` });
+    if (found === undefined) ips.set(c.key, { pendingReason: syncFailureMessage({ kind: 'RangeFull', range: c.pool.label }) });
     else {
       used.set(found, c.key);
       ips.set(c.key, formatIPv4(found));
@@ -190,7 +204,7 @@ function placeOnLoadBalancer(
 ): { ordinal: number; pendingReason?: string } {
   const maxRules = config.maxRulesPerLoadBalancer;
   if (c.rules > maxRules) {
-    return { ordinal: 1, pendingReason: `the Service needs ${c.rules} load-balancing rules, more than the ${maxRules} one load balancer may hold` };
+    return { ordinal: 1, pendingReason: syncFailureMessage({ kind: 'TooManyRules', rules: c.rules, max: maxRules }) };
   }
   let ordinal = 1;
   if (c.rules > 0) {
@@ -214,13 +228,26 @@ function placeOnLoadBalancer(
   return { ordinal };
 }
 
-function claimRequested(key: string, wanted: string, pool: Pool, used: Map<number, string>): string | { pendingReason: string; invalid?: true } {
+function claimRequested(
+  key: string,
+  wanted: string,
+  pool: Pool,
+  used: Map<number, string>,
+  frontend: string,
+): string | { pendingReason: string; invalid?: true } {
   const ip = parseIPv4(wanted);
   if (ip === undefined) return { pendingReason: `the requested load balancer IP "${wanted}" is not a valid IPv4 address`, invalid: true };
-  if (ip < pool.first || ip > pool.last) return { pendingReason: `the requested IP ${wanted} is not a usable address of ${pool.label}`, invalid: true };
+  const pending = (f: SyncFailure) => ({ pendingReason: syncFailureMessage(f) });
+  if (ip < pool.first || ip > pool.last) {
+    if (!pool.internal) return pending({ kind: 'PublicIPNotFound', ip: wanted, range: pool.cidr });
+    const inside = cidrContains(pool.cidr, ip);
+    return pending({ kind: inside ? 'PrivateIPInReservedRange' : 'PrivateIPNotInSubnet', ip: wanted, subnet: pool.cidr });
+  }
   const owner = used.get(ip);
-  if (owner?.startsWith('node ')) return { pendingReason: `the requested IP ${wanted} is the address of ${owner}` };
-  if (owner !== undefined) return { pendingReason: `the requested IP ${wanted} is already the frontend of Service ${owner}` };
+  if (owner !== undefined) {
+    const holder = owner.startsWith('node ') ? owner : `the frontend of Service ${owner}`;
+    return pending(pool.internal ? { kind: 'PrivateIPAllocated', ip: wanted, frontend, owner: holder } : { kind: 'PublicIPInUse', ip: wanted, owner });
+  }
   used.set(ip, key);
   return wanted;
 }

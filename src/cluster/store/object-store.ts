@@ -67,7 +67,8 @@ export type Validator = (userObjects: readonly StoredEntry[]) => void;
 
 export interface ObjectStoreOptions {
   readonly now: () => Date;
-  readonly newUid: () => string;
+  /** The uid of a new object that brings none (called with it, so a uid may be derived from its identity). */
+  readonly newUid: (object: KubeObject) => string;
   /** How many changes watches can resume from (default 10,000). */
   readonly historyLimit?: number;
 }
@@ -175,7 +176,7 @@ export class ObjectStore {
     const specChanged = !old || (!byController && JSON.stringify(old['spec']) !== JSON.stringify(object['spec']));
     const generation = (old?.metadata.generation ?? 0) + (specChanged ? 1 : 0);
     return {
-      uid: old?.metadata.uid ?? object.metadata.uid ?? this.#options.newUid(),
+      uid: old?.metadata.uid ?? object.metadata.uid ?? this.#options.newUid(object),
       creationTimestamp:
         old?.metadata.creationTimestamp ??
         object.metadata.creationTimestamp ??

@@ -12,6 +12,7 @@ import { seenRemoteAddress } from '../l4/local-endpoints.js';
 import type { HttpTrace, UpstreamTry } from '../observe/http.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
 import type { CompiledRouteRule } from './route-match.js';
+import type { ControllerTraffic } from '../../cluster/ingress/types.js';
 
 export type Scheme = 'http' | 'https';
 
@@ -65,6 +66,8 @@ export class Exchange {
   rule: CompiledRouteRule | undefined;
   /** Routed by a Gateway API table: the proxy answers and relays as Envoy does. */
   gateway = false;
+  /** The controller ConfigMap's per-request settings (forwarded.ts); undefined: ingress-nginx's defaults. */
+  traffic: ControllerTraffic | undefined;
   host = '';
   url = '';
   query = '';

@@ -61,12 +61,15 @@ export function newRequestId(): string {
 
 export interface ForwardedContext {
   readonly clientIp: string;
-  readonly scheme: 'http' | 'https';
+  /** $pass_access_scheme: the listener's, or a trusted X-Forwarded-Proto. */
+  readonly scheme: string;
   /** X-Forwarded-Port: the listener's port, `443` for HTTPS. */
   readonly port: string;
   /** $best_http_host: the Host header, or the server name when the request had none. */
   readonly host: string;
   readonly requestId: string;
+  /** X-Forwarded-For when it is not clientIp (compute-full-forwarded-for). */
+  readonly forwardedFor?: string;
 }
 
 function connectionTokens(headers: IncomingHttpHeaders): string[] | undefined {
@@ -91,7 +94,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, ctx: Forwar
   out.host = ctx.host;
   out['x-request-id'] = ctx.requestId;
   out['x-real-ip'] = ctx.clientIp;
-  out['x-forwarded-for'] = ctx.clientIp;
+  out['x-forwarded-for'] = ctx.forwardedFor ?? ctx.clientIp;
   out['x-forwarded-host'] = ctx.host;
   out['x-forwarded-port'] = ctx.port;
   out['x-forwarded-proto'] = ctx.scheme;
@@ -102,7 +105,8 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, ctx: Forwar
   return out;
 }
 
-export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>, https: boolean): OutgoingHttpHeaders {
+/** `hsts`: the Strict-Transport-Security value to send (HTTPS with hsts on), else undefined. */
+export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>, hsts: string | undefined): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
     if (RESPONSE_DROP.has(name)) continue;
@@ -110,7 +114,7 @@ export function downstreamResponseHeaders(headers: Record<string, string | strin
     if (value !== undefined) out[name] = value;
   }
   out.server = SERVER_VALUE;
-  if (https) out['strict-transport-security'] = HSTS_VALUE;
+  if (hsts !== undefined) out['strict-transport-security'] = hsts;
   return out;
 }
 

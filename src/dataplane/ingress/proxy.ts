@@ -14,9 +14,10 @@ import { util, type Dispatcher } from 'undici';
 import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
 import { parseRequestTarget } from './request-target.js';
-import { BodyLimit, BodyTooLargeError, clientIp, Exchange, hasBody, ignore, isTimeout, UpstreamCall, type Scheme, type UpstreamOutcome } from './exchange.js';
+import { BodyLimit, BodyTooLargeError, Exchange, hasBody, ignore, isTimeout, UpstreamCall, type Scheme, type UpstreamOutcome } from './exchange.js';
 import { normalizePath } from '../../cluster/ingress/path-match.js';
-import { appendSetCookie, downstreamResponseHeaders, HSTS_VALUE, newRequestId, SERVER_VALUE, upstreamRequestHeaders } from './proxy-headers.js';
+import { appendSetCookie, downstreamResponseHeaders, newRequestId, SERVER_VALUE, upstreamRequestHeaders } from './proxy-headers.js';
+import { forwardedContext, hstsFor, passScheme, remoteAddr } from './forwarded.js';
 import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js';
 import type { CompiledUpstream, Router } from './router.js';
 import { affinityCookie, Balancer, canaryDecision, routesToCanary } from './upstream-pool.js';
@@ -25,6 +26,8 @@ import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
 import type { HttpObserver } from '../observe/http.js';
+import type { FaultHolder } from '../../faults/compile.js';
+import { applyRuleFaults, deferForPodFault } from '../faults/l7-proxy-faults.js';
 
 export type { Scheme } from './exchange.js';
 
@@ -37,6 +40,8 @@ export interface IngressProxyOptions {
   readonly now?: () => number;
   /** Traces, route counters and the access log of each request (observe/http.ts). */
   readonly observer?: HttpObserver;
+  /** Active faults: an Ingress or HTTPRoute fault acts on the requests its rules route. */
+  readonly faults?: FaultHolder;
 }
 
 /** nginx retries only these (proxy_next_upstream without non_idempotent). */
@@ -52,9 +57,11 @@ export class IngressProxy implements UpstreamOutcome {
   readonly #now: () => number;
   readonly #localAddress?: string;
   readonly #observer: HttpObserver | undefined;
+  readonly #faults: FaultHolder | undefined;
 
   constructor(options: IngressProxyOptions) {
     this.#observer = options.observer;
+    this.#faults = options.faults;
     this.#getRouter = options.getRouter;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -79,9 +86,14 @@ export class IngressProxy implements UpstreamOutcome {
   handleRequest(req: IncomingMessage, res: ServerResponse, scheme: Scheme, port: string): void {
     const ex = new Exchange(req, scheme, port);
     this.#observer?.begin(ex, res);
-    if (this.#route(ex)) this.#proxy(ex, res);
-    else this.#reply(ex, res);
+    if (!this.#route(ex)) return this.#reply(ex, res);
+    const faults = this.#faults?.table;
+    if (faults !== undefined && applyRuleFaults(faults, ex, res, this.#random, this.#proceed)) return;
+    this.#proxy(ex, res);
   }
+
+  /** What a fault lets through: the request proxied, or answered with ex.status. */
+  readonly #proceed = (ex: Exchange, res: ServerResponse, answer: boolean): void => (answer ? this.#reply(ex, res) : this.#proxy(ex, res));
 
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, scheme: Scheme, port: string): void {
     socket.on('error', ignore);
@@ -130,6 +142,7 @@ export class IngressProxy implements UpstreamOutcome {
     const req = ex.req;
     const target = parseRequestTarget(req);
     ex.gateway = router.config.dialect === 'gateway-api';
+    ex.traffic = router.config.controller;
     if (target.kind === 'bad') {
       ex.server = router.defaultServer;
       ex.closeAfter = true;
@@ -166,7 +179,7 @@ export class IngressProxy implements UpstreamOutcome {
       return this.#fail(ex, 413);
     }
     if (cfg.denied !== undefined) return this.#fail(ex, 503);
-    if (ex.scheme === 'http' && (cfg.forceSslRedirect || (cfg.sslRedirect && server.hasTls))) {
+    if (passScheme(ex) === 'http' && (cfg.forceSslRedirect || (cfg.sslRedirect && server.hasTls))) {
       return this.#redirectTo(ex, 308, sslRedirectLocation(hostHeader ?? '', url));
     }
     ex.target = loc.rewrite && match.captures ? applyRewrite(loc.rewrite, match.captures, ex.query, ex.decoded) : url;
@@ -178,7 +191,7 @@ export class IngressProxy implements UpstreamOutcome {
       ex.errorCode = 503;
     }
     if (loc.allow) {
-      const ip = clientIp(req);
+      const ip = remoteAddr(ex);
       if (!loc.allow.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4')) return this.#fail(ex, 403);
     }
     if (ex.errorCode === 0 && upstream.alternative && routesToCanary(canaryDecision(upstream, req.headers, this.#random))) {
@@ -231,13 +244,7 @@ export class IngressProxy implements UpstreamOutcome {
       const incoming = req.headers['x-request-id'];
       ex.requestId = typeof incoming === 'string' && incoming !== '' ? incoming : newRequestId();
     }
-    const headers = upstreamRequestHeaders(req.headers, {
-      clientIp: clientIp(req),
-      scheme: ex.scheme,
-      port: ex.port,
-      host: ex.host,
-      requestId: ex.requestId,
-    });
+    const headers = upstreamRequestHeaders(req.headers, forwardedContext(ex));
     if (ex.rule?.requestEdits) applyHeaderEdits(headers, ex.rule.requestEdits);
     if (ex.errorCode !== 0) {
       const [namespace = '', ingress = ''] = (ex.location?.config.ingress ?? '/').split('/');
@@ -308,12 +315,21 @@ export class IngressProxy implements UpstreamOutcome {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
     }
-    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
+    const faults = this.#faults?.table;
+    if (faults !== undefined && deferForPodFault(faults, endpoint.config, cfg.proxy.readTimeoutMs, ex, res, this.#dispatch, this)) return;
+    this.#dispatch(ex, res);
   }
+
+  readonly #dispatch = (ex: Exchange, res: ServerResponse): void => {
+    const endpoint = ex.upstream?.endpoints[ex.endpoint];
+    const cfg = ex.location?.config;
+    if (!endpoint || !cfg || !ex.upstreamRequest) return;
+    this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
+  };
 
   responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
     if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;
-    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), ex.scheme === 'https' && !ex.gateway);
+    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), hstsFor(ex));
     if (ex.gateway) {
       headers.server = ENVOY_SERVER;
       if (ex.rule?.responseEdits) applyHeaderEdits(headers, ex.rule.responseEdits);
@@ -367,7 +383,8 @@ export class IngressProxy implements UpstreamOutcome {
       return void res.end(ex.req.method === 'HEAD' ? undefined : reply.body);
     }
     const headers: OutgoingHttpHeaders = { server: SERVER_VALUE, 'content-type': 'text/html' };
-    if (ex.scheme === 'https') headers['strict-transport-security'] = HSTS_VALUE;
+    const hsts = hstsFor(ex);
+    if (hsts !== undefined) headers['strict-transport-security'] = hsts;
     if (status === 200) {
       headers['content-length'] = 0;
       res.writeHead(200, headers);

@@ -49,7 +49,8 @@ export class IdleTimeout {
 
   constructor(
     private readonly clock: Clock,
-    private readonly counters: RuleCounters,
+    /** Where expiries are counted: the rule's counters, or a fault's (faults/toxic-flow.ts). */
+    private readonly counters: Pick<RuleCounters, 'idleTimeouts'>,
     public settings: IdleSettings,
   ) {}
 

@@ -14,6 +14,8 @@ import { flowAtNode, flowVerdict } from '../observe/flow.js';
 import { Splice } from '../l4/splice.js';
 import type { GlobalCounters } from '../stats.js';
 import type { IdleTimeout } from './idle-timeout.js';
+import type { FaultHolder } from '../../faults/compile.js';
+import type { HeldConnections } from '../node/held-connections.js';
 
 /** A node's handling of external traffic (KubeProxy is one). */
 export interface NodeTrafficHandler {
@@ -30,9 +32,20 @@ export interface NodeDelivery {
 }
 
 export class EmbeddedNodeDelivery implements NodeDelivery {
-  constructor(private readonly nodes: ReadonlyMap<string, NodeTrafficHandler>) {}
+  constructor(
+    private readonly nodes: ReadonlyMap<string, NodeTrafficHandler>,
+    private readonly faults: FaultHolder = { table: undefined },
+    private readonly held?: HeldConnections,
+  ) {}
 
   deliver(client: Socket, node: BackendNode, servicePort: string, idle: IdleTimeout): boolean {
+    const partition = this.faults.table?.nodes.get(node.name)?.partition;
+    if (partition !== undefined && this.held !== undefined) {
+      // The LB cannot reach the node: the flow's packets go nowhere until the probes take the node out.
+      partition.state.fire();
+      this.held.hold(client);
+      return true;
+    }
     const handler = this.nodes.get(node.name);
     flowAtNode(client, node.name);
     if (handler === undefined || !handler.running) {

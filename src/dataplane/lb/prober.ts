@@ -4,14 +4,19 @@
  * due has failed. A node goes down after numberOfProbes consecutive failures and comes
  * back after numberOfProbes consecutive successes (load-balancer-custom-probe-overview).
  *
- * A node starts up: AKS registers a node in the backend pool as it joins and Azure
- * starts probing it; starting down would only make every start wait for probes. A node
- * that is really unreachable is taken out after numberOfProbes intervals, as in Azure.
+ * A node's state starts unknown (`settled: false`) and new flows may reach it meanwhile:
+ * AKS registers a node in the backend pool as it joins and Azure starts probing it;
+ * keeping it out would only make every start wait for probes. The first numberOfProbes
+ * consecutive results settle it: successes leave it up without a transition, failures take
+ * it down with a transition `from: 'unknown'`, which is the first answer, not a change, so
+ * callers that print changes can leave it out. A node that is really unreachable is taken
+ * out after numberOfProbes intervals, as in Azure.
  */
 import type { LoadBalancerProbe, Snapshot } from '../../cluster/snapshot.js';
 import { backendNode, type BackendNode } from '../balance/distribution.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ProbeCheck } from './probe-check.js';
+import type { FaultHolder } from '../../faults/compile.js';
 
 /** Azure's probe source 168.63.129.16, moved into 127/8 like the rest of the embedded cluster. */
 export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
@@ -39,6 +44,8 @@ export interface ProbeStatus {
   readonly lastChange: number;
   /** Attempts with a result so far. */
   readonly probes: number;
+  /** False while the state is unknown: fewer than numberOfProbes consecutive results of one kind so far. */
+  readonly settled: boolean;
 }
 
 export interface ProbeTransition {
@@ -46,6 +53,8 @@ export interface ProbeTransition {
   readonly probe: string;
   readonly node: string;
   readonly state: ProbeState;
+  /** The state before: `unknown` when this is the node's first settled state. */
+  readonly from: ProbeState | 'unknown';
   readonly detail: string;
   readonly at: number;
 }
@@ -57,6 +66,7 @@ export class BackendSet {
 
 class ProbeTarget {
   state: ProbeState = 'up';
+  settled = false;
   successes = 0;
   failures = 0;
   lastResult: ProbeStatus['lastResult'] = 'none';
@@ -88,6 +98,8 @@ export class Prober {
     /** Local address probes are sent from; undefined lets the OS choose. */
     private readonly source: string | undefined,
     private readonly onTransition: (transition: ProbeTransition) => void,
+    /** A node fault (fail-probes, drain, partition) fails every probe of the node. */
+    private readonly faults: FaultHolder = { table: undefined },
   ) {}
 
   /** Probe what the snapshot's load balancers declare; keep the state of what stays. */
@@ -141,6 +153,7 @@ export class Prober {
       lastDetail: t.lastDetail,
       lastChange: t.lastChange,
       probes: t.probes,
+      settled: t.settled,
     }));
   }
 
@@ -175,7 +188,15 @@ export class Prober {
   private attempt(target: ProbeTarget): void {
     if (target.check !== undefined) {
       target.check.cancel();
+      target.check = undefined;
       this.record(target, false, 'timed out');
+    }
+    const fault = this.faults.table?.nodes.get(target.node.name)?.probes;
+    if (fault !== undefined) {
+      fault.state.fire();
+      this.record(target, false, fault.spec.type === 'partition' ? 'timed out' : `${fault.spec.type} (${fault.id})`);
+      this.schedule(target);
+      return;
     }
     const check = new ProbeCheck(target.probe, target.node.address, this.source, (ok, detail) => {
       if (target.check !== check) return;
@@ -198,9 +219,12 @@ export class Prober {
       target.successes = 0;
     }
     const threshold = target.probe.numberOfProbes;
+    const from = target.settled ? target.state : 'unknown';
+    if (!target.settled && target.successes >= threshold) target.settled = true;
     const next: ProbeState | undefined =
       target.state === 'up' && target.failures >= threshold ? 'down' : target.state === 'down' && target.successes >= threshold ? 'up' : undefined;
     if (next === undefined) return;
+    target.settled = true;
     target.state = next;
     target.lastChange = this.clock.now();
     this.refresh(`${target.loadBalancer}/${target.probe.name}`);
@@ -209,6 +233,7 @@ export class Prober {
       probe: target.probe.name,
       node: target.node.name,
       state: next,
+      from,
       detail,
       at: target.lastChange,
     });

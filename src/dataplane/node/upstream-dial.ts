@@ -17,7 +17,9 @@ import { flowDelivered, flowDialFailed, flowToEndpoint, flowVerdict } from '../o
 import { Splice } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import { increment } from '../stats.js';
-import type { ServicePortRoute, UpstreamEndpoint } from './service-port-route.js';
+import { servicePortKey, type ServicePortRoute, type UpstreamEndpoint } from './service-port-route.js';
+import { gateNode, gatePod, gatePort, toxicsOf, type StreamToxic } from '../faults/l4-faults.js';
+import { faultIdleTimeout, ToxicFlow } from '../faults/toxic-flow.js';
 
 const DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000] as const;
 /** Scaled timeouts below this would fail healthy loopback dials on a busy event loop. */
@@ -47,6 +49,8 @@ export class UpstreamDial {
   private timer: TimerHandle | undefined;
   /** The client's error and close are watched while a dial is under way. */
   private watching = false;
+  /** Stream faults the hops attached to this flow (src/dataplane/faults); undefined: a plain splice. */
+  private toxics: readonly StreamToxic[] | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -55,6 +59,12 @@ export class UpstreamDial {
   ) {}
 
   start(): void {
+    const faults = this.ctx.faults.table;
+    if (faults !== undefined) {
+      const { counters } = this.request.route;
+      if (gatePort(this.client, faults, 'service', servicePortKey(counters.service, counters.port), this.ctx)) return;
+      gateNode(this.client, faults, counters.node, this.ctx);
+    }
     this.dial(false);
   }
 
@@ -66,8 +76,16 @@ export class UpstreamDial {
     const client = this.client;
     this.unwatchClient();
     flowDelivered(client, 'dial');
+    const toxics = this.toxics;
+    const idle = toxics === undefined ? this.request.idle : (faultIdleTimeout(toxics, this.ctx.clock) ?? this.request.idle);
+    // Only faults on the bytes need the toxic pipe; an idle-timeout override watches a plain splice.
+    if (toxics !== undefined && toxics.some((t) => t.kind !== 'idle-timeout')) {
+      const flow = new ToxicFlow(client, upstream, toxics, this.ctx.clock, this.ctx.random);
+      idle?.watch(flow);
+      return;
+    }
     const splice = new Splice(client, upstream, this.ctx.counters, this.ctx.clock.now());
-    this.request.idle?.watch(splice);
+    idle?.watch(splice);
   }
 
   failed(upstream: Socket): void {
@@ -102,12 +120,18 @@ export class UpstreamDial {
       return;
     }
     increment(route.counters.endpointPicks, endpoint.key);
+    const faults = this.ctx.faults.table;
+    if (faults !== undefined) {
+      if (gatePod(this.client, faults, endpoint.ip, this.ctx.clock.now(), this.ctx)) return;
+      this.toxics = toxicsOf(this.client);
+    }
     // A pod reaching itself through a Service is masqueraded to its node (hairpin).
     const wanted = endpoint.ip === clientIP ? nodeAddress : source;
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
     flowToEndpoint(this.client, endpoint, from, candidates === route.local ? 'local' : 'all');
-    const inProcess = local?.lookup(endpoint.ip, endpoint.port);
+    // A flow with stream faults keeps two sockets, so the faults can sit between them.
+    const inProcess = this.toxics !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
     this.watchClient();
     const upstream = connect({ host: endpoint.ip, port: endpoint.port, localAddress: from, allowHalfOpen: true, noDelay: true }) as DialSocket;

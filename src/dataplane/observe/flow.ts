@@ -66,6 +66,8 @@ export class Flow implements TraceRecord {
   durationMs: number | undefined = undefined;
   receivedBytes = 0;
   sentBytes = 0;
+  /** Faults that took effect on this flow: `type fault-id`. */
+  faults: string[] | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -120,6 +122,7 @@ export class Flow implements TraceRecord {
       client: `${this.client}:${this.clientPort}`,
       ...(this.route === undefined ? {} : { service: this.route.service }),
       hops,
+      ...(this.faults === undefined ? {} : { faults: this.faults }),
       ...(this.end === undefined
         ? { open: true }
         : { end: this.end, durationMs: round(this.durationMs ?? 0), bytes: { fromClient: this.receivedBytes, toClient: this.sentBytes } }),
@@ -157,6 +160,12 @@ export function flowOf(socket: Socket): Flow | undefined {
 export function flowVerdict(socket: Socket, reason: FlowEndReason): void {
   const flow = (socket as FlowSocket)[FLOW];
   if (flow !== undefined) flow.verdict ??= reason;
+}
+
+/** A fault took effect on the flow (src/dataplane/faults): the trace lists it. */
+export function flowFault(socket: Socket, id: string, type: string): void {
+  const flow = (socket as FlowSocket)[FLOW];
+  if (flow !== undefined) (flow.faults ??= []).push(`${type} ${id}`);
 }
 
 /** The LB rule whose frontend accepted the flow. */

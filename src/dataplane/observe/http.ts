@@ -79,6 +79,8 @@ export class HttpTrace implements TraceRecord {
   requestId = '';
   ended = false;
   service = '';
+  /** Ingress/HTTPRoute faults that took effect on the request (src/dataplane/faults). */
+  faults: string[] | undefined = undefined;
   /** The L4 flow that brought the request's connection, when the runtime traced it. */
   readonly connection: number | undefined;
 
@@ -163,6 +165,7 @@ export class HttpTrace implements TraceRecord {
         ...(ex.upstream === undefined ? [] : [{ hop: 'upstream', upstream: ex.upstream.name }]),
         ...this.tries.map((t) => ({ hop: 'endpoint', endpoint: t.address, ...(t.pod === undefined ? {} : { pod: t.pod }), status: t.status, ms: round(t.ms) })),
       ],
+      ...(this.faults === undefined ? {} : { faults: this.faults }),
       requestId: this.requestId,
       ...(this.ended ? { status: this.status, durationMs: round(this.durationMs ?? 0), bodyBytes: this.bodyBytes } : { open: true }),
     };

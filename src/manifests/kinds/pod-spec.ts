@@ -216,7 +216,14 @@ export function readPodSpec(r: Reporter, spec: Obj, path: string): PodSpec {
   if (restartPolicy !== undefined && restartPolicy !== 'Always' && restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
     r.notSupported(`${path}.restartPolicy`, restartPolicy, ['Always', 'OnFailure', 'Never']);
   }
+  // ValidatePodSpec checks both as DNS-1123 labels: together they become a DNS name.
+  const hostname = readString(r, spec, 'hostname', path) || undefined;
+  if (hostname !== undefined) r.invalidEach(`${path}.hostname`, hostname, isDNS1123Label(hostname));
+  const subdomain = readString(r, spec, 'subdomain', path) || undefined;
+  if (subdomain !== undefined) r.invalidEach(`${path}.subdomain`, subdomain, isDNS1123Label(subdomain));
   return {
+    ...(hostname !== undefined && { hostname }),
+    ...(subdomain !== undefined && { subdomain }),
     ...(grace !== undefined && grace >= 0 && { terminationGracePeriodSeconds: grace }),
     ...((restartPolicy === 'Always' || restartPolicy === 'OnFailure' || restartPolicy === 'Never') && { restartPolicy }),
     ...(nodeName !== undefined && { nodeName }),

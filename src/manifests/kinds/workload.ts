@@ -8,11 +8,12 @@ import type { Workload, WorkloadKind } from '../../model/types.js';
 import { validateLabels } from '../meta.js';
 import { readInt, readObj, readObjList, readString, readStringList, readStringMap, type Obj } from '../read.js';
 import type { Reporter } from '../reporter.js';
+import { isDNS1123Label } from '../validation/names.js';
 import type { Located } from './located.js';
 import { readPodSpec } from './pod-spec.js';
 
 /** The word each validator uses in `empty selector is invalid for <word>` (ReplicaSet reuses Deployment's). */
-const SELECTOR_WORD: Record<Exclude<WorkloadKind, 'Pod'>, string> = {
+const SELECTOR_WORD: Record<Exclude<WorkloadKind, 'Pod' | 'ReplicationController'>, string> = {
   Deployment: 'deployment',
   ReplicaSet: 'deployment',
   StatefulSet: 'statefulset',
@@ -29,7 +30,7 @@ export function readPod(r: Reporter, object: Obj, located: Located): Workload {
  * matchLabels, plus matchExpressions that say the same thing (`In` with one value);
  * the model's selector is a plain label map, so other expressions cannot be kept.
  */
-function readSelector(r: Reporter, spec: Obj, kind: Exclude<WorkloadKind, 'Pod'>): Record<string, string> | undefined {
+function readSelector(r: Reporter, spec: Obj, kind: ControllerKind): Record<string, string> | undefined {
   const raw = readObj(r, spec, 'selector', 'spec');
   if (raw === undefined) {
     r.required('spec.selector');
@@ -52,7 +53,17 @@ function readSelector(r: Reporter, spec: Obj, kind: Exclude<WorkloadKind, 'Pod'>
   return selector;
 }
 
-export function readController(r: Reporter, object: Obj, located: Located, kind: Exclude<WorkloadKind, 'Pod'>): Workload {
+type ControllerKind = Exclude<WorkloadKind, 'Pod' | 'ReplicationController'>;
+
+/** StatefulSet spec.serviceName, a DNS-1123 label (ValidateStatefulSetSpec); optional since Kubernetes 1.30. */
+function readServiceName(r: Reporter, spec: Obj): { serviceName?: string } {
+  const serviceName = readString(r, spec, 'serviceName', 'spec') || undefined;
+  if (serviceName === undefined) return {};
+  r.invalidEach('spec.serviceName', serviceName, isDNS1123Label(serviceName));
+  return { serviceName };
+}
+
+export function readController(r: Reporter, object: Obj, located: Located, kind: ControllerKind): Workload {
   const spec = readObj(r, object, 'spec', '') ?? {};
   const replicasRaw = readInt(r, spec, 'replicas', 'spec') ?? 1;
   if (replicasRaw < 0) r.invalid('spec.replicas', replicasRaw, 'must be greater than or equal to 0');
@@ -74,5 +85,32 @@ export function readController(r: Reporter, object: Obj, located: Located, kind:
     replicas: kind === 'DaemonSet' ? 0 : Math.max(0, replicasRaw),
     selector: selector ?? {},
     template: { labels, annotations, spec: podSpec },
+    ...(kind === 'StatefulSet' ? readServiceName(r, spec) : {}),
   };
+}
+
+/**
+ * v1 ReplicationController (ValidateReplicationControllerSpec, SetDefaults_ReplicationController):
+ * `spec.selector` is a plain label map, defaulted to the template's labels; the template is
+ * required and its labels must satisfy the selector.
+ */
+export function readReplicationController(r: Reporter, object: Obj, located: Located): Workload {
+  const spec = readObj(r, object, 'spec', '') ?? {};
+  const replicasRaw = readInt(r, spec, 'replicas', 'spec') ?? 1;
+  if (replicasRaw < 0) r.invalid('spec.replicas', replicasRaw, 'must be greater than or equal to 0');
+  const template = readObj(r, spec, 'template', 'spec');
+  if (template === undefined) r.required('spec.template');
+  const templateMeta = readObj(r, template ?? {}, 'metadata', 'spec.template') ?? {};
+  const labels = readStringMap(r, templateMeta, 'labels', 'spec.template.metadata') ?? {};
+  validateLabels(r, labels, 'spec.template.metadata.labels');
+  const annotations = readStringMap(r, templateMeta, 'annotations', 'spec.template.metadata') ?? {};
+  const written = readStringMap(r, spec, 'selector', 'spec') ?? {};
+  validateLabels(r, written, 'spec.selector');
+  const selector = Object.keys(written).length > 0 ? written : labels;
+  if (Object.keys(selector).length === 0) r.required('spec.selector');
+  else if (template !== undefined && !Object.entries(selector).every(([k, v]) => labels[k] === v)) {
+    r.invalid('spec.template.metadata.labels', labels, 'selector does not match labels in spec.template');
+  }
+  const podSpec = readPodSpec(r, readObj(r, template ?? {}, 'spec', 'spec.template') ?? {}, 'spec.template.spec');
+  return { kind: 'ReplicationController', ...located, replicas: Math.max(0, replicasRaw), selector, template: { labels, annotations, spec: podSpec } };
 }

@@ -19,5 +19,6 @@ registerPodKind({
       now: () => ctx.clock.now(),
       log: (line) => ctx.log(line),
       ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
+      faults: ctx.faults,
     }),
 });

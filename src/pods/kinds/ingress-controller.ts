@@ -13,5 +13,6 @@ registerPodKind({
       getRouter: () => ctx.getRouter()!,
       nodeName: ctx.nodeName,
       ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
+      faults: ctx.faults,
     }),
 });

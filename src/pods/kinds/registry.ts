@@ -6,6 +6,7 @@
  * asks `choosePodKind` while building the snapshot, so the choice travels in PodInfo,
  * and whoever runs a pod (the embedded cluster, a node container) asks `createPodRuntime`.
  */
+import type { DnsRecord } from '../../cluster/dns.js';
 import type { DesiredPod } from '../../cluster/workload-pods.js';
 import type { PodInfo, PodKind, PodKindName, ServiceInfo } from '../../cluster/snapshot.js';
 import type { Manifests } from '../../model/types.js';
@@ -15,6 +16,7 @@ import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import type { GatewayRouters } from '../gateway.js';
 import type { L7Observe } from '../../dataplane/observe/l7-observe.js';
+import type { FaultHolder } from '../../faults/compile.js';
 
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
 export interface ChooseContext {
@@ -37,12 +39,16 @@ export interface PodKindContext {
   log(line: string): void;
   /** The Services of the latest snapshot (a container's Service variables are read when it starts). */
   services(): readonly ServiceInfo[];
+  /** The cluster DNS names of the latest snapshot (Services and headless Services' pods). */
+  dnsRecords(): readonly DnsRecord[];
   /** The runtime's containerStatuses() changed. */
   statusChanged(): void;
   /** The node's container engine, where pods of the `container` kind can run. */
   readonly containers?: ContainerPodFactory;
   /** The cluster's trace store and L7 route counters, where the runtime keeps them. */
   readonly observe?: L7Observe;
+  /** Active faults, for the L7 pods' Ingress and HTTPRoute faults. */
+  readonly faults?: FaultHolder;
 }
 
 /** Makes the runtime of a `container` pod on this node (src/runtime/container/container-host.ts). */

@@ -2,7 +2,8 @@
  * Calling a Service by name from a local Node.js process, without root and without
  * touching /etc/hosts: NODE_OPTIONS gets `--require` of a small preload that
  *  - answers dns.lookup (and so http, fetch, net) for `svc`, `svc.ns`, `svc.ns.svc` and
- *    `svc.ns.svc.cluster.local` from a table aks-emu writes (the cluster DNS records of
+ *    `svc.ns.svc.cluster.local`, and a headless Service's pods (`mongo-0.mongo`, ...), from
+ *    a table aks-emu writes and rewrites as endpoints change (the cluster DNS records of
  *    the pod's namespace search list), and
  *  - binds the source of connections to 127/8 addresses (ClusterIPs, pod IPs) to the
  *    pod's IP, since aks-emu treats 127.0.0.1 as outside the cluster and resets it at a
@@ -12,7 +13,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceInfo } from '../../cluster/snapshot.js';
+import type { DnsRecord } from '../../cluster/dns.js';
 
 const PRELOAD = String.raw`'use strict';
 const fs = require('fs');
@@ -57,7 +58,8 @@ net.Socket.prototype.connect = function (...args) {
     options = { port: Number(options), host: typeof args[1] === 'string' ? args[1] : 'localhost' };
     args = [options, ...args.slice(typeof args[1] === 'string' ? 2 : 1)];
   }
-  if (options && typeof options === 'object' && options.path === undefined) {
+  // node:http passes path: null for TCP; only a string path is an IPC socket.
+  if (options && typeof options === 'object' && options.path == null) {
     const ip = lookupName(options.host);
     if (ip !== undefined) options.host = ip;
     if (podIP && options.localAddress == null && typeof options.host === 'string' && options.host.startsWith('127.') && options.host !== podIP) options.localAddress = podIP;
@@ -85,23 +87,28 @@ export function preloadPath(): string {
   return path;
 }
 
-/** The names a pod's resolv.conf search list (`<ns>.svc.cluster.local svc.cluster.local cluster.local`) makes resolvable. */
-export function serviceNames(services: readonly ServiceInfo[], namespace: string): Record<string, string> {
+/**
+ * The names a pod's resolv.conf search list (`<ns>.svc.cluster.local svc.cluster.local
+ * cluster.local`) makes resolvable: `x.ns`, `x.ns.svc`, `x.ns.svc.cluster.local` for every
+ * record, and `x` for the pod's own namespace, whose search entry comes first (so its
+ * `pod.svc` wins over a Service `pod` in a namespace `svc`).
+ */
+export function serviceNames(records: readonly DnsRecord[], namespace: string): Record<string, string> {
   const names: Record<string, string> = {};
-  for (const s of services) {
-    if (s.clusterIP === '' || s.clusterIP === 'None') continue;
-    for (const name of [`${s.name}.${s.namespace}`, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}.svc.cluster.local`]) names[name] = s.clusterIP;
-    if (s.namespace === namespace) names[s.name] = s.clusterIP;
+  for (const r of records) {
+    for (const name of [`${r.relative}.${r.namespace}`, `${r.relative}.${r.namespace}.svc`, `${r.relative}.${r.namespace}.svc.cluster.local`])
+      names[name] = r.address;
   }
+  for (const r of records) if (r.namespace === namespace) names[r.relative] = r.address;
   return names;
 }
 
-/** Writes (atomically) the name table of one pod; returns its path for AKS_EMU_HOSTS. */
-export function writeHosts(podKey: string, names: Record<string, string>): string {
+/** Writes (atomically) the name table (JSON) of one pod; returns its path for AKS_EMU_HOSTS. */
+export function writeHosts(podKey: string, names: string): string {
   const hostsDir = join(workDir(), 'hosts');
   mkdirSync(hostsDir, { recursive: true });
   const path = join(hostsDir, `${podKey.replace('/', '_')}.json`);
-  writeFileSync(`${path}.tmp`, JSON.stringify(names));
+  writeFileSync(`${path}.tmp`, names);
   renameSync(`${path}.tmp`, path);
   return path;
 }

@@ -41,6 +41,8 @@ class ProcessPod implements PodRuntime {
   readonly #supervised: Supervised[] = [];
   #echo: PodRuntime | undefined;
   #stopped = false;
+  /** The name table last written for the preload (AKS_EMU_HOSTS), as JSON text. */
+  #names: { readonly text: string; readonly path: string } | undefined;
 
   constructor(pod: PodOfKind<'process'>, ctx: PodKindContext) {
     this.#pod = pod;
@@ -137,7 +139,7 @@ class ProcessPod implements PodRuntime {
     const pod = this.#pod;
     const services = this.#ctx.services();
     const env = containerEnv(pod, this.#ctx.nodeAddress, spec.env, services);
-    const hosts = writeHosts(`${pod.namespace}/${pod.name}`, serviceNames(services, pod.namespace));
+    const hosts = this.#writeNames();
     const { NODE_OPTIONS: _ours, ...inherited } = globalThis.process.env;
     return {
       // A local process needs the host's PATH, HOME, ...; aks-emu's own NODE_OPTIONS is not the app's.
@@ -180,6 +182,15 @@ class ProcessPod implements PodRuntime {
   update(pod: PodInfo): void {
     this.#pod = pod as PodOfKind<'process'>;
     this.#echo?.update({ ...pod, containers: this.#echo.pod.containers });
+    // A headless Service's names follow its ready pods: the running processes re-read the table when it changes.
+    if (this.#names !== undefined) this.#writeNames();
+  }
+
+  /** Writes the pod's name table when it differs from the last one written; returns its path. */
+  #writeNames(): string {
+    const names = JSON.stringify(serviceNames(this.#ctx.dnsRecords(), this.#pod.namespace));
+    if (this.#names?.text !== names) this.#names = { text: names, path: writeHosts(`${this.#pod.namespace}/${this.#pod.name}`, names) };
+    return this.#names.path;
   }
 
   containerStatuses(): ContainerStatusInfo[] {

@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { listenerGuard } from '../../dataplane/l4/listener-guard.js';
 import { AksEmuError } from '../../errors/index.js';
-import { resolveServiceName } from '../cluster-dns.js';
+import { resolveServiceName } from '../../cluster/dns.js';
 import { buildAnswer, buildFormatError, parseQuery, RCODE, TYPE_A } from './dns-message.js';
 
 /** CoreDNS's kubernetes plugin answers with ttl 5 by default. */

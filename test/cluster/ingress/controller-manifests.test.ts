@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ingressControllerObjects } from '../../../src/cluster/ingress/controller-manifests.js';
 
 describe('ingressControllerObjects', () => {
-  const objects = ingressControllerObjects(2);
+  const objects = ingressControllerObjects({ enabled: true, replicas: 2 });
 
   it('makes the ingress-nginx Deployment with http/https ports and a /healthz readiness probe on 10254', () => {
     const [deployment] = objects.workloads;
@@ -11,7 +11,7 @@ describe('ingressControllerObjects', () => {
     const container = deployment?.template.spec.containers[0];
     expect(container?.ports.map((p) => `${p.name}:${p.containerPort}`)).toEqual(['http:80', 'https:443']);
     expect(container?.readinessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 10254 });
-    expect(deployment?.source.file).toBe('<built-in ingress-nginx>');
+    expect(deployment?.source.file).toBe('<built-in ingress-nginx: aks-emu.yaml ingress>');
   });
 
   it('exposes it with a LoadBalancer Service, externalTrafficPolicy Cluster as the chart default', () => {

@@ -38,13 +38,27 @@ describe('LB frontends', () => {
     expect(frontends([svc]).frontends['default/in']!.ip).toBe('127.225.1.4');
   });
 
-  it('reports an internal-subnet annotation that is not a CIDR', () => {
-    const svc = loadBalancer('in', { annotations: { ...internal, [`${A}azure-load-balancer-internal-subnet`]: 'apps-subnet' } });
+  it('takes a subnet name mapped in aks-emu.yaml, and aks-subnet for the node subnet', () => {
+    const cfg = config({ subnets: { 'apps-subnet': '127.225.3.0/24' } });
+    const named = (name: string, subnet: string, ip?: string) =>
+      loadBalancer(name, { ...(ip ? { loadBalancerIP: ip } : {}), annotations: { ...internal, [`${A}azure-load-balancer-internal-subnet`]: subnet } });
+    const { frontends: f, errors } = frontends(
+      [named('apps', 'apps-subnet'), named('fixed', 'apps-subnet', '127.225.3.40'), named('nodes', 'aks-subnet')],
+      cfg,
+    );
+    expect(errors).toEqual([]);
+    expect([f['default/apps']!.ip, f['default/fixed']!.ip, f['default/nodes']!.ip]).toEqual(['127.225.3.4', '127.225.3.40', '127.224.0.7']);
+  });
+
+  it('leaves a Service whose subnet name is unknown pending with cloud-provider-azure words, not an error', () => {
+    const svc = loadBalancer('in', { namespace: 'shop', annotations: { ...internal, [`${A}azure-load-balancer-internal-subnet`]: 'apps-subnet' } });
     const { frontends: f, errors } = frontends([svc]);
-    expect(errors.map(formatFieldError)).toEqual([
-      `metadata.annotations[${A}azure-load-balancer-internal-subnet]: Invalid value: "apps-subnet": aks-emu needs the internal subnet as a CIDR such as 10.225.0.0/24 (Azure subnet names cannot be resolved locally)`,
-    ]);
-    expect(f['default/in']!.ip).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(f['shop/in']).toMatchObject({ internal: true, loadBalancerName: 'kubernetes-internal' });
+    expect(f['shop/in']!.ip).toBeUndefined();
+    expect(f['shop/in']!.pendingReason).toBe(
+      'ensure(shop/in): lb(kubernetes-internal) - failed to get subnet: aks-vnet/apps-subnet (aks-emu.yaml subnets: has aks-subnet)',
+    );
   });
 
   it('honours azure-load-balancer-ipv4 before spec.loadBalancerIP', () => {
@@ -63,9 +77,8 @@ describe('LB frontends', () => {
       loadBalancer('node', { loadBalancerIP: '127.224.0.4', annotations: internal }),
     ];
     const { frontends: f, errors } = frontends([...cases, loadBalancer('annotated', { annotations: { [`${A}azure-load-balancer-ipv4`]: '999.1.1.1' } })]);
-    // Addresses that can never be used are errors too; a taken one only waits, as on AKS.
+    // Only what is not an address at all is an error (the API server refuses it); the rest waits, as on AKS.
     expect(errors.map(formatFieldError)).toEqual([
-      'spec.loadBalancerIP: Invalid value: "10.9.9.9": the requested IP 10.9.9.9 is not a usable address of the public frontend range 127.20.0.0/16',
       'spec.loadBalancerIP: Invalid value: "not-an-ip": the requested load balancer IP "not-an-ip" is not a valid IPv4 address',
       `metadata.annotations[${A}azure-load-balancer-ipv4]: Invalid value: "999.1.1.1": the requested load balancer IP "999.1.1.1" is not a valid IPv4 address`,
     ]);
@@ -74,17 +87,30 @@ describe('LB frontends', () => {
       .filter(([, v]) => v.ip === undefined)
       .map(([k, v]) => [k, v.pendingReason]);
     expect(pending).toEqual([
-      ['default/outside', 'the requested IP 10.9.9.9 is not a usable address of the public frontend range 127.20.0.0/16'],
+      [
+        'default/outside',
+        'findMatchedPIPByLoadBalancerIP: cannot find public IP with IP address 10.9.9.9 in resource group mc_aks-emu (public frontends come from 127.20.0.0/16)',
+      ],
       ['default/garbage', 'the requested load balancer IP "not-an-ip" is not a valid IPv4 address'],
-      ['default/second', 'the requested IP 127.20.0.5 is already the frontend of Service default/first'],
-      ['default/node', 'the requested IP 127.224.0.4 is the address of node node-0'],
+      ['default/second', 'the public IP 127.20.0.5 is already the frontend of Service default/first (aks-emu does not share one frontend between Services)'],
+      [
+        'default/node',
+        `Code="PrivateIPAddressIsAllocated" Message="IP configuration ${frontendName(cases[4]!.metadata.uid)} is using the private IP address 127.224.0.4 which is already allocated to resource node node-0."`,
+      ],
       ['default/annotated', 'the requested load balancer IP "999.1.1.1" is not a valid IPv4 address'],
     ]);
   });
 
-  it('never uses Azure reserved addresses .0-.3 of an internal subnet', () => {
-    const svc = loadBalancer('in', { loadBalancerIP: '127.224.0.3', annotations: internal });
-    expect(frontends([svc]).frontends['default/in']!.pendingReason).toContain('is not a usable address of the node subnet');
+  it("answers with Azure's codes for private addresses outside the subnet or in its reserved range", () => {
+    const reserved = loadBalancer('reserved', { loadBalancerIP: '127.224.0.3', annotations: internal });
+    const outside = loadBalancer('outside', { loadBalancerIP: '127.20.0.9', annotations: internal });
+    const { frontends: f } = frontends([reserved, outside]);
+    expect(f['default/reserved']!.pendingReason).toBe(
+      'Code="PrivateIPAddressInReservedRange" Message="Private static IP address 127.224.0.3 falls within reserved IP range of subnet prefix 127.224.0.0/16."',
+    );
+    expect(f['default/outside']!.pendingReason).toBe(
+      'Code="PrivateIPAddressNotInSubnet" Message="Private static IP address 127.20.0.9 does not belong to the range of subnet prefix 127.224.0.0/16."',
+    );
   });
 
   it('does not program ClusterIP Services or LoadBalancer Services of another loadBalancerClass', () => {

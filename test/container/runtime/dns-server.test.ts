@@ -99,6 +99,13 @@ describe('the cluster DNS responder', () => {
     );
   });
 
+  it("answers a headless Service's pods without a hostname under their dashed IP, as CoreDNS does", async () => {
+    const [pod] = cluster.pods({ app: 'web' });
+    const name = `${pod!.ip.replaceAll('.', '-')}.web-headless.default.svc.cluster.local`;
+    expect(await ask(name)).toEqual({ rcode: RCODE.noError, addresses: [pod!.ip] });
+    expect(await ask(`${pod!.ip.replaceAll('.', '-')}.web.default.svc.cluster.local`)).toEqual({ rcode: RCODE.nxDomain, addresses: [] });
+  });
+
   it('answers NXDOMAIN for names outside the cluster and NODATA for AAAA of a Service', async () => {
     expect(await ask('nosuch.default.svc.cluster.local')).toEqual({ rcode: RCODE.nxDomain, addresses: [] });
     expect(await ask('example.com')).toEqual({ rcode: RCODE.nxDomain, addresses: [] });

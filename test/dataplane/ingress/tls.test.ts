@@ -64,10 +64,12 @@ describe('certificates', () => {
     expect(ctl.result.notices.some((n) => n.includes('Secret default/nope not found'))).toBe(true);
   });
 
-  it('adds HSTS to HTTPS responses', async () => {
+  it('adds HSTS to HTTPS responses of hosts with a certificate of their own', async () => {
     const r = await send(`${ctl.https}/`, { host: 'foo.bar.com' });
     expect(r.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
     expect((await send(`${ctl.http}/`, { host: 'open.example' })).headers['strict-transport-security']).toBeUndefined();
+    // The fake default certificate configures nothing for the host (certificate.configured_for_current_request).
+    expect((await send(`${ctl.https}/`, { host: 'missing.example' })).headers['strict-transport-security']).toBeUndefined();
   });
 });
 

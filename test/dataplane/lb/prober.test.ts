@@ -44,12 +44,12 @@ async function round(clock: FakeClock, n: number, intervalMs = 5000): Promise<vo
 }
 
 describe('LB prober', () => {
-  it('starts every node of the backend pool up, before any probe', async () => {
+  it('starts every node of the backend pool unknown (reachable, not settled), before any probe', async () => {
     const { plane } = await startPlane({});
-    expect(plane.probeStatus().map((s) => [s.node, s.state, s.lastResult])).toEqual([
-      ['node-0', 'up', 'none'],
-      ['node-1', 'up', 'none'],
-      ['node-2', 'up', 'none'],
+    expect(plane.probeStatus().map((s) => [s.node, s.state, s.settled, s.lastResult])).toEqual([
+      ['node-0', 'up', false, 'none'],
+      ['node-1', 'up', false, 'none'],
+      ['node-2', 'up', false, 'none'],
     ]);
   });
 
@@ -64,9 +64,11 @@ describe('LB prober', () => {
     expect(transitions).toEqual([]);
     await round(clock, 3);
     expect(node('node-1')).toMatchObject({ state: 'down', consecutiveFailures: 3 });
+    // The first settled state of node-1 is down: a transition from unknown; the others settle up without one.
     expect(transitions).toEqual([
-      { loadBalancer: 'kubernetes', probe: 'a1b2c3-TCP-8080', node: 'node-1', state: 'down', detail: 'ECONNREFUSED', at: clock.now() },
+      { loadBalancer: 'kubernetes', probe: 'a1b2c3-TCP-8080', node: 'node-1', state: 'down', from: 'unknown', detail: 'ECONNREFUSED', at: clock.now() },
     ]);
+    expect(['node-0', 'node-1', 'node-2'].map((n) => node(n).settled)).toEqual([true, true, true]);
     await round(clock, 4);
     expect(transitions).toHaveLength(1);
 
@@ -76,9 +78,9 @@ describe('LB prober', () => {
     expect(node('node-1')).toMatchObject({ state: 'down', consecutiveSuccesses: 2 });
     await round(clock, 7);
     expect(node('node-1')).toMatchObject({ state: 'up', consecutiveSuccesses: 3, lastChange: clock.now() });
-    expect(transitions.map((t) => [t.node, t.state])).toEqual([
-      ['node-1', 'down'],
-      ['node-1', 'up'],
+    expect(transitions.map((t) => [t.node, t.state, t.from])).toEqual([
+      ['node-1', 'down', 'unknown'],
+      ['node-1', 'up', 'down'],
     ]);
     expect(['node-0', 'node-2'].map((n) => node(n).state)).toEqual(['up', 'up']);
   });

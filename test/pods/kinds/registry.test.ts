@@ -48,6 +48,7 @@ describe('pod kind registry', () => {
       timeScale: 1,
       log: () => {},
       services: () => [],
+      dnsRecords: () => [],
       statusChanged: () => {},
     });
     expect(runtime.pod.runtime).toEqual({ kind: 'echo' });

@@ -1,0 +1,47 @@
+/**
+ * The cluster the dashboard tests draw: a LoadBalancer Service over three echo pods, a
+ * ClusterIP Service, and an Ingress whose path holds markup (the page must show it as text).
+ */
+export const MARKUP_PATH = '/<img src=x onerror=alert(1)>';
+
+export const DASHBOARD_MANIFESTS = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: example/web:1, ports: [{ containerPort: 8080 }] }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  type: LoadBalancer
+  selector: { app: web }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web-internal }
+spec:
+  selector: { app: web }
+  ports: [{ port: 80, targetPort: 8080 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  annotations: { nginx.ingress.kubernetes.io/use-regex: "true" }
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: "${MARKUP_PATH}"
+            pathType: ImplementationSpecific
+            backend: { service: { name: web-internal, port: { number: 80 } } }
+`;
