@@ -23,6 +23,7 @@ import { manifestOptions, type ManifestFlags } from './runtime/check.js';
 import { mergeGatewayObjects } from './model/gateway-types.js';
 import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
+import type { OtlpExportOptions } from './runtime/otlp-export.js';
 import type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
 import type { Fault } from './faults/types.js';
 import type { FaultInput } from './faults/input.js';
@@ -68,6 +69,8 @@ export interface StartClusterOptions {
   readonly wait?: boolean;
   readonly waitTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Export traces as OpenTelemetry spans over OTLP/HTTP: `{ endpoint: 'http://127.0.0.1:4318/v1/traces' }` (docs/observability.md). */
+  readonly otlp?: OtlpExportOptions;
 }
 
 export type { GatewayHandle } from './gateway-handle.js';
@@ -212,7 +215,7 @@ export async function resolveConfig(
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
   const { manifests, notices, raw } = await readManifests(options, config);
-  const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
+  const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log, ...(options.otlp ? { otlp: options.otlp } : {}) });
   const kube = new KubeStore(embedded, options.log);
   kube.seed(raw);
   if (options.wait !== false) await embedded.waitUntilServing(options.waitTimeoutMs ?? 30_000);

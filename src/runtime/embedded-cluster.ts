@@ -22,6 +22,7 @@ import { ClusterState, podNotFound } from './cluster-state.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
 import { Observability } from './observability.js';
+import { startOtlpExport, type OtlpExport, type OtlpExportOptions } from './otlp-export.js';
 import type { TraceQuery, TraceView } from '../dataplane/observe/traces.js';
 import { realClock } from '../dataplane/clock.js';
 import { compileFaultTable, type FaultHolder } from '../faults/compile.js';
@@ -40,6 +41,8 @@ export interface EmbeddedClusterOptions {
   readonly log?: (line: string) => void;
   /** What pods say (a process pod's output, its restarts), prefixed with the pod's name; default: log. */
   readonly podLog?: (line: string) => void;
+  /** Export every trace as an OpenTelemetry span over OTLP/HTTP (off by default). */
+  readonly otlp?: OtlpExportOptions;
 }
 
 export class EmbeddedCluster extends EventEmitter {
@@ -57,6 +60,7 @@ export class EmbeddedCluster extends EventEmitter {
   readonly #log: (line: string) => void;
   /** Traces, L7 route counters and probe transitions: what /metrics and `aks-emu trace` read. */
   readonly observability = new Observability();
+  #otlp: OtlpExport | undefined;
   /** The fault table every hop reads; replaced whole when a fault or the snapshot changes. */
   readonly #faultTable: FaultHolder = { table: undefined };
   readonly #faults: FaultRegistry;
@@ -143,6 +147,7 @@ export class EmbeddedCluster extends EventEmitter {
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
     const cluster = new EmbeddedCluster(options);
     try {
+      if (options.otlp !== undefined) cluster.#otlp = await startOtlpExport(cluster.observability.traces, options.otlp);
       await cluster.#resync();
     } catch (err) {
       await cluster.stop();
@@ -367,6 +372,8 @@ export class EmbeddedCluster extends EventEmitter {
     const [dataPlane] = await Promise.allSettled([this.#dataPlane.stop({ graceMs })]);
     if (dataPlane.status === 'rejected') this.#log(`stop: data plane: ${(dataPlane.reason as Error).message}`);
     await this.#pods.stop();
+    // After the flows have closed, so their traces are among the last spans sent.
+    await this.#otlp?.stop();
     this.emit('stopped');
   }
 

@@ -16,6 +16,7 @@ import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, namespaceFlag, parseComm
 import { printServices } from '../printers.js';
 import { probeSummary, startupProgress } from '../startup-progress.js';
 import { explainAddressInUse } from '../../runtime/address-holder.js';
+import { checkOtlpEndpoint } from '../../runtime/otlp-export.js';
 import { AksEmuError } from '../../errors/index.js';
 import type { ProbeTransition } from '../../dataplane/index.js';
 
@@ -37,6 +38,8 @@ ${VALIDATE_HELP}
       --no-kubeconfig   do not write a kubeconfig
       --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
                         required only when --admin is not a loopback address)
+      --otlp-endpoint URL  send every connection and request trace as an OpenTelemetry span (OTLP/HTTP,
+                        e.g. http://127.0.0.1:4318/v1/traces); off by default
       --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
                         (default 5 x time scale) before resetting them; a second signal stops at once
 ${MANIFEST_SIZE_HELP}
@@ -62,6 +65,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
       'no-kubeconfig': { type: 'boolean' },
       'admin-token': { type: 'string' },
       'grace-period': { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
       'max-manifest-size': { type: 'string' },
       workload: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
@@ -126,7 +130,15 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     process.exit(EXIT_SOFTWARE);
   });
   // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out }).catch(explainBindError);
+  const otlpEndpoint = values['otlp-endpoint'];
+  if (otlpEndpoint !== undefined) checkOtlpEndpoint(otlpEndpoint, 'aks-emu up: flag --otlp-endpoint');
+  const cluster = await EmbeddedCluster.start({
+    config,
+    manifests,
+    log: values.verbose ? out : undefined,
+    podLog: out,
+    ...(otlpEndpoint === undefined ? {} : { otlp: { endpoint: otlpEndpoint } }),
+  }).catch(explainBindError);
   const kube = new KubeStore(cluster, out);
   kube.seed(raw);
   let admin;
