@@ -355,7 +355,7 @@ class ClusterHandle implements Cluster {
       (serviceKey === undefined || this.snapshot.loadBalancers.some((lb) => lb.rules.some((r) => r.serviceKey === serviceKey && r.probeName === probe)));
     return waitUntil(
       this.#embedded,
-      ['probe', 'snapshot'],
+      ['probe', 'probe-settled', 'snapshot'],
       () => {
         const rows = this.probeStatus().filter((s) => s.node === node && wanted(s.probe));
         return rows.length > 0 && rows.every((s) => s.settled !== false && s.state === state);

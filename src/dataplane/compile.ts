@@ -296,7 +296,8 @@ function planFrontend(
   plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => {
     flowAtRule(socket, counters);
     const faults = state.faults.table;
-    if (faults !== undefined && gatePort(socket, faults, 'frontend', servicePort, state)) return;
+    // In-cluster clients never reach the Azure LB (kube-proxy captures the frontend IP), so its faults miss them.
+    if (faults !== undefined && !inCluster.has(socket.remoteAddress ?? '') && gatePort(socket, faults, 'frontend', servicePort, state)) return;
     frontend.accept(socket);
   });
 }

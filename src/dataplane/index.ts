@@ -25,6 +25,7 @@ import { Counters, type DataPlaneStats } from './stats.js';
 import type { FlowSource } from './observe/flow.js';
 import { Traces } from './observe/traces.js';
 import type { FaultHolder } from '../faults/compile.js';
+import { deliveredVia, holdFlow, releaseFlow } from './faults/partition.js';
 
 export type { Clock, TimerHandle } from './clock.js';
 export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
@@ -74,6 +75,8 @@ export interface StopOptions {
 
 export interface DataPlaneEvents {
   probe: [ProbeTransition];
+  /** A node settled up on a probe by its first successes (no transition). */
+  'probe-settled': [];
   error: [Error];
 }
 
@@ -91,6 +94,8 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
   /** Ends the grace period of a stop in progress early. */
   private cutShort: (() => void) | undefined;
   private cutRequested = false;
+  /** Nodes a partition fault holds flows for. */
+  private partitioned: ReadonlySet<string> = new Set();
 
   constructor(options: DataPlaneOptions = {}) {
     super();
@@ -116,6 +121,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
           this.emit('probe', transition);
         },
         faults,
+        () => this.emit('probe-settled'),
       ),
       faults,
       selectors: new Retained<Selector<UpstreamEndpoint>>(),
@@ -187,6 +193,21 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     if (timer !== undefined) clock.clearTimeout(timer);
     this.cutShort = undefined;
     return outcome;
+  }
+
+  /**
+   * Nodes the LB is partitioned from: flows it had delivered to them stall until the node
+   * is no longer listed, then carry on (src/dataplane/faults/partition.ts).
+   */
+  partition(nodes: ReadonlySet<string>): void {
+    if (nodes.size === 0 && this.partitioned.size === 0) return;
+    for (const socket of this.state.tracker.clientSockets()) {
+      const via = deliveredVia(socket);
+      if (via === undefined) continue;
+      if (nodes.has(via)) holdFlow(socket);
+      else if (this.partitioned.has(via)) releaseFlow(socket);
+    }
+    this.partitioned = new Set(nodes);
   }
 
   probeStatus(): ProbeStatus[] {

@@ -118,7 +118,20 @@ function notSupported(field: string, value: unknown, supported: readonly (string
   };
 }
 
-/** `KIND/NS/NAME`, `node/NAME`, or `KIND/NAME` in namespace default. */
+/** kubectl's short and plural names for the kinds a target names. */
+const KIND_ALIASES: Readonly<Record<string, TargetKind>> = {
+  no: 'node',
+  nodes: 'node',
+  po: 'pod',
+  pods: 'pod',
+  svc: 'service',
+  services: 'service',
+  ing: 'ingress',
+  ingresses: 'ingress',
+  httproutes: 'httproute',
+};
+
+/** `KIND/NS/NAME`, `node/NAME`, or `KIND/NAME` in namespace default; KIND as kubectl spells it too (svc, po, no, ing). */
 export function parseTarget(value: unknown, issues: Issue[]): FaultTarget | undefined {
   if (value === undefined || value === null || value === '') {
     issues.push(required('target'));
@@ -129,7 +142,7 @@ export function parseTarget(value: unknown, issues: Issue[]): FaultTarget | unde
     return undefined;
   }
   const parts = value.split('/');
-  const kind = parts[0]!.toLowerCase();
+  const kind = KIND_ALIASES[parts[0]!.toLowerCase()] ?? parts[0]!.toLowerCase();
   if (!(TARGET_KINDS as readonly string[]).includes(kind)) {
     issues.push(
       notSupported(

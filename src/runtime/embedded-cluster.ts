@@ -124,6 +124,7 @@ export class EmbeddedCluster extends EventEmitter {
         });
       },
       changed: () => this.#publishFaults(),
+      log,
     });
     this.#faults.on('change', () => this.emit('fault'));
     this.observability.setFaultSource(() => this.#faults.list().map((f) => ({ id: f.id, type: f.type, target: f.target, fired: f.fired })));
@@ -139,6 +140,7 @@ export class EmbeddedCluster extends EventEmitter {
       this.observability.probeTransitions.record(t);
       this.emit('probe', t);
     });
+    this.#dataPlane.on('probe-settled', () => this.emit('probe-settled'));
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
@@ -220,6 +222,9 @@ export class EmbeddedCluster extends EventEmitter {
   #publishFaults(): void {
     if (this.#snapshot === undefined) return;
     this.#faultTable.table = compileFaultTable(this.#faults.active(), this.#snapshot);
+    const partitioned = new Set<string>();
+    for (const [node, set] of this.#faultTable.table?.nodes ?? []) if (set.partition !== undefined) partitioned.add(node);
+    this.#dataPlane.partition(partitioned);
   }
 
   /** Replaces the workload; allocations of objects that remain are kept. Invalid sets change nothing. */

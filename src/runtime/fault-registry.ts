@@ -20,6 +20,7 @@ export interface FaultEffects {
   crashPod(podKey: string, restartAfterMs: number): Promise<void>;
   /** The active set changed: compile and publish a new table. */
   changed(): void;
+  log(line: string): void;
 }
 
 interface Entry {
@@ -78,7 +79,9 @@ export class FaultRegistry extends EventEmitter<FaultRegistryEvents> {
     if (request.forMs !== undefined) {
       entry.timer = this.clock.setTimeout(() => {
         entry.timer = undefined;
-        void this.remove(id).catch(() => undefined);
+        // Removed meanwhile (a race with `fault rm`) is fine; undoing what it set may fail and is said.
+        if (!this.#entries.has(id)) return;
+        this.remove(id).catch((err: unknown) => this.effects.log(`fault ${id} expired, but undoing it failed: ${(err as Error).message}`));
       }, request.forMs);
     }
     this.effects.changed();

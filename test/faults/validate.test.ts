@@ -61,6 +61,11 @@ describe('fault validation', () => {
     expect(fieldsOf({ type: 'unready', target: 'pod/web-0' })).toEqual(['target']);
   });
 
+  it('takes the short names kubectl uses for kinds and shows the full one', () => {
+    expect(validateFault({ type: 'reset', target: 'svc/shop/web' }, catalog).target).toEqual({ kind: 'service', namespace: 'shop', name: 'web' });
+    expect(validateFault({ type: 'hang', target: 'po/shop/web-0' }, catalog).target.kind).toBe('pod');
+  });
+
   it('counts first-K status faults without a fraction, and refuses both together', () => {
     expect(validateFault({ type: 'status', target: 'ingress/shop/web', params: { code: 503, first: 2 } }, catalog).spec).toEqual({
       type: 'status',

@@ -10,44 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { echo, httpGet } from '../helpers/net.js';
+import { FAULT_MANIFESTS, outcome } from '../helpers/fault-cluster.js';
 
-const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: example/web:1
-          ports: [{ name: http, containerPort: 8080 }, { name: tcp-echo, containerPort: 9000 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports:
-    - { name: http, port: 80, targetPort: http }
-    - { name: tcp-echo, port: 9000, targetPort: 9000 }
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: web }
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: web.example.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend: { service: { name: web, port: { number: 80 } } }
+const MANIFESTS = `${FAULT_MANIFESTS}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -117,14 +82,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - start };
 }
 
-async function outcome(url: string, headers: Record<string, string> = {}, timeoutMs?: number): Promise<string> {
-  try {
-    return String((await httpGet(url, { headers, ...(timeoutMs === undefined ? {} : { timeoutMs }) })).status);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'error';
-  }
-}
-
 describe('what each fault kind does to a client', () => {
   let cluster: Cluster;
   let lbIP: string;
@@ -159,6 +116,13 @@ describe('what each fault kind does to a client', () => {
     const rate = (size - result.firstLength) / ((result.lastAt - result.firstAt) / 1000);
     expect(rate).toBeGreaterThan(200_000 * 0.8);
     expect(rate).toBeLessThan(200_000 * 1.2);
+  });
+
+  it('a frontend fault acts on clients outside the cluster only, as in-cluster ones never reach the Azure LB', async () => {
+    await cluster.addFault({ type: 'reset', target: 'frontend/default/web', params: { port: 'http' } });
+    expect(await outcome(url)).toBe('ECONNRESET');
+    const inside = cluster.pods({ app: 'web' })[0]!;
+    expect((await echo(url, { localAddress: inside.ip })).pod).toMatch(/^web-/);
   });
 
   it('close-after ends the flow once that many bytes came back', async () => {
@@ -217,6 +181,34 @@ describe('what each fault kind does to a client', () => {
     expect(cluster.faults().find((f) => f.id === fault.id)!.fired).toBeGreaterThan(0);
     await cluster.removeFault(fault.id);
     await cluster.waitForPool(node.name, true, { service: 'web' });
+  });
+
+  it('partition stalls a flow already through the node, which carries on when it heals', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; remoteAddress: string }>((resolve, reject) => {
+        const req = request(url, { agent }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, remoteAddress: (JSON.parse(body) as { remoteAddress: string }).remoteAddress }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const first = await get();
+      const node = cluster.nodes.find((n) => n.address === first.remoteAddress)!;
+      const fault = await cluster.addFault({ type: 'partition', target: `node/${node.name}` });
+      let answered = false;
+      const second = get().then((r) => ((answered = true), r));
+      await cluster.waitForPool(node.name, false, { service: 'web' });
+      expect(answered).toBe(false);
+      await cluster.removeFault(fault.id);
+      expect(await second).toEqual({ status: 200, remoteAddress: node.address });
+      await cluster.waitForPool(node.name, true, { service: 'web' });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('a slow node delays what it forwards, and only that', async () => {

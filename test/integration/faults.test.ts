@@ -2,74 +2,14 @@
  * One fault of each kind, seen from a real client through the emulated path, plus the
  * API's and the CLI's answers to bad input.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { main } from '../../src/cli/main.js';
 import { addressBlock } from '../helpers/addresses.js';
-import { echo, httpGet } from '../helpers/net.js';
-
-const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: example/web:1
-          ports: [{ name: http, containerPort: 8080 }, { name: tcp-echo, containerPort: 9000 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports:
-    - { name: http, port: 80, targetPort: http }
-    - { name: tcp-echo, port: 9000, targetPort: 9000 }
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: web }
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: web.example.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend: { service: { name: web, port: { number: 80 } } }
-`;
-
-/** One request on `agent`'s connection. */
-function getWith(agent: Agent, url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** How a fresh connection's HTTP request ended: its status, or the error code. */
-async function outcome(url: string, headers: Record<string, string> = {}): Promise<string> {
-  try {
-    return String((await httpGet(url, { headers })).status);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'error';
-  }
-}
+import { echo } from '../helpers/net.js';
+import { FAULT_MANIFESTS, getWith, outcome } from '../helpers/fault-cluster.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -87,7 +27,7 @@ describe('faults at every hop', () => {
   let url: string;
 
   beforeAll(async () => {
-    cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: addressBlock(11) }, timeScale: 1 / 20, seed: 3 });
+    cluster = await startCluster({ manifests: FAULT_MANIFESTS, config: { addresses: addressBlock(11) }, timeScale: 1 / 20, seed: 3 });
     await cluster.waitFor((s) => s.pods.every((p) => p.ready), { what: 'every pod Ready' });
     for (const node of cluster.nodes) await cluster.waitForPool(node.name, true, { service: 'web' });
     url = cluster.service('web').url();
@@ -247,6 +187,38 @@ describe('faults at every hop', () => {
     expect((await cli(['fault', 'rm', id, '--server', server])).code).toBe(0);
     expect((await cli(['fault', 'list', '--server', server])).out).toBe('No faults.');
     expect((await cli(['fault', 'rm', '--all', '--server', server])).out).toBe('0 faults removed');
+    const timed = await cli(['fault', 'add', 'drain', '--target', `no/${cluster.nodes[0]!.name}`, '--for', '1m', '--server', server]);
+    expect(timed.out).toMatch(new RegExp(`added: drain on node/${cluster.nodes[0]!.name} until \\d{4}-`));
+    expect((await cli(['fault', 'list', '--server', server])).out).toMatch(/drain .* in (59|60)s/);
+    expect((await cli(['fault', 'rm', '--all', '--server', server])).out).toBe('1 fault removed');
+    await cluster.waitForPool(cluster.nodes[0]!.name, true, { service: 'web' });
+    expect((await cli(['fault', 'rm', 'fault-1', '--all', '--server', server])).code).toBe(1);
+    expect((await cli(['fault', 'explode', '--server', server])).err).toContain('unknown action "explode"');
+  });
+
+  it('counts which pod got each connection, so a test can assert an even spread', async () => {
+    const before = cluster.distribution('web', { port: 'http' });
+    for (let i = 0; i < 60; i++) await echo(url);
+    const spread = cluster.distribution('web', { port: 'http', since: before });
+    expect(spread.total).toBe(60);
+    expect(Object.keys(spread.counts).sort()).toEqual(
+      cluster
+        .pods({ app: 'web' })
+        .map((p) => `default/${p.name}`)
+        .sort(),
+    );
+    expect(spread.evenWithin(0.05)).toBe(true);
+    // One pod out: the other two share the next connections.
+    const pod = cluster.pods({ app: 'web' })[0]!;
+    const unready = await cluster.addFault({ type: 'unready', target: `pod/default/${pod.name}` });
+    await cluster.waitForEndpoints('web', 2);
+    const mark = cluster.distribution('web', { port: 'http' });
+    for (let i = 0; i < 20; i++) await echo(url);
+    const two = cluster.distribution('web', { port: 'http', since: mark });
+    expect(two.counts[`default/${pod.name}`]).toBeUndefined();
+    expect(two.evenWithin(0.05)).toBe(true);
+    await cluster.removeFault(unready.id);
+    await cluster.waitForEndpoints('web', 3);
   });
 
   it('forgets every fault at stop', async () => {

@@ -34,6 +34,11 @@ export class ConnectionTracker {
     this.track(socket, this.others);
   }
 
+  /** Every open client connection (a partition fault stalls those delivered through its node). */
+  clientSockets(): Iterable<Socket> {
+    return this.clients;
+  }
+
   get activeClients(): number {
     return this.clients.size;
   }

@@ -16,6 +16,7 @@ import type { GlobalCounters } from '../stats.js';
 import type { IdleTimeout } from './idle-timeout.js';
 import type { FaultHolder } from '../../faults/compile.js';
 import type { HeldConnections } from '../node/held-connections.js';
+import { markDelivered } from '../faults/partition.js';
 
 /** A node's handling of external traffic (KubeProxy is one). */
 export interface NodeTrafficHandler {
@@ -46,6 +47,7 @@ export class EmbeddedNodeDelivery implements NodeDelivery {
       this.held.hold(client);
       return true;
     }
+    markDelivered(client, node.name);
     const handler = this.nodes.get(node.name);
     flowAtNode(client, node.name);
     if (handler === undefined || !handler.running) {

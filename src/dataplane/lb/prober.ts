@@ -100,6 +100,8 @@ export class Prober {
     private readonly onTransition: (transition: ProbeTransition) => void,
     /** A node fault (fail-probes, drain, partition) fails every probe of the node. */
     private readonly faults: FaultHolder = { table: undefined },
+    /** A node's first numberOfProbes successes settle it up without a transition; waiters hear it here. */
+    private readonly onSettled: () => void = () => {},
   ) {}
 
   /** Probe what the snapshot's load balancers declare; keep the state of what stays. */
@@ -220,7 +222,10 @@ export class Prober {
     }
     const threshold = target.probe.numberOfProbes;
     const from = target.settled ? target.state : 'unknown';
-    if (!target.settled && target.successes >= threshold) target.settled = true;
+    if (!target.settled && target.successes >= threshold) {
+      target.settled = true;
+      if (target.state === 'up') this.onSettled();
+    }
     const next: ProbeState | undefined =
       target.state === 'up' && target.failures >= threshold ? 'down' : target.state === 'down' && target.successes >= threshold ? 'up' : undefined;
     if (next === undefined) return;

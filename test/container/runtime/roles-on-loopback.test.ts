@@ -74,6 +74,12 @@ describe('the container roles wired over HTTP on loopback', () => {
       const rows = control.probeStatus().filter((s) => silent.includes(s.node));
       return rows.length > 0 && rows.every((s) => s.state === 'down');
     });
+    // The live node must have answered its probes too: before it has, a busy machine may have failed one and left no node up.
+    const live = control.snapshot.nodes[0]!.name;
+    await until('probes up for the live node', () => {
+      const rows = control.probeStatus().filter((s) => s.node === live);
+      return rows.length > 0 && rows.every((s) => s.state === 'up' && s.settled !== false);
+    });
     const ip = control.snapshot.services.find((s) => s.name === 'web')!.loadBalancer!.ip!;
     await until('the lb frontend', () => lb.snapshot?.version === control.snapshot.version);
     const seen = new Set<string>();
