@@ -241,7 +241,8 @@ export class HttpObserver {
     if (ex.location?.builtin === undefined) {
       const counters: RouteCounters = this.options.counters.forLocation(ex.location ?? ex.server ?? this, () => routeOf(ex));
       counters.record(trace.status, trace.durationMs / 1000, requestLength, trace.bodyBytes, trace.tries.length);
-      this.options.accessLog?.(accessLogLine(trace, requestLength, new Date()));
+      // The ConfigMap's disable-access-log turns the log off for the whole controller.
+      if (ex.traffic?.disableAccessLog !== true) this.options.accessLog?.(accessLogLine(trace, requestLength, new Date()));
     }
     trace.seal();
     this.options.traces.ended(trace);

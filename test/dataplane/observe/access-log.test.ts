@@ -172,6 +172,23 @@ describe('the access log in log-format-upstream', () => {
     expect(fields(line)).toMatchObject({ request: 'GET /slow HTTP/1.1', status: '499', bodyBytes: '0' });
   });
 
+  it("writes nothing with the ConfigMap's disable-access-log, and still traces the request", async () => {
+    const svc = service('app', [{ port: 80 }]);
+    const input = {
+      ingresses: [ingress('app', [rule('app.example', path('/', 'app'))])],
+      services: [svc],
+      endpoints: [endpoints(svc, [{ ip: pod.ip, port: pod.port }])],
+    };
+    ctl.setInput({ ...input, controller: { useForwardedHeaders: false, computeFullForwardedFor: false, disableAccessLog: true } });
+    const before = ctl.pod.logs!({});
+    await send(`${ctl.http}/quiet`, { host: 'app.example' });
+    expect(ctl.pod.logs!({})).toBe(before);
+    expect(traces.query({ kind: 'http', last: 1 })[0]).toMatchObject({ request: 'GET /quiet HTTP/1.1', status: 200 });
+    ctl.setInput(input);
+    await send(`${ctl.http}/loud`, { host: 'app.example' });
+    expect(lastLine()).toContain('"GET /loud HTTP/1.1" 200');
+  });
+
   it('counts requests per route and status', () => {
     const app = [...http.routes()].find((r) => r.labels.route === 'app' && r.labels.kind === 'Ingress');
     expect(app?.statuses.get(200)).toBeGreaterThanOrEqual(2);
