@@ -190,7 +190,18 @@ async function readManifests(
 
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   if (results.length === 1) return results[0]!;
-  const keys = ['services', 'workloads', 'endpointSlices', 'secrets', 'configMaps', 'namespaces', 'ingresses', 'ingressClasses', 'skipped'] as const;
+  const keys = [
+    'services',
+    'workloads',
+    'endpointSlices',
+    'secrets',
+    'configMaps',
+    'namespaces',
+    'ingresses',
+    'ingressClasses',
+    'networkPolicies',
+    'skipped',
+  ] as const;
   const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => (r.manifests[k] ?? []) as readonly unknown[])])) as unknown as Manifests;
   const gatewayApi = mergeGatewayObjects(results.map((r) => r.manifests.gatewayApi));
   if (gatewayApi) return { manifests: { ...merged, gatewayApi }, notices: results.flatMap((r) => r.notices) };

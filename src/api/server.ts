@@ -11,6 +11,7 @@ import { AksEmuError } from '../errors/index.js';
 import { endpointSliceList, ingressList, nodeList, nodeObject, podList, podObject, serviceList, serviceObject, type CreationTimes } from './kube-objects.js';
 import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js';
 import { explainIngress } from './explain.js';
+import { explainFlowRoute } from './explain-flow.js';
 import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
 import { handleObserveRoute, type ObserveBackend } from './observe-routes.js';
 import { explainGatewayRoute, gatewayApiList, gatewayApiPaths } from './gateway-objects.js';
@@ -109,6 +110,7 @@ const ROUTES: readonly Route[] = [
   }),
   route('GET', '/aks-emu/v1/explain/ingress', (b, _p, _body, q) => explainIngress(b.router, q)),
   route('GET', '/aks-emu/v1/explain/route', (b, _p, _body, q) => explainGatewayRoute(b.snapshot, q)),
+  route('GET', '/aks-emu/v1/explain/flow', (b, _p, _body, q) => explainFlowRoute(b.snapshot, q)),
   ...gatewayApiPaths().map(([path, resource]) => route('GET', path, (b, p) => gatewayApiList(b.snapshot, b.manifests, resource, b.created.get, p.ns, p.name))),
   route('GET', '/aks-emu/v1/loadbalancers', (b) => loadBalancerView(b.snapshot, b.probeStatus())),
   route('GET', '/aks-emu/v1/snapshot', (b) => b.snapshot),
@@ -194,7 +196,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       return;
     }
     if (await handleFaultRoute(state.backend.faultControl, method, target, body, res)) return;
-    if (await handleDashboardRoute(state.backend, method, target, req, res)) return;
+    if (await handleDashboardRoute(state.backend, method, target, req, res, state.log)) return;
     if (state.extension && (await state.extension.handle({ req, res, method, target, authenticated: target.authenticated, body }))) return;
     const path = `/${target.segments.map((s) => encodeURIComponent(s)).join('/')}`;
     const candidates = ROUTES.filter((r) => r.pattern.test(path));

@@ -9,7 +9,7 @@ type Obj = any;
 
 export type Wide = boolean;
 
-function withNamespace(allNamespaces: boolean, headers: string[], rows: string[][], items: Obj[]): string {
+export function withNamespace(allNamespaces: boolean, headers: string[], rows: string[][], items: Obj[]): string {
   if (!allNamespaces) return formatTable(headers, rows);
   return formatTable(
     ['NAMESPACE', ...headers],

@@ -14,6 +14,7 @@ import { nodeInfos, nodeSpecs, type NodeMetas } from './nodes.js';
 import { podInfos, type ChoosePodKind } from './pod-info.js';
 import type { ContainerStatusInfo, ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
 import { desiredPods } from './workload-pods.js';
+import { compileNetworkPolicies } from './netpol/table.js';
 
 export interface RuntimeFacts {
   /** Node listeners down (the user stopped the node). */
@@ -119,6 +120,7 @@ export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
   const specs = nodeSpecs(config, facts.nodeMeta);
   const pods = podInfos(desiredPods(manifests, specs, facts.evictedPods), allocation.pods, nodes, facts, input.choosePodKind).sort(byKey);
   const services = manifests.services.map((s) => serviceInfo(s, allocation)).sort(byKey);
+  const networkPolicy = compileNetworkPolicies({ policies: manifests.networkPolicies ?? [], namespaces: manifests.namespaces, pods, nodes });
   // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
   return deepFreeze(
     structuredClone({
@@ -135,6 +137,7 @@ export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
       services,
       endpoints: buildEndpoints(manifests.services, pods, manifests.endpointSlices),
       loadBalancers: buildLoadBalancers(manifests.services, allocation, config, specs),
+      ...(networkPolicy === undefined ? {} : { networkPolicy }),
     }),
   );
 }

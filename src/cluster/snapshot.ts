@@ -8,6 +8,7 @@ import type { PendingReason } from './pod-pending.js';
 import type { Distribution, EndpointSelection } from '../config/types.js';
 import type { CompileResult } from './ingress/types.js';
 import type { GatewayCompileResult } from './gateway/types.js';
+import type { NetworkPolicyTable } from './netpol/table.js';
 import type { Container, IntOrString, Protocol, ServiceType, Source, TrafficPolicy, WorkloadKind } from '../model/types.js';
 
 export interface NodeInfo {
@@ -299,4 +300,6 @@ export interface Snapshot {
   readonly ingress?: CompileResult;
   /** The built-in Gateway API controller's route tables and status; absent without Gateway API objects. */
   readonly gateway?: GatewayCompileResult;
+  /** NetworkPolicies compiled against the pods (src/cluster/netpol); absent when there is none. */
+  readonly networkPolicy?: NetworkPolicyTable;
 }

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { IngressChartValues, IngressSettings } from './types.js';
+import type { IngressChartValues, IngressServiceValues, IngressSettings } from './types.js';
 
 /** What users write under `ingress:`. */
 export interface IngressInput {
@@ -122,8 +122,22 @@ function pair(r: ValuesReader, o: Obj, key: string, read: 'int' | 'intOrString')
 }
 
 function serviceValues(r: ValuesReader, s: Obj): NonNullable<NonNullable<IngressChartValues['controller']>['service']> {
+  const external = r.object(s, 'external');
+  const internal = r.object(s, 'internal');
+  const er = r.sub('external');
+  const ir = r.sub('internal');
   return {
+    ...serviceShape(r, s),
     enabled: r.bool(s, 'enabled'),
+    enableHttp: r.bool(s, 'enableHttp'),
+    enableHttps: r.bool(s, 'enableHttps'),
+    ...(external ? { external: { enabled: er.bool(external, 'enabled'), labels: er.strings(external, 'labels') } } : {}),
+    ...(internal ? { internal: { ...serviceShape(ir, internal), enabled: ir.bool(internal, 'enabled') } } : {}),
+  };
+}
+
+function serviceShape(r: ValuesReader, s: Obj): IngressServiceValues {
+  return {
     type: r.string(s, 'type'),
     annotations: r.strings(s, 'annotations'),
     labels: r.strings(s, 'labels'),
@@ -135,8 +149,6 @@ function serviceValues(r: ValuesReader, s: Obj): NonNullable<NonNullable<Ingress
     sessionAffinity: r.string(s, 'sessionAffinity'),
     healthCheckNodePort: r.int(s, 'healthCheckNodePort', 1),
     allocateLoadBalancerNodePorts: r.bool(s, 'allocateLoadBalancerNodePorts'),
-    enableHttp: r.bool(s, 'enableHttp'),
-    enableHttps: r.bool(s, 'enableHttps'),
     appProtocol: r.bool(s, 'appProtocol'),
     ports: pair(r, s, 'ports', 'int') as { http?: number; https?: number } | undefined,
     targetPorts: pair(r, s, 'targetPorts', 'intOrString'),

@@ -111,27 +111,35 @@ export interface IngressChartValues {
       readonly default?: boolean;
       readonly controllerValue?: string;
     };
-    readonly service?: {
+    readonly service?: IngressServiceValues & {
       readonly enabled?: boolean;
-      readonly type?: string;
-      readonly annotations?: Labels;
-      readonly labels?: Labels;
-      readonly externalTrafficPolicy?: string;
-      readonly loadBalancerIP?: string;
-      readonly loadBalancerSourceRanges?: readonly string[];
-      readonly loadBalancerClass?: string;
-      readonly clusterIP?: string;
-      readonly sessionAffinity?: string;
-      readonly healthCheckNodePort?: number;
-      readonly allocateLoadBalancerNodePorts?: boolean;
       readonly enableHttp?: boolean;
       readonly enableHttps?: boolean;
-      readonly appProtocol?: boolean;
-      readonly ports?: { readonly http?: number; readonly https?: number };
-      readonly targetPorts?: { readonly http?: number | string; readonly https?: number | string };
-      readonly nodePorts?: { readonly http?: number; readonly https?: number };
+      /** `external.enabled: false`: no public Service (an internal-only controller); `external.labels`. */
+      readonly external?: { readonly enabled?: boolean; readonly labels?: Labels };
+      /** A second Service `<controller>-internal`, rendered when enabled and given annotations. */
+      readonly internal?: IngressServiceValues & { readonly enabled?: boolean };
     };
   };
+}
+
+/** The fields of `controller.service` and `controller.service.internal` that render a Service. */
+export interface IngressServiceValues {
+  readonly type?: string;
+  readonly annotations?: Labels;
+  readonly labels?: Labels;
+  readonly externalTrafficPolicy?: string;
+  readonly loadBalancerIP?: string;
+  readonly loadBalancerSourceRanges?: readonly string[];
+  readonly loadBalancerClass?: string;
+  readonly clusterIP?: string;
+  readonly sessionAffinity?: string;
+  readonly healthCheckNodePort?: number;
+  readonly allocateLoadBalancerNodePorts?: boolean;
+  readonly appProtocol?: boolean;
+  readonly ports?: { readonly http?: number; readonly https?: number };
+  readonly targetPorts?: { readonly http?: number | string; readonly https?: number | string };
+  readonly nodePorts?: { readonly http?: number; readonly https?: number };
 }
 
 export interface IngressSettings {

@@ -30,6 +30,7 @@ import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth } f
 import { KubeProxy } from './node/kube-proxy.js';
 import { compileRoute, probeRoute, servicePortKey, upstreamEndpoints, type ServicePortRoute, type UpstreamEndpoint } from './node/service-port-route.js';
 import type { Retained } from './retained.js';
+import { netpolGate } from './netpol-gate.js';
 import type { Counters, GlobalCounters } from './stats.js';
 import type { FaultHolder } from '../faults/compile.js';
 import { gatePort } from './faults/l4-faults.js';
@@ -309,6 +310,7 @@ function nodePortsOf(ports: readonly CompiledPort[]): Map<string, number> {
 }
 
 export function compile(snapshot: Snapshot, state: RetainedState): Tables {
+  const netpol = netpolGate(snapshot);
   const ctx: ForwardingContext = {
     clock: state.clock,
     timeScale: snapshot.settings.timeScale,
@@ -319,6 +321,7 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
     faults: state.faults,
     random: state.random,
     ...(state.roles.canSendFrom === undefined ? {} : { canSendFrom: state.roles.canSendFrom }),
+    ...(netpol === undefined ? {} : { netpol }),
   };
   const podNodes = new Map<string, string>();
   for (const pod of snapshot.pods) if (pod.ip !== '' && pod.phase === 'Running') podNodes.set(pod.ip, pod.nodeName);

@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { ConnectionTracker } from './l4/connection-tracker.js';
 import type { HeldConnections } from './node/held-connections.js';
+import type { NetpolGate } from './netpol-gate.js';
 import type { GlobalCounters } from './stats.js';
 import type { FaultHolder } from '../faults/compile.js';
 
@@ -23,4 +24,6 @@ export interface ForwardingContext {
    * address that is not its own, so such a flow is masqueraded to the node instead.
    */
   readonly canSendFrom?: (address: string) => boolean;
+  /** The snapshot's NetworkPolicies; undefined when it has none (nothing is isolated). */
+  readonly netpol?: NetpolGate;
 }

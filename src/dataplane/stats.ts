@@ -46,8 +46,10 @@ export interface ServicePortCounters extends FlowTotals {
   readonly port: string;
   connections: number;
   readonly endpointPicks: Map<string, number>;
-  /** Local traffic policy and no local endpoint: held silent. */
+  /** Held silent: Local traffic policy and no local endpoint, or a NetworkPolicy (counted in policyDrops too). */
   dropped: number;
+  /** Of `dropped`: a NetworkPolicy dropped the flow at the endpoint. */
+  policyDrops: number;
   /** No usable endpoint at all: reset. */
   refused: number;
   /** A dial to an endpoint failed and another one was tried. */
@@ -202,6 +204,7 @@ export function newServicePortCounters(node: string, service: string, port: stri
     connections: 0,
     endpointPicks: new Map(),
     dropped: 0,
+    policyDrops: 0,
     refused: 0,
     retries: 0,
     connectFailures: 0,

@@ -35,6 +35,8 @@ import type { GatewayClass, Gateway, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRo
 import { readController, readReplicationController, readPod } from './kinds/workload.js';
 import { defaultNamespace } from './namespace.js';
 import { checkUnknownFields, type FieldValidation } from './validation/unknown-fields.js';
+import { readNetworkPolicy } from './kinds/network-policy.js';
+import type { NetworkPolicy } from '../model/network-policy.js';
 
 export interface ManifestOptions {
   /**
@@ -122,6 +124,7 @@ class ManifestsBuilder {
   readonly namespaces: Namespace[] = [];
   readonly ingresses: Ingress[] = [];
   readonly ingressClasses: IngressClass[] = [];
+  readonly networkPolicies: NetworkPolicy[] = [];
   readonly gatewayApi = {
     gatewayClasses: [] as GatewayClass[],
     gateways: [] as Gateway[],
@@ -213,6 +216,9 @@ class ManifestsBuilder {
       case 'IngressClass':
         this.ingressClasses.push(readIngressClass(r, o, located));
         break;
+      case 'NetworkPolicy':
+        this.networkPolicies.push(readNetworkPolicy(r, o, located));
+        break;
       case 'GatewayClass':
         this.gatewayApi.gatewayClasses.push(readGatewayClass(r, o, located));
         break;
@@ -245,7 +251,20 @@ class ManifestsBuilder {
   result(): LoadResult {
     const { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, skipped } = this;
     const gatewayApi = Object.values(this.gatewayApi).some((list) => list.length > 0) ? { gatewayApi: this.gatewayApi } : {};
-    const manifests = { services, workloads, endpointSlices, secrets, configMaps, namespaces, ingresses, ingressClasses, ...gatewayApi, skipped };
+    const networkPolicies = this.networkPolicies.length > 0 ? { networkPolicies: this.networkPolicies } : {};
+    const manifests = {
+      services,
+      workloads,
+      endpointSlices,
+      secrets,
+      configMaps,
+      namespaces,
+      ingresses,
+      ingressClasses,
+      ...gatewayApi,
+      ...networkPolicies,
+      skipped,
+    };
     if (this.errors.length > 0) {
       const unidentified = this.errors.filter((e) => e.field === 'metadata.name' || e.field.startsWith('metadata.namespace'));
       throw new ManifestInvalidError(this.errors, without(manifests, this.errors), without(manifests, unidentified));
@@ -268,6 +287,7 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
     namespaces: ok(m.namespaces),
     ingresses: ok(m.ingresses),
     ingressClasses: ok(m.ingressClasses),
+    ...(m.networkPolicies ? { networkPolicies: ok(m.networkPolicies) } : {}),
     ...(m.gatewayApi
       ? {
           gatewayApi: {

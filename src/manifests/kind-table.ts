@@ -18,6 +18,7 @@ export type HandledKind =
   | 'EndpointSlice'
   | 'Ingress'
   | 'IngressClass'
+  | 'NetworkPolicy'
   | 'GatewayClass'
   | 'Gateway'
   | 'HTTPRoute'
@@ -48,6 +49,7 @@ export const HANDLED_KINDS: Readonly<Record<HandledKind, KindInfo>> = {
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices.discovery.k8s.io', clusterScoped: false },
   Ingress: { apiVersion: 'networking.k8s.io/v1', resource: 'ingresses.networking.k8s.io', clusterScoped: false },
   IngressClass: { apiVersion: 'networking.k8s.io/v1', resource: 'ingressclasses.networking.k8s.io', clusterScoped: true },
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies.networking.k8s.io', clusterScoped: false },
   GatewayClass: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gatewayclasses.gateway.networking.k8s.io', clusterScoped: true },
   Gateway: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'gateways.gateway.networking.k8s.io', clusterScoped: false },
   HTTPRoute: { apiVersion: 'gateway.networking.k8s.io/v1', resource: 'httproutes.gateway.networking.k8s.io', clusterScoped: false },

@@ -6,6 +6,7 @@
  * API so that JSON output and error field paths read like kubectl's.
  */
 import type { GatewayApiObjects } from './gateway-types.js';
+import type { NetworkPolicy } from './network-policy.js';
 
 /** Where an object came from: used by every error that names it. */
 export interface Source {
@@ -305,6 +306,8 @@ export interface Manifests {
   readonly ingressClasses: readonly IngressClass[];
   /** GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant; absent when none was given. */
   readonly gatewayApi?: GatewayApiObjects;
+  /** networking.k8s.io/v1 NetworkPolicies; absent when none was given. */
+  readonly networkPolicies?: readonly NetworkPolicy[];
   readonly skipped: readonly SkippedObject[];
 }
 

@@ -4,6 +4,7 @@
  * table, and Istio's status port 15021 answering `GET /healthz/ready`, which the pod's
  * readinessProbe targets. The L7 machinery is the ingress controller's (L7Pod).
  */
+import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodInfo } from '../cluster/snapshot.js';
 import { GATEWAY_STATUS_PORT, type GatewayCompileResult } from '../cluster/gateway/types.js';
 import { buildRouter, type Router } from '../dataplane/ingress/router.js';
@@ -28,6 +29,8 @@ export interface GatewayPodOptions {
   readonly now?: () => number;
   log?(line: string): void;
   readonly observe?: L7Observe;
+  /** The current snapshot's NetworkPolicies, for the gateway's upstream connections. */
+  readonly netpol?: () => NetpolGate | undefined;
   /** Active faults (HTTPRoute faults act in the proxy). */
   readonly faults?: FaultHolder | undefined;
 }
@@ -102,6 +105,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     h2c: true,
     random: options.random,
     ...(options.observe === undefined ? {} : { observe: options.observe }),
+    netpol: options.netpol,
     faults: options.faults,
   });
   const tcpPorts = gatewayTcpPorts(pod, options.protocolOf);

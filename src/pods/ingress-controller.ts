@@ -20,6 +20,7 @@ import { HttpObserver } from '../dataplane/observe/http.js';
 import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { closeAll, listenAll } from './pod-listeners.js';
 import { LogRing } from './process/log-ring.js';
+import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodRuntime } from './pod-runtime.js';
 
 export interface IngressControllerPodOptions {
@@ -29,6 +30,8 @@ export interface IngressControllerPodOptions {
   readonly random?: () => number;
   /** Where requests are traced and counted; the controller also writes its access log. */
   readonly observe?: L7Observe;
+  /** The current snapshot's NetworkPolicies, for the controller's upstream connections. */
+  readonly netpol?: () => NetpolGate | undefined;
   readonly faults?: FaultHolder | undefined;
 }
 
@@ -49,6 +52,7 @@ export interface L7PodOptions {
   readonly observe?: L7Observe;
   /** Write an access log line per request into the pod's log (ingress-nginx does; Istio's gateways by default do not). */
   readonly accessLog?: boolean;
+  readonly netpol?: () => NetpolGate | undefined;
   /** Active faults (Ingress and HTTPRoute faults act in the proxy). */
   readonly faults?: FaultHolder | undefined;
 }
@@ -141,6 +145,7 @@ export class L7Pod implements PodRuntime {
         localAddress: this.#pod.ip,
         random: this.#options.random,
         ...(this.#observer === undefined ? {} : { observer: this.#observer }),
+        netpol: this.#options.netpol,
         faults: this.#options.faults,
       });
       this.#proxies.push(proxy);
@@ -149,7 +154,7 @@ export class L7Pod implements PodRuntime {
     const shared = this.#options.sharedProxy ? proxyFor(listeners[0]?.port ?? 0) : undefined;
     const servers = listeners.map((l) => ({ port: l.port, server: this.#server(l, l.kind === 'health' ? undefined : (shared ?? proxyFor(l.port)), cert) }));
     try {
-      await listenAll(this.#pod, servers);
+      await listenAll(this.#pod, servers, this.#options.netpol);
     } catch (err) {
       await this.stop();
       throw err;
@@ -242,6 +247,7 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     random: options.random,
     ...(options.observe === undefined ? {} : { observe: options.observe }),
     accessLog: true,
+    netpol: options.netpol,
     faults: options.faults,
   });
 }

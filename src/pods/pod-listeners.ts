@@ -5,6 +5,7 @@
 import type { Server } from 'node:net';
 import type { PodInfo } from '../cluster/snapshot.js';
 import { AksEmuError } from '../errors/index.js';
+import { guardConnections, releaseHeld, type PolicyLookup } from './policy-guard.js';
 
 function bindError(pod: PodInfo, err: NodeJS.ErrnoException, port: number): AksEmuError {
   const where = `pod ${pod.namespace}/${pod.name}: cannot listen on ${pod.ip}:${port}`;
@@ -13,8 +14,12 @@ function bindError(pod: PodInfo, err: NodeJS.ErrnoException, port: number): AksE
   return new AksEmuError('AKS_EMU_ADDRESS_IN_USE', `${where}: ${why}`, { cause: err });
 }
 
-/** Listens on pod.ip for each server's port; on any failure closes them all and rejects. */
-export async function listenAll(pod: PodInfo, listeners: readonly { readonly server: Server; readonly port: number }[]): Promise<void> {
+/**
+ * Listens on pod.ip for each server's port; on any failure closes them all and rejects.
+ * With `policy`, connections NetworkPolicy denies never reach the servers' handlers.
+ */
+export async function listenAll(pod: PodInfo, listeners: readonly { readonly server: Server; readonly port: number }[], policy?: PolicyLookup): Promise<void> {
+  if (policy !== undefined) for (const { server, port } of listeners) guardConnections(server, pod.ip, port, policy);
   const results = await Promise.allSettled(
     listeners.map(
       ({ server, port }) =>
@@ -38,6 +43,7 @@ export function closeAll(servers: readonly Server[]): Promise<void> {
         new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           server.close(() => resolve());
+          releaseHeld(server);
         }),
     ),
   ).then(() => undefined);

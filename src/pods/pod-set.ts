@@ -10,6 +10,7 @@ import type { ContainerStatusInfo, PodInfo, Snapshot } from '../cluster/snapshot
 import { realClock, type Clock } from '../dataplane/clock.js';
 import { buildRouter, type Router } from '../dataplane/ingress/index.js';
 import type { LocalEndpoint, LocalEndpoints } from '../dataplane/l4/local-endpoints.js';
+import { netpolGate } from '../dataplane/netpol-gate.js';
 import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
 import { GatewayRouters } from './gateway.js';
 import type { FaultHolder } from '../faults/compile.js';
@@ -147,6 +148,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         ...(this.#options.observe === undefined ? {} : { observe: this.#options.observe }),
         ...(this.#options.faults === undefined ? {} : { faults: this.#options.faults }),
         services: () => this.#snapshot?.services ?? [],
+        networkPolicy: () => netpolGate(this.#snapshot),
         dnsRecords: () => this.#dnsRecords(),
         statusChanged: () => {
           if (this.#pods.get(key) === runtime) this.emit('status', key, runtime.containerStatuses?.() ?? []);

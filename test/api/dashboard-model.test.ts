@@ -1,7 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { allocate, buildSnapshot, type RuntimeFacts } from '../../src/cluster/index.js';
 import { dashboardState, type DashboardInput, type DashboardStats, type FaultView } from '../../src/api/dashboard/model.js';
-import { dataPlaneStats } from '../../src/api/dashboard/routes.js';
+import { dataPlaneStats, handleDashboardRoute } from '../../src/api/dashboard/routes.js';
+import { parseTarget } from '../../src/api/http/guard.js';
+import { SseStream } from '../helpers/sse.js';
 import type { ProbeStatusLike } from '../../src/api/load-balancer-view.js';
 import type { Snapshot } from '../../src/cluster/snapshot.js';
 import { config, container, deployment, loadBalancer, manifests, seeded, service } from '../cluster/factories.js';
@@ -22,7 +26,7 @@ function snapshotOf(facts: RuntimeFacts = NO_FACTS): Snapshot {
   return buildSnapshot({ manifests: m, config: cfg, allocation, facts, version: 3, now: new Date('2025-01-02T03:04:05.000Z') });
 }
 
-function probesUp(snapshot: Snapshot, down: readonly string[] = []): ProbeStatusLike[] {
+function probesUp(snapshot: Snapshot, down: readonly string[] = [], unsettled: readonly string[] = []): ProbeStatusLike[] {
   return snapshot.loadBalancers.flatMap((lb) =>
     lb.probes.flatMap((p) =>
       lb.backendPool.map((node) => ({
@@ -32,6 +36,7 @@ function probesUp(snapshot: Snapshot, down: readonly string[] = []): ProbeStatus
         state: down.includes(node) ? ('down' as const) : ('up' as const),
         consecutiveSuccesses: 1,
         consecutiveFailures: 0,
+        settled: !unsettled.includes(node),
       })),
     ),
   );
@@ -171,6 +176,16 @@ describe('the dashboard graph', () => {
     for (const p of onStopped) expect(state.nodes.find((n) => n.id === `pod:default/${p.name}`)!.status).toBe('down');
   });
 
+  it('shows a rule → node edge pending while its probe has not settled (a node that just started)', () => {
+    const snapshot = snapshotOf();
+    const lb = snapshot.loadBalancers[0]!;
+    const rule = `rule:${lb.name}/${lb.rules[0]!.name}`;
+    const { state } = dashboardState(input(snapshot, { probes: probesUp(snapshot, ['node-1'], ['node-0', 'node-1']) }), undefined);
+    expect(edge(state, rule, 'node:node-0').status).toBe('pending');
+    expect(edge(state, rule, 'node:node-1').status).toBe('pending');
+    expect(edge(state, rule, 'node:node-2').status).toBe('ok');
+  });
+
   it('lists the faults, marks the hop a fault names and turns the edges into it to fault', () => {
     const snapshot = snapshotOf();
     const lb = snapshot.loadBalancers[0]!;
@@ -204,5 +219,41 @@ describe('the dashboard graph', () => {
     expect(dataPlaneStats(one)).toBe(one);
     expect(dataPlaneStats(undefined)).toBeUndefined();
     expect(dataPlaneStats('x')).toBeUndefined();
+  });
+});
+
+describe('an event stream whose sampling fails', () => {
+  it('ends with an error event that says why, logs it, and leaves the server serving', async () => {
+    const snapshot = snapshotOf();
+    let calls = 0;
+    const backend = {
+      snapshot,
+      probeStatus: () => probesUp(snapshot),
+      stats: () => {
+        if (++calls > 2) throw new Error('counters unavailable');
+        return stats(snapshot, { picks: {} });
+      },
+    };
+    const logged: string[] = [];
+    const server = createServer((req, res) => {
+      void handleDashboardRoute(backend, req.method ?? 'GET', { ...parseTarget(req.url ?? '/'), authenticated: false }, req, res, (line) => logged.push(line));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const { stream } = await SseStream.open(`${base}/aks-emu/v1/dashboard/events?interval=100`);
+      const error = await stream.next((e) => (e.event === 'error' ? (JSON.parse(e.data) as { message: string }) : undefined));
+      expect(error.message).toBe('counters unavailable');
+      expect(stream.events.filter((e) => e.event === 'state')).toHaveLength(2);
+      await stream.next(() => undefined).catch(() => undefined);
+      expect(stream.ended).toBe(true);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatch(/^dashboard: sampling for an event stream failed, stream closed: Error: counters unavailable/);
+      const page = await fetch(`${base}/dashboard`);
+      expect(page.status).toBe(200);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });

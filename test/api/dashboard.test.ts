@@ -84,6 +84,12 @@ describe('the dashboard on the admin address', () => {
     const controllerPods = cluster.snapshot.pods.filter((p) => p.runtime.kind === 'ingress-controller');
     expect(controllerPods.length).toBeGreaterThan(0);
     for (const p of controllerPods) expect(state.edges.some((e) => e.from === `pod:${p.namespace}/${p.name}` && e.to === route.id)).toBe(true);
+    const httpRoute = state.nodes.find((n) => n.id === 'route:httproute/default/shop-route')!;
+    expect(httpRoute).toMatchObject({ label: 'shop-route', detail: 'route.example.com:80', faultTarget: 'httproute/default/shop-route' });
+    expect(state.edges.filter((e) => e.from === httpRoute.id).map((e) => e.to)).toEqual(['service:default/web-internal']);
+    const gatewayPods = cluster.snapshot.pods.filter((p) => p.runtime.kind === 'gateway');
+    expect(gatewayPods.length).toBeGreaterThan(0);
+    for (const p of gatewayPods) expect(state.edges.some((e) => e.from === `pod:${p.namespace}/${p.name}` && e.to === httpRoute.id)).toBe(true);
     expect(state.faultTypes.node).toContain('stop');
   });
 
@@ -121,17 +127,53 @@ describe('the dashboard on the admin address', () => {
       const seen = stream.events.length;
       const stop = await httpGet(`${admin}/aks-emu/v1/nodes/${node}/stop`, { method: 'POST' });
       expect(stop.status).toBe(200);
+      // The node box goes down at once; the rule → node edge once the probes have failed numberOfProbes times.
       const after = await stream.next(
         (e) => {
           const s = stateOf(e);
-          return s?.nodes.find((n) => n.id === `node:${node}`)?.status === 'down' ? s : undefined;
+          return s?.nodes.find((n) => n.id === `node:${node}`)?.status === 'down' && s.edges.find((x) => x.id === `${ruleId}>node:${node}`)?.status === 'down'
+            ? s
+            : undefined;
         },
         { after: seen },
       );
-      expect(after.edges.find((e) => e.id === `${ruleId}>node:${node}`)!.status).toBe('down');
       expect(after.snapshotVersion).toBeGreaterThan(first.snapshotVersion);
       await httpGet(`${admin}/aks-emu/v1/nodes/${node}/start`, { method: 'POST' });
       expect(stream.ended).toBe(false);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('streams the faults: one added through the API marks its hop and counts what it did; removed, it leaves the states that follow', async () => {
+    const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
+    try {
+      const added = await fetch(`${admin}/aks-emu/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'reset', target: 'service/default/web', params: { fraction: 1 } }),
+      });
+      expect(added.status).toBe(201);
+      const fault = (await added.json()) as { id: string };
+      const url = cluster.service('web').url();
+      await expect(httpGet(url)).rejects.toThrow();
+      const marked = await stream.next((e) => {
+        const s = stateOf(e);
+        return s?.faults.some((f) => f.id === fault.id && f.fired > 0) ? s : undefined;
+      });
+      expect(marked.nodes.find((n) => n.id === 'service:default/web')).toMatchObject({ status: 'fault', faults: [fault.id] });
+      for (const n of cluster.nodes) expect(marked.edges.find((e) => e.id === `node:${n.name}>service:default/web`)!.status).toBe('fault');
+      expect(marked.faultsAvailable).toBe(true);
+      const seen = stream.events.length;
+      expect((await fetch(`${admin}/aks-emu/v1/faults/${fault.id}`, { method: 'DELETE' })).status).toBe(200);
+      const cleared = await stream.next(
+        (e) => {
+          const s = stateOf(e);
+          return s && s.faults.length === 0 ? s : undefined;
+        },
+        { after: seen },
+      );
+      expect(cleared.nodes.find((n) => n.id === 'service:default/web')!.status).toBe('ok');
     } finally {
       stream.close();
     }

@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { LOCAL_BASE_IMAGE } from './docker-available.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** The image the container suite runs; built once per test run from the working tree. */
-export const TEST_IMAGE = 'aks-emu:test';
+/** The image the container suite runs; built once per test run from the working tree (AKS_EMU_TEST_IMAGE: a tag of one's own). */
+export const TEST_IMAGE = process.env['AKS_EMU_TEST_IMAGE'] ?? 'aks-emu:test';
 
 const run = promisify(execFile);
 const STALE_LOCK_MS = 10 * 60_000;

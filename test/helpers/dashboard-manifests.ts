@@ -1,6 +1,7 @@
 /**
  * The cluster the dashboard tests draw: a LoadBalancer Service over three echo pods, a
- * ClusterIP Service, and an Ingress whose path holds markup (the page must show it as text).
+ * ClusterIP Service, an Ingress whose path holds markup (the page must show it as text), and
+ * a Gateway with an HTTPRoute to the same Service.
  */
 export const MARKUP_PATH = '/<img src=x onerror=alert(1)>';
 
@@ -44,4 +45,21 @@ spec:
           - path: "${MARKUP_PATH}"
             pathType: ImplementationSpecific
             backend: { service: { name: web-internal, port: { number: 80 } } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: gw }
+spec:
+  gatewayClassName: approuting-istio
+  listeners: [{ name: http, port: 80, protocol: HTTP }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: shop-route }
+spec:
+  parentRefs: [{ name: gw }]
+  hostnames: ["route.example.com"]
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: /api } }]
+      backendRefs: [{ name: web-internal, port: 80 }]
 `;

@@ -301,7 +301,23 @@ describe("the tutorial's Ingress with its catch-all /(.*) behind the default con
       'proxies /healthz to Service default/aks-helloworld-one (matched by regex ^/(.*) (case-insensitive) of Ingress default/hello-world-ingress',
     );
     expect(notice).toContain('a node is up only while that Service answers with 200');
-    for (const node of cluster.nodes) await cluster.waitForProbe(node.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' });
+    // Every probe of the controller's rules has answered (settled) and holds every node up.
+    const rules = new Set(
+      cluster.snapshot.loadBalancers.flatMap((lb) => lb.rules.filter((r) => r.serviceKey === 'ingress-nginx/ingress-nginx-controller').map((r) => r.probeName)),
+    );
+    await expect
+      .poll(
+        () =>
+          cluster
+            .probeStatus()
+            .filter((p) => rules.has(p.probe))
+            .map((p) => `${p.node} ${p.state} ${p.settled ? 'settled' : 'unsettled'}`)
+            .sort(),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toEqual(cluster.nodes.flatMap((n) => [...rules].map(() => `${n.name} up settled`)).sort());
     const ip = cluster.service('ingress-nginx-controller', 'ingress-nginx').loadBalancerIP!;
     const seen = await echo(`http://${ip}/healthz`);
     expect(seen.pod).toMatch(/^aks-helloworld-one-/);

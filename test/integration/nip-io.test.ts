@@ -77,6 +77,8 @@ describe('aks-emu curl with a nip.io or sslip.io Ingress host', () => {
     cluster = await startCluster({ manifests: MANIFESTS, config: { addresses: ranges }, timeScale: 0.01 });
     server = cluster.adminUrl!;
     expect(cluster.service('ingress-nginx-controller', 'ingress-nginx').info.loadBalancer?.ip).toBe(INGRESS_IP);
+    // The LB sends to nodes its probes have found up: wait for every node on the controller's rules.
+    await Promise.all(cluster.nodes.map((n) => cluster.waitForProbe(n.name, 'up', { service: 'ingress-nginx/ingress-nginx-controller' })));
   });
   afterAll(async () => {
     vi.restoreAllMocks();

@@ -309,6 +309,39 @@ describe('metrics, traces and the access log follow real traffic', () => {
     expect(view.hops.at(-1)!.pod).toBe(`default/${seen.pod}`);
   });
 
+  it('says a NetworkPolicy dropped a flow, in its trace and in the drop counters', async () => {
+    const deny = `${MANIFESTS}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: deny-web }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Ingress]
+`;
+    await cluster.apply({ manifests: deny });
+    try {
+      // The SYN is dropped silently: the client waits, then gives up.
+      expect(await connectOutcome(cluster.service('web').loadBalancerIP!, 80, { waitMs: 100 })).toBe('connected');
+      const trace = await new Promise<TraceView>((resolve) => {
+        const found = () => cluster.traces({ service: 'default/web', kind: 'tcp' }).find((t) => t.end === 'network_policy');
+        const now = found();
+        if (now) return resolve(now);
+        const stop = cluster.followTraces({ service: 'default/web' }, () => {
+          const t = found();
+          if (!t) return;
+          stop();
+          resolve(t);
+        });
+      });
+      expect((trace.hops as Hop[]).map((h) => h.hop)).toEqual(['listener', 'lb-rule', 'node', 'kube-proxy', 'endpoint']);
+      const samples = parseExposition(await scrape()).samples;
+      expect(total(samples, 'aks_emu_kube_proxy_dropped_connections_total', { service: 'web', reason: 'network_policy' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      await cluster.apply({ manifests: MANIFESTS });
+    }
+  });
+
   it('refuses bad trace queries with a Status naming the field', async () => {
     for (const [query, field] of [
       ['last=0', 'last'],

@@ -113,6 +113,8 @@ interface EdgeDraft {
   readonly from: string;
   readonly to: string;
   down: boolean;
+  /** Not known yet: the probe has not answered numberOfProbes times alike since the node (re)started. */
+  pending?: boolean;
   total?: number;
   errors?: number;
 }
@@ -207,7 +209,7 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
   const ruleStats = new Map((stats?.rules ?? []).map((r) => [`${r.loadBalancer}/${r.rule}`, r]));
   const portStats = stats?.servicePorts ?? [];
   const nodeRunning = new Map(snapshot.nodes.map((n) => [n.name, n.running]));
-  const probeState = new Map(input.probes.map((p) => [`${p.loadBalancer}/${p.probe}/${p.node}`, p.state]));
+  const probeState = new Map(input.probes.map((p) => [`${p.loadBalancer}/${p.probe}/${p.node}`, p]));
   const serviceByKey = new Map(snapshot.services.map((s) => [`${s.namespace}/${s.name}`, s]));
 
   for (const lb of snapshot.loadBalancers) {
@@ -242,12 +244,14 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
         ...(counters ? { total: counters.connections, errors: counters.rejectedBySourceRange + counters.noHealthyBackend + counters.backendUnreachable } : {}),
       });
       for (const node of lb.backendPool) {
-        const probe = r.probeName === undefined ? 'up' : probeState.get(`${lb.name}/${r.probeName}/${node}`);
+        const probe = r.probeName === undefined ? undefined : probeState.get(`${lb.name}/${r.probeName}/${node}`);
         edges.push({
           id: `${id.rule(lb.name, r.name)}>${id.node(node)}`,
           from: id.rule(lb.name, r.name),
           to: id.node(node),
-          down: probe !== 'up' || nodeRunning.get(node) !== true,
+          // No probe (`port_N_no_probe_rule`): the LB counts every node as up.
+          down: (r.probeName !== undefined && probe?.state !== 'up') || nodeRunning.get(node) !== true,
+          pending: probe?.settled === false,
           ...(counters ? { total: counters.nodePicks[node] ?? 0 } : {}),
         });
       }
@@ -376,7 +380,7 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
       if (e.errors !== undefined) errorRate = before && dt > 0 ? Math.max(0, e.errors - before.errors) / (dt / 1000) : 0;
     }
     const target = byId.get(e.to)!;
-    const status: HopStatus = target.faults.length > 0 ? 'fault' : (errorRate ?? 0) > 0 ? 'error' : e.down ? 'down' : 'ok';
+    const status: HopStatus = target.faults.length > 0 ? 'fault' : (errorRate ?? 0) > 0 ? 'error' : e.pending ? 'pending' : e.down ? 'down' : 'ok';
     finished.push({
       id: e.id,
       from: e.from,

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiStatusError } from '../../errors/index.js';
+import { FAULTS_FOR } from '../../faults/types.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import type { ProbeStatusLike } from '../load-balancer-view.js';
 import type { Target } from '../http/guard.js';
@@ -26,24 +27,8 @@ export interface DashboardBackend {
   readonly faultControl?: { faults(): readonly FaultView[] };
 }
 
-/**
- * Fault types by target kind, as the fault API takes them (the page's choices; the API
- * validates what is sent).
- */
-export const FAULT_TYPES_BY_KIND: Readonly<Record<string, readonly string[]>> = {
-  node: ['stop', 'fail-probes', 'drain', 'partition', 'slow'],
-  pod: ['unready', 'crash', 'slow-start', 'hang'],
-  service: ['latency', 'bandwidth', 'reset', 'blackhole', 'close-after', 'idle-timeout', 'snat-exhaustion'],
-  frontend: ['latency', 'bandwidth', 'reset', 'blackhole', 'close-after', 'idle-timeout', 'snat-exhaustion'],
-  nodeport: ['latency', 'bandwidth', 'reset', 'blackhole', 'close-after', 'idle-timeout', 'snat-exhaustion'],
-  ingress: ['status', 'delay', 'abort', 'slow-body'],
-  httproute: ['status', 'delay', 'abort', 'slow-body'],
-};
-
 export const DASHBOARD_EVENTS_PATH = '/aks-emu/v1/dashboard/events';
 const DEFAULT_INTERVAL_MS = 1000;
-/** A comment line this often keeps proxies and idle timers from closing a quiet stream. */
-const HEARTBEAT_MS = 15_000;
 
 /**
  * Only GET on the page, its two files and the API paths; the Content-Security-Policy keeps
@@ -116,7 +101,7 @@ export function sampleDashboard(backend: DashboardBackend, previous: Sample | un
       probes: backend.probeStatus(),
       stats: dataPlaneStats(backend.stats()),
       faults: faultList(backend),
-      faultTypes: FAULT_TYPES_BY_KIND,
+      faultTypes: FAULTS_FOR,
       now,
     },
     previous,
@@ -133,32 +118,33 @@ function intervalParam(query: URLSearchParams): number {
   return n;
 }
 
-function streamEvents(backend: DashboardBackend, req: IncomingMessage, res: ServerResponse, intervalMs: number): void {
+function streamEvents(backend: DashboardBackend, req: IncomingMessage, res: ServerResponse, intervalMs: number, log: (line: string) => void): void {
+  // The first sample before the head: if it fails, the client gets a Status, not a stream.
+  let { state, sample } = sampleDashboard(backend, undefined);
   res.writeHead(200, {
     ...securityHeaders('text/event-stream; charset=utf-8'),
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
   res.write('retry: 2000\n\n');
-  let previous: Sample | undefined;
-  let lastBeat = Date.now();
-  const tick = () => {
-    const { state, sample } = sampleDashboard(backend, previous);
-    previous = sample;
+  // Every interval (at most a minute) sends a state, so the stream is never idle for long.
+  const send = () => {
     // JSON.stringify without indentation holds no line break, so one data line carries it.
     res.write(`event: state\nid: ${sample.at}\ndata: ${JSON.stringify(state)}\n\n`);
-    lastBeat = sample.at;
   };
-  const beat = () => {
-    if (Date.now() - lastBeat >= HEARTBEAT_MS) {
-      res.write(': keep-alive\n\n');
-      lastBeat = Date.now();
-    }
-  };
-  tick();
+  send();
   const timer = setInterval(() => {
-    tick();
-    beat();
+    try {
+      ({ state, sample } = sampleDashboard(backend, sample));
+    } catch (err) {
+      // A timer callback that throws would end the process: end this stream instead, saying why.
+      const message = (err as Error)?.message ?? String(err);
+      log(`dashboard: sampling for an event stream failed, stream closed: ${(err as Error)?.stack ?? message}`);
+      clearInterval(timer);
+      res.end(`event: error\ndata: ${JSON.stringify({ message })}\n\n`);
+      return;
+    }
+    send();
   }, intervalMs);
   const stop = () => clearInterval(timer);
   req.on('close', stop);
@@ -180,6 +166,7 @@ export async function handleDashboardRoute(
   target: Target,
   req: IncomingMessage,
   res: ServerResponse,
+  log: (line: string) => void,
 ): Promise<boolean> {
   const s = target.segments;
   const page = s[0] === 'dashboard' && s.length <= 2 ? (s[1] ?? '') : undefined;
@@ -198,7 +185,7 @@ export async function handleDashboardRoute(
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   } else {
-    streamEvents(backend, req, res, intervalParam(target.query));
+    streamEvents(backend, req, res, intervalParam(target.query), log);
   }
   return true;
 }

@@ -69,6 +69,7 @@ export const RESOURCES: readonly ResourceType[] = [
   res('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, []),
   res('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing'], { subresources: ['status'] }),
   res('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false, []),
+  res('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, ['netpol']),
 ];
 
 export function groupVersion(r: Pick<ResourceType, 'group' | 'version'>): string {

@@ -244,6 +244,7 @@ const COLUMNS: Record<string, readonly Column[]> = {
     age,
   ],
   IngressClass: [name, { name: 'Controller', cell: (o) => str(get(o, 'spec.controller')) }, { name: 'Parameters', cell: () => '<none>' }, age],
+  NetworkPolicy: [name, { name: 'Pod-Selector', cell: (o) => selectorText(get(o, 'spec.podSelector')) }, age],
   Namespace: [name, { name: 'Status', cell: (o) => str(get(o, 'status.phase'), 'Active') }, age],
   ConfigMap: [
     name,

@@ -3,6 +3,7 @@ import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
 import { resolveServiceName } from '../../cluster/dns.js';
 import { embeddedAddress } from '../../cluster/ip-names.js';
+import { directFlowDecision } from '../../cluster/netpol/explain-flow.js';
 import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 
@@ -66,6 +67,12 @@ export async function curl(argv: string[], out: (line: string) => void, write: (
   const port = Number(url.port || 80);
   const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET');
   if (values.data !== undefined) headers['content-length'] = String(Buffer.byteLength(values.data));
+  // A pod address is dialled directly, past kube-proxy: NetworkPolicy drops the SYN here.
+  if (directFlowDecision(snapshot, localAddress ?? '127.0.0.1', address, port)?.verdict === 'drop') {
+    await new Promise((resolve) => setTimeout(resolve, maxTime * 1000));
+    out(`curl: (${CURL_EXIT.timeout}) Connection timed out after ${maxTime * 1000} milliseconds`);
+    return CURL_EXIT.timeout;
+  }
 
   return new Promise<number>((resolve) => {
     const req = request({ host: address, port, localAddress, method, path: `${url.pathname}${url.search}`, headers, agent: false });

@@ -1,5 +1,6 @@
 import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
+import { explainFlowCommand } from './explain-flow.js';
 
 export const explainHelp = `Explain which Ingress rule or Gateway route a request would take, and why, without sending it.
 
@@ -7,6 +8,10 @@ Usage: aks-emu explain ingress --host HOST [--path /P?Q] [--scheme http|https] [
                                [--header 'K: V']... [--cookie k=v]... [--client IP] [-o json]
        aks-emu explain route --gateway NS/NAME --host HOST [--path /P?Q] [--port N] [-X METHOD]
                              [--header 'K: V']... [-o json]
+       aks-emu explain flow --from pod/NAME|node/NAME|IP --to pod/NAME|svc/NAME|IP [--port N|NAME]
+                            [--via node/NAME] [-n NS] [-o json]
+
+For a flow: which NetworkPolicy allows or drops it, per endpoint of a Service.
 
 For a route: the Gateway listener's host, every rule in precedence order with the first
 condition that fails, the filters, and the weighted backends with their endpoints.
@@ -28,14 +33,19 @@ export async function explain(argv: string[], out: (line: string) => void): Prom
     port: { type: 'string' },
     output: { type: 'string', short: 'o' },
     server: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    via: { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
   });
   if (values.help) {
     out(explainHelp);
     return 0;
   }
   const [what, extra] = positionals;
+  if (what === 'flow') return explainFlowCommand(values, extra, out);
   if (what === 'route') return explainRouteCommand(values, extra, out);
-  if (what !== 'ingress' && what !== 'ing') throw usageError('explain', 'expected: explain ingress --host HOST --path PATH');
+  if (what !== 'ingress' && what !== 'ing') throw usageError('explain', 'expected: explain ingress --host HOST --path PATH, explain route or explain flow');
   if (extra) throw usageError('explain', `unexpected argument "${extra}"`);
   if (!values.host) throw usageError('explain', 'the flag --host is required');
   if (values.output !== undefined && values.output !== 'json') throw usageError('explain', `invalid value "${values.output}" for flag -o: must be json`);

@@ -2,13 +2,14 @@ import { adminRequest, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 import { printEndpointSlices, printIngresses, printLoadBalancers, printNodes, printPods, printServices } from '../printers.js';
 import { printGatewayClasses, printGateways, printRoutes } from '../gateway-printers.js';
+import { printNetworkPolicies } from '../netpol-printers.js';
 import { pendingReasonLines, serviceEvents } from '../service-reasons.js';
 
 export const getHelp = `Show objects of a running emulator, as kubectl get shows them.
 
-Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|lb|gateway|httproute [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
+Usage: aks-emu get svc|pods|nodes|endpointslices|ingress|netpol|lb|gateway|httproute [NAME] [-n NS | -A] [-o wide|json] [--server HOST:PORT]
 
-Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), loadbalancers (lb),
+Resources: services (svc), pods (po), nodes (no), endpointslices, ingresses (ing), networkpolicies (netpol), loadbalancers (lb),
            gatewayclasses (gc), gateways (gtw), httproutes, grpcroutes, tcproutes, tlsroutes, referencegrants (refgrant)`;
 
 type Resource =
@@ -17,6 +18,7 @@ type Resource =
   | 'nodes'
   | 'endpointslices'
   | 'ingresses'
+  | 'networkpolicies'
   | 'loadbalancers'
   | 'gatewayclasses'
   | 'gateways'
@@ -44,6 +46,9 @@ const RESOURCES: Record<string, Resource> = {
   refgrant: 'referencegrants',
   referencegrant: 'referencegrants',
   referencegrants: 'referencegrants',
+  netpol: 'networkpolicies',
+  networkpolicy: 'networkpolicies',
+  networkpolicies: 'networkpolicies',
   ing: 'ingresses',
   ingress: 'ingresses',
   ingresses: 'ingresses',
@@ -92,6 +97,7 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     nodes: '/api/v1/nodes',
     endpointslices: `/apis/discovery.k8s.io/v1${namespaced}/endpointslices`,
     ingresses: `/apis/networking.k8s.io/v1${namespaced}/ingresses`,
+    networkpolicies: `/apis/networking.k8s.io/v1${namespaced}/networkpolicies`,
     loadbalancers: '/aks-emu/v1/loadbalancers',
     gatewayclasses: '/apis/gateway.networking.k8s.io/v1/gatewayclasses',
     gateways: `/apis/gateway.networking.k8s.io/v1${namespaced}/gateways`,
@@ -122,6 +128,7 @@ export async function get(argv: string[], out: (line: string) => void): Promise<
     nodes: () => printNodes(list, wide),
     endpointslices: () => printEndpointSlices(list, all),
     ingresses: () => printIngresses(list, all),
+    networkpolicies: () => printNetworkPolicies(list, all),
     loadbalancers: () => printLoadBalancers(list, wide),
     gatewayclasses: () => printGatewayClasses(list),
     gateways: () => printGateways(list, all, wide),

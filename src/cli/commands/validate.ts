@@ -53,6 +53,7 @@ export async function validate(argv: string[], out: (line: string) => void): Pro
     [manifests.gatewayApi?.grpcRoutes.length ?? 0, 'GRPCRoute', 'GRPCRoutes'],
     [manifests.gatewayApi?.tcpRoutes?.length ?? 0, 'TCPRoute', 'TCPRoutes'],
     [manifests.gatewayApi?.tlsRoutes?.length ?? 0, 'TLSRoute', 'TLSRoutes'],
+    [manifests.networkPolicies?.length ?? 0, 'NetworkPolicy', 'NetworkPolicies'],
   ];
   const found = counts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   out(`valid: ${found.join(', ') || 'no objects'}`);

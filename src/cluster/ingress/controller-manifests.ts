@@ -17,7 +17,7 @@
  * value (an externalTrafficPolicy of "Locale", a loadBalancerIP that is no address, a
  * label that is no label) is reported in Kubernetes' words, naming aks-emu.yaml.
  */
-import type { IngressSettings } from '../../config/types.js';
+import type { IngressServiceValues, IngressSettings } from '../../config/types.js';
 import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
 import { parseObjects, type RawObject } from '../../manifests/index.js';
 import { stableUid } from '../../manifests/uid.js';
@@ -119,45 +119,55 @@ function omitUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-/** controller-service.yaml. */
-function serviceObject(settings: IngressSettings, chart: ControllerChart): Record<string, unknown> {
-  const s = settings.values?.controller?.service ?? {};
-  const type = s.type ?? 'LoadBalancer';
-  const setNodePorts = type === 'NodePort' || type === 'LoadBalancer';
-  const appProtocol = s.appProtocol !== false;
+/**
+ * controller-service.yaml (`external`) and controller-service-internal.yaml (`internal`):
+ * the internal one takes its own fields, its ports and targetPorts falling back to the
+ * main Service's, and only its own annotations and nodePorts.
+ */
+function serviceObject(settings: IngressSettings, chart: ControllerChart, which: 'external' | 'internal'): Record<string, unknown> {
+  const main = settings.values?.controller?.service ?? {};
+  const own: IngressServiceValues = which === 'external' ? main : (main.internal ?? {});
+  const type = own.type || main.type || 'LoadBalancer';
+  // The chart decides from the main Service's type whether nodePorts are rendered, for both.
+  const mainType = main.type ?? 'LoadBalancer';
+  const setNodePorts = mainType === 'NodePort' || mainType === 'LoadBalancer';
+  const appProtocol = own.appProtocol !== false;
   const port = (key: 'http' | 'https', dflt: number) =>
     omitUndefined({
       name: key,
-      port: s.ports?.[key] ?? dflt,
+      port: own.ports?.[key] ?? main.ports?.[key] ?? dflt,
       protocol: 'TCP',
-      targetPort: s.targetPorts?.[key] ?? key,
+      targetPort: own.targetPorts?.[key] ?? main.targetPorts?.[key] ?? key,
       appProtocol: appProtocol ? key : undefined,
-      nodePort: setNodePorts ? s.nodePorts?.[key] : undefined,
+      nodePort: setNodePorts ? own.nodePorts?.[key] : undefined,
     });
   const values = settings.values;
   const name = trunc63(values?.nameOverride ?? CHART_NAME);
+  const extraLabels = which === 'external' ? main.external?.labels : main.internal?.labels;
+  // Without a value from the user, the probe path AKS's guide sets (see the file's comment); the chart's internal Service has only its own.
+  const annotations = which === 'external' ? { [HEALTH_PROBE_PATH_ANNOTATION]: '/healthz', ...main.annotations } : { ...own.annotations };
+  const serviceName = which === 'external' ? chart.name : `${chart.name}-internal`;
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
-      name: chart.name,
+      name: serviceName,
       namespace: chart.namespace,
-      uid: stableUid('built-in', chart.namespace, chart.name),
-      labels: { ...commonLabels(settings, name, chart.releaseName), 'app.kubernetes.io/component': 'controller', ...s.labels },
-      // Without a value from the user, the probe path AKS's guide sets (see the file's comment).
-      annotations: { [HEALTH_PROBE_PATH_ANNOTATION]: '/healthz', ...s.annotations },
+      uid: stableUid('built-in', chart.namespace, serviceName),
+      labels: { ...commonLabels(settings, name, chart.releaseName), 'app.kubernetes.io/component': 'controller', ...main.labels, ...extraLabels },
+      annotations,
     },
     spec: omitUndefined({
       type,
-      clusterIP: s.clusterIP,
-      loadBalancerIP: s.loadBalancerIP,
-      loadBalancerSourceRanges: s.loadBalancerSourceRanges?.length ? s.loadBalancerSourceRanges : undefined,
-      loadBalancerClass: s.loadBalancerClass,
-      allocateLoadBalancerNodePorts: s.allocateLoadBalancerNodePorts,
-      externalTrafficPolicy: s.externalTrafficPolicy,
-      sessionAffinity: s.sessionAffinity,
-      healthCheckNodePort: s.healthCheckNodePort,
-      ports: [...(s.enableHttp === false ? [] : [port('http', 80)]), ...(s.enableHttps === false ? [] : [port('https', 443)])],
+      clusterIP: own.clusterIP,
+      loadBalancerIP: own.loadBalancerIP,
+      loadBalancerSourceRanges: own.loadBalancerSourceRanges?.length ? own.loadBalancerSourceRanges : undefined,
+      loadBalancerClass: own.loadBalancerClass,
+      allocateLoadBalancerNodePorts: own.allocateLoadBalancerNodePorts,
+      externalTrafficPolicy: own.externalTrafficPolicy,
+      sessionAffinity: own.sessionAffinity,
+      healthCheckNodePort: own.healthCheckNodePort,
+      ports: [...(main.enableHttp === false ? [] : [port('http', 80)]), ...(main.enableHttps === false ? [] : [port('https', 443)])],
       selector: { ...chart.selector },
     }),
   };
@@ -225,10 +235,15 @@ export function ingressControllerObjects(settings: IngressSettings): ControllerO
 
 function render(settings: IngressSettings): ControllerObjects {
   const chart = controllerChart(settings);
+  const service = settings.values?.controller?.service;
   const docs: Record<string, unknown>[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: chart.namespace, uid: stableUid('built-in', '', chart.namespace) } },
     deploymentObject(settings, chart),
-    ...(chart.serviceEnabled ? [serviceObject(settings, chart)] : []),
+    ...(chart.serviceEnabled && service?.external?.enabled !== false ? [serviceObject(settings, chart, 'external')] : []),
+    // controller-service-internal.yaml renders only with annotations (what makes it internal on a cloud).
+    ...(chart.serviceEnabled && service?.internal?.enabled === true && Object.keys(service.internal.annotations ?? {}).length > 0
+      ? [serviceObject(settings, chart, 'internal')]
+      : []),
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -2,11 +2,11 @@
  * The built-in controller's objects joined with the user's manifests, the way a cluster
  * ends up after `helm install` plus the user's own `kubectl apply`:
  *
- * - a user Service that is the controller's Service (same namespace and name) and selects
- *   the controller's pods, or a LoadBalancer Service in the controller's namespace whose
- *   selector picks the controller's pods (the AKS tutorial's own Service, an internal
- *   one beside a public one), takes the built-in Service's place: one Service, one UID,
- *   one set of LB rules;
+ * - a user Service that is one of the controller's Services (same namespace and name) and
+ *   selects the controller's pods, or a LoadBalancer Service in the controller's namespace
+ *   whose selector picks the controller's pods (the AKS tutorial's own Service, an internal
+ *   one beside a public one), takes the place of the chart's Services: the user then
+ *   manages the controller's Services, with one UID and one set of LB rules each;
  * - a user ConfigMap with the controller ConfigMap's name is applied over the chart's
  *   (kubectl apply patches the keys it names and keeps the others);
  * - a user Namespace or IngressClass of the same name is the one kept;
@@ -56,11 +56,12 @@ export function mergeControllerObjects(manifests: Manifests, controller: Control
   const { chart } = controller;
   const errors: FieldError[] = [...controller.errors];
   const controllerKey = `${chart.namespace}/${chart.name}`;
+  const builtInKeys = new Set(controller.services.map((s) => objectKey(s.metadata)));
   let replaced = false;
   for (const svc of manifests.services) {
     if (svc.metadata.namespace !== chart.namespace) continue;
     const selects = selectsControllerPods(svc.spec.selector, chart);
-    if (objectKey(svc.metadata) === controllerKey) {
+    if (builtInKeys.has(objectKey(svc.metadata))) {
       if (selects) replaced = true;
       else
         errors.push({

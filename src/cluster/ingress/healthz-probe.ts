@@ -107,8 +107,11 @@ export function healthzProbeNotices(snapshot: Snapshot, config: IngressConfig, c
     for (const [path, probes] of byPath) {
       const why = explainRoute(routeProbePath(config, path.split('?')[0] ?? path), config, path);
       if (why === undefined) continue;
-      const how = [...new Set(probes.map((p) => (p.protocol === 'Https' ? 'HTTPS' : 'HTTP')))].join('/');
-      const ports = probes.map((p) => p.port).join(' and ');
+      const how = [...new Set(probes.map((p) => (p.protocol === 'Https' ? 'HTTPS' : 'HTTP')))].sort().join('/');
+      const ports = probes
+        .map((p) => p.port)
+        .sort((a, b) => a - b)
+        .join(' and ');
       const hint =
         path === HEALTHZ
           ? 'Give those Ingresses a host, or check with: aks-emu explain ingress --host any --path /healthz'

@@ -26,6 +26,8 @@ import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
 import type { HttpObserver } from '../observe/http.js';
+import type { NetpolGate } from '../netpol-gate.js';
+import { dropUpstreamConnect } from './policy-drop.js';
 import type { FaultHolder } from '../../faults/compile.js';
 import { applyRuleFaults, deferForPodFault } from '../faults/l7-proxy-faults.js';
 
@@ -40,9 +42,13 @@ export interface IngressProxyOptions {
   readonly now?: () => number;
   /** Traces, route counters and the access log of each request (observe/http.ts). */
   readonly observer?: HttpObserver;
+  /** The current snapshot's NetworkPolicies (undefined: none). */
+  readonly netpol?: () => NetpolGate | undefined;
   /** Active faults: an Ingress or HTTPRoute fault acts on the requests its rules route. */
   readonly faults?: FaultHolder;
 }
+
+const noPolicy = (): undefined => undefined;
 
 /** nginx retries only these (proxy_next_upstream without non_idempotent). */
 const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
@@ -57,6 +63,7 @@ export class IngressProxy implements UpstreamOutcome {
   readonly #now: () => number;
   readonly #localAddress?: string;
   readonly #observer: HttpObserver | undefined;
+  readonly #netpol: () => NetpolGate | undefined;
   readonly #faults: FaultHolder | undefined;
 
   constructor(options: IngressProxyOptions) {
@@ -66,6 +73,7 @@ export class IngressProxy implements UpstreamOutcome {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#localAddress = options.localAddress;
+    this.#netpol = options.netpol ?? noPolicy;
     this.pools = new UpstreamPools({ localAddress: options.localAddress });
   }
 
@@ -121,6 +129,7 @@ export class IngressProxy implements UpstreamOutcome {
         connectTimeoutMs: cfg.proxy.connectTimeoutMs,
         readTimeoutMs: cfg.proxy.readTimeoutMs,
         localAddress: this.#localAddress,
+        dropped: (ip, port) => this.#netpol()?.drops(this.#localAddress ?? '', ip, port) === true,
       },
       scheme === 'https',
     );
@@ -314,6 +323,10 @@ export class IngressProxy implements UpstreamOutcome {
     if (!endpoint || !cfg || !ex.upstreamRequest) {
       if (this.#fail(ex, 502)) return this.#proxy(ex, res);
       return this.#reply(ex, res);
+    }
+    const netpol = this.#netpol();
+    if (netpol !== undefined && netpol.drops(this.#localAddress ?? '', endpoint.config.ip, endpoint.config.port)) {
+      return dropUpstreamConnect(this, ex, res, endpoint.address, cfg.proxy.connectTimeoutMs);
     }
     const faults = this.#faults?.table;
     if (faults !== undefined && deferForPodFault(faults, endpoint.config, cfg.proxy.readTimeoutMs, ex, res, this.#dispatch, this)) return;

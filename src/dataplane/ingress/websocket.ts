@@ -20,6 +20,8 @@ export interface TunnelTarget {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly localAddress?: string;
+  /** NetworkPolicy drops the connect to this endpoint: it times out, as a dropped SYN does. */
+  readonly dropped?: (ip: string, port: number) => boolean;
 }
 
 /** A response nginx would generate, written on a socket that never became an HTTP exchange. */
@@ -61,6 +63,11 @@ export class Tunnel {
     const index = this.#target.order[this.#attempt] ?? 0;
     const endpoint = this.#target.endpoints[index];
     if (!endpoint) return writeRawReply(this.#client, 502, this.#https);
+    if (this.#target.dropped?.(endpoint.config.ip, endpoint.config.port) === true) {
+      const timer = setTimeout(() => this.#failed(undefined, true), this.#target.connectTimeoutMs);
+      this.#client.once('close', () => clearTimeout(timer));
+      return;
+    }
     const options = { host: endpoint.config.ip, port: endpoint.config.port, localAddress: this.#target.localAddress };
     const upstream = this.#target.protocol === 'HTTPS' ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect(options);
     this.#upstream = upstream;
@@ -82,8 +89,8 @@ export class Tunnel {
     upstream.on('close', () => this.#client.destroy());
   }
 
-  #failed(upstream: Socket, timedOut: boolean): void {
-    upstream.destroy();
+  #failed(upstream: Socket | undefined, timedOut: boolean): void {
+    upstream?.destroy();
     if (this.#connected) return void this.#client.destroy();
     if (this.#client.destroyed) return;
     this.#attempt += 1;

@@ -130,6 +130,10 @@ export class UpstreamDial {
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
     flowToEndpoint(this.client, endpoint, from, candidates === route.local ? 'local' : 'all');
+    // NetworkPolicy judges the flow by the source the pod sees on AKS (`wanted`, even where this
+    // host has to masquerade instead); LB health probes are exempt.
+    const netpol = this.ctx.netpol;
+    if (netpol !== undefined && clientIP !== this.ctx.probeSource && netpol.drops(wanted, endpoint.ip, endpoint.port, clientIP)) return this.dropped();
     // A flow with stream faults keeps two sockets, so the faults can sit between them.
     const inProcess = this.toxics !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
@@ -142,6 +146,15 @@ export class UpstreamDial {
     upstream.on('error', onUpstreamError);
     const timeout = Math.max(MIN_DIAL_TIMEOUT_MS, (DIAL_TIMEOUTS_MS[this.attempt] ?? 0) * this.ctx.timeScale);
     this.timer = this.ctx.clock.setTimeout(() => this.failed(upstream), timeout);
+  }
+
+  /** Dropped by NetworkPolicy: the SYN to the pod goes unanswered, so the client waits, as for kube-proxy's DROP. */
+  private dropped(): void {
+    this.unwatchClient();
+    this.request.route.counters.dropped++;
+    this.request.route.counters.policyDrops++;
+    flowVerdict(this.client, 'network_policy');
+    this.ctx.held.hold(this.client);
   }
 
   /**

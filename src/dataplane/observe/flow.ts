@@ -29,6 +29,8 @@ export type FlowEndReason =
   | 'no_endpoints'
   /** kube-proxy DROP: Local traffic policy and no endpoint on the node. */
   | 'no_local_endpoint'
+  /** A NetworkPolicy dropped it at the endpoint (held silent: it ends when the client gives up). */
+  | 'network_policy'
   | 'connect_failed'
   /** A ClusterIP reached from outside the cluster. */
   | 'outside_cluster'

@@ -143,12 +143,12 @@ export function renderMetrics(sources: MetricSources): string {
     );
     rejected.set({ ...labels, reason: 'no_endpoints' }, s.refused);
     rejected.set({ ...labels, reason: 'connect_failed' }, s.connectFailures);
-    out
-      .counter(
-        'aks_emu_kube_proxy_dropped_connections_total',
-        'Connections kube-proxy dropped silently, by reason (no_local_endpoint: Local traffic policy, no endpoint on the node).',
-      )
-      .set({ ...labels, reason: 'no_local_endpoint' }, s.dropped);
+    const dropped = out.counter(
+      'aks_emu_kube_proxy_dropped_connections_total',
+      'Connections dropped silently on their way to a pod, by reason (no_local_endpoint: Local traffic policy, no endpoint on the node; network_policy: a NetworkPolicy).',
+    );
+    dropped.set({ ...labels, reason: 'no_local_endpoint' }, s.dropped - s.policyDrops);
+    dropped.set({ ...labels, reason: 'network_policy' }, s.policyDrops);
     out.counter('aks_emu_kube_proxy_dial_retries_total', 'Dials to an endpoint that failed and were retried on another one.').set(labels, s.retries);
   }
   out

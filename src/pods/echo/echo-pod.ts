@@ -3,6 +3,7 @@
  * listener per declared containerPort on the pod's own address; each connection is HTTP
  * (handed to one http.Server per pod) or a byte echo, decided per port or per connection.
  */
+import type { PolicyLookup } from '../policy-guard.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PodInfo } from '../../cluster/snapshot.js';
 import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../../dataplane/l4/local-endpoints.js';
@@ -15,6 +16,8 @@ export interface EchoPodOptions {
   readonly nodeName: string;
   /** The node's InternalIP, reported as `hostIP` (Kubernetes' status.hostIP). */
   readonly nodeAddress?: string;
+  /** The latest snapshot's NetworkPolicies, checked on connections to the pod's own address. */
+  readonly policy?: PolicyLookup;
 }
 
 /** Per-connection state lives on the socket, so the handlers below are made once, not per connection. */
@@ -69,9 +72,11 @@ class EchoPod implements PodRuntime {
   #pod: PodInfo;
   #servers: Server[] = [];
   #endpoints = new Map<number, LocalEndpoint>();
+  readonly #policy: PolicyLookup | undefined;
 
   constructor(pod: PodInfo, options: EchoPodOptions) {
     this.#pod = pod;
+    this.#policy = options.policy;
     this.http = new EchoHttpHandler(pod, { nodeName: options.nodeName, hostIP: options.nodeAddress });
   }
 
@@ -86,7 +91,7 @@ class EchoPod implements PodRuntime {
       port,
       server: createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, mode)),
     }));
-    await listenAll(this.#pod, listeners);
+    await listenAll(this.#pod, listeners, this.#policy);
     this.#servers = listeners.map((l) => l.server);
     this.#endpoints = new Map(ports.map(({ port, mode }) => [port, this.#forwardedTo(mode)]));
   }

@@ -5,5 +5,6 @@ import { registerPodKind } from './registry.js';
 registerPodKind({
   name: 'echo',
   order: Number.POSITIVE_INFINITY,
-  create: (pod, ctx) => createEchoPod(pod, { nodeName: ctx.nodeName, ...(ctx.nodeAddress ? { nodeAddress: ctx.nodeAddress } : {}) }),
+  create: (pod, ctx) =>
+    createEchoPod(pod, { nodeName: ctx.nodeName, ...(ctx.nodeAddress ? { nodeAddress: ctx.nodeAddress } : {}), policy: () => ctx.networkPolicy?.() }),
 });

@@ -19,6 +19,7 @@ registerPodKind({
       now: () => ctx.clock.now(),
       log: (line) => ctx.log(line),
       ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
+      netpol: () => ctx.networkPolicy?.(),
       faults: ctx.faults,
     }),
 });

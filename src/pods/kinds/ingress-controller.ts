@@ -13,6 +13,7 @@ registerPodKind({
       getRouter: () => ctx.getRouter()!,
       nodeName: ctx.nodeName,
       ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
+      netpol: () => ctx.networkPolicy?.(),
       faults: ctx.faults,
     }),
 });

@@ -16,6 +16,7 @@ import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import type { GatewayRouters } from '../gateway.js';
 import type { L7Observe } from '../../dataplane/observe/l7-observe.js';
+import type { NetpolGate } from '../../dataplane/netpol-gate.js';
 import type { FaultHolder } from '../../faults/compile.js';
 
 /** What a kind may look at when it chooses: the pod and the cluster's configuration. */
@@ -43,6 +44,8 @@ export interface PodKindContext {
   dnsRecords(): readonly DnsRecord[];
   /** The runtime's containerStatuses() changed. */
   statusChanged(): void;
+  /** The latest snapshot's NetworkPolicies (undefined: none), for pods that dial other pods. */
+  networkPolicy?(): NetpolGate | undefined;
   /** The node's container engine, where pods of the `container` kind can run. */
   readonly containers?: ContainerPodFactory;
   /** The cluster's trace store and L7 route counters, where the runtime keeps them. */

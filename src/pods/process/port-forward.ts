@@ -6,6 +6,7 @@
  * The listener opens only once the app listens on PORT: until then a connection to the pod
  * is refused and a tcpSocket probe fails, as with a container whose port is not open yet.
  */
+import type { PolicyLookup } from '../policy-guard.js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { PodInfo } from '../../cluster/snapshot.js';
 import { closeAll, listenAll } from '../pod-listeners.js';
@@ -55,8 +56,11 @@ export class PortForward {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
 
-  constructor(pod: PodInfo, containerPort: number, hostPort: number) {
+  readonly #policy: PolicyLookup | undefined;
+
+  constructor(pod: PodInfo, containerPort: number, hostPort: number, policy?: PolicyLookup) {
     this.#pod = pod;
+    this.#policy = policy;
     this.containerPort = containerPort;
     this.hostPort = hostPort;
   }
@@ -74,7 +78,7 @@ export class PortForward {
     });
     this.#server = server;
     try {
-      await listenAll(this.#pod, [{ server, port: this.containerPort }]);
+      await listenAll(this.#pod, [{ server, port: this.containerPort }], this.#policy);
     } catch (err) {
       this.#server = undefined;
       throw err;

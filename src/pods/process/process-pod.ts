@@ -71,7 +71,7 @@ class ProcessPod implements PodRuntime {
     const pod = this.#pod;
     const container = pod.containers.find((c) => c.name === spec.name)!;
     const declared = container.ports.find((p) => p.protocol === 'TCP');
-    const forward = declared ? new PortForward(pod, declared.containerPort, await freePort()) : undefined;
+    const forward = declared ? new PortForward(pod, declared.containerPort, await freePort(), () => this.#ctx.networkPolicy?.()) : undefined;
     const prefix = pod.runtime.containers.length > 1 ? `${pod.name}/${spec.name}` : pod.name;
     const env = (): NodeJS.ProcessEnv => this.#env(spec, forward);
     const liveness = container.livenessProbe

@@ -119,7 +119,7 @@ export class LoadBalancerRole {
     });
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#dataPlane.on('probe', (t) => {
-      this.#log(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state} (${t.detail})`);
+      this.#log(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}${t.from === 'unknown' ? ' (first answer)' : ''} (${t.detail})`);
       void this.#report();
     });
     this.#log(`lb: published ports relay on ${own}, probes from ${probeSource}`);

@@ -11,6 +11,7 @@ import type { ConfigInput } from '../../../src/config/load.js';
 import { userControllerService } from '../../fixtures/aks-ingress-tutorial.js';
 
 const random = () => 0.5;
+const INTERNAL = 'service.beta.kubernetes.io/azure-load-balancer-internal';
 
 /** The AKS "internal ingress" tutorial's Helm values (internal-ingress.yaml plus its --set flags). */
 const AKS_INTERNAL: ConfigInput = {
@@ -93,6 +94,24 @@ describe('the controller rendered from the chart values in aks-emu.yaml', () => 
     expect(svc?.spec.type).toBe('NodePort');
     expect(svc?.spec.ports).toMatchObject([{ name: 'http', port: 8080, targetPort: 'http', nodePort: 30080 }]);
     expect(svc?.spec.ports[0]?.appProtocol).toBeUndefined();
+  });
+
+  it('renders the internal Service beside the public one (service.internal), or alone (service.external.enabled false)', () => {
+    const internal = { enabled: true, loadBalancerIP: '127.224.0.50', annotations: { [INTERNAL]: 'true' }, ports: { http: 8080 } };
+    const both = check({ ingress: { values: { controller: { service: { ports: { https: 8443 }, internal } } } } });
+    expect(both.errors).toEqual([]);
+    const names = both.effective.services.filter((s) => s.metadata.namespace === 'ingress-nginx').map((s) => s.metadata.name);
+    expect(names).toEqual(['ingress-nginx-controller', 'ingress-nginx-controller-internal']);
+    const svc = both.effective.services.find((s) => s.metadata.name === 'ingress-nginx-controller-internal')!;
+    expect(svc.spec).toMatchObject({ type: 'LoadBalancer', loadBalancerIP: '127.224.0.50' });
+    // Its own ports first, the main Service's next; only its own annotations.
+    expect(svc.spec.ports.map((p) => p.port)).toEqual([8080, 8443]);
+    expect(svc.metadata.annotations).toEqual({ [INTERNAL]: 'true' });
+    const alone = check({ ingress: { values: { controller: { service: { external: { enabled: false }, internal } } } } }).effective.services;
+    expect(alone.filter((s) => s.metadata.namespace === 'ingress-nginx').map((s) => s.metadata.name)).toEqual(['ingress-nginx-controller-internal']);
+    // Without annotations the chart renders no internal Service.
+    const bare = check({ ingress: { values: { controller: { service: { internal: { enabled: true } } } } } }).effective.services;
+    expect(bare.filter((s) => s.metadata.namespace === 'ingress-nginx')).toHaveLength(1);
   });
 
   it('reports a value that renders into an invalid Service in Kubernetes words, naming aks-emu.yaml', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compileIngress } from '../../../src/cluster/ingress/compile.js';
 import { DEFAULT_CONTROLLER_SETTINGS, readControllerConfigMap } from '../../../src/cluster/ingress/controller-configmap.js';
 import { routeProbePath } from '../../../src/cluster/ingress/healthz-probe.js';
-import { buildConfig } from '../../../src/config/load.js';
+import { buildConfig, type ConfigInput } from '../../../src/config/load.js';
+import { ClusterState } from '../../../src/runtime/cluster-state.js';
 import { formatLocatedFieldError } from '../../../src/errors/index.js';
 import { parseManifests } from '../../../src/manifests/index.js';
 import type { ConfigMap } from '../../../src/model/types.js';
@@ -155,5 +156,48 @@ describe("where the LB's HTTP probe path goes on the default server", () => {
       how: 'regex ^/(.*) (case-insensitive)',
       upstream: 'default-aks-helloworld-one-80',
     });
+  });
+});
+
+describe('the start-up notice about the LB probes of the controller Services', () => {
+  function notices(config: ConfigInput, yaml: string): string[] {
+    const s = new ClusterState({
+      config: buildConfig({ nodes: ['node-0', 'node-1'], ...config }),
+      manifests: parseManifests([{ file: 'user.yaml', text: yaml }]).manifests,
+      random: () => 0,
+      nodesReportAtStart: true,
+      onChange: () => {},
+      log: () => {},
+    });
+    return [...(s.build().ingress?.notices ?? [])].filter((n) => n.includes('LB health probes'));
+  }
+  const internal = { enabled: true, annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } };
+
+  it('is silent when the probes reach the default server /healthz', () => {
+    expect(notices({}, '')).toEqual([]);
+  });
+
+  it("says the internal Service's probes of / get the default backend's 404 (no probe-path annotation)", () => {
+    const [line, ...rest] = notices({ ingress: { values: { controller: { service: { internal } } } } }, '');
+    expect(rest).toEqual([]);
+    expect(line).toContain("Service ingress-nginx/ingress-nginx-controller-internal: its LB health probes (HTTP/HTTPS GET / on each node's NodePort");
+    expect(line).toContain('sends / to the default backend');
+    expect(line).toContain('404, so every node fails the probe');
+    expect(line).toContain('azure-load-balancer-health-probe-request-path: /healthz');
+  });
+
+  it('is silent for externalTrafficPolicy Local (kube-proxy answers the probes) and for TCP probes', () => {
+    const local = { ...internal, externalTrafficPolicy: 'Local' };
+    expect(notices({ ingress: { values: { controller: { service: { internal: local } } } } }, '')).toEqual([]);
+    expect(notices({ ingress: { values: { controller: { service: { internal: { ...internal, appProtocol: false } } } } } }, '')).toEqual([]);
+  });
+
+  it('names the host-less regex Ingress that takes /healthz', () => {
+    const [line] = notices({}, `${tutorialIngress(false)}---\n${CM('  strict-validate-path-type: "false"')}`);
+    expect(line).toContain('Service ingress-nginx/ingress-nginx-controller: its LB health probes');
+    expect(line).toContain(
+      'sends /healthz to the default backend (matched by regex ^/ (case-insensitive); rules without a host are regex locations because of Ingress default/hello-world-ingress)',
+    );
+    expect(line).toContain('Give those Ingresses a host');
   });
 });

@@ -16,6 +16,24 @@
   const ROW_GAP = 12;
   const TOP = 30;
 
+  /** An example of each fault type's params (docs/faults.md lists them all), shown as the field's placeholder. */
+  const EXAMPLE_PARAMS = {
+    slow: 'delay=200ms jitter=20ms',
+    crash: 'restartAfter=10s',
+    'slow-start': 'delay=2s window=30s',
+    latency: 'delay=200ms jitter=20ms',
+    bandwidth: 'rate=100',
+    reset: 'fraction=1',
+    blackhole: 'fraction=1',
+    'close-after': 'bytes=1024',
+    'idle-timeout': 'timeout=4s tcpReset=true',
+    'snat-exhaustion': 'ports=64',
+    status: 'code=503 first=2',
+    delay: 'delay=1s fraction=1',
+    abort: 'fraction=0.5',
+    'slow-body': 'rate=10 fraction=1',
+  };
+
   const $ = (id) => document.getElementById(id);
   let latest = null;
   let selected = null;
@@ -179,6 +197,11 @@
       }),
     );
     if (types.includes(keep)) select.value = keep;
+    showExample();
+  }
+
+  function showExample() {
+    $('fault-params').placeholder = EXAMPLE_PARAMS[$('fault-type').value] || '(none)';
   }
 
   function describeParams(params) {
@@ -213,8 +236,14 @@
   function drawSummary(state) {
     const count = (kind) => state.nodes.filter((n) => n.kind === kind).length;
     const ready = state.nodes.filter((n) => n.kind === 'pod' && n.status === 'ok').length;
-    $('summary').textContent =
-      `${count('node')} nodes · ${count('service')} Services · ${ready}/${count('pod')} pods ready · ${state.activeConnections} open connections · ${state.faults.length} faults`;
+    const some = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    $('summary').textContent = [
+      some(count('node'), 'node'),
+      some(count('service'), 'Service'),
+      `${ready}/${some(count('pod'), 'pod')} ready`,
+      some(state.activeConnections, 'open connection'),
+      some(state.faults.length, 'fault'),
+    ].join(' · ');
     $('updated').textContent = `snapshot ${state.snapshotVersion}, ${new Date(state.generatedAt).toLocaleTimeString()}`;
   }
 
@@ -340,6 +369,7 @@
           buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
           const ev = parseEvent(block);
           if (ev.event === 'state' && ev.data) render(JSON.parse(ev.data));
+          else if (ev.event === 'error') setConn('reconnecting', `stream error: ${JSON.parse(ev.data).message}`);
         }
       }
     } catch (err) {
@@ -347,12 +377,14 @@
       window.setTimeout(connect, RETRY_MS);
       return;
     }
-    setConn('reconnecting', 'reconnecting…');
+    // An `error` event has said why the stream ended: keep its words on screen.
+    if ($('conn').dataset.state === 'live') setConn('reconnecting', 'reconnecting…');
     window.setTimeout(connect, RETRY_MS);
   }
 
   document.addEventListener('DOMContentLoaded', () => {
     $('fault-target').addEventListener('change', fillTypes);
+    $('fault-type').addEventListener('change', showExample);
     $('fault-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       let params;
