@@ -23,7 +23,8 @@ import { manifestOptions, type ManifestFlags } from './runtime/check.js';
 import { mergeGatewayObjects } from './model/gateway-types.js';
 import { gatewayHandle, type GatewayHandle } from './gateway-handle.js';
 import { EmbeddedCluster } from './runtime/embedded-cluster.js';
-import type { StopOptions } from './dataplane/index.js';
+import type { OtlpExportOptions } from './runtime/otlp-export.js';
+import type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
 import type { Fault } from './faults/types.js';
 import type { FaultInput } from './faults/input.js';
 import { endpointDistribution, type EndpointDistribution } from './faults/distribution.js';
@@ -31,7 +32,7 @@ import { endpointDistribution, type EndpointDistribution } from './faults/distri
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';
 export type { ClusterConfig } from './config/types.js';
-export type { StopOptions } from './dataplane/index.js';
+export type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
 export type { Fault, FaultList, FaultType, TargetKind, Direction } from './faults/types.js';
 export type { FaultInput, FaultParamsByType, Duration } from './faults/input.js';
 export type { EndpointDistribution } from './faults/distribution.js';
@@ -68,6 +69,8 @@ export interface StartClusterOptions {
   readonly wait?: boolean;
   readonly waitTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Export traces as OpenTelemetry spans over OTLP/HTTP: `{ endpoint: 'http://127.0.0.1:4318/v1/traces' }` (docs/observability.md). */
+  readonly otlp?: OtlpExportOptions;
 }
 
 export type { GatewayHandle } from './gateway-handle.js';
@@ -116,6 +119,11 @@ export interface Cluster {
   /** Each LB probe's state per node. */
   probeStatus(): ReturnType<EmbeddedCluster['probeStatus']>;
   stats(): ReturnType<EmbeddedCluster['stats']>;
+  /** Observability (docs/observability.md): Prometheus text, and connection and request traces. */
+  metrics(): string;
+  traces(query?: TraceQuery): TraceView[];
+  /** Each trace that ends from now on and matches, until the returned function is called. */
+  followTraces(query: TraceQuery, onTrace: (trace: TraceView) => void): () => void;
   /**
    * Resolves when `state` holds for `node` on every LB probe (a state the probes have settled on, not the optimistic start), or on the probes of one
    * Service (`service`: name or ns/name) or one probe (`probe`); rejects after timeoutMs.
@@ -218,7 +226,7 @@ export async function resolveConfig(
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
   const { manifests, notices, raw } = await readManifests(options, config);
-  const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log });
+  const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log, ...(options.otlp ? { otlp: options.otlp } : {}) });
   const kube = new KubeStore(embedded, options.log);
   kube.seed(raw);
   if (options.wait !== false) await embedded.waitUntilServing(options.waitTimeoutMs ?? 30_000);
@@ -340,6 +348,15 @@ class ClusterHandle implements Cluster {
   }
   stats() {
     return this.#embedded.stats();
+  }
+  metrics() {
+    return this.#embedded.metrics();
+  }
+  traces(query: TraceQuery = {}) {
+    return this.#embedded.traces(query);
+  }
+  followTraces(query: TraceQuery, onTrace: (trace: TraceView) => void) {
+    return this.#embedded.followTraces(query, onTrace);
   }
 
   waitForProbe(node: string, state: 'up' | 'down', options: { service?: string; probe?: string; timeoutMs?: number } = {}): Promise<void> {

@@ -13,6 +13,7 @@ import { loadBalancerView, type ProbeStatusLike } from './load-balancer-view.js'
 import { explainIngress } from './explain.js';
 import { explainFlowRoute } from './explain-flow.js';
 import { handlePodRoute, type PodControlBackend } from './pod-routes.js';
+import { handleObserveRoute, type ObserveBackend } from './observe-routes.js';
 import { explainGatewayRoute, gatewayApiList, gatewayApiPaths } from './gateway-objects.js';
 import type { Manifests } from '../model/types.js';
 import type { Router } from '../dataplane/ingress/index.js';
@@ -22,7 +23,7 @@ import { handleFaultRoute, type FaultControl } from './fault-routes.js';
 import { handleDashboardRoute, isDashboardPageFile } from './dashboard/routes.js';
 
 /** What the API reads and controls; the embedded cluster (and the container control role) provide it. */
-export interface AdminBackend extends PodControlBackend {
+export interface AdminBackend extends PodControlBackend, ObserveBackend {
   readonly snapshot: Snapshot;
   readonly created: { get: CreationTimes };
   /** What the cluster runs (user manifests plus built-in objects). */
@@ -185,6 +186,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     // The dashboard's page files hold no cluster data: served without the token, they ask for it.
     const target = checkRequest(req, isDashboardPageFile(req.url) ? { ...state.guard, requireToken: false } : state.guard);
     if (handlePodRoute(state.backend, req, res, target)) return;
+    if (handleObserveRoute(state.backend, req, res, target)) return;
     const method = req.method ?? 'GET';
     let read: Promise<Buffer | undefined> | undefined;
     const body = () => (read ??= readBody(req, state.guard.maxBodyBytes));

@@ -36,3 +36,20 @@ export async function adminRequest(server: string, path: string, init: { method?
   }
   return value;
 }
+
+/** A streamed answer (`logs -f`, `trace -f`): the body as it arrives; a refusal is the server's Status message. */
+export async function adminStream(server: string, path: string): Promise<AsyncIterable<Uint8Array>> {
+  const res = await fetch(`${server}${path}`, {
+    headers: process.env.AKS_EMU_TOKEN ? { authorization: `Bearer ${process.env.AKS_EMU_TOKEN}` } : {},
+  }).catch((err: Error) => {
+    throw new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `cannot reach the aks-emu admin API at ${server} (${err.message})`, { cause: err });
+  });
+  if (!res.ok || !res.body) {
+    const status = (await res.json().catch(() => ({}))) as { message?: string; reason?: string };
+    throw new AksEmuError(
+      res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE',
+      `Error from server (${status.reason ?? res.status}): ${status.message ?? ''}`,
+    );
+  }
+  return res.body as AsyncIterable<Uint8Array>;
+}

@@ -12,6 +12,7 @@ import { get, getHelp } from './commands/get.js';
 import { kubeconfig, kubeconfigHelp } from './commands/kubeconfig.js';
 import { logs, logsHelp } from './commands/logs.js';
 import { role, roleHelp } from './commands/role.js';
+import { trace, traceHelp } from './commands/trace.js';
 import { up, upHelp } from './commands/up.js';
 import { validate, validateHelp } from './commands/validate.js';
 
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   fault: { run: fault, help: faultHelp },
   kubeconfig: { run: kubeconfig, help: kubeconfigHelp },
   logs: { run: logs, help: logsHelp },
+  trace: { run: trace, help: traceHelp },
   // Hidden: what each container of the container runtime runs (compose.yaml).
   role: { run: role, help: roleHelp },
 };
@@ -48,6 +50,7 @@ Commands:
   fault      add, list or remove faults at any hop (latency, resets, drains, 503s, ...)
   kubeconfig print or merge the kubectl context "aks-emu" of a running cluster
   logs       print a process pod's output (-f to follow, -p for the previous instance)
+  trace      show the hops of recent connections and HTTP requests (-f to follow)
 
 Run 'aks-emu COMMAND --help' for a command's flags.`;
 
@@ -55,6 +58,7 @@ export async function main(
   argv: string[],
   out: Out = (l) => process.stdout.write(`${l}\n`),
   err: Out = (l) => process.stderr.write(`${l}\n`),
+  write: (chunk: Buffer | string) => void = (chunk) => process.stdout.write(chunk),
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -73,7 +77,7 @@ export async function main(
     return 1;
   }
   try {
-    return await command.run(rest, out, (chunk) => process.stdout.write(chunk));
+    return await command.run(rest, out, write);
   } catch (e) {
     if (e instanceof AksEmuError) {
       err(e.code === 'AKS_EMU_MANIFEST_INVALID' ? `error: ${e.message.split('\n').join('\nerror: ')}` : `error: ${e.message}`);

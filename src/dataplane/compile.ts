@@ -19,6 +19,7 @@ import type { ConnectionTracker } from './l4/connection-tracker.js';
 import type { LocalEndpoints } from './l4/local-endpoints.js';
 import { listenerKey, type ListenerRole, type ListenerSpec } from './l4/listener.js';
 import { resetSocket } from './l4/reset.js';
+import { flowAtRule, flowVerdict } from './observe/flow.js';
 import { Frontend } from './lb/frontend.js';
 import { IdleTimeout } from './lb/idle-timeout.js';
 import { EmbeddedNodeDelivery, NetworkNodeDelivery, type NodeDelivery } from './lb/node-delivery.js';
@@ -107,7 +108,7 @@ interface CompiledPort {
   readonly all: readonly UpstreamEndpoint[];
 }
 
-function compilePorts(snapshot: Snapshot): CompiledPort[] {
+function compilePorts(snapshot: Snapshot, counters: Counters): CompiledPort[] {
   const endpointsByService = new Map(snapshot.endpoints.map((e) => [e.serviceKey, e]));
   const ports: CompiledPort[] = [];
   for (const service of snapshot.services) {
@@ -123,7 +124,8 @@ function compilePorts(snapshot: Snapshot): CompiledPort[] {
         endpoints: [],
         usable: [],
       };
-      ports.push({ service, serviceKey, port, endpoints, all: upstreamEndpoints(endpoints.usable) });
+      const countersOf = (key: string, pod: string | undefined, node: string | undefined) => counters.endpoint(serviceKey, port.name, key, pod, node);
+      ports.push({ service, serviceKey, port, endpoints, all: upstreamEndpoints(endpoints.usable, countersOf) });
     }
   }
   return ports;
@@ -183,9 +185,12 @@ function compileKubeProxy(
 class ListenerPlan {
   readonly specs = new Map<string, ListenerSpec>();
 
+  constructor(private readonly counters: Counters) {}
+
   tcp(address: string, port: number, role: ListenerRole, description: string, accept: (socket: Socket) => void): void {
     const key = listenerKey(address, port, role);
-    this.specs.set(key, { kind: 'tcp', key, address, port, role, description, accept });
+    const counters = this.counters.listener(key, role, address, port);
+    this.specs.set(key, { kind: 'tcp', key, address, port, role, description, accept, counters });
   }
 
   http(address: string, port: number, role: ListenerRole, description: string, respond: (request: IncomingMessage, response: ServerResponse) => void): void {
@@ -235,8 +240,10 @@ function planClusterIPs(
       if (proxy === undefined) {
         // ClusterIPs are only routed inside the cluster; the host is outside.
         counters.rejectedOutsideCluster++;
+        flowVerdict(socket, 'outside_cluster');
         resetSocket(socket);
       } else if (!proxy.running) {
+        flowVerdict(socket, 'node_stopped');
         resetSocket(socket);
       } else {
         proxy.acceptClusterIP(socket, key);
@@ -255,7 +262,7 @@ function planFrontend(
   inCluster: ReadonlyMap<string, KubeProxy>,
 ): void {
   if (rule.protocol !== 'TCP') return;
-  const counters = state.counters.rule(lb.name, rule.name);
+  const counters = state.counters.rule(lb.name, rule.name, servicePortKey(rule.serviceKey, rule.servicePortName));
   const timeScale = snapshot.settings.timeScale;
   const idle = state.idleTimeouts.get(
     `${lb.name}/${rule.name}`,
@@ -288,6 +295,7 @@ function planFrontend(
   });
   const servicePort = servicePortKey(rule.serviceKey, rule.servicePortName);
   plan.tcp(rule.frontendIP, rule.frontendPort, 'lb', `rule ${rule.name} of load balancer ${lb.name}`, (socket) => {
+    flowAtRule(socket, counters);
     const faults = state.faults.table;
     // In-cluster clients never reach the Azure LB (kube-proxy captures the frontend IP), so its faults miss them.
     if (faults !== undefined && !inCluster.has(socket.remoteAddress ?? '') && gatePort(socket, faults, 'frontend', servicePort, state)) return;
@@ -317,7 +325,7 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
   };
   const podNodes = new Map<string, string>();
   for (const pod of snapshot.pods) if (pod.ip !== '' && pod.phase === 'Running') podNodes.set(pod.ip, pod.nodeName);
-  const ports = compilePorts(snapshot);
+  const ports = compilePorts(snapshot, state.counters);
   const kubeProxies = new Map(snapshot.nodes.map((node) => [node.name, compileKubeProxy(node, ports, podNodes, state, snapshot, ctx)]));
   const inCluster = new Map<string, KubeProxy>();
   for (const proxy of kubeProxies.values()) inCluster.set(proxy.node.address, proxy);
@@ -327,7 +335,7 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
   }
 
   const { roles } = state;
-  const plan = new ListenerPlan();
+  const plan = new ListenerPlan(state.counters);
   for (const proxy of kubeProxies.values()) {
     if (roles.nodes === 'all' || roles.nodes.includes(proxy.node.name)) planNode(plan, proxy, ports, state);
   }

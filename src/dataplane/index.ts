@@ -22,6 +22,8 @@ import { HeldConnections } from './node/held-connections.js';
 import type { UpstreamEndpoint } from './node/service-port-route.js';
 import { Retained } from './retained.js';
 import { Counters, type DataPlaneStats } from './stats.js';
+import type { FlowSource } from './observe/flow.js';
+import { Traces } from './observe/traces.js';
 import type { FaultHolder } from '../faults/compile.js';
 import { deliveredVia, holdFlow, releaseFlow } from './faults/partition.js';
 
@@ -30,7 +32,8 @@ export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
 export type { NodeDelivery, NodeTrafficHandler } from './lb/node-delivery.js';
 export type { DataPlaneRoles } from './compile.js';
 export type { LocalEndpoint, LocalEndpoints, SeenAs } from './l4/local-endpoints.js';
-export type { DataPlaneStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
+export type { DataPlaneStats, EndpointStats, LoadBalancingRuleStats, ServicePortStats } from './stats.js';
+export { Traces, type TraceQuery, type TraceView } from './observe/traces.js';
 
 /** Connections held silent (Local policy, no local endpoint) beyond this close the oldest. */
 const MAX_HELD_CONNECTIONS = 1024;
@@ -56,6 +59,8 @@ export interface DataPlaneOptions {
    * sees the addresses a dialled connection would have had. Without it every flow is dialled.
    */
   localEndpoints?: LocalEndpoints;
+  /** Where each connection's trace goes (shared with the L7 pods); a store of its own by default. */
+  traces?: Traces;
   /** Active faults (src/faults); each hop reads the current table at accept. */
   faults?: FaultHolder;
 }
@@ -77,6 +82,9 @@ export interface DataPlaneEvents {
 
 export class DataPlane extends EventEmitter<DataPlaneEvents> {
   private readonly state: RetainedState;
+  /** Every connection's hops (observe/flow.ts); `aks-emu trace` reads them. */
+  readonly traces: Traces;
+  private readonly flows: FlowSource;
   private readonly log: (line: string) => void;
   private readonly bound = new Map<string, Listener>();
   private tables: Tables | undefined;
@@ -95,6 +103,8 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     const probeSource = options.probeSource === null ? undefined : (options.probeSource ?? DEFAULT_PROBE_SOURCE);
     const faults = options.faults ?? { table: undefined };
     this.log = options.log ?? (() => {});
+    this.traces = options.traces ?? new Traces();
+    this.flows = { traces: this.traces, probeSource };
     this.state = {
       clock,
       random: options.random ?? Math.random,
@@ -208,6 +218,11 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     return this.state.counters.toStats(this.state.tracker.activeClients);
   }
 
+  /** The live counters behind /metrics (observe/metrics.ts). */
+  counters(): Counters {
+    return this.state.counters;
+  }
+
   private async applyNow(snapshot: Snapshot): Promise<void> {
     if (this.stopped) throw new AksEmuError('AKS_EMU_STOPPED', 'the data plane has been stopped');
     if (this.state.roles.loadBalancer) this.state.prober.update(snapshot);
@@ -226,7 +241,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     const binding: Listener[] = [];
     for (const [key, spec] of specs) {
       if (this.bound.has(key)) continue;
-      const listener = new Listener(spec, this.currentSpec, this.state.tracker, this.onListenerError);
+      const listener = new Listener(spec, this.currentSpec, this.state.tracker, this.onListenerError, this.flows);
       this.bound.set(key, listener);
       binding.push(listener);
     }

@@ -14,6 +14,7 @@ import type { PodRuntime } from './pod-runtime.js';
 import type { TcpListenerTable } from '../cluster/gateway/types.js';
 import type { LocalEndpoint } from '../dataplane/l4/local-endpoints.js';
 import { GatewayTcpListeners } from './gateway-tcp.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 
 export type GatewayPortProtocol = 'HTTP' | 'HTTPS' | 'TCP';
 
@@ -27,6 +28,7 @@ export interface GatewayPodOptions {
   readonly random?: () => number;
   readonly now?: () => number;
   log?(line: string): void;
+  readonly observe?: L7Observe;
   /** The current snapshot's NetworkPolicies, for the gateway's upstream connections. */
   readonly netpol?: () => NetpolGate | undefined;
   /** Active faults (HTTPRoute faults act in the proxy). */
@@ -102,6 +104,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     sharedProxy: false,
     h2c: true,
     random: options.random,
+    ...(options.observe === undefined ? {} : { observe: options.observe }),
     netpol: options.netpol,
     faults: options.faults,
   });

@@ -16,7 +16,10 @@ import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import type { FaultHolder } from '../faults/compile.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
+import { HttpObserver } from '../dataplane/observe/http.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { closeAll, listenAll } from './pod-listeners.js';
+import { LogRing } from './process/log-ring.js';
 import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodRuntime } from './pod-runtime.js';
 
@@ -25,6 +28,8 @@ export interface IngressControllerPodOptions {
   readonly nodeName: string;
   /** [0, 1); canary weights use it (tests make it deterministic). */
   readonly random?: () => number;
+  /** Where requests are traced and counted; the controller also writes its access log. */
+  readonly observe?: L7Observe;
   /** The current snapshot's NetworkPolicies, for the controller's upstream connections. */
   readonly netpol?: () => NetpolGate | undefined;
   readonly faults?: FaultHolder | undefined;
@@ -44,10 +49,16 @@ export interface L7PodOptions {
   /** HTTP listeners also take HTTP/2 cleartext (prior knowledge), for gRPC: Envoy's codec AUTO. */
   readonly h2c?: boolean;
   readonly random?: () => number;
+  readonly observe?: L7Observe;
+  /** Write an access log line per request into the pod's log (ingress-nginx does; Istio's gateways by default do not). */
+  readonly accessLog?: boolean;
   readonly netpol?: () => NetpolGate | undefined;
   /** Active faults (Ingress and HTTPRoute faults act in the proxy). */
   readonly faults?: FaultHolder | undefined;
 }
+
+/** ingress-nginx writes its access log to the container's stdout; kept bounded like a process pod's output. */
+const ACCESS_LOG_BYTES = 512 * 1024;
 
 /** ingress-nginx's --healthz-port. */
 export const CONTROLLER_HEALTH_PORT = 10254;
@@ -92,10 +103,32 @@ export class L7Pod implements PodRuntime {
   #proxies: IngressProxy[] = [];
   #h2c: H2cProxy[] = [];
   readonly #options: L7PodOptions;
+  readonly #log = new LogRing(ACCESS_LOG_BYTES);
+  readonly #observer: HttpObserver | undefined;
 
   constructor(pod: PodInfo, options: L7PodOptions) {
     this.#pod = pod;
     this.#options = options;
+    const observe = options.observe;
+    this.#observer =
+      observe === undefined
+        ? undefined
+        : new HttpObserver({
+            traces: observe.traces,
+            counters: observe.http,
+            pod: `${pod.namespace}/${pod.name}`,
+            ...(options.accessLog ? { accessLog: (line: string) => this.#log.write('stdout', `${line}\n`) } : {}),
+          });
+  }
+
+  /** The container's output: the access log (empty for pods that write none). */
+  logs(request: { readonly previous?: boolean }): string | undefined {
+    return request.previous ? undefined : this.#log.current();
+  }
+
+  followLogs(_container: string | undefined, onLine: (line: string) => void): () => void {
+    this.#log.on('line', onLine);
+    return () => this.#log.off('line', onLine);
   }
 
   get pod(): PodInfo {
@@ -111,6 +144,7 @@ export class L7Pod implements PodRuntime {
         getRouter: () => this.#options.routerFor(port),
         localAddress: this.#pod.ip,
         random: this.#options.random,
+        ...(this.#observer === undefined ? {} : { observer: this.#observer }),
         netpol: this.#options.netpol,
         faults: this.#options.faults,
       });
@@ -211,6 +245,8 @@ export function createIngressControllerPod(pod: PodInfo, options: IngressControl
     health: { port: CONTROLLER_HEALTH_PORT, path: '/healthz' },
     sharedProxy: true,
     random: options.random,
+    ...(options.observe === undefined ? {} : { observe: options.observe }),
+    accessLog: true,
     netpol: options.netpol,
     faults: options.faults,
   });

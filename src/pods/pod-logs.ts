@@ -1,6 +1,6 @@
 /**
  * Reading a pod's logs and crashing it, with Kubernetes' answers where a pod kind keeps no
- * logs (the echo pod and the ingress controller write none of their own).
+ * logs (the echo pod writes none; the ingress controller's log is its access log).
  */
 import { AksEmuError } from '../errors/index.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -13,7 +13,7 @@ export interface PodLogOptions {
 function noLogs(runtime: PodRuntime): AksEmuError {
   return new AksEmuError(
     'AKS_EMU_USAGE',
-    `pod ${runtime.pod.namespace}/${runtime.pod.name} is a built-in ${runtime.pod.runtime.kind} pod: it keeps no logs of its own (only process pods do)`,
+    `pod ${runtime.pod.namespace}/${runtime.pod.name} is a built-in ${runtime.pod.runtime.kind} pod: it keeps no logs of its own (process pods and the ingress controller do)`,
   );
 }
 

@@ -15,6 +15,7 @@ import { createPodRuntime, type ContainerPodFactory } from './kinds/index.js';
 import { GatewayRouters } from './gateway.js';
 import type { FaultHolder } from '../faults/compile.js';
 import type { PodRuntime } from './pod-runtime.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { ReadinessProber, type ReadinessEvent } from './readiness/readiness-prober.js';
 
 export interface PodSetEvents {
@@ -32,6 +33,8 @@ export interface PodSetOptions {
   log(line: string): void;
   /** Where `container` pods run (a node container with a Docker engine). */
   readonly containers?: ContainerPodFactory;
+  /** The trace store and route counters the L7 pods report to. */
+  readonly observe?: L7Observe;
   /** Active faults, handed to the L7 pods. */
   readonly faults?: FaultHolder;
 }
@@ -142,6 +145,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         timeScale: this.#options.timeScale,
         log: this.#options.log,
         ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
+        ...(this.#options.observe === undefined ? {} : { observe: this.#options.observe }),
         ...(this.#options.faults === undefined ? {} : { faults: this.#options.faults }),
         services: () => this.#snapshot?.services ?? [],
         networkPolicy: () => netpolGate(this.#snapshot),

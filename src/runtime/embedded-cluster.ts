@@ -21,6 +21,9 @@ import { parseCIDR, formatIPv4 } from '../manifests/ip.js';
 import { ClusterState, podNotFound } from './cluster-state.js';
 import { assertLoopbackRange } from './platform.js';
 import { SyncRunner } from './sync-runner.js';
+import { Observability } from './observability.js';
+import { startOtlpExport, type OtlpExport, type OtlpExportOptions } from './otlp-export.js';
+import type { TraceQuery, TraceView } from '../dataplane/observe/traces.js';
 import { realClock } from '../dataplane/clock.js';
 import { compileFaultTable, type FaultHolder } from '../faults/compile.js';
 import { targetCatalog } from '../faults/catalog.js';
@@ -38,6 +41,8 @@ export interface EmbeddedClusterOptions {
   readonly log?: (line: string) => void;
   /** What pods say (a process pod's output, its restarts), prefixed with the pod's name; default: log. */
   readonly podLog?: (line: string) => void;
+  /** Export every trace as an OpenTelemetry span over OTLP/HTTP (off by default). */
+  readonly otlp?: OtlpExportOptions;
 }
 
 export class EmbeddedCluster extends EventEmitter {
@@ -53,6 +58,9 @@ export class EmbeddedCluster extends EventEmitter {
   #stopped = false;
   #stopping: Promise<void> | undefined;
   readonly #log: (line: string) => void;
+  /** Traces, L7 route counters and probe transitions: what /metrics and `aks-emu trace` read. */
+  readonly observability = new Observability();
+  #otlp: OtlpExport | undefined;
   /** The fault table every hop reads; replaced whole when a fault or the snapshot changes. */
   readonly #faultTable: FaultHolder = { table: undefined };
   readonly #faults: FaultRegistry;
@@ -81,6 +89,7 @@ export class EmbeddedCluster extends EventEmitter {
       ...(options.clock ? { clock: options.clock } : {}),
       timeScale: options.config.timeScale,
       log: options.podLog ?? log,
+      observe: { traces: this.observability.traces, http: this.observability.http },
       faults: this.#faultTable,
     });
     this.#pods.on('readiness', (e) => {
@@ -118,8 +127,19 @@ export class EmbeddedCluster extends EventEmitter {
       log,
     });
     this.#faults.on('change', () => this.emit('fault'));
-    this.#dataPlane = new DataPlane({ clock: options.clock, random, log, localEndpoints: this.#pods.localEndpoints, faults: this.#faultTable });
-    this.#dataPlane.on('probe', (t) => this.emit('probe', t));
+    this.observability.setFaultSource(() => this.#faults.list().map((f) => ({ id: f.id, type: f.type, target: f.target, fired: f.fired })));
+    this.#dataPlane = new DataPlane({
+      clock: options.clock,
+      random,
+      log,
+      localEndpoints: this.#pods.localEndpoints,
+      faults: this.#faultTable,
+      traces: this.observability.traces,
+    });
+    this.#dataPlane.on('probe', (t) => {
+      this.observability.probeTransitions.record(t);
+      this.emit('probe', t);
+    });
     this.#dataPlane.on('probe-settled', () => this.emit('probe-settled'));
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
@@ -129,6 +149,7 @@ export class EmbeddedCluster extends EventEmitter {
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
     const cluster = new EmbeddedCluster(options);
     try {
+      if (options.otlp !== undefined) cluster.#otlp = await startOtlpExport(cluster.observability.traces, options.otlp);
       await cluster.#resync();
     } catch (err) {
       await cluster.stop();
@@ -157,6 +178,19 @@ export class EmbeddedCluster extends EventEmitter {
 
   stats() {
     return this.#dataPlane.stats();
+  }
+
+  /** Prometheus' text format (GET /metrics). */
+  metrics(): string {
+    return this.observability.metrics(this.#dataPlane, this.#snapshot);
+  }
+
+  traces(query: TraceQuery): TraceView[] {
+    return this.observability.query(query);
+  }
+
+  followTraces(query: TraceQuery, onTrace: (view: TraceView) => void): () => void {
+    return this.observability.follow(query, onTrace);
   }
 
   /** Validates a fault against the cluster's objects (a 422 Status naming the field) and adds it. */
@@ -343,6 +377,8 @@ export class EmbeddedCluster extends EventEmitter {
     const [dataPlane] = await Promise.allSettled([this.#dataPlane.stop({ graceMs })]);
     if (dataPlane.status === 'rejected') this.#log(`stop: data plane: ${(dataPlane.reason as Error).message}`);
     await this.#pods.stop();
+    // After the flows have closed, so their traces are among the last spans sent.
+    await this.#otlp?.stop();
     this.emit('stopped');
   }
 

@@ -3,11 +3,12 @@
  * a process pod's output through the API server's log path, as `kubectl logs` prints it.
  * For deploy/NAME (and other workloads) kubectl picks one of its pods; so does this.
  */
-import { adminRequest, serverUrl } from '../admin-client.js';
+import { adminRequest, adminStream, serverUrl } from '../admin-client.js';
 import { parseCommand, usageError } from '../args.js';
 import { AksEmuError } from '../../errors/index.js';
 
-export const logsHelp = `Print the logs of a container in a process pod.
+export const logsHelp = `Print the logs of a container in a process pod, or the ingress controller's access log
+(aks-emu logs -n ingress-nginx deploy/ingress-nginx-controller).
 
 Usage: aks-emu logs [-f] [-p] [-c CONTAINER] pod/NAME|deploy/NAME|NAME [-n NS] [--server HOST:PORT]
 
@@ -76,16 +77,7 @@ export async function logs(argv: string[], out: (line: string) => void, write: (
     return 0;
   }
   query.set('follow', 'true');
-  const res = await fetch(`${server}${path}?${query}`).catch((err: Error) => {
-    throw new AksEmuError('AKS_EMU_SERVER_UNREACHABLE', `cannot reach the aks-emu admin API at ${server} (${err.message})`, { cause: err });
-  });
-  if (!res.ok || !res.body) {
-    const status = (await res.json().catch(() => ({}))) as { message?: string; reason?: string };
-    throw new AksEmuError(
-      res.status === 404 ? 'AKS_EMU_NOT_FOUND' : 'AKS_EMU_USAGE',
-      `Error from server (${status.reason ?? res.status}): ${status.message ?? ''}`,
-    );
-  }
-  for await (const chunk of res.body) write(Buffer.from(chunk));
+  const body = await adminStream(server, `${path}?${query}`);
+  for await (const chunk of body) write(Buffer.from(chunk));
   return 0;
 }

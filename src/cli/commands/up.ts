@@ -1,6 +1,6 @@
 import { gatewayHints, isGatewayService } from '../gateway-hints.js';
 import { startAdminServer } from '../../api/server.js';
-import { isControllerService } from '../../cluster/ingress/index.js';
+import { controllerChart, isControllerService } from '../../cluster/ingress/index.js';
 import { serviceList } from '../../api/kube-objects.js';
 import { buildConfig, loadConfigFile, parseHostPort, type ConfigInput } from '../../config/load.js';
 import { loadObjects } from '../../manifests/index.js';
@@ -16,6 +16,7 @@ import { intFlag, MANIFEST_SIZE_HELP, manifestSizeFlag, namespaceFlag, parseComm
 import { printServices } from '../printers.js';
 import { probeSummary, startupProgress } from '../startup-progress.js';
 import { explainAddressInUse } from '../../runtime/address-holder.js';
+import { checkOtlpEndpoint } from '../../runtime/otlp-export.js';
 import { AksEmuError } from '../../errors/index.js';
 import type { ProbeTransition } from '../../dataplane/index.js';
 
@@ -37,6 +38,8 @@ ${VALIDATE_HELP}
       --no-kubeconfig   do not write a kubeconfig
       --admin-token T   require this bearer token on the admin API even on loopback (default: generated,
                         required only when --admin is not a loopback address)
+      --otlp-endpoint URL  send every connection and request trace as an OpenTelemetry span (OTLP/HTTP,
+                        e.g. http://127.0.0.1:4318/v1/traces); off by default
       --grace-period S  on SIGTERM or Ctrl+C, let open connections finish for S seconds
                         (default 5 x time scale) before resetting them; a second signal stops at once
 ${MANIFEST_SIZE_HELP}
@@ -62,6 +65,7 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
       'no-kubeconfig': { type: 'boolean' },
       'admin-token': { type: 'string' },
       'grace-period': { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
       'max-manifest-size': { type: 'string' },
       workload: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
@@ -126,7 +130,15 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
     process.exit(EXIT_SOFTWARE);
   });
   // Pods' own output is always shown (prefixed with the pod's name); the data plane's only with -v.
-  const cluster = await EmbeddedCluster.start({ config, manifests, log: values.verbose ? out : undefined, podLog: out }).catch(explainBindError);
+  const otlpEndpoint = values['otlp-endpoint'];
+  if (otlpEndpoint !== undefined) checkOtlpEndpoint(otlpEndpoint, 'aks-emu up: flag --otlp-endpoint');
+  const cluster = await EmbeddedCluster.start({
+    config,
+    manifests,
+    log: values.verbose ? out : undefined,
+    podLog: out,
+    ...(otlpEndpoint === undefined ? {} : { otlp: { endpoint: otlpEndpoint } }),
+  }).catch(explainBindError);
   const kube = new KubeStore(cluster, out);
   kube.seed(raw);
   let admin;
@@ -160,6 +172,9 @@ export async function up(argv: string[], out: (line: string) => void): Promise<n
   out('');
   out(`admin API: ${admin.url}   (aks-emu get svc -A; aks-emu get lb)`);
   out(`dashboard: ${admin.url}/dashboard`);
+  const chart = config.ingress.enabled ? controllerChart(config.ingress) : undefined;
+  const accessLog = chart ? `; aks-emu logs -n ${chart.namespace} deploy/${chart.name}` : '';
+  out(`observe:   ${admin.url}/metrics   (aks-emu trace -f${accessLog})`);
   if (!values['no-kubeconfig']) {
     const path = kubeconfigPath(values.kubeconfig);
     await writeKubeconfig(path, kubeconfigFor(admin.url, admin.token));

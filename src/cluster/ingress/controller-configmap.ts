@@ -49,6 +49,7 @@ const BOOL_KEYS = [
   'hsts',
   'hsts-include-subdomains',
   'hsts-preload',
+  'disable-access-log',
 ];
 const INT_KEYS = ['proxy-connect-timeout', 'proxy-read-timeout', 'proxy-send-timeout', 'proxy-next-upstream-tries'];
 const IMPLEMENTED = new Set([...BOOL_KEYS, ...INT_KEYS, 'proxy-body-size', 'hsts-max-age', 'custom-http-errors']);
@@ -202,6 +203,7 @@ function parse(cm: ConfigMap): ConfigMapRead {
       useForwardedHeaders,
       // nginx.tmpl: $full_x_forwarded_for only with use-forwarded-headers too.
       computeFullForwardedFor: useForwardedHeaders && bool('compute-full-forwarded-for', false),
+      ...(bool('disable-access-log', false) ? { disableAccessLog: true } : {}),
     },
   };
   if (!useForwardedHeaders && data['compute-full-forwarded-for'] !== undefined) bool('compute-full-forwarded-for', false);

@@ -149,6 +149,8 @@ export interface ControllerTraffic {
   readonly useForwardedHeaders: boolean;
   /** compute-full-forwarded-for: append the connection's address to the client's X-Forwarded-For. */
   readonly computeFullForwardedFor: boolean;
+  /** disable-access-log: the controller writes no access log line (absent: false). */
+  readonly disableAccessLog?: boolean;
 }
 
 export interface IngressConfig {

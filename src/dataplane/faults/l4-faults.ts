@@ -12,6 +12,7 @@ import { portFaultKey, type PortHop } from '../../faults/compile.js';
 import type { Direction, PortFault } from '../../faults/types.js';
 import type { HeldConnections } from '../node/held-connections.js';
 import { resetSocket } from '../l4/reset.js';
+import { flowFault } from '../observe/flow.js';
 
 /** A fault applied to the bytes of one flow. */
 export type StreamToxic =
@@ -47,7 +48,10 @@ export function gatePort(socket: Socket, table: FaultTable, hop: PortHop, servic
   const faults = table.ports.get(portFaultKey(hop, servicePort));
   if (faults === undefined || socket.remoteAddress === ctx.probeSource) return false;
   for (const fault of faults) {
-    if (applyPortFault(socket, fault, ctx)) return true;
+    const fired = fault.state.fired;
+    const taken = applyPortFault(socket, fault, ctx);
+    if (fault.state.fired !== fired) flowFault(socket, fault.id, fault.spec.type);
+    if (taken) return true;
   }
   return false;
 }
@@ -105,6 +109,7 @@ export function gateNode(socket: Socket, table: FaultTable, node: string, ctx: G
   const slow = table.nodes.get(node)?.slow;
   if (slow === undefined || socket.remoteAddress === ctx.probeSource) return;
   slow.state.fire();
+  flowFault(socket, slow.id, slow.spec.type);
   addToxic(socket, { kind: 'latency', delayMs: slow.spec.delayMs, jitterMs: slow.spec.jitterMs, direction: 'both' });
 }
 
@@ -115,6 +120,7 @@ export function gatePod(socket: Socket, table: FaultTable, endpointIp: string, n
   if (pod === undefined) return false;
   if (pod.hang !== undefined) {
     pod.hang.state.fire();
+    flowFault(socket, pod.hang.id, pod.hang.spec.type);
     ctx.held.hold(socket);
     return true;
   }
@@ -123,6 +129,7 @@ export function gatePod(socket: Socket, table: FaultTable, endpointIp: string, n
     const left = 1 - (now - slowStart.startedAt) / slowStart.spec.windowMs;
     if (left > 0) {
       slowStart.state.fire();
+      flowFault(socket, slowStart.id, slowStart.spec.type);
       addToxic(socket, { kind: 'latency', delayMs: Math.round(slowStart.spec.delayMs * left), jitterMs: 0, direction: 'upstream' });
     }
   }

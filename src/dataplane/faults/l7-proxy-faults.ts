@@ -29,6 +29,7 @@ export function applyRuleFaults(
     random,
   );
   if (decisions.length === 0) return false;
+  if (ex.observed !== undefined) ex.observed.faults = decisions.map((d) => (d.kind === 'status' ? `status ${d.code}` : d.kind));
   let delayMs = 0;
   for (const d of decisions) {
     switch (d.kind) {

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { seenRemoteAddress } from '../l4/local-endpoints.js';
+import type { HttpTrace, UpstreamTry } from '../observe/http.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
 import type { CompiledRouteRule } from './route-match.js';
 import type { ControllerTraffic } from '../../cluster/ingress/types.js';
@@ -87,6 +88,8 @@ export class Exchange {
   endpoint = 0;
   attempt = 0;
   tries = 1;
+  /** The request's trace, when the pod observes its requests (observe/http.ts). */
+  observed: HttpTrace | undefined = undefined;
 
   constructor(req: IncomingMessage, scheme: Scheme, port: string) {
     this.req = req;
@@ -133,6 +136,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   #started = false;
   #relaying = false;
   #done = false;
+  readonly #try: UpstreamTry | undefined;
 
   constructor(
     readonly ex: Exchange,
@@ -145,6 +149,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       res.on('close', onResponseClose);
     }
     r[CALL] = this;
+    this.#try = ex.observed?.tryStarted(ex.upstream?.endpoints[ex.endpoint]);
   }
 
   resume(): void {
@@ -164,6 +169,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     // 1xx interim responses are not relayed (nginx passes on only 101, handled as an upgrade).
     if (statusCode < 200) return true;
     this.#started = true;
+    this.#try?.headers(statusCode);
     this.#resume = resume;
     this.#relaying = this.outcome.responseStart(this.ex, this.res, statusCode, rawHeaders);
     if (this.#relaying) return true;
@@ -174,6 +180,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#try !== undefined) this.ex.observed!.relayed += this.#try.recv(chunk.length, this.#relaying);
     return this.#relaying ? this.res.write(chunk) : true;
   }
 
@@ -184,6 +191,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.#try?.done();
     this.#released();
     if (this.#done) return;
     this.#done = true;
@@ -191,6 +199,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    this.#try?.done(isTimeout(err) ? 504 : 502);
     this.#released();
     if (this.#done) return;
     this.#done = true;

@@ -25,6 +25,7 @@ import { UpstreamPools } from './upstream-connections.js';
 import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
+import type { HttpObserver } from '../observe/http.js';
 import type { NetpolGate } from '../netpol-gate.js';
 import { dropUpstreamConnect } from './policy-drop.js';
 import type { FaultHolder } from '../../faults/compile.js';
@@ -39,6 +40,8 @@ export interface IngressProxyOptions {
   /** [0, 1); canary weights use it. */
   readonly random?: () => number;
   readonly now?: () => number;
+  /** Traces, route counters and the access log of each request (observe/http.ts). */
+  readonly observer?: HttpObserver;
   /** The current snapshot's NetworkPolicies (undefined: none). */
   readonly netpol?: () => NetpolGate | undefined;
   /** Active faults: an Ingress or HTTPRoute fault acts on the requests its rules route. */
@@ -59,10 +62,12 @@ export class IngressProxy implements UpstreamOutcome {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #localAddress?: string;
+  readonly #observer: HttpObserver | undefined;
   readonly #netpol: () => NetpolGate | undefined;
   readonly #faults: FaultHolder | undefined;
 
   constructor(options: IngressProxyOptions) {
+    this.#observer = options.observer;
     this.#faults = options.faults;
     this.#getRouter = options.getRouter;
     this.#random = options.random ?? Math.random;
@@ -88,6 +93,7 @@ export class IngressProxy implements UpstreamOutcome {
 
   handleRequest(req: IncomingMessage, res: ServerResponse, scheme: Scheme, port: string): void {
     const ex = new Exchange(req, scheme, port);
+    this.#observer?.begin(ex, res);
     if (!this.#route(ex)) return this.#reply(ex, res);
     const faults = this.#faults?.table;
     if (faults !== undefined && applyRuleFaults(faults, ex, res, this.#random, this.#proceed)) return;

@@ -5,14 +5,17 @@
  */
 import type { Socket } from 'node:net';
 
+import { endFlow } from '../observe/flow.js';
 import { resetSocket } from './reset.js';
 
 const TRACKED_IN = Symbol('aks-emu.tracked-in');
 const TRACKER = Symbol('aks-emu.tracker');
 type TrackedSocket = Socket & { [TRACKED_IN]?: Set<Socket>; [TRACKER]?: ConnectionTracker };
 
-function untrack(this: TrackedSocket): void {
+function untrack(this: TrackedSocket, hadError: boolean): void {
   this[TRACKED_IN]?.delete(this);
+  // The one close listener every client socket has anyway: the flow's record ends here too.
+  endFlow(this, hadError);
   this[TRACKER]?.notifyIfDrained();
 }
 

@@ -9,6 +9,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { AksEmuError } from '../../errors/index.js';
 import type { ConnectionTracker } from './connection-tracker.js';
 import { listenerGuard } from './listener-guard.js';
+import { beginFlow, type FlowSource } from '../observe/flow.js';
+import type { ListenerCounters } from '../stats.js';
 
 export type ListenerRole = 'lb' | 'nodeport' | 'clusterip' | 'health-check' | 'healthz';
 
@@ -25,6 +27,8 @@ interface ListenerSpecBase {
 export interface TcpListenerSpec extends ListenerSpecBase {
   readonly kind: 'tcp';
   accept(socket: Socket): void;
+  /** This address:port's counters; each accepted connection starts a flow record with them (observe/flow.ts). */
+  readonly counters?: ListenerCounters;
 }
 
 export interface HttpListenerSpec extends ListenerSpecBase {
@@ -52,6 +56,8 @@ export class Listener {
     private readonly tracker: ConnectionTracker,
     /** Errors of a bound listener (a failed bind rejects listen() instead). */
     private readonly onError: (error: Error) => void,
+    /** Where accepted connections' flow records go; none: nothing is traced. */
+    private readonly flows?: FlowSource,
   ) {
     if (spec.kind === 'tcp') {
       // Paused until the flow is spliced: bytes (or a FIN) that arrive while the upstream is
@@ -108,6 +114,7 @@ export class Listener {
       socket.destroy();
       return;
     }
+    if (this.flows !== undefined && spec.counters !== undefined) beginFlow(this.flows, socket, spec.counters);
     try {
       spec.accept(socket);
     } catch (error) {

@@ -38,6 +38,10 @@ export class LocalFlow implements IdleFlow {
     this.#seen = traffic(socket);
   }
 
+  get client(): Socket {
+    return this.socket;
+  }
+
   get active(): boolean {
     return traffic(this.socket) !== this.#seen;
   }

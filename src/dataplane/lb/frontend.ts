@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { LoadBalancingRule } from '../../cluster/snapshot.js';
 import type { Distribution } from '../balance/distribution.js';
 import { resetSocket } from '../l4/reset.js';
+import { flowVerdict } from '../observe/flow.js';
 import { increment, type RuleCounters } from '../stats.js';
 import type { IdleTimeout } from './idle-timeout.js';
 import type { NodeDelivery, NodeTrafficHandler } from './node-delivery.js';
@@ -38,6 +39,7 @@ export class Frontend {
     const clientIP = client.remoteAddress;
     if (sourceRanges !== undefined && !sourceRanges.allows(clientIP)) {
       counters.rejectedBySourceRange++;
+      flowVerdict(client, 'rejected_source_range');
       resetSocket(client);
       return;
     }
@@ -51,6 +53,7 @@ export class Frontend {
     const node = this.options.distribution.pick(this.options.backends.healthy, client);
     if (node === undefined) {
       counters.noHealthyBackend++;
+      flowVerdict(client, 'no_healthy_backend');
       resetSocket(client);
       return;
     }

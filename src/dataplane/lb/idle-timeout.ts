@@ -6,11 +6,16 @@
  * timeout reads the flags, so expiry lands between one and 1.25 timeouts after the last
  * packet.
  */
+import type { Socket } from 'node:net';
+
 import type { Clock, TimerHandle } from '../clock.js';
+import { flowVerdict } from '../observe/flow.js';
 import type { RuleCounters } from '../stats.js';
 
 /** A flow the LB forwards: two spliced sockets, or one handed to an in-process pod. */
 export interface IdleFlow {
+  /** The client's socket, which carries the flow's trace (observe/flow.ts). */
+  readonly client: Socket;
   /** Traffic in either direction since the sweep last cleared it. */
   active: boolean;
   /** Clock time of the last sweep that saw traffic (or of the flow's start). */
@@ -44,7 +49,8 @@ export class IdleTimeout {
 
   constructor(
     private readonly clock: Clock,
-    private readonly counters: RuleCounters,
+    /** Where expiries are counted: the rule's counters, or a fault's (faults/toxic-flow.ts). */
+    private readonly counters: Pick<RuleCounters, 'idleTimeouts'>,
     public settings: IdleSettings,
   ) {}
 
@@ -76,6 +82,7 @@ export class IdleTimeout {
       } else if (now - flow.lastActive >= timeoutMs) {
         this.flows.delete(flow);
         this.counters.idleTimeouts++;
+        flowVerdict(flow.client, 'idle_timeout');
         if (enableTcpReset) {
           flow.reset();
         } else {

@@ -10,6 +10,7 @@ import type { BackendNode } from '../balance/distribution.js';
 import type { Clock } from '../clock.js';
 import type { ConnectionTracker } from '../l4/connection-tracker.js';
 import { resetSocket } from '../l4/reset.js';
+import { flowAtNode, flowVerdict } from '../observe/flow.js';
 import { Splice } from '../l4/splice.js';
 import type { GlobalCounters } from '../stats.js';
 import type { IdleTimeout } from './idle-timeout.js';
@@ -48,8 +49,10 @@ export class EmbeddedNodeDelivery implements NodeDelivery {
     }
     markDelivered(client, node.name);
     const handler = this.nodes.get(node.name);
+    flowAtNode(client, node.name);
     if (handler === undefined || !handler.running) {
       // A stopped VM: the SYN goes nowhere useful until the probe takes the node out.
+      flowVerdict(client, 'backend_unreachable');
       resetSocket(client);
       return false;
     }
@@ -81,6 +84,7 @@ export class NetworkNodeDelivery implements NodeDelivery {
 
   deliver(client: Socket, node: BackendNode, servicePort: string, idle: IdleTimeout, backendPort: number): boolean {
     const port = this.nodePorts.get(servicePort) ?? backendPort;
+    flowAtNode(client, node.name);
     const upstream = connect({ host: node.address, port, allowHalfOpen: true, noDelay: true }) as DeliverySocket;
     this.tracker.trackOther(upstream);
     const flow: NetworkFlow = { client, upstream, idle, delivery: this };
@@ -117,6 +121,7 @@ function onDeliveryError(this: DeliverySocket): void {
   const flow = this[DELIVERY];
   flow.client.off('error', onDeliveryClientGone);
   flow.client.off('close', onDeliveryClientGone);
+  flowVerdict(flow.client, 'backend_unreachable');
   resetSocket(flow.client);
 }
 

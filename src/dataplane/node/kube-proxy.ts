@@ -9,6 +9,7 @@ import type { NodeInfo } from '../../cluster/snapshot.js';
 import type { ForwardingContext } from '../context.js';
 import type { LocalEndpoints } from '../l4/local-endpoints.js';
 import { resetSocket } from '../l4/reset.js';
+import { flowAtRoute, flowVerdict } from '../observe/flow.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import type { ServicePortRoute, UpstreamEndpoint } from './service-port-route.js';
 import { UpstreamDial } from './upstream-dial.js';
@@ -75,13 +76,16 @@ export class KubeProxy {
   private routeFor(client: Socket, routes: ReadonlyMap<string, ServicePortRoute>, servicePort: string): ServicePortRoute | undefined {
     const route = routes.get(servicePort);
     if (route === undefined) {
+      flowVerdict(client, 'no_route');
       resetSocket(client);
       return undefined;
     }
     route.counters.connections++;
+    flowAtRoute(client, route.counters);
     if (route.all.length === 0) {
       // No usable endpoint anywhere: kube-proxy REJECTs, the client sees a refusal at once.
       route.counters.refused++;
+      flowVerdict(client, 'no_endpoints');
       resetSocket(client);
       return undefined;
     }
@@ -100,6 +104,7 @@ export class KubeProxy {
     if (candidates.length === 0) {
       // Local policy and no local endpoint: kube-proxy DROPs, the client times out.
       route.counters.dropped++;
+      flowVerdict(client, 'no_local_endpoint');
       this.ctx.held.hold(client);
       return;
     }

@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import { EndpointBalancer } from '../balance/endpoint-balancer.js';
 import { RoundRobin } from '../balance/round-robin.js';
 import type { Selector } from '../balance/selector.js';
-import { newServicePortCounters, type ServicePortCounters } from '../stats.js';
+import { newServicePortCounters, type EndpointCounters, type ServicePortCounters } from '../stats.js';
 
 export interface UpstreamEndpoint {
   readonly ip: string;
@@ -17,6 +17,10 @@ export interface UpstreamEndpoint {
   readonly nodeName: string | undefined;
   /** `ip:port`. */
   readonly key: string;
+  /** `namespace/name` of the pod, when the EndpointSlice names it. */
+  readonly pod?: string;
+  /** This endpoint's counters over all nodes (observe/flow.ts fills them). */
+  readonly counters?: EndpointCounters;
 }
 
 export interface ServicePortRoute {
@@ -36,8 +40,15 @@ export function servicePortKey(serviceKey: string, portName: string): string {
   return `${serviceKey}:${portName}`;
 }
 
-export function upstreamEndpoints(endpoints: readonly Endpoint[]): UpstreamEndpoint[] {
-  return endpoints.map((e) => ({ ip: e.ip, port: e.port, nodeName: e.nodeName, key: `${e.ip}:${e.port}` }));
+export function upstreamEndpoints(
+  endpoints: readonly Endpoint[],
+  countersOf?: (key: string, pod: string | undefined, node: string | undefined) => EndpointCounters,
+): UpstreamEndpoint[] {
+  return endpoints.map((e) => {
+    const key = `${e.ip}:${e.port}`;
+    const pod = e.podName === undefined ? undefined : `${e.podNamespace ?? ''}/${e.podName}`;
+    return { ip: e.ip, port: e.port, nodeName: e.nodeName, key, pod, counters: countersOf?.(key, pod, e.nodeName) };
+  });
 }
 
 function byKey(endpoints: readonly UpstreamEndpoint[]): ReadonlyMap<string, UpstreamEndpoint> {

@@ -13,6 +13,7 @@ import type { ForwardingContext } from '../context.js';
 import type { LocalEndpoint, LocalEndpoints } from '../l4/local-endpoints.js';
 import { LocalFlow } from '../l4/local-flow.js';
 import { resetSocket } from '../l4/reset.js';
+import { flowDelivered, flowDialFailed, flowToEndpoint, flowVerdict } from '../observe/flow.js';
 import { Splice } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import { increment } from '../stats.js';
@@ -74,6 +75,7 @@ export class UpstreamDial {
     upstream.off('error', onUpstreamError);
     const client = this.client;
     this.unwatchClient();
+    flowDelivered(client, 'dial');
     const toxics = this.toxics;
     const idle = toxics === undefined ? this.request.idle : (faultIdleTimeout(toxics, this.ctx.clock) ?? this.request.idle);
     // Only faults on the bytes need the toxic pipe; an idle-timeout override watches a plain splice.
@@ -90,6 +92,7 @@ export class UpstreamDial {
     if (upstream !== this.upstream) return;
     this.clearTimer();
     upstream.destroy();
+    flowDialFailed(this.client);
     this.attempt++;
     const counters = this.request.route.counters;
     if (this.attempt < DIAL_TIMEOUTS_MS.length) {
@@ -99,6 +102,7 @@ export class UpstreamDial {
     }
     counters.connectFailures++;
     this.upstream = undefined;
+    flowVerdict(this.client, 'connect_failed');
     resetSocket(this.client);
   }
 
@@ -125,6 +129,7 @@ export class UpstreamDial {
     const wanted = endpoint.ip === clientIP ? nodeAddress : source;
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
+    flowToEndpoint(this.client, endpoint, from, candidates === route.local ? 'local' : 'all');
     // NetworkPolicy judges the flow by the source the pod sees on AKS (`wanted`, even where this
     // host has to masquerade instead); LB health probes are exempt.
     const netpol = this.ctx.netpol;
@@ -147,6 +152,8 @@ export class UpstreamDial {
   private dropped(): void {
     this.unwatchClient();
     this.request.route.counters.dropped++;
+    this.request.route.counters.policyDrops++;
+    flowVerdict(this.client, 'network_policy');
     this.ctx.held.hold(this.client);
   }
 
@@ -158,6 +165,7 @@ export class UpstreamDial {
     this.unwatchClient();
     const client = this.client;
     if (client.destroyed) return;
+    flowDelivered(client, 'hand-over');
     const idle = this.request.idle;
     if (idle !== undefined) idle.watch(new LocalFlow(client, this.ctx.clock.now()));
     endpoint.acceptForwarded(client, { remoteAddress: from, remotePort: client.remotePort ?? 0, localAddress: picked.ip, localPort: picked.port });

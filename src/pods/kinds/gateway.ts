@@ -18,6 +18,7 @@ registerPodKind({
       tcpTableFor: (port) => ctx.gateways.tcpTableFor(pod.runtime.gateway, port),
       now: () => ctx.clock.now(),
       log: (line) => ctx.log(line),
+      ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
       netpol: () => ctx.networkPolicy?.(),
       faults: ctx.faults,
     }),

@@ -12,6 +12,7 @@ registerPodKind({
       // Controller pods exist only while the controller is on, and then every snapshot has a router.
       getRouter: () => ctx.getRouter()!,
       nodeName: ctx.nodeName,
+      ...(ctx.observe === undefined ? {} : { observe: ctx.observe }),
       netpol: () => ctx.networkPolicy?.(),
       faults: ctx.faults,
     }),

@@ -15,6 +15,7 @@ import type { Clock } from '../../dataplane/clock.js';
 import type { Router } from '../../dataplane/ingress/index.js';
 import type { PodRuntime } from '../pod-runtime.js';
 import type { GatewayRouters } from '../gateway.js';
+import type { L7Observe } from '../../dataplane/observe/l7-observe.js';
 import type { NetpolGate } from '../../dataplane/netpol-gate.js';
 import type { FaultHolder } from '../../faults/compile.js';
 
@@ -47,6 +48,8 @@ export interface PodKindContext {
   networkPolicy?(): NetpolGate | undefined;
   /** The node's container engine, where pods of the `container` kind can run. */
   readonly containers?: ContainerPodFactory;
+  /** The cluster's trace store and L7 route counters, where the runtime keeps them. */
+  readonly observe?: L7Observe;
   /** Active faults, for the L7 pods' Ingress and HTTPRoute faults. */
   readonly faults?: FaultHolder;
 }

@@ -1,0 +1,50 @@
+/**
+ * What a cluster keeps to be looked at: the trace store every hop writes to (the data
+ * plane's flows, the L7 pods' requests), the L7 route counters, the LB probes'
+ * transitions, and where the faults' `fired` counts come from. /metrics is rendered from
+ * these and the data plane's counters when it is read.
+ */
+import type { Snapshot } from '../cluster/snapshot.js';
+import type { DataPlane } from '../dataplane/index.js';
+import { HttpCounters } from '../dataplane/observe/http-counters.js';
+import { ProbeTransitions, renderMetrics, type FaultFired } from '../dataplane/observe/metrics.js';
+import { Traces, type TraceQuery, type TraceView } from '../dataplane/observe/traces.js';
+
+export type { FaultFired } from '../dataplane/observe/metrics.js';
+
+export class Observability {
+  readonly traces: Traces;
+  readonly http = new HttpCounters();
+  readonly probeTransitions = new ProbeTransitions();
+  #faults: (() => readonly FaultFired[]) | undefined;
+
+  constructor(traceCapacity?: number) {
+    this.traces = new Traces(traceCapacity);
+  }
+
+  /** The fault registry's list, read at each /metrics (its `fired` counts become aks_emu_fault_fired_total). */
+  setFaultSource(faults: () => readonly FaultFired[]): void {
+    this.#faults = faults;
+  }
+
+  metrics(dataPlane: DataPlane, snapshot: Snapshot | undefined): string {
+    const counters = dataPlane.counters();
+    return renderMetrics({
+      snapshot,
+      counters,
+      global: counters.global,
+      probes: dataPlane.probeStatus(),
+      probeTransitions: this.probeTransitions,
+      http: this.http,
+      ...(this.#faults === undefined ? {} : { faults: this.#faults() }),
+    });
+  }
+
+  query(query: TraceQuery): TraceView[] {
+    return this.traces.query(query);
+  }
+
+  follow(query: TraceQuery, onTrace: (view: TraceView) => void): () => void {
+    return this.traces.follow(query, onTrace);
+  }
+}
