@@ -49,6 +49,8 @@ interface Traffic {
   /** Connections each web endpoint (ip:port) got, on node-0's kube-proxy. */
   readonly endpoints?: Readonly<Record<string, number>>;
   readonly refused?: number;
+  /** Failed dials per web endpoint (ip:port). */
+  readonly failures?: Readonly<Record<string, number>>;
 }
 
 function stats(snapshot: Snapshot, t: Traffic): Required<DashboardStats> {
@@ -79,7 +81,8 @@ function stats(snapshot: Snapshot, t: Traffic): Required<DashboardStats> {
       connectFailures: 0,
     },
   ];
-  return { rules, servicePorts, activeConnections: 2 };
+  const failures = Object.entries(t.failures ?? {}).map(([endpoint, connectFailures]) => ({ service: 'default/web', endpoint, connectFailures }));
+  return { rules, servicePorts, endpoints: failures, activeConnections: 2 };
 }
 
 function input(snapshot: Snapshot, over: Partial<DashboardInput> = {}): DashboardInput {
@@ -160,6 +163,15 @@ describe('the dashboard graph', () => {
     expect(edge(second.state, 'node:node-0', 'service:default/web')).toMatchObject({ status: 'error', errors: 2, errorRate: 2 });
     const third = dashboardState(input(snapshot, { now: 12_000, stats: stats(snapshot, { picks: {}, ruleErrors: 5, refused: 2 }) }), second.sample);
     expect(edge(third.state, frontend, rule).status).toBe('ok');
+  });
+
+  it('colours a Service → pod edge whose dials failed since the last sample', () => {
+    const snapshot = snapshotOf();
+    const [a, b] = snapshot.pods.filter((p) => p.labels.app === 'web');
+    const first = dashboardState(input(snapshot, { stats: stats(snapshot, { picks: {}, failures: { [`${a!.ip}:8080`]: 1 } }) }), undefined);
+    const second = dashboardState(input(snapshot, { now: 11_000, stats: stats(snapshot, { picks: {}, failures: { [`${a!.ip}:8080`]: 4 } }) }), first.sample);
+    expect(edge(second.state, 'service:default/web', `pod:default/${a!.name}`)).toMatchObject({ status: 'error', errors: 4, errorRate: 3 });
+    expect(edge(second.state, 'service:default/web', `pod:default/${b!.name}`)).toMatchObject({ status: 'ok', errors: 0, errorRate: 0 });
   });
 
   it('shows a stopped node and its pods down, and a node whose probe fails as a down rule edge', () => {

@@ -6,7 +6,7 @@
  * passes the time of the sample and the previous sample.
  */
 import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
-import type { LoadBalancingRuleStats, ServicePortStats } from '../../dataplane/stats.js';
+import type { EndpointStats, LoadBalancingRuleStats, ServicePortStats } from '../../dataplane/stats.js';
 import type { ProbeStatusLike } from '../load-balancer-view.js';
 
 /** A fault as the fault API lists it (only the fields the dashboard shows). */
@@ -87,6 +87,8 @@ export interface DashboardStats {
     ServicePortStats,
     'node' | 'service' | 'port' | 'connections' | 'endpointPicks' | 'dropped' | 'refused' | 'connectFailures'
   >[];
+  /** Per endpoint over all nodes: dials to it that failed colour its Service → pod edge. */
+  readonly endpoints?: readonly Pick<EndpointStats, 'service' | 'endpoint' | 'connectFailures'>[];
   readonly activeConnections?: number;
 }
 
@@ -286,6 +288,11 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
       endpointPicks.set(key, (endpointPicks.get(key) ?? 0) + picks);
     }
   }
+  const endpointFailures = stats?.endpoints === undefined ? undefined : new Map<string, number>();
+  for (const c of stats?.endpoints ?? []) {
+    const k = `${c.service}|${c.endpoint}`;
+    endpointFailures!.set(k, (endpointFailures!.get(k) ?? 0) + c.connectFailures);
+  }
   const endpointsByService = new Map(snapshot.endpoints.map((e) => [e.serviceKey, e]));
   for (const s of snapshot.services) {
     const key = `${s.namespace}/${s.name}`;
@@ -321,13 +328,22 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
         if (ep.podName === undefined || ep.podNamespace === undefined) continue;
         const pk = `${ep.podNamespace}/${ep.podName}`;
         const picks = endpointPicks.get(`${key}|${ep.ip}:${ep.port}`) ?? 0;
+        const failures = endpointFailures?.get(`${key}|${ep.ip}:${ep.port}`) ?? 0;
         const existing = toPods.get(pk);
         if (existing) {
           existing.total = (existing.total ?? 0) + picks;
+          if (existing.errors !== undefined) existing.errors += failures;
           existing.down &&= !usable.has(ep);
           continue;
         }
-        const edge: EdgeDraft = { id: `${id.service(key)}>${id.pod(pk)}`, from: id.service(key), to: id.pod(pk), down: !usable.has(ep), total: picks };
+        const edge: EdgeDraft = {
+          id: `${id.service(key)}>${id.pod(pk)}`,
+          from: id.service(key),
+          to: id.pod(pk),
+          down: !usable.has(ep),
+          total: picks,
+          ...(endpointFailures === undefined ? {} : { errors: failures }),
+        };
         toPods.set(pk, edge);
         edges.push(edge);
       }

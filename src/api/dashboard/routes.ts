@@ -85,6 +85,7 @@ export function dataPlaneStats(raw: unknown): DashboardStats | undefined {
   return {
     rules: r.loadBalancer?.rules ?? [],
     servicePorts: nodes.flatMap((n) => n.servicePorts ?? []),
+    endpoints: nodes.flatMap((n) => n.endpoints ?? []),
     activeConnections: (r.loadBalancer?.activeConnections ?? 0) + nodes.reduce((a, n) => a + (n.activeConnections ?? 0), 0),
   };
 }
