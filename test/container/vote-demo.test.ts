@@ -63,6 +63,22 @@ async function startDemo(
   return { project, dir, viaIngress };
 }
 
+type Demo = Awaited<ReturnType<typeof startDemo>>;
+
+/** In the calling describe: the demo started with these policies before its tests, and down after them. */
+function demoWith(policies: readonly string[], onStart?: (demo: Demo) => Promise<void>): () => Demo {
+  let demo: Demo | undefined;
+  beforeAll(async () => {
+    demo = await startDemo(policies);
+    await onStart?.(demo);
+  }, 600_000);
+  afterAll(async () => {
+    await demo?.project.down();
+    if (demo) rmSync(demo.dir, { recursive: true, force: true });
+  }, 120_000);
+  return () => demo!;
+}
+
 describeWithDocker('examples/vote-demo in the container runtime', () => {
   beforeAll(async () => {
     await buildDemoImages();
@@ -73,22 +89,14 @@ describeWithDocker('examples/vote-demo in the container runtime', () => {
   }, 60_000);
 
   describe('with every allow rule (00 to 40)', () => {
-    let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
     const podIPs = new Map<string, string>();
-
-    beforeAll(async () => {
-      demo = await startDemo(readdirSync(join(DEMO, 'policies')).sort());
-      const pods = (await demo.project.admin('/api/v1/namespaces/vote/pods')) as unknown as PodList;
+    const demo = demoWith(readdirSync(join(DEMO, 'policies')).sort(), async (started) => {
+      const pods = (await started.project.admin('/api/v1/namespaces/vote/pods')) as unknown as PodList;
       for (const p of pods.items) podIPs.set(p.metadata.name, p.status.podIP!);
-    }, 600_000);
-
-    afterAll(async () => {
-      await demo?.project.down();
-      if (demo) rmSync(demo.dir, { recursive: true, force: true });
-    }, 120_000);
+    });
 
     it('runs every pod of the demo as a real container of its image', async () => {
-      const pods = (await demo!.project.admin('/api/v1/namespaces/vote/pods')) as unknown as PodList;
+      const pods = (await demo().project.admin('/api/v1/namespaces/vote/pods')) as unknown as PodList;
       expect(pods.items.map((p) => p.metadata.annotations?.['aks-emu.io/pod-kind'])).toEqual(Array(6).fill('container'));
       const images = await docker(['ps', '--filter', 'label=io.aks-emu.container', '--format', '{{.Image}}']);
       const mine = images.split('\n').filter((i) => i.startsWith('vote-demo/'));
@@ -103,7 +111,7 @@ describeWithDocker('examples/vote-demo in the container runtime', () => {
     });
 
     it('answers on the API host name: the API reads the counts from mongo-0 by its per-pod DNS name', async () => {
-      const res = await demo!.viaIngress(API_HOST, '/api/votes');
+      const res = await demo().viaIngress(API_HOST, '/api/votes');
       expect(res.status, res.body).toBe(200);
       const body = JSON.parse(res.body) as Record<string, unknown>;
       expect(body).toMatchObject({ choices: ['cats', 'dogs'], store: 'mongo-0' });
@@ -111,14 +119,14 @@ describeWithDocker('examples/vote-demo in the container runtime', () => {
     });
 
     it('takes a vote on the API host name and shows it on the frontend host name (frontend → api → mongo-0)', async () => {
-      const vote = await demo!.viaIngress(API_HOST, '/api/votes/cats', 'POST');
+      const vote = await demo().viaIngress(API_HOST, '/api/votes/cats', 'POST');
       expect(vote.status, vote.body).toBe(200);
-      const results = await demo!.viaIngress(VOTE_HOST, '/results');
+      const results = await demo().viaIngress(VOTE_HOST, '/results');
       expect(results.status, results.body).toBe(200);
       const body = JSON.parse(results.body) as Record<string, unknown>;
       expect(body).toMatchObject({ store: 'mongo-0', votes: { cats: 1 } });
       expect(String(body.frontend)).toMatch(/^frontend-/);
-      const page = await demo!.viaIngress(VOTE_HOST, '/');
+      const page = await demo().viaIngress(VOTE_HOST, '/');
       expect(page.status).toBe(200);
       expect(page.body).toMatch(/<li>cats: 1 /);
     });
@@ -131,7 +139,7 @@ describeWithDocker('examples/vote-demo in the container runtime', () => {
         'echo ---',
         'nslookup mongo-7.mongo.vote.svc.cluster.local 2>&1; true',
       ].join('; ');
-      const [first, second, missing] = (await demo!.project.compose(['run', '--rm', 'toolbox', 'sh', '-c', script])).split('---\n');
+      const [first, second, missing] = (await demo().project.compose(['run', '--rm', 'toolbox', 'sh', '-c', script])).split('---\n');
       expect(first).toContain(`Address: ${podIPs.get('mongo-0')}`);
       expect(first).not.toContain(`Address: ${podIPs.get('mongo-1')}`);
       expect(second).toContain(`Address: ${podIPs.get('mongo-1')}`);
@@ -140,28 +148,34 @@ describeWithDocker('examples/vote-demo in the container runtime', () => {
   });
 
   describe('with the default deny only', () => {
-    let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
-
-    beforeAll(async () => {
-      demo = await startDemo(['00-default-deny.yaml']);
-    }, 600_000);
-
-    afterAll(async () => {
-      await demo?.project.down();
-      if (demo) rmSync(demo.dir, { recursive: true, force: true });
-    }, 120_000);
+    const demo = demoWith(['00-default-deny.yaml']);
 
     it('answers 504 from the ingress controller on both host names: the frontend and the API are unreachable', async () => {
-      const snapshot = (await demo!.project.admin('/aks-emu/v1/snapshot')) as { networkPolicy?: { policies: { key: string }[] } };
+      const snapshot = (await demo().project.admin('/aks-emu/v1/snapshot')) as { networkPolicy?: { policies: { key: string }[] } };
       expect(snapshot.networkPolicy?.policies.map((p) => p.key)).toEqual(['vote/default-deny-ingress']);
       for (const [host, path] of [
         [API_HOST, '/api/votes'],
         [VOTE_HOST, '/results'],
       ] as const) {
-        const res = await demo!.viaIngress(host, path);
+        const res = await demo().viaIngress(host, path);
         expect(res.status, `${host}${path}`).toBe(504);
         expect(res.body, `${host}${path}`).toMatch(/nginx/);
       }
+    });
+  });
+
+  describe('with the default deny and the ingress controller allowed (00, 10)', () => {
+    const demo = demoWith(['00-default-deny.yaml', '10-allow-ingress-controller.yaml']);
+
+    it('lets the ingress controller reach the API, and the frontend answers 504 itself: its ClusterIP call to the API is dropped', async () => {
+      const api = await demo().viaIngress(API_HOST, '/api/votes');
+      // The API's call to mongo-0.mongo goes to the pod's IP directly, which the container runtime does not police.
+      expect(api.status, api.body).toBe(200);
+      const front = await demo().viaIngress(VOTE_HOST, '/results');
+      expect(front.status, front.body).toBe(504);
+      const body = JSON.parse(front.body) as Record<string, unknown>;
+      expect(body.error).toMatch(/^api http:\/\/api: no answer/);
+      expect(String(body.frontend)).toMatch(/^frontend-/);
     });
   });
 });
