@@ -145,6 +145,51 @@ describe('the dashboard on the admin address', () => {
     }
   });
 
+  it('counts requests through a Gateway on its pod → HTTPRoute → Service edges, and the 5xx a status fault answers as errors', async () => {
+    const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
+    try {
+      const gwPod = cluster.snapshot.pods.find((p) => p.runtime.kind === 'gateway')!;
+      const route = 'route:httproute/default/shop-route';
+      const podEdge = `pod:${gwPod.namespace}/${gwPod.name}>${route}`;
+      const svcEdge = `${route}>service:default/web-internal`;
+      const first = await stream.next(stateOf);
+      const before = first.edges.find((e) => e.id === podEdge)!;
+      expect(before.total).toBeDefined();
+      const url = cluster.gateway('gw').url(80, '/api');
+      const ok = await httpGet(url, { headers: { host: 'route.example.com' } });
+      expect(ok.status).toBe(200);
+      const counted = await stream.next((e) => {
+        const s = stateOf(e);
+        const edge = s?.edges.find((x) => x.id === svcEdge);
+        return s && edge && edge.total! > (first.edges.find((x) => x.id === svcEdge)!.total ?? 0) ? s : undefined;
+      });
+      expect(counted.edges.find((e) => e.id === podEdge)!.total).toBe(before.total! + 1);
+      expect(counted.edges.find((e) => e.id === podEdge)!.errors).toBe(before.errors);
+
+      const added = await fetch(`${admin}/aks-emu/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'status', target: 'httproute/default/shop-route', params: { code: 503 } }),
+      });
+      expect(added.status).toBe(201);
+      const fault = (await added.json()) as { id: string };
+      try {
+        expect((await httpGet(url, { headers: { host: 'route.example.com' } })).status).toBe(503);
+        const failed = await stream.next((e) => {
+          const edge = stateOf(e)?.edges.find((x) => x.id === podEdge);
+          return edge && edge.errors! > (before.errors ?? 0) ? edge : undefined;
+        });
+        expect(failed.total).toBe(before.total! + 2);
+        // The fault on the route marks the edge into it; the 503 counts as an error there.
+        expect(failed.status).toBe('fault');
+      } finally {
+        await fetch(`${admin}/aks-emu/v1/faults/${fault.id}`, { method: 'DELETE' });
+      }
+    } finally {
+      stream.close();
+    }
+  });
+
   it('streams the faults: one added through the API marks its hop and counts what it did; removed, it leaves the states that follow', async () => {
     const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
     try {
