@@ -31,6 +31,7 @@ import { validateFault } from '../faults/validate.js';
 import type { Fault } from '../faults/types.js';
 import { FaultRegistry } from './fault-registry.js';
 import type { FaultControl } from '../api/fault-routes.js';
+import type { RouteRequests } from '../api/dashboard/model.js';
 
 export interface EmbeddedClusterOptions {
   readonly config: ClusterConfig;
@@ -183,6 +184,11 @@ export class EmbeddedCluster extends EventEmitter {
   /** Prometheus' text format (GET /metrics). */
   metrics(): string {
     return this.observability.metrics(this.#dataPlane, this.#snapshot);
+  }
+
+  /** The L7 route counters the dashboard's route edges show. */
+  routeRequests(): RouteRequests[] {
+    return this.observability.routeRequests();
   }
 
   traces(query: TraceQuery): TraceView[] {

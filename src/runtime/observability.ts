@@ -4,6 +4,7 @@
  * transitions, and where the faults' `fired` counts come from. /metrics is rendered from
  * these and the data plane's counters when it is read.
  */
+import type { RouteRequests } from '../api/dashboard/model.js';
 import type { Snapshot } from '../cluster/snapshot.js';
 import type { DataPlane } from '../dataplane/index.js';
 import { HttpCounters } from '../dataplane/observe/http-counters.js';
@@ -38,6 +39,16 @@ export class Observability {
       http: this.http,
       ...(this.#faults === undefined ? {} : { faults: this.#faults() }),
     });
+  }
+
+  /** Per route, backend Service and L7 pod: requests answered, and of them 5xx answers and abort-fault resets (the dashboard's route edges). */
+  routeRequests(): RouteRequests[] {
+    const rows: RouteRequests[] = [];
+    for (const r of this.http.routes()) {
+      const { kind, namespace, route, service } = r.labels;
+      for (const [pod, c] of r.byPod) rows.push({ kind, namespace, route, service, pod, requests: c.requests, errors: c.errors });
+    }
+    return rows;
   }
 
   query(query: TraceQuery): TraceView[] {

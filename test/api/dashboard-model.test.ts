@@ -9,6 +9,11 @@ import { SseStream } from '../helpers/sse.js';
 import type { ProbeStatusLike } from '../../src/api/load-balancer-view.js';
 import type { Snapshot } from '../../src/cluster/snapshot.js';
 import { config, container, deployment, loadBalancer, manifests, seeded, service } from '../cluster/factories.js';
+import type { RouteRequests } from '../../src/api/dashboard/model.js';
+import { buildConfig } from '../../src/config/load.js';
+import { parseManifests } from '../../src/manifests/index.js';
+import { ClusterState } from '../../src/runtime/cluster-state.js';
+import { DASHBOARD_MANIFESTS } from '../helpers/dashboard-manifests.js';
 
 const NO_FACTS: RuntimeFacts = { stoppedNodes: [], notReadyNodes: [], podReadiness: {} };
 
@@ -231,6 +236,89 @@ describe('the dashboard graph', () => {
     expect(dataPlaneStats(one)).toBe(one);
     expect(dataPlaneStats(undefined)).toBeUndefined();
     expect(dataPlaneStats('x')).toBeUndefined();
+  });
+});
+
+/** The dashboard test cluster's snapshot: an Ingress and an HTTPRoute to default/web-internal, with the ingress controller and a Gateway. */
+function routedSnapshot(): Snapshot {
+  const state = new ClusterState({
+    config: buildConfig({ nodes: ['node-0', 'node-1'] }),
+    manifests: parseManifests([{ file: 'dashboard.yaml', text: DASHBOARD_MANIFESTS }]).manifests,
+    random: seeded(2),
+    nodesReportAtStart: true,
+    onChange: () => {},
+    log: () => {},
+  });
+  return state.build();
+}
+
+describe('the dashboard graph of the L7 routes', () => {
+  const snapshot = routedSnapshot();
+  const controllers = snapshot.pods.filter((p) => p.runtime.kind === 'ingress-controller').map((p) => `${p.namespace}/${p.name}`);
+  const gateway = snapshot.pods.find((p) => p.runtime.kind === 'gateway')!;
+  const gatewayPod = `${gateway.namespace}/${gateway.name}`;
+  const ingress = 'route:ingress/default/shop';
+  const httpRoute = 'route:httproute/default/shop-route';
+  const svc = 'service:default/web-internal';
+  const row = (kind: string, route: string, pod: string, requests: number, errors = 0, service = 'default/web-internal'): RouteRequests => ({
+    kind,
+    namespace: 'default',
+    route,
+    service,
+    pod,
+    requests,
+    errors,
+  });
+
+  it('turns the route counters of two samples into request rates on the controller → route → Service edges, per controller pod', () => {
+    expect(controllers).toHaveLength(2);
+    const [a, b] = controllers as [string, string];
+    const first = dashboardState(
+      input(snapshot, { routeRequests: [row('Ingress', 'shop', a, 10), row('Ingress', 'shop', b, 4), row('HTTPRoute', 'shop-route', gatewayPod, 6)] }),
+      undefined,
+    );
+    expect(edge(first.state, `pod:${a}`, ingress)).toMatchObject({ total: 10, rate: 0, errors: 0, status: 'ok' });
+    expect(edge(first.state, ingress, svc)).toMatchObject({ total: 14, rate: 0 });
+    const second = dashboardState(
+      input(snapshot, {
+        now: 12_000,
+        routeRequests: [
+          row('Ingress', 'shop', a, 30),
+          row('Ingress', 'shop', b, 4),
+          // A request no Service took (the controller's own answer) counts on the pod's edge only.
+          row('Ingress', 'shop', a, 2, 0, ''),
+          row('HTTPRoute', 'shop-route', gatewayPod, 16),
+          // GRPCRoutes and the default backend are not drawn.
+          row('GRPCRoute', 'shop-route', gatewayPod, 1000),
+          row('', '', a, 1000),
+        ],
+      }),
+      first.sample,
+    );
+    expect(edge(second.state, `pod:${a}`, ingress)).toMatchObject({ total: 32, rate: 11, status: 'ok' });
+    expect(edge(second.state, `pod:${b}`, ingress)).toMatchObject({ total: 4, rate: 0 });
+    expect(edge(second.state, ingress, svc)).toMatchObject({ total: 34, rate: 10 });
+    expect(edge(second.state, `pod:${gatewayPod}`, httpRoute)).toMatchObject({ total: 16, rate: 5 });
+    expect(edge(second.state, httpRoute, svc)).toMatchObject({ total: 16, rate: 5 });
+  });
+
+  it('turns a route edge red for 5xx answers or aborted requests since the last sample, and back once they stop', () => {
+    const [a] = controllers as [string];
+    const first = dashboardState(input(snapshot, { routeRequests: [row('Ingress', 'shop', a, 10, 1)] }), undefined);
+    // The first sample has no interval: errors before it are history, not a rate.
+    expect(edge(first.state, `pod:${a}`, ingress).status).toBe('ok');
+    const second = dashboardState(input(snapshot, { now: 11_000, routeRequests: [row('Ingress', 'shop', a, 14, 4)] }), first.sample);
+    expect(edge(second.state, `pod:${a}`, ingress)).toMatchObject({ status: 'error', errors: 4, errorRate: 3 });
+    expect(edge(second.state, ingress, svc)).toMatchObject({ status: 'error', errorRate: 3 });
+    expect(edge(second.state, `pod:${gatewayPod}`, httpRoute).status).toBe('ok');
+    const third = dashboardState(input(snapshot, { now: 12_000, routeRequests: [row('Ingress', 'shop', a, 20, 4)] }), second.sample);
+    expect(edge(third.state, `pod:${a}`, ingress)).toMatchObject({ status: 'ok', rate: 6, errorRate: 0 });
+  });
+
+  it('leaves route edges without a rate where the runtime has no route counters', () => {
+    const { state } = dashboardState(input(snapshot), undefined);
+    expect(edge(state, ingress, svc).total).toBeUndefined();
+    expect(edge(state, `pod:${controllers[0]!}`, ingress).rate).toBeUndefined();
   });
 });
 

@@ -145,6 +145,99 @@ describe('the dashboard on the admin address', () => {
     }
   });
 
+  it('counts a request through the ingress controller on its pod → Ingress → Service edges, and a request an abort fault resets as an error', async () => {
+    const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
+    try {
+      const route = 'route:ingress/default/shop';
+      const svcEdge = `${route}>service:default/web-internal`;
+      const controllerEdges = cluster.snapshot.pods.filter((p) => p.runtime.kind === 'ingress-controller').map((p) => `pod:${p.namespace}/${p.name}>${route}`);
+      expect(controllerEdges).toHaveLength(2);
+      // Over both controller pods: whichever the LB picked counted the request.
+      const sums = (s: DashboardState) => {
+        const edges = s.edges.filter((e) => controllerEdges.includes(e.id));
+        return { total: edges.reduce((a, e) => a + e.total!, 0), errors: edges.reduce((a, e) => a + e.errors!, 0) };
+      };
+      const first = await stream.next(stateOf);
+      const before = sums(first);
+      const beforeSvc = first.edges.find((e) => e.id === svcEdge)!.total!;
+      // The Ingress' regex path holds markup; its "(1)" is a group, so "alert1" matches.
+      const url = cluster.service('ingress-nginx-controller', 'ingress-nginx').url(80, '/%3Cimg%20src=x%20onerror=alert1%3E');
+      const ok = await httpGet(url, { headers: { host: 'shop.example.com' } });
+      expect(ok.status).toBe(200);
+      const counted = await stream.next((e) => {
+        const s = stateOf(e);
+        return s && sums(s).total > before.total ? s : undefined;
+      });
+      expect(sums(counted)).toEqual({ total: before.total + 1, errors: before.errors });
+      expect(counted.edges.find((e) => e.id === svcEdge)!.total).toBe(beforeSvc + 1);
+
+      const added = await fetch(`${admin}/aks-emu/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'abort', target: 'ingress/default/shop', params: { fraction: 1 } }),
+      });
+      expect(added.status).toBe(201);
+      const fault = (await added.json()) as { id: string };
+      try {
+        await expect(httpGet(url, { headers: { host: 'shop.example.com' } })).rejects.toThrow();
+        const aborted = await stream.next((e) => {
+          const s = stateOf(e);
+          return s && sums(s).errors > before.errors ? s : undefined;
+        });
+        expect(sums(aborted)).toEqual({ total: before.total + 2, errors: before.errors + 1 });
+      } finally {
+        await fetch(`${admin}/aks-emu/v1/faults/${fault.id}`, { method: 'DELETE' });
+      }
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('counts requests through a Gateway on its pod → HTTPRoute → Service edges, and the 5xx a status fault answers as errors', async () => {
+    const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
+    try {
+      const gwPod = cluster.snapshot.pods.find((p) => p.runtime.kind === 'gateway')!;
+      const route = 'route:httproute/default/shop-route';
+      const podEdge = `pod:${gwPod.namespace}/${gwPod.name}>${route}`;
+      const svcEdge = `${route}>service:default/web-internal`;
+      const first = await stream.next(stateOf);
+      const before = first.edges.find((e) => e.id === podEdge)!;
+      expect(before.total).toBeDefined();
+      const url = cluster.gateway('gw').url(80, '/api');
+      const ok = await httpGet(url, { headers: { host: 'route.example.com' } });
+      expect(ok.status).toBe(200);
+      const counted = await stream.next((e) => {
+        const s = stateOf(e);
+        const edge = s?.edges.find((x) => x.id === svcEdge);
+        return s && edge && edge.total! > (first.edges.find((x) => x.id === svcEdge)!.total ?? 0) ? s : undefined;
+      });
+      expect(counted.edges.find((e) => e.id === podEdge)!.total).toBe(before.total! + 1);
+      expect(counted.edges.find((e) => e.id === podEdge)!.errors).toBe(before.errors);
+
+      const added = await fetch(`${admin}/aks-emu/v1/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'status', target: 'httproute/default/shop-route', params: { code: 503 } }),
+      });
+      expect(added.status).toBe(201);
+      const fault = (await added.json()) as { id: string };
+      try {
+        expect((await httpGet(url, { headers: { host: 'route.example.com' } })).status).toBe(503);
+        const failed = await stream.next((e) => {
+          const edge = stateOf(e)?.edges.find((x) => x.id === podEdge);
+          return edge && edge.errors! > (before.errors ?? 0) ? edge : undefined;
+        });
+        expect(failed.total).toBe(before.total! + 2);
+        // The fault on the route marks the edge into it; the 503 counts as an error there.
+        expect(failed.status).toBe('fault');
+      } finally {
+        await fetch(`${admin}/aks-emu/v1/faults/${fault.id}`, { method: 'DELETE' });
+      }
+    } finally {
+      stream.close();
+    }
+  });
+
   it('streams the faults: one added through the API marks its hop and counts what it did; removed, it leaves the states that follow', async () => {
     const { stream } = await SseStream.open(`${admin}/aks-emu/v1/dashboard/events?interval=200`);
     try {

@@ -52,11 +52,11 @@ export interface GraphEdge {
   readonly from: string;
   readonly to: string;
   readonly status: HopStatus;
-  /** Connections since start over this edge; undefined where no counter measures it. */
+  /** Connections (requests, on the edges to and from a route) since start over this edge; undefined where no counter measures it. */
   readonly total?: number;
-  /** Connections per second since the previous sample. */
+  /** Connections (requests) per second since the previous sample. */
   readonly rate?: number;
-  /** Failed connections since start and per second (resets, drops, refusals). */
+  /** Failed connections since start and per second (resets, drops, refusals; 5xx answers and abort faults on route edges). */
   readonly errors?: number;
   readonly errorRate?: number;
 }
@@ -92,11 +92,31 @@ export interface DashboardStats {
   readonly activeConnections?: number;
 }
 
+/**
+ * One row of the L7 pods' per-route counters (the ones /metrics shows as
+ * aks_emu_http_requests_total): requests a route answered for one backend Service.
+ */
+export interface RouteRequests {
+  /** `Ingress` or `HTTPRoute` (others, and the controller's own answers, are not drawn). */
+  readonly kind: string;
+  readonly namespace: string;
+  readonly route: string;
+  /** `namespace/name` of the backend Service; '' when the request never chose one. */
+  readonly service: string;
+  /** `namespace/name` of the controller or Gateway pod that answered. */
+  readonly pod: string;
+  readonly requests: number;
+  /** Answered 5xx, or reset by an abort fault. */
+  readonly errors: number;
+}
+
 export interface DashboardInput {
   readonly snapshot: Snapshot;
   readonly probes: readonly ProbeStatusLike[];
   /** The data plane's counters (`AdminBackend.stats()`); fields it lacks count as absent. */
   readonly stats: DashboardStats | undefined;
+  /** The L7 route counters; undefined where the runtime has none (route edges carry no rate). */
+  readonly routeRequests?: readonly RouteRequests[] | undefined;
   /** undefined: the runtime has no fault API. */
   readonly faults: readonly FaultView[] | undefined;
   readonly faultTypes: Readonly<Record<string, readonly string[]>>;
@@ -363,8 +383,28 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
     });
   }
 
+  // Per route (`ingress/NS/NAME`) and pod, and per route and Service: the L7 pods' request counters.
+  const routeTotals = new Map<string, { total: number; errors: number }>();
+  const routeServiceTotals = new Map<string, { total: number; errors: number }>();
+  const add = (m: Map<string, { total: number; errors: number }>, key: string, c: RouteRequests) => {
+    const e = m.get(key) ?? { total: 0, errors: 0 };
+    e.total += c.requests;
+    e.errors += c.errors;
+    m.set(key, e);
+  };
+  for (const c of input.routeRequests ?? []) {
+    const kind = c.kind === 'Ingress' ? 'ingress' : c.kind === 'HTTPRoute' ? 'httproute' : undefined;
+    if (kind === undefined) continue;
+    const key = `${kind}/${c.namespace}/${c.route}`;
+    add(routeTotals, `${key}|${c.pod}`, c);
+    if (c.service !== '') add(routeServiceTotals, `${key}|${c.service}`, c);
+  }
+  const counted = (c: { total: number; errors: number } | undefined) =>
+    input.routeRequests === undefined ? {} : { total: c?.total ?? 0, errors: c?.errors ?? 0 };
+
   for (const r of routes(snapshot)) {
     const nodeId = id.route(r.kind, r.key);
+    const routeKey = `${r.kind}/${r.key}`;
     addNode({
       id: nodeId,
       kind: 'route',
@@ -374,9 +414,18 @@ export function dashboardState(input: DashboardInput, previous: Sample | undefin
       status: r.services.size > 0 ? 'ok' : 'down',
       faultTarget: `${r.kind}/${r.key}`,
     });
-    for (const pod of r.pods) edges.push({ id: `${id.pod(pod)}>${nodeId}`, from: id.pod(pod), to: nodeId, down: false });
+    for (const pod of r.pods) {
+      edges.push({ id: `${id.pod(pod)}>${nodeId}`, from: id.pod(pod), to: nodeId, down: false, ...counted(routeTotals.get(`${routeKey}|${pod}`)) });
+    }
     for (const svc of [...r.services].sort()) {
-      if (serviceByKey.has(svc)) edges.push({ id: `${nodeId}>${id.service(svc)}`, from: nodeId, to: id.service(svc), down: false });
+      if (!serviceByKey.has(svc)) continue;
+      edges.push({
+        id: `${nodeId}>${id.service(svc)}`,
+        from: nodeId,
+        to: id.service(svc),
+        down: false,
+        ...counted(routeServiceTotals.get(`${routeKey}|${svc}`)),
+      });
     }
   }
 

@@ -16,13 +16,15 @@ import { FAULTS_FOR } from '../../faults/types.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import type { ProbeStatusLike } from '../load-balancer-view.js';
 import type { Target } from '../http/guard.js';
-import { dashboardState, type DashboardState, type DashboardStats, type FaultView, type Sample } from './model.js';
+import { dashboardState, type DashboardState, type DashboardStats, type FaultView, type RouteRequests, type Sample } from './model.js';
 
 /** What the dashboard reads; the admin API's backend provides it. */
 export interface DashboardBackend {
   readonly snapshot: Snapshot;
   probeStatus(): readonly ProbeStatusLike[];
   stats(): unknown;
+  /** The L7 pods' per-route request counters, where the runtime keeps them (the embedded one). */
+  routeRequests?(): readonly RouteRequests[];
   /** The fault API's registry, where the runtime has one. */
   readonly faultControl?: { faults(): readonly FaultView[] };
 }
@@ -101,6 +103,7 @@ export function sampleDashboard(backend: DashboardBackend, previous: Sample | un
       snapshot: backend.snapshot,
       probes: backend.probeStatus(),
       stats: dataPlaneStats(backend.stats()),
+      routeRequests: backend.routeRequests?.(),
       faults: faultList(backend),
       faultTypes: FAULTS_FOR,
       now,

@@ -26,13 +26,23 @@ export class RouteCounters {
   readonly duration = new Histogram();
   /** Upstream tries that failed and were retried on another endpoint. */
   retries = 0;
+  /**
+   * Per L7 pod (`namespace/name`): requests, and of them 5xx answers and requests an abort
+   * fault reset (recorded as 499, no answer sent). The dashboard's route edges read these;
+   * /metrics keeps its labels without the pod, as ingress-nginx's do.
+   */
+  readonly byPod = new Map<string, { requests: number; errors: number }>();
   requestBytes = 0;
   responseBytes = 0;
 
   constructor(readonly labels: RouteLabels) {}
 
-  record(status: number, seconds: number, requestBytes: number, responseBytes: number, tries: number): void {
+  record(status: number, seconds: number, requestBytes: number, responseBytes: number, tries: number, pod: string, faultAborted: boolean): void {
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    let perPod = this.byPod.get(pod);
+    if (perPod === undefined) this.byPod.set(pod, (perPod = { requests: 0, errors: 0 }));
+    perPod.requests++;
+    if ((status >= 500 && status <= 599) || faultAborted) perPod.errors++;
     this.duration.observe(seconds);
     this.requestBytes += requestBytes;
     this.responseBytes += responseBytes;

@@ -240,7 +240,15 @@ export class HttpObserver {
     // The controller's own /healthz location is not logged (ingress-nginx: access_log off there).
     if (ex.location?.builtin === undefined) {
       const counters: RouteCounters = this.options.counters.forLocation(ex.location ?? ex.server ?? this, () => routeOf(ex));
-      counters.record(trace.status, trace.durationMs / 1000, requestLength, trace.bodyBytes, trace.tries.length);
+      counters.record(
+        trace.status,
+        trace.durationMs / 1000,
+        requestLength,
+        trace.bodyBytes,
+        trace.tries.length,
+        this.options.pod,
+        trace.faults?.includes('abort') === true,
+      );
       // The ConfigMap's disable-access-log turns the log off for the whole controller.
       if (ex.traffic?.disableAccessLog !== true) this.options.accessLog?.(accessLogLine(trace, requestLength, new Date()));
     }

@@ -102,8 +102,10 @@
       if (active) label.push(rateText(e.rate));
       if ((e.errorRate || 0) > 0) label.push(`✕ ${rateText(e.errorRate)}`);
       if (label.length > 0) g.appendChild(el('text', { x: (x1 + x2) / 2 - 14, y: (y1 + y2) / 2 - 4 }, label.join(' ')));
+      // Edges to and from a route count HTTP requests (the L7 route counters); the others connections.
+      const unit = e.from.startsWith('route:') || e.to.startsWith('route:') ? 'requests' : 'connections';
       const tip =
-        `${e.from} → ${e.to}: ${e.status}` + (e.total !== undefined ? `, ${e.total} connections` : '') + (e.errors !== undefined ? `, ${e.errors} failed` : '');
+        `${e.from} → ${e.to}: ${e.status}` + (e.total !== undefined ? `, ${e.total} ${unit}` : '') + (e.errors !== undefined ? `, ${e.errors} failed` : '');
       g.appendChild(el('title', {}, tip));
       frag.appendChild(g);
     }
