@@ -83,11 +83,13 @@ export class HttpTrace implements TraceRecord {
   faults: string[] | undefined = undefined;
   /** The L4 flow that brought the request's connection, when the runtime traced it. */
   readonly connection: number | undefined;
+  /** $remote_addr, read while the request has its socket: at the response's close Node may have detached it. */
+  readonly client: string;
 
   /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
   #ex: Exchange | undefined;
   #res: ServerResponse | undefined;
-  #view: TraceView | undefined;
+  #facts: RequestFacts | undefined;
 
   constructor(
     readonly id: number,
@@ -98,6 +100,7 @@ export class HttpTrace implements TraceRecord {
     this.#ex = ex;
     this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
+    this.client = clientIp(ex.req);
   }
 
   /** Only read while the request runs (finish() seals the trace last). */
@@ -109,9 +112,13 @@ export class HttpTrace implements TraceRecord {
     return this.#res!;
   }
 
-  /** The final view is kept; the request, response and socket are let go. */
+  /**
+   * The request's facts the view needs are kept (plain strings and compiled config); the
+   * request, response and socket are let go. The view itself is built only when someone reads
+   * the trace, not for every request.
+   */
   seal(): void {
-    this.#view = this.#build();
+    this.#facts = factsOf(this.ex, this.client);
     this.#ex = undefined;
     this.#res = undefined;
   }
@@ -137,32 +144,30 @@ export class HttpTrace implements TraceRecord {
   }
 
   toJSON(): TraceView {
-    return this.#view ?? this.#build();
+    return this.#build(this.#facts ?? factsOf(this.ex, this.client));
   }
 
-  #build(): TraceView {
-    const ex = this.ex;
-    const loc = ex.location;
-    const route = routeOf(ex);
+  #build(facts: RequestFacts): TraceView {
+    const { loc, route } = facts;
     return {
       id: this.id,
       kind: 'http',
       start: new Date(this.startedAt).toISOString(),
       ...(this.connection === undefined ? {} : { connection: this.connection }),
       pod: this.observer.pod,
-      client: clientIp(ex.req),
-      request: requestLine(ex.req),
-      host: ex.host,
+      client: facts.client,
+      request: facts.request,
+      host: facts.host,
       ...(this.service === '' ? {} : { service: this.service }),
       hops: [
         {
-          hop: ex.gateway ? 'gateway-route' : 'ingress-rule',
+          hop: facts.gateway ? 'gateway-route' : 'ingress-rule',
           ...(route.kind === '' ? { route: 'default backend' } : { kind: route.kind, route: `${route.namespace}/${route.route}` }),
-          server: ex.server?.hostname,
+          server: facts.server,
           ...(loc === undefined ? {} : { path: loc.config.path, pathType: loc.config.pathType }),
         },
-        ...(ex.target !== '' && ex.target !== ex.url ? [{ hop: 'rewrite', from: ex.url, to: ex.target }] : []),
-        ...(ex.upstream === undefined ? [] : [{ hop: 'upstream', upstream: ex.upstream.name }]),
+        ...(facts.target !== '' && facts.target !== facts.url ? [{ hop: 'rewrite', from: facts.url, to: facts.target }] : []),
+        ...(facts.upstream === undefined ? [] : [{ hop: 'upstream', upstream: facts.upstream }]),
         ...this.tries.map((t) => ({ hop: 'endpoint', endpoint: t.address, ...(t.pod === undefined ? {} : { pod: t.pod }), status: t.status, ms: round(t.ms) })),
       ],
       ...(this.faults === undefined ? {} : { faults: this.faults }),
@@ -170,6 +175,35 @@ export class HttpTrace implements TraceRecord {
       ...(this.ended ? { status: this.status, durationMs: round(this.durationMs ?? 0), bodyBytes: this.bodyBytes } : { open: true }),
     };
   }
+}
+
+/** What a trace's view reads of its request: no socket, request or response object. */
+interface RequestFacts {
+  readonly loc: Exchange['location'];
+  readonly route: RouteLabels;
+  readonly client: string;
+  readonly request: string;
+  readonly host: string;
+  readonly gateway: boolean;
+  readonly server: string | undefined;
+  readonly target: string;
+  readonly url: string;
+  readonly upstream: string | undefined;
+}
+
+function factsOf(ex: Exchange, client: string): RequestFacts {
+  return {
+    loc: ex.location,
+    route: routeOf(ex),
+    client,
+    request: requestLine(ex.req),
+    host: ex.host,
+    gateway: Boolean(ex.gateway),
+    server: ex.server?.hostname,
+    target: ex.target,
+    url: ex.url,
+    upstream: ex.upstream?.name,
+  };
 }
 
 function round(ms: number): number {
@@ -280,9 +314,15 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** nginx's $time_local (the controller's clock is UTC, as in its container): `07/Dec/2026:13:05:09 +0000`. */
 export function timeLocal(date: Date): string {
+  // One string per second: a busy controller logs many requests in the same second.
+  const second = Math.floor(date.getTime() / 1000);
+  if (second === lastTimeLocal.second) return lastTimeLocal.text;
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+  lastTimeLocal.second = second;
+  return (lastTimeLocal.text = `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`);
 }
+
+const lastTimeLocal = { second: Number.NaN, text: '' };
 
 /** $remote_user: the user name of Basic credentials, as nginx reads it from the Authorization header. */
 function remoteUser(req: IncomingMessage): string {
@@ -294,8 +334,12 @@ function remoteUser(req: IncomingMessage): string {
   return user === '' ? '-' : escapeLogValue(user);
 }
 
+// eslint-disable-next-line no-control-regex -- the control bytes are what nginx escapes
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f-\uffff]/;
+
 /** nginx's access log escaping: `"`, `\` and bytes outside printable ASCII as \xHH. */
 function escapeLogValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   let out = '';
   for (const ch of value) {
     const code = ch.charCodeAt(0);
@@ -322,7 +366,7 @@ export function accessLogLine(trace: HttpTrace, requestLength: number, now: Date
   const tries = trace.tries;
   const list = (f: (t: UpstreamTry) => string) => (tries.length === 0 ? '-' : tries.map(f).join(', '));
   return [
-    `${clientIp(req)} - ${remoteUser(req)} [${timeLocal(now)}] "${escapeLogValue(requestLine(req))}" ${trace.status} ${trace.bodyBytes}`,
+    `${trace.client} - ${remoteUser(req)} [${timeLocal(now)}] "${escapeLogValue(requestLine(req))}" ${trace.status} ${trace.bodyBytes}`,
     `"${headerValue(req.headers.referer)}" "${headerValue(req.headers['user-agent'])}" ${requestLength} ${seconds(trace.durationMs ?? 0)}`,
     `[${upstreamName}] [${alternative}] ${list((t) => t.address)} ${list((t) => String(t.bytes))} ${list((t) => seconds(t.ms))} ${list((t) => String(t.status || '-'))} ${trace.requestId}`,
   ].join(' ');
