@@ -117,7 +117,7 @@ export class L7Pod implements PodRuntime {
             traces: observe.traces,
             counters: observe.http,
             pod: `${pod.namespace}/${pod.name}`,
-            ...(options.accessLog ? { accessLog: (line: string) => this.#log.write('stdout', `${line}\n`) } : {}),
+            ...(options.accessLog ? { accessLog: (line: string) => this.#log.writeLine(line) } : {}),
           });
   }
 

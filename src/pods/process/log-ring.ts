@@ -61,6 +61,12 @@ export class LogRing extends EventEmitter<{ line: [string]; restart: [] }> {
     this.#partial[stream] = rest;
   }
 
+  /** One whole line on stdout (an access log line): no split or join when nothing is pending. */
+  writeLine(line: string): void {
+    if (this.#partial.stdout === '' && line.length <= MAX_LINE && !line.includes('\n')) this.#line(line);
+    else this.write('stdout', `${line}\n`);
+  }
+
   /** The instance ended: flush partial lines; its output becomes `--previous`. */
   endInstance(): void {
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -19,6 +19,18 @@ describe('a container log ring', () => {
     expect(ring.current()).toBe('');
   });
 
+  it('takes whole lines by writeLine, after what a partial write left pending, and emits each', () => {
+    const ring = new LogRing(1024);
+    const seen: string[] = [];
+    ring.on('line', (l) => seen.push(l));
+    ring.writeLine('first');
+    ring.write('stdout', 'half');
+    ring.writeLine(' done');
+    ring.writeLine('two\nlines');
+    expect(ring.current()).toBe('first\nhalf done\ntwo\nlines\n');
+    expect(seen).toEqual(['first', 'half done', 'two', 'lines']);
+  });
+
   it('cuts a line that never ends', () => {
     const ring = new LogRing(1024 * 1024);
     ring.write('stdout', 'x'.repeat(40_000));
