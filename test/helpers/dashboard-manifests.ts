@@ -3,6 +3,7 @@
  * ClusterIP Service, an Ingress whose path holds markup (the page must show it as text), and
  * a Gateway with an HTTPRoute to the same Service.
  */
+import { gatewayRoute } from './web-manifests.js';
 export const MARKUP_PATH = '/<img src=x onerror=alert(1)>';
 
 export const DASHBOARD_MANIFESTS = `
@@ -46,20 +47,5 @@ spec:
             pathType: ImplementationSpecific
             backend: { service: { name: web-internal, port: { number: 80 } } }
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  gatewayClassName: approuting-istio
-  listeners: [{ name: http, port: 80, protocol: HTTP }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: shop-route }
-spec:
-  parentRefs: [{ name: gw }]
-  hostnames: ["route.example.com"]
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /api } }]
-      backendRefs: [{ name: web-internal, port: 80 }]
+${gatewayRoute({ gateway: 'gw', route: 'shop-route', host: 'route.example.com', prefix: '/api', service: 'web-internal' })}
 `;
