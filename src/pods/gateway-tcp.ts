@@ -29,7 +29,7 @@ import { closeAll, listenAll } from './pod-listeners.js';
 /** What a connection holds back while its upstream connects (then the client is paused). */
 const MAX_PENDING_BYTES = 64 * 1024;
 /** Istio's default upstream connect timeout (MeshConfig connectTimeout), as the HTTP routes have it. */
-export const TCP_CONNECT_TIMEOUT_MS = 10_000;
+const TCP_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface GatewayTcpOptions {
   /** The port's compiled route; read per connection. */
@@ -39,8 +39,6 @@ export interface GatewayTcpOptions {
   log?(line: string): void;
   /** The current snapshot's NetworkPolicies, looked up per upstream connect (undefined: none). */
   readonly netpol?: () => NetpolGate | undefined;
-  /** How long a dropped upstream connect is waited for; Istio's 10 s unless a test says otherwise. */
-  readonly connectTimeoutMs?: number;
 }
 
 /** A backend by weight (weight 0 never), then one of its endpoints; undefined: reset the client. */
@@ -58,8 +56,6 @@ export class GatewayTcpListeners {
   #endpoints = new Map<number, LocalEndpoint>();
   readonly #sockets = new Set<Socket>();
   readonly counters: GlobalCounters = { rejectedOutsideCluster: 0, discardedBytes: 0 };
-  /** Connections whose upstream connect NetworkPolicy dropped. */
-  policyDrops = 0;
 
   constructor(
     private readonly pod: () => PodInfo,
@@ -198,8 +194,7 @@ export class GatewayTcpListeners {
    * sends is read and discarded) for the connect timeout, then is reset as a failed dial is.
    */
   #dropped(port: number, client: Socket, endpoint: UpstreamEndpoint): void {
-    this.policyDrops++;
-    const timeoutMs = this.options.connectTimeoutMs ?? TCP_CONNECT_TIMEOUT_MS;
+    const timeoutMs = TCP_CONNECT_TIMEOUT_MS;
     const timer = setTimeout(() => {
       const err = connectTimeoutError(`${endpoint.ip}:${endpoint.port}`, timeoutMs);
       this.options.log?.(`listener ${port}: dial ${endpoint.ip}:${endpoint.port}: ${err.message}: connection reset`);

@@ -105,8 +105,6 @@ export class H2cProxy {
   failures = 0;
   /** Connections that failed (reset) before sending a byte, so before either server took them. */
   resetsBeforeFirstByte = 0;
-  /** Streams whose upstream connect NetworkPolicy dropped. */
-  policyDrops = 0;
 
   constructor(options: H2cOptions) {
     this.#options = options;
@@ -176,7 +174,6 @@ export class H2cProxy {
     const endpoint = endpoints[Math.floor((this.#options.random ?? Math.random)() * endpoints.length)] ?? endpoints[0]!;
     const netpol = this.#options.netpol?.();
     if (netpol !== undefined && netpol.drops(this.#options.localAddress ?? '', endpoint.config.ip, endpoint.config.port)) {
-      this.policyDrops++;
       return dropConnect(stream, grpc, rule.location.config.proxy.connectTimeoutMs);
     }
     const out: Record<string, string | string[]> = {};
