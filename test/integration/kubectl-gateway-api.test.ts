@@ -98,6 +98,16 @@ describe.runIf(kubectlAvailable())('Gateway API objects through kubectl and the 
     expect(table).toMatch(/default\s+httproute\.gateway\.networking\.k8s\.io\/api\s+\["shop\.example\.com"\]/);
     expect(table).toMatch(/default\s+httproute\.gateway\.networking\.k8s\.io\/web\s+\["shop\.example\.com"\]/);
 
+    // The CRDs' category, and the classes the controller serves without a manifest naming them.
+    const all = await ok(['get', 'gateway-api', '-A', '-o', 'name']);
+    for (const name of [
+      'gatewayclass.gateway.networking.k8s.io/approuting-istio',
+      'gateway.gateway.networking.k8s.io/gw',
+      'httproute.gateway.networking.k8s.io/api',
+    ])
+      expect(all).toContain(name);
+    expect(await ok(['get', 'gc', 'approuting-istio'])).toMatch(/NAME\s+CONTROLLER\s+ACCEPTED\s+AGE\napprouting-istio\s+\S+\s+True\s+/);
+
     // Status as the controller writes it: the route accepted by the Gateway.
     const accepted = await ok(['get', 'httproute', 'api', '-o', 'jsonpath={.status.parents[0].conditions[?(@.type=="Accepted")].status}']);
     expect(accepted).toBe('True');
