@@ -151,6 +151,15 @@ describe('faults, metrics and traces through control, on loopback', () => {
     expect(((await (await api('/aks-emu/v1/faults')).json()) as { items: unknown[] }).items).toEqual([]);
   });
 
+  it("a reset fault on the Service acts in the node's kube-proxy: the client through the lb is reset", async () => {
+    const added = await api('/aks-emu/v1/faults', json({ type: 'reset', target: 'service/default/web', params: { fraction: 1 } }));
+    expect(added.status).toBe(201);
+    const fault = (await added.json()) as { id: string };
+    await until('a reset through the node', async () => (await echo(`http://${ip}:80/`).catch((err: NodeJS.ErrnoException) => err.code)) === 'ECONNRESET');
+    expect((await api(`/aks-emu/v1/faults/${fault.id}`, { method: 'DELETE' })).status).toBe(200);
+    await until('web answers again', async () => (await echo(`http://${ip}:80/`).catch(() => undefined)) !== undefined);
+  });
+
   it('refuses a crash of a built-in pod with a 422 naming the fault type', async () => {
     const pod = control.snapshot.pods.find((p) => p.name.startsWith('web-'))!;
     const res = await api('/aks-emu/v1/faults', json({ type: 'crash', target: `pod/${pod.namespace}/${pod.name}` }));
