@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { main } from '../../src/cli/main.js';
 import { parseExposition, total } from '../helpers/exposition.js';
-import { echo } from '../helpers/net.js';
+import { echo, httpGet } from '../helpers/net.js';
 import { startComposeProject, until, type ComposeProject } from './compose-project.js';
 import { describeWithDocker } from './docker-available.js';
 
@@ -84,6 +84,29 @@ describeWithDocker('faults, /metrics and traces in the compose deployment', () =
     expect(await cli(['fault', 'rm', id!, ...server])).toMatchObject({ code: 0 });
     await until('web served again', async () => (await outcome(web)).startsWith('web-') || undefined, 20_000);
     expect(((await project!.admin('/aks-emu/v1/faults')) as { items: unknown[] }).items).toEqual([]);
+  });
+
+  it('a status fault on an Ingress answers from the ingress controller pods in the node containers, counted in /metrics and traced per request', async () => {
+    const ingress = `http://127.0.0.1:${await project!.hostPort('lb', 8081)}/through-ingress`;
+    await until('the ingress controller ready', async () => (await httpGet(ingress)).status === 200 || undefined, 60_000);
+    const res = await fetch(`${project!.adminUrl}/aks-emu/v1/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'status', target: 'ingress/default/web', params: { code: 503 } }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await until('503 from the controller', async () => (await httpGet(ingress)).status === 503 || undefined, 20_000);
+    const samples = await metrics();
+    expect(total(samples, 'aks_emu_http_requests_total', { job: 'node', route: 'web', status: '503' })).toBeGreaterThanOrEqual(1);
+    const traced = await cli(['trace', '--kind', 'http', '--last', '50', '-o', 'json', '--server', project!.adminUrl]);
+    const http = traced.out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { instance: string; status: number; faults?: string[] });
+    expect(http.some((t) => t.status === 503 && /^aks-nodepool1-/.test(t.instance))).toBe(true);
+    expect((await fetch(`${project!.adminUrl}/aks-emu/v1/faults/${id}`, { method: 'DELETE' })).status).toBe(200);
+    await until('200 again', async () => (await httpGet(ingress)).status === 200 || undefined, 20_000);
   });
 
   it('refuses a fault the container runtime cannot do with a 4xx naming the type', async () => {
