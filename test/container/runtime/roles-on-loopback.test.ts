@@ -160,6 +160,14 @@ describe('faults, metrics and traces through control, on loopback', () => {
     await until('web answers again', async () => (await echo(`http://${ip}:80/`).catch(() => undefined)) !== undefined);
   });
 
+  it('a fault with a duration expires in control and the roles drop it from their tables', async () => {
+    const added = await api('/aks-emu/v1/faults', json({ type: 'reset', target: 'frontend/default/web', params: { fraction: 1 }, for: '2s' }));
+    expect(added.status).toBe(201);
+    await until('a reset while it lasts', async () => ['ECONNRESET', 'closed'].includes(await connectOutcome(ip, 80)));
+    await until('the fault gone from control', async () => ((await (await api('/aks-emu/v1/faults')).json()) as { items: unknown[] }).items.length === 0);
+    await until('web answers after expiry', async () => (await echo(`http://${ip}:80/`).catch(() => undefined)) !== undefined);
+  });
+
   it('refuses a crash of a built-in pod with a 422 naming the fault type', async () => {
     const pod = control.snapshot.pods.find((p) => p.name.startsWith('web-'))!;
     const res = await api('/aks-emu/v1/faults', json({ type: 'crash', target: `pod/${pod.namespace}/${pod.name}` }));
