@@ -230,13 +230,16 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
       probeTransitions: new ProbeTransitions(),
       faults: this.faults().map((f) => ({ id: f.id, type: f.type, target: f.target, fired: f.fired })),
     });
-    const roles = this.#roleEndpoints();
+    // A role that reports but serves no endpoint (yet) is counted down, not left out.
+    const roles = this.#reportingRoles();
     const texts = await Promise.all(
       roles.map((role) =>
-        getText(new URL('/metrics', role.url).href).catch((err: Error) => {
-          this.#log(`metrics of ${role.job} ${role.instance}: ${err.message}`);
-          return undefined;
-        }),
+        role.url === undefined
+          ? undefined
+          : getText(new URL('/metrics', role.url).href).catch((err: Error) => {
+              this.#log(`metrics of ${role.job} ${role.instance}: ${err.message}`);
+              return undefined;
+            }),
       ),
     );
     return federate(
@@ -254,11 +257,14 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
   }
 
   #roleEndpoints(): RoleEndpoint[] {
-    const roles: RoleEndpoint[] = [];
-    const lb = this.#loadBalancer?.observeUrl;
-    if (lb !== undefined) roles.push({ job: 'lb', instance: 'lb', url: lb });
-    for (const [name, link] of this.#nodes)
-      if (link.observe.observeUrl !== undefined) roles.push({ job: 'node', instance: name, url: link.observe.observeUrl });
+    return this.#reportingRoles().filter((role): role is RoleEndpoint => role.url !== undefined);
+  }
+
+  /** The lb and the nodes that have reported, with the observe endpoint each said it serves. */
+  #reportingRoles(): { readonly job: RoleEndpoint['job']; readonly instance: string; readonly url: string | undefined }[] {
+    const roles: { job: RoleEndpoint['job']; instance: string; url: string | undefined }[] = [];
+    if (this.#loadBalancer !== undefined) roles.push({ job: 'lb', instance: 'lb', url: this.#loadBalancer.observeUrl });
+    for (const [name, link] of this.#nodes) if (link.bootId !== undefined) roles.push({ job: 'node', instance: name, url: link.observe.observeUrl });
     return roles;
   }
 

@@ -28,6 +28,7 @@ export class RoleObserve {
   readonly #active = new Map<string, ActiveFault>();
   readonly #watch: NdjsonWatch<FaultSetLine>;
   readonly #onFired: () => void;
+  readonly #log: (line: string) => void;
   #snapshot: Snapshot | undefined;
   #dataPlane: DataPlane | undefined;
   #server: Server | undefined;
@@ -36,6 +37,7 @@ export class RoleObserve {
   /** onFired: a fault took effect here (the role reports its counts soon after). */
   constructor(controlUrl: string, log: (line: string) => void, onFired: () => void) {
     this.#onFired = onFired;
+    this.#log = log;
     this.#watch = new NdjsonWatch<FaultSetLine>(controlUrl, FAULT_WATCH_PATH, (line) => this.#faultSet(line), log);
   }
 
@@ -55,8 +57,12 @@ export class RoleObserve {
     this.#install();
   }
 
-  /** Serves GET /metrics and GET /aks-emu/v1/traces on host:port; resolves with its URL. */
-  async listen(host: string, port: number): Promise<string> {
+  /**
+   * Serves GET /metrics and GET /aks-emu/v1/traces on host:port; resolves with its URL, or
+   * undefined when the port cannot be had (said in the log: the role serves traffic anyway,
+   * and control counts it down in /metrics).
+   */
+  async listen(host: string, port: number): Promise<string | undefined> {
     const server = createServer((req, res) => {
       listenerGuard.call(
         'role-observe',
@@ -65,10 +71,15 @@ export class RoleObserve {
       );
     });
     server.on('connection', (socket) => listenerGuard.watch('role-observe', socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+    } catch (err) {
+      this.#log(`metrics and traces not served: ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return undefined;
+    }
     this.#server = server;
     const address = server.address() as AddressInfo;
     this.#url = `http://${address.address}:${address.port}`;
