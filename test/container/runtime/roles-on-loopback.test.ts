@@ -191,6 +191,27 @@ describe('faults, metrics and traces through control, on loopback', () => {
     expect(total(samples, 'aks_emu_fault_fired_total', { job: 'control', type: 'reset' })).toBe(0);
   });
 
+  it("follows every role's trace stream through control (aks-emu trace -f)", async () => {
+    const controller = new AbortController();
+    const res = await api('/aks-emu/v1/traces?follow=1', { signal: controller.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    // The stream says it follows once every role's stream is asked for; traffic after that is seen.
+    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value, { stream: true });
+    await until('traces of the lb and the node in the stream', async () => {
+      await echo(`http://${ip}:80/`);
+      while (!/"instance":"lb"/.test(text) || !text.includes(`"instance":"${control.snapshot.nodes[0]!.name}"`)) {
+        const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(resolve, 500))]);
+        if (chunk === undefined) return false;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+      return true;
+    });
+    controller.abort();
+  });
+
   it('gathers traces from the roles, each saying which role kept it', async () => {
     await echo(`http://${ip}:80/`);
     const all = (await (await api('/aks-emu/v1/traces?last=50')).json()) as { items: { instance: string; start: string }[] };
