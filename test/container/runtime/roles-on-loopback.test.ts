@@ -168,6 +168,18 @@ describe('faults, metrics and traces through control, on loopback', () => {
     await until('web answers after expiry', async () => (await echo(`http://${ip}:80/`).catch(() => undefined)) !== undefined);
   });
 
+  it('an unready fault is a runtime fact control sets: the pod leaves its endpoints until the fault goes', async () => {
+    const live = control.snapshot.nodes[0]!.name;
+    const pod = control.snapshot.pods.find((p) => p.name.startsWith('web-') && p.nodeName === live && p.ready)!;
+    const added = await api('/aks-emu/v1/faults', json({ type: 'unready', target: `pod/${pod.namespace}/${pod.name}` }));
+    expect(added.status).toBe(201);
+    const { id } = (await added.json()) as { id: string };
+    await until('the pod NotReady', () => control.snapshot.pods.find((p) => p.name === pod.name)?.ready === false);
+    expect(control.faults().find((f) => f.id === id)?.fired).toBe(1);
+    expect((await api(`/aks-emu/v1/faults/${id}`, { method: 'DELETE' })).status).toBe(200);
+    await until('the pod Ready again', () => control.snapshot.pods.find((p) => p.name === pod.name)?.ready);
+  });
+
   it('refuses a crash of a built-in pod with a 422 naming the fault type', async () => {
     const pod = control.snapshot.pods.find((p) => p.name.startsWith('web-'))!;
     const res = await api('/aks-emu/v1/faults', json({ type: 'crash', target: `pod/${pod.namespace}/${pod.name}` }));
