@@ -215,7 +215,7 @@ describe('faults, metrics and traces through control, on loopback', () => {
     await until('traces of the lb and the node in the stream', async () => {
       await echo(`http://${ip}:80/`);
       while (!/"instance":"lb"/.test(text) || !text.includes(`"instance":"${control.snapshot.nodes[0]!.name}"`)) {
-        const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(resolve, 500))]);
+        const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))]);
         if (chunk === undefined) return false;
         text += decoder.decode(chunk.value, { stream: true });
       }
