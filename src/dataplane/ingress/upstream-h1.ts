@@ -195,7 +195,10 @@ export class H1Connection {
     }
     handler.onConnect?.(this.#abort);
     if (this.#handler !== handler) return;
-    if (this.#phase === Phase.Idle) this.#phase = Phase.Head;
+    if (this.#phase === Phase.Idle) {
+      this.#phase = Phase.Head;
+      this.#socket.ref();
+    }
     this.#setTimeout(options.headersTimeout ?? 300_000);
     this.#socket.write(head, 'latin1');
   }
@@ -230,7 +233,10 @@ export class H1Connection {
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#phase = this.#handler ? Phase.Head : Phase.Idle;
-    if (!this.#handler) this.#setTimeout(this.#options.idleTimeoutMs);
+    if (!this.#handler) {
+      this.#setTimeout(this.#options.idleTimeoutMs);
+      this.#socket.unref();
+    }
   };
 
   readonly #onTimeout = (): void => {
@@ -394,6 +400,8 @@ export class H1Connection {
     if (reusable) {
       this.#phase = Phase.Idle;
       this.#setTimeout(this.#options.idleTimeoutMs);
+      // An idle pooled connection does not keep the process alive (undici's do not either).
+      this.#socket.unref();
     } else {
       this.#gone();
       this.#socket.destroy();

@@ -169,6 +169,15 @@ describe('through the controller', () => {
     expect([r.status, r.body]).toEqual([200, 'until close']);
   });
 
+  it('passes header bytes beyond ASCII through unchanged (a UTF-8 file name)', async () => {
+    const disposition = Buffer.from('attachment; filename="café.txt"', 'utf8');
+    up.script = () => Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-disposition: '), disposition, Buffer.from('\r\n\r\nok')]);
+    const r = await get();
+    expect(r.status).toBe(200);
+    // Node's client reads header bytes as UTF-8: the bytes came through as the upstream sent them.
+    expect(r.headers['content-disposition']).toBe('attachment; filename="café.txt"');
+  });
+
   it('answers 502 for a response nginx refuses', async () => {
     for (const response of [
       'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nok',
