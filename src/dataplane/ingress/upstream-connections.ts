@@ -11,15 +11,15 @@
  *   itself only has worker_connections (16384) as a limit, an emulator on one machine needs
  *   a lower one; further requests wait for a free connection, in arrival order.
  *
- * A connection carries one request at a time. Plain-HTTP requests without a body go
- * through the lean client (upstream-h1.ts: our own head serialisation and strict response
- * parser); HTTPS upstreams and requests with a body through one undici Client per
- * connection (pipelining 1). The two kinds are pooled apart, each under the same caps.
+ * A connection carries one request at a time. Requests to plain-HTTP upstreams go through
+ * the lean client (upstream-h1.ts: our own head serialisation and strict response parser);
+ * HTTPS upstreams' through one undici Client per connection (pipelining 1). The two kinds
+ * are pooled apart, each under the same caps.
  */
 import { Client, type Dispatcher } from 'undici';
 import type { CompiledEndpoint, Router } from './router.js';
 import type { BackendProtocol } from '../../cluster/ingress/types.js';
-import { H1Connection, type ReleasingHandler } from './upstream-h1.js';
+import { H1Connection, isBodyStream, type ReleasingHandler } from './upstream-h1.js';
 
 export type { ReleasingHandler } from './upstream-h1.js';
 
@@ -39,11 +39,11 @@ export interface UpstreamPoolsOptions {
   readonly connectionsPerEndpoint?: number;
 }
 
-/** Which client carries a request: the lean one for body-less plain HTTP/1.1, undici for the rest. */
+/** Which client carries a request: the lean one for plain HTTP/1.1, undici for HTTPS upstreams. */
 type ClientKind = 'lean' | 'undici';
 
 function clientKind(protocol: BackendProtocol, options: Dispatcher.DispatchOptions): ClientKind {
-  return protocol === 'HTTP' && options.body == null && options.upgrade == null ? 'lean' : 'undici';
+  return protocol === 'HTTP' && options.upgrade == null && (options.body == null || isBodyStream(options.body)) ? 'lean' : 'undici';
 }
 
 /** Which connections serve an endpoint: one per client kind, backend protocol, address and connect timeout. */

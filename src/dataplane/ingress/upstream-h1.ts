@@ -1,7 +1,8 @@
 /**
  * The lean upstream client: one plain-HTTP/1.1 connection to one endpoint, carrying one
- * request at a time, for requests without a body (the pool, upstream-connections.ts,
- * sends those with a body, and HTTPS upstreams, through undici).
+ * request at a time (the pool, upstream-connections.ts, sends HTTPS upstreams' requests
+ * through undici). A request body (a stream) follows the head with the client's
+ * Content-Length, or chunked when it had none, with backpressure both ways.
  *
  * The request head is serialised here and written in one write; the response head is
  * parsed by upstream-response.ts; the body goes to the handler as views of the socket's
@@ -15,6 +16,7 @@
  * proxy-next-upstream and 502/504 choices are unchanged.
  */
 import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   ChunkedDecoder,
@@ -67,7 +69,7 @@ function invalid(message: string): Error {
  * headers in order, `content-length: 0` for a body-less POST/PUT/PATCH); throws on what
  * undici refuses to send.
  */
-export function serializeRequestHead(options: Dispatcher.DispatchOptions, defaultHost: string): string {
+export function serializeRequestHead(options: Dispatcher.DispatchOptions, defaultHost: string, body: BodyFraming = 'none'): string {
   const method = options.method;
   const path = options.path;
   if (path[0] !== '/' || BAD_PATH.test(path)) throw invalid('invalid request path');
@@ -84,9 +86,15 @@ export function serializeRequestHead(options: Dispatcher.DispatchOptions, defaul
       host = value;
       continue;
     }
-    // Framing and connection headers are this client's to write; the body is empty (a
-    // `content-length: 0` from the client is replaced as undici replaces it).
-    if (key === 'content-length' || key === 'connection') continue;
+    // Framing and connection headers are this client's to write: a body's Content-Length
+    // goes as it came, an empty body's is replaced as undici replaces it.
+    if (key === 'content-length') {
+      if (body !== 'length') continue;
+      if (typeof value !== 'string' || !/^[0-9]+$/.test(value)) throw invalid('invalid content-length header');
+      rest += `content-length: ${value}\r\n`;
+      continue;
+    }
+    if (key === 'connection') continue;
     if (key === 'keep-alive' || key === 'upgrade' || key === 'transfer-encoding' || key === 'expect') throw invalid(`invalid ${key} header`);
     if (typeof value === 'string') {
       if (BAD_VALUE.test(value)) throw invalid(`invalid ${name} header`);
@@ -102,8 +110,17 @@ export function serializeRequestHead(options: Dispatcher.DispatchOptions, defaul
   head += `host: ${host}\r\n`;
   head += 'connection: keep-alive\r\n';
   head += rest;
-  if (EXPECTS_PAYLOAD.has(method)) head += 'content-length: 0\r\n';
+  if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
+  else if (body === 'none' && EXPECTS_PAYLOAD.has(method)) head += 'content-length: 0\r\n';
   return head + '\r\n';
+}
+
+/** How a request body is framed: none, the client's Content-Length, or chunked (a body without one). */
+export type BodyFraming = 'none' | 'length' | 'chunked';
+
+/** A request body the lean client can send: a stream (the client's request, or proxy-body-size's counter). */
+export function isBodyStream(body: unknown): body is Readable {
+  return typeof (body as Readable | null)?.pipe === 'function' && typeof (body as Readable).on === 'function';
 }
 
 export interface H1ConnectionOptions {
@@ -151,6 +168,9 @@ export class H1Connection {
   #paused = false;
   readonly #onGone: (conn: H1Connection, retry: ReleasingHandler | undefined, options: Dispatcher.DispatchOptions | undefined) => void;
   #request: Dispatcher.DispatchOptions | undefined;
+  /** The request body still being sent. */
+  #body: Readable | undefined;
+  #bodyChunked = false;
 
   constructor(
     options: H1ConnectionOptions,
@@ -167,6 +187,7 @@ export class H1Connection {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('timeout', this.#onTimeout);
+    socket.on('drain', this.#onDrain);
   }
 
   get connected(): boolean {
@@ -183,9 +204,12 @@ export class H1Connection {
     this.#request = options;
     this.#method = options.method;
     this.#received = 0;
+    const body = isBodyStream(options.body) ? options.body : undefined;
+    const framing: BodyFraming =
+      body === undefined ? 'none' : (options.headers as Record<string, unknown> | undefined)?.['content-length'] !== undefined ? 'length' : 'chunked';
     let head: string;
     try {
-      head = serializeRequestHead(options, this.#options.hostHeader);
+      head = serializeRequestHead(options, this.#options.hostHeader, framing);
     } catch (err) {
       this.#handler = undefined;
       this.#request = undefined;
@@ -201,7 +225,60 @@ export class H1Connection {
     }
     this.#setTimeout(options.headersTimeout ?? 300_000);
     this.#socket.write(head, 'latin1');
+    if (body !== undefined) this.#sendBody(body, framing === 'chunked');
   }
+
+  #sendBody(body: Readable, chunked: boolean): void {
+    this.#body = body;
+    this.#bodyChunked = chunked;
+    body.on('data', this.#onBodyData);
+    body.on('end', this.#onBodyEnd);
+    body.on('error', this.#onBodyError);
+  }
+
+  /**
+   * Stops sending the body (sent, failed, or the response came first). What is left of it
+   * is read and dropped, as nginx discards a request body it no longer needs, so the
+   * client's connection is not left stalled behind it.
+   */
+  #detachBody(): void {
+    const body = this.#body;
+    if (!body) return;
+    this.#body = undefined;
+    body.off('data', this.#onBodyData);
+    body.off('end', this.#onBodyEnd);
+    body.off('error', this.#onBodyError);
+    body.resume();
+  }
+
+  readonly #onBodyData = (chunk: Buffer): void => {
+    if (chunk.length === 0) return;
+    const socket = this.#socket;
+    let ok: boolean;
+    if (this.#bodyChunked) {
+      socket.cork();
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else {
+      ok = socket.write(chunk);
+    }
+    if (!ok) this.#body?.pause();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#body?.resume();
+  };
+
+  readonly #onBodyEnd = (): void => {
+    if (this.#bodyChunked) this.#socket.write('0\r\n\r\n', 'latin1');
+    this.#detachBody();
+  };
+
+  readonly #onBodyError = (err: Error): void => {
+    this.#fail(err);
+  };
 
   close(): void {
     this.#fail(new UpstreamClosedError('the connection was closed by the proxy'));
@@ -218,6 +295,7 @@ export class H1Connection {
     const handler = this.#handler;
     if (!handler) return;
     this.#handler = undefined;
+    this.#detachBody();
     this.#gone(undefined);
     this.#socket.destroy();
     handler.onError?.(err ?? new Error('request aborted'));
@@ -274,6 +352,7 @@ export class H1Connection {
     const options = this.#request;
     this.#handler = undefined;
     this.#request = undefined;
+    this.#detachBody();
     // nginx retries a request that failed on a cached keep-alive connection before any
     // response byte without counting a try (ngx_http_upstream_next: peer.cached): the
     // upstream closed the idle connection as the request went out.
@@ -284,6 +363,7 @@ export class H1Connection {
       this.#served > 0 &&
       this.#received === 0 &&
       this.#phase === Phase.Head &&
+      options.body == null &&
       !(err instanceof UpstreamTimeoutError) &&
       !NON_IDEMPOTENT.has(options.method)
         ? handler
@@ -396,7 +476,10 @@ export class H1Connection {
     this.#request = undefined;
     this.#served++;
     this.#resume();
-    const reusable = clean && this.#keepAlive && this.#served < this.#options.maxRequests;
+    // A body not wholly sent (the upstream answered first) leaves the connection out of step.
+    const unsent = this.#body !== undefined;
+    this.#detachBody();
+    const reusable = clean && !unsent && this.#keepAlive && this.#served < this.#options.maxRequests;
     if (reusable) {
       this.#phase = Phase.Idle;
       this.#setTimeout(this.#options.idleTimeoutMs);

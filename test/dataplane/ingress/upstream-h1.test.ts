@@ -6,7 +6,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { send } from '../../fixtures/ingress/backends.js';
+import { send, startBackend, type Backend } from '../../fixtures/ingress/backends.js';
 import { endpoints, ingress, path, rule, service } from '../../fixtures/ingress/factory.js';
 import { startController, type ControllerHarness } from '../../fixtures/ingress/harness.js';
 import { ChunkedDecoder, parseResponseHead, UpstreamResponseError } from '../../../src/dataplane/ingress/upstream-response.js';
@@ -27,6 +27,8 @@ interface RawUpstream {
 
 let ctl: ControllerHarness;
 let up: RawUpstream;
+/** A Node HTTP server that reports what it received (bodies). */
+let echo: Backend;
 
 async function rawUpstream(): Promise<RawUpstream> {
   const u: RawUpstream = {
@@ -49,6 +51,8 @@ async function rawUpstream(): Promise<RawUpstream> {
       while ((end = pending.indexOf('\r\n\r\n')) >= 0) {
         const request = pending.slice(0, end + 4);
         pending = pending.slice(end + 4);
+        // Request bodies are read past, not answered.
+        if (!/^[A-Z]+ \//.test(request)) continue;
         u.requests.push(request);
         socket.write(u.script(request, u.requests.length - 1));
         if (u.closeAfter) socket.end();
@@ -61,17 +65,24 @@ async function rawUpstream(): Promise<RawUpstream> {
 
 beforeAll(async () => {
   up = await rawUpstream();
+  echo = await startBackend('echo', '127.51.11.20');
   const svc = service('raw', [{ port: 80 }]);
+  const echoSvc = service('echo', [{ port: 80 }]);
   ctl = await startController(CONTROLLER, {
     // One try: a failed try is not retried by proxy-next-upstream, so a retry seen is the cached-connection one.
-    ingresses: [ingress('raw', [rule('raw.example', path('/', 'raw'))], { annotations: { 'nginx.ingress.kubernetes.io/proxy-next-upstream-tries': '1' } })],
-    services: [svc],
-    endpoints: [endpoints(svc, [UPSTREAM])],
+    ingresses: [
+      ingress('raw', [rule('raw.example', path('/', 'raw')), rule('echo.example', path('/', 'echo'))], {
+        annotations: { 'nginx.ingress.kubernetes.io/proxy-next-upstream-tries': '1', 'nginx.ingress.kubernetes.io/proxy-body-size': '64k' },
+      }),
+    ],
+    services: [svc, echoSvc],
+    endpoints: [endpoints(svc, [UPSTREAM]), endpoints(echoSvc, [{ ip: echo.ip, port: echo.port }])],
   });
 });
 
 afterAll(async () => {
   await ctl?.stop();
+  await echo?.close();
   for (const s of up?.sockets ?? []) s.destroy();
   await new Promise((resolve) => up?.server.close(resolve));
 });
@@ -236,6 +247,37 @@ describe('through the controller', () => {
     const r = await get();
     expect([r.status, r.body]).toEqual([200, 'again']);
     expect(up.connections).toBe(before + 1);
+  });
+
+  it('sends a request body with its Content-Length, or chunked when the client sent it chunked', async () => {
+    const body = 'x'.repeat(40_000);
+    let r = await send(`${ctl.http}/cl`, { host: 'echo.example', method: 'PUT', body });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ method: 'PUT', bodyLength: 40_000 });
+    expect(r.json?.headers['content-length']).toBe('40000');
+    r = await send(`${ctl.http}/te`, { host: 'echo.example', method: 'POST', body, headers: { 'transfer-encoding': 'chunked' } });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ method: 'POST', bodyLength: 40_000 });
+    expect(r.json?.headers['transfer-encoding']).toBe('chunked');
+    expect(r.json?.headers['content-length']).toBeUndefined();
+  });
+
+  it('answers 413 when a chunked body grows past proxy-body-size on the way', async () => {
+    const r = await send(`${ctl.http}/big`, { host: 'echo.example', method: 'POST', body: 'x'.repeat(100_000), headers: { 'transfer-encoding': 'chunked' } });
+    expect(r.status).toBe(413);
+  });
+
+  it('relays an answer that comes before the body is sent, and stays in step for the next request', async () => {
+    up.script = (request) =>
+      request.startsWith('POST') ? 'HTTP/1.1 201 Created\r\ncontent-length: 5\r\n\r\nearly' : 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+    await get();
+    const before = up.connections;
+    const r = await send(`${ctl.http}/`, { host: 'raw.example', method: 'POST', body: 'y'.repeat(30_000), headers: { 'transfer-encoding': 'chunked' } });
+    expect([r.status, r.body]).toEqual([201, 'early']);
+    const next = await get();
+    expect([next.status, next.body]).toEqual([200, 'ok']);
+    // Reused only if the whole body had gone out before the answer came.
+    expect(up.connections - before).toBeLessThanOrEqual(1);
   });
 
   it('does not resend a POST that met a closed cached connection: 502, as nginx (non-idempotent)', async () => {
