@@ -92,9 +92,7 @@ const isNumeric = (p: NetworkPolicyPort): p is NetworkPolicyPort & { readonly po
 function ingressLines(rule: CompiledRule, self: PolicyPod): string[] {
   const matches = rule.anyPeer ? [''] : rule.peers.map((p) => addressMatch(p, 'saddr')).filter((m): m is string => m !== undefined);
   const ports: string[] =
-    rule.ports.length === 0
-      ? ['']
-      : rule.ports.flatMap((p) => (isNumeric(p) ? [numericPortMatch(p)] : (namedPortMatch(p, p.port as string, self) ?? [])));
+    rule.ports.length === 0 ? [''] : rule.ports.flatMap((p) => (isNumeric(p) ? [numericPortMatch(p)] : (namedPortMatch(p, p.port as string, self) ?? [])));
   return matches.flatMap((m) => ports.map((port) => acceptLine(m, port)));
 }
 

@@ -12,7 +12,13 @@ const nodes = [
   { name: 'n1', address: '10.224.0.5' },
 ] as NodeInfo[];
 
-function pod(name: string, ip: string, labels: Record<string, string>, ports: { name: string; containerPort: number; protocol?: string }[] = [], namespace = 'shop'): PodInfo {
+function pod(
+  name: string,
+  ip: string,
+  labels: Record<string, string>,
+  ports: { name: string; containerPort: number; protocol?: string }[] = [],
+  namespace = 'shop',
+): PodInfo {
   return {
     namespace,
     name,
@@ -37,8 +43,9 @@ const pods = [
 ];
 
 function tableOf(policies: object[]): NetworkPolicyTable | undefined {
-  const manifests = load(policies.map((spec, i) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `p${i}`, namespace: 'shop' }, spec })))
-    .manifests;
+  const manifests = load(
+    policies.map((spec, i) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `p${i}`, namespace: 'shop' }, spec })),
+  ).manifests;
   return compileNetworkPolicies({ policies: manifests.networkPolicies ?? [], namespaces: [], pods, nodes, clusterDns: DNS });
 }
 
@@ -111,7 +118,9 @@ describe('renderPodRuleset', () => {
       ...egressOnly,
       egress: [
         {
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          to: [
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+          ],
           ports: [
             { port: 53, protocol: 'UDP' },
             { port: 'dns-tcp', protocol: 'TCP' },
@@ -130,7 +139,9 @@ describe('renderPodRuleset', () => {
   });
 
   it('a rule whose peers select no pod renders nothing (matches nothing), unlike a rule without peers', () => {
-    const table = tableOf([{ podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'none' } } }] }, { ports: [{ port: 8080 }] }] }]);
+    const table = tableOf([
+      { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'none' } } }] }, { ports: [{ port: 8080 }] }] },
+    ]);
     expect(chainRules(renderPodRuleset(table, ctx(WEB)), 'ingress').slice(3)).toEqual(['tcp dport 8080 accept', 'drop']);
   });
 
@@ -141,7 +152,12 @@ describe('renderPodRuleset', () => {
       {
         podSelector: {},
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'api' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16', '10.2.0.0/16'] } }], ports: [{ port: 'http' }, { protocol: 'SCTP' }] }],
+        ingress: [
+          {
+            from: [{ podSelector: { matchLabels: { app: 'api' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16', '10.2.0.0/16'] } }],
+            ports: [{ port: 'http' }, { protocol: 'SCTP' }],
+          },
+        ],
         egress: [{ to: [{ podSelector: {} }], ports: [{ port: 'http' }, { port: 53, protocol: 'UDP' }] }, { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }],
       },
     ]);
