@@ -14,8 +14,12 @@
  * - egress (hook output), when a policy isolates the pod for Egress: established and
  *   related, loopback, each rule's peers × ports, then the service CIDR except the cluster
  *   DNS address (a ClusterIP leaves the pod as its destination; the node's kube-proxy
- *   decides it with the pod's identity), the rest dropped. The cluster DNS is decided by the
- *   rules like any peer: the table holds it as CoreDNS's stand-in (cluster-dns.ts).
+ *   decides it with the pod's identity); the rest is marked, and a netdev egress chain on the
+ *   pod's interface drops what is marked. A drop in the output hook itself would fail the
+ *   sender's sendto/connect with EPERM at once; on AKS the packet is dropped outside the
+ *   pod (Azure NPM, Cilium), so the client times out, and so it does here. The cluster DNS
+ *   is decided by the rules like any peer: the table holds it as CoreDNS's stand-in
+ *   (cluster-dns.ts).
  *
  * A pod that is not isolated gets the table with accepting chains: its conntrack is on from
  * the first packet, so connections opened before a later policy stay established.
@@ -27,6 +31,8 @@ import { cidrContains, formatIPv4, parseCIDR, type CIDR } from '../../manifests/
 import type { CompiledPeer, CompiledRule, NetworkPolicyTable, PolicyPod } from './table.js';
 
 export const NFT_TABLE = 'aks-emu-netpol';
+/** The packet mark of egress the policy denies ("np"); the netdev egress chain drops it. */
+export const EGRESS_DROP_MARK = '0x00006e70';
 
 export interface PodFirewallContext {
   /** The pod whose namespace the rules go into. */
@@ -35,6 +41,8 @@ export interface PodFirewallContext {
   readonly gateway?: string;
   /** ClusterIPs leave the pod towards its node, which decides them (see above). */
   readonly serviceCIDR: string;
+  /** The pod's interface, where denied egress is dropped (default eth0, the sandbox's one network). */
+  readonly device?: string;
 }
 
 type Direction = 'ingress' | 'egress';
@@ -131,7 +139,23 @@ function policyKeys(table: NetworkPolicyTable, indices: readonly number[]): stri
 function chain(name: Direction, hook: 'input' | 'output', isolatedBy: string | undefined, body: readonly string[]): string[] {
   const head = [`\tchain ${name} {`, `\t\ttype filter hook ${hook} priority filter; policy accept;`, '\t\tct state established,related accept'];
   if (isolatedBy === undefined) return [...head, `\t\t# not isolated for ${name === 'ingress' ? 'Ingress' : 'Egress'}`, '\t}'];
-  return [...head, `\t\t# isolated for ${name === 'ingress' ? 'Ingress' : 'Egress'} by ${isolatedBy}`, ...body.map((l) => `\t\t${l}`), '\t\tdrop', '\t}'];
+  const deny = name === 'ingress' ? 'drop' : `meta mark set ${EGRESS_DROP_MARK}`;
+  return [...head, `\t\t# isolated for ${name === 'ingress' ? 'Ingress' : 'Egress'} by ${isolatedBy}`, ...body.map((l) => `\t\t${l}`), `\t\t${deny}`, '\t}'];
+}
+
+/** The netdev table that drops marked egress on the pod's interface (only while egress is isolated). */
+function egressDrop(device: string, isolated: boolean): string[] {
+  const replace = [`table netdev ${NFT_TABLE}`, `delete table netdev ${NFT_TABLE}`];
+  if (!isolated) return replace;
+  return [
+    ...replace,
+    `table netdev ${NFT_TABLE} {`,
+    '\tchain egress {',
+    `\t\ttype filter hook egress device "${device}" priority filter; policy accept;`,
+    `\t\tmeta mark ${EGRESS_DROP_MARK} drop`,
+    '\t}',
+    '}',
+  ];
 }
 
 /** The `nft -f` text that programs the pod's own namespace for the table (none: no policy in the cluster). */
@@ -176,5 +200,16 @@ export function renderPodRuleset(table: NetworkPolicyTable | undefined, ctx: Pod
       egress = chain('egress', 'output', policyKeys(table, self.egress), body);
     }
   }
-  return [header, `table inet ${NFT_TABLE}`, `delete table inet ${NFT_TABLE}`, `table inet ${NFT_TABLE} {`, ...ingress, ...egress, '}', ''].join('\n');
+  const egressIsolated = table !== undefined && self !== undefined && self.egress.length > 0;
+  return [
+    header,
+    `table inet ${NFT_TABLE}`,
+    `delete table inet ${NFT_TABLE}`,
+    `table inet ${NFT_TABLE} {`,
+    ...ingress,
+    ...egress,
+    '}',
+    ...egressDrop(ctx.device ?? 'eth0', egressIsolated),
+    '',
+  ].join('\n');
 }

@@ -22,7 +22,7 @@ import { CONTAINER_LABEL, ContainerPod, type ContainerLaunch } from '../../pods/
 import { FIREWALL_COMMAND, FIREWALL_ENV } from '../../pods/container-sandbox.js';
 import type { ContainerPodFactory, PodKindContext, PodOfKind } from '../../pods/kinds/index.js';
 import { podResolvConf } from './toolbox.js';
-import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
+import { DockerEngine, DOCKER_SOCKET, type ContainerSummary } from './docker-engine.js';
 
 export const NODE_LABEL = 'io.aks-emu.node';
 /** `aks-emu role echo` reads the pod it serves from this variable (JSON PodInfo). */
@@ -101,6 +101,12 @@ export class ContainerHost implements ContainerPodFactory {
     return renderPodRuleset(snapshot?.networkPolicy, { podIP, gateway: this.options.gateway, serviceCIDR });
   }
 
+  /** What a new sandbox of the pod starts with: its ruleset, and the label syncFirewalls knows it by. */
+  firewall(podIP: string): { readonly ruleset: string; readonly labels: Readonly<Record<string, string>> } {
+    const ruleset = this.ruleset(podIP);
+    return { ruleset, labels: { [NETPOL_LABEL]: rulesetHash(ruleset) } };
+  }
+
   /**
    * Replaces the ruleset in every running sandbox of this node whose pod's ruleset the
    * snapshot changed. A sandbox that cannot be programmed is logged and tried again with the
@@ -111,7 +117,7 @@ export class ContainerHost implements ContainerPodFactory {
     if (!hasPolicies && !this.#hadPolicies) return;
     this.#hadPolicies = hasPolicies;
     const pods = new Map(snapshot.pods.filter((p) => p.nodeName === this.options.node && p.ip !== '').map((p) => [`${p.namespace}.${p.name}`, p]));
-    let sandboxes;
+    let sandboxes: ContainerSummary[];
     try {
       sandboxes = await this.engine.listContainers({ [NODE_LABEL]: this.options.node, [CONTAINER_LABEL]: 'POD' });
     } catch (err) {
@@ -173,10 +179,7 @@ export class ContainerHost implements ContainerPodFactory {
       clock: ctx.clock,
       ...(ctx.nodeAddress === undefined ? {} : { probeSource: ctx.nodeAddress }),
       // Rendered when the sandbox is created, from the snapshot in force then.
-      firewall: () => {
-        const ruleset = this.ruleset(pod.ip);
-        return { ruleset, labels: { [NETPOL_LABEL]: rulesetHash(ruleset) } };
-      },
+      firewall: () => this.firewall(pod.ip),
     });
   }
 

@@ -67,6 +67,9 @@ describe('renderPodRuleset', () => {
     expect(chainRules(text, 'egress')).toEqual(['ct state established,related accept']);
     expect(text).toContain('type filter hook input priority filter; policy accept;');
     expect(text).toContain('type filter hook output priority filter; policy accept;');
+    // The netdev table goes too: created and deleted in the same transaction, so none is left.
+    expect(text).toContain('table netdev aks-emu-netpol\ndelete table netdev aks-emu-netpol\n');
+    expect(text).not.toContain('table netdev aks-emu-netpol {');
   });
 
   it('a default deny admits only established flows, loopback and the nodes, and drops the rest', () => {
@@ -105,14 +108,19 @@ describe('renderPodRuleset', () => {
   it('egress resolves named ports per destination pod, lets ClusterIPs go to the node, and decides DNS by the kube-dns peer', () => {
     const egressOnly = { podSelector: { matchLabels: { app: 'front' } }, policyTypes: ['Egress'] };
     const toApi = { ...egressOnly, egress: [{ to: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 'http' }] }] };
-    const rules = chainRules(renderPodRuleset(tableOf([toApi]), ctx(FRONT)), 'egress');
+    const text = renderPodRuleset(tableOf([toApi]), ctx(FRONT));
+    // Denied egress is marked, and dropped on the way out of the pod's interface (the sender sees no EPERM).
+    expect(text).toContain(
+      'table netdev aks-emu-netpol {\n\tchain egress {\n\t\ttype filter hook egress device "eth0" priority filter; policy accept;\n\t\tmeta mark 0x00006e70 drop',
+    );
+    const rules = chainRules(text, 'egress');
     expect(rules).toEqual([
       'ct state established,related accept',
       'oifname "lo" accept',
       'ip daddr 10.244.0.3 tcp dport 3000 accept',
       'ip daddr 10.244.1.3 tcp dport 3001 accept',
       'ip daddr != 10.0.0.10 ip daddr 10.0.0.0/16 accept',
-      'drop',
+      'meta mark set 0x00006e70',
     ]);
     const dnsAllowed = {
       ...egressOnly,
@@ -162,7 +170,8 @@ describe('renderPodRuleset', () => {
       },
     ]);
     for (const ip of [WEB, FRONT]) {
-      const check = spawnSync('nft', ['--check', '-f', '-'], { input: renderPodRuleset(table, ctx(ip)), encoding: 'utf8' });
+      // A netdev chain needs an existing device: this namespace may have nothing but lo.
+      const check = spawnSync('nft', ['--check', '-f', '-'], { input: renderPodRuleset(table, { ...ctx(ip), device: 'lo' }), encoding: 'utf8' });
       expect(check.stderr).toBe('');
       expect(check.status).toBe(0);
     }
