@@ -50,6 +50,15 @@ describeWithDocker('NetworkPolicy for direct pod-IP traffic between container po
        s.on('error', (e) => console.log(e.code));`,
     );
 
+  /** The HTTP status of a GET from `from` to an address (a ClusterIP), or `timeout` after 2 s. */
+  const get = (from: Pod, host: string, port: number): Promise<string> =>
+    nodeIn(
+      from,
+      `const req = require('http').get({ host: '${host}', port: ${port}, timeout: 2000, agent: false }, (res) => { console.log(res.statusCode); res.resume(); });
+       req.on('timeout', () => { console.log('timeout'); req.destroy(); });
+       req.on('error', () => {});`,
+    );
+
   /** The cluster DNS answer (UDP) for the server's Service, or the resolver's error code. */
   const lookup = (from: Pod): Promise<string> =>
     nodeIn(
@@ -115,5 +124,17 @@ describeWithDocker('NetworkPolicy for direct pod-IP traffic between container po
     expect(await lookup(nodns)).toBe('ETIMEOUT');
     expect(await lookup(dnsonly)).toBe('answer 1');
     expect(await connect(dnsonly, one('client'))).toBe('timeout');
+  });
+
+  it('lets a ClusterIP call leave the pod and has the node decide it by the calling pod', async () => {
+    const services = (await project!.admin('/api/v1/namespaces/default/services')) as unknown as {
+      items: { metadata: { name: string }; spec: { clusterIP: string } }[];
+    };
+    const clusterIP = services.items.find((s) => s.metadata.name === 'server')!.spec.clusterIP;
+    expect(await get(one('client'), clusterIP, 80)).toBe('200');
+    // The pod's rules let the service CIDR out; kube-proxy on the node holds the flow silent:
+    // dnsonly's egress allows no server, other is not in server's ingress.
+    expect(await get(one('dnsonly'), clusterIP, 80)).toBe('timeout');
+    expect(await get(one('other'), clusterIP, 80)).toBe('timeout');
   });
 });
