@@ -11,6 +11,7 @@ import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { echo, httpGet } from '../helpers/net.js';
 import { FAULT_MANIFESTS, outcome } from '../helpers/fault-cluster.js';
+import { gatewayRoute } from '../helpers/web-manifests.js';
 
 const MANIFESTS = `${FAULT_MANIFESTS}
 ---
@@ -30,21 +31,7 @@ spec:
             pathType: Prefix
             backend: { service: { name: web, port: { number: 80 } } }
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: edge }
-spec:
-  gatewayClassName: approuting-istio
-  listeners: [{ name: http, port: 80, protocol: HTTP }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: web }
-spec:
-  parentRefs: [{ name: edge }]
-  hostnames: ["web.example.com"]
-  rules:
-    - backendRefs: [{ name: web, port: 80 }]
+${gatewayRoute({ gateway: 'edge', route: 'web', host: 'web.example.com', service: 'web' })}
 `;
 
 /** Sends `bytes` to a TCP echo and resolves with everything that came back and when. */
