@@ -4,31 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { evaluateFlow } from '../../../src/cluster/netpol/evaluate.js';
 import { NFT_TABLE, renderPodRuleset } from '../../../src/cluster/netpol/render-nft.js';
 import { compileNetworkPolicies, type NetworkPolicyTable } from '../../../src/cluster/netpol/table.js';
-import type { NodeInfo, PodInfo } from '../../../src/cluster/snapshot.js';
 import { load } from '../../manifests/helpers.js';
+import { policyPod, twoNodes } from './policy-pods.js';
 
-const nodes = [
-  { name: 'n0', address: '10.224.0.4' },
-  { name: 'n1', address: '10.224.0.5' },
-] as NodeInfo[];
-
-function pod(
-  name: string,
-  ip: string,
-  labels: Record<string, string>,
-  ports: { name: string; containerPort: number; protocol?: string }[] = [],
-  namespace = 'shop',
-): PodInfo {
-  return {
-    namespace,
-    name,
-    ip,
-    labels,
-    nodeName: 'n0',
-    phase: 'Running',
-    containers: [{ name: 'c', image: 'x', ports: ports.map((p) => ({ protocol: 'TCP', ...p })) }],
-  } as unknown as PodInfo;
-}
+const nodes = twoNodes('10.224.0');
+const pod = (name: string, ip: string, labels: Record<string, string>, ports: { name: string; containerPort: number }[] = []) =>
+  policyPod('shop', name, ip, labels, ports);
 
 const WEB = '10.244.0.2';
 const API = '10.244.0.3';
