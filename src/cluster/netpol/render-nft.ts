@@ -104,6 +104,15 @@ function ingressLines(rule: CompiledRule, self: PolicyPod): string[] {
   return matches.flatMap((m) => ports.map((port) => acceptLine(m, port)));
 }
 
+/** Egress lines depend on the rule and its table only (not on the pod): made once per rule of a table. */
+const egressCache = new WeakMap<CompiledRule, readonly string[]>();
+
+function cachedEgressLines(rule: CompiledRule, table: NetworkPolicyTable): readonly string[] {
+  let lines = egressCache.get(rule);
+  if (lines === undefined) egressCache.set(rule, (lines = egressLines(rule, table)));
+  return lines;
+}
+
 /** The accept lines of one egress rule: named ports resolve per destination pod. */
 function egressLines(rule: CompiledRule, table: NetworkPolicyTable): string[] {
   const matches = rule.anyPeer ? [''] : rule.peers.map((p) => addressMatch(p, 'daddr')).filter((m): m is string => m !== undefined);
@@ -112,7 +121,8 @@ function egressLines(rule: CompiledRule, table: NetworkPolicyTable): string[] {
   const named = rule.ports.filter((p) => !isNumeric(p));
   if (named.length === 0) return lines;
   // The destinations the rule's peers select, each with the port its names resolve to there.
-  const destinations = Object.keys(table.pods).filter((ip) => rule.anyPeer || rule.peers.some((peer) => peerHas(peer, ip)));
+  const peers = rule.peers.map(peerTest);
+  const destinations = Object.keys(table.pods).filter((ip) => rule.anyPeer || peers.some((has) => has(ip)));
   const byPort = new Map<string, string[]>();
   for (const p of named) {
     for (const ip of destinations) {
@@ -124,10 +134,15 @@ function egressLines(rule: CompiledRule, table: NetworkPolicyTable): string[] {
   return lines;
 }
 
-function peerHas(peer: CompiledPeer, ip: string): boolean {
-  if (peer.kind === 'pods') return peer.ips.includes(ip);
+/** Whether an address is one of the peer's. */
+function peerTest(peer: CompiledPeer): (ip: string) => boolean {
+  if (peer.kind === 'pods') {
+    const ips = new Set(peer.ips);
+    return (ip) => ips.has(ip);
+  }
   const cidr = parseCIDR(peer.cidr);
-  return cidr !== undefined && cidrContains(cidr, ip) && !peer.except.some((e) => cidrContains(e, ip));
+  const except = peer.except.flatMap((e) => parseCIDR(e) ?? []);
+  return (ip) => cidr !== undefined && cidrContains(cidr, ip) && !except.some((e) => cidrContains(e, ip));
 }
 
 const acceptLine = (match: string, port: string): string => [match, port, 'accept'].filter((s) => s !== '').join(' ');
@@ -186,7 +201,7 @@ export function renderPodRuleset(table: NetworkPolicyTable | undefined, ctx: Pod
       for (const i of self.egress) {
         const policy = table.policies[i]!;
         policy.egress.forEach((rule, r) => {
-          const lines = egressLines(rule, table);
+          const lines = cachedEgressLines(rule, table);
           if (lines.length > 0) body.push(`# ${policy.key} egress rule ${r}`, ...lines);
         });
       }
