@@ -10,7 +10,7 @@ import { startCluster, type Cluster } from '../../src/index.js';
 import { parseManifests } from '../../src/manifests/index.js';
 import { ContainerControlPlane } from '../../src/runtime/container/control-plane.js';
 import { startControlServer, type ControlServer } from '../../src/runtime/container/control-server.js';
-import { ClusterDnsServer } from '../../src/runtime/container/dns-server.js';
+import { ClusterDnsServer } from '../../src/dataplane/dns/server.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { endings, FUZZ_RUNS, garbage, httpRequests, sendAndEnd } from '../helpers/fuzz.js';
 import { echo, httpGet } from '../helpers/net.js';

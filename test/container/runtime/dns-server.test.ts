@@ -2,8 +2,8 @@ import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type Cluster } from '../../../src/index.js';
-import { buildAnswer, parseQuery, RCODE } from '../../../src/runtime/container/dns-message.js';
-import { ClusterDnsServer } from '../../../src/runtime/container/dns-server.js';
+import { buildAnswer, parseQuery, RCODE } from '../../../src/dataplane/dns/message.js';
+import { ClusterDnsServer } from '../../../src/dataplane/dns/server.js';
 import { addressBlock } from '../../helpers/addresses.js';
 
 const MANIFESTS = `
