@@ -39,16 +39,16 @@ export interface ClusterDnsOptions {
 
 /**
  * The answer to one raw query against a snapshot (exported for tests): names are searched
- * from `namespace`'s resolv.conf search list, or read as absolute with `namespace` undefined.
+ * from `namespace`'s resolv.conf search list, or read as absolute with `namespace` null.
  */
-export function answerQuery(snapshot: Snapshot | undefined, message: Buffer, namespace: string | undefined = 'default'): Buffer | undefined {
+export function answerQuery(snapshot: Snapshot | undefined, message: Buffer, namespace: string | null = 'default'): Buffer | undefined {
   const question = parseQuery(message);
   if (question === undefined) return buildFormatError(message);
   if (snapshot === undefined) return buildAnswer(question, RCODE.servFail, [], 0);
   let addresses: string[];
   try {
     // A trailing dot makes the name absolute: no search list.
-    const name = namespace === undefined ? `${question.name}.` : question.name;
+    const name = namespace === null ? `${question.name}.` : question.name;
     addresses = /^\d+\.\d+\.\d+\.\d+$/.test(question.name) ? [] : resolveServiceName(snapshot, name, namespace ?? 'default');
   } catch (err) {
     if (err instanceof AksEmuError && err.code === 'AKS_EMU_NOT_FOUND') return buildAnswer(question, RCODE.nxDomain, [], TTL_SECONDS);
@@ -160,7 +160,7 @@ export class ClusterDnsServer {
 
   #answer(message: Buffer, listener: string): Buffer | undefined {
     try {
-      return answerQuery(this.#snapshot, message, this.#options.absolute === true ? undefined : 'default');
+      return answerQuery(this.#snapshot, message, this.#options.absolute === true ? null : 'default');
     } catch (error) {
       // A query we parsed but could not answer is our bug: SERVFAIL, as CoreDNS answers a plugin error.
       listenerGuard.record(listener, error);
