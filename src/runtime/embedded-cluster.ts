@@ -32,8 +32,7 @@ import type { Fault } from '../faults/types.js';
 import { FaultRegistry } from './fault-registry.js';
 import type { FaultControl } from '../api/fault-routes.js';
 import type { RouteRequests } from '../api/dashboard/model.js';
-import type { ClusterDnsServer } from '../dataplane/dns/server.js';
-import { clusterDnsEndpoint, startClusterDns } from './embedded-dns.js';
+import { EmbeddedDns } from './embedded-dns.js';
 
 export interface EmbeddedClusterOptions {
   readonly config: ClusterConfig;
@@ -68,7 +67,7 @@ export class EmbeddedCluster extends EventEmitter {
   readonly #faultTable: FaultHolder = { table: undefined };
   readonly #faults: FaultRegistry;
   /** kube-dns at its ClusterIP, policed per query (embedded-dns.ts); bound on the first sync. */
-  #dns: ClusterDnsServer | undefined;
+  #dns: EmbeddedDns | undefined;
 
   /** Checks the manifests (throws ManifestInvalidError) and wires the parts; start() runs them. */
   private constructor(options: EmbeddedClusterOptions) {
@@ -96,7 +95,7 @@ export class EmbeddedCluster extends EventEmitter {
       log: options.podLog ?? log,
       observe: { traces: this.observability.traces, http: this.observability.http },
       faults: this.#faultTable,
-      clusterDns: clusterDnsEndpoint(options.config.addresses.serviceCIDR),
+      clusterDns: () => this.#dns?.endpoint,
     });
     this.#pods.on('readiness', (e) => {
       this.#state.setProbeResult(e.podKey, e.ready);
@@ -399,7 +398,7 @@ export class EmbeddedCluster extends EventEmitter {
     const snapshot = this.#state.build();
     for (const warning of this.#state.warnings) this.#notice(`warning: ${warning}`);
     for (const notice of [...(snapshot.ingress?.notices ?? []), ...(snapshot.gateway?.notices ?? [])]) this.#notice(notice);
-    this.#dns ??= await startClusterDns(clusterDnsEndpoint(this.config.addresses.serviceCIDR));
+    this.#dns ??= await EmbeddedDns.start(this.config.addresses.serviceCIDR, (line) => this.#notice(line));
     this.#dns.update(snapshot);
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(

@@ -53,7 +53,7 @@ export interface PodKindContext {
   /** Active faults, for the L7 pods' Ingress and HTTPRoute faults. */
   readonly faults?: FaultHolder;
   /** The cluster DNS a process pod's resolver queries (the embedded runtime's kube-dns listener). */
-  readonly clusterDns?: { readonly address: string; readonly port: number };
+  clusterDns?(): { readonly address: string; readonly port: number } | undefined;
 }
 
 /** Makes the runtime of a `container` pod on this node (src/runtime/container/container-host.ts). */

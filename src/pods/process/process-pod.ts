@@ -157,7 +157,7 @@ class ProcessPod implements PodRuntime {
 
   /** The preload's resolver: the cluster DNS and glibc's query timeout, scaled as the pod's other timings are. */
   #resolver(): NodeJS.ProcessEnv {
-    const dns = this.#ctx.clusterDns;
+    const dns = this.#ctx.clusterDns?.();
     if (dns === undefined) return {};
     return { AKS_EMU_DNS: `${dns.address}:${dns.port}`, AKS_EMU_DNS_TIMEOUT_MS: String(Math.max(1, Math.round(RESOLVER_TIMEOUT_MS * this.#ctx.timeScale))) };
   }
