@@ -93,9 +93,10 @@ function ask(name) {
   return new Promise((resolve) => {
     const id = Math.floor(Math.random() * 65536);
     const socket = dgram.createSocket('udp4');
-    let attempt = 0, timer;
-    const finish = (result) => { clearTimeout(timer); socket.close(); resolve(result); };
+    let attempt = 0, timer, done = false;
+    const finish = (result) => { if (done) return; done = true; clearTimeout(timer); socket.close(); resolve(result); };
     const send = () => {
+      if (done) return;
       if (attempt++ === ATTEMPTS) return finish(undefined);
       socket.send(queryMessage(id, name), port, address, (err) => { if (err) finish(undefined); });
       timer = setTimeout(send, timeoutMs);
