@@ -46,6 +46,8 @@ export class UpstreamTry {
   bytes = 0;
   ms = 0;
   readonly #t0 = performance.now();
+  /** The request's trace was sealed: what the try does after that (an abort once the client left) is not recorded. */
+  #frozen = false;
 
   constructor(
     readonly address: string,
@@ -60,16 +62,21 @@ export class UpstreamTry {
   }
 
   headers(status: number): void {
-    this.status = status;
+    if (!this.#frozen) this.status = status;
   }
 
   /** Body bytes from the upstream; returns what of them reached the client. */
   recv(bytes: number, relayed: boolean): number {
-    this.bytes += bytes;
+    if (!this.#frozen) this.bytes += bytes;
     return relayed ? bytes : 0;
   }
 
+  freeze(): void {
+    this.#frozen = true;
+  }
+
   done(failedStatus?: number): void {
+    if (this.#frozen) return;
     this.ms = performance.now() - this.#t0;
     if (failedStatus !== undefined && this.status === 0) this.status = failedStatus;
   }
@@ -78,7 +85,9 @@ export class UpstreamTry {
 export class HttpTrace implements TraceRecord {
   readonly startedAt = Date.now();
   readonly #t0 = performance.now();
-  readonly tries: UpstreamTry[] = [];
+  /** The first upstream try, and the retries after it (most requests make one try: no array for them). */
+  #firstTry: UpstreamTry | undefined = undefined;
+  #retries: UpstreamTry[] | undefined = undefined;
   status = 0;
   durationMs: number | undefined = undefined;
   bodyBytes = 0;
@@ -158,6 +167,9 @@ export class HttpTrace implements TraceRecord {
     this.#server = ex.server;
     this.#upstream = ex.upstream;
     this.#sealed = true;
+    // The access log line and the view read the tries as they were when the response closed.
+    this.#firstTry?.freeze();
+    if (this.#retries !== undefined) for (const t of this.#retries) t.freeze();
     this.#ex = undefined;
     this.#res = undefined;
   }
@@ -182,7 +194,7 @@ export class HttpTrace implements TraceRecord {
   /** The request's line in log-format-upstream (after logged() and seal()). */
   accessLogLine(): string {
     // The upstream lists ($upstream_addr and its siblings), comma-and-space separated, `-` without a try.
-    const tries = this.tries;
+    const tries = this.tries();
     let addrs = '-';
     let lengths = '-';
     let times = '-';
@@ -213,8 +225,21 @@ export class HttpTrace implements TraceRecord {
   /** A try of this request starts towards an endpoint. */
   tryStarted(endpoint: CompiledEndpoint | undefined): UpstreamTry {
     const t = new UpstreamTry(endpoint?.address ?? '-', endpoint?.config);
-    this.tries.push(t);
+    if (this.#firstTry === undefined) this.#firstTry = t;
+    else (this.#retries ??= []).push(t);
     return t;
+  }
+
+  /** How many tries went upstream. */
+  get tryCount(): number {
+    return this.#firstTry === undefined ? 0 : 1 + (this.#retries?.length ?? 0);
+  }
+
+  /** Every try, in order. */
+  tries(): readonly UpstreamTry[] {
+    const first = this.#firstTry;
+    if (first === undefined) return [];
+    return this.#retries === undefined ? [first] : [first, ...this.#retries];
   }
 
   elapsedMs(): number {
@@ -260,7 +285,13 @@ export class HttpTrace implements TraceRecord {
         },
         ...(target !== '' && target !== url ? [{ hop: 'rewrite', from: url, to: target }] : []),
         ...(upstream === undefined ? [] : [{ hop: 'upstream', upstream: upstream.name }]),
-        ...this.tries.map((t) => ({ hop: 'endpoint', endpoint: t.address, ...(t.pod === undefined ? {} : { pod: t.pod }), status: t.status, ms: round(t.ms) })),
+        ...this.tries().map((t) => ({
+          hop: 'endpoint',
+          endpoint: t.address,
+          ...(t.pod === undefined ? {} : { pod: t.pod }),
+          status: t.status,
+          ms: round(t.ms),
+        })),
       ],
       ...(this.faults === undefined ? {} : { faults: this.faults }),
       requestId: this.requestId,
@@ -347,7 +378,7 @@ export class HttpObserver {
         trace.durationMs / 1000,
         requestLength,
         trace.bodyBytes,
-        trace.tries.length,
+        trace.tryCount,
         this.options.pod,
         trace.faults !== undefined && trace.faults.includes('abort'),
       );
