@@ -17,7 +17,8 @@ import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from './dns-server.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
-import { heartbeatIntervalMs, nodeStatusPath, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
+import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
+import { RoleObserve } from './role-observe.js';
 
 /** AKS gives kube-dns the service CIDR's .10. */
 const DNS_OFFSET = 10;
@@ -35,6 +36,8 @@ export interface NodeRoleOptions {
   readonly sandboxImage?: string;
   /** Called after each snapshot is in force (the container's healthcheck marker). */
   readonly onSynced?: (snapshot: Snapshot) => void;
+  /** Where its /metrics and traces are served on the node's address (ROLE_OBSERVE_PORT; 0 in tests on loopback). */
+  readonly observePort?: number;
 }
 
 export function clusterDnsAddress(serviceCIDR: string): string {
@@ -49,6 +52,7 @@ export class NodeRole {
   readonly #bootId = randomUUID();
   readonly #pods: NodePods;
   readonly #follower: SnapshotFollower;
+  readonly #observe: RoleObserve;
   #dataPlane: DataPlane | undefined;
   #dns: ClusterDnsServer | undefined;
   #containers: ContainerHost | undefined;
@@ -70,6 +74,8 @@ export class NodeRole {
     this.#pods.on('notice', (line) => this.#log(line));
     this.#pods.on('status', () => this.#reportSoon());
     this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
+    this.#observe = new RoleObserve(options.controlUrl, this.#log, () => this.#reportSoon());
+    this.#pods.l7 = { observe: { traces: this.#observe.observability.traces, http: this.#observe.observability.http }, faults: this.#observe.faults };
   }
 
   /** Isolates the namespace, registers with control (retrying until it answers), then follows its snapshots. */
@@ -77,6 +83,7 @@ export class NodeRole {
     const role = new NodeRole(options);
     await options.network.isolate();
     await role.#registerFirst();
+    role.#observe.start();
     role.#follower.start();
     return role;
   }
@@ -90,7 +97,7 @@ export class NodeRole {
     if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
     if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
-    await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop()]);
+    await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop(), this.#observe.stop()]);
     await this.#containers?.close();
   }
 
@@ -119,6 +126,7 @@ export class NodeRole {
       podReadiness: this.#pods.readiness(),
       podStatuses: this.#pods.statuses(),
       ...(this.#dataPlane === undefined ? {} : { stats: this.#dataPlane.stats() }),
+      ...this.#observe.report(),
     };
     const reply = await postJson<NodeStatusReply>(this.#options.controlUrl, nodeStatusPath(this.#options.name), report);
     this.#intervalMs = reply.heartbeatIntervalMs;
@@ -159,6 +167,7 @@ export class NodeRole {
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(snapshot);
     await this.#dataPlane!.apply(snapshot);
+    this.#observe.applied(snapshot);
     this.#dns!.update(snapshot);
     this.#options.onSynced?.(snapshot);
   }
@@ -214,8 +223,12 @@ export class NodeRole {
         gatewayNode: name,
         canSendFrom: (address) => this.#localPodIPs.has(address) || local.some((cidr) => cidrContains(cidr, address)),
       },
+      traces: this.#observe.observability.traces,
+      faults: this.#observe.faults,
     });
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
+    this.#observe.attach(this.#dataPlane);
+    await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
     this.#log(`node ${name}: ${me.address}, pods ${me.podCIDR}, ClusterIPs ${serviceCIDR}, DNS ${clusterDnsAddress(serviceCIDR)}:${this.#dns.port}`);
   }
