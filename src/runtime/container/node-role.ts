@@ -8,10 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { clusterDnsAddress } from '../../cluster/netpol/cluster-dns.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
-import { cidrContains, formatIPv4, parseCIDR } from '../../manifests/ip.js';
+import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from './dns-server.js';
@@ -19,9 +20,6 @@ import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
 import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
 import { RoleObserve } from './role-observe.js';
-
-/** AKS gives kube-dns the service CIDR's .10. */
-const DNS_OFFSET = 10;
 
 export interface NodeRoleOptions {
   readonly name: string;
@@ -40,11 +38,7 @@ export interface NodeRoleOptions {
   readonly observePort?: number;
 }
 
-export function clusterDnsAddress(serviceCIDR: string): string {
-  const cidr = parseCIDR(serviceCIDR);
-  if (cidr === undefined) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `service CIDR ${serviceCIDR} is not a CIDR`);
-  return formatIPv4(cidr.base + DNS_OFFSET);
-}
+export { clusterDnsAddress } from '../../cluster/netpol/cluster-dns.js';
 
 export class NodeRole {
   readonly #options: NodeRoleOptions;
@@ -163,6 +157,8 @@ export class NodeRole {
     if (this.#containers !== undefined) {
       this.#containers.snapshot = snapshot;
       await this.#localInProcessPods(snapshot);
+      // Before the pods: running sandboxes get the new rules; new ones start with them.
+      await this.#containers.syncFirewalls(snapshot);
     }
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(snapshot);
