@@ -30,6 +30,7 @@ import { targetCatalog } from '../faults/catalog.js';
 import { validateFault } from '../faults/validate.js';
 import type { Fault } from '../faults/types.js';
 import { FaultRegistry } from './fault-registry.js';
+import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import type { FaultControl } from '../api/fault-routes.js';
 import type { RouteRequests } from '../api/dashboard/model.js';
 
@@ -145,13 +146,27 @@ export class EmbeddedCluster extends EventEmitter {
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
+  /**
+   * Begins the start-up work that needs only the configuration, so that it runs while the
+   * caller reads the manifests: the ingress controller's default certificate (an RSA 2048
+   * key pair, made on libuv's thread pool; once per process). A failure here is only
+   * logged: the controller pod asks again when it starts and fails with the error then.
+   */
+  static prepare(config: ClusterConfig, log: (line: string) => void = () => {}): void {
+    if (!config.ingress.enabled) return;
+    defaultCertificate().catch((err: unknown) => log(`ingress controller: default certificate: ${(err as Error).message}`));
+  }
+
   /** Allocates, binds every listener and starts every pod; on any failure releases all and throws. */
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+    EmbeddedCluster.prepare(options.config, options.log);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
     const cluster = new EmbeddedCluster(options);
     try {
       if (options.otlp !== undefined) cluster.#otlp = await startOtlpExport(cluster.observability.traces, options.otlp);
-      await cluster.#resync();
+      // Through the runner: the pods it starts report readiness at once, and the syncs those
+      // ask for must come after this one, not beside it.
+      await cluster.#sync.run();
     } catch (err) {
       await cluster.stop();
       throw err;

@@ -90,6 +90,32 @@ class BacktrackingRegex implements SafeRegex {
  */
 export function compileSafeRegex(source: string, options: { readonly ignoreCase?: boolean } = {}): SafeRegex {
   const ignoreCase = options.ignoreCase ?? false;
+  const key = `${ignoreCase ? 'i' : '-'}${source}`;
+  let compiled = compiledCache.get(key);
+  if (compiled === undefined) {
+    try {
+      compiled = compileUncached(source, ignoreCase);
+    } catch (err) {
+      compiled = err as Error;
+    }
+    // Bounded: a process that sees ever new patterns (the API's writes) starts the cache afresh.
+    if (compiledCache.size >= COMPILED_CACHE_LIMIT) compiledCache.clear();
+    compiledCache.set(key, compiled);
+  }
+  if (compiled instanceof Error) throw compiled;
+  return compiled;
+}
+
+/**
+ * Compiled patterns by source: every snapshot compiles its routers and every write
+ * validates its Ingresses again, mostly with the same patterns, and compiling with RE2 is
+ * the costly part. Safe to share: neither engine keeps state between matches (RE2 makes a
+ * matcher per call; the RegExp has no `g` or `y` flag).
+ */
+const compiledCache = new Map<string, SafeRegex | Error>();
+const COMPILED_CACHE_LIMIT = 4096;
+
+function compileUncached(source: string, ignoreCase: boolean): SafeRegex {
   let re2Error: Error;
   try {
     return new Re2Regex(source, ignoreCase);
