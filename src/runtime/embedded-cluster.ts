@@ -30,6 +30,7 @@ import { targetCatalog } from '../faults/catalog.js';
 import { validateFault } from '../faults/validate.js';
 import type { Fault } from '../faults/types.js';
 import { FaultRegistry } from './fault-registry.js';
+import { prefetchDefaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import type { FaultControl } from '../api/fault-routes.js';
 import type { RouteRequests } from '../api/dashboard/model.js';
@@ -159,6 +160,7 @@ export class EmbeddedCluster extends EventEmitter {
 
   /** Allocates, binds every listener and starts every pod; on any failure releases all and throws. */
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+    if (options.config.ingress.enabled) prefetchDefaultCertificate();
     EmbeddedCluster.prepare(options.config, options.log);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
     const cluster = new EmbeddedCluster(options);
