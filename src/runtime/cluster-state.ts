@@ -299,7 +299,11 @@ export class ClusterState {
     const checked = this.#checked;
     this.#checked = undefined;
     const { effective, allocation, errors, warnings } =
-      checked !== undefined && checked.manifests === manifests && previous !== undefined && checked.previous === previous && checked.facts === JSON.stringify(facts)
+      checked !== undefined &&
+      checked.manifests === manifests &&
+      previous !== undefined &&
+      checked.previous === previous &&
+      checked.facts === JSON.stringify(facts)
         ? checked.result
         : checkManifests(manifests, this.config, this.#random, previous, facts);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
