@@ -231,7 +231,6 @@ export async function resolveConfig(
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const config = await resolveConfig(options);
-  EmbeddedCluster.prepare(config, options.log);
   const { manifests, notices, raw } = await readManifests(options, config);
   const embedded = await EmbeddedCluster.start({ config, manifests, log: options.log, ...(options.otlp ? { otlp: options.otlp } : {}) });
   const kube = new KubeStore(embedded, options.log);

@@ -31,7 +31,6 @@ import { validateFault } from '../faults/validate.js';
 import type { Fault } from '../faults/types.js';
 import { FaultRegistry } from './fault-registry.js';
 import { prefetchDefaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
-import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import type { FaultControl } from '../api/fault-routes.js';
 import type { RouteRequests } from '../api/dashboard/model.js';
 
@@ -147,21 +146,9 @@ export class EmbeddedCluster extends EventEmitter {
     this.#dataPlane.on('error', (err) => this.emit('error', err));
   }
 
-  /**
-   * Begins the start-up work that needs only the configuration, so that it runs while the
-   * caller reads the manifests: the ingress controller's default certificate (an RSA 2048
-   * key pair, made on libuv's thread pool; once per process). A failure here is only
-   * logged: the controller pod asks again when it starts and fails with the error then.
-   */
-  static prepare(config: ClusterConfig, log: (line: string) => void = () => {}): void {
-    if (!config.ingress.enabled) return;
-    defaultCertificate().catch((err: unknown) => log(`ingress controller: default certificate: ${(err as Error).message}`));
-  }
-
   /** Allocates, binds every listener and starts every pod; on any failure releases all and throws. */
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
     if (options.config.ingress.enabled) prefetchDefaultCertificate();
-    EmbeddedCluster.prepare(options.config, options.log);
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
     const cluster = new EmbeddedCluster(options);
     try {

@@ -93,16 +93,12 @@ export function compileSafeRegex(source: string, options: { readonly ignoreCase?
   const key = `${ignoreCase ? 'i' : '-'}${source}`;
   let compiled = compiledCache.get(key);
   if (compiled === undefined) {
-    try {
-      compiled = compileUncached(source, ignoreCase);
-    } catch (err) {
-      compiled = err as Error;
-    }
+    // A pattern that does not compile throws afresh each time (its error is the caller's to word).
+    compiled = compileUncached(source, ignoreCase);
     // Bounded: a process that sees ever new patterns (the API's writes) starts the cache afresh.
     if (compiledCache.size >= COMPILED_CACHE_LIMIT) compiledCache.clear();
     compiledCache.set(key, compiled);
   }
-  if (compiled instanceof Error) throw compiled;
   return compiled;
 }
 
@@ -112,7 +108,7 @@ export function compileSafeRegex(source: string, options: { readonly ignoreCase?
  * the costly part. Safe to share: neither engine keeps state between matches (RE2 makes a
  * matcher per call; the RegExp has no `g` or `y` flag).
  */
-const compiledCache = new Map<string, SafeRegex | Error>();
+const compiledCache = new Map<string, SafeRegex>();
 const COMPILED_CACHE_LIMIT = 4096;
 
 function compileUncached(source: string, ignoreCase: boolean): SafeRegex {
