@@ -1,7 +1,10 @@
 /**
  * Gateway API objects through the admin API's Kubernetes paths
  * (/apis/gateway.networking.k8s.io/v1/...), each with the status the built-in controller
- * computed, and `explain route`: which Gateway route, rule and backend a request takes.
+ * computed, read-only, for the admin servers without the Kubernetes API (the container
+ * runtime's); where that API is mounted (`up`, startCluster) it serves these paths from the
+ * object store first (src/api/kube). And `explain route`: which Gateway route, rule and
+ * backend a request takes.
  */
 import type { GatewayCompileResult } from '../cluster/gateway/types.js';
 import type { Snapshot } from '../cluster/snapshot.js';

@@ -10,9 +10,10 @@ import type { TraceQuery, TraceView } from '../dataplane/observe/traces.js';
 import { ApiStatusError, toStatus } from '../errors/index.js';
 import type { Target } from './http/guard.js';
 
+/** Sync in the embedded runtime; the container runtime's control gathers from its roles, so it answers later. */
 export interface ObserveBackend {
-  metrics?(): string;
-  traces?(query: TraceQuery): TraceView[];
+  metrics?(): string | Promise<string>;
+  traces?(query: TraceQuery): TraceView[] | Promise<TraceView[]>;
   followTraces?(query: TraceQuery, onTrace: (view: TraceView) => void): () => void;
 }
 
@@ -56,33 +57,35 @@ function send(res: ServerResponse, contentType: string, body: string): void {
   res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
-/** true when the request was one of these routes (answered or failed); false: not ours. */
+/** true when the request was one of these routes (answered, failed, or being answered); false: not ours. */
 export function handleObserveRoute(backend: ObserveBackend, req: IncomingMessage, res: ServerResponse, target: Target): boolean {
   const path = `/${target.segments.join('/')}`;
   if (path !== '/metrics' && path !== TRACES) return false;
-  try {
-    if (req.method !== 'GET')
-      throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${req.method} ${path})`);
-    if (path === '/metrics') {
-      if (!backend.metrics) throw new ApiStatusError('NotFound', 'this runtime serves no metrics');
-      send(res, EXPOSITION_CONTENT_TYPE, backend.metrics());
-      return true;
-    }
-    const { follow, ...query } = parseTraceQuery(target.query);
-    if (!backend.traces || !backend.followTraces) throw new ApiStatusError('NotFound', 'this runtime keeps no traces');
-    if (!follow) {
-      send(res, 'application/json', JSON.stringify({ kind: 'TraceList', items: backend.traces(query) }, null, 2));
-      return true;
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const event = (view: TraceView) => res.write(`event: trace\nid: ${view.id}\ndata: ${JSON.stringify(view)}\n\n`);
-    // With last=N the latest N come first, as `tail -n N -f` prints them.
-    if (query.last !== undefined) for (const view of backend.traces(query)) if (view.open !== true) event(view);
-    res.write(': following\n\n');
-    const stop = backend.followTraces({ ...query, last: undefined }, event);
-    res.on('close', stop);
-  } catch (err) {
-    fail(res, err);
-  }
+  answer(backend, req, res, target, path).catch((err: unknown) => fail(res, err));
   return true;
+}
+
+async function answer(backend: ObserveBackend, req: IncomingMessage, res: ServerResponse, target: Target, path: string): Promise<void> {
+  if (req.method !== 'GET')
+    throw new ApiStatusError('MethodNotAllowed', `the server does not allow this method on the requested resource (${req.method} ${path})`);
+  if (path === '/metrics') {
+    if (!backend.metrics) throw new ApiStatusError('NotFound', 'this runtime serves no metrics');
+    send(res, EXPOSITION_CONTENT_TYPE, await backend.metrics());
+    return;
+  }
+  const { follow, ...query } = parseTraceQuery(target.query);
+  if (!backend.traces || !backend.followTraces) throw new ApiStatusError('NotFound', 'this runtime keeps no traces');
+  if (!follow) {
+    send(res, 'application/json', JSON.stringify({ kind: 'TraceList', items: await backend.traces(query) }, null, 2));
+    return;
+  }
+  // With last=N the latest N come first, as `tail -n N -f` prints them.
+  const latest = query.last === undefined ? [] : await backend.traces(query);
+  if (res.destroyed) return;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const event = (view: TraceView) => res.write(`event: trace\nid: ${view.id}\ndata: ${JSON.stringify(view)}\n\n`);
+  for (const view of latest) if (view.open !== true) event(view);
+  res.write(': following\n\n');
+  const stop = backend.followTraces({ ...query, last: undefined }, event);
+  res.on('close', stop);
 }

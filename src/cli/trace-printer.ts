@@ -63,13 +63,15 @@ function time(start: string | undefined): string {
 export function formatTrace(trace: TraceLike): string {
   const hops = Array.isArray(trace.hops) ? (trace.hops as Hop[]) : [];
   const open = trace.open === true;
+  // The container runtime gathers traces from its lb and node containers, each numbering its own.
+  const id = typeof trace.instance === 'string' ? `${trace.id}@${trace.instance}` : String(trace.id);
   if (trace.kind === 'http') {
     const path = hops.map(httpHop).join(' → ');
     const end = open ? 'open' : `${str(trace.status)} ${str(trace.durationMs)} ms`;
-    return `#${trace.id} http ${time(trace.start)} ${str(trace.client)} "${str(trace.request)}" host ${str(trace.host)} via ${str(trace.pod)} → ${path} · ${end}`;
+    return `#${id} http ${time(trace.start)} ${str(trace.client)} "${str(trace.request)}" host ${str(trace.host)} via ${str(trace.pod)} → ${path} · ${end}`;
   }
   const path = hops.map(tcpHop).join(' → ');
   const bytes = trace.bytes as { fromClient?: number; toClient?: number } | undefined;
   const end = open ? 'open' : `${str(trace.end)} ${str(trace.durationMs)} ms, ${bytes?.fromClient ?? 0} B in, ${bytes?.toClient ?? 0} B out`;
-  return `#${trace.id} tcp ${time(trace.start)} ${str(trace.client)} → ${path} · ${end}`;
+  return `#${id} tcp ${time(trace.start)} ${str(trace.client)} → ${path} · ${end}`;
 }

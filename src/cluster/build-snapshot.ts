@@ -14,6 +14,7 @@ import { nodeInfos, nodeSpecs, type NodeMetas } from './nodes.js';
 import { podInfos, type ChoosePodKind } from './pod-info.js';
 import type { ContainerStatusInfo, ServiceInfo, ServiceLoadBalancerInfo, Snapshot } from './snapshot.js';
 import { desiredPods } from './workload-pods.js';
+import { clusterDnsIn } from './netpol/cluster-dns.js';
 import { compileNetworkPolicies } from './netpol/table.js';
 
 export interface RuntimeFacts {
@@ -120,7 +121,14 @@ export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
   const specs = nodeSpecs(config, facts.nodeMeta);
   const pods = podInfos(desiredPods(manifests, specs, facts.evictedPods), allocation.pods, nodes, facts, input.choosePodKind).sort(byKey);
   const services = manifests.services.map((s) => serviceInfo(s, allocation)).sort(byKey);
-  const networkPolicy = compileNetworkPolicies({ policies: manifests.networkPolicies ?? [], namespaces: manifests.namespaces, pods, nodes });
+  const clusterDns = clusterDnsIn(config.addresses.serviceCIDR);
+  const networkPolicy = compileNetworkPolicies({
+    policies: manifests.networkPolicies ?? [],
+    namespaces: manifests.namespaces,
+    pods,
+    nodes,
+    ...(clusterDns === undefined ? {} : { clusterDns }),
+  });
   // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
   return deepFreeze(
     structuredClone({

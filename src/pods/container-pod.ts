@@ -71,6 +71,8 @@ export interface ContainerPodOptions {
   readonly inPlaceOfMissingImage?: (launch: ContainerLaunch) => ContainerLaunch;
   /** Where kubelet's liveness probes come from (the node's address). */
   readonly probeSource?: string;
+  /** The pod's NetworkPolicy ruleset as the sandbox starts (an `nft -f` text), and the sandbox labels to mark it with. */
+  readonly firewall?: () => { readonly ruleset: string; readonly labels: Readonly<Record<string, string>> };
   readonly clock?: Clock;
 }
 
@@ -227,13 +229,15 @@ export class ContainerPod extends EventEmitter<ContainerPodEvents> implements Po
 
   async #startSandbox(): Promise<void> {
     const { engine, network, gateway, resolvConf, labels, sandboxImage } = this.#options;
+    const firewall = this.#options.firewall?.();
     this.#sandboxId = await startSandbox(engine, this.#pod, {
       name: engineName(['k8s', 'POD', this.#pod.name, this.#pod.namespace, this.#pod.uid.slice(0, 8), '0']),
       image: sandboxImage,
       network,
       gateway,
       resolvConf,
-      labels: { ...labels, [CONTAINER_LABEL]: 'POD' },
+      labels: { ...labels, ...firewall?.labels, [CONTAINER_LABEL]: 'POD' },
+      ...(firewall === undefined ? {} : { firewall: firewall.ruleset }),
     });
   }
 

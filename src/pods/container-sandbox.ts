@@ -2,7 +2,8 @@
  * A container pod's sandbox (kubelet's pause container): it owns the pod IP on the node's
  * pod network, replaces the engine's default route with one through the node before
  * anything else runs in the namespace (every packet goes to the node, which routes only
- * the emulated ranges), writes the pod's resolv.conf, and then sleeps until SIGTERM. The
+ * the emulated ranges), loads the pod's NetworkPolicy ruleset (nft) before any of the pod's
+ * containers can send or receive, writes the pod's resolv.conf, and then sleeps until SIGTERM. The
  * pod's containers join its network namespace and share its resolv.conf and hostname.
  */
 import type { PodInfo } from '../cluster/snapshot.js';
@@ -17,10 +18,17 @@ export interface SandboxOptions {
   readonly gateway: string;
   readonly resolvConf: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** An `nft -f` ruleset for the pod's namespace (src/cluster/netpol/render-nft.ts); the image needs `nft`. */
+  readonly firewall?: string;
 }
 
+/** The sandbox's environment variable with the ruleset, also what a later `docker exec` passes (see FIREWALL_COMMAND). */
+export const FIREWALL_ENV = 'AKS_EMU_NFT';
+/** Loads the ruleset in FIREWALL_ENV into the namespace, atomically (one nft transaction). */
+export const FIREWALL_COMMAND = `printf '%s' "$${FIREWALL_ENV}" | nft -f -`;
+
 const READY_LINE = 'sandbox-ready';
-/** The setup is three commands; a sandbox that has not printed its line by then has failed. */
+/** The setup is four commands; a sandbox that has not printed its line by then has failed. */
 const READY_POLLS = 100;
 const READY_POLL_MS = 50;
 
@@ -29,6 +37,7 @@ export async function startSandbox(engine: ContainerEngine, pod: PodInfo, option
   // `&&`: when a step fails the sandbox exits, and no container of the pod ever starts.
   const script = [
     `ip route replace default via ${options.gateway}`,
+    ...(options.firewall === undefined ? [] : [FIREWALL_COMMAND]),
     `printf '%s' '${options.resolvConf.replace(/'/g, '')}' > /etc/resolv.conf`,
     `echo ${READY_LINE}`,
     "trap 'exit 0' TERM",
@@ -39,6 +48,7 @@ export async function startSandbox(engine: ContainerEngine, pod: PodInfo, option
     Image: options.image,
     Entrypoint: ['sh', '-c', script],
     Cmd: null,
+    ...(options.firewall === undefined ? {} : { Env: [`${FIREWALL_ENV}=${options.firewall}`] }),
     Hostname: pod.name,
     Labels: options.labels,
     HostConfig: { NetworkMode: options.network, CapAdd: ['NET_ADMIN'] },

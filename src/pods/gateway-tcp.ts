@@ -7,6 +7,11 @@
  * Gateway API asks for connections to an invalid backend. A TLS Passthrough listener first
  * reads the ClientHello's server name (bounded; a malformed hello closes the connection),
  * picks the TLSRoute for it (no match: closed) and passes the hello on untouched.
+ *
+ * NetworkPolicy: an upstream connection the snapshot's policies drop is a SYN nobody
+ * answers. Envoy's tcp_proxy waits its connect timeout (Istio's 10 s) with the client's
+ * connection open and silent, then gives up on it as on any failed upstream connect, which
+ * here is the reset every other dial failure gets.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -18,10 +23,13 @@ import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4
 import { resetSocket } from '../dataplane/l4/reset.js';
 import { Splice } from '../dataplane/l4/splice.js';
 import type { GlobalCounters } from '../dataplane/stats.js';
+import { connectTimeoutError, type NetpolGate } from '../dataplane/netpol-gate.js';
 import { closeAll, listenAll } from './pod-listeners.js';
 
 /** What a connection holds back while its upstream connects (then the client is paused). */
 const MAX_PENDING_BYTES = 64 * 1024;
+/** Istio's default upstream connect timeout (MeshConfig connectTimeout), as the HTTP routes have it. */
+const TCP_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface GatewayTcpOptions {
   /** The port's compiled route; read per connection. */
@@ -29,6 +37,8 @@ export interface GatewayTcpOptions {
   readonly random: () => number;
   readonly now: () => number;
   log?(line: string): void;
+  /** The current snapshot's NetworkPolicies, looked up per upstream connect (undefined: none). */
+  readonly netpol?: () => NetpolGate | undefined;
 }
 
 /** A backend by weight (weight 0 never), then one of its endpoints; undefined: reset the client. */
@@ -142,6 +152,8 @@ export class GatewayTcpListeners {
 
   /** Dials the endpoint and splices; `held` are bytes already read from the client. */
   #dial(port: number, client: Socket, endpoint: UpstreamEndpoint, held: Buffer[]): void {
+    const netpol = this.options.netpol?.();
+    if (netpol !== undefined && netpol.drops(this.pod().ip, endpoint.ip, endpoint.port)) return this.#dropped(port, client, endpoint);
     // A handed-over socket is resumed by whoever handed it over: hold what arrives until the splice.
     const pending = held;
     let pendingBytes = held.reduce((n, b) => n + b.length, 0);
@@ -176,7 +188,26 @@ export class GatewayTcpListeners {
       if (ended) upstream.end();
     });
   }
+
+  /**
+   * The upstream SYN is dropped: the client's connection stays open and silent (what it
+   * sends is read and discarded) for the connect timeout, then is reset as a failed dial is.
+   */
+  #dropped(port: number, client: Socket, endpoint: UpstreamEndpoint): void {
+    const timeoutMs = TCP_CONNECT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      const err = connectTimeoutError(`${endpoint.ip}:${endpoint.port}`, timeoutMs);
+      this.options.log?.(`listener ${port}: dial ${endpoint.ip}:${endpoint.port}: ${err.message}: connection reset`);
+      resetSocket(client);
+    }, timeoutMs);
+    client.once('close', () => clearTimeout(timer));
+    client.on('error', () => client.destroy());
+    client.on('data', discard);
+    client.resume();
+  }
 }
+
+function discard(): void {}
 
 /** The TLSRoute hostname for a server name: exact first, then the longest wildcard, then `*`. */
 export function matchServerName(routes: readonly SniRoute[], serverName: string): SniRoute | undefined {

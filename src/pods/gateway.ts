@@ -115,6 +115,7 @@ export function createGatewayPod(pod: PodInfo, options: GatewayPodOptions): PodR
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.netpol ? { netpol: options.netpol } : {}),
   });
   return new GatewayPod(l7, tcp);
 }

@@ -219,7 +219,12 @@ export class L7Pod implements PodRuntime {
       server = createHttpServer(proxy.requestListener('http', listener.port));
       server.on('upgrade', proxy.upgradeListener('http', listener.port));
       if (this.#options.h2c) {
-        const h2c = new H2cProxy({ getRouter: () => this.#options.routerFor(listener.port), localAddress: this.#pod.ip, random: this.#options.random });
+        const h2c = new H2cProxy({
+          getRouter: () => this.#options.routerFor(listener.port),
+          localAddress: this.#pod.ip,
+          random: this.#options.random,
+          netpol: this.#options.netpol,
+        });
         h2c.attach(server);
         this.#h2c.push(h2c);
       }

@@ -167,10 +167,11 @@ describeWithDocker('examples/vote-demo in the container runtime', () => {
   describe('with the default deny and the ingress controller allowed (00, 10)', () => {
     const demo = demoWith(['00-default-deny.yaml', '10-allow-ingress-controller.yaml']);
 
-    it('lets the ingress controller reach the API, and the frontend answers 504 itself: its ClusterIP call to the API is dropped', async () => {
+    it('lets the ingress controller reach the API, which answers 504 itself (its direct call to mongo-0 is dropped), and the frontend too (its ClusterIP call to the API is dropped)', async () => {
       const api = await demo().viaIngress(API_HOST, '/api/votes');
-      // The API's call to mongo-0.mongo goes to the pod's IP directly, which the container runtime does not police.
-      expect(api.status, api.body).toBe(200);
+      // mongo-0.mongo is the store pod's IP: the store's sandbox drops the API's SYN (nftables), as in the embedded runtime.
+      expect(api.status, api.body).toBe(504);
+      expect((JSON.parse(api.body) as Record<string, unknown>).error).toMatch(/^store http:\/\/mongo-0\.mongo:27017: no answer/);
       const front = await demo().viaIngress(VOTE_HOST, '/results');
       expect(front.status, front.body).toBe(504);
       const body = JSON.parse(front.body) as Record<string, unknown>;

@@ -3,26 +3,11 @@
  * ClusterIP Service, an Ingress whose path holds markup (the page must show it as text), and
  * a Gateway with an HTTPRoute to the same Service.
  */
+import { gatewayRoute, webApp } from './web-manifests.js';
 export const MARKUP_PATH = '/<img src=x onerror=alert(1)>';
 
 export const DASHBOARD_MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: web, image: example/web:1, ports: [{ containerPort: 8080 }] }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports: [{ name: http, port: 80, targetPort: 8080 }]
+${webApp({ replicas: 3, image: 'example/web:1', containerPorts: '[{ containerPort: 8080 }]', type: 'LoadBalancer', servicePorts: '[{ name: http, port: 80, targetPort: 8080 }]' })}
 ---
 apiVersion: v1
 kind: Service
@@ -46,20 +31,5 @@ spec:
             pathType: ImplementationSpecific
             backend: { service: { name: web-internal, port: { number: 80 } } }
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  gatewayClassName: approuting-istio
-  listeners: [{ name: http, port: 80, protocol: HTTP }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: shop-route }
-spec:
-  parentRefs: [{ name: gw }]
-  hostnames: ["route.example.com"]
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /api } }]
-      backendRefs: [{ name: web-internal, port: 80 }]
+${gatewayRoute({ gateway: 'gw', route: 'shop-route', host: 'route.example.com', prefix: '/api', service: 'web-internal' })}
 `;

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
+import { webApp } from '../helpers/web-manifests.js';
 
 /** The lower half of each /16 of block 17; test/cli/up-watch.test.ts takes the upper half. */
 function lowerHalf(block: ReturnType<typeof addressBlock>): ReturnType<typeof addressBlock> {
@@ -9,24 +10,7 @@ function lowerHalf(block: ReturnType<typeof addressBlock>): ReturnType<typeof ad
 }
 
 const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers: [{ name: web, image: example/web:1, ports: [{ containerPort: 8080 }] }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: 8080 }]
+${webApp({ image: 'example/web:1', containerPorts: '[{ containerPort: 8080 }]', type: 'LoadBalancer', servicePorts: '[{ port: 80, targetPort: 8080 }]' })}
 ---
 apiVersion: v1
 kind: Service

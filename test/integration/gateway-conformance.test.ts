@@ -11,13 +11,14 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- API JSON */
 import { once } from 'node:events';
-import { connect as h2connect, createServer as createH2Server, type Http2Server } from 'node:http2';
+import { createServer as createH2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSignedCertificate } from '../../src/dataplane/ingress/self-signed-cert.js';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { startBackend, type Backend } from '../fixtures/ingress/backends.js';
 import { addressBlock } from '../helpers/addresses.js';
+import { grpcCall } from '../helpers/grpc.js';
 import { clientFor, echo, echoOf, send, sendWith, servedCertificate } from '../helpers/ingress-client.js';
 
 const ADDRESSES = addressBlock(24);
@@ -279,35 +280,6 @@ async function startGrpcBackend(ip: string): Promise<{ server: Http2Server; port
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-interface GrpcCall {
-  readonly status: number;
-  readonly body: string;
-  readonly grpcStatus: string | undefined;
-}
-
-/** One unary-shaped call over h2c (prior knowledge) to the gateway's frontend. */
-async function grpcCall(address: string, authority: string, path: string, metadata: Record<string, string> = {}): Promise<GrpcCall> {
-  const session = h2connect(`http://${address}:80`);
-  try {
-    const req = session.request({ ':method': 'POST', ':path': path, ':authority': authority, 'content-type': 'application/grpc', te: 'trailers', ...metadata });
-    req.end(Buffer.alloc(5));
-    let status = 0;
-    let grpcStatus: string | undefined;
-    req.on('response', (h) => {
-      status = Number(h[':status']);
-      if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']);
-    });
-    req.on('trailers', (t) => (grpcStatus = String(t['grpc-status'])));
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (body += d));
-    await once(req, 'end');
-    return { status, body, grpcStatus };
-  } finally {
-    session.close();
-  }
-}
-
 const podOf = (name: string) => (pod: string) => pod.startsWith(`${name}-`);
 
 beforeAll(async () => {
@@ -549,19 +521,19 @@ describe('status', () => {
 
 describe('GRPCRoute over HTTP/2 cleartext', () => {
   it('routes a call by service and method to the h2c backend and relays its trailers', async () => {
-    const call = await grpcCall(ip, 'grpc.example', '/echo.Echo/Ping');
+    const call = await grpcCall(`${ip}:80`, 'grpc.example', '/echo.Echo/Ping');
     expect(call).toMatchObject({ status: 200, grpcStatus: '0' });
     expect(JSON.parse(call.body)).toMatchObject({ path: '/echo.Echo/Ping', authority: 'grpc.example' });
   });
 
   it("matches a service with a header, and applies the rule's request header filter", async () => {
-    const call = await grpcCall(ip, 'grpc.example', '/echo.Admin/Reset', { 'x-team': 'ops' });
+    const call = await grpcCall(`${ip}:80`, 'grpc.example', '/echo.Admin/Reset', { 'x-team': 'ops' });
     expect(JSON.parse(call.body)).toMatchObject({ path: '/echo.Admin/Reset', team: 'ops,gw' });
   });
 
   it('answers UNIMPLEMENTED (grpc-status 12) for a method no rule matches', async () => {
-    expect(await grpcCall(ip, 'grpc.example', '/echo.Echo/Other')).toMatchObject({ status: 200, grpcStatus: '12' });
-    expect(await grpcCall(ip, 'grpc.example', '/echo.Admin/Reset')).toMatchObject({ grpcStatus: '12' });
+    expect(await grpcCall(`${ip}:80`, 'grpc.example', '/echo.Echo/Other')).toMatchObject({ status: 200, grpcStatus: '12' });
+    expect(await grpcCall(`${ip}:80`, 'grpc.example', '/echo.Admin/Reset')).toMatchObject({ grpcStatus: '12' });
   });
 
   it('keeps serving HTTP/1.1 on the same listener', async () => {

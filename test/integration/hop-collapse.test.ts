@@ -4,32 +4,11 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
+import { HTTP_AND_ECHO_PORTS, HTTP_AND_ECHO_SERVICE_PORTS, webApp } from '../helpers/web-manifests.js';
 
 // Every pod here is an in-process echo pod, so every flow is handed over, not dialled.
 const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: example/web:1
-          ports: [{ name: http, containerPort: 8080 }, { name: tcp-echo, containerPort: 9000 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports:
-    - { name: http, port: 80, targetPort: http }
-    - { name: tcp-echo, port: 9000, targetPort: 9000 }
+${webApp({ replicas: 2, image: 'example/web:1', containerPorts: HTTP_AND_ECHO_PORTS, type: 'LoadBalancer', servicePorts: HTTP_AND_ECHO_SERVICE_PORTS })}
 ---
 apiVersion: v1
 kind: Pod

@@ -14,25 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { send } from '../helpers/ingress-client.js';
+import { webApp } from '../helpers/web-manifests.js';
 
 const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers: [{ name: web, image: web, ports: [{ name: http, containerPort: 8080 }] }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: http }]
+${webApp()}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { echo, httpGet } from '../helpers/net.js';
+import { storeRewriteIngress } from '../helpers/web-manifests.js';
 
 const MANIFESTS = `
 apiVersion: apps/v1
@@ -23,22 +24,7 @@ spec:
   selector: { app: shop }
   ports: [{ port: 80, targetPort: http }]
 ---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: shop
-  annotations:
-    nginx.ingress.kubernetes.io/use-regex: "true"
-    nginx.ingress.kubernetes.io/rewrite-target: /$2
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: shop.example.com
-      http:
-        paths:
-          - path: /store(/|$)(.*)
-            pathType: ImplementationSpecific
-            backend: { service: { name: shop, port: { number: 80 } } }
+${storeRewriteIngress('shop')}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress

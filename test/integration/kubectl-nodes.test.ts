@@ -3,30 +3,10 @@ import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { kubectl, kubectlAvailable, tempKubeconfig } from '../helpers/kubectl.js';
 import { echo } from '../helpers/net.js';
+import { webApp } from '../helpers/web-manifests.js';
 
 const START = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: example/web:1
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 1 }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: 8080 }]
+${webApp({ replicas: 3, image: 'example/web:1', containerPorts: '[{ containerPort: 8080 }]', readiness: true, type: 'LoadBalancer', servicePorts: '[{ port: 80, targetPort: 8080 }]' })}
 ---
 apiVersion: apps/v1
 kind: DaemonSet

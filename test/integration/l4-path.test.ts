@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { connectOutcome, echo, httpGet } from '../helpers/net.js';
+import { HTTP_AND_ECHO_PORTS, HTTP_AND_ECHO_SERVICE_PORTS, webApp } from '../helpers/web-manifests.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -12,29 +13,7 @@ metadata: { name: client, labels: { app: client } }
 spec:
   containers: [{ name: shell, image: busybox }]
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: example/web:1
-          ports: [{ name: http, containerPort: 8080 }, { name: tcp-echo, containerPort: 9000 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports:
-    - { name: http, port: 80, targetPort: http }
-    - { name: tcp-echo, port: 9000, targetPort: 9000 }
+${webApp({ replicas: 3, image: 'example/web:1', containerPorts: HTTP_AND_ECHO_PORTS, type: 'LoadBalancer', servicePorts: HTTP_AND_ECHO_SERVICE_PORTS })}
 ---
 apiVersion: v1
 kind: Service

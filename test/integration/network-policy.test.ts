@@ -108,6 +108,19 @@ spec:
     - to: [{ ipBlock: { cidr: 0.0.0.0/0, except: [${addressBlock(11).podCIDR}] } }]
 `;
 
+/** The usual "from the ingress controller" rule, by the labels ingress-nginx's deploy manifests put on its Namespace. */
+const FRONT_FROM_CONTROLLER_NAMESPACE = `
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: front-from-controller, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: front } }
+  ingress:
+    - from:
+        - namespaceSelector: { matchLabels: { app.kubernetes.io/name: ingress-nginx, app.kubernetes.io/instance: ingress-nginx } }
+`;
+
 describe('NetworkPolicy on the LB, kube-proxy and ingress paths', () => {
   let cluster: Cluster;
   const addresses = addressBlock(11);
@@ -188,6 +201,19 @@ describe('NetworkPolicy on the LB, kube-proxy and ingress paths', () => {
     await cluster.apply({ manifests: APP + DENY_ALL + ALLOW + FRONT_EGRESS });
     await cluster.waitFor((s) => (s.networkPolicy?.policies.length ?? 0) === 4, { what: 'four policies' });
     await expect(httpGet(apiURL(), { localAddress: frontPod().ip, timeoutMs: 400 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
+  it('the built-in controller’s Namespace carries the chart’s labels, which a namespaceSelector selects', async () => {
+    await cluster.apply({ manifests: APP + DENY_ALL + FRONT_FROM_CONTROLLER_NAMESPACE });
+    await cluster.waitFor(
+      (s) => s.networkPolicy?.policies.some((p) => p.key === 'shop/front-from-controller') === true && s.networkPolicy.policies.length === 2,
+      {
+        what: 'the chart-label policy',
+      },
+    );
+    expect((await viaIngress()).status).toBe(200);
+    // Only the controller's namespace: the LB path to front stays dropped.
+    await expect(httpGet(front(), { timeoutMs: 400 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
   });
 
   it('removing the policies opens every path again for new connections', async () => {

@@ -5,6 +5,7 @@ import { embeddedAddress } from '../../src/cluster/ip-names.js';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { runCurl } from '../helpers/curl.js';
+import { webApp } from '../helpers/web-manifests.js';
 
 describe('nip.io and sslip.io names', () => {
   it('read the IPv4 address they embed, in dotted, dashed and hex form, under either domain', () => {
@@ -40,20 +41,7 @@ const INGRESS_IP = ranges.publicFrontends.replace(/0\.0\/16$/, '0.1');
 const DASHED = INGRESS_IP.replaceAll('.', '-');
 
 const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: web, image: web, ports: [{ containerPort: 8080 }] }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { selector: { app: web }, ports: [{ port: 80, targetPort: 8080 }] }
+${webApp({ containerPorts: '[{ containerPort: 8080 }]', servicePorts: '[{ port: 80, targetPort: 8080 }]' })}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress

@@ -4,60 +4,14 @@ import { startCluster, type Cluster, type TraceView } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { parseExposition, total } from '../helpers/exposition.js';
 import { connectOutcome, echo, httpGet } from '../helpers/net.js';
+import { gatewayRoute, storeRewriteIngress, webApp } from '../helpers/web-manifests.js';
 
 const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers: [{ name: web, image: web, ports: [{ name: http, containerPort: 8080 }] }]
+${webApp({ replicas: 3, type: 'LoadBalancer', servicePorts: '[{ name: http, port: 80, targetPort: http }]' })}
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports: [{ name: http, port: 80, targetPort: http }]
+${storeRewriteIngress('web')}
 ---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: shop
-  annotations:
-    nginx.ingress.kubernetes.io/use-regex: "true"
-    nginx.ingress.kubernetes.io/rewrite-target: /$2
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: shop.example.com
-      http:
-        paths:
-          - path: /store(/|$)(.*)
-            pathType: ImplementationSpecific
-            backend: { service: { name: web, port: { number: 80 } } }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw }
-spec:
-  gatewayClassName: approuting-istio
-  listeners: [{ name: http, port: 80, protocol: HTTP }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: web-route }
-spec:
-  parentRefs: [{ name: gw }]
-  hostnames: ["gw.example.com"]
-  rules:
-    - matches: [{ path: { type: PathPrefix, value: /api } }]
-      backendRefs: [{ name: web, port: 80 }]
+${gatewayRoute({ gateway: 'gw', route: 'web-route', host: 'gw.example.com', prefix: '/api', service: 'web' })}
 `;
 
 interface Hop {

@@ -4,26 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../src/index.js';
 import { addressBlock } from '../helpers/addresses.js';
 import { echo } from '../helpers/net.js';
+import { webApp } from '../helpers/web-manifests.js';
 
 const MANIFESTS = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers: [{ name: web, image: web, ports: [{ name: http, containerPort: 8080 }] }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: web }
-  ports: [{ name: http, port: 80, targetPort: http }]
+${webApp({ replicas: 2, type: 'LoadBalancer', servicePorts: '[{ name: http, port: 80, targetPort: http }]' })}
 `;
 
 interface OtlpValue {

@@ -29,13 +29,14 @@ export function apiGroupList() {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: GROUPS.map((g) => apiGroup(g.name, g.version)),
+    groups: GROUPS.map((g) => apiGroup(g.name, g.versions)),
   };
 }
 
-export function apiGroup(name: string, version: string) {
-  const gv = { groupVersion: `${name}/${version}`, version };
-  return { kind: 'APIGroup', apiVersion: 'v1', name, versions: [gv], preferredVersion: gv };
+/** One group's versions, the preferred (first) one first, as the API server lists them. */
+export function apiGroup(name: string, versions: readonly string[]) {
+  const gvs = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
+  return { kind: 'APIGroup', apiVersion: 'v1', name, versions: gvs, preferredVersion: gvs[0] };
 }
 
 function subresourceEntries(r: ResourceType) {

@@ -59,7 +59,7 @@ export function createKubeApi(kube: KubeStore, options: KubeApiOptions = {}): Ap
       if (segments.length === 1 && segments[0] === 'apis') return answer(ctx, apiGroupList());
       if (segments.length === 2 && segments[0] === 'apis') {
         const g = GROUPS.find((x) => x.name === segments[1]);
-        return g ? answer(ctx, apiGroup(g.name, g.version)) : false;
+        return g ? answer(ctx, apiGroup(g.name, g.versions)) : false;
       }
       const path = resolveApiPath(segments, ctx.target.path);
       if (!path) return false;

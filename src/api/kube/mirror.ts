@@ -11,6 +11,7 @@ import type { Manifests, Workload } from '../../model/types.js';
 import { publishedAddress } from '../../cluster/ingress/types.js';
 import { endpointSliceObject, nodeObject, podObject, serviceObject, type CreationTimes } from '../kube-objects.js';
 import { refOf, resourceOfKind } from './resources.js';
+import { builtInGatewayClasses, GATEWAY_GROUP, gatewayStatusUpdates } from './gateway-status.js';
 
 export interface MirrorInput {
   readonly snapshot: Snapshot;
@@ -331,6 +332,11 @@ export function mirrorChanges(input: MirrorInput): Change[] {
       spec: { controller: c.spec.controller },
     });
   }
+  for (const { entry, object } of gatewayStatusUpdates(user.values(), snapshot.gateway)) putStatus(entry, object);
+  const userClasses = new Set([...user.values()].filter((e) => e.ref.group === GATEWAY_GROUP && e.ref.kind === 'GatewayClass').map((e) => e.ref.name));
+  const controllerClass = (name: string) =>
+    input.entries.find((e) => e.owner === 'controller' && e.ref.group === GATEWAY_GROUP && e.ref.kind === 'GatewayClass' && e.ref.name === name)?.object;
+  for (const c of builtInGatewayClasses(userClasses, snapshot.gateway, controllerClass)) put(c);
 
   const changes: Change[] = [];
   for (const w of wanted.values()) changes.push({ op: 'put', ref: w.ref, owner: w.owner, object: w.object, status: true });

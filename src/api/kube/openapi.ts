@@ -111,7 +111,7 @@ function contentHash(document: object | undefined): string {
 
 export function openApiDocument(path: readonly string[]): unknown {
   if (path.length === 1 && path[0] === 'v3') {
-    const versions = [{ name: '', version: 'v1' }, ...GROUPS];
+    const versions = [{ name: '', version: 'v1' }, ...GROUPS.flatMap((g) => g.versions.map((version) => ({ name: g.name, version })))];
     return {
       paths: Object.fromEntries(
         versions.map((g) => {

@@ -18,6 +18,11 @@ export interface ResourceType {
   /** Whether users may write it (false: aks-emu's controllers own every object of the kind). */
   readonly writable: boolean;
   readonly subresources: readonly ('status' | 'scale' | 'log' | 'eviction')[];
+  /**
+   * Served from a CustomResourceDefinition (the Gateway API kinds, as AKS installs them):
+   * PATCH takes JSON and merge patches and server-side apply, not strategic merge patch.
+   */
+  readonly custom: boolean;
 }
 
 const ALL: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -36,7 +41,7 @@ function res(
   plural: string,
   namespaced: boolean,
   shortNames: string[],
-  options: { categories?: string[]; writable?: boolean; subresources?: ResourceType['subresources'] } = {},
+  options: { categories?: string[]; writable?: boolean; subresources?: ResourceType['subresources']; custom?: boolean } = {},
 ): ResourceType {
   return {
     group,
@@ -49,7 +54,15 @@ function res(
     categories: options.categories ?? [],
     writable: options.writable ?? true,
     subresources: options.subresources ?? [],
+    custom: options.custom ?? false,
   };
+}
+
+const GATEWAY_API = 'gateway.networking.k8s.io';
+
+/** A Gateway API kind, as the upstream CRDs define it (category gateway-api, a status subresource but for ReferenceGrant). */
+function gatewayApi(version: string, kind: string, plural: string, namespaced: boolean, shortNames: string[], status = true): ResourceType {
+  return res(GATEWAY_API, version, kind, plural, namespaced, shortNames, { categories: ['gateway-api'], subresources: status ? ['status'] : [], custom: true });
 }
 
 export const RESOURCES: readonly ResourceType[] = [
@@ -70,6 +83,15 @@ export const RESOURCES: readonly ResourceType[] = [
   res('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing'], { subresources: ['status'] }),
   res('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false, []),
   res('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, ['netpol']),
+  // The versions the manifests layer reads (src/manifests/kind-table.ts): the standard
+  // channel's v1 and v1beta1, the experimental channel's v1alpha2 for TCPRoute and TLSRoute.
+  gatewayApi('v1', 'GatewayClass', 'gatewayclasses', false, ['gc']),
+  gatewayApi('v1', 'Gateway', 'gateways', true, ['gtw']),
+  gatewayApi('v1', 'HTTPRoute', 'httproutes', true, []),
+  gatewayApi('v1', 'GRPCRoute', 'grpcroutes', true, []),
+  gatewayApi('v1beta1', 'ReferenceGrant', 'referencegrants', true, ['refgrant'], false),
+  gatewayApi('v1alpha2', 'TCPRoute', 'tcproutes', true, []),
+  gatewayApi('v1alpha2', 'TLSRoute', 'tlsroutes', true, []),
 ];
 
 export function groupVersion(r: Pick<ResourceType, 'group' | 'version'>): string {
@@ -93,8 +115,10 @@ export function refOf(r: ResourceType, namespace: string, name: string): ObjectR
   return { group: r.group, kind: r.kind, namespace: r.namespaced ? namespace : '', name, resource: qualifiedResource(r) };
 }
 
-export const GROUPS: readonly { name: string; version: string }[] = [
-  { name: 'apps', version: 'v1' },
-  { name: 'discovery.k8s.io', version: 'v1' },
-  { name: 'networking.k8s.io', version: 'v1' },
+/** The API groups and their served versions, the preferred one first. */
+export const GROUPS: readonly { name: string; versions: readonly string[] }[] = [
+  { name: 'apps', versions: ['v1'] },
+  { name: 'discovery.k8s.io', versions: ['v1'] },
+  { name: 'networking.k8s.io', versions: ['v1'] },
+  { name: GATEWAY_API, versions: ['v1', 'v1beta1', 'v1alpha2'] },
 ];

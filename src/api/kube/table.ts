@@ -125,7 +125,42 @@ const REPLICA_COLUMNS: readonly Column[] = [
   selector,
 ];
 
+/**
+ * A CustomResourceDefinition's printer column: the first value its JSONPath finds (strings as
+ * they are, anything else as JSON, as the API server prints `.spec.hostnames`), blank when none.
+ */
+function crdCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** `.status.conditions[?(@.type=="T")].status`. */
+const conditionStatus = (o: KubeObject, type: string): unknown => arr(get(o, 'status.conditions')).find((c) => c['type'] === type)?.['status'];
+
+/** The printer columns of the upstream Gateway API CRDs (additionalPrinterColumns). */
+const hostnames: readonly Column[] = [name, { name: 'Hostnames', cell: (o) => crdCell(get(o, 'spec.hostnames')) }, age];
+const GATEWAY_API_COLUMNS: Record<string, readonly Column[]> = {
+  GatewayClass: [
+    name,
+    { name: 'Controller', cell: (o) => crdCell(get(o, 'spec.controllerName')) },
+    { name: 'Accepted', cell: (o) => crdCell(conditionStatus(o, 'Accepted')) },
+    age,
+    { name: 'Description', priority: 1, cell: (o) => crdCell(get(o, 'spec.description')) },
+  ],
+  Gateway: [
+    name,
+    { name: 'Class', cell: (o) => crdCell(get(o, 'spec.gatewayClassName')) },
+    { name: 'Address', cell: (o) => crdCell(arr(get(o, 'status.addresses'))[0]?.['value']) },
+    { name: 'Programmed', cell: (o) => crdCell(conditionStatus(o, 'Programmed')) },
+    age,
+  ],
+  HTTPRoute: hostnames,
+  GRPCRoute: hostnames,
+  TLSRoute: hostnames,
+};
+
 const COLUMNS: Record<string, readonly Column[]> = {
+  ...GATEWAY_API_COLUMNS,
   Service: [
     name,
     { name: 'Type', cell: (o) => str(get(o, 'spec.type'), 'ClusterIP') },

@@ -171,6 +171,12 @@ export function applyPatch(type: string, target: KubeObject, patch: unknown): un
  * which creates the object when it is missing and otherwise merges the applied fields in.
  */
 export function patch(ctx: WriteContext, name: string, type: string, body: unknown, force: boolean): Promise<KubeObject> {
+  // A custom resource has no patch strategy to merge lists by, so the API server takes no strategic merge patch for it.
+  if (ctx.r.custom && type === 'application/strategic-merge-patch+json')
+    throw new ApiStatusError(
+      'UnsupportedMediaType',
+      'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    );
   const ref = refOf(ctx.r, ctx.namespace, name);
   let result: KubeObject | undefined;
   return commit(

@@ -173,6 +173,24 @@ function serviceObject(settings: IngressSettings, chart: ControllerChart, which:
   };
 }
 
+/**
+ * The controller's Namespace as ingress-nginx's own deploy manifests (deploy/static) write it,
+ * with the name and instance labels, so a NetworkPolicy's namespaceSelector on either (the
+ * usual "from the ingress controller" rule) selects it; `kubernetes.io/metadata.name` is on
+ * every namespace anyway (cluster/netpol).
+ */
+function namespaceObject(settings: IngressSettings, chart: ControllerChart): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: chart.namespace,
+      uid: stableUid('built-in', '', chart.namespace),
+      labels: { 'app.kubernetes.io/name': trunc63(settings.values?.nameOverride ?? CHART_NAME), 'app.kubernetes.io/instance': chart.releaseName },
+    },
+  };
+}
+
 function deploymentObject(settings: IngressSettings, chart: ControllerChart): Record<string, unknown> {
   const c = settings.values?.controller ?? {};
   const name = trunc63(settings.values?.nameOverride ?? CHART_NAME);
@@ -237,7 +255,7 @@ function render(settings: IngressSettings): ControllerObjects {
   const chart = controllerChart(settings);
   const service = settings.values?.controller?.service;
   const docs: Record<string, unknown>[] = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: chart.namespace, uid: stableUid('built-in', '', chart.namespace) } },
+    namespaceObject(settings, chart),
     deploymentObject(settings, chart),
     ...(chart.serviceEnabled && service?.external?.enabled !== false ? [serviceObject(settings, chart, 'external')] : []),
     // controller-service-internal.yaml renders only with annotations (what makes it internal on a cloud).

@@ -9,6 +9,7 @@ import type { LabelSelector, NetworkPolicy, NetworkPolicyPort, PolicyType } from
 import { NAMESPACE_NAME_LABEL } from '../../model/network-policy.js';
 import { objectKey, type Namespace, type Protocol } from '../../model/types.js';
 import type { NodeInfo, PodInfo } from '../snapshot.js';
+import { KUBE_DNS } from './cluster-dns.js';
 import { labelSelectorMatches } from './selectors.js';
 
 /** A peer of a rule: the pods it selected when the snapshot was built, or an address block. */
@@ -51,6 +52,8 @@ export interface NetworkPolicyTable {
   readonly pods: Readonly<Record<string, PolicyPod>>;
   /** The nodes' addresses: host traffic, which a pod's own listener leaves to the data plane. */
   readonly nodeAddresses: readonly string[];
+  /** The cluster DNS address, also in `pods` as CoreDNS's stand-in (cluster-dns.ts), when the input gave it. */
+  readonly clusterDns?: string;
 }
 
 export interface NetworkPolicyInput {
@@ -58,6 +61,11 @@ export interface NetworkPolicyInput {
   readonly namespaces: readonly Namespace[];
   readonly pods: readonly PodInfo[];
   readonly nodes: readonly NodeInfo[];
+  /**
+   * The cluster DNS address (the service CIDR's .10): a peer with kube-dns's namespace,
+   * labels and named ports, so that rules selecting CoreDNS's pods allow lookups.
+   */
+  readonly clusterDns?: string;
 }
 
 /** A namespace's labels as selectors see them: its own plus `kubernetes.io/metadata.name`. */
@@ -77,7 +85,10 @@ export function compileNetworkPolicies(input: NetworkPolicyInput): NetworkPolicy
     if (labels === undefined) nsLabels.set(name, (labels = namespaceLabelsOf(namespaces, name)));
     return labels;
   };
-  const pods = input.pods.filter((p) => p.ip !== '' && p.phase === 'Running');
+  const running = input.pods.filter((p) => p.ip !== '' && p.phase === 'Running');
+  const dns = input.clusterDns;
+  const pods: readonly Pick<PodInfo, 'namespace' | 'labels' | 'ip'>[] =
+    dns === undefined ? running : [...running, { namespace: KUBE_DNS.namespace, labels: KUBE_DNS.labels, ip: dns }];
   const policies = [...input.policies].sort((a, b) => (objectKey(a.metadata) < objectKey(b.metadata) ? -1 : 1));
 
   const peerIPs = (namespace: string, podSelector: LabelSelector | undefined, namespaceSelector: LabelSelector | undefined): string[] =>
@@ -103,7 +114,7 @@ export function compileNetworkPolicies(input: NetworkPolicyInput): NetworkPolicy
 
   const nodeAddress = new Map(input.nodes.map((n) => [n.name, n.address]));
   const table: Record<string, PolicyPod> = {};
-  for (const pod of pods) {
+  for (const pod of running) {
     const ingress: number[] = [];
     const egress: number[] = [];
     policies.forEach((policy, i) => {
@@ -115,5 +126,8 @@ export function compileNetworkPolicies(input: NetworkPolicyInput): NetworkPolicy
     for (const c of pod.containers) for (const p of c.ports) if (p.name) namedPorts[p.name] ??= { port: p.containerPort, protocol: p.protocol };
     table[pod.ip] = { key: `${pod.namespace}/${pod.name}`, nodeAddress: nodeAddress.get(pod.nodeName) ?? '', ingress, egress, namedPorts };
   }
-  return { policies: compiled, pods: table, nodeAddresses: input.nodes.map((n) => n.address) };
+  // CoreDNS's stand-in is a peer only: no policy isolates it (the nodes' DNS server enforces nothing).
+  if (dns !== undefined && table[dns] === undefined)
+    table[dns] = { key: `${KUBE_DNS.namespace}/${KUBE_DNS.name}`, nodeAddress: '', ingress: [], egress: [], namedPorts: KUBE_DNS.namedPorts };
+  return { policies: compiled, pods: table, nodeAddresses: input.nodes.map((n) => n.address), ...(dns === undefined ? {} : { clusterDns: dns }) };
 }

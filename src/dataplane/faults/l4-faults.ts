@@ -1,6 +1,6 @@
 /**
- * What the L4 hops do with the fault table: at accept, a reset, a blackhole or a refused
- * SNAT port ends the connection there; a stream fault (latency, bandwidth, close-after,
+ * What the L4 hops do with the fault table: at accept, a reset ends the connection there,
+ * a blackhole or a refused SNAT port holds it silent (held-connections.ts); a stream fault (latency, bandwidth, close-after,
  * idle timeout) is attached to the client socket and applied where the flow is spliced
  * (toxic-flow.ts), whichever hop attached it. Probe connections are never faulted: the
  * node faults fail-probes, drain and partition are the probe faults.
@@ -73,9 +73,11 @@ function applyPortFault(socket: Socket, fault: ActiveFault<PortFault>, ctx: Gate
       const client = socket.remoteAddress ?? '';
       const open = state.openByClient.get(client) ?? 0;
       if (open >= spec.ports) {
-        // Azure drops the SYN of a flow that finds no free SNAT port; a proxy has already accepted, so it resets.
+        // Azure drops the SYN of a flow that finds no free SNAT port: the client hears nothing
+        // and times out. A proxy has already accepted, so the connection is held silent, as a
+        // NetworkPolicy drop is (node/upstream-dial.ts): never answered, released when the client gives up.
         state.fire();
-        resetSocket(socket);
+        ctx.held.hold(socket);
         return true;
       }
       state.openByClient.set(client, open + 1);

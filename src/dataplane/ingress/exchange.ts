@@ -7,7 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { util, type Dispatcher } from 'undici';
+import type { ResponseHeaders } from './upstream-response.js';
 import { seenRemoteAddress } from '../l4/local-endpoints.js';
 import type { HttpTrace, UpstreamTry } from '../observe/http.js';
 import type { CompiledLocation, CompiledServer, CompiledUpstream } from './router.js';
@@ -104,7 +105,7 @@ export interface UpstreamOutcome {
    * The response head has arrived: true to relay it (after writing the client's head),
    * false when the proxy answers otherwise (custom-http-errors).
    */
-  responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean;
+  responseStart(ex: Exchange, res: ServerResponse, statusCode: number, headers: ResponseHeaders): boolean;
   /** After responseStart() said false: the upstream request has been aborted, the proxy answers. */
   responseDropped(ex: Exchange, res: ServerResponse, statusCode: number): void;
   /** No response head: connect error, timeout, reset, or a request body over the limit. */
@@ -165,13 +166,19 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.res.destroyed) abort(new Error('the client closed the connection'));
   }
 
+  /** undici's form (HTTPS upstreams, requests with a body). */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx interim responses are not relayed (nginx passes on only 101, handled as an upgrade).
     if (statusCode < 200) return true;
+    return this.onResponseHead(statusCode, util.parseHeaders(rawHeaders) as ResponseHeaders, resume);
+  }
+
+  /** The lean client's form (upstream-h1.ts): the head already parsed. */
+  onResponseHead(statusCode: number, headers: ResponseHeaders, resume: () => void): boolean {
     this.#started = true;
     this.#try?.headers(statusCode);
     this.#resume = resume;
-    this.#relaying = this.outcome.responseStart(this.ex, this.res, statusCode, rawHeaders);
+    this.#relaying = this.outcome.responseStart(this.ex, this.res, statusCode, headers);
     if (this.#relaying) return true;
     this.#done = true;
     this.#abort?.(new Error('the response is replaced'));

@@ -6,6 +6,11 @@
  * h2c session to a ready endpoint, trailers (grpc-status) included. Errors the gateway
  * makes itself are gRPC-shaped for gRPC requests (HTTP 200 with grpc-status), as Envoy
  * maps them: 404 → UNIMPLEMENTED (12), 500/503 → UNAVAILABLE (14).
+ *
+ * NetworkPolicy: an upstream connection the snapshot's policies drop is a SYN nobody
+ * answers, so the stream waits the route's connect timeout (Istio's 10 s) and then gets
+ * what Envoy answers for an upstream connect timeout: 503 (a connection failure, UF), which
+ * is UNAVAILABLE (14) for gRPC, with Envoy's reason as grpc-message.
  */
 import {
   connect,
@@ -23,15 +28,20 @@ import type { Socket } from 'node:net';
 import { normalizePath } from '../../cluster/ingress/path-match.js';
 import { matchRouteRule, pickBackend } from './route-match.js';
 import type { Router } from './router.js';
+import type { NetpolGate } from '../netpol-gate.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
 const GRPC_STATUS: Readonly<Record<number, string>> = { 404: '12', 500: '14', 502: '14', 503: '14', 504: '4' };
+/** Envoy's local reply when the upstream connect times out (response flag UF). */
+export const CONNECT_TIMEOUT_REASON = 'upstream connect error or disconnect/reset before headers. reset reason: connection timeout';
 
 export interface H2cOptions {
   getRouter(): Router;
   readonly localAddress?: string;
   readonly random?: () => number;
+  /** The current snapshot's NetworkPolicies, looked up per stream (undefined: none). */
+  readonly netpol?: () => NetpolGate | undefined;
 }
 
 /** Upstream h2c sessions, one per endpoint address, reopened when they close. */
@@ -55,16 +65,35 @@ class Sessions {
   }
 }
 
-function reply(stream: ServerHttp2Stream, status: number, grpc: boolean): void {
+/** A reply the gateway makes itself; `reason` is Envoy's text (grpc-message, or the body). */
+function reply(stream: ServerHttp2Stream, status: number, grpc: boolean, reason?: string): void {
   if (stream.destroyed) return;
   if (grpc) {
-    stream.respond(
-      { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': GRPC_STATUS[status] ?? '2', server: 'istio-envoy' },
-      { endStream: true },
-    );
+    const headers: Record<string, string | number> = {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': GRPC_STATUS[status] ?? '2',
+      server: 'istio-envoy',
+    };
+    if (reason !== undefined) headers['grpc-message'] = reason;
+    stream.respond(headers, { endStream: true });
+  } else if (reason !== undefined) {
+    stream.respond({ ':status': status, server: 'istio-envoy', 'content-type': 'text/plain', 'content-length': Buffer.byteLength(reason) });
+    stream.end(reason);
   } else {
     stream.respond({ ':status': status, server: 'istio-envoy' }, { endStream: true });
   }
+}
+
+/**
+ * A stream whose upstream connect NetworkPolicy drops: nothing answers until the connect
+ * timeout, then Envoy's connect-failure reply. What the client sends meanwhile is read and
+ * discarded; a client that gives up first ends the wait.
+ */
+function dropConnect(stream: ServerHttp2Stream, grpc: boolean, timeoutMs: number): void {
+  const timer = setTimeout(() => reply(stream, 503, grpc, CONNECT_TIMEOUT_REASON), timeoutMs);
+  stream.once('close', () => clearTimeout(timer));
+  stream.resume();
 }
 
 export class H2cProxy {
@@ -143,6 +172,10 @@ export class H2cProxy {
     if (!backend?.upstream) return reply(stream, 500, grpc);
     if (endpoints.length === 0) return reply(stream, 503, grpc);
     const endpoint = endpoints[Math.floor((this.#options.random ?? Math.random)() * endpoints.length)] ?? endpoints[0]!;
+    const netpol = this.#options.netpol?.();
+    if (netpol !== undefined && netpol.drops(this.#options.localAddress ?? '', endpoint.config.ip, endpoint.config.port)) {
+      return dropConnect(stream, grpc, rule.location.config.proxy.connectTimeoutMs);
+    }
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(headers)) {
       if (

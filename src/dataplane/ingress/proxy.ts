@@ -10,7 +10,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { util, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { oneAtATime } from './client-connection.js';
 import { errorPage } from './error-pages.js';
 import { parseRequestTarget } from './request-target.js';
@@ -22,6 +22,7 @@ import { appRootLocation, applyRewrite, sslRedirectLocation } from './rewrite.js
 import type { CompiledUpstream, Router } from './router.js';
 import { affinityCookie, Balancer, canaryDecision, routesToCanary } from './upstream-pool.js';
 import { UpstreamPools } from './upstream-connections.js';
+import type { ResponseHeaders } from './upstream-response.js';
 import { Tunnel, writeRawReply } from './websocket.js';
 import { ENVOY_SERVER, gatewayReply, MirrorCall, routeByRules, shadowHost } from './gateway-route.js';
 import { applyHeaderEdits } from './route-filters.js';
@@ -340,9 +341,9 @@ export class IngressProxy implements UpstreamOutcome {
     this.pools.dispatch(endpoint, cfg.backendProtocol, cfg.proxy.connectTimeoutMs, ex.upstreamRequest, new UpstreamCall(ex, res, this));
   };
 
-  responseStart(ex: Exchange, res: ServerResponse, statusCode: number, rawHeaders: Buffer[]): boolean {
+  responseStart(ex: Exchange, res: ServerResponse, statusCode: number, upstreamHeaders: ResponseHeaders): boolean {
     if (!ex.intercepted && ex.location?.customErrors?.has(statusCode)) return false;
-    const headers = downstreamResponseHeaders(util.parseHeaders(rawHeaders), hstsFor(ex));
+    const headers = downstreamResponseHeaders(upstreamHeaders, hstsFor(ex));
     if (ex.gateway) {
       headers.server = ENVOY_SERVER;
       if (ex.rule?.responseEdits) applyHeaderEdits(headers, ex.rule.responseEdits);

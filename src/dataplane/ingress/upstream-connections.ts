@@ -11,11 +11,17 @@
  *   itself only has worker_connections (16384) as a limit, an emulator on one machine needs
  *   a lower one; further requests wait for a free connection, in arrival order.
  *
- * One undici Client is one connection (pipelining 1): it carries one request at a time.
+ * A connection carries one request at a time. Requests to plain-HTTP upstreams go through
+ * the lean client (upstream-h1.ts: our own head serialisation and strict response parser);
+ * HTTPS upstreams' through one undici Client per connection (pipelining 1). The two kinds
+ * are pooled apart, each under the same caps.
  */
 import { Client, type Dispatcher } from 'undici';
 import type { CompiledEndpoint, Router } from './router.js';
 import type { BackendProtocol } from '../../cluster/ingress/types.js';
+import { H1Connection, isBodyStream, type ReleasingHandler } from './upstream-h1.js';
+
+export type { ReleasingHandler } from './upstream-h1.js';
 
 /** upstream-keepalive-connections. */
 export const UPSTREAM_KEEPALIVE_CONNECTIONS = 320;
@@ -33,16 +39,18 @@ export interface UpstreamPoolsOptions {
   readonly connectionsPerEndpoint?: number;
 }
 
-/** A dispatch handler that tells its connection when it is done (onComplete or onError). */
-export interface ReleasingHandler extends Dispatcher.DispatchHandler {
-  release: (() => void) | undefined;
+/** Which client carries a request: the lean one for plain HTTP/1.1, undici for HTTPS upstreams. */
+type ClientKind = 'lean' | 'undici';
+
+function clientKind(protocol: BackendProtocol, options: Dispatcher.DispatchOptions): ClientKind {
+  return protocol === 'HTTP' && options.upgrade == null && (options.body == null || isBodyStream(options.body)) ? 'lean' : 'undici';
 }
 
-/** Which connections serve an endpoint: one per backend protocol, address and connect timeout. */
+/** Which connections serve an endpoint: one per client kind, backend protocol, address and connect timeout. */
 type EndpointKey = string & { readonly __endpointKey: unique symbol };
 
-function endpointKey(protocol: BackendProtocol, address: string, connectTimeoutMs: number): EndpointKey {
-  return `${protocol}|${address}|${connectTimeoutMs}` as EndpointKey;
+function endpointKey(kind: ClientKind, protocol: BackendProtocol, address: string, connectTimeoutMs: number): EndpointKey {
+  return `${kind}|${protocol}|${address}|${connectTimeoutMs}` as EndpointKey;
 }
 
 interface Waiting {
@@ -53,11 +61,19 @@ interface Waiting {
 class Connection {
   connected = false;
   busy = false;
+  /** Set for the lean client; `client` is then unused. */
+  h1: H1Connection | undefined;
 
   constructor(
-    readonly client: Client,
+    readonly client: Client | undefined,
     readonly group: EndpointConnections,
   ) {}
+
+  close(): void {
+    if (this.h1) return this.h1.close();
+    const client = this.client!;
+    void client.close().catch(() => client.destroy());
+  }
 }
 
 class EndpointConnections {
@@ -69,6 +85,7 @@ class EndpointConnections {
 
   constructor(
     readonly key: EndpointKey,
+    readonly kind: ClientKind,
     readonly address: string,
     readonly origin: string,
     readonly connectTimeoutMs: number,
@@ -105,13 +122,18 @@ export class UpstreamPools {
     options: Dispatcher.DispatchOptions,
     handler: ReleasingHandler,
   ): void {
-    const key = endpointKey(protocol, endpoint.address, connectTimeoutMs);
+    const kind = clientKind(protocol, options);
+    const key = endpointKey(kind, protocol, endpoint.address, connectTimeoutMs);
     let group = this.#groups.get(key);
     if (!group) {
       const scheme = protocol === 'HTTPS' ? 'https' : 'http';
-      group = new EndpointConnections(key, endpoint.address, `${scheme}://${endpoint.address}`, connectTimeoutMs);
+      group = new EndpointConnections(key, kind, endpoint.address, `${scheme}://${endpoint.address}`, connectTimeoutMs);
       this.#groups.set(key, group);
     }
+    this.#dispatchIn(group, options, handler);
+  }
+
+  #dispatchIn(group: EndpointConnections, options: Dispatcher.DispatchOptions, handler: ReleasingHandler): void {
     const conn = group.free.pop() ?? (group.all.size < this.#perEndpoint ? this.#open(group) : undefined);
     if (!conn) {
       group.waiting.push({ options, handler });
@@ -147,10 +169,11 @@ export class UpstreamPools {
     const conns = [...this.#groups.values()].flatMap((g) => [...g.all]);
     this.#groups.clear();
     this.#idle.clear();
-    await Promise.all(conns.map((c) => c.client.destroy().catch(() => undefined)));
+    await Promise.all(conns.map((c) => (c.h1 ? c.h1.close() : c.client!.destroy().catch(() => undefined))));
   }
 
   #open(group: EndpointConnections): Connection {
+    if (group.kind === 'lean') return this.#openLean(group);
     const client = new Client(group.origin, {
       connect: { timeout: group.connectTimeoutMs, rejectUnauthorized: false },
       localAddress: this.#localAddress,
@@ -173,11 +196,48 @@ export class UpstreamPools {
     return conn;
   }
 
+  #openLean(group: EndpointConnections): Connection {
+    const conn = new Connection(undefined, group);
+    const colon = group.address.lastIndexOf(':');
+    const host = group.address.slice(0, colon).replace(/^\[|\]$/g, '');
+    conn.h1 = new H1Connection(
+      {
+        host,
+        port: Number(group.address.slice(colon + 1)),
+        hostHeader: group.address,
+        localAddress: this.#localAddress,
+        connectTimeoutMs: group.connectTimeoutMs,
+        idleTimeoutMs: UPSTREAM_KEEPALIVE_TIMEOUT_MS,
+        maxRequests: UPSTREAM_KEEPALIVE_REQUESTS,
+      },
+      (_h1, retry, options) => this.#gone(conn, retry, options),
+    );
+    conn.connected = true;
+    group.all.add(conn);
+    return conn;
+  }
+
+  /** A lean connection closed or failed; `retry`: its request goes again on another connection. */
+  #gone(conn: Connection, retry: ReleasingHandler | undefined, options: Dispatcher.DispatchOptions | undefined): void {
+    conn.connected = false;
+    if (!conn.group.all.has(conn)) return;
+    if (retry && options) {
+      conn.busy = false;
+      retry.release = undefined;
+      this.#discard(conn);
+      const group = this.#groups.get(conn.group.key) ?? conn.group;
+      if (!this.#groups.has(group.key)) this.#groups.set(group.key, group);
+      return this.#dispatchIn(group, options, retry);
+    }
+    if (!conn.busy) this.#discard(conn);
+  }
+
   #run(conn: Connection, options: Dispatcher.DispatchOptions, handler: ReleasingHandler): void {
     conn.busy = true;
     this.#idle.delete(conn);
     handler.release = () => this.#release(conn);
-    conn.client.dispatch(options, handler);
+    if (conn.h1) conn.h1.run(options, handler);
+    else conn.client!.dispatch(options, handler);
   }
 
   #release(conn: Connection): void {
@@ -203,6 +263,6 @@ export class UpstreamPools {
     if (group.all.size === 0 && group.waiting.length === 0 && this.#groups.get(group.key) === group && group.free.length === 0) {
       this.#groups.delete(group.key);
     }
-    void conn.client.close().catch(() => conn.client.destroy());
+    conn.close();
   }
 }

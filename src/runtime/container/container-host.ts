@@ -4,21 +4,32 @@
  * /24 on which the node holds the /24's first address (kubenet's cbr0 is the same .1) and
  * routes for its pods. The node makes `container` pods here (src/pods/container-pod.ts)
  * and removes what an earlier run of itself left behind.
+ *
+ * NetworkPolicy for the pods' own traffic (pod to pod IP, same node or across nodes, TCP and
+ * UDP, cluster DNS): each sandbox holds its pod's nftables ruleset (render-nft.ts), loaded as
+ * it starts and replaced whole through `docker exec` when the snapshot changes it. A sandbox
+ * carries the hash of the ruleset it started with as a label, so a new pod costs no exec.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+
+import { renderPodRuleset } from '../../cluster/netpol/render-nft.js';
 
 import type { PodInfo, Snapshot } from '../../cluster/snapshot.js';
 import { containerEnv } from '../../pods/process/container-env.js';
 import { cidrContains } from '../../manifests/ip.js';
-import { ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
+import { CONTAINER_LABEL, ContainerPod, type ContainerLaunch } from '../../pods/container-pod.js';
+import { FIREWALL_COMMAND, FIREWALL_ENV } from '../../pods/container-sandbox.js';
 import type { ContainerPodFactory, PodKindContext, PodOfKind } from '../../pods/kinds/index.js';
 import { podResolvConf } from './toolbox.js';
-import { DockerEngine, DOCKER_SOCKET } from './docker-engine.js';
+import { DockerEngine, DOCKER_SOCKET, type ContainerSummary } from './docker-engine.js';
 
 export const NODE_LABEL = 'io.aks-emu.node';
 /** `aks-emu role echo` reads the pod it serves from this variable (JSON PodInfo). */
 export const ECHO_POD_ENV = 'AKS_EMU_POD';
 export const POD_LABEL = 'io.aks-emu.pod';
+/** On a sandbox: the hash of the NetworkPolicy ruleset it started with. */
+export const NETPOL_LABEL = 'io.aks-emu.netpol';
 export { CONTAINER_LABEL, RESTART_LABEL } from '../../pods/container-pod.js';
 
 export interface ContainerHostOptions {
@@ -32,9 +43,15 @@ export interface ContainerHostOptions {
   readonly log: (line: string) => void;
 }
 
+const rulesetHash = (ruleset: string): string => createHash('sha256').update(ruleset).digest('hex').slice(0, 16);
+
 export class ContainerHost implements ContainerPodFactory {
-  /** The snapshot in force on this node: Services (for the environment) and the service CIDR (DNS). */
+  /** The snapshot in force on this node: Services (for the environment), the service CIDR (DNS), the policies. */
   snapshot: Snapshot | undefined;
+  /** Sandbox id → hash of the ruleset last loaded there by syncFirewalls. */
+  readonly #firewalls = new Map<string, string>();
+  /** Whether the last synced snapshot had policies: a cluster that never had one costs no engine call. */
+  #hadPolicies = false;
 
   private constructor(
     readonly engine: DockerEngine,
@@ -78,6 +95,60 @@ export class ContainerHost implements ContainerPodFactory {
     if (left.length > 0) this.options.log(`removed ${left.length} container(s) an earlier run of this node left`);
   }
 
+  /** The pod's ruleset under the snapshot in force. */
+  ruleset(podIP: string, snapshot: Snapshot | undefined = this.snapshot): string {
+    const serviceCIDR = snapshot?.settings.addresses.serviceCIDR ?? '10.0.0.0/16';
+    return renderPodRuleset(snapshot?.networkPolicy, { podIP, gateway: this.options.gateway, serviceCIDR });
+  }
+
+  /** What a new sandbox of the pod starts with: its ruleset, and the label syncFirewalls knows it by. */
+  firewall(podIP: string): { readonly ruleset: string; readonly labels: Readonly<Record<string, string>> } {
+    const ruleset = this.ruleset(podIP);
+    return { ruleset, labels: { [NETPOL_LABEL]: rulesetHash(ruleset) } };
+  }
+
+  /**
+   * Replaces the ruleset in every running sandbox of this node whose pod's ruleset the
+   * snapshot changed. A sandbox that cannot be programmed is logged and tried again with the
+   * next snapshot; the others go on.
+   */
+  async syncFirewalls(snapshot: Snapshot): Promise<void> {
+    const hasPolicies = snapshot.networkPolicy !== undefined;
+    if (!hasPolicies && !this.#hadPolicies) return;
+    this.#hadPolicies = hasPolicies;
+    const pods = new Map(snapshot.pods.filter((p) => p.nodeName === this.options.node && p.ip !== '').map((p) => [`${p.namespace}.${p.name}`, p]));
+    let sandboxes: ContainerSummary[];
+    try {
+      sandboxes = await this.engine.listContainers({ [NODE_LABEL]: this.options.node, [CONTAINER_LABEL]: 'POD' });
+    } catch (err) {
+      this.#hadPolicies = true;
+      this.options.log(`NetworkPolicy: cannot list this node's sandboxes: ${(err as Error).message}`);
+      return;
+    }
+    const live = new Set(sandboxes.map((s) => s.Id));
+    for (const id of this.#firewalls.keys()) if (!live.has(id)) this.#firewalls.delete(id);
+    await Promise.all(
+      sandboxes.map(async (sandbox) => {
+        const pod = pods.get(sandbox.Labels[POD_LABEL] ?? '');
+        if (sandbox.State !== 'running' || pod === undefined) return;
+        const ruleset = this.ruleset(pod.ip, snapshot);
+        const hash = rulesetHash(ruleset);
+        if ((this.#firewalls.get(sandbox.Id) ?? sandbox.Labels[NETPOL_LABEL]) === hash) return;
+        const failed = (why: string) => {
+          this.#hadPolicies = true;
+          this.options.log(`NetworkPolicy: pod ${pod.namespace}/${pod.name} keeps its previous rules: nft failed: ${why}`);
+        };
+        try {
+          const result = await this.engine.exec(sandbox.Id, ['sh', '-c', FIREWALL_COMMAND], [`${FIREWALL_ENV}=${ruleset}`]);
+          if (result.exitCode !== 0) return failed(result.output.map((l) => l.text).join(' / ') || `exit ${result.exitCode}`);
+          this.#firewalls.set(sandbox.Id, hash);
+        } catch (err) {
+          failed((err as Error).message);
+        }
+      }),
+    );
+  }
+
   owns(ip: string): boolean {
     return cidrContains(this.options.podCIDR, ip);
   }
@@ -107,6 +178,8 @@ export class ContainerHost implements ContainerPodFactory {
       ...(kind.whenImageUnavailable === 'echo' ? { inPlaceOfMissingImage: (launch: ContainerLaunch) => this.#echoInPlaceOf(pod, launch, ctx) } : {}),
       clock: ctx.clock,
       ...(ctx.nodeAddress === undefined ? {} : { probeSource: ctx.nodeAddress }),
+      // Rendered when the sandbox is created, from the snapshot in force then.
+      firewall: () => this.firewall(pod.ip),
     });
   }
 

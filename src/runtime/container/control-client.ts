@@ -18,7 +18,8 @@ const KEEPALIVE_MS = 5_000;
 
 export type SnapshotHandler = (snapshot: Snapshot) => void;
 
-export class SnapshotWatch {
+/** One of control's NDJSON watches: each line to `onLine`; a broken stream starts over from control's current state. */
+export class NdjsonWatch<T> {
   #request: ClientRequest | undefined;
   #timer: NodeJS.Timeout | undefined;
   #retryMs = RETRY_MIN_MS;
@@ -26,7 +27,8 @@ export class SnapshotWatch {
 
   constructor(
     private readonly controlUrl: string,
-    private readonly onSnapshot: SnapshotHandler,
+    private readonly path: string,
+    private readonly onLine: (value: T) => void,
     private readonly log: (line: string) => void = () => {},
   ) {}
 
@@ -43,7 +45,7 @@ export class SnapshotWatch {
   #connect(): void {
     if (this.#stopped) return;
     let buffered = '';
-    const req = get(new URL(WATCH_PATH, this.controlUrl), (res) => {
+    const req = get(new URL(this.path, this.controlUrl), (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         this.#retry(`watch answered HTTP ${res.statusCode}`);
@@ -58,15 +60,15 @@ export class SnapshotWatch {
           buffered = buffered.slice(end + 1);
           end = buffered.indexOf('\n');
           if (line.trim() === '') continue;
-          let snapshot: Snapshot;
+          let value: T;
           try {
-            snapshot = JSON.parse(line) as Snapshot;
+            value = JSON.parse(line) as T;
           } catch {
             this.#retry('the watch sent a line that is not JSON');
             return;
           }
           this.#retryMs = RETRY_MIN_MS;
-          this.onSnapshot(snapshot);
+          this.onLine(value);
         }
       });
       res.on('end', () => this.#retry('control closed the watch'));
@@ -80,12 +82,18 @@ export class SnapshotWatch {
   #retry(why: string): void {
     if (this.#stopped || this.#timer !== undefined) return;
     this.#request?.destroy();
-    this.log(`watch of ${this.controlUrl}: ${why}; reconnecting in ${this.#retryMs} ms`);
+    this.log(`watch of ${new URL(this.path, this.controlUrl).href}: ${why}; reconnecting in ${this.#retryMs} ms`);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#connect();
     }, this.#retryMs);
     this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
+  }
+}
+
+export class SnapshotWatch extends NdjsonWatch<Snapshot> {
+  constructor(controlUrl: string, onSnapshot: SnapshotHandler, log?: (line: string) => void) {
+    super(controlUrl, WATCH_PATH, onSnapshot, log);
   }
 }
 

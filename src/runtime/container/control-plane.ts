@@ -17,12 +17,31 @@ import { buildRouter, type Router } from '../../dataplane/ingress/index.js';
 import type { DataPlaneStats, ProbeStatus, TimerHandle } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
 import type { Manifests } from '../../model/types.js';
+import type { FaultControl } from '../../api/fault-routes.js';
+import { ProbeTransitions, renderMetrics } from '../../dataplane/observe/metrics.js';
+import type { TraceQuery, TraceView } from '../../dataplane/observe/traces.js';
+import { Counters } from '../../dataplane/stats.js';
+import { ApiStatusError } from '../../errors/index.js';
+import { targetCatalog } from '../../faults/catalog.js';
+import type { Fault } from '../../faults/types.js';
+import { validateFault } from '../../faults/validate.js';
 import { ClusterState } from '../cluster-state.js';
+import { FaultRegistry } from '../fault-registry.js';
+import { federate } from './federate.js';
+import { followRoleTraces, gatherTraces, getText, type RoleEndpoint } from './role-gather.js';
 import type { CreationClock } from '../creation-clock.js';
 import { seededRandom } from '../embedded-cluster.js';
 import { SyncRunner } from '../sync-runner.js';
 import type { ContainerPodControl } from './container-pod-control.js';
-import { heartbeatIntervalMs, MISSED_HEARTBEATS, type LoadBalancerStatusReport, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
+import {
+  heartbeatIntervalMs,
+  MISSED_HEARTBEATS,
+  type FaultSetLine,
+  type LoadBalancerStatusReport,
+  type NodeStatusReply,
+  type NodeStatusReport,
+  type RoleObserveReport,
+} from './protocol.js';
 
 export interface ControlPlaneOptions {
   readonly config: ClusterConfig;
@@ -39,14 +58,17 @@ interface NodeLink {
   bootId: string | undefined;
   heartbeatTimer: TimerHandle | undefined;
   stats: DataPlaneStats | undefined;
+  observe: RoleObserveReport;
 }
 
 export interface ControlPlaneEvents {
   snapshot: [Snapshot];
+  /** The active faults changed: the roles' fault watch sends the new set. */
+  faults: [FaultSetLine];
   error: [unknown];
 }
 
-export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> implements AdminBackend {
+export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> implements AdminBackend, FaultControl {
   readonly config: ClusterConfig;
   readonly #state: ClusterState;
   readonly #clock: Clock;
@@ -54,6 +76,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
   readonly #containers: ContainerPodControl | undefined;
   readonly #nodes = new Map<string, NodeLink>();
   readonly #sync: SyncRunner;
+  readonly #faults: FaultRegistry;
   #loadBalancer: LoadBalancerStatusReport | undefined;
   #router: { readonly config: unknown; readonly router: Router } | undefined;
   #snapshot: Snapshot;
@@ -77,12 +100,27 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
       log: this.#log,
     });
     for (const warning of this.#state.warnings) this.#log(`warning: ${warning}`);
-    for (const name of options.config.nodes) this.#nodes.set(name, { bootId: undefined, heartbeatTimer: undefined, stats: undefined });
+    for (const name of options.config.nodes) this.#nodes.set(name, { bootId: undefined, heartbeatTimer: undefined, stats: undefined, observe: {} });
     this.#snapshot = this.#build();
     this.#sync = new SyncRunner(
       async () => this.#rebuild(),
       (err) => this.emit('error', err),
     );
+    // Faults on runtime facts act here (control owns them); the others go to the roles' hops.
+    this.#faults = new FaultRegistry(this.#clock, {
+      stopNode: (name) => this.stopNode(name),
+      startNode: (name) => this.startNode(name),
+      setPodReady: async (key, ready) => {
+        if (ready === null && !this.#state.hasPod(key)) return;
+        await this.setPodReady(key, ready);
+      },
+      crashPod: async (key) => {
+        const [namespace = '', name = ''] = key.split('/');
+        await this.crashPod(namespace, name);
+      },
+      changed: () => this.emit('faults', this.faultSet()),
+      log: this.#log,
+    });
   }
 
   get snapshot(): Snapshot {
@@ -120,6 +158,122 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     return { loadBalancer: this.#loadBalancer?.stats, nodes };
   }
 
+  /** The active faults as the roles' fault watch sends them. */
+  faultSet(): FaultSetLine {
+    return {
+      kind: 'FaultSet',
+      faults: this.#faults.active().map((f) => ({ id: f.id, spec: f.spec, target: f.target, startedAt: f.startedAt })),
+    };
+  }
+
+  get faultControl(): FaultControl {
+    return this;
+  }
+
+  /**
+   * Validated against control's snapshot (a 422 naming the field), then refused with a 422
+   * naming the type where the container runtime cannot do it: `crash` of a built-in pod
+   * (only container pods have a container to kill here) and `crash` with `restartAfter`
+   * (the node restarts a killed container on kubelet's own back-off, not after a set time).
+   */
+  async addFault(body: unknown): Promise<Fault> {
+    const request = validateFault(body, targetCatalog(this.#snapshot, this.manifests));
+    if (request.spec.type === 'crash') {
+      const { namespace, name } = request.target;
+      const pod = this.#snapshot.pods.find((p) => p.namespace === namespace && p.name === name);
+      if (pod !== undefined && pod.runtime.kind !== 'container') {
+        throw unsupported(
+          'target',
+          `fault type crash: pod ${namespace}/${name} is a built-in ${pod.runtime.kind} pod, and the container runtime crashes container pods only (their node restarts them)`,
+        );
+      }
+      const params = (body as { params?: unknown }).params;
+      if (typeof params === 'object' && params !== null && 'restartAfter' in params) {
+        throw unsupported(
+          'params.restartAfter',
+          'fault type crash: restartAfter is not supported by the container runtime (the node restarts the killed container on its own back-off)',
+        );
+      }
+    }
+    return this.#faults.add(request);
+  }
+
+  /** `fired`: control's own (runtime facts) plus what each role last reported of its hops. */
+  faults(): Fault[] {
+    return this.#faults.list().map((f) => ({ ...f, fired: f.fired + this.#roleFired(f.id) }));
+  }
+
+  fault(id: string): Fault {
+    const f = this.#faults.get(id);
+    return { ...f, fired: f.fired + this.#roleFired(id) };
+  }
+
+  removeFault(id: string): Promise<Fault> {
+    return this.#faults.remove(id);
+  }
+
+  clearFaults(): Promise<Fault[]> {
+    return this.#faults.clear();
+  }
+
+  /**
+   * Every role's own /metrics (read now) in one exposition, labelled job/instance as a
+   * Prometheus federation would, after control's: the faults with their fired counts and
+   * the cluster's state as control's snapshot has it.
+   */
+  async metrics(): Promise<string> {
+    const own = renderMetrics({
+      snapshot: this.#snapshot,
+      counters: new Counters(),
+      global: { rejectedOutsideCluster: 0, discardedBytes: 0 },
+      probes: [],
+      probeTransitions: new ProbeTransitions(),
+      faults: this.faults().map((f) => ({ id: f.id, type: f.type, target: f.target, fired: f.fired })),
+    });
+    // A role that reports but serves no endpoint (yet) is counted down, not left out.
+    const roles = this.#reportingRoles();
+    const texts = await Promise.all(
+      roles.map((role) =>
+        role.url === undefined
+          ? undefined
+          : getText(new URL('/metrics', role.url).href).catch((err: Error) => {
+              this.#log(`metrics of ${role.job} ${role.instance}: ${err.message}`);
+              return undefined;
+            }),
+      ),
+    );
+    return federate(
+      [{ job: 'control', instance: 'control', text: own }, ...roles.map((role, i) => ({ job: role.job, instance: role.instance, text: texts[i] }))],
+      this.#log,
+    );
+  }
+
+  traces(query: TraceQuery): Promise<TraceView[]> {
+    return gatherTraces(this.#roleEndpoints(), query, this.#log);
+  }
+
+  followTraces(query: TraceQuery, onTrace: (view: TraceView) => void): () => void {
+    return followRoleTraces(this.#roleEndpoints(), query, onTrace, this.#log);
+  }
+
+  #roleEndpoints(): RoleEndpoint[] {
+    return this.#reportingRoles().filter((role): role is RoleEndpoint => role.url !== undefined);
+  }
+
+  /** The lb and the nodes that have reported, with the observe endpoint each said it serves. */
+  #reportingRoles(): { readonly job: RoleEndpoint['job']; readonly instance: string; readonly url: string | undefined }[] {
+    const roles: { job: RoleEndpoint['job']; instance: string; url: string | undefined }[] = [];
+    if (this.#loadBalancer !== undefined) roles.push({ job: 'lb', instance: 'lb', url: this.#loadBalancer.observeUrl });
+    for (const [name, link] of this.#nodes) if (link.bootId !== undefined) roles.push({ job: 'node', instance: name, url: link.observe.observeUrl });
+    return roles;
+  }
+
+  #roleFired(id: string): number {
+    let fired = this.#loadBalancer?.faultsFired?.[id] ?? 0;
+    for (const link of this.#nodes.values()) fired += link.observe.faultsFired?.[id] ?? 0;
+    return fired;
+  }
+
   /** A node container's heartbeat; the reply carries what it must enforce locally. */
   nodeStatus(name: string, report: NodeStatusReport): NodeStatusReply {
     this.#state.requireNode(name);
@@ -132,6 +286,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     for (const [key, ready] of Object.entries(report.podReadiness)) this.#state.setProbeResult(key, ready);
     if (report.podStatuses !== undefined) this.#state.setPodStatusesOn(name, report.podStatuses);
     link.stats = report.stats;
+    link.observe = { observeUrl: report.observeUrl, faultsFired: report.faultsFired };
     if (this.#state.nodeReported(name)) this.#log(`node ${name} is reporting`);
     if (link.heartbeatTimer !== undefined) this.#clock.clearTimeout(link.heartbeatTimer);
     link.heartbeatTimer = this.#clock.setTimeout(() => this.#heartbeatsLost(name, link), this.heartbeatIntervalMs * MISSED_HEARTBEATS);
@@ -200,6 +355,7 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#faults.stop();
     await this.#sync.idle();
     for (const link of this.#nodes.values()) if (link.heartbeatTimer !== undefined) this.#clock.clearTimeout(link.heartbeatTimer);
     this.#state.stop();
@@ -231,4 +387,8 @@ export class ContainerControlPlane extends EventEmitter<ControlPlaneEvents> impl
     this.#factsKey = key;
     return this.#state.build(facts);
   }
+}
+
+function unsupported(field: string, message: string): ApiStatusError {
+  return new ApiStatusError('Invalid', message, { causes: [{ reason: 'FieldValueNotSupported', message, field }] });
 }

@@ -1,6 +1,6 @@
 /**
  * The `control` container's HTTP endpoint (0.0.0.0:7070, published on 127.0.0.1:7070):
- * the snapshot watch and the node/lb reports of protocol.ts, and in front of them the
+ * the snapshot and fault watches and the node/lb reports of protocol.ts, and in front of them the
  * very admin API the embedded runtime serves (`aks-emu get ... --server`), reached
  * through a loopback hop so both runtimes answer from one implementation.
  */
@@ -14,7 +14,7 @@ import { startAdminServer, type AdminServer } from '../../api/server.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
 import type { ContainerControlPlane } from './control-plane.js';
-import type { LoadBalancerStatusReport, NodeStatusReport } from './protocol.js';
+import type { FaultSetLine, LoadBalancerStatusReport, NodeStatusReport } from './protocol.js';
 
 const NODE_STATUS = /^\/aks-emu\/v1\/runtime\/nodes\/([^/]+)\/status\/?$/;
 const LB_STATUS = /^\/aks-emu\/v1\/runtime\/loadbalancer\/status\/?$/;
@@ -36,6 +36,12 @@ export async function startControlServer(control: ContainerControlPlane, host: s
     for (const res of watchers) res.write(line);
   };
   control.on('snapshot', onSnapshot);
+  const faultWatchers = new Set<ServerResponse>();
+  const onFaults = (set: FaultSetLine): void => {
+    const line = `${JSON.stringify(set)}\n`;
+    for (const res of faultWatchers) res.write(line);
+  };
+  control.on('faults', onFaults);
 
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const target = req.url ?? '';
@@ -59,6 +65,13 @@ export async function startControlServer(control: ContainerControlPlane, host: s
       res.write(`${JSON.stringify(control.snapshot)}\n`);
       watchers.add(res);
       res.on('close', () => watchers.delete(res));
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/aks-emu/v1/runtime/faults' && url.searchParams.get('watch') === '1') {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.write(`${JSON.stringify(control.faultSet())}\n`);
+      faultWatchers.add(res);
+      res.on('close', () => faultWatchers.delete(res));
       return;
     }
     const node = NODE_STATUS.exec(url.pathname);
@@ -95,7 +108,8 @@ export async function startControlServer(control: ContainerControlPlane, host: s
     url: `http://${address.address}:${address.port}`,
     close: async () => {
       control.off('snapshot', onSnapshot);
-      for (const res of watchers) res.end();
+      control.off('faults', onFaults);
+      for (const res of [...watchers, ...faultWatchers]) res.end();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -78,6 +78,11 @@ export interface LogLine {
   readonly text: string;
 }
 
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly output: readonly LogLine[];
+}
+
 type Method = 'GET' | 'POST' | 'DELETE';
 
 export class DockerEngine {
@@ -163,6 +168,26 @@ export class DockerEngine {
   listContainers(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]> {
     const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
     return this.#json<ContainerSummary[]>('GET', `/containers/json?all=true&filters=${encodeURIComponent(filters)}`, 'list containers');
+  }
+
+  /**
+   * Runs a command in a running container (`docker exec`) and resolves with its exit code and
+   * output once it ends. The engine hijacks the connection for the output stream and closes
+   * it when the command exits.
+   */
+  async exec(id: string, cmd: readonly string[], env: readonly string[] = []): Promise<ExecResult> {
+    const what = `exec ${cmd[0] ?? ''} in container ${id.slice(0, 12)}`;
+    const created = await this.#json<{ Id: string }>('POST', `/containers/${id}/exec`, what, { Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+    const res = await this.#client.request({
+      method: 'POST',
+      path: `/exec/${created.Id}/start`,
+      body: JSON.stringify({ Detach: false, Tty: false }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode >= 300) throw new DockerApiError(res.statusCode, messageOf(body.toString('utf8')), what);
+    const inspect = await this.#json<{ ExitCode: number | null }>('GET', `/exec/${created.Id}/json`, what);
+    return { exitCode: inspect.ExitCode ?? -1, output: demuxLines(body) };
   }
 
   /** The container's output so far, split into lines per stream (a container without a TTY). */

@@ -11,8 +11,9 @@ import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import type { HostNetwork } from './net-setup.js';
-import { heartbeatIntervalMs, LB_STATUS_PATH, type LoadBalancerStatusReport } from './protocol.js';
+import { heartbeatIntervalMs, LB_STATUS_PATH, ROLE_OBSERVE_PORT, type LoadBalancerStatusReport } from './protocol.js';
 import { PublishedPorts, publishPlan, type ExplicitPublish } from './published-ports.js';
+import { RoleObserve } from './role-observe.js';
 
 /**
  * Where the probes come from: Azure's 168.63.129.16 stands outside the VNet; here the
@@ -33,6 +34,8 @@ export interface LoadBalancerRoleOptions {
   readonly publish?: readonly ExplicitPublish[];
   readonly log?: (line: string) => void;
   readonly onSynced?: (snapshot: Snapshot) => void;
+  /** Where its /metrics and traces are served on its vnet address (ROLE_OBSERVE_PORT; 0 in tests on loopback). */
+  readonly observePort?: number;
 }
 
 interface OwnedAddress {
@@ -45,20 +48,24 @@ export class LoadBalancerRole {
   readonly #log: (line: string) => void;
   readonly #follower: SnapshotFollower;
   readonly #owned = new Map<string, OwnedAddress>();
+  readonly #observe: RoleObserve;
   #dataPlane: DataPlane | undefined;
   #published: PublishedPorts | undefined;
   #reporter: NodeJS.Timeout | undefined;
+  #firedReport: NodeJS.Timeout | undefined;
   #stopped = false;
 
   private constructor(options: LoadBalancerRoleOptions) {
     this.#options = options;
     this.#log = options.log ?? (() => {});
     this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
+    this.#observe = new RoleObserve(options.controlUrl, this.#log, () => this.#reportFiredSoon());
   }
 
   static async start(options: LoadBalancerRoleOptions): Promise<LoadBalancerRole> {
     const role = new LoadBalancerRole(options);
     await options.network.isolate();
+    role.#observe.start();
     role.#follower.start();
     return role;
   }
@@ -70,8 +77,9 @@ export class LoadBalancerRole {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#reporter !== undefined) clearTimeout(this.#reporter);
+    if (this.#firedReport !== undefined) clearTimeout(this.#firedReport);
     await this.#follower.stop();
-    await Promise.allSettled([this.#dataPlane?.stop(), this.#published?.stop()]);
+    await Promise.allSettled([this.#dataPlane?.stop(), this.#published?.stop(), this.#observe.stop()]);
   }
 
   async #apply(snapshot: Snapshot): Promise<void> {
@@ -82,6 +90,7 @@ export class LoadBalancerRole {
       this.#owned.set(address, owned);
     }
     await this.#dataPlane!.apply(snapshot);
+    this.#observe.applied(snapshot);
     await this.#published!.update(publishPlan(snapshot, { internal: false, explicit: this.#options.publish ?? [] }));
     for (const [address, owned] of this.#owned) {
       if (wanted.has(address)) continue;
@@ -106,7 +115,8 @@ export class LoadBalancerRole {
     const { nodeSubnet, publicFrontends } = snapshot.settings.addresses;
     // Docker publishes to the address it gave this container; read it before frontends join it.
     const own = network.localAddressIn(publicFrontends);
-    if (own === undefined || network.localAddressIn(nodeSubnet) === undefined) {
+    const onVnet = network.localAddressIn(nodeSubnet);
+    if (own === undefined || onVnet === undefined) {
       throw new AksEmuError('AKS_EMU_PLATFORM', `the lb container must be on the public network (${publicFrontends}) and on vnet (${nodeSubnet})`);
     }
     const probeSource = probeSourceAddress(nodeSubnet);
@@ -116,21 +126,35 @@ export class LoadBalancerRole {
       log: this.#log,
       probeSource,
       roles: { loadBalancer: true, nodes: [], clusterIPs: false, delivery: 'network' },
+      traces: this.#observe.observability.traces,
+      faults: this.#observe.faults,
     });
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
+    this.#observe.attach(this.#dataPlane);
+    const observeUrl = await this.#observe.listen(onVnet, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dataPlane.on('probe', (t) => {
+      this.#observe.observability.probeTransitions.record(t);
       this.#log(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}${t.from === 'unknown' ? ' (first answer)' : ''} (${t.detail})`);
       void this.#report();
     });
-    this.#log(`lb: published ports relay on ${own}, probes from ${probeSource}`);
+    this.#log(`lb: published ports relay on ${own}, probes from ${probeSource}, metrics and traces at ${observeUrl}`);
     void this.#report(heartbeatIntervalMs(snapshot.settings.timeScale));
   }
 
   /** Probe states go to control on every transition and on every heartbeat interval. */
   async #report(everyMs?: number): Promise<void> {
     if (this.#stopped || this.#dataPlane === undefined) return;
-    const report: LoadBalancerStatusReport = { probes: this.#dataPlane.probeStatus(), stats: this.#dataPlane.stats() };
+    const report: LoadBalancerStatusReport = { probes: this.#dataPlane.probeStatus(), stats: this.#dataPlane.stats(), ...this.#observe.report() };
     await postJson(this.#options.controlUrl, LB_STATUS_PATH, report).catch((err: Error) => this.#log(`report: ${err.message}`));
     if (everyMs !== undefined && !this.#stopped) this.#reporter = setTimeout(() => void this.#report(everyMs), everyMs);
+  }
+
+  /** A fault fired at this lb's hops: control's fault list shows it after one report, not a heartbeat later. */
+  #reportFiredSoon(): void {
+    if (this.#firedReport !== undefined || this.#stopped) return;
+    this.#firedReport = setTimeout(() => {
+      this.#firedReport = undefined;
+      void this.#report();
+    }, 50);
   }
 }

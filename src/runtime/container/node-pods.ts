@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { ContainerStatusInfo, Snapshot } from '../../cluster/snapshot.js';
 import type { ReadinessEvent } from '../../pods/index.js';
 import type { ContainerPodFactory } from '../../pods/kinds/index.js';
-import { PodSet } from '../../pods/pod-set.js';
+import { PodSet, type PodSetOptions } from '../../pods/pod-set.js';
 
 export interface NodePodsEvents {
   readiness: [ReadinessEvent];
@@ -26,6 +26,8 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
   #pods: PodSet | undefined;
   /** Set before the first reconcile where this node has a container engine. */
   containers: ContainerPodFactory | undefined;
+  /** Set before the first reconcile: the trace store, route counters and fault table the L7 pods use. */
+  l7: Pick<PodSetOptions, 'observe' | 'faults'> = {};
 
   constructor(node: string) {
     super();
@@ -68,6 +70,7 @@ export class NodePods extends EventEmitter<NodePodsEvents> {
       timeScale: snapshot.settings.timeScale,
       log: (line) => this.emit('notice', line),
       ...(this.containers === undefined ? {} : { containers: this.containers }),
+      ...this.l7,
     });
     pods.on('readiness', (event) => {
       this.#results.set(event.podKey, event.ready);

@@ -8,19 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { clusterDnsAddress } from '../../cluster/netpol/cluster-dns.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
-import { cidrContains, formatIPv4, parseCIDR } from '../../manifests/ip.js';
+import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from './dns-server.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
-import { heartbeatIntervalMs, nodeStatusPath, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
-
-/** AKS gives kube-dns the service CIDR's .10. */
-const DNS_OFFSET = 10;
+import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
+import { RoleObserve } from './role-observe.js';
 
 export interface NodeRoleOptions {
   readonly name: string;
@@ -35,13 +34,11 @@ export interface NodeRoleOptions {
   readonly sandboxImage?: string;
   /** Called after each snapshot is in force (the container's healthcheck marker). */
   readonly onSynced?: (snapshot: Snapshot) => void;
+  /** Where its /metrics and traces are served on the node's address (ROLE_OBSERVE_PORT; 0 in tests on loopback). */
+  readonly observePort?: number;
 }
 
-export function clusterDnsAddress(serviceCIDR: string): string {
-  const cidr = parseCIDR(serviceCIDR);
-  if (cidr === undefined) throw new AksEmuError('AKS_EMU_CONFIG_INVALID', `service CIDR ${serviceCIDR} is not a CIDR`);
-  return formatIPv4(cidr.base + DNS_OFFSET);
-}
+export { clusterDnsAddress } from '../../cluster/netpol/cluster-dns.js';
 
 export class NodeRole {
   readonly #options: NodeRoleOptions;
@@ -49,6 +46,7 @@ export class NodeRole {
   readonly #bootId = randomUUID();
   readonly #pods: NodePods;
   readonly #follower: SnapshotFollower;
+  readonly #observe: RoleObserve;
   #dataPlane: DataPlane | undefined;
   #dns: ClusterDnsServer | undefined;
   #containers: ContainerHost | undefined;
@@ -70,6 +68,8 @@ export class NodeRole {
     this.#pods.on('notice', (line) => this.#log(line));
     this.#pods.on('status', () => this.#reportSoon());
     this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
+    this.#observe = new RoleObserve(options.controlUrl, this.#log, () => this.#reportSoon());
+    this.#pods.l7 = { observe: { traces: this.#observe.observability.traces, http: this.#observe.observability.http }, faults: this.#observe.faults };
   }
 
   /** Isolates the namespace, registers with control (retrying until it answers), then follows its snapshots. */
@@ -77,6 +77,7 @@ export class NodeRole {
     const role = new NodeRole(options);
     await options.network.isolate();
     await role.#registerFirst();
+    role.#observe.start();
     role.#follower.start();
     return role;
   }
@@ -90,7 +91,7 @@ export class NodeRole {
     if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
     if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
-    await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop()]);
+    await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop(), this.#observe.stop()]);
     await this.#containers?.close();
   }
 
@@ -119,6 +120,7 @@ export class NodeRole {
       podReadiness: this.#pods.readiness(),
       podStatuses: this.#pods.statuses(),
       ...(this.#dataPlane === undefined ? {} : { stats: this.#dataPlane.stats() }),
+      ...this.#observe.report(),
     };
     const reply = await postJson<NodeStatusReply>(this.#options.controlUrl, nodeStatusPath(this.#options.name), report);
     this.#intervalMs = reply.heartbeatIntervalMs;
@@ -155,10 +157,13 @@ export class NodeRole {
     if (this.#containers !== undefined) {
       this.#containers.snapshot = snapshot;
       await this.#localInProcessPods(snapshot);
+      // Before the pods: running sandboxes get the new rules; new ones start with them.
+      await this.#containers.syncFirewalls(snapshot);
     }
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(snapshot);
     await this.#dataPlane!.apply(snapshot);
+    this.#observe.applied(snapshot);
     this.#dns!.update(snapshot);
     this.#options.onSynced?.(snapshot);
   }
@@ -214,8 +219,12 @@ export class NodeRole {
         gatewayNode: name,
         canSendFrom: (address) => this.#localPodIPs.has(address) || local.some((cidr) => cidrContains(cidr, address)),
       },
+      traces: this.#observe.observability.traces,
+      faults: this.#observe.faults,
     });
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
+    this.#observe.attach(this.#dataPlane);
+    await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
     this.#log(`node ${name}: ${me.address}, pods ${me.podCIDR}, ClusterIPs ${serviceCIDR}, DNS ${clusterDnsAddress(serviceCIDR)}:${this.#dns.port}`);
   }

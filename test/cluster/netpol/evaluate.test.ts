@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateFlow, type Flow } from '../../../src/cluster/netpol/evaluate.js';
 import { compileNetworkPolicies } from '../../../src/cluster/netpol/table.js';
-import type { NodeInfo, PodInfo } from '../../../src/cluster/snapshot.js';
 import type { Namespace } from '../../../src/model/types.js';
 import { load } from '../../manifests/helpers.js';
+import { policyPod, twoNodes } from './policy-pods.js';
 
-const nodes = [
-  { name: 'n0', address: '127.224.0.4' },
-  { name: 'n1', address: '127.224.0.5' },
-] as NodeInfo[];
-
-function pod(
-  namespace: string,
-  name: string,
-  ip: string,
-  labels: Record<string, string>,
-  ports: { name?: string; containerPort: number }[] = [],
-  node = 'n0',
-): PodInfo {
-  return {
-    namespace,
-    name,
-    ip,
-    labels,
-    nodeName: node,
-    phase: 'Running',
-    containers: [{ name: 'c', image: 'x', ports: ports.map((p) => ({ protocol: 'TCP', ...p })) }],
-  } as unknown as PodInfo;
-}
+const nodes = twoNodes('127.224.0');
+const pod = policyPod;
 
 const pods = [
   pod('shop', 'front', '127.244.0.2', { app: 'front' }),
