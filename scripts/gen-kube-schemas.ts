@@ -142,7 +142,11 @@ function intOrString(): string {
 /** The content of src/manifests/schema/kube-schemas.json. */
 export function generateKubeSchemas(): string {
   const kinds: Record<string, string> = {};
+  // Custom resources (the Gateway API kinds) have no type in kubernetes-types: as with a CRD
+  // installed without a schema, the API server publishes none and strict validation is left
+  // to the manifests layer's own field checks.
   for (const r of RESOURCES) {
+    if (r.custom) continue;
     const module = `${r.group === '' ? 'core' : r.group.split('.')[0]}/${r.version}`;
     kinds[`${r.group}/${r.version}/${r.kind}`] = define(module, r.kind);
     define(module, `${r.kind}List`);

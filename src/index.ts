@@ -28,6 +28,12 @@ import type { StopOptions, TraceQuery, TraceView } from './dataplane/index.js';
 import type { Fault } from './faults/types.js';
 import type { FaultInput } from './faults/input.js';
 import { endpointDistribution, type EndpointDistribution } from './faults/distribution.js';
+import { prefetchDefaultCertificate } from './dataplane/ingress/self-signed-cert.js';
+
+// A test file imports the library, then starts a cluster: the ingress controller's default
+// certificate (an RSA key, made on the thread pool, once per process) is begun here so
+// that it is ready by then instead of delaying the controller's first Ready.
+prefetchDefaultCertificate();
 
 export { AksEmuError, ManifestInvalidError, ERROR_CODES, type ErrorCode, type FieldError } from './errors/index.js';
 export type { Snapshot, ServiceInfo, PodInfo, NodeInfo } from './cluster/snapshot.js';

@@ -19,7 +19,7 @@ import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import { HttpObserver } from '../dataplane/observe/http.js';
 import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { closeAll, listenAll } from './pod-listeners.js';
-import { LogRing } from './process/log-ring.js';
+import { AccessLog } from '../dataplane/observe/access-log.js';
 import type { NetpolGate } from '../dataplane/netpol-gate.js';
 import type { PodRuntime } from './pod-runtime.js';
 
@@ -56,9 +56,6 @@ export interface L7PodOptions {
   /** Active faults (Ingress and HTTPRoute faults act in the proxy). */
   readonly faults?: FaultHolder | undefined;
 }
-
-/** ingress-nginx writes its access log to the container's stdout; kept bounded like a process pod's output. */
-const ACCESS_LOG_BYTES = 512 * 1024;
 
 /** ingress-nginx's --healthz-port. */
 export const CONTROLLER_HEALTH_PORT = 10254;
@@ -103,7 +100,8 @@ export class L7Pod implements PodRuntime {
   #proxies: IngressProxy[] = [];
   #h2c: H2cProxy[] = [];
   readonly #options: L7PodOptions;
-  readonly #log = new LogRing(ACCESS_LOG_BYTES);
+  /** ingress-nginx writes its access log to the container's stdout: `kubectl logs` of the pod shows it. */
+  readonly #log = new AccessLog();
   readonly #observer: HttpObserver | undefined;
 
   constructor(pod: PodInfo, options: L7PodOptions) {
@@ -117,18 +115,17 @@ export class L7Pod implements PodRuntime {
             traces: observe.traces,
             counters: observe.http,
             pod: `${pod.namespace}/${pod.name}`,
-            ...(options.accessLog ? { accessLog: (line: string) => this.#log.writeLine(line) } : {}),
+            ...(options.accessLog ? { accessLog: this.#log } : {}),
           });
   }
 
   /** The container's output: the access log (empty for pods that write none). */
   logs(request: { readonly previous?: boolean }): string | undefined {
-    return request.previous ? undefined : this.#log.current();
+    return request.previous ? undefined : this.#log.text();
   }
 
   followLogs(_container: string | undefined, onLine: (line: string) => void): () => void {
-    this.#log.on('line', onLine);
-    return () => this.#log.off('line', onLine);
+    return this.#log.follow(onLine);
   }
 
   get pod(): PodInfo {

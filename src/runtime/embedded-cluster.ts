@@ -30,6 +30,7 @@ import { targetCatalog } from '../faults/catalog.js';
 import { validateFault } from '../faults/validate.js';
 import type { Fault } from '../faults/types.js';
 import { FaultRegistry } from './fault-registry.js';
+import { prefetchDefaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import type { FaultControl } from '../api/fault-routes.js';
 import type { RouteRequests } from '../api/dashboard/model.js';
 import { EmbeddedDns } from './embedded-dns.js';
@@ -151,11 +152,14 @@ export class EmbeddedCluster extends EventEmitter {
 
   /** Allocates, binds every listener and starts every pod; on any failure releases all and throws. */
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+    if (options.config.ingress.enabled) prefetchDefaultCertificate();
     await assertLoopbackRange(firstAddress(options.config.addresses.nodeSubnet));
     const cluster = new EmbeddedCluster(options);
     try {
       if (options.otlp !== undefined) cluster.#otlp = await startOtlpExport(cluster.observability.traces, options.otlp);
-      await cluster.#resync();
+      // Through the runner: the pods it starts report readiness at once, and the syncs those
+      // ask for must come after this one, not beside it.
+      await cluster.#sync.run();
     } catch (err) {
       await cluster.stop();
       throw err;

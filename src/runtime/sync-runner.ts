@@ -23,15 +23,37 @@ export class SyncRunner {
     return this.#running;
   }
 
-  async #loop(): Promise<void> {
+  /**
+   * A sync whose failure the caller handles (the first one, at start): it waits for a
+   * running sync, then runs one and rejects with its error. Requests made meanwhile fold
+   * into one more sync after it, as with request(), so no two syncs ever overlap (an older
+   * snapshot applied after a newer one would undo it).
+   */
+  async run(): Promise<void> {
+    // Checked and taken in one turn, so no request() slips in between.
+    while (this.#running) await this.#running;
+    let failed = false;
+    let failure: unknown;
+    this.#running = this.#loop((err) => {
+      failed = true;
+      failure = err;
+    });
+    await this.#running;
+    if (failed) throw failure;
+  }
+
+  /** `first` takes the first sync's error instead of onError. */
+  async #loop(first?: (err: unknown) => void): Promise<void> {
+    let onError = first ?? this.#onError;
     try {
       do {
         this.#again = false;
         try {
           await this.#sync();
         } catch (err) {
-          this.#onError(err);
+          onError(err);
         }
+        onError = this.#onError;
       } while (this.#again);
     } finally {
       this.#running = undefined;

@@ -150,13 +150,20 @@ export class KubeStore {
     this.#closers.clear();
   }
 
+  /** What the last mirror() saw; the same again (a write's apply already mirrored its snapshot) has nothing to write. */
+  #mirrored: { readonly snapshot: Snapshot; readonly manifests: Manifests; readonly version: number } | undefined;
+
   /** Brings the controllers' objects in line with the current snapshot. */
   mirror(): void {
     const snapshot = this.#link.snapshot;
-    const changes = mirrorChanges({ snapshot, manifests: this.#link.manifests, created: this.#link.created.get, entries: this.store.entries() });
+    const manifests = this.#link.manifests;
+    const last = this.#mirrored;
+    if (last !== undefined && last.snapshot === snapshot && last.manifests === manifests && last.version === this.store.resourceVersion) return;
+    const changes = mirrorChanges({ snapshot, manifests, created: this.#link.created.get, entries: this.store.entries() });
     const events = eventsOfChanges(this.store, changes, snapshot);
     if (changes.length > 0) this.store.commit(changes);
     this.record([...events, ...this.#lbSync.of(snapshot)]);
+    this.#mirrored = { snapshot, manifests, version: this.store.resourceVersion };
   }
 
   /** The runtime's node and eviction controls, when it has them. */

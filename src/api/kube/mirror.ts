@@ -174,8 +174,22 @@ function replicaSetOf(w: Workload, snapshot: Snapshot, deployment: KubeObject | 
   };
 }
 
+/** Endpoints by Service key, once per snapshot: a lookup per Service, not a scan of every Service's endpoints. */
+const endpointsByService = new WeakMap<Snapshot, Map<string, Snapshot['endpoints'][number]>>();
+
+function serviceEndpointsOf(snapshot: Snapshot, namespace: string, name: string): Snapshot['endpoints'][number] | undefined {
+  let index = endpointsByService.get(snapshot);
+  if (index === undefined) {
+    index = new Map();
+    // The first of a key wins, as find() did.
+    for (const e of snapshot.endpoints) if (!index.has(e.serviceKey)) index.set(e.serviceKey, e);
+    endpointsByService.set(snapshot, index);
+  }
+  return index.get(`${namespace}/${name}`);
+}
+
 function endpointsOf(svc: ServiceInfo, snapshot: Snapshot, created: CreationTimes): KubeObject | undefined {
-  const eps = snapshot.endpoints.find((e) => e.serviceKey === `${svc.namespace}/${svc.name}`);
+  const eps = serviceEndpointsOf(snapshot, svc.namespace, svc.name);
   if (!eps) return undefined;
   const all = eps.ports.flatMap((p) => p.endpoints);
   const address = (e: (typeof all)[number]) => ({
@@ -288,7 +302,7 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     if (mine) putStatus(mine, serviceWithAllocation(mine.object, s));
     else put(serviceObject(s, created) as unknown as KubeObject);
     if (s.selector && s.type !== 'ExternalName') {
-      const eps = snapshot.endpoints.find((e) => e.serviceKey === `${s.namespace}/${s.name}`);
+      const eps = serviceEndpointsOf(snapshot, s.namespace, s.name);
       if (eps) put(endpointSliceObject(s, eps, created) as unknown as KubeObject);
       const legacy = endpointsOf(s, snapshot, created);
       if (legacy) put(legacy);

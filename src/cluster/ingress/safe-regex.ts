@@ -90,6 +90,28 @@ class BacktrackingRegex implements SafeRegex {
  */
 export function compileSafeRegex(source: string, options: { readonly ignoreCase?: boolean } = {}): SafeRegex {
   const ignoreCase = options.ignoreCase ?? false;
+  const key = `${ignoreCase ? 'i' : '-'}${source}`;
+  let compiled = compiledCache.get(key);
+  if (compiled === undefined) {
+    // A pattern that does not compile throws afresh each time (its error is the caller's to word).
+    compiled = compileUncached(source, ignoreCase);
+    // Bounded: a process that sees ever new patterns (the API's writes) starts the cache afresh.
+    if (compiledCache.size >= COMPILED_CACHE_LIMIT) compiledCache.clear();
+    compiledCache.set(key, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * Compiled patterns by source: every snapshot compiles its routers and every write
+ * validates its Ingresses again, mostly with the same patterns, and compiling with RE2 is
+ * the costly part. Safe to share: neither engine keeps state between matches (RE2 makes a
+ * matcher per call; the RegExp has no `g` or `y` flag).
+ */
+const compiledCache = new Map<string, SafeRegex>();
+const COMPILED_CACHE_LIMIT = 4096;
+
+function compileUncached(source: string, ignoreCase: boolean): SafeRegex {
   let re2Error: Error;
   try {
     return new Re2Regex(source, ignoreCase);

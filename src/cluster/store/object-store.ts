@@ -193,13 +193,24 @@ function withVersion(object: KubeObject, rv: number, identity: Partial<ObjectMet
   return deepFreeze({ ...object, metadata: { ...object.metadata, ...identity, resourceVersion: String(rv) } });
 }
 
-/** Same object apart from what the store itself maintains. */
-function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const { resourceVersion: _rv, generation: _g, uid: _u, creationTimestamp: _c, ...meta } = o.metadata;
-    return JSON.stringify({ ...o, metadata: meta });
-  };
-  return strip(a) === strip(b);
+/**
+ * The content of stored objects as sameContent compares it, made once per object: stored
+ * objects are frozen, and the controllers put every pod, EndpointSlice and status again
+ * after each snapshot, so without it each commit serialised every stored object anew.
+ */
+const contentOfStored = new WeakMap<KubeObject, string>();
+
+function contentOf(o: KubeObject): string {
+  const { resourceVersion: _rv, generation: _g, uid: _u, creationTimestamp: _c, ...meta } = o.metadata;
+  return JSON.stringify({ ...o, metadata: meta });
+}
+
+/** Same object apart from what the store itself maintains; `stored` is an object of the store. */
+function sameContent(stored: KubeObject, b: KubeObject): boolean {
+  if (!Object.isFrozen(stored)) return contentOf(stored) === contentOf(b);
+  let content = contentOfStored.get(stored);
+  if (content === undefined) contentOfStored.set(stored, (content = contentOf(stored)));
+  return content === contentOf(b);
 }
 
 function deepFreeze<T>(value: T): T {

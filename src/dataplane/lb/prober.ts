@@ -28,6 +28,17 @@ export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
  */
 export const MIN_PROBE_INTERVAL_MS = 100;
 
+/**
+ * The most probe attempts a second the prober starts, over all targets. Each attempt is a
+ * connection to a node's listener in this process; at timeScale 0.01 the 100 ms floor made
+ * 1,000 Services (500 LB rules × 13 nodes) ask for 65,000 a second, far more than one core
+ * can make while it also serves traffic. Past this rate every interval is stretched alike
+ * (a longer floor, as MIN_PROBE_INTERVAL_MS is one) and first attempts are spread over the
+ * interval, not all in the same millisecond. At real timings (5 s) it takes 5,000 targets
+ * to reach it.
+ */
+export const MAX_PROBES_PER_SECOND = 1000;
+
 export type ProbeState = 'up' | 'down';
 
 export interface ProbeStatus {
@@ -88,10 +99,25 @@ interface ProbeGroup {
   members: ProbeTarget[];
 }
 
+/**
+ * Milliseconds until a target's next attempt: its interval × timeScale, floored at
+ * MIN_PROBE_INTERVAL_MS and at what keeps `targets` under MAX_PROBES_PER_SECOND. `firstOf`
+ * (the target's creation number) marks a first attempt: when the rate limit stretched the
+ * interval it lands within it, along the golden-ratio sequence (evenly, deterministically).
+ */
+export function probeDelayMs(intervalInSeconds: number, timeScale: number, targets: number, firstOf?: number): number {
+  const scaledMs = Math.max(MIN_PROBE_INTERVAL_MS, intervalInSeconds * 1000 * timeScale);
+  const budgetMs = (targets * 1000) / MAX_PROBES_PER_SECOND;
+  if (budgetMs <= scaledMs) return scaledMs;
+  return firstOf === undefined ? budgetMs : budgetMs * (1 - ((firstOf * 0.6180339887) % 1));
+}
+
 export class Prober {
   private readonly targets = new Map<string, ProbeTarget>();
   private readonly groups = new Map<string, ProbeGroup>();
   private timeScale = 1;
+  /** Targets created so far: the spread of first attempts (see MAX_PROBES_PER_SECOND). */
+  private created = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -111,6 +137,7 @@ export class Prober {
     const addresses = new Map(snapshot.nodes.map((node) => [node.name, node.address]));
     const seenTargets = new Set<string>();
     const seenGroups = new Set<string>();
+    const added: ProbeTarget[] = [];
     for (const lb of snapshot.loadBalancers) {
       for (const probe of lb.probes) {
         const groupKey = `${lb.name}/${probe.name}`;
@@ -121,7 +148,7 @@ export class Prober {
           if (address === undefined) continue;
           const key = `${groupKey}/${name}`;
           seenTargets.add(key);
-          members.push(this.target(key, lb.name, backendNode(name, address), probe, rescale));
+          members.push(this.target(key, lb.name, backendNode(name, address), probe, rescale, added));
         }
         const group = this.groups.get(groupKey);
         if (group === undefined) this.groups.set(groupKey, { set: new BackendSet([]), members });
@@ -136,6 +163,8 @@ export class Prober {
       }
     }
     for (const key of this.groups.keys()) if (!seenGroups.has(key)) this.groups.delete(key);
+    // Scheduled once the target count is known, which sets the interval.
+    for (const target of added) this.schedule(target, true);
   }
 
   /** The live set of healthy nodes for a probe; the same object across updates. */
@@ -165,7 +194,7 @@ export class Prober {
     this.groups.clear();
   }
 
-  private target(key: string, lb: string, node: BackendNode, probe: LoadBalancerProbe, rescale: boolean): ProbeTarget {
+  private target(key: string, lb: string, node: BackendNode, probe: LoadBalancerProbe, rescale: boolean, added: ProbeTarget[]): ProbeTarget {
     const existing = this.targets.get(key);
     if (existing !== undefined) {
       const retime = rescale || existing.probe.intervalInSeconds !== probe.intervalInSeconds;
@@ -178,13 +207,14 @@ export class Prober {
     }
     const target = new ProbeTarget(lb, node, probe, this.clock.now());
     this.targets.set(key, target);
-    this.schedule(target);
+    added.push(target);
     return target;
   }
 
-  private schedule(target: ProbeTarget): void {
-    const intervalMs = Math.max(MIN_PROBE_INTERVAL_MS, target.probe.intervalInSeconds * 1000 * this.timeScale);
-    target.timer = this.clock.setTimeout(() => this.attempt(target), intervalMs);
+  /** The next attempt an interval from now; a first one, when the rate limit stretched the interval, somewhere within it. */
+  private schedule(target: ProbeTarget, first = false): void {
+    const delayMs = probeDelayMs(target.probe.intervalInSeconds, this.timeScale, this.targets.size, first ? this.created++ : undefined);
+    target.timer = this.clock.setTimeout(() => this.attempt(target), delayMs);
   }
 
   private attempt(target: ProbeTarget): void {

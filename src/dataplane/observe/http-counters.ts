@@ -55,10 +55,10 @@ export class HttpCounters {
   readonly #byLocation = new WeakMap<object, RouteCounters>();
 
   /** The counters of a compiled location (or server, for requests no location took). */
-  forLocation(location: object, labels: () => RouteLabels): RouteCounters {
+  forLocation<A>(location: object, labels: (arg: A) => RouteLabels, arg: A): RouteCounters {
     let counters = this.#byLocation.get(location);
     if (counters === undefined) {
-      const l = labels();
+      const l = labels(arg);
       const key = `${l.kind}|${l.namespace}|${l.route}|${l.host}|${l.path}|${l.service}`;
       counters = this.#byLabels.get(key);
       if (counters === undefined) this.#byLabels.set(key, (counters = new RouteCounters(l)));

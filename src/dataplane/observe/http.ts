@@ -19,7 +19,8 @@ import { performance } from 'node:perf_hooks';
 import type { Exchange } from '../ingress/exchange.js';
 import { clientIp } from '../ingress/exchange.js';
 import { newRequestId } from '../ingress/proxy-headers.js';
-import type { CompiledEndpoint } from '../ingress/router.js';
+import type { CompiledEndpoint, CompiledLocation, CompiledServer, CompiledUpstream } from '../ingress/router.js';
+import type { AccessLog } from './access-log.js';
 import { flowOf } from './flow.js';
 import type { HttpCounters, RouteCounters, RouteLabels } from './http-counters.js';
 import type { TraceRecord, Traces, TraceView } from './traces.js';
@@ -35,8 +36,8 @@ export interface HttpObserverOptions {
   readonly counters: HttpCounters;
   /** `namespace/name` of the L7 pod. */
   readonly pod: string;
-  /** Where access log lines go (the ingress controller's container log); none: no access log. */
-  readonly accessLog?: (line: string) => void;
+  /** The ingress controller's access log; none: no access log. */
+  readonly accessLog?: AccessLog;
 }
 
 /** One try of a request upstream. */
@@ -45,23 +46,37 @@ export class UpstreamTry {
   bytes = 0;
   ms = 0;
   readonly #t0 = performance.now();
+  /** The request's trace was sealed: what the try does after that (an abort once the client left) is not recorded. */
+  #frozen = false;
 
   constructor(
     readonly address: string,
-    readonly pod: string | undefined,
+    /** The endpoint's config (compiled, long-lived): its pod's name is made into a string only when read. */
+    readonly endpoint: CompiledEndpoint['config'] | undefined,
   ) {}
 
+  /** `namespace/name` of the endpoint's pod, if it has one. */
+  get pod(): string | undefined {
+    const config = this.endpoint;
+    return config?.podName === undefined ? undefined : `${config.podNamespace ?? ''}/${config.podName}`;
+  }
+
   headers(status: number): void {
-    this.status = status;
+    if (!this.#frozen) this.status = status;
   }
 
   /** Body bytes from the upstream; returns what of them reached the client. */
   recv(bytes: number, relayed: boolean): number {
-    this.bytes += bytes;
+    if (!this.#frozen) this.bytes += bytes;
     return relayed ? bytes : 0;
   }
 
+  freeze(): void {
+    this.#frozen = true;
+  }
+
   done(failedStatus?: number): void {
+    if (this.#frozen) return;
     this.ms = performance.now() - this.#t0;
     if (failedStatus !== undefined && this.status === 0) this.status = failedStatus;
   }
@@ -70,7 +85,9 @@ export class UpstreamTry {
 export class HttpTrace implements TraceRecord {
   readonly startedAt = Date.now();
   readonly #t0 = performance.now();
-  readonly tries: UpstreamTry[] = [];
+  /** The first upstream try, and the retries after it (most requests make one try: no array for them). */
+  #firstTry: UpstreamTry | undefined = undefined;
+  #retries: UpstreamTry[] | undefined = undefined;
   status = 0;
   durationMs: number | undefined = undefined;
   bodyBytes = 0;
@@ -89,7 +106,30 @@ export class HttpTrace implements TraceRecord {
   /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
   #ex: Exchange | undefined;
   #res: ServerResponse | undefined;
-  #facts: RequestFacts | undefined;
+  /**
+   * What the view reads once the request is let go, kept as fields (not an object per
+   * request): strings the request already had and the compiled router objects, which live
+   * as long as their router. The view's strings and objects are made only when it is read.
+   */
+  #sealed = false;
+  #method = '';
+  #url = '';
+  #httpVersion = '';
+  #host = '';
+  #target = '';
+  #exUrl = '';
+  #gateway = false;
+  #loc: CompiledLocation | undefined = undefined;
+  #server: CompiledServer | undefined = undefined;
+  #upstream: CompiledUpstream | undefined = undefined;
+  /** What the access log line reads besides the trace (set when the log records the request). */
+  #loggedAt = 0;
+  #requestLength = 0;
+  #authorization: string | undefined = undefined;
+  #referer: string | undefined = undefined;
+  #userAgent: string | undefined = undefined;
+  #upstreamName = '';
+  #alternative = '';
 
   constructor(
     readonly id: number,
@@ -112,13 +152,24 @@ export class HttpTrace implements TraceRecord {
     return this.#res!;
   }
 
-  /**
-   * The request's facts the view needs are kept (plain strings and compiled config); the
-   * request, response and socket are let go. The view itself is built only when someone reads
-   * the trace, not for every request.
-   */
+  /** The request's facts the view needs are kept; the request, response and socket are let go. */
   seal(): void {
-    this.#facts = factsOf(this.ex, this.client);
+    const ex = this.ex;
+    const req = ex.req;
+    this.#method = req.method ?? '';
+    this.#url = req.url ?? '';
+    this.#httpVersion = req.httpVersion;
+    this.#host = ex.host;
+    this.#target = ex.target;
+    this.#exUrl = ex.url;
+    this.#gateway = Boolean(ex.gateway);
+    this.#loc = ex.location;
+    this.#server = ex.server;
+    this.#upstream = ex.upstream;
+    this.#sealed = true;
+    // The access log line and the view read the tries as they were when the response closed.
+    this.#firstTry?.freeze();
+    if (this.#retries !== undefined) for (const t of this.#retries) t.freeze();
     this.#ex = undefined;
     this.#res = undefined;
   }
@@ -127,16 +178,68 @@ export class HttpTrace implements TraceRecord {
     return !this.ended;
   }
 
+  /** The access log records this request: what its line reads of the request, kept now (the line is made when read). */
+  logged(requestLength: number, now: number): void {
+    const ex = this.ex;
+    const headers = ex.req.headers;
+    this.#loggedAt = now;
+    this.#requestLength = requestLength;
+    this.#authorization = headers.authorization;
+    this.#referer = headers.referer;
+    this.#userAgent = headers['user-agent'];
+    this.#upstreamName = ex.location?.upstream?.name ?? DEFAULT_BACKEND;
+    this.#alternative = ex.upstream !== undefined && ex.location?.upstream?.alternative === ex.upstream ? ex.upstream.name : '';
+  }
+
+  /** The request's line in log-format-upstream (after logged() and seal()). */
+  accessLogLine(): string {
+    // The upstream lists ($upstream_addr and its siblings), comma-and-space separated, `-` without a try.
+    const tries = this.tries();
+    let addrs = '-';
+    let lengths = '-';
+    let times = '-';
+    let statuses = '-';
+    for (let i = 0; i < tries.length; i++) {
+      const t = tries[i]!;
+      const status = t.status === 0 ? '-' : String(t.status);
+      if (i === 0) {
+        addrs = t.address;
+        lengths = String(t.bytes);
+        times = seconds(t.ms);
+        statuses = status;
+      } else {
+        addrs += `, ${t.address}`;
+        lengths += `, ${t.bytes}`;
+        times += `, ${seconds(t.ms)}`;
+        statuses += `, ${status}`;
+      }
+    }
+    const request = `${this.#method} ${this.#url} HTTP/${this.#httpVersion}`;
+    return `${this.client} - ${remoteUser(this.#authorization)} [${timeLocal(this.#loggedAt)}] "${escapeLogValue(request)}" ${this.status} ${this.bodyBytes} "${headerValue(this.#referer)}" "${headerValue(this.#userAgent)}" ${this.#requestLength} ${seconds(this.durationMs ?? 0)} [${this.#upstreamName}] [${this.#alternative}] ${addrs} ${lengths} ${times} ${statuses} ${this.requestId}`;
+  }
+
   services(): readonly string[] {
     return this.service === '' ? [] : [this.service];
   }
 
   /** A try of this request starts towards an endpoint. */
   tryStarted(endpoint: CompiledEndpoint | undefined): UpstreamTry {
-    const config = endpoint?.config;
-    const t = new UpstreamTry(endpoint?.address ?? '-', config?.podName === undefined ? undefined : `${config.podNamespace ?? ''}/${config.podName}`);
-    this.tries.push(t);
+    const t = new UpstreamTry(endpoint?.address ?? '-', endpoint?.config);
+    if (this.#firstTry === undefined) this.#firstTry = t;
+    else (this.#retries ??= []).push(t);
     return t;
+  }
+
+  /** How many tries went upstream. */
+  get tryCount(): number {
+    return this.#firstTry === undefined ? 0 : 1 + (this.#retries?.length ?? 0);
+  }
+
+  /** Every try, in order. */
+  tries(): readonly UpstreamTry[] {
+    const first = this.#firstTry;
+    if (first === undefined) return [];
+    return this.#retries === undefined ? [first] : [first, ...this.#retries];
   }
 
   elapsedMs(): number {
@@ -144,66 +247,57 @@ export class HttpTrace implements TraceRecord {
   }
 
   toJSON(): TraceView {
-    return this.#build(this.#facts ?? factsOf(this.ex, this.client));
+    if (this.#sealed) {
+      const request = `${this.#method} ${this.#url} HTTP/${this.#httpVersion}`;
+      return this.#build(this.#loc, this.#server, this.#upstream, request, this.#host, this.#gateway, this.#target, this.#exUrl);
+    }
+    const ex = this.ex;
+    return this.#build(ex.location, ex.server, ex.upstream, requestLine(ex.req), ex.host, Boolean(ex.gateway), ex.target, ex.url);
   }
 
-  #build(facts: RequestFacts): TraceView {
-    const { loc, route } = facts;
+  #build(
+    loc: CompiledLocation | undefined,
+    server: CompiledServer | undefined,
+    upstream: CompiledUpstream | undefined,
+    request: string,
+    host: string,
+    gateway: boolean,
+    target: string,
+    url: string,
+  ): TraceView {
+    const route = routeLabels(loc, server, upstream);
     return {
       id: this.id,
       kind: 'http',
       start: new Date(this.startedAt).toISOString(),
       ...(this.connection === undefined ? {} : { connection: this.connection }),
       pod: this.observer.pod,
-      client: facts.client,
-      request: facts.request,
-      host: facts.host,
+      client: this.client,
+      request,
+      host,
       ...(this.service === '' ? {} : { service: this.service }),
       hops: [
         {
-          hop: facts.gateway ? 'gateway-route' : 'ingress-rule',
+          hop: gateway ? 'gateway-route' : 'ingress-rule',
           ...(route.kind === '' ? { route: 'default backend' } : { kind: route.kind, route: `${route.namespace}/${route.route}` }),
-          server: facts.server,
+          server: server?.hostname,
           ...(loc === undefined ? {} : { path: loc.config.path, pathType: loc.config.pathType }),
         },
-        ...(facts.target !== '' && facts.target !== facts.url ? [{ hop: 'rewrite', from: facts.url, to: facts.target }] : []),
-        ...(facts.upstream === undefined ? [] : [{ hop: 'upstream', upstream: facts.upstream }]),
-        ...this.tries.map((t) => ({ hop: 'endpoint', endpoint: t.address, ...(t.pod === undefined ? {} : { pod: t.pod }), status: t.status, ms: round(t.ms) })),
+        ...(target !== '' && target !== url ? [{ hop: 'rewrite', from: url, to: target }] : []),
+        ...(upstream === undefined ? [] : [{ hop: 'upstream', upstream: upstream.name }]),
+        ...this.tries().map((t) => ({
+          hop: 'endpoint',
+          endpoint: t.address,
+          ...(t.pod === undefined ? {} : { pod: t.pod }),
+          status: t.status,
+          ms: round(t.ms),
+        })),
       ],
       ...(this.faults === undefined ? {} : { faults: this.faults }),
       requestId: this.requestId,
       ...(this.ended ? { status: this.status, durationMs: round(this.durationMs ?? 0), bodyBytes: this.bodyBytes } : { open: true }),
     };
   }
-}
-
-/** What a trace's view reads of its request: no socket, request or response object. */
-interface RequestFacts {
-  readonly loc: Exchange['location'];
-  readonly route: RouteLabels;
-  readonly client: string;
-  readonly request: string;
-  readonly host: string;
-  readonly gateway: boolean;
-  readonly server: string | undefined;
-  readonly target: string;
-  readonly url: string;
-  readonly upstream: string | undefined;
-}
-
-function factsOf(ex: Exchange, client: string): RequestFacts {
-  return {
-    loc: ex.location,
-    route: routeOf(ex),
-    client,
-    request: requestLine(ex.req),
-    host: ex.host,
-    gateway: Boolean(ex.gateway),
-    server: ex.server?.hostname,
-    target: ex.target,
-    url: ex.url,
-    upstream: ex.upstream?.name,
-  };
 }
 
 function round(ms: number): number {
@@ -221,19 +315,22 @@ function requestLine(req: IncomingMessage): string {
 
 /** The route identity a request is counted and traced under. */
 export function routeOf(ex: Exchange): RouteLabels {
-  const loc = ex.location;
+  return routeLabels(ex.location, ex.server, ex.upstream);
+}
+
+function routeLabels(loc: CompiledLocation | undefined, server: CompiledServer | undefined, upstream: CompiledUpstream | undefined): RouteLabels {
   const ref = loc?.config.ingress;
-  const service = ex.upstream?.config.service;
+  const service = upstream?.config.service;
   const svc = service === undefined ? '' : `${service.namespace}/${service.name}`;
   if (loc === undefined || ref === undefined || loc.builtin !== undefined) {
-    return { kind: '', namespace: '', route: '', host: ex.server?.hostname ?? '', path: loc?.config.path ?? '', service: svc };
+    return { kind: '', namespace: '', route: '', host: server?.hostname ?? '', path: loc?.config.path ?? '', service: svc };
   }
   // Gateway API rules name their route `HTTPRoute namespace/name`; Ingress locations `namespace/name`.
   const space = ref.indexOf(' ');
   const kind = space < 0 ? 'Ingress' : ref.slice(0, space);
   const name = ref.slice(space + 1);
   const slash = name.indexOf('/');
-  return { kind, namespace: name.slice(0, slash), route: name.slice(slash + 1), host: ex.server?.hostname ?? '', path: loc.config.path, service: svc };
+  return { kind, namespace: name.slice(0, slash), route: name.slice(slash + 1), host: server?.hostname ?? '', path: loc.config.path, service: svc };
 }
 
 function onResponseClose(this: ServerResponse & { [TRACE]?: HttpTrace }): void {
@@ -257,39 +354,56 @@ export class HttpObserver {
     const trace = new HttpTrace(traces.nextId(), this, ex, res);
     ex.observed = trace;
     (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
-    res.once('close', onResponseClose);
+    // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
+    res.on('close', onResponseClose);
     traces.add(trace);
   }
 
   finish(trace: HttpTrace): void {
     const { ex, res } = trace;
+    const req = ex.req;
     trace.ended = true;
     trace.durationMs = trace.elapsedMs();
     trace.status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
     trace.requestId = ex.requestId === '' ? newRequestId() : ex.requestId;
-    const service = ex.upstream?.config.service;
-    trace.service = service === undefined ? '' : `${service.namespace}/${service.name}`;
+    trace.service = serviceName(ex.upstream);
     trace.bodyBytes = bodyBytesSent(trace);
-    const requestLength = requestLengthOf(ex.req);
+    let log: AccessLog | undefined;
     // The controller's own /healthz location is not logged (ingress-nginx: access_log off there).
     if (ex.location?.builtin === undefined) {
-      const counters: RouteCounters = this.options.counters.forLocation(ex.location ?? ex.server ?? this, () => routeOf(ex));
+      const requestLength = requestLengthOf(req);
+      const counters: RouteCounters = this.options.counters.forLocation(ex.location ?? ex.server ?? this, routeOf, ex);
       counters.record(
         trace.status,
         trace.durationMs / 1000,
         requestLength,
         trace.bodyBytes,
-        trace.tries.length,
+        trace.tryCount,
         this.options.pod,
-        trace.faults?.includes('abort') === true,
+        trace.faults !== undefined && trace.faults.includes('abort'),
       );
       // The ConfigMap's disable-access-log turns the log off for the whole controller.
-      if (ex.traffic?.disableAccessLog !== true) this.options.accessLog?.(accessLogLine(trace, requestLength, new Date()));
+      if (this.options.accessLog !== undefined && ex.traffic?.disableAccessLog !== true) {
+        trace.logged(requestLength, Date.now());
+        log = this.options.accessLog;
+      }
     }
     trace.seal();
+    log?.add(trace);
     this.options.traces.ended(trace);
   }
 }
+
+/** `namespace/name` of the upstream's Service, made once per compiled upstream ('' for none). */
+function serviceName(upstream: CompiledUpstream | undefined): string {
+  const service = upstream?.config.service;
+  if (service === undefined) return '';
+  let name = serviceNames.get(service);
+  if (name === undefined) serviceNames.set(service, (name = `${service.namespace}/${service.name}`));
+  return name;
+}
+
+const serviceNames = new WeakMap<object, string>();
 
 function bodyBytesSent(trace: HttpTrace): number {
   if (trace.ex.req.method === 'HEAD' || !trace.res.headersSent) return 0;
@@ -302,7 +416,8 @@ function bodyBytesSent(trace: HttpTrace): number {
 
 /** $request_length: request line, headers and body (as declared by Content-Length). */
 function requestLengthOf(req: IncomingMessage): number {
-  let n = requestLine(req).length + 2;
+  // The request line's length without making it: `METHOD URL HTTP/x.y`.
+  let n = (req.method ?? '').length + 1 + (req.url ?? '').length + 6 + req.httpVersion.length + 2;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) n += raw[i]!.length + 2 + raw[i + 1]!.length + 2;
   n += 2;
@@ -313,20 +428,24 @@ function requestLengthOf(req: IncomingMessage): number {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** nginx's $time_local (the controller's clock is UTC, as in its container): `07/Dec/2026:13:05:09 +0000`. */
-export function timeLocal(date: Date): string {
+export function timeLocal(date: Date | number): string {
+  const ms = typeof date === 'number' ? date : date.getTime();
   // One string per second: a busy controller logs many requests in the same second.
-  const second = Math.floor(date.getTime() / 1000);
+  const second = Math.floor(ms / 1000);
   if (second === lastTimeLocal.second) return lastTimeLocal.text;
-  const two = (n: number) => String(n).padStart(2, '0');
+  const d = new Date(second * 1000);
   lastTimeLocal.second = second;
-  return (lastTimeLocal.text = `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`);
+  return (lastTimeLocal.text = `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`);
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 const lastTimeLocal = { second: Number.NaN, text: '' };
 
 /** $remote_user: the user name of Basic credentials, as nginx reads it from the Authorization header. */
-function remoteUser(req: IncomingMessage): string {
-  const auth = req.headers.authorization;
+function remoteUser(auth: string | undefined): string {
   if (auth === undefined || !/^basic /i.test(auth)) return '-';
   const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('latin1');
   const colon = decoded.indexOf(':');
@@ -358,16 +477,7 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
-export function accessLogLine(trace: HttpTrace, requestLength: number, now: Date): string {
-  const { ex } = trace;
-  const req = ex.req;
-  const upstreamName = ex.location?.upstream?.name ?? DEFAULT_BACKEND;
-  const alternative = ex.upstream !== undefined && ex.location?.upstream?.alternative === ex.upstream ? ex.upstream.name : '';
-  const tries = trace.tries;
-  const list = (f: (t: UpstreamTry) => string) => (tries.length === 0 ? '-' : tries.map(f).join(', '));
-  return [
-    `${trace.client} - ${remoteUser(req)} [${timeLocal(now)}] "${escapeLogValue(requestLine(req))}" ${trace.status} ${trace.bodyBytes}`,
-    `"${headerValue(req.headers.referer)}" "${headerValue(req.headers['user-agent'])}" ${requestLength} ${seconds(trace.durationMs ?? 0)}`,
-    `[${upstreamName}] [${alternative}] ${list((t) => t.address)} ${list((t) => String(t.bytes))} ${list((t) => seconds(t.ms))} ${list((t) => String(t.status || '-'))} ${trace.requestId}`,
-  ].join(' ');
+/** One line of log-format-upstream, made from what the trace recorded. */
+export function accessLogLine(trace: HttpTrace): string {
+  return trace.accessLogLine();
 }

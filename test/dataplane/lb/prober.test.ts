@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 import type { DataPlane, ProbeTransition } from '../../../src/dataplane/index.js';
+import { MAX_PROBES_PER_SECOND, MIN_PROBE_INTERVAL_MS, probeDelayMs } from '../../../src/dataplane/lb/prober.js';
 import { FakeClock } from '../fake-clock.js';
 import { FRONTEND_PORT, frontendIP, NODE_PORT, nodeAddress, webCluster, type WebInput } from '../factories.js';
 import { useHarness } from '../harness.js';
@@ -161,5 +162,31 @@ describe('LB prober', () => {
     expect(node('node-0').probes).toBe(0);
     await round(clock, 1, 1);
     expect(node('node-0').lastResult).toBe('success');
+  });
+});
+
+describe('probe intervals at scale', () => {
+  it('keeps the scaled interval and its floor while the targets stay under the rate limit', () => {
+    expect(probeDelayMs(5, 1, 9)).toBe(5000);
+    expect(probeDelayMs(5, 0.01, 9)).toBe(MIN_PROBE_INTERVAL_MS);
+    expect(probeDelayMs(5, 0.01, 9, 3)).toBe(MIN_PROBE_INTERVAL_MS);
+    expect(probeDelayMs(5, 1, MAX_PROBES_PER_SECOND * 5)).toBe(5000);
+  });
+
+  it('stretches every interval past MAX_PROBES_PER_SECOND and spreads first attempts within it', () => {
+    const targets = 6500;
+    const stretched = (targets * 1000) / MAX_PROBES_PER_SECOND;
+    expect(probeDelayMs(5, 0.01, targets)).toBe(stretched);
+    const firsts = Array.from({ length: 1000 }, (_, i) => probeDelayMs(5, 0.01, targets, i));
+    for (const d of firsts) {
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThanOrEqual(stretched);
+    }
+    // Evenly: each tenth of the interval gets about a tenth of the first attempts.
+    for (let tenth = 0; tenth < 10; tenth++) {
+      const n = firsts.filter((d) => d > (tenth * stretched) / 10 && d <= ((tenth + 1) * stretched) / 10).length;
+      expect(n).toBeGreaterThan(80);
+      expect(n).toBeLessThan(120);
+    }
   });
 });
