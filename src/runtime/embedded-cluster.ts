@@ -333,9 +333,12 @@ export class EmbeddedCluster extends EventEmitter {
     const snapshot = this.snapshot;
     if (!snapshot.pods.every((p) => p.phase !== 'Running' || p.ready)) return false;
     const withEndpoints = new Set(snapshot.endpoints.filter((e) => e.ports.some((p) => p.usable.length > 0)).map((e) => e.serviceKey));
+    // A probe counts once one node has answered it as up (settled), not while every node is
+    // still unknown: a first attempt made before the node's NodePort listener was bound fails
+    // and takes the node out, and a caller told "serving" would meet an empty pool.
     const up = new Set(
       this.probeStatus()
-        .filter((s) => s.state === 'up')
+        .filter((s) => s.state === 'up' && s.settled)
         .map((s) => `${s.loadBalancer}/${s.probe}`),
     );
     return snapshot.loadBalancers.every((lb) =>
@@ -355,10 +358,12 @@ export class EmbeddedCluster extends EventEmitter {
         clearTimeout(timer);
         this.off('snapshot', check);
         this.off('probe', check);
+        this.off('probe-settled', check);
         resolve(ok);
       };
       this.on('snapshot', check);
       this.on('probe', check);
+      this.on('probe-settled', check);
     });
   }
 
