@@ -333,12 +333,13 @@ export class EmbeddedCluster extends EventEmitter {
     const snapshot = this.snapshot;
     if (!snapshot.pods.every((p) => p.phase !== 'Running' || p.ready)) return false;
     const withEndpoints = new Set(snapshot.endpoints.filter((e) => e.ports.some((p) => p.usable.length > 0)).map((e) => e.serviceKey));
-    // A probe counts once one node has answered it as up (settled), not while every node is
-    // still unknown: a first attempt made before the node's NodePort listener was bound fails
-    // and takes the node out, and a caller told "serving" would meet an empty pool.
+    // A node counts for a probe when it is up and either settled or unknown with nothing
+    // against it yet: no failed answer and no attempt out. An attempt made before the node's
+    // NodePort listener was bound (the pods were not Ready then) comes back ECONNREFUSED and
+    // takes the node out, so a caller told "serving" while it is out would meet an empty pool.
     const up = new Set(
       this.probeStatus()
-        .filter((s) => s.state === 'up' && s.settled)
+        .filter((s) => s.state === 'up' && (s.settled || (s.lastResult !== 'failure' && !s.attempting)))
         .map((s) => `${s.loadBalancer}/${s.probe}`),
     );
     return snapshot.loadBalancers.every((lb) =>

@@ -57,6 +57,8 @@ export interface ProbeStatus {
   readonly probes: number;
   /** False while the state is unknown: fewer than numberOfProbes consecutive results of one kind so far. */
   readonly settled: boolean;
+  /** An attempt is out and its answer not in yet. */
+  readonly attempting: boolean;
 }
 
 export interface ProbeTransition {
@@ -185,6 +187,7 @@ export class Prober {
       lastChange: t.lastChange,
       probes: t.probes,
       settled: t.settled,
+      attempting: t.check !== undefined,
     }));
   }
 
