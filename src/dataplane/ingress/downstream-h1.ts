@@ -17,7 +17,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { listenerGuard } from '../l4/listener-guard.js';
-import { LeanRequest, LeanResponse, type ResponseSink } from './downstream-message.js';
+import { LeanHead, LeanRequest, LeanResponse, type ResponseSink } from './downstream-message.js';
 import { BadRequest, CONTROL, parseChunkSize, TOKEN, parseRequestHead, type RequestHead, MAX_HEAD_BYTES } from './downstream-request.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -62,6 +62,7 @@ class DownstreamConnection implements ResponseSink {
   buffered: Buffer = EMPTY;
   /** Body bytes of the current request (or chunk) still to come. */
   remaining = 0;
+  /** The current request while its body is being read. */
   request: LeanRequest | undefined;
   response: LeanResponse | undefined;
   /** The current request's body is still being read (the response may have ended already). */
@@ -171,22 +172,20 @@ class DownstreamConnection implements ResponseSink {
   }
 
   begin(head: RequestHead): void {
-    const request = new LeanRequest(this.socket, head, this);
     const response = new LeanResponse(this, head);
-    this.request = request;
     this.response = response;
     if (head.expectContinue) this.socket.write(CONTINUE, 'latin1');
-    if (head.chunked) {
-      this.phase = Phase.ChunkSize;
+    let request: LeanRequest | LeanHead;
+    if (head.chunked || head.contentLength > 0) {
+      request = this.request = new LeanRequest(this.socket, head, this);
       this.reading = true;
-    } else if (head.contentLength > 0) {
-      this.phase = Phase.Body;
+      this.phase = head.chunked ? Phase.ChunkSize : Phase.Body;
       this.remaining = head.contentLength;
-      this.reading = true;
     } else {
-      request.finish();
+      request = new LeanHead(this.socket, head);
       this.phase = Phase.Waiting;
     }
+    // The proxy reads the part of IncomingMessage and ServerResponse these have (downstream-message.ts).
     this.server.handler(request as unknown as IncomingMessage, response as unknown as ServerResponse);
   }
 

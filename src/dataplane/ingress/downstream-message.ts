@@ -24,7 +24,27 @@ export interface ResponseSink {
   bodyRead(): void;
 }
 
-/** A request; its body is the stream (ended at once when there is none). */
+/** A request without a body: the fields the proxy reads, no stream (nothing reads a body that is not there). */
+export class LeanHead {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly rawHeaders: string[];
+  readonly socket: Socket;
+  readonly complete = true;
+
+  constructor(socket: Socket, head: RequestHead) {
+    this.socket = socket;
+    this.method = head.method;
+    this.url = head.url;
+    this.httpVersion = head.httpVersion;
+    this.headers = head.headers;
+    this.rawHeaders = head.rawHeaders;
+  }
+}
+
+/** A request with a body: the body is the stream, fed as it is read from the socket. */
 export class LeanRequest extends Readable {
   readonly method: string;
   readonly url: string;

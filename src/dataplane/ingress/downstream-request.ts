@@ -102,7 +102,10 @@ function addHeader(headers: Record<string, string | string[]>, name: string, val
 
 function hasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
-  for (const part of value.split(',')) if (part.trim().toLowerCase() === token) return true;
+  const lower = value.toLowerCase();
+  if (lower === token) return true;
+  if (!lower.includes(token)) return false;
+  for (const part of lower.split(',')) if (part.trim() === token) return true;
   return false;
 }
 
@@ -137,7 +140,7 @@ export function parseRequestHead(data: Buffer, start: number, end: number): Requ
   if (major !== 1) throw new BadRequest(400);
   const httpVersion = minor === 0 ? '1.0' : '1.1';
 
-  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  const headers: Record<string, string | string[]> = {};
   const rawHeaders: string[] = [];
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
@@ -177,7 +180,8 @@ export function parseRequestHead(data: Buffer, start: number, end: number): Requ
         upgrade = true;
         break;
     }
-    addHeader(headers, lower, value);
+    // A field named __proto__ would set the object's prototype: it is left out of headers (rawHeaders keeps it).
+    if (lower !== '__proto__') addHeader(headers, lower, value);
   }
 
   let chunked = false;
