@@ -392,17 +392,17 @@ function onData(this: LeanSocket, chunk: Buffer): void {
   }
 }
 
-/** The client is done sending: answer what is in flight, then close (Node's server does the same). */
+/**
+ * The client is done sending. Requests it sent before are answered; a request in flight
+ * with nothing behind it is abandoned, as nginx does when it finds the client's connection
+ * closed under a proxied request (499; Node's server aborts it too).
+ */
 function onEnd(this: LeanSocket): void {
   const connection = this[CONNECTION];
   if (connection === undefined) return;
   connection.clientEnded = true;
-  if (connection.reading) {
-    // The body can no longer be completed.
-    connection.reading = false;
-    connection.request?.fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
-    if (connection.response === undefined) return connection.finishWithClient();
-    connection.phase = Phase.Waiting;
+  if (connection.reading || (connection.response !== undefined && connection.buffered.length === 0)) {
+    this.destroy();
     return;
   }
   if (connection.response === undefined && connection.phase === Phase.Head && !connection.parsing) connection.run();

@@ -80,7 +80,8 @@ export class LeanRequest extends Readable {
   /** The body cannot be completed (the client went away, or sent a malformed chunk). */
   fail(err: Error): void {
     this.#sink = undefined;
-    this.destroy(err);
+    // As IncomingMessage: the error is emitted only to a listener (the proxy's upstream body reader).
+    this.destroy(this.listenerCount('error') > 0 ? err : undefined);
   }
 }
 

@@ -186,7 +186,7 @@ describe('through the controller', () => {
     const u = new URL(ctl.http);
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const c = connect(Number(u.port), u.hostname, () => c.end('GET / HTTP/1.1\r\nHost: raw.example\r\nConnection: close\r\n\r\n'));
+      const c = connect(Number(u.port), u.hostname, () => c.write('GET / HTTP/1.1\r\nHost: raw.example\r\nConnection: close\r\n\r\n'));
       c.on('data', (d: Buffer) => chunks.push(d));
       c.on('error', reject);
       c.on('close', () => resolve(Buffer.concat(chunks)));
