@@ -224,6 +224,7 @@ export class L7Pod implements PodRuntime {
       };
       server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, SNICallback: sni }, proxy.requestListener('https', listener.port));
       server.on('upgrade', proxy.upgradeListener('https', listener.port));
+      if (leanHttpServer()) this.#leanServer(server, proxy, listener, 'https');
     } else {
       server = createHttpServer(proxy.requestListener('http', listener.port));
       server.on('upgrade', proxy.upgradeListener('http', listener.port));
@@ -237,19 +238,21 @@ export class L7Pod implements PodRuntime {
         h2c.attach(server);
         this.#h2c.push(h2c);
       }
-      if (leanHttpServer()) {
-        // In front of Node's server (and the h2c sniffer), which serves what the lean one hands over.
-        const lean = new LeanServer({
-          handler: proxy.handler('http', listener.port),
-          keepAliveMs: CLIENT_KEEPALIVE_MS,
-          label: `ingress pod ${this.#pod.namespace}/${this.#pod.name} :${listener.port}`,
-        });
-        lean.install(server);
-        this.#lean.push(lean);
-      }
+      if (leanHttpServer()) this.#leanServer(server, proxy, listener, 'http');
     }
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
     return server;
+  }
+
+  /** The lean server in front of Node's (and the h2c sniffer), which serves what the lean one hands over. */
+  #leanServer(server: Server, proxy: IngressProxy, listener: Listener, scheme: Scheme): void {
+    const lean = new LeanServer({
+      handler: proxy.handler(scheme, listener.port),
+      keepAliveMs: CLIENT_KEEPALIVE_MS,
+      label: `ingress pod ${this.#pod.namespace}/${this.#pod.name} :${listener.port}`,
+    });
+    lean.install(server, scheme === 'https' ? 'secureConnection' : 'connection');
+    this.#lean.push(lean);
   }
 
   /** The controller's /healthz: 200 `ok` while healthy, as its readinessProbe expects. */

@@ -450,8 +450,8 @@ const SOCKET_LISTENERS: readonly (readonly [string, SocketListener])[] = [
 /**
  * The lean server in front of one listener's `http.Server`: the server keeps its listening
  * socket and its own connection handling, which the lean server calls for what it hands
- * over. `install()` takes the server's `connection` listeners (its own, and the h2c
- * sniffer's when attached) as the fallback.
+ * over. `install()` takes the server's `connection` (or, for HTTPS, `secureConnection`)
+ * listeners (its own, and the h2c sniffer's when attached) as the fallback.
  */
 export class LeanServer {
   readonly sockets = new Set<Socket>();
@@ -469,11 +469,15 @@ export class LeanServer {
     this.keepAliveHeader = `Keep-Alive: timeout=${Math.floor(options.keepAliveMs / 1000)}\r\n`;
   }
 
-  install(server: Server): void {
+  /**
+   * Takes the server's connections: `connection` for an http.Server, `secureConnection`
+   * (the decrypted socket, after the handshake) for an https.Server.
+   */
+  install(server: Server, event: 'connection' | 'secureConnection' = 'connection'): void {
     this.#server = server;
-    this.#fallback = server.listeners('connection') as ((socket: Socket) => void)[];
-    server.removeAllListeners('connection');
-    server.on('connection', (socket: Socket) => this.serve(socket));
+    this.#fallback = server.listeners(event) as ((socket: Socket) => void)[];
+    server.removeAllListeners(event);
+    server.on(event, (socket: Socket) => this.serve(socket));
   }
 
   serve(socket: Socket): void {
