@@ -29,6 +29,8 @@ export interface LeanServerOptions {
   readonly keepAliveMs: number;
   /** Names the listener in the listener guard's log. */
   readonly label: string;
+  /** How long a request head may take to arrive whole (default: nginx's client_header_timeout). */
+  readonly headerTimeoutMs?: number;
 }
 
 const enum Phase {
@@ -50,6 +52,8 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const EMPTY = Buffer.alloc(0);
 /** A chunk-size line with extensions; nginx allows no more than fits its buffer either. */
 const MAX_CHUNK_LINE = 4096;
+/** nginx's client_header_timeout (60 s; Node's headersTimeout is 60 s as well). */
+const CLIENT_HEADER_TIMEOUT_MS = 60_000;
 
 /** What Node's server answers to a request it cannot parse: the status line and Connection: close. */
 function errorReply(err: BadRequest): string {
@@ -71,6 +75,8 @@ class DownstreamConnection implements ResponseSink {
   parsing = false;
   /** The socket is paused because the request body's reader is not reading. */
   bodyPaused = false;
+  /** When the first bytes of an unfinished head came (0: none pending). */
+  headSince = 0;
   /** The client has sent its FIN: what it sent before is answered, then the connection ends. */
   clientEnded = false;
 
@@ -159,8 +165,12 @@ class DownstreamConnection implements ResponseSink {
     if (end < 0) {
       this.buffered = start === 0 ? data : data.subarray(start);
       checkPartialHead(data, start);
+      // client_header_timeout: a head trickled in for longer is cut (a silent client, by the idle timeout).
+      if (this.headSince === 0) this.headSince = Date.now();
+      else if (Date.now() - this.headSince > this.server.headerTimeoutMs) throw new BadRequest(408);
       return false;
     }
+    this.headSince = 0;
     const head = parseRequestHead(data, start, end);
     this.buffered = data.subarray(end + 4);
     if (head.handOver) {
@@ -458,6 +468,7 @@ export class LeanServer {
   readonly handler: RequestHandler;
   readonly label: string;
   readonly keepAliveHeader: string;
+  readonly headerTimeoutMs: number;
   readonly #keepAliveMs: number;
   #fallback: ((socket: Socket) => void)[] = [];
   #server: Server | undefined;
@@ -466,6 +477,7 @@ export class LeanServer {
     this.handler = options.handler;
     this.label = options.label;
     this.#keepAliveMs = options.keepAliveMs;
+    this.headerTimeoutMs = options.headerTimeoutMs ?? CLIENT_HEADER_TIMEOUT_MS;
     this.keepAliveHeader = `Keep-Alive: timeout=${Math.floor(options.keepAliveMs / 1000)}\r\n`;
   }
 

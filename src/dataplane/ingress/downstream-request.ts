@@ -24,6 +24,7 @@ const MAX_REQUEST_LINE = 8 * 1024;
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  408: 'Request Timeout',
   414: 'URI Too Long',
   417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',

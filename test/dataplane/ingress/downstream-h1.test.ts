@@ -14,6 +14,9 @@ import { startBackend, type Backend } from '../../fixtures/ingress/backends.js';
 import { endpoints, ingress, path, rule, service } from '../../fixtures/ingress/factory.js';
 import { startController, type ControllerHarness } from '../../fixtures/ingress/harness.js';
 import { BadRequest, parseChunkSize, parseRequestHead } from '../../../src/dataplane/ingress/downstream-request.js';
+import { LeanServer } from '../../../src/dataplane/ingress/downstream-h1.js';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
 
 function head(text: string) {
   const data = Buffer.from(text, 'latin1');
@@ -335,4 +338,39 @@ describe('through a controller pod', () => {
     const reply = await exchange([`GET /after HTTP/1.1\r\nHost: web.example\r\n\r\n`], 1);
     expect(statuses(reply)).toEqual(['200']);
   }, 60_000);
+});
+
+describe('LeanServer alone', () => {
+  it('answers 408 to a head still unfinished after the header timeout, and keeps serving others', async () => {
+    const server = createServer();
+    const lean = new LeanServer({
+      handler: (_req, res) => void res.writeHead(204).end(),
+      keepAliveMs: 10_000,
+      label: 'test',
+      headerTimeoutMs: 50,
+    });
+    lean.install(server);
+    server.listen(0, '127.51.14.2');
+    await once(server, 'listening');
+    const { port: p } = server.address() as { port: number };
+    const slow = connect(p, '127.51.14.2');
+    let out = '';
+    slow.setEncoding('latin1');
+    slow.on('data', (d: string) => (out += d));
+    const closed = once(slow, 'close');
+    slow.write('GET / HTTP/1.1\r\nHost: a\r\n');
+    // The timeout needs time to pass: the head's next byte comes after it.
+    await new Promise((r) => setTimeout(r, 120));
+    slow.write('X');
+    await closed;
+    expect(out).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\nConnection: close\r\n/);
+    const quick = connect(p, '127.51.14.2', () => quick.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'));
+    let reply = '';
+    quick.setEncoding('latin1');
+    quick.on('data', (d: string) => (reply += d));
+    await once(quick, 'close');
+    expect(reply).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+    lean.closeAll();
+    await new Promise((r) => server.close(r));
+  });
 });
