@@ -77,6 +77,8 @@ class DownstreamConnection implements ResponseSink {
   bodyPaused = false;
   /** When the first bytes of an unfinished head came (0: none pending). */
   headSince = 0;
+  /** When the connection last read a request or ended a response (the idle sweep reads it). */
+  lastActive = 0;
   /** The client has sent its FIN: what it sent before is answered, then the connection ends. */
   clientEnded = false;
 
@@ -86,6 +88,7 @@ class DownstreamConnection implements ResponseSink {
   ) {}
 
   onData(chunk: Buffer): void {
+    this.lastActive = Date.now();
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     this.run();
   }
@@ -296,11 +299,12 @@ class DownstreamConnection implements ResponseSink {
   responseEnded(response: LeanResponse): void {
     if (this.response !== response) return;
     this.response = undefined;
+    this.lastActive = Date.now();
     if (!response.keepAlive) {
       this.phase = Phase.Closed;
       this.buffered = EMPTY;
       this.request = undefined;
-      this.socket.end();
+      closeAfterWrite(this.socket);
       return;
     }
     // The body not read yet is read and dropped, as Node's server and nginx discard it.
@@ -428,10 +432,15 @@ function onDrain(this: LeanSocket): void {
   }
 }
 
-function onTimeout(this: LeanSocket): void {
-  const connection = this[CONNECTION];
-  // keepalive_timeout applies between requests; a request in flight has the proxy's timeouts.
-  if (connection !== undefined && connection.response === undefined && connection.phase === Phase.Head) this.destroy();
+/** Ends the connection after what is written has gone, as Node's server does (destroySoon). */
+function closeAfterWrite(socket: Socket): void {
+  socket.end();
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', destroySocket);
+}
+
+function destroySocket(this: Socket): void {
+  this.destroy();
 }
 
 function onError(this: LeanSocket): void {
@@ -452,7 +461,6 @@ const SOCKET_LISTENERS: readonly (readonly [string, SocketListener])[] = [
   ['data', onData],
   ['end', onEnd],
   ['drain', onDrain],
-  ['timeout', onTimeout],
   ['error', onError],
   ['close', onClose],
 ];
@@ -472,6 +480,7 @@ export class LeanServer {
   readonly #keepAliveMs: number;
   #fallback: ((socket: Socket) => void)[] = [];
   #server: Server | undefined;
+  #sweep: NodeJS.Timeout | undefined;
 
   constructor(options: LeanServerOptions) {
     this.handler = options.handler;
@@ -487,6 +496,11 @@ export class LeanServer {
    */
   install(server: Server, event: 'connection' | 'secureConnection' = 'connection'): void {
     this.#server = server;
+    if (this.#sweep === undefined) {
+      // One timer for every connection, as Node's server checks its connections, not one per socket.
+      this.#sweep = setInterval(() => this.#expire(), Math.max(10, Math.min(this.#keepAliveMs, this.headerTimeoutMs) / 4));
+      this.#sweep.unref();
+    }
     this.#fallback = server.listeners(event) as ((socket: Socket) => void)[];
     server.removeAllListeners(event);
     server.on(event, (socket: Socket) => this.serve(socket));
@@ -497,7 +511,7 @@ export class LeanServer {
     s[CONNECTION] = new DownstreamConnection(s, this);
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    socket.setTimeout(this.#keepAliveMs);
+    s[CONNECTION].lastActive = Date.now();
     for (const [event, listener] of SOCKET_LISTENERS) socket.on(event, listener);
     socket.resume();
   }
@@ -508,15 +522,30 @@ export class LeanServer {
     s[CONNECTION] = undefined;
     this.sockets.delete(socket);
     for (const [event, listener] of SOCKET_LISTENERS) socket.off(event, listener);
-    socket.setTimeout(0);
   }
 
   fallback(socket: Socket): void {
     for (const listener of this.#fallback) listener.call(this.#server, socket);
   }
 
+  /**
+   * keepalive_timeout: an idle connection between requests is closed; client_header_timeout:
+   * a head unfinished for longer gets 408. A request in flight has the proxy's timeouts.
+   */
+  #expire(): void {
+    const now = Date.now();
+    for (const socket of this.sockets) {
+      const connection = (socket as LeanSocket)[CONNECTION];
+      if (connection === undefined || connection.response !== undefined || connection.phase !== Phase.Head) continue;
+      if (connection.headSince !== 0 && now - connection.headSince > this.headerTimeoutMs) connection.refuse(new BadRequest(408));
+      else if (now - connection.lastActive > this.#keepAliveMs) socket.destroy();
+    }
+  }
+
   /** Closes every connection the lean server holds (the pod stops). */
   closeAll(): void {
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweep = undefined;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
   }

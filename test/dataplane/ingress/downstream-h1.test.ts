@@ -373,4 +373,21 @@ describe('LeanServer alone', () => {
     lean.closeAll();
     await new Promise((r) => server.close(r));
   });
+
+  it('closes a kept-alive connection once it has been idle for the keep-alive timeout', async () => {
+    const server = createServer();
+    const lean = new LeanServer({ handler: (_req, res) => void res.writeHead(204).end(), keepAliveMs: 40, label: 'test' });
+    lean.install(server);
+    server.listen(0, '127.51.14.3');
+    await once(server, 'listening');
+    const { port: p } = server.address() as { port: number };
+    const client = connect(p, '127.51.14.3', () => client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    let reply = '';
+    client.setEncoding('latin1');
+    client.on('data', (d: string) => (reply += d));
+    await once(client, 'close');
+    expect(reply).toMatch(/^HTTP\/1\.1 204 No Content\r\n[^]*Connection: keep-alive\r\nKeep-Alive: timeout=0\r\n/);
+    lean.closeAll();
+    await new Promise((r) => server.close(r));
+  });
 });
