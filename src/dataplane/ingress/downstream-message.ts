@@ -64,6 +64,9 @@ export class LeanRequest extends Readable {
     this.headers = head.headers;
     this.rawHeaders = head.rawHeaders;
     this.#sink = sink;
+    // The body's reader (the upstream request) listens while it reads and may stop before the
+    // client's abort is emitted; with nobody reading, the abort concerns nobody.
+    this.on('error', bodyAbortedUnread);
   }
 
   override _read(): void {
@@ -80,9 +83,12 @@ export class LeanRequest extends Readable {
   /** The body cannot be completed (the client went away, or sent a malformed chunk). */
   fail(err: Error): void {
     this.#sink = undefined;
-    // As IncomingMessage: the error is emitted only to a listener (the proxy's upstream body reader).
-    this.destroy(this.listenerCount('error') > 0 ? err : undefined);
+    this.destroy(err);
   }
+}
+
+function bodyAbortedUnread(): void {
+  // See LeanRequest's constructor: the client's abort reaches whoever reads the body.
 }
 
 /** Node's cached Date header value, renewed once a second at most. */

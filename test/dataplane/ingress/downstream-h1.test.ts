@@ -242,6 +242,23 @@ describe('through a controller pod', () => {
     ]);
   });
 
+  it('survives clients that leave in the middle of a body (reset or FIN), and serves the next', async () => {
+    for (const framing of ['Content-Length: 100', 'Transfer-Encoding: chunked']) {
+      for (const leave of ['reset', 'fin'] as const) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(port(), CONTROLLER, () => {
+            socket.write(`POST /partial HTTP/1.1\r\nHost: web.example\r\n${framing}\r\n\r\n${framing.startsWith('Content') ? 'abc' : '10\r\nabc'}`);
+            setImmediate(() => (leave === 'reset' ? socket.resetAndDestroy() : socket.end()));
+          });
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve());
+        });
+      }
+    }
+    const reply = await exchange([`GET /after-partial HTTP/1.1\r\nHost: web.example\r\n\r\n`], 1);
+    expect(statuses(reply)).toEqual(['200']);
+  });
+
   it('answers HEAD without a body and the controller’s own errors with their pages', async () => {
     const reply = await exchange([`HEAD / HTTP/1.1\r\nHost: web.example\r\n\r\nGET / HTTP/1.1\r\nHost: nobody.example\r\n\r\n`], 2);
     expect(statuses(reply)).toEqual(['200', '404']);
