@@ -18,7 +18,7 @@
  *    table chooses the source address only, never an answer.
  * Other runtimes get the Service environment variables only (docs/workloads.md).
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DnsRecord } from '../../cluster/dns.js';
@@ -186,11 +186,23 @@ function workDir(): string {
   return dir;
 }
 
-/** The preload's path (written once per aks-emu process). */
+let preload: string | undefined;
+
+/**
+ * The preload's path, written once per aks-emu process and in one rename. Every pod's node
+ * reads it at start-up; rewritten in place for each pod started (open with O_TRUNC, then
+ * write), a pod starting beside another read it while it was empty and ran without it: its
+ * lookups went to the host's resolver (EAI_AGAIN or ENOTFOUND for every cluster name).
+ */
 export function preloadPath(): string {
-  const path = join(workDir(), 'preload.cjs');
-  writeFileSync(path, PRELOAD);
-  return path;
+  // Written again (the same way) only if something removed the file since.
+  if (preload === undefined || !existsSync(preload)) {
+    const path = join(workDir(), 'preload.cjs');
+    writeFileSync(`${path}.tmp`, PRELOAD);
+    renameSync(`${path}.tmp`, path);
+    preload = path;
+  }
+  return preload;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -135,5 +136,34 @@ describe('the Node.js preload of process pods', () => {
     expect(JSON.parse(silent.stdout)).toEqual(['EAI_AGAIN']);
     // glibc stops at the first candidate that times out, after its attempts.
     expect(dns.asked.map((q) => q.name)).toEqual(['api.vote.shop.svc.cluster.local', 'api.vote.shop.svc.cluster.local']);
+  });
+
+  it('gives a pod that starts while others are started the whole preload, never a file being rewritten', async () => {
+    const path = preloadPath();
+    const whole = readFileSync(path, 'utf8');
+    // A pod's node reads its --require file once at start-up; this child reads it as often as it can.
+    const reader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); let bad = 0; console.log('reading'); for (let i = 0; i < 20000; i++) if (fs.readFileSync(process.argv[1], 'utf8').length !== ${whole.length}) bad++; console.log(bad);`,
+        path,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    reader.stdout.setEncoding('utf8');
+    const reading = new Promise<void>((resolve) => reader.stdout.on('data', (chunk: string) => ((out += chunk), out.includes('reading') && resolve())));
+    const exited = new Promise<void>((resolve) => reader.on('exit', () => resolve()));
+    await reading;
+    let running = true;
+    void exited.then(() => (running = false));
+    // Meanwhile the cluster starts more pods, each asking for the preload's path.
+    while (running) {
+      for (let i = 0; i < 20; i++) expect(preloadPath()).toBe(path);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(out.trim().split('\n')).toEqual(['reading', '0']);
+    expect(readFileSync(path, 'utf8')).toBe(whole);
   });
 });
