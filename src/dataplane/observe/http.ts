@@ -40,20 +40,14 @@ export interface HttpObserverOptions {
   readonly accessLog?: AccessLog;
 }
 
-/** One try of a request upstream. */
-export class UpstreamTry {
+/** What one try of a request upstream did: the endpoint, its status, body bytes and time. */
+export class TryRecord {
+  address = '-';
+  /** The endpoint's config (compiled, long-lived): its pod's name is made into a string only when read. */
+  endpoint: CompiledEndpoint['config'] | undefined = undefined;
   status = 0;
   bytes = 0;
   ms = 0;
-  readonly #t0 = performance.now();
-  /** The request's trace was sealed: what the try does after that (an abort once the client left) is not recorded. */
-  #frozen = false;
-
-  constructor(
-    readonly address: string,
-    /** The endpoint's config (compiled, long-lived): its pod's name is made into a string only when read. */
-    readonly endpoint: CompiledEndpoint['config'] | undefined,
-  ) {}
 
   /** `namespace/name` of the endpoint's pod, if it has one. */
   get pod(): string | undefined {
@@ -61,55 +55,93 @@ export class UpstreamTry {
     return config?.podName === undefined ? undefined : `${config.podNamespace ?? ''}/${config.podName}`;
   }
 
+  /** What `from` had done by now (a trace copies its tries when it is sealed). */
+  copy(from: TryRecord): void {
+    this.address = from.address;
+    this.endpoint = from.endpoint;
+    this.status = from.status;
+    this.bytes = from.bytes;
+    this.ms = from.ms;
+  }
+}
+
+/**
+ * One try of a request upstream while it runs, written by the proxy's upstream call. It is
+ * short-lived: the trace copies what it did when the trace is sealed and keeps no reference
+ * to it, so what the call does after that (an abort once the client left) is not recorded.
+ */
+export class UpstreamTry extends TryRecord {
+  /** Body bytes that reached the client. */
+  relayed = 0;
+  readonly #t0 = performance.now();
+
+  constructor(address: string, endpoint: CompiledEndpoint['config'] | undefined) {
+    super();
+    this.address = address;
+    this.endpoint = endpoint;
+  }
+
   headers(status: number): void {
-    if (!this.#frozen) this.status = status;
+    this.status = status;
   }
 
-  /** Body bytes from the upstream; returns what of them reached the client. */
-  recv(bytes: number, relayed: boolean): number {
-    if (!this.#frozen) this.bytes += bytes;
-    return relayed ? bytes : 0;
-  }
-
-  freeze(): void {
-    this.#frozen = true;
+  /** Body bytes from the upstream; `relayed`: they were written to the client. */
+  recv(bytes: number, relayed: boolean): void {
+    this.bytes += bytes;
+    if (relayed) this.relayed += bytes;
   }
 
   done(failedStatus?: number): void {
-    if (this.#frozen) return;
     this.ms = performance.now() - this.#t0;
     if (failedStatus !== undefined && this.status === 0) this.status = failedStatus;
   }
 }
 
+/** Lower-case hex of 16 bytes: nginx's $request_id as the proxy makes it, kept as bytes. */
+const REQUEST_ID_HEX = /^[0-9a-f]{32}$/;
+
+/**
+ * One request's trace. Records are reused: each is held by the request while it runs, by
+ * the trace ring and by the access log ring, and once all three have let go its observer
+ * takes it back for a later request. Nothing reads a record after that: every reader (the
+ * trace API, followers, the access log's text) copies what it needs when it reads.
+ */
 export class HttpTrace implements TraceRecord {
-  readonly startedAt = Date.now();
-  readonly #t0 = performance.now();
-  /** The first upstream try, and the retries after it (most requests make one try: no array for them). */
+  id = 0;
+  startedAt = 0;
+  #t0 = 0;
+  /** The first upstream try while the request runs, and the retries after it (most requests make one try: no array for them). */
   #firstTry: UpstreamTry | undefined = undefined;
   #retries: UpstreamTry[] | undefined = undefined;
+  /** Once sealed: what the tries had done then (the first one, and the retries' copies, reused with the record). */
+  #tryCount = 0;
+  readonly #first = new TryRecord();
+  readonly #more: TryRecord[] = [];
   status = 0;
   durationMs: number | undefined = undefined;
   bodyBytes = 0;
-  /** Body bytes relayed from the upstream (what a relayed response sent). */
-  relayed = 0;
-  requestId = '';
   ended = false;
   service = '';
   /** Ingress/HTTPRoute faults that took effect on the request (src/dataplane/faults). */
   faults: string[] | undefined = undefined;
   /** The L4 flow that brought the request's connection, when the runtime traced it. */
-  readonly connection: number | undefined;
+  connection: number | undefined = undefined;
   /** $remote_addr, read while the request has its socket: at the response's close Node may have detached it. */
-  readonly client: string;
+  client = '';
+  /** $request_id: the proxy's own (32 lower-case hex digits) kept as its 16 bytes, any other as the string. */
+  readonly #requestIdBytes = Buffer.alloc(16);
+  #requestIdText: string | undefined = '';
 
   /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
-  #ex: Exchange | undefined;
-  #res: ServerResponse | undefined;
+  #ex: Exchange | undefined = undefined;
+  #res: ServerResponse | undefined = undefined;
+  /** Request, trace ring and access log ring: the record is reused when none holds it. */
+  #holds = 0;
   /**
    * What the view reads once the request is let go, kept as fields (not an object per
-   * request): strings the request already had and the compiled router objects, which live
-   * as long as their router. The view's strings and objects are made only when it is read.
+   * request): strings the request had (the same string as the request before when they are
+   * equal, so a repeated URL or header keeps no new string alive) and the compiled router
+   * objects. The view's strings and objects are made only when it is read.
    */
   #sealed = false;
   #method = '';
@@ -131,16 +163,18 @@ export class HttpTrace implements TraceRecord {
   #upstreamName = '';
   #alternative = '';
 
-  constructor(
-    readonly id: number,
-    readonly observer: HttpObserver,
-    ex: Exchange,
-    res: ServerResponse,
-  ) {
+  constructor(readonly observer: HttpObserver) {}
+
+  /** A request starts (on a new record or one taken back): held by the request and the trace ring. */
+  start(id: number, ex: Exchange, res: ServerResponse): void {
+    this.id = id;
+    this.startedAt = Date.now();
+    this.#t0 = performance.now();
+    this.#holds = 2;
     this.#ex = ex;
     this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
-    this.client = clientIp(ex.req);
+    this.client = this.observer.recent.client.of(clientIp(ex.req));
   }
 
   /** Only read while the request runs (finish() seals the trace last). */
@@ -152,24 +186,84 @@ export class HttpTrace implements TraceRecord {
     return this.#res!;
   }
 
-  /** The request's facts the view needs are kept; the request, response and socket are let go. */
+  get requestId(): string {
+    return this.#requestIdText ?? this.#requestIdBytes.toString('hex');
+  }
+
+  set requestId(id: string) {
+    if (REQUEST_ID_HEX.test(id)) {
+      this.#requestIdBytes.write(id, 'hex');
+      this.#requestIdText = undefined;
+    } else this.#requestIdText = id;
+  }
+
+  /** The access log ring keeps the record too. */
+  retain(): void {
+    this.#holds++;
+  }
+
+  /** The request, the trace ring or the access log ring let go of the record. */
+  release(): void {
+    if (--this.#holds === 0) this.observer.recycle(this);
+  }
+
+  /** The trace ring dropped the record (TraceRecord). */
+  evicted(): void {
+    this.release();
+  }
+
+  /** Back to a new record's state, so a record waiting to be reused holds nothing. */
+  reset(): void {
+    this.#firstTry = undefined;
+    this.#retries = undefined;
+    this.#tryCount = 0;
+    this.status = 0;
+    this.durationMs = undefined;
+    this.bodyBytes = 0;
+    this.ended = false;
+    this.service = '';
+    this.faults = undefined;
+    this.#requestIdText = '';
+    this.#ex = undefined;
+    this.#res = undefined;
+    this.#sealed = false;
+    this.#loc = undefined;
+    this.#server = undefined;
+    this.#upstream = undefined;
+    this.#authorization = undefined;
+    this.#referer = undefined;
+    this.#userAgent = undefined;
+  }
+
+  /** The request's facts the view needs are kept; the request, response, socket and live tries are let go. */
   seal(): void {
     const ex = this.ex;
     const req = ex.req;
-    this.#method = req.method ?? '';
-    this.#url = req.url ?? '';
-    this.#httpVersion = req.httpVersion;
-    this.#host = ex.host;
-    this.#target = ex.target;
-    this.#exUrl = ex.url;
+    const recent = this.observer.recent;
+    this.#method = recent.method.of(req.method ?? '');
+    this.#url = recent.url.of(req.url ?? '');
+    this.#httpVersion = recent.httpVersion.of(req.httpVersion);
+    this.#host = recent.host.of(ex.host);
+    this.#target = recent.target.of(ex.target);
+    this.#exUrl = recent.exUrl.of(ex.url);
     this.#gateway = Boolean(ex.gateway);
     this.#loc = ex.location;
     this.#server = ex.server;
     this.#upstream = ex.upstream;
     this.#sealed = true;
     // The access log line and the view read the tries as they were when the response closed.
-    this.#firstTry?.freeze();
-    if (this.#retries !== undefined) for (const t of this.#retries) t.freeze();
+    const first = this.#firstTry;
+    const retries = this.#retries;
+    if (first !== undefined) this.#first.copy(first);
+    if (retries !== undefined) {
+      for (let i = 0; i < retries.length; i++) {
+        if (i === this.#more.length) this.#more.push(new TryRecord());
+        this.#more[i]!.copy(retries[i]!);
+      }
+    }
+    this.#tryCount = first === undefined ? 0 : 1 + (retries?.length ?? 0);
+    this.#firstTry = undefined;
+    this.#retries = undefined;
     this.#ex = undefined;
     this.#res = undefined;
   }
@@ -182,11 +276,12 @@ export class HttpTrace implements TraceRecord {
   logged(requestLength: number, now: number): void {
     const ex = this.ex;
     const headers = ex.req.headers;
+    const recent = this.observer.recent;
     this.#loggedAt = now;
     this.#requestLength = requestLength;
-    this.#authorization = headers.authorization;
-    this.#referer = headers.referer;
-    this.#userAgent = headers['user-agent'];
+    this.#authorization = recent.authorization.of(headers.authorization);
+    this.#referer = recent.referer.of(headers.referer);
+    this.#userAgent = recent.userAgent.of(headers['user-agent']);
     this.#upstreamName = ex.location?.upstream?.name ?? DEFAULT_BACKEND;
     this.#alternative = ex.upstream !== undefined && ex.location?.upstream?.alternative === ex.upstream ? ex.upstream.name : '';
   }
@@ -232,14 +327,26 @@ export class HttpTrace implements TraceRecord {
 
   /** How many tries went upstream. */
   get tryCount(): number {
+    if (this.#sealed) return this.#tryCount;
     return this.#firstTry === undefined ? 0 : 1 + (this.#retries?.length ?? 0);
   }
 
-  /** Every try, in order. */
-  tries(): readonly UpstreamTry[] {
+  /** Every try, in order: the live ones while the request runs, then what they had done when it was sealed. */
+  tries(): readonly TryRecord[] {
+    if (this.#sealed) {
+      const n = this.#tryCount;
+      return n === 0 ? [] : [this.#first, ...this.#more.slice(0, n - 1)];
+    }
     const first = this.#firstTry;
     if (first === undefined) return [];
     return this.#retries === undefined ? [first] : [first, ...this.#retries];
+  }
+
+  /** Body bytes the tries relayed to the client (while the request runs). */
+  relayed(): number {
+    let n = this.#firstTry?.relayed ?? 0;
+    if (this.#retries !== undefined) for (const t of this.#retries) n += t.relayed;
+    return n;
   }
 
   elapsedMs(): number {
@@ -341,8 +448,49 @@ function onResponseClose(this: ServerResponse & { [TRACE]?: HttpTrace }): void {
 
 const TRACE = Symbol('aks-emu.http-trace');
 
+/**
+ * The previous request's value of one field: a request that repeats it (the same URL, Host
+ * or User-Agent as the request before) keeps the older string, so the new copy the parser
+ * made dies young instead of being kept, and promoted, with the record.
+ */
+class Recent<T extends string | undefined> {
+  #value: T | undefined = undefined;
+
+  of(value: T): T {
+    if (value === this.#value) return this.#value as T;
+    this.#value = value;
+    return value;
+  }
+}
+
+/** The fields a record keeps from its request, each with the previous request's value. */
+class RecentValues {
+  readonly client = new Recent<string>();
+  readonly method = new Recent<string>();
+  readonly url = new Recent<string>();
+  readonly httpVersion = new Recent<string>();
+  readonly host = new Recent<string>();
+  readonly target = new Recent<string>();
+  readonly exUrl = new Recent<string>();
+  readonly authorization = new Recent<string | undefined>();
+  readonly referer = new Recent<string | undefined>();
+  readonly userAgent = new Recent<string | undefined>();
+}
+
+/** Records taken back and waiting for a request: enough for a burst, bounded so a quiet controller lets them go. */
+const SPARE_RECORDS = 256;
+
 export class HttpObserver {
+  readonly recent = new RecentValues();
+  readonly #spare: HttpTrace[] = [];
+  #made = 0;
+
   constructor(readonly options: HttpObserverOptions) {}
+
+  /** How many records this observer has made: the rest of its requests reused one. */
+  get recordsMade(): number {
+    return this.#made;
+  }
 
   get pod(): string {
     return this.options.pod;
@@ -351,12 +499,23 @@ export class HttpObserver {
   /** A request starts: its trace is kept from now on and finished when the response closes. */
   begin(ex: Exchange, res: ServerResponse): void {
     const traces = this.options.traces;
-    const trace = new HttpTrace(traces.nextId(), this, ex, res);
+    let trace = this.#spare.pop();
+    if (trace === undefined) {
+      trace = new HttpTrace(this);
+      this.#made++;
+    }
+    trace.start(traces.nextId(), ex, res);
     ex.observed = trace;
     (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
     // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
     res.on('close', onResponseClose);
     traces.add(trace);
+  }
+
+  /** No ring and no request holds the record any more: it is reused for a later request. */
+  recycle(trace: HttpTrace): void {
+    trace.reset();
+    if (this.#spare.length < SPARE_RECORDS) this.#spare.push(trace);
   }
 
   finish(trace: HttpTrace): void {
@@ -389,8 +548,11 @@ export class HttpObserver {
       }
     }
     trace.seal();
+    // The exchange may outlive the response (a try the client left is still being aborted): it must not reach the record once reused.
+    ex.observed = undefined;
     log?.add(trace);
     this.options.traces.ended(trace);
+    trace.release();
   }
 }
 
@@ -407,7 +569,8 @@ const serviceNames = new WeakMap<object, string>();
 
 function bodyBytesSent(trace: HttpTrace): number {
   if (trace.ex.req.method === 'HEAD' || !trace.res.headersSent) return 0;
-  if (trace.relayed > 0) return trace.relayed;
+  const relayed = trace.relayed();
+  if (relayed > 0) return relayed;
   // The controller's own answers pass their head to writeHead(), which getHeader() does not see; the written head does.
   const head = (trace.res as ServerResponse & { _header?: string | null })._header;
   const length = head ? /\r\ncontent-length: *(\d+)/i.exec(head) : null;
