@@ -22,7 +22,7 @@ import { newRequestId } from '../ingress/proxy-headers.js';
 import type { CompiledEndpoint, CompiledLocation, CompiledServer, CompiledUpstream } from '../ingress/router.js';
 import type { AccessLog } from './access-log.js';
 import { flowOf } from './flow.js';
-import type { HttpCounters, RouteCounters, RouteLabels } from './http-counters.js';
+import type { HttpCounters, PodRequests, RouteCounters, RouteLabels } from './http-counters.js';
 import type { TraceRecord, Traces, TraceView } from './traces.js';
 
 /** nginx's status for a request whose client closed the connection before the answer. */
@@ -97,9 +97,6 @@ export class UpstreamTry extends TryRecord {
   }
 }
 
-/** Lower-case hex of 16 bytes: nginx's $request_id as the proxy makes it, kept as bytes. */
-const REQUEST_ID_HEX = /^[0-9a-f]{32}$/;
-
 /**
  * One request's trace. Records are reused: each is held by the request while it runs, by
  * the trace ring and by the access log ring, and once all three have let go its observer
@@ -128,9 +125,7 @@ export class HttpTrace implements TraceRecord {
   connection: number | undefined = undefined;
   /** $remote_addr, read while the request has its socket: at the response's close Node may have detached it. */
   client = '';
-  /** $request_id: the proxy's own (32 lower-case hex digits) kept as its 16 bytes, any other as the string. */
-  readonly #requestIdBytes = Buffer.alloc(16);
-  #requestIdText: string | undefined = '';
+  requestId = '';
 
   /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
   #ex: Exchange | undefined = undefined;
@@ -186,17 +181,6 @@ export class HttpTrace implements TraceRecord {
     return this.#res!;
   }
 
-  get requestId(): string {
-    return this.#requestIdText ?? this.#requestIdBytes.toString('hex');
-  }
-
-  set requestId(id: string) {
-    if (REQUEST_ID_HEX.test(id)) {
-      this.#requestIdBytes.write(id, 'hex');
-      this.#requestIdText = undefined;
-    } else this.#requestIdText = id;
-  }
-
   /** The access log ring keeps the record too. */
   retain(): void {
     this.#holds++;
@@ -223,7 +207,7 @@ export class HttpTrace implements TraceRecord {
     this.ended = false;
     this.service = '';
     this.faults = undefined;
-    this.#requestIdText = '';
+    this.requestId = '';
     this.#ex = undefined;
     this.#res = undefined;
     this.#sealed = false;
@@ -477,6 +461,11 @@ class RecentValues {
   readonly userAgent = new Recent<string | undefined>();
 }
 
+interface RouteHandle {
+  readonly counters: RouteCounters;
+  readonly pod: PodRequests;
+}
+
 /** Records taken back and waiting for a request: enough for a burst, bounded so a quiet controller lets them go. */
 const SPARE_RECORDS = 256;
 
@@ -484,6 +473,8 @@ export class HttpObserver {
   readonly recent = new RecentValues();
   readonly #spare: HttpTrace[] = [];
   #made = 0;
+  /** Per compiled location (a WeakMap: a router rebuilt on a snapshot swap lets its keys go). */
+  readonly #routes = new WeakMap<object, RouteHandle>();
 
   constructor(readonly options: HttpObserverOptions) {}
 
@@ -512,6 +503,17 @@ export class HttpObserver {
     traces.add(trace);
   }
 
+  /** The counters a request of this location (or server, for requests no location took) adds to, and this pod's share of them. */
+  #route(ex: Exchange): RouteHandle {
+    const key: object = ex.location ?? ex.server ?? this;
+    let handle = this.#routes.get(key);
+    if (handle === undefined) {
+      const counters = this.options.counters.forLocation(key, routeOf, ex);
+      this.#routes.set(key, (handle = { counters, pod: counters.forPod(this.options.pod) }));
+    }
+    return handle;
+  }
+
   /** No ring and no request holds the record any more: it is reused for a later request. */
   recycle(trace: HttpTrace): void {
     trace.reset();
@@ -531,14 +533,14 @@ export class HttpObserver {
     // The controller's own /healthz location is not logged (ingress-nginx: access_log off there).
     if (ex.location?.builtin === undefined) {
       const requestLength = requestLengthOf(req);
-      const counters: RouteCounters = this.options.counters.forLocation(ex.location ?? ex.server ?? this, routeOf, ex);
-      counters.record(
+      const route = this.#route(ex);
+      route.counters.record(
         trace.status,
         trace.durationMs / 1000,
         requestLength,
         trace.bodyBytes,
         trace.tryCount,
-        this.options.pod,
+        route.pod,
         trace.faults !== undefined && trace.faults.includes('abort'),
       );
       // The ConfigMap's disable-access-log turns the log off for the whole controller.

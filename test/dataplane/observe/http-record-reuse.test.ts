@@ -67,7 +67,7 @@ function get(base: string, path: string, id: string, agent: string): Promise<num
   });
 }
 
-/** 32 lower-case hex digits (kept as bytes by the record) for even n, any other text for odd n. */
+/** A request id as the proxy makes them (32 lower-case hex digits) for even n, as a client may send one for odd n. */
 function requestId(n: number): string {
   return n % 2 === 0 ? n.toString(16).padStart(32, 'a') : `client-id-${n}`;
 }
