@@ -34,27 +34,22 @@ function arg(name: string, fallback: string): string {
   return i < 0 ? fallback : (process.argv[i + 1] ?? fallback);
 }
 
+/** A module of a checkout's src/dataplane. */
+async function load<M>(dir: string, path: string): Promise<M> {
+  return (await import(pathToFileURL(resolve(dir, 'src/dataplane', path)).href)) as M;
+}
+
 /** One variant's loop, in this (child) process. `dir`: the checkout whose observe/http.ts is used; '' for none. */
 async function child(variant: string, dir: string, requests: number, garbage: number): Promise<Result> {
-  const { Exchange } = (await import(
-    pathToFileURL(resolve(REPO, 'src/dataplane/ingress/exchange.ts')).href
-  )) as typeof import('../src/dataplane/ingress/exchange.js');
-  const { newRequestId } = (await import(
-    pathToFileURL(resolve(REPO, 'src/dataplane/ingress/proxy-headers.ts')).href
-  )) as typeof import('../src/dataplane/ingress/proxy-headers.js');
+  const { Exchange } = await load<typeof import('../src/dataplane/ingress/exchange.js')>(REPO, 'ingress/exchange.ts');
+  const { newRequestId } = await load<typeof import('../src/dataplane/ingress/proxy-headers.js')>(REPO, 'ingress/proxy-headers.ts');
   type Observer = import('../src/dataplane/observe/http.js').HttpObserver;
   let observer: Observer | undefined;
   if (dir !== '') {
-    const http = (await import(pathToFileURL(resolve(dir, 'src/dataplane/observe/http.ts')).href)) as typeof import('../src/dataplane/observe/http.js');
-    const { Traces } = (await import(
-      pathToFileURL(resolve(dir, 'src/dataplane/observe/traces.ts')).href
-    )) as typeof import('../src/dataplane/observe/traces.js');
-    const { HttpCounters } = (await import(
-      pathToFileURL(resolve(dir, 'src/dataplane/observe/http-counters.ts')).href
-    )) as typeof import('../src/dataplane/observe/http-counters.js');
-    const { AccessLog } = (await import(
-      pathToFileURL(resolve(dir, 'src/dataplane/observe/access-log.ts')).href
-    )) as typeof import('../src/dataplane/observe/access-log.js');
+    const http = await load<typeof import('../src/dataplane/observe/http.js')>(dir, 'observe/http.ts');
+    const { Traces } = await load<typeof import('../src/dataplane/observe/traces.js')>(dir, 'observe/traces.ts');
+    const { HttpCounters } = await load<typeof import('../src/dataplane/observe/http-counters.js')>(dir, 'observe/http-counters.ts');
+    const { AccessLog } = await load<typeof import('../src/dataplane/observe/access-log.js')>(dir, 'observe/access-log.ts');
     observer = new http.HttpObserver({ traces: new Traces(), counters: new HttpCounters(), pod: 'ingress-nginx/controller-0', accessLog: new AccessLog() });
   }
   const socket = { remoteAddress: '127.0.0.1', remotePort: 40000 };
