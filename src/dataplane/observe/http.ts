@@ -134,9 +134,8 @@ export class HttpTrace implements TraceRecord {
   #holds = 0;
   /**
    * What the view reads once the request is let go, kept as fields (not an object per
-   * request): strings the request had (the same string as the request before when they are
-   * equal, so a repeated URL or header keeps no new string alive) and the compiled router
-   * objects. The view's strings and objects are made only when it is read.
+   * request): strings the request already had and the compiled router objects, which live
+   * as long as their router. The view's strings and objects are made only when it is read.
    */
   #sealed = false;
   #method = '';
@@ -169,7 +168,7 @@ export class HttpTrace implements TraceRecord {
     this.#ex = ex;
     this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
-    this.client = this.observer.recent.client.of(clientIp(ex.req));
+    this.client = clientIp(ex.req);
   }
 
   /** Only read while the request runs (finish() seals the trace last). */
@@ -223,13 +222,12 @@ export class HttpTrace implements TraceRecord {
   seal(): void {
     const ex = this.ex;
     const req = ex.req;
-    const recent = this.observer.recent;
-    this.#method = recent.method.of(req.method ?? '');
-    this.#url = recent.url.of(req.url ?? '');
-    this.#httpVersion = recent.httpVersion.of(req.httpVersion);
-    this.#host = recent.host.of(ex.host);
-    this.#target = recent.target.of(ex.target);
-    this.#exUrl = recent.exUrl.of(ex.url);
+    this.#method = req.method ?? '';
+    this.#url = req.url ?? '';
+    this.#httpVersion = req.httpVersion;
+    this.#host = ex.host;
+    this.#target = ex.target;
+    this.#exUrl = ex.url;
     this.#gateway = Boolean(ex.gateway);
     this.#loc = ex.location;
     this.#server = ex.server;
@@ -260,12 +258,11 @@ export class HttpTrace implements TraceRecord {
   logged(requestLength: number, now: number): void {
     const ex = this.ex;
     const headers = ex.req.headers;
-    const recent = this.observer.recent;
     this.#loggedAt = now;
     this.#requestLength = requestLength;
-    this.#authorization = recent.authorization.of(headers.authorization);
-    this.#referer = recent.referer.of(headers.referer);
-    this.#userAgent = recent.userAgent.of(headers['user-agent']);
+    this.#authorization = headers.authorization;
+    this.#referer = headers.referer;
+    this.#userAgent = headers['user-agent'];
     this.#upstreamName = ex.location?.upstream?.name ?? DEFAULT_BACKEND;
     this.#alternative = ex.upstream !== undefined && ex.location?.upstream?.alternative === ex.upstream ? ex.upstream.name : '';
   }
@@ -432,35 +429,6 @@ function onResponseClose(this: ServerResponse & { [TRACE]?: HttpTrace }): void {
 
 const TRACE = Symbol('aks-emu.http-trace');
 
-/**
- * The previous request's value of one field: a request that repeats it (the same URL, Host
- * or User-Agent as the request before) keeps the older string, so the new copy the parser
- * made dies young instead of being kept, and promoted, with the record.
- */
-class Recent<T extends string | undefined> {
-  #value: T | undefined = undefined;
-
-  of(value: T): T {
-    if (value === this.#value) return this.#value as T;
-    this.#value = value;
-    return value;
-  }
-}
-
-/** The fields a record keeps from its request, each with the previous request's value. */
-class RecentValues {
-  readonly client = new Recent<string>();
-  readonly method = new Recent<string>();
-  readonly url = new Recent<string>();
-  readonly httpVersion = new Recent<string>();
-  readonly host = new Recent<string>();
-  readonly target = new Recent<string>();
-  readonly exUrl = new Recent<string>();
-  readonly authorization = new Recent<string | undefined>();
-  readonly referer = new Recent<string | undefined>();
-  readonly userAgent = new Recent<string | undefined>();
-}
-
 interface RouteHandle {
   readonly counters: RouteCounters;
   readonly pod: PodRequests;
@@ -470,7 +438,6 @@ interface RouteHandle {
 const SPARE_RECORDS = 256;
 
 export class HttpObserver {
-  readonly recent = new RecentValues();
   readonly #spare: HttpTrace[] = [];
   #made = 0;
   /** Per compiled location (a WeakMap: a router rebuilt on a snapshot swap lets its keys go). */
