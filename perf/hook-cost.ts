@@ -126,13 +126,14 @@ async function main(): Promise<void> {
     ['this build', REPO],
     ...(baseline === undefined ? [] : ([['baseline', baseline]] as [string, string][])),
   ];
-  const pin = availableParallelism() >= 2 ? ['taskset', '-c', '1'] : [];
+  // Pinned to one CPU where taskset is there (as the harness pins aks-emu), so every variant runs alike.
+  const pin = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).error === undefined ? ['taskset', '-c', '1'] : [];
   const results = new Map<string, Result[]>();
   for (let round = 0; round < rounds; round++) {
     for (const [variant, dir] of variants) {
       const cmd = [...pin, process.execPath, '--import', 'tsx', HERE, '--child', variant, dir, String(requests), String(garbage)];
       const run = spawnSync(cmd[0]!, cmd.slice(1), { cwd: REPO, encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`${variant}: ${run.stderr}`);
+      if (run.status !== 0) throw new Error(`${variant}: ${run.error?.message ?? run.stderr}`);
       const r = JSON.parse(run.stdout) as Result;
       results.set(variant, [...(results.get(variant) ?? []), r]);
     }
