@@ -15,7 +15,7 @@ import { AksEmuError } from '../../errors/index.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
-import { ClusterDnsServer } from './dns-server.js';
+import { ClusterDnsServer } from '../../dataplane/dns/server.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
 import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
