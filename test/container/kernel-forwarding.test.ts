@@ -67,11 +67,12 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     for (const node of NODE_SERVICES) for (const m of (await table(node)).matchAll(pattern)) sum += Number(m[1]);
     return sum;
   };
-  const userSpaceCount = async (service: string): Promise<number> =>
-    total(parseExposition(await (await fetch(`${project!.adminUrl}/metrics`)).text()).samples, 'aks_emu_kube_proxy_connections_total', {
-      job: 'node',
-      service,
-    });
+  const userSpaceCount = async (service: string, metric = 'aks_emu_kube_proxy_connections_total', job = 'node'): Promise<number> =>
+    total(parseExposition(await (await fetch(`${project!.adminUrl}/metrics`)).text()).samples, metric, { job, service });
+  /** The lb's frontend table ('' when there is none). */
+  const lbTable = async (): Promise<string> => docker(['exec', await project!.container('lb'), 'nft', 'list', 'table', 'ip', 'aks-emu-lb']).catch(() => '');
+  /** The lb table's DNAT chains to a backend port: one per node the rule sends to. */
+  const lbChains = async (backendPort: number): Promise<string[]> => (await lbTable()).split('\tchain ').filter((c) => c.includes(`:${backendPort} comment`));
   /** pod-app's answer; its dual-stack listener shows IPv4 clients as ::ffff:a.b.c.d. */
   const get = async (url: string): Promise<Answer> =>
     JSON.parse((await httpGet(url)).body, (key, value: unknown) =>
@@ -101,7 +102,7 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
       manifests: './test/container/fixtures/kernel',
       containerImages: 'aks-emu-test/*',
       projectPrefix: 'aks-emu-test-kernel',
-      env: { AKS_EMU_PROXY_MODE: 'nftables' },
+      env: { AKS_EMU_PROXY_MODE: 'nftables', AKS_EMU_LB_MODE: 'nftables' },
     });
     lbUrl = `http://127.0.0.1:${await project.hostPort('lb', 80)}/`;
     await until('front served through the lb', async () => (await get(lbUrl)).pod?.startsWith('front-') || undefined, 120_000);
@@ -120,7 +121,11 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
   }, 120_000);
 
   it('forwards LB → NodePort → pod in the kernel: the DNAT counters move, the user-space kube-proxy takes no connection', async () => {
-    const [kernelBefore, userBefore] = [await kernelCount('default/front:http'), await userSpaceCount('front')];
+    const [kernelBefore, userBefore, lbBefore] = [
+      await kernelCount('default/front:http'),
+      await userSpaceCount('front'),
+      await userSpaceCount('front', 'aks_emu_lb_connections_total', 'lb'),
+    ];
     const answers: Answer[] = [];
     for (let i = 0; i < 6; i++) answers.push(await get(lbUrl));
     // Cluster policy: masqueraded to the node the LB picked, as its address on the way out (vnet, or the
@@ -128,6 +133,8 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     for (const a of answers) expect([...NODES, '10.244.0.1', '10.244.1.1', '10.244.2.1']).toContain(a.remoteAddress);
     expect(await kernelCount('default/front:http')).toBeGreaterThanOrEqual(kernelBefore + 6);
     expect(await userSpaceCount('front')).toBe(userBefore);
+    // The lb's frontend is in its kernel too (AKS_EMU_LB_MODE=nftables): its user-space frontend counts nothing.
+    expect(await userSpaceCount('front', 'aks_emu_lb_connections_total', 'lb')).toBe(lbBefore);
   });
 
   it('a pod calling a ClusterIP is seen by the endpoint as itself (as on AKS); a VM in the VNet through a node is masqueraded', async () => {
@@ -178,6 +185,28 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
         expect(health).toMatch(/^503 .*"localEndpoints":0/);
       }
     });
+  });
+
+  it('the lb kernel table follows its probes: a stopped node leaves the rule, a Local rule goes to the node with the endpoint', async () => {
+    const [front] = await pods('front');
+    const targetsOf = async (port: number) => (await lbChains(port)).map((c) => /-> (\S+)"/.exec(c)![1]!);
+    const frontNodePort = ((await project!.admin('/api/v1/namespaces/default/services/front')) as { spec: { ports: { nodePort: number }[] } }).spec.ports[0]!
+      .nodePort;
+    expect(await targetsOf(frontNodePort)).toHaveLength(3);
+    // Local: the probes (healthCheckNodePort, answered by aks-emu) hold up only front's node.
+    expect(await targetsOf(LOCAL_NODE_PORT)).toEqual([front!.spec.nodeName]);
+    const victim = (await pods('back')).map((p) => p.spec.nodeName).find((n) => n !== front!.spec.nodeName)!;
+    expect((await cli(['node', 'stop', victim])).code).toBe(0);
+    try {
+      await until('the stopped node out of the lb table', async () => {
+        const now = await lbChains(frontNodePort);
+        return (now.length === 2 && !now.some((c) => c.includes(`-> ${victim}"`))) || undefined;
+      });
+      for (let i = 0; i < 4; i++) expect((await get(lbUrl)).pod).toMatch(/^front-/);
+    } finally {
+      expect((await cli(['node', 'start', victim])).code).toBe(0);
+    }
+    await until('the node back in the lb table', async () => (await lbChains(frontNodePort)).length === 3 || undefined, 60_000);
   });
 
   it('moves a Service to user space while a fault is on it, and back to the kernel when it is removed', async () => {

@@ -42,7 +42,8 @@ Environment (flags win): AKS_EMU_MANIFESTS (control; default /app/examples/store
 AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTAINER_IMAGES
 (image globs run as real containers), AKS_EMU_WHEN_IMAGE_UNAVAILABLE (error|echo), AKS_EMU_CONTROL
 (default http://control:7070), AKS_EMU_PUBLISH, AKS_EMU_PROXY_MODE (node: nftables forwards
-Service ports in the node's kernel, userspace keeps them in aks-emu; default userspace), AKS_EMU_READY_FILE (default
+Service ports in the node's kernel, userspace keeps them in aks-emu; default userspace),
+AKS_EMU_LB_MODE (lb: nftables DNATs frontends to the nodes its probes hold up, in the kernel), AKS_EMU_READY_FILE (default
 /tmp/aks-emu-ready: written once the role serves, for the container's healthcheck).`;
 
 type Out = (line: string) => void;
@@ -127,7 +128,8 @@ export async function role(argv: string[], out: Out): Promise<number> {
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
       if (errors.length > 0) throw usageError('role', `--publish: ${errors.join('; ')}`);
-      const lb = await LoadBalancerRole.start({ controlUrl, network, publish: entries, log, onSynced: ready });
+      const lbMode = parseProxyMode(env.AKS_EMU_LB_MODE, 'AKS_EMU_LB_MODE');
+      const lb = await LoadBalancerRole.start({ controlUrl, network, publish: entries, log, onSynced: ready, lbMode });
       return untilSignal(log, () => lb.stop());
     }
     case 'toolbox': {

@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 
-import { renderKubeProxyNft, type KubeProxyNftFacts, type ProxyMode, type ServicePortPath } from '../../cluster/kube-proxy-nft.js';
+import { KUBE_PROXY_NFT_TABLE, renderKubeProxyNft, type KubeProxyNftFacts, type ProxyMode, type ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
 import type { FaultHolder } from '../../faults/compile.js';
@@ -38,37 +38,44 @@ export function parseProxyMode(value: string | undefined, where: string): ProxyM
   throw new AksEmuError('AKS_EMU_USAGE', `${where}: "${value}" is not a proxy mode (nftables or userspace)`);
 }
 
-export interface KernelProxyOptions {
-  readonly node: string;
-  readonly mode: ProxyMode;
-  readonly probeSource?: string;
-  readonly faults: FaultHolder;
+/** What one table is made of: its text from a snapshot, and a line that says what it does. */
+export interface NftTableSpec<P> {
+  /** The log prefix: `kube-proxy nftables`, `lb nftables`. */
+  readonly what: string;
+  readonly render: (snapshot: Snapshot) => { readonly paths: readonly P[]; readonly ruleset: string };
+  /** The text that removes the table. */
+  readonly removal: string;
+  readonly describe: (paths: readonly P[]) => string;
   readonly log: (line: string) => void;
   readonly nft?: NftRunner;
 }
 
-export class KernelProxy {
-  readonly #options: KernelProxyOptions;
+/**
+ * Keeps one nftables table in step with the snapshot (and whatever else its render reads:
+ * faults, probe states): renders on each sync and loads the text when it changed, one sync
+ * at a time (a request during one runs once more after it, with the latest state).
+ */
+export class NftTableSync<P> {
+  readonly #spec: NftTableSpec<P>;
   readonly #nft: NftRunner;
   #loaded: string | undefined;
   #summary = '';
-  #paths: readonly ServicePortPath[] = [];
-  /** One sync at a time; a request during one runs once more after it, with the latest state. */
+  #paths: readonly P[] = [];
   #running: Promise<void> | undefined;
   #again = false;
   #snapshot: Snapshot | undefined;
 
-  constructor(options: KernelProxyOptions) {
-    this.#options = options;
-    this.#nft = options.nft ?? runNft;
+  constructor(spec: NftTableSpec<P>) {
+    this.#spec = spec;
+    this.#nft = spec.nft ?? runNft;
   }
 
-  /** Each Service port's path on this node under the last table loaded. */
-  get paths(): readonly ServicePortPath[] {
+  /** The decision under the table last loaded. */
+  get paths(): readonly P[] {
     return this.#paths;
   }
 
-  /** After a snapshot is applied (or the faults changed: call with no argument). Never rejects: a failure is logged and retried next time. */
+  /** After a snapshot is applied (or something else the table reads changed: no argument). Never rejects: a failure is logged and retried next time. */
   async sync(snapshot: Snapshot | undefined = this.#snapshot): Promise<void> {
     this.#snapshot = snapshot;
     if (snapshot === undefined) return;
@@ -86,46 +93,76 @@ export class KernelProxy {
   }
 
   async #syncOnce(snapshot: Snapshot): Promise<void> {
-    if (this.#options.mode === 'userspace' && this.#loaded === undefined) return;
-    const { paths, ruleset } = renderKubeProxyNft(snapshot, this.#facts());
-    if (ruleset === this.#loaded) return;
+    const { paths, ruleset } = this.#spec.render(snapshot);
+    if (ruleset === this.#loaded || (this.#loaded === undefined && ruleset === this.#spec.removal)) return;
     try {
       await this.#nft(ruleset);
     } catch (err) {
-      this.#options.log(`kube-proxy nftables: the table keeps its previous rules: ${(err as Error).message}`);
+      this.#spec.log(`${this.#spec.what}: the table keeps its previous rules: ${(err as Error).message}`);
       return;
     }
     this.#loaded = ruleset;
     this.#paths = paths;
-    const summary = describePaths(paths);
-    if (summary !== this.#summary) this.#options.log(`kube-proxy nftables: ${summary}`);
+    const summary = this.#spec.describe(paths);
+    if (summary !== this.#summary) this.#spec.log(`${this.#spec.what}: ${summary}`);
     this.#summary = summary;
   }
 
-  #facts(): KubeProxyNftFacts {
-    const table = this.#options.faults.table;
-    const servicePorts = new Set<string>();
-    for (const key of table?.ports.keys() ?? []) {
-      const [hop, port] = key.split('|', 2);
-      if ((hop === 'service' || hop === 'nodeport') && port !== undefined) servicePorts.add(port);
-    }
-    return {
-      node: this.#options.node,
-      mode: this.#options.mode,
-      ...(this.#options.probeSource === undefined ? {} : { probeSource: this.#options.probeSource }),
-      ...(table === undefined ? {} : { faults: { node: table.nodes.size > 0, servicePorts, podIPs: new Set(table.pods.keys()) } }),
-    };
-  }
-
-  /** Removes the table (the node stops: nothing may be translated to pods it no longer serves). */
+  /** Removes the table (the role stops: nothing may be translated to what no longer serves). */
   async stop(): Promise<void> {
     await this.#running;
+    this.#snapshot = undefined;
     if (this.#loaded === undefined) return;
-    await this.#nft(renderKubeProxyNft({ ...this.#snapshot!, nodes: [] }, this.#facts()).ruleset).catch((err: Error) =>
-      this.#options.log(`kube-proxy nftables: ${err.message}`),
-    );
+    await this.#nft(this.#spec.removal).catch((err: Error) => this.#spec.log(`${this.#spec.what}: ${err.message}`));
     this.#loaded = undefined;
   }
+}
+
+/** Service port keys with a fault at one of `hops` (`service`, `nodeport`, `frontend`). */
+export function faultedServicePorts(faults: FaultHolder, hops: readonly string[]): Set<string> {
+  const ports = new Set<string>();
+  for (const key of faults.table?.ports.keys() ?? []) {
+    const [hop, port] = key.split('|', 2);
+    if (hop !== undefined && hops.includes(hop) && port !== undefined) ports.add(port);
+  }
+  return ports;
+}
+
+export interface KernelProxyOptions {
+  readonly node: string;
+  readonly probeSource?: string;
+  readonly faults: FaultHolder;
+  readonly log: (line: string) => void;
+  readonly nft?: NftRunner;
+}
+
+/** A node's kube-proxy table (nftables mode). */
+export function kernelProxy(options: KernelProxyOptions): NftTableSync<ServicePortPath> {
+  const facts = (): KubeProxyNftFacts => {
+    const table = options.faults.table;
+    return {
+      node: options.node,
+      mode: 'nftables',
+      ...(options.probeSource === undefined ? {} : { probeSource: options.probeSource }),
+      ...(table === undefined
+        ? {}
+        : {
+            faults: {
+              node: table.nodes.size > 0,
+              servicePorts: faultedServicePorts(options.faults, ['service', 'nodeport']),
+              podIPs: new Set(table.pods.keys()),
+            },
+          }),
+    };
+  };
+  return new NftTableSync<ServicePortPath>({
+    what: 'kube-proxy nftables',
+    render: (snapshot) => renderKubeProxyNft(snapshot, facts()),
+    removal: `add table ip ${KUBE_PROXY_NFT_TABLE}\ndelete table ip ${KUBE_PROXY_NFT_TABLE}\n`,
+    describe: describePaths,
+    log: options.log,
+    ...(options.nft === undefined ? {} : { nft: options.nft }),
+  });
 }
 
 /** `3 Service ports in the kernel; in user space: default/web:http (fault)`. */

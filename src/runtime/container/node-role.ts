@@ -16,7 +16,8 @@ import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from './dns-server.js';
-import { KernelProxy, type ProxyMode } from './kernel-proxy.js';
+import { kernelProxy, type NftTableSync, type ProxyMode } from './kernel-proxy.js';
+import type { ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
 import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
@@ -53,7 +54,7 @@ export class NodeRole {
   #dataPlane: DataPlane | undefined;
   #dns: ClusterDnsServer | undefined;
   #containers: ContainerHost | undefined;
-  #kernel: KernelProxy | undefined;
+  #kernel: NftTableSync<ServicePortPath> | undefined;
   /** Pod IPs of in-process pods made local one by one while the pod /24 is a Docker network. */
   readonly #localPodIPs = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -233,7 +234,7 @@ export class NodeRole {
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
     if ((this.#options.proxyMode ?? 'userspace') === 'nftables') {
-      this.#kernel = new KernelProxy({ node: name, mode: 'nftables', probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log });
+      this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log });
     }
     await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
