@@ -37,6 +37,8 @@ export interface PodSetOptions {
   readonly observe?: L7Observe;
   /** Active faults, handed to the L7 pods. */
   readonly faults?: FaultHolder;
+  /** Where the cluster DNS listens (the embedded runtime's kube-dns), for process pods' resolver. */
+  clusterDns?(): { readonly address: string; readonly port: number } | undefined;
 }
 
 export const podKey = (pod: { readonly namespace: string; readonly name: string }): string => `${pod.namespace}/${pod.name}`;
@@ -147,6 +149,7 @@ export class PodSet extends EventEmitter<PodSetEvents> {
         ...(this.#options.containers === undefined ? {} : { containers: this.#options.containers }),
         ...(this.#options.observe === undefined ? {} : { observe: this.#options.observe }),
         ...(this.#options.faults === undefined ? {} : { faults: this.#options.faults }),
+        ...(this.#options.clusterDns === undefined ? {} : { clusterDns: () => this.#options.clusterDns?.() }),
         services: () => this.#snapshot?.services ?? [],
         networkPolicy: () => netpolGate(this.#snapshot),
         dnsRecords: () => this.#dnsRecords(),

@@ -33,6 +33,7 @@ import { FaultRegistry } from './fault-registry.js';
 import { prefetchDefaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
 import type { FaultControl } from '../api/fault-routes.js';
 import type { RouteRequests } from '../api/dashboard/model.js';
+import { EmbeddedDns } from './embedded-dns.js';
 
 export interface EmbeddedClusterOptions {
   readonly config: ClusterConfig;
@@ -66,6 +67,8 @@ export class EmbeddedCluster extends EventEmitter {
   /** The fault table every hop reads; replaced whole when a fault or the snapshot changes. */
   readonly #faultTable: FaultHolder = { table: undefined };
   readonly #faults: FaultRegistry;
+  /** kube-dns at its ClusterIP, policed per query (embedded-dns.ts); bound on the first sync. */
+  #dns: EmbeddedDns | undefined;
 
   /** Checks the manifests (throws ManifestInvalidError) and wires the parts; start() runs them. */
   private constructor(options: EmbeddedClusterOptions) {
@@ -93,6 +96,7 @@ export class EmbeddedCluster extends EventEmitter {
       log: options.podLog ?? log,
       observe: { traces: this.observability.traces, http: this.observability.http },
       faults: this.#faultTable,
+      clusterDns: () => this.#dns?.endpoint,
     });
     this.#pods.on('readiness', (e) => {
       this.#state.setProbeResult(e.podKey, e.ready);
@@ -393,6 +397,7 @@ export class EmbeddedCluster extends EventEmitter {
     const [dataPlane] = await Promise.allSettled([this.#dataPlane.stop({ graceMs })]);
     if (dataPlane.status === 'rejected') this.#log(`stop: data plane: ${(dataPlane.reason as Error).message}`);
     await this.#pods.stop();
+    await this.#dns?.stop();
     // After the flows have closed, so their traces are among the last spans sent.
     await this.#otlp?.stop();
     this.emit('stopped');
@@ -403,6 +408,8 @@ export class EmbeddedCluster extends EventEmitter {
     const snapshot = this.#state.build();
     for (const warning of this.#state.warnings) this.#notice(`warning: ${warning}`);
     for (const notice of [...(snapshot.ingress?.notices ?? []), ...(snapshot.gateway?.notices ?? [])]) this.#notice(notice);
+    this.#dns ??= await EmbeddedDns.start(this.config.addresses.serviceCIDR, (line) => this.#notice(line));
+    this.#dns.update(snapshot);
     // Pods first: a listener that opens for a new endpoint should find the pod answering.
     await this.#pods.reconcile(
       snapshot,

@@ -10,8 +10,9 @@ import { startCluster, type Cluster } from '../../src/index.js';
 import { parseManifests } from '../../src/manifests/index.js';
 import { ContainerControlPlane } from '../../src/runtime/container/control-plane.js';
 import { startControlServer, type ControlServer } from '../../src/runtime/container/control-server.js';
-import { ClusterDnsServer } from '../../src/runtime/container/dns-server.js';
+import { ClusterDnsServer } from '../../src/dataplane/dns/server.js';
 import { addressBlock } from '../helpers/addresses.js';
+import { dnsQuery } from '../helpers/dns.js';
 import { endings, FUZZ_RUNS, garbage, httpRequests, sendAndEnd } from '../helpers/fuzz.js';
 import { echo, httpGet } from '../helpers/net.js';
 import { rawExchange, statusOf } from '../helpers/raw.js';
@@ -37,13 +38,6 @@ spec:
   selector: { app: web }
   ports: [{ port: 8081, targetPort: 8080 }]
 `;
-
-/** A query for `name` (type A), as a resolver sends it. */
-function dnsQuery(name: string, id: number): Buffer {
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  const header = Buffer.from([id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-  return Buffer.concat([header, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
 
 /** A valid query with random bytes overwritten, cut short or extended. */
 const dnsMessages = fc.oneof(

@@ -52,6 +52,8 @@ export interface PodKindContext {
   readonly observe?: L7Observe;
   /** Active faults, for the L7 pods' Ingress and HTTPRoute faults. */
   readonly faults?: FaultHolder;
+  /** The cluster DNS a process pod's resolver queries (the embedded runtime's kube-dns listener). */
+  clusterDns?(): { readonly address: string; readonly port: number } | undefined;
 }
 
 /** Makes the runtime of a `container` pod on this node (src/runtime/container/container-host.ts). */

@@ -12,7 +12,7 @@ import type { PodRuntime } from '../pod-runtime.js';
 import { ContainerProcess } from './container-process.js';
 import { containerEnv } from './container-env.js';
 import { LivenessWorker, runExec } from './liveness.js';
-import { preloadPath, serviceNames, writeHosts } from './node-preload.js';
+import { preloadPath, RESOLVER_TIMEOUT_MS, serviceNames, writeHosts } from './node-preload.js';
 import { freePort, portOpen, PortForward } from './port-forward.js';
 
 /** core/v1 default terminationGracePeriodSeconds. */
@@ -41,7 +41,7 @@ class ProcessPod implements PodRuntime {
   readonly #supervised: Supervised[] = [];
   #echo: PodRuntime | undefined;
   #stopped = false;
-  /** The name table last written for the preload (AKS_EMU_HOSTS), as JSON text. */
+  /** The cluster's names last written for the preload (AKS_EMU_HOSTS: which names get the pod IP as source), as JSON text. */
   #names: { readonly text: string; readonly path: string } | undefined;
 
   constructor(pod: PodOfKind<'process'>, ctx: PodKindContext) {
@@ -149,8 +149,17 @@ class ProcessPod implements PodRuntime {
       ...(forward ? { PORT: String(forward.hostPort) } : {}),
       AKS_EMU_POD_IP: pod.ip,
       AKS_EMU_HOSTS: hosts,
+      AKS_EMU_NAMESPACE: pod.namespace,
+      ...this.#resolver(),
       NODE_OPTIONS: [`--require ${preloadPath()}`, env.NODE_OPTIONS].filter(Boolean).join(' '),
     };
+  }
+
+  /** The preload's resolver: the cluster DNS and glibc's query timeout, scaled as the pod's other timings are. */
+  #resolver(): NodeJS.ProcessEnv {
+    const dns = this.#ctx.clusterDns?.();
+    if (dns === undefined) return {};
+    return { AKS_EMU_DNS: `${dns.address}:${dns.port}`, AKS_EMU_DNS_TIMEOUT_MS: String(Math.max(1, Math.round(RESOLVER_TIMEOUT_MS * this.#ctx.timeScale))) };
   }
 
   #restartPolicy(): 'Always' | 'OnFailure' | 'Never' {

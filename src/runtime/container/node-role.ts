@@ -15,7 +15,7 @@ import { AksEmuError } from '../../errors/index.js';
 import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
-import { ClusterDnsServer } from './dns-server.js';
+import { ClusterDnsServer } from '../../dataplane/dns/server.js';
 import { kernelProxy, type NftTableSync, type ProxyMode } from './kernel-proxy.js';
 import type { ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { HostNetwork } from './net-setup.js';

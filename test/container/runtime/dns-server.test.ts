@@ -2,9 +2,10 @@ import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startCluster, type Cluster } from '../../../src/index.js';
-import { buildAnswer, parseQuery, RCODE } from '../../../src/runtime/container/dns-message.js';
-import { ClusterDnsServer } from '../../../src/runtime/container/dns-server.js';
+import { buildAnswer, parseQuery, RCODE } from '../../../src/dataplane/dns/message.js';
+import { ClusterDnsServer } from '../../../src/dataplane/dns/server.js';
 import { addressBlock } from '../../helpers/addresses.js';
+import { dnsAnswer, dnsQuery, type DnsAnswer } from '../../helpers/dns.js';
 
 const MANIFESTS = `
 apiVersion: apps/v1
@@ -28,47 +29,20 @@ metadata: { name: web-headless }
 spec: { clusterIP: None, selector: { app: web }, ports: [{ port: 8080 }] }
 `;
 
-function query(name: string, type = 1): Buffer {
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  const header = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-  const tail = Buffer.alloc(4);
-  tail.writeUInt16BE(type, 0);
-  tail.writeUInt16BE(1, 2);
-  return Buffer.concat([header, ...labels, Buffer.from([0]), tail]);
-}
-
-interface Answer {
-  rcode: number;
-  addresses: string[];
-}
-
-function decode(message: Buffer): Answer {
-  const rcode = message.readUInt16BE(2) & 0xf;
-  const count = message.readUInt16BE(6);
-  const question = parseQuery(Buffer.concat([message.subarray(0, 2), Buffer.from([0x01, 0x00]), message.subarray(4)]))!;
-  let offset = 12 + question.raw.length;
-  const addresses: string[] = [];
-  for (let i = 0; i < count; i++) {
-    addresses.push([...message.subarray(offset + 12, offset + 16)].join('.'));
-    offset += 16;
-  }
-  return { rcode, addresses };
-}
-
 describe('the cluster DNS responder', () => {
   let cluster: Cluster;
   let dns: ClusterDnsServer;
   const address = addressBlock(26).serviceCIDR.replace(/0\.0\/16$/, '0.10');
 
-  const ask = (name: string, type = 1): Promise<Answer> =>
+  const ask = (name: string, type = 1): Promise<DnsAnswer> =>
     new Promise((resolve, reject) => {
       const socket = createSocket('udp4');
       socket.once('message', (message) => {
         socket.close();
-        resolve(decode(message));
+        resolve(dnsAnswer(message));
       });
       socket.once('error', reject);
-      socket.send(query(name, type), dns.port, address);
+      socket.send(dnsQuery(name, 0x1234, type), dns.port, address);
     });
 
   beforeAll(async () => {
@@ -113,7 +87,7 @@ describe('the cluster DNS responder', () => {
   });
 
   it('echoes the question and the recursion flag in every answer', () => {
-    const q = parseQuery(query('web'))!;
+    const q = parseQuery(dnsQuery('web', 0x1234))!;
     const answer = buildAnswer(q, RCODE.nxDomain, [], 5);
     expect(answer.readUInt16BE(0)).toBe(0x1234);
     expect(answer.readUInt16BE(2) & 0x0100).toBe(0x0100);
