@@ -81,6 +81,8 @@ export class ContainerProcess {
   #restartTimer: TimerHandle | undefined;
   #killTimer: TimerHandle | undefined;
   #stopping: Promise<void> | undefined;
+  /** Settles `stop()` once the instance has ended (its pipes drained, so the app is gone too). */
+  #stopped: (() => void) | undefined;
   /** Set while a stop or a liveness kill waits for the exit: the exit is then not a crash to report twice. */
   #killReason: string | undefined;
 
@@ -182,7 +184,10 @@ export class ContainerProcess {
       this.#phase = { kind: 'stopped' };
       return (this.#stopping = Promise.resolve());
     }
-    this.#stopping = new Promise<void>((done) => phase.child.once('exit', () => done()));
+    // Not the watchdog's 'exit': the group's SIGKILL reaches the watchdog and the app at the
+    // same moment, and on a loaded machine the app may not have died yet when the watchdog is
+    // reaped. The instance ends once the app's ends of the pipes are closed too (#onExit).
+    this.#stopping = new Promise<void>((done) => (this.#stopped = done));
     // A liveness kill already under way keeps its grace timer; the exit is now a stop.
     if (this.#killReason === undefined) this.#terminate(phase, 'stop');
     else this.#killReason = 'stop';
@@ -228,6 +233,8 @@ export class ContainerProcess {
     this.#o.onExit?.();
     if (stopping || this.#stopping) {
       this.#phase = { kind: 'stopped' };
+      this.#stopped?.();
+      this.#stopped = undefined;
       return;
     }
     this.#o.log(`container "${this.#o.name}" exited with code ${exitCode}${signal ? ` (${signal})` : ''}`);
