@@ -67,8 +67,9 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     for (const node of NODE_SERVICES) for (const m of (await table(node)).matchAll(pattern)) sum += Number(m[1]);
     return sum;
   };
+  /** A user-space counter from control's /metrics (a new connection each time: a pooled one can meet the server's idle close). */
   const userSpaceCount = async (service: string, metric = 'aks_emu_kube_proxy_connections_total', job = 'node'): Promise<number> =>
-    total(parseExposition(await (await fetch(`${project!.adminUrl}/metrics`)).text()).samples, metric, { job, service });
+    total(parseExposition((await httpGet(`${project!.adminUrl}/metrics`, { timeoutMs: 20_000 })).body).samples, metric, { job, service });
   /** The lb's frontend table ('' when there is none). */
   const lbTable = async (): Promise<string> => docker(['exec', await project!.container('lb'), 'nft', 'list', 'table', 'ip', 'aks-emu-lb']).catch(() => '');
   /** The lb table's DNAT chains to a backend port: one per node the rule sends to. */
