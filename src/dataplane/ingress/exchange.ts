@@ -89,7 +89,7 @@ export class Exchange {
   endpoint = 0;
   attempt = 0;
   tries = 1;
-  /** The request's trace, when the pod observes its requests (observe/http.ts). */
+  /** The request's trace while it runs, when the pod observes its requests (observe/http.ts); cleared when the trace is sealed. */
   observed: HttpTrace | undefined = undefined;
 
   constructor(req: IncomingMessage, scheme: Scheme, port: string) {
@@ -187,7 +187,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#try !== undefined) this.ex.observed!.relayed += this.#try.recv(chunk.length, this.#relaying);
+    this.#try?.recv(chunk.length, this.#relaying);
     return this.#relaying ? this.res.write(chunk) : true;
   }
 

@@ -4,7 +4,9 @@
  * the request's trace (http.ts: numbers, and references to strings the request already
  * had); the text is made only when the log is read or followed, so a request the log
  * records costs no formatting. The ring keeps a fixed number of lines, oldest dropped
- * first, so memory stays bounded however long the controller runs.
+ * first, so memory stays bounded however long the controller runs. The ring holds its
+ * records (retain/release): a record is reused for a later request only once neither this
+ * ring, the trace ring nor its request holds it, and every line is made when read.
  */
 import { accessLogLine, type HttpTrace } from './http.js';
 import { Ring } from './ring.js';
@@ -21,7 +23,8 @@ export class AccessLog {
 
   /** A finished request the log records; followers get its line now. */
   add(trace: HttpTrace): void {
-    this.#ring.push(trace);
+    trace.retain();
+    this.#ring.push(trace)?.release();
     if (this.#ring.following) this.#ring.announce(trace);
   }
 

@@ -20,9 +20,19 @@ export interface RouteLabels {
   readonly service: string;
 }
 
+/** Requests of one route through one L7 pod, and of them 5xx answers and abort-fault resets. */
+export interface PodRequests {
+  requests: number;
+  errors: number;
+}
+
+/** Status codes counted by index (100-599, HTTP's range); any other code a Map. */
+const STATUS_SLOTS = 600;
+
 export class RouteCounters {
-  /** Requests per response status code. */
-  readonly statuses = new Map<number, number>();
+  /** Requests per response status code: counts[status], so a request adds to a slot found by its code. */
+  readonly #byStatus = new Array<number>(STATUS_SLOTS).fill(0);
+  readonly #otherStatuses = new Map<number, number>();
   readonly duration = new Histogram();
   /** Upstream tries that failed and were retried on another endpoint. */
   retries = 0;
@@ -31,16 +41,32 @@ export class RouteCounters {
    * fault reset (recorded as 499, no answer sent). The dashboard's route edges read these;
    * /metrics keeps its labels without the pod, as ingress-nginx's do.
    */
-  readonly byPod = new Map<string, { requests: number; errors: number }>();
+  readonly byPod = new Map<string, PodRequests>();
   requestBytes = 0;
   responseBytes = 0;
 
   constructor(readonly labels: RouteLabels) {}
 
-  record(status: number, seconds: number, requestBytes: number, responseBytes: number, tries: number, pod: string, faultAborted: boolean): void {
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+  /** Requests per response status code, made when read. */
+  get statuses(): Map<number, number> {
+    const out = new Map<number, number>();
+    this.#byStatus.forEach((count, status) => {
+      if (count > 0) out.set(status, count);
+    });
+    for (const [status, count] of this.#otherStatuses) out.set(status, count);
+    return out;
+  }
+
+  /** One pod's counts: the pod keeps it, so a request does not look its pod up. */
+  forPod(pod: string): PodRequests {
     let perPod = this.byPod.get(pod);
     if (perPod === undefined) this.byPod.set(pod, (perPod = { requests: 0, errors: 0 }));
+    return perPod;
+  }
+
+  record(status: number, seconds: number, requestBytes: number, responseBytes: number, tries: number, perPod: PodRequests, faultAborted: boolean): void {
+    if (status >= 0 && status < STATUS_SLOTS && Number.isInteger(status)) this.#byStatus[status]!++;
+    else this.#otherStatuses.set(status, (this.#otherStatuses.get(status) ?? 0) + 1);
     perPod.requests++;
     if ((status >= 500 && status <= 599) || faultAborted) perPod.errors++;
     this.duration.observe(seconds);

@@ -22,7 +22,7 @@ import { newRequestId } from '../ingress/proxy-headers.js';
 import type { CompiledEndpoint, CompiledLocation, CompiledServer, CompiledUpstream } from '../ingress/router.js';
 import type { AccessLog } from './access-log.js';
 import { flowOf } from './flow.js';
-import type { HttpCounters, RouteCounters, RouteLabels } from './http-counters.js';
+import type { HttpCounters, PodRequests, RouteCounters, RouteLabels } from './http-counters.js';
 import type { TraceRecord, Traces, TraceView } from './traces.js';
 
 /** nginx's status for a request whose client closed the connection before the answer. */
@@ -40,20 +40,14 @@ export interface HttpObserverOptions {
   readonly accessLog?: AccessLog;
 }
 
-/** One try of a request upstream. */
-export class UpstreamTry {
+/** What one try of a request upstream did: the endpoint, its status, body bytes and time. */
+export class TryRecord {
+  address = '-';
+  /** The endpoint's config (compiled, long-lived): its pod's name is made into a string only when read. */
+  endpoint: CompiledEndpoint['config'] | undefined = undefined;
   status = 0;
   bytes = 0;
   ms = 0;
-  readonly #t0 = performance.now();
-  /** The request's trace was sealed: what the try does after that (an abort once the client left) is not recorded. */
-  #frozen = false;
-
-  constructor(
-    readonly address: string,
-    /** The endpoint's config (compiled, long-lived): its pod's name is made into a string only when read. */
-    readonly endpoint: CompiledEndpoint['config'] | undefined,
-  ) {}
 
   /** `namespace/name` of the endpoint's pod, if it has one. */
   get pod(): string | undefined {
@@ -61,51 +55,83 @@ export class UpstreamTry {
     return config?.podName === undefined ? undefined : `${config.podNamespace ?? ''}/${config.podName}`;
   }
 
+  /** What `from` had done by now (a trace copies its tries when it is sealed). */
+  copy(from: TryRecord): void {
+    this.address = from.address;
+    this.endpoint = from.endpoint;
+    this.status = from.status;
+    this.bytes = from.bytes;
+    this.ms = from.ms;
+  }
+}
+
+/**
+ * One try of a request upstream while it runs, written by the proxy's upstream call. It is
+ * short-lived: the trace copies what it did when the trace is sealed and keeps no reference
+ * to it, so what the call does after that (an abort once the client left) is not recorded.
+ */
+export class UpstreamTry extends TryRecord {
+  /** Body bytes that reached the client. */
+  relayed = 0;
+  readonly #t0 = performance.now();
+
+  constructor(address: string, endpoint: CompiledEndpoint['config'] | undefined) {
+    super();
+    this.address = address;
+    this.endpoint = endpoint;
+  }
+
   headers(status: number): void {
-    if (!this.#frozen) this.status = status;
+    this.status = status;
   }
 
-  /** Body bytes from the upstream; returns what of them reached the client. */
-  recv(bytes: number, relayed: boolean): number {
-    if (!this.#frozen) this.bytes += bytes;
-    return relayed ? bytes : 0;
-  }
-
-  freeze(): void {
-    this.#frozen = true;
+  /** Body bytes from the upstream; `relayed`: they were written to the client. */
+  recv(bytes: number, relayed: boolean): void {
+    this.bytes += bytes;
+    if (relayed) this.relayed += bytes;
   }
 
   done(failedStatus?: number): void {
-    if (this.#frozen) return;
     this.ms = performance.now() - this.#t0;
     if (failedStatus !== undefined && this.status === 0) this.status = failedStatus;
   }
 }
 
+/**
+ * One request's trace. Records are reused: each is held by the request while it runs, by
+ * the trace ring and by the access log ring, and once all three have let go its observer
+ * takes it back for a later request. Nothing reads a record after that: every reader (the
+ * trace API, followers, the access log's text) copies what it needs when it reads.
+ */
 export class HttpTrace implements TraceRecord {
-  readonly startedAt = Date.now();
-  readonly #t0 = performance.now();
-  /** The first upstream try, and the retries after it (most requests make one try: no array for them). */
+  id = 0;
+  startedAt = 0;
+  #t0 = 0;
+  /** The first upstream try while the request runs, and the retries after it (most requests make one try: no array for them). */
   #firstTry: UpstreamTry | undefined = undefined;
   #retries: UpstreamTry[] | undefined = undefined;
+  /** Once sealed: what the tries had done then (the first one, and the retries' copies, reused with the record). */
+  #tryCount = 0;
+  readonly #first = new TryRecord();
+  readonly #more: TryRecord[] = [];
   status = 0;
   durationMs: number | undefined = undefined;
   bodyBytes = 0;
-  /** Body bytes relayed from the upstream (what a relayed response sent). */
-  relayed = 0;
-  requestId = '';
   ended = false;
   service = '';
   /** Ingress/HTTPRoute faults that took effect on the request (src/dataplane/faults). */
   faults: string[] | undefined = undefined;
   /** The L4 flow that brought the request's connection, when the runtime traced it. */
-  readonly connection: number | undefined;
+  connection: number | undefined = undefined;
   /** $remote_addr, read while the request has its socket: at the response's close Node may have detached it. */
-  readonly client: string;
+  client = '';
+  requestId = '';
 
   /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
-  #ex: Exchange | undefined;
-  #res: ServerResponse | undefined;
+  #ex: Exchange | undefined = undefined;
+  #res: ServerResponse | undefined = undefined;
+  /** Request, trace ring and access log ring: the record is reused when none holds it. */
+  #holds = 0;
   /**
    * What the view reads once the request is let go, kept as fields (not an object per
    * request): strings the request already had and the compiled router objects, which live
@@ -131,12 +157,14 @@ export class HttpTrace implements TraceRecord {
   #upstreamName = '';
   #alternative = '';
 
-  constructor(
-    readonly id: number,
-    readonly observer: HttpObserver,
-    ex: Exchange,
-    res: ServerResponse,
-  ) {
+  constructor(readonly observer: HttpObserver) {}
+
+  /** A request starts (on a new record or one taken back): held by the request and the trace ring. */
+  start(id: number, ex: Exchange, res: ServerResponse): void {
+    this.id = id;
+    this.startedAt = Date.now();
+    this.#t0 = performance.now();
+    this.#holds = 2;
     this.#ex = ex;
     this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
@@ -152,7 +180,45 @@ export class HttpTrace implements TraceRecord {
     return this.#res!;
   }
 
-  /** The request's facts the view needs are kept; the request, response and socket are let go. */
+  /** The access log ring keeps the record too. */
+  retain(): void {
+    this.#holds++;
+  }
+
+  /** The request, the trace ring or the access log ring let go of the record. */
+  release(): void {
+    if (--this.#holds === 0) this.observer.recycle(this);
+  }
+
+  /** The trace ring dropped the record (TraceRecord). */
+  evicted(): void {
+    this.release();
+  }
+
+  /** Back to a new record's state, so a record waiting to be reused holds nothing. */
+  reset(): void {
+    this.#firstTry = undefined;
+    this.#retries = undefined;
+    this.#tryCount = 0;
+    this.status = 0;
+    this.durationMs = undefined;
+    this.bodyBytes = 0;
+    this.ended = false;
+    this.service = '';
+    this.faults = undefined;
+    this.requestId = '';
+    this.#ex = undefined;
+    this.#res = undefined;
+    this.#sealed = false;
+    this.#loc = undefined;
+    this.#server = undefined;
+    this.#upstream = undefined;
+    this.#authorization = undefined;
+    this.#referer = undefined;
+    this.#userAgent = undefined;
+  }
+
+  /** The request's facts the view needs are kept; the request, response, socket and live tries are let go. */
   seal(): void {
     const ex = this.ex;
     const req = ex.req;
@@ -168,8 +234,18 @@ export class HttpTrace implements TraceRecord {
     this.#upstream = ex.upstream;
     this.#sealed = true;
     // The access log line and the view read the tries as they were when the response closed.
-    this.#firstTry?.freeze();
-    if (this.#retries !== undefined) for (const t of this.#retries) t.freeze();
+    const first = this.#firstTry;
+    const retries = this.#retries;
+    if (first !== undefined) this.#first.copy(first);
+    if (retries !== undefined) {
+      for (let i = 0; i < retries.length; i++) {
+        if (i === this.#more.length) this.#more.push(new TryRecord());
+        this.#more[i]!.copy(retries[i]!);
+      }
+    }
+    this.#tryCount = first === undefined ? 0 : 1 + (retries?.length ?? 0);
+    this.#firstTry = undefined;
+    this.#retries = undefined;
     this.#ex = undefined;
     this.#res = undefined;
   }
@@ -232,14 +308,26 @@ export class HttpTrace implements TraceRecord {
 
   /** How many tries went upstream. */
   get tryCount(): number {
+    if (this.#sealed) return this.#tryCount;
     return this.#firstTry === undefined ? 0 : 1 + (this.#retries?.length ?? 0);
   }
 
-  /** Every try, in order. */
-  tries(): readonly UpstreamTry[] {
+  /** Every try, in order: the live ones while the request runs, then what they had done when it was sealed. */
+  tries(): readonly TryRecord[] {
+    if (this.#sealed) {
+      const n = this.#tryCount;
+      return n === 0 ? [] : [this.#first, ...this.#more.slice(0, n - 1)];
+    }
     const first = this.#firstTry;
     if (first === undefined) return [];
     return this.#retries === undefined ? [first] : [first, ...this.#retries];
+  }
+
+  /** Body bytes the tries relayed to the client (while the request runs). */
+  relayed(): number {
+    let n = this.#firstTry?.relayed ?? 0;
+    if (this.#retries !== undefined) for (const t of this.#retries) n += t.relayed;
+    return n;
   }
 
   elapsedMs(): number {
@@ -341,8 +429,26 @@ function onResponseClose(this: ServerResponse & { [TRACE]?: HttpTrace }): void {
 
 const TRACE = Symbol('aks-emu.http-trace');
 
+interface RouteHandle {
+  readonly counters: RouteCounters;
+  readonly pod: PodRequests;
+}
+
+/** Records taken back and waiting for a request: enough for a burst, bounded so a quiet controller lets them go. */
+const SPARE_RECORDS = 256;
+
 export class HttpObserver {
+  readonly #spare: HttpTrace[] = [];
+  #made = 0;
+  /** Per compiled location (a WeakMap: a router rebuilt on a snapshot swap lets its keys go). */
+  readonly #routes = new WeakMap<object, RouteHandle>();
+
   constructor(readonly options: HttpObserverOptions) {}
+
+  /** How many records this observer has made: the rest of its requests reused one. */
+  get recordsMade(): number {
+    return this.#made;
+  }
 
   get pod(): string {
     return this.options.pod;
@@ -351,12 +457,34 @@ export class HttpObserver {
   /** A request starts: its trace is kept from now on and finished when the response closes. */
   begin(ex: Exchange, res: ServerResponse): void {
     const traces = this.options.traces;
-    const trace = new HttpTrace(traces.nextId(), this, ex, res);
+    let trace = this.#spare.pop();
+    if (trace === undefined) {
+      trace = new HttpTrace(this);
+      this.#made++;
+    }
+    trace.start(traces.nextId(), ex, res);
     ex.observed = trace;
     (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
     // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
     res.on('close', onResponseClose);
     traces.add(trace);
+  }
+
+  /** The counters a request of this location (or server, for requests no location took) adds to, and this pod's share of them. */
+  #route(ex: Exchange): RouteHandle {
+    const key: object = ex.location ?? ex.server ?? this;
+    let handle = this.#routes.get(key);
+    if (handle === undefined) {
+      const counters = this.options.counters.forLocation(key, routeOf, ex);
+      this.#routes.set(key, (handle = { counters, pod: counters.forPod(this.options.pod) }));
+    }
+    return handle;
+  }
+
+  /** No ring and no request holds the record any more: it is reused for a later request. */
+  recycle(trace: HttpTrace): void {
+    trace.reset();
+    if (this.#spare.length < SPARE_RECORDS) this.#spare.push(trace);
   }
 
   finish(trace: HttpTrace): void {
@@ -372,14 +500,14 @@ export class HttpObserver {
     // The controller's own /healthz location is not logged (ingress-nginx: access_log off there).
     if (ex.location?.builtin === undefined) {
       const requestLength = requestLengthOf(req);
-      const counters: RouteCounters = this.options.counters.forLocation(ex.location ?? ex.server ?? this, routeOf, ex);
-      counters.record(
+      const route = this.#route(ex);
+      route.counters.record(
         trace.status,
         trace.durationMs / 1000,
         requestLength,
         trace.bodyBytes,
         trace.tryCount,
-        this.options.pod,
+        route.pod,
         trace.faults !== undefined && trace.faults.includes('abort'),
       );
       // The ConfigMap's disable-access-log turns the log off for the whole controller.
@@ -389,8 +517,11 @@ export class HttpObserver {
       }
     }
     trace.seal();
+    // The exchange may outlive the response (a try the client left is still being aborted): it must not reach the record once reused.
+    ex.observed = undefined;
     log?.add(trace);
     this.options.traces.ended(trace);
+    trace.release();
   }
 }
 
@@ -407,7 +538,8 @@ const serviceNames = new WeakMap<object, string>();
 
 function bodyBytesSent(trace: HttpTrace): number {
   if (trace.ex.req.method === 'HEAD' || !trace.res.headersSent) return 0;
-  if (trace.relayed > 0) return trace.relayed;
+  const relayed = trace.relayed();
+  if (relayed > 0) return relayed;
   // The controller's own answers pass their head to writeHead(), which getHeader() does not see; the written head does.
   const head = (trace.res as ServerResponse & { _header?: string | null })._header;
   const length = head ? /\r\ncontent-length: *(\d+)/i.exec(head) : null;

@@ -12,11 +12,14 @@ export class Ring<T> {
     this.#items = new Array<T | undefined>(Math.max(0, capacity));
   }
 
-  push(item: T): void {
-    if (this.capacity === 0) return;
+  /** Keeps the item; returns the one it dropped to make room (the item itself when the ring keeps none). */
+  push(item: T): T | undefined {
+    if (this.capacity === 0) return item;
+    const dropped = this.#size === this.capacity ? this.#items[this.#next] : undefined;
     this.#items[this.#next] = item;
     this.#next = (this.#next + 1) % this.capacity;
     if (this.#size < this.capacity) this.#size++;
+    return dropped;
   }
 
   /** Oldest first. */

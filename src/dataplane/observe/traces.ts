@@ -2,7 +2,8 @@
  * The trace store of one cluster: every L4 connection (flow.ts) and every HTTP request an
  * L7 pod proxied (http.ts) gets a record with an id, kept in one bounded ring. Records are
  * plain objects filled in as the connection moves through its hops; the JSON view is made
- * only when someone asks for it.
+ * only when someone asks for it, and is a copy: an HTTP record is reused for a later
+ * request once the rings and its request have let go of it (http.ts).
  */
 import { Ring } from './ring.js';
 
@@ -16,6 +17,8 @@ export interface TraceRecord {
   /** Still open: announced to followers when it ends. */
   readonly open: boolean;
   toJSON(): TraceView;
+  /** The ring dropped the record (HTTP records are reused once nothing holds them). */
+  evicted?(): void;
 }
 
 export interface TraceView {
@@ -55,7 +58,7 @@ export class Traces {
 
   /** Kept from its start, so open connections show too; followers hear of it when it ends. */
   add(record: TraceRecord): void {
-    this.#ring.push(record);
+    this.#ring.push(record)?.evicted?.();
   }
 
   ended(record: TraceRecord): void {

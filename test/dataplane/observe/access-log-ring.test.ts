@@ -8,7 +8,7 @@ import type { HttpTrace } from '../../../src/dataplane/observe/http.js';
 
 /** A finished request's record as the ring sees it: only its line matters here. */
 function record(n: number): HttpTrace {
-  return { accessLogLine: () => `line ${n}` } as unknown as HttpTrace;
+  return { accessLogLine: () => `line ${n}`, retain: () => undefined, release: () => undefined } as unknown as HttpTrace;
 }
 
 describe('AccessLog', () => {
