@@ -53,6 +53,8 @@ export interface ComposeProjectOptions {
   readonly containerImages: string;
   /** The compose project name before its random suffix (default aks-emu-test), to tell whose containers are whose. */
   readonly projectPrefix?: string;
+  /** More compose variables (e.g. AKS_EMU_PROXY_MODE). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Polls until check yields a value (errors count as not yet); never sleeps blindly past the condition. */
@@ -114,6 +116,7 @@ export async function startComposeProject(options: ComposeProjectOptions): Promi
     AKS_EMU_HTTP_PORT: '',
     AKS_EMU_INGRESS_HTTP_PORT: '',
     AKS_EMU_INGRESS_HTTPS_PORT: '',
+    ...options.env,
   };
   const standalone = composeIsStandalone();
   const compose = async (args: readonly string[], timeoutMs = 60_000): Promise<string> => {

@@ -19,6 +19,7 @@ import { DockerEngine, DOCKER_SOCKET } from '../../runtime/container/docker-engi
 import { startControlServer } from '../../runtime/container/control-server.js';
 import { LoadBalancerRole, probeSourceAddress } from '../../runtime/container/lb-role.js';
 import { IpCommandNetwork } from '../../runtime/container/net-setup.js';
+import { parseProxyMode } from '../../runtime/container/kernel-proxy.js';
 import { NodeRole } from '../../runtime/container/node-role.js';
 import { parsePublishList } from '../../runtime/container/published-ports.js';
 import { startStandalone } from '../../runtime/container/standalone.js';
@@ -31,7 +32,7 @@ export const roleHelp = `Run one role of the container runtime (used by compose.
 
 Usage:
   aks-emu role control [-f PATH...] [--config FILE] [--listen HOST:PORT]
-  aks-emu role node --name NODE [--control URL]
+  aks-emu role node --name NODE [--control URL] [--proxy-mode nftables|userspace]
   aks-emu role lb [--control URL] [--publish PORT=NS/NAME:PORT,...]
   aks-emu role toolbox [--control URL]
   aks-emu role standalone -f PATH... [--config FILE] [--listen HOST:PORT]
@@ -40,7 +41,9 @@ Usage:
 Environment (flags win): AKS_EMU_MANIFESTS (control; default /app/examples/store),
 AKS_EMU_CONFIG, AKS_EMU_NODES, AKS_EMU_TIME_SCALE, AKS_EMU_SEED, AKS_EMU_CONTAINER_IMAGES
 (image globs run as real containers), AKS_EMU_WHEN_IMAGE_UNAVAILABLE (error|echo), AKS_EMU_CONTROL
-(default http://control:7070), AKS_EMU_PUBLISH, AKS_EMU_READY_FILE (default
+(default http://control:7070), AKS_EMU_PUBLISH, AKS_EMU_PROXY_MODE (node: nftables forwards
+Service ports in the node's kernel, userspace keeps them in aks-emu; default userspace),
+AKS_EMU_LB_MODE (lb: nftables DNATs frontends to the nodes its probes hold up, in the kernel), AKS_EMU_READY_FILE (default
 /tmp/aks-emu-ready: written once the role serves, for the container's healthcheck).`;
 
 type Out = (line: string) => void;
@@ -53,6 +56,7 @@ const FLAGS = {
   control: { type: 'string' },
   publish: { type: 'string' },
   'time-scale': { type: 'string' },
+  'proxy-mode': { type: 'string' },
 } as const;
 
 export async function role(argv: string[], out: Out): Promise<number> {
@@ -98,12 +102,17 @@ export async function role(argv: string[], out: Out): Promise<number> {
     }
     case 'node': {
       if (values.name === undefined) throw usageError('role', 'role node needs --name NODE');
+      const proxyMode = parseProxyMode(
+        values['proxy-mode'] ?? env.AKS_EMU_PROXY_MODE,
+        values['proxy-mode'] === undefined ? 'AKS_EMU_PROXY_MODE' : '--proxy-mode',
+      );
       const snapshot = (await waitForControl(controlUrl, log)) as Snapshot;
       const node = await NodeRole.start({
         name: values.name,
         controlUrl,
         network,
         probeSource: probeSourceAddress(snapshot.settings.addresses.nodeSubnet),
+        proxyMode,
         ...(env.AKS_EMU_SANDBOX_IMAGE ? { sandboxImage: env.AKS_EMU_SANDBOX_IMAGE } : {}),
         log,
         onSynced: (s) => {
@@ -119,7 +128,8 @@ export async function role(argv: string[], out: Out): Promise<number> {
     case 'lb': {
       const { entries, errors } = parsePublishList(values.publish ?? env.AKS_EMU_PUBLISH ?? '');
       if (errors.length > 0) throw usageError('role', `--publish: ${errors.join('; ')}`);
-      const lb = await LoadBalancerRole.start({ controlUrl, network, publish: entries, log, onSynced: ready });
+      const lbMode = parseProxyMode(env.AKS_EMU_LB_MODE, 'AKS_EMU_LB_MODE');
+      const lb = await LoadBalancerRole.start({ controlUrl, network, publish: entries, log, onSynced: ready, lbMode });
       return untilSignal(log, () => lb.stop());
     }
     case 'toolbox': {

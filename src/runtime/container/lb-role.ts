@@ -6,10 +6,12 @@
  * `vnet` and dials the node it picks at node.address:backendPort; a stopped node
  * container is found out by the probes alone, as a failed VM is on Azure.
  */
+import { LB_NFT_TABLE, renderLbNft, type LbRulePath } from '../../cluster/kube-proxy-nft-lb.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
 import { postJson, SnapshotFollower } from './control-client.js';
+import { faultedServicePorts, NftTableSync, type ProxyMode } from './kernel-proxy.js';
 import type { HostNetwork } from './net-setup.js';
 import { heartbeatIntervalMs, LB_STATUS_PATH, ROLE_OBSERVE_PORT, type LoadBalancerStatusReport } from './protocol.js';
 import { PublishedPorts, publishPlan, type ExplicitPublish } from './published-ports.js';
@@ -36,6 +38,8 @@ export interface LoadBalancerRoleOptions {
   readonly onSynced?: (snapshot: Snapshot) => void;
   /** Where its /metrics and traces are served on its vnet address (ROLE_OBSERVE_PORT; 0 in tests on loopback). */
   readonly observePort?: number;
+  /** `nftables`: frontends are DNATed to the nodes the prober holds up in this container's kernel (kube-proxy-nft-lb.ts); default userspace. */
+  readonly lbMode?: ProxyMode;
 }
 
 interface OwnedAddress {
@@ -50,6 +54,7 @@ export class LoadBalancerRole {
   readonly #owned = new Map<string, OwnedAddress>();
   readonly #observe: RoleObserve;
   #dataPlane: DataPlane | undefined;
+  #kernel: NftTableSync<LbRulePath> | undefined;
   #published: PublishedPorts | undefined;
   #reporter: NodeJS.Timeout | undefined;
   #firedReport: NodeJS.Timeout | undefined;
@@ -60,6 +65,7 @@ export class LoadBalancerRole {
     this.#log = options.log ?? (() => {});
     this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
     this.#observe = new RoleObserve(options.controlUrl, this.#log, () => this.#reportFiredSoon());
+    this.#observe.onInstalled = () => void this.#kernel?.sync();
   }
 
   static async start(options: LoadBalancerRoleOptions): Promise<LoadBalancerRole> {
@@ -79,6 +85,7 @@ export class LoadBalancerRole {
     if (this.#reporter !== undefined) clearTimeout(this.#reporter);
     if (this.#firedReport !== undefined) clearTimeout(this.#firedReport);
     await this.#follower.stop();
+    await this.#kernel?.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#published?.stop(), this.#observe.stop()]);
   }
 
@@ -91,6 +98,7 @@ export class LoadBalancerRole {
     }
     await this.#dataPlane!.apply(snapshot);
     this.#observe.applied(snapshot);
+    await this.#kernel?.sync(snapshot);
     await this.#published!.update(publishPlan(snapshot, { internal: false, explicit: this.#options.publish ?? [] }));
     for (const [address, owned] of this.#owned) {
       if (wanted.has(address)) continue;
@@ -132,13 +140,41 @@ export class LoadBalancerRole {
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
     const observeUrl = await this.#observe.listen(onVnet, this.#options.observePort ?? ROLE_OBSERVE_PORT);
+    if (this.#options.lbMode === 'nftables') this.#kernel = this.#kernelTable(this.#dataPlane);
     this.#dataPlane.on('probe', (t) => {
+      void this.#kernel?.sync();
       this.#observe.observability.probeTransitions.record(t);
       this.#log(`probe ${t.loadBalancer}/${t.probe}: node ${t.node} is ${t.state}${t.from === 'unknown' ? ' (first answer)' : ''} (${t.detail})`);
       void this.#report();
     });
     this.#log(`lb: published ports relay on ${own}, probes from ${probeSource}, metrics and traces at ${observeUrl}`);
     void this.#report(heartbeatIntervalMs(snapshot.settings.timeScale));
+  }
+
+  /** The frontends in the kernel, following the prober's states and the faults. */
+  #kernelTable(dataPlane: DataPlane): NftTableSync<LbRulePath> {
+    const faults = this.#observe.faults;
+    const up = (loadBalancer: string, probe: string): string[] =>
+      dataPlane
+        .probeStatus()
+        .filter((p) => p.loadBalancer === loadBalancer && p.probe === probe && p.state === 'up')
+        .map((p) => p.node);
+    return new NftTableSync<LbRulePath>({
+      what: 'lb nftables',
+      render: (snapshot) =>
+        renderLbNft(snapshot, {
+          mode: 'nftables',
+          up,
+          ...(faults.table === undefined ? {} : { faults: { nodes: faults.table.nodes.size > 0, servicePorts: faultedServicePorts(faults, ['frontend']) } }),
+        }),
+      removal: `add table ip ${LB_NFT_TABLE}\ndelete table ip ${LB_NFT_TABLE}\n`,
+      describe: (paths) => {
+        const kernel = paths.flatMap((p) => (p.path === 'kernel' ? [`${p.rule} -> ${p.nodes.length} up`] : []));
+        const user = paths.flatMap((p) => (p.path === 'userspace' ? [`${p.rule} (${p.reason})`] : []));
+        return `in the kernel: ${kernel.join(', ') || 'none'}; in user space: ${user.join(', ') || 'none'}`;
+      },
+      log: this.#log,
+    });
   }
 
   /** Probe states go to control on every transition and on every heartbeat interval. */

@@ -16,6 +16,8 @@ import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from '../../dataplane/dns/server.js';
+import { kernelProxy, type NftTableSync, type ProxyMode } from './kernel-proxy.js';
+import type { ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
 import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
@@ -36,6 +38,8 @@ export interface NodeRoleOptions {
   readonly onSynced?: (snapshot: Snapshot) => void;
   /** Where its /metrics and traces are served on the node's address (ROLE_OBSERVE_PORT; 0 in tests on loopback). */
   readonly observePort?: number;
+  /** kube-proxy's mode: `nftables` forwards Service ports in this container's kernel (kernel-proxy.ts); default userspace. */
+  readonly proxyMode?: ProxyMode;
 }
 
 export { clusterDnsAddress } from '../../cluster/netpol/cluster-dns.js';
@@ -50,6 +54,7 @@ export class NodeRole {
   #dataPlane: DataPlane | undefined;
   #dns: ClusterDnsServer | undefined;
   #containers: ContainerHost | undefined;
+  #kernel: NftTableSync<ServicePortPath> | undefined;
   /** Pod IPs of in-process pods made local one by one while the pod /24 is a Docker network. */
   readonly #localPodIPs = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -69,6 +74,7 @@ export class NodeRole {
     this.#pods.on('status', () => this.#reportSoon());
     this.#follower = new SnapshotFollower(options.controlUrl, (snapshot) => this.#apply(snapshot), this.#log);
     this.#observe = new RoleObserve(options.controlUrl, this.#log, () => this.#reportSoon());
+    this.#observe.onInstalled = () => void this.#kernel?.sync();
     this.#pods.l7 = { observe: { traces: this.#observe.observability.traces, http: this.#observe.observability.http }, faults: this.#observe.faults };
   }
 
@@ -91,6 +97,8 @@ export class NodeRole {
     if (this.#heartbeat !== undefined) clearTimeout(this.#heartbeat);
     if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
+    // The table first: nothing may be translated to pods that are stopping.
+    await this.#kernel?.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop(), this.#observe.stop()]);
     await this.#containers?.close();
   }
@@ -164,6 +172,7 @@ export class NodeRole {
     await this.#pods.reconcile(snapshot);
     await this.#dataPlane!.apply(snapshot);
     this.#observe.applied(snapshot);
+    await this.#kernel?.sync(snapshot);
     this.#dns!.update(snapshot);
     this.#options.onSynced?.(snapshot);
   }
@@ -224,8 +233,13 @@ export class NodeRole {
     });
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
+    if ((this.#options.proxyMode ?? 'userspace') === 'nftables') {
+      this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log });
+    }
     await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
-    this.#log(`node ${name}: ${me.address}, pods ${me.podCIDR}, ClusterIPs ${serviceCIDR}, DNS ${clusterDnsAddress(serviceCIDR)}:${this.#dns.port}`);
+    this.#log(
+      `node ${name}: ${me.address}, pods ${me.podCIDR}, ClusterIPs ${serviceCIDR}, DNS ${clusterDnsAddress(serviceCIDR)}:${this.#dns.port}, kube-proxy ${this.#kernel === undefined ? 'userspace' : 'nftables'}`,
+    );
   }
 }

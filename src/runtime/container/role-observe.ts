@@ -25,6 +25,8 @@ export class RoleObserve {
   readonly observability = new Observability();
   /** Handed to the role's DataPlane and L7 pods; replaced whole on every change. */
   readonly faults: FaultHolder = { table: undefined };
+  /** Called after each new fault table is installed (a node's kernel table depends on it). */
+  onInstalled: (() => void) | undefined;
   readonly #active = new Map<string, ActiveFault>();
   readonly #watch: NdjsonWatch<FaultSetLine>;
   readonly #onFired: () => void;
@@ -142,6 +144,7 @@ export class RoleObserve {
     const partitioned = new Set<string>();
     for (const [node, set] of this.faults.table?.nodes ?? []) if (set.partition !== undefined) partitioned.add(node);
     this.#dataPlane?.partition(partitioned);
+    this.onInstalled?.();
   }
 
   #serve(req: IncomingMessage, res: ServerResponse): void {
