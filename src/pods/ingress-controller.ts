@@ -13,6 +13,7 @@ import type { PodInfo } from '../cluster/snapshot.js';
 import { rememberSeenAs, type LocalEndpoint, type SeenAs } from '../dataplane/l4/local-endpoints.js';
 import { IngressProxy, type Scheme } from '../dataplane/ingress/proxy.js';
 import { H2cProxy } from '../dataplane/ingress/h2c-proxy.js';
+import { LeanServer } from '../dataplane/ingress/downstream-h1.js';
 import type { Router } from '../dataplane/ingress/router.js';
 import type { FaultHolder } from '../faults/compile.js';
 import { defaultCertificate } from '../dataplane/ingress/self-signed-cert.js';
@@ -62,6 +63,14 @@ export const CONTROLLER_HEALTH_PORT = 10254;
 /** ingress-nginx's keepalive_timeout for clients (config `keep-alive: 75`). */
 const CLIENT_KEEPALIVE_MS = 75_000;
 
+/**
+ * Which server parses plain-HTTP requests: the lean one (downstream-h1.ts, the default) or
+ * Node's http.Server alone (`AKS_EMU_INGRESS_HTTP_SERVER=node`, kept for comparison).
+ */
+function leanHttpServer(): boolean {
+  return process.env.AKS_EMU_INGRESS_HTTP_SERVER !== 'node';
+}
+
 const FORWARDED_IN = Symbol('aks-emu.forwarded-in');
 type ForwardedSocket = Socket & { [FORWARDED_IN]?: Set<Socket> };
 
@@ -99,6 +108,7 @@ export class L7Pod implements PodRuntime {
   readonly #forwarded = new Set<Socket>();
   #proxies: IngressProxy[] = [];
   #h2c: H2cProxy[] = [];
+  #lean: LeanServer[] = [];
   readonly #options: L7PodOptions;
   /** ingress-nginx writes its access log to the container's stdout: `kubectl logs` of the pod shows it. */
   readonly #log = new AccessLog();
@@ -188,6 +198,8 @@ export class L7Pod implements PodRuntime {
     for (const socket of this.#forwarded) socket.destroy();
     this.#forwarded.clear();
     await closed;
+    for (const lean of this.#lean) lean.closeAll();
+    this.#lean = [];
     for (const h2c of this.#h2c) h2c.close();
     this.#h2c = [];
     const proxies = this.#proxies;
@@ -212,6 +224,7 @@ export class L7Pod implements PodRuntime {
       };
       server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, SNICallback: sni }, proxy.requestListener('https', listener.port));
       server.on('upgrade', proxy.upgradeListener('https', listener.port));
+      if (leanHttpServer()) this.#leanServer(server, proxy, listener, 'https');
     } else {
       server = createHttpServer(proxy.requestListener('http', listener.port));
       server.on('upgrade', proxy.upgradeListener('http', listener.port));
@@ -225,9 +238,21 @@ export class L7Pod implements PodRuntime {
         h2c.attach(server);
         this.#h2c.push(h2c);
       }
+      if (leanHttpServer()) this.#leanServer(server, proxy, listener, 'http');
     }
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
     return server;
+  }
+
+  /** The lean server in front of Node's (and the h2c sniffer), which serves what the lean one hands over. */
+  #leanServer(server: Server, proxy: IngressProxy, listener: Listener, scheme: Scheme): void {
+    const lean = new LeanServer({
+      handler: proxy.handler(scheme, listener.port),
+      keepAliveMs: CLIENT_KEEPALIVE_MS,
+      label: `ingress pod ${this.#pod.namespace}/${this.#pod.name} :${listener.port}`,
+    });
+    lean.install(server, scheme === 'https' ? 'secureConnection' : 'connection');
+    this.#lean.push(lean);
   }
 
   /** The controller's /healthz: 200 `ok` while healthy, as its readinessProbe expects. */

@@ -83,8 +83,13 @@ export class IngressProxy implements UpstreamOutcome {
    * client connection's requests are handled one at a time, in order (client-connection.ts).
    */
   requestListener(scheme: Scheme, port: number): (req: IncomingMessage, res: ServerResponse) => void {
+    return oneAtATime(this.handler(scheme, port));
+  }
+
+  /** The handler alone, for a server that runs a connection's requests one at a time itself (downstream-h1.ts). */
+  handler(scheme: Scheme, port: number): (req: IncomingMessage, res: ServerResponse) => void {
     const forwardedPort = scheme === 'https' ? '443' : String(port);
-    return oneAtATime((req, res) => this.handleRequest(req, res, scheme, forwardedPort));
+    return (req, res) => this.handleRequest(req, res, scheme, forwardedPort);
   }
 
   upgradeListener(scheme: Scheme, port: number): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
