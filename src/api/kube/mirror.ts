@@ -80,7 +80,31 @@ function replicaCounts(pods: readonly PodInfo[], desired: number, generation: un
   };
 }
 
-function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): Json {
+interface Condition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly lastUpdateTime: string;
+  readonly lastTransitionTime: string;
+}
+
+/**
+ * A Deployment condition keeps its times while it says the same thing, as the deployment
+ * controller keeps them: lastTransitionTime moves when the status flips, lastUpdateTime
+ * when the status, reason or message changes. (Stamping every snapshot's time on them
+ * rewrote every Deployment, with a watch event each, on every change to the cluster.)
+ */
+function keptTimes(next: Condition, previous: unknown): Condition {
+  const conditions = (previous as { conditions?: unknown } | undefined)?.conditions;
+  const before = Array.isArray(conditions) ? (conditions as Partial<Condition>[]).find((c) => c.type === next.type) : undefined;
+  if (before === undefined || before.status !== next.status || typeof before.lastTransitionTime !== 'string') return next;
+  const same = before.reason === next.reason && before.message === next.message && typeof before.lastUpdateTime === 'string';
+  return { ...next, lastTransitionTime: before.lastTransitionTime, ...(same ? { lastUpdateTime: before.lastUpdateTime! } : {}) };
+}
+
+/** `previous`: the status the store holds now (its conditions' times are kept while they hold). */
+function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown, previous: unknown): Json {
   const { namespace, name } = w.metadata;
   const at = snapshot.generatedAt;
   switch (w.kind) {
@@ -108,7 +132,7 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): J
             lastUpdateTime: at,
             lastTransitionTime: at,
           },
-        ],
+        ].map((c) => keptTimes(c, previous)),
       };
     }
     case 'StatefulSet':
@@ -271,6 +295,10 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     const r = resourceOfKind(apiVersion, kind)!;
     return user.get(objectKey(refOf(r, namespace, name)));
   };
+  const controller = new Map<string, StoredEntry>();
+  for (const e of input.entries) if (e.owner === 'controller' && e.ref.kind === 'Deployment') controller.set(objectKey(e.ref), e);
+  const controllerEntry = (apiVersion: string, kind: string, namespace: string, name: string) =>
+    controller.get(objectKey(refOf(resourceOfKind(apiVersion, kind)!, namespace, name)));
 
   for (const n of snapshot.nodes) put(nodeObject(n, created));
   const namespaces = new Set(BUILT_IN_NAMESPACES);
@@ -311,7 +339,8 @@ export function mirrorChanges(input: MirrorInput): Change[] {
   for (const w of manifests.workloads) {
     if (w.kind === 'Pod') continue;
     const mine = userEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
-    const status = workloadStatus(w, snapshot, mine?.object.metadata.generation);
+    const stored = mine ?? controllerEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
+    const status = workloadStatus(w, snapshot, mine?.object.metadata.generation, stored?.object['status']);
     if (mine) putStatus(mine, { ...mine.object, status });
     else put({ ...workloadObject(w), status });
     if (w.kind === 'Deployment') put(replicaSetOf(w, snapshot, mine?.object));
