@@ -213,7 +213,9 @@ function serviceEndpointsOf(snapshot: Snapshot, namespace: string, name: string)
   return index.get(`${namespace}/${name}`);
 }
 
-function endpointsOf(svc: ServiceInfo, eps: Snapshot['endpoints'][number], created: CreationTimes): KubeObject {
+function endpointsOf(svc: ServiceInfo, snapshot: Snapshot, created: CreationTimes): KubeObject | undefined {
+  const eps = serviceEndpointsOf(snapshot, svc.namespace, svc.name);
+  if (!eps) return undefined;
   const all = eps.ports.flatMap((p) => p.endpoints);
   const address = (e: (typeof all)[number]) => ({
     ip: e.ip,
@@ -273,44 +275,6 @@ function serviceWithAllocation(user: KubeObject, info: ServiceInfo): KubeObject 
 function withHostIP(status: unknown, pod: PodInfo, nodeAddress: string | undefined): unknown {
   if (pod.phase !== 'Running' || nodeAddress === undefined) return status;
   return { ...(status as Json), hostIP: nodeAddress, hostIPs: [{ ip: nodeAddress }] };
-}
-
-interface Kept {
-  readonly deps: readonly unknown[];
-  /** The creation times the object was made with: (kind, key, time). */
-  readonly times: readonly (readonly [string, string, string])[];
-  readonly object: KubeObject;
-}
-
-/**
- * An object made from a snapshot item, kept per item (and per `slot`, one item making
- * several objects): made again only when the item, one of `deps` (by identity) or a
- * creation time it read has changed. Kept objects are frozen, so the store serialises
- * each once to compare it with what it holds.
- */
-const keptObjects = new WeakMap<object, Map<string, Kept>>();
-
-function kept(item: object, slot: string, deps: readonly unknown[], created: CreationTimes, make: (created: CreationTimes) => KubeObject): KubeObject {
-  let slots = keptObjects.get(item);
-  const before = slots?.get(slot);
-  if (
-    before !== undefined &&
-    before.deps.length === deps.length &&
-    before.deps.every((d, i) => d === deps[i]) &&
-    before.times.every(([kind, key, time]) => created(kind, key) === time)
-  )
-    return before.object;
-  const times: (readonly [string, string, string])[] = [];
-  const object = deepFreeze(
-    make((kind, key) => {
-      const time = created(kind, key);
-      times.push([kind, key, time]);
-      return time;
-    }),
-  );
-  if (slots === undefined) keptObjects.set(item, (slots = new Map()));
-  slots.set(slot, { deps, times, object });
-  return object;
 }
 
 /**
@@ -381,18 +345,13 @@ export function mirrorChanges(input: MirrorInput): Change[] {
   }
   for (const s of snapshot.services) {
     const mine = userEntry('v1', 'Service', s.namespace, s.name);
-    if (mine)
-      putStatus(
-        mine,
-        kept(s, 'user', [mine.object], created, () => serviceWithAllocation(mine.object, s)),
-      );
-    else put(kept(s, 'controller', [], created, (c) => serviceObject(s, c) as unknown as KubeObject));
+    if (mine) putStatus(mine, serviceWithAllocation(mine.object, s));
+    else put(serviceObject(s, created) as unknown as KubeObject);
     if (s.selector && s.type !== 'ExternalName') {
       const eps = serviceEndpointsOf(snapshot, s.namespace, s.name);
-      if (eps) {
-        put(kept(s, 'EndpointSlice', [eps], created, (c) => endpointSliceObject(s, eps, c) as unknown as KubeObject));
-        put(kept(s, 'Endpoints', [eps], created, (c) => endpointsOf(s, eps, c)));
-      }
+      if (eps) put(endpointSliceObject(s, eps, created) as unknown as KubeObject);
+      const legacy = endpointsOf(s, snapshot, created);
+      if (legacy) put(legacy);
     }
   }
   for (const w of manifests.workloads) {
