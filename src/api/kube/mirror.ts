@@ -5,6 +5,7 @@
  * spec fields: clusterIP, nodePorts) of the objects users wrote.
  */
 import { podTemplateHash } from '../../cluster/workload-pods.js';
+import { deepFreeze } from '../../cluster/build-snapshot.js';
 import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
 import { objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import type { Manifests, Workload } from '../../model/types.js';
@@ -270,11 +271,27 @@ function serviceWithAllocation(user: KubeObject, info: ServiceInfo): KubeObject 
   return { ...user, spec, status };
 }
 
-/** status.hostIP: the node's address, as kubectl describe shows after `Node: name/`. */
-function withHostIP(status: unknown, pod: PodInfo, snapshot: Snapshot): unknown {
-  const node = snapshot.nodes.find((n) => n.name === pod.nodeName);
-  if (pod.phase !== 'Running' || !node) return status;
-  return { ...(status as Json), hostIP: node.address, hostIPs: [{ ip: node.address }] };
+/** status.hostIP: the node's address (`nodeAddress`), as kubectl describe shows after `Node: name/`. */
+function withHostIP(status: unknown, pod: PodInfo, nodeAddress: string | undefined): unknown {
+  if (pod.phase !== 'Running' || nodeAddress === undefined) return status;
+  return { ...(status as Json), hostIP: nodeAddress, hostIPs: [{ ip: nodeAddress }] };
+}
+
+/**
+ * The object of a pod no user wrote, kept per snapshot pod: a snapshot built on the
+ * previous one hands an unchanged pod over as the same object, and then the same frozen
+ * object goes to the store, whose comparison has serialised it already.
+ */
+const controllerPods = new WeakMap<PodInfo, { readonly created: string; readonly nodeAddress: string | undefined; readonly object: KubeObject }>();
+
+function controllerPod(p: PodInfo, created: CreationTimes, nodeAddress: string | undefined): KubeObject {
+  const time = created('Pod', `${p.namespace}/${p.name}`);
+  const kept = controllerPods.get(p);
+  if (kept !== undefined && kept.created === time && kept.nodeAddress === nodeAddress) return kept.object;
+  const object = podObject(p, created) as unknown as KubeObject;
+  const made = deepFreeze({ ...object, status: withHostIP(object['status'], p, nodeAddress) });
+  controllerPods.set(p, { created: time, nodeAddress, object: made });
+  return made;
 }
 
 /** Every change that brings the store in line with the snapshot (none when it already is). */
@@ -317,13 +334,14 @@ export function mirrorChanges(input: MirrorInput): Change[] {
         status,
       });
   }
+  const nodeAddresses = new Map(snapshot.nodes.map((n) => [n.name, n.address]));
   for (const p of snapshot.pods) {
-    const object = podObject(p, created) as unknown as KubeObject;
     const mine = userEntry('v1', 'Pod', p.namespace, p.name);
     if (mine) {
+      const object = podObject(p, created) as unknown as KubeObject;
       const spec = { ...(mine.object['spec'] as Json), ...((object['spec'] as Json)['nodeName'] ? { nodeName: (object['spec'] as Json)['nodeName'] } : {}) };
-      putStatus(mine, { ...mine.object, spec, status: withHostIP(object['status'], p, snapshot) });
-    } else put({ ...object, status: withHostIP(object['status'], p, snapshot) });
+      putStatus(mine, { ...mine.object, spec, status: withHostIP(object['status'], p, nodeAddresses.get(p.nodeName)) });
+    } else put(controllerPod(p, created, nodeAddresses.get(p.nodeName)));
   }
   for (const s of snapshot.services) {
     const mine = userEntry('v1', 'Service', s.namespace, s.name);
