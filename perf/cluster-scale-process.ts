@@ -56,8 +56,9 @@ async function main(): Promise<ScaleMeasure> {
     ...(example ? {} : { config: { addresses: BASELINE_ADDRESSES, maxPods: SCALE_MAX_PODS }, nodes: scaleNodes(job.services) }),
     timeScale: job.timeScale,
     seed: 1,
-    // The live change goes through the Kubernetes API, as `kubectl apply` of one Service would.
-    admin: job.liveChange ? {} : false,
+    // The live change goes through the Kubernetes API, as `kubectl apply` of one Service would;
+    // the example starts as a user's test file starts it, with startCluster's defaults (admin API on).
+    ...(example ? {} : { admin: job.liveChange ? {} : false }),
     waitTimeoutMs: SERVE_TIMEOUT_MS,
   });
   const resolved = performance.now();

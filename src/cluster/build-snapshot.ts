@@ -41,6 +41,13 @@ export interface BuildSnapshotInput {
   readonly now: Date;
   /** The pod-kind registry's choice per pod; every pod is an echo pod without it. */
   readonly choosePodKind?: ChoosePodKind;
+  /**
+   * The snapshot built before this one. A node, pod, Service, endpoints entry or load
+   * balancer whose content is the same as one of it is that same frozen object, so work
+   * downstream keyed by the object (tables, API objects) is done once per change of it.
+   * The result is equal to a build without it.
+   */
+  readonly previous?: Snapshot;
 }
 
 function clusterIPOf(service: Service, allocation: Allocation): string {
@@ -115,6 +122,33 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The JSON of frozen snapshot items, made once per item. */
+const contentOfItem = new WeakMap<object, string>();
+
+function contentKey(item: object): string {
+  let key = contentOfItem.get(item);
+  if (key === undefined) contentOfItem.set(item, (key = JSON.stringify(item)));
+  return key;
+}
+
+/**
+ * The items as frozen copies, each the previous snapshot's item of the same content when
+ * there is one. Content is compared as JSON: snapshot items are plain JSON data.
+ */
+function shared<T extends object>(items: readonly T[], previous: readonly T[] | undefined): T[] {
+  const before = new Map<string, T>();
+  for (const item of previous ?? []) before.set(contentKey(item), item);
+  return items.map((item) => {
+    const key = JSON.stringify(item);
+    const same = before.get(key);
+    if (same !== undefined) return same;
+    // structuredClone: the inputs stay the caller's; the snapshot freezes only its own objects.
+    const copy = deepFreeze(structuredClone(item));
+    contentOfItem.set(copy, key);
+    return copy;
+  });
+}
+
 export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
   const { manifests, config, allocation, facts } = input;
   const nodes = nodeInfos(config, facts);
@@ -129,23 +163,22 @@ export function buildSnapshot(input: BuildSnapshotInput): Snapshot {
     nodes,
     ...(clusterDns === undefined ? {} : { clusterDns }),
   });
+  const previous = input.previous;
   // structuredClone: the manifests stay the caller's; the snapshot freezes only its own objects.
-  return deepFreeze(
-    structuredClone({
-      version: input.version,
-      generatedAt: input.now.toISOString(),
-      settings: {
-        timeScale: config.timeScale,
-        endpointSelection: config.endpointSelection,
-        nodeMonitorGracePeriodSeconds: config.nodeMonitorGracePeriodSeconds,
-        addresses: { ...config.addresses },
-      },
-      nodes,
-      pods,
-      services,
-      endpoints: buildEndpoints(manifests.services, pods, manifests.endpointSlices),
-      loadBalancers: buildLoadBalancers(manifests.services, allocation, config, specs),
-      ...(networkPolicy === undefined ? {} : { networkPolicy }),
-    }),
-  );
+  return deepFreeze({
+    version: input.version,
+    generatedAt: input.now.toISOString(),
+    settings: {
+      timeScale: config.timeScale,
+      endpointSelection: config.endpointSelection,
+      nodeMonitorGracePeriodSeconds: config.nodeMonitorGracePeriodSeconds,
+      addresses: { ...config.addresses },
+    },
+    nodes: shared(nodes, previous?.nodes),
+    pods: shared(pods, previous?.pods),
+    services: shared(services, previous?.services),
+    endpoints: shared(buildEndpoints(manifests.services, pods, manifests.endpointSlices), previous?.endpoints),
+    loadBalancers: shared(buildLoadBalancers(manifests.services, allocation, config, specs), previous?.loadBalancers),
+    ...(networkPolicy === undefined ? {} : { networkPolicy: structuredClone(networkPolicy) }),
+  });
 }

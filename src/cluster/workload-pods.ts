@@ -18,8 +18,16 @@ export interface DesiredPod extends Pick<PodInfo, 'namespace' | 'name' | 'uid' |
 }
 
 /** pod-template-hash: changes with the template, as a new ReplicaSet does on a rollout. */
+/** Per workload object: each snapshot and each write-back asks again for every Deployment. */
+const templateHashes = new WeakMap<Workload, string>();
+
 export function podTemplateHash(workload: Workload): string {
-  return safeEncode(`${workload.metadata.namespace}/${workload.metadata.name}\n${JSON.stringify(workload.template)}`, 10);
+  let hash = templateHashes.get(workload);
+  if (hash === undefined) {
+    hash = safeEncode(`${workload.metadata.namespace}/${workload.metadata.name}\n${JSON.stringify(workload.template)}`, 10);
+    templateHashes.set(workload, hash);
+  }
+  return hash;
 }
 
 function podOf(

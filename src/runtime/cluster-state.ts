@@ -271,6 +271,7 @@ export class ClusterState {
       version: ++this.#version,
       now: new Date(this.#clock.now()),
       choosePodKind: (pod) => choosePodKind(pod, { config: this.config, manifests: this.#effective }),
+      ...(this.#last === undefined ? {} : { previous: this.#last }),
     });
     const snapshot = withGatewayConfig(withIngressConfig(built, this.#effective, this.config), this.#effective);
     this.created.observe(snapshot);

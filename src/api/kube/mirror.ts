@@ -5,6 +5,7 @@
  * spec fields: clusterIP, nodePorts) of the objects users wrote.
  */
 import { podTemplateHash } from '../../cluster/workload-pods.js';
+import { deepFreeze } from '../../cluster/build-snapshot.js';
 import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
 import { objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import type { Manifests, Workload } from '../../model/types.js';
@@ -80,7 +81,31 @@ function replicaCounts(pods: readonly PodInfo[], desired: number, generation: un
   };
 }
 
-function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): Json {
+interface Condition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly lastUpdateTime: string;
+  readonly lastTransitionTime: string;
+}
+
+/**
+ * A Deployment condition keeps its times while it says the same thing, as the deployment
+ * controller keeps them: lastTransitionTime moves when the status flips, lastUpdateTime
+ * when the status, reason or message changes. (Stamping every snapshot's time on them
+ * rewrote every Deployment, with a watch event each, on every change to the cluster.)
+ */
+function keptTimes(next: Condition, previous: unknown): Condition {
+  const conditions = (previous as { conditions?: unknown } | undefined)?.conditions;
+  const before = Array.isArray(conditions) ? (conditions as Partial<Condition>[]).find((c) => c.type === next.type) : undefined;
+  if (before === undefined || before.status !== next.status || typeof before.lastTransitionTime !== 'string') return next;
+  const same = before.reason === next.reason && before.message === next.message && typeof before.lastUpdateTime === 'string';
+  return { ...next, lastTransitionTime: before.lastTransitionTime, ...(same ? { lastUpdateTime: before.lastUpdateTime! } : {}) };
+}
+
+/** `previous`: the status the store holds now (its conditions' times are kept while they hold). */
+function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown, previous: unknown): Json {
   const { namespace, name } = w.metadata;
   const at = snapshot.generatedAt;
   switch (w.kind) {
@@ -108,7 +133,7 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown): J
             lastUpdateTime: at,
             lastTransitionTime: at,
           },
-        ],
+        ].map((c) => keptTimes(c, previous)),
       };
     }
     case 'StatefulSet':
@@ -246,11 +271,27 @@ function serviceWithAllocation(user: KubeObject, info: ServiceInfo): KubeObject 
   return { ...user, spec, status };
 }
 
-/** status.hostIP: the node's address, as kubectl describe shows after `Node: name/`. */
-function withHostIP(status: unknown, pod: PodInfo, snapshot: Snapshot): unknown {
-  const node = snapshot.nodes.find((n) => n.name === pod.nodeName);
-  if (pod.phase !== 'Running' || !node) return status;
-  return { ...(status as Json), hostIP: node.address, hostIPs: [{ ip: node.address }] };
+/** status.hostIP: the node's address (`nodeAddress`), as kubectl describe shows after `Node: name/`. */
+function withHostIP(status: unknown, pod: PodInfo, nodeAddress: string | undefined): unknown {
+  if (pod.phase !== 'Running' || nodeAddress === undefined) return status;
+  return { ...(status as Json), hostIP: nodeAddress, hostIPs: [{ ip: nodeAddress }] };
+}
+
+/**
+ * The object of a pod no user wrote, kept per snapshot pod: a snapshot built on the
+ * previous one hands an unchanged pod over as the same object, and then the same frozen
+ * object goes to the store, whose comparison has serialised it already.
+ */
+const controllerPods = new WeakMap<PodInfo, { readonly created: string; readonly nodeAddress: string | undefined; readonly object: KubeObject }>();
+
+function controllerPod(p: PodInfo, created: CreationTimes, nodeAddress: string | undefined): KubeObject {
+  const time = created('Pod', `${p.namespace}/${p.name}`);
+  const kept = controllerPods.get(p);
+  if (kept !== undefined && kept.created === time && kept.nodeAddress === nodeAddress) return kept.object;
+  const object = podObject(p, created) as unknown as KubeObject;
+  const made = deepFreeze({ ...object, status: withHostIP(object['status'], p, nodeAddress) });
+  controllerPods.set(p, { created: time, nodeAddress, object: made });
+  return made;
 }
 
 /** Every change that brings the store in line with the snapshot (none when it already is). */
@@ -271,6 +312,10 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     const r = resourceOfKind(apiVersion, kind)!;
     return user.get(objectKey(refOf(r, namespace, name)));
   };
+  const controller = new Map<string, StoredEntry>();
+  for (const e of input.entries) if (e.owner === 'controller' && e.ref.kind === 'Deployment') controller.set(objectKey(e.ref), e);
+  const controllerEntry = (apiVersion: string, kind: string, namespace: string, name: string) =>
+    controller.get(objectKey(refOf(resourceOfKind(apiVersion, kind)!, namespace, name)));
 
   for (const n of snapshot.nodes) put(nodeObject(n, created));
   const namespaces = new Set(BUILT_IN_NAMESPACES);
@@ -289,13 +334,14 @@ export function mirrorChanges(input: MirrorInput): Change[] {
         status,
       });
   }
+  const nodeAddresses = new Map(snapshot.nodes.map((n) => [n.name, n.address]));
   for (const p of snapshot.pods) {
-    const object = podObject(p, created) as unknown as KubeObject;
     const mine = userEntry('v1', 'Pod', p.namespace, p.name);
     if (mine) {
+      const object = podObject(p, created) as unknown as KubeObject;
       const spec = { ...(mine.object['spec'] as Json), ...((object['spec'] as Json)['nodeName'] ? { nodeName: (object['spec'] as Json)['nodeName'] } : {}) };
-      putStatus(mine, { ...mine.object, spec, status: withHostIP(object['status'], p, snapshot) });
-    } else put({ ...object, status: withHostIP(object['status'], p, snapshot) });
+      putStatus(mine, { ...mine.object, spec, status: withHostIP(object['status'], p, nodeAddresses.get(p.nodeName)) });
+    } else put(controllerPod(p, created, nodeAddresses.get(p.nodeName)));
   }
   for (const s of snapshot.services) {
     const mine = userEntry('v1', 'Service', s.namespace, s.name);
@@ -311,7 +357,8 @@ export function mirrorChanges(input: MirrorInput): Change[] {
   for (const w of manifests.workloads) {
     if (w.kind === 'Pod') continue;
     const mine = userEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
-    const status = workloadStatus(w, snapshot, mine?.object.metadata.generation);
+    const stored = mine ?? controllerEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
+    const status = workloadStatus(w, snapshot, mine?.object.metadata.generation, stored?.object['status']);
     if (mine) putStatus(mine, { ...mine.object, status });
     else put({ ...workloadObject(w), status });
     if (w.kind === 'Deployment') put(replicaSetOf(w, snapshot, mine?.object));

@@ -205,12 +205,17 @@ function contentOf(o: KubeObject): string {
   return JSON.stringify({ ...o, metadata: meta });
 }
 
+/** contentOf, made once for a frozen object (a stored one, or one a controller puts again unchanged). */
+function contentOfFrozen(o: KubeObject): string {
+  if (!Object.isFrozen(o)) return contentOf(o);
+  let content = contentOfStored.get(o);
+  if (content === undefined) contentOfStored.set(o, (content = contentOf(o)));
+  return content;
+}
+
 /** Same object apart from what the store itself maintains; `stored` is an object of the store. */
 function sameContent(stored: KubeObject, b: KubeObject): boolean {
-  if (!Object.isFrozen(stored)) return contentOf(stored) === contentOf(b);
-  let content = contentOfStored.get(stored);
-  if (content === undefined) contentOfStored.set(stored, (content = contentOf(stored)));
-  return content === contentOf(b);
+  return contentOfFrozen(stored) === contentOfFrozen(b);
 }
 
 function deepFreeze<T>(value: T): T {

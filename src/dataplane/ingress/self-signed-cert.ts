@@ -10,6 +10,7 @@
 import { generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { AksEmuError } from '../../errors/index.js';
+import { cachedRsaKey, keyCacheDir } from './default-key-cache.js';
 
 export interface CertificatePair {
   readonly certPem: string;
@@ -23,6 +24,8 @@ export interface SelfSignedOptions {
   readonly days?: number;
   /** `rsa` (2048 bit, as ingress-nginx) or `ec` (P-256, fast: tests). */
   readonly keyType?: 'rsa' | 'ec';
+  /** A key pair of keyType to use instead of a new one. */
+  readonly keys?: { readonly publicKey: KeyObject; readonly privateKey: KeyObject };
 }
 
 export const FAKE_CERTIFICATE_CN = 'Kubernetes Ingress Controller Fake Certificate';
@@ -69,7 +72,7 @@ function toDer(node: forge.asn1.Asn1): Buffer {
 
 export async function generateSelfSignedCertificate(options: SelfSignedOptions): Promise<CertificatePair> {
   const type = options.keyType ?? 'rsa';
-  const { publicKey, privateKey } = await keyPair(type);
+  const { publicKey, privateKey } = options.keys ?? (await keyPair(type));
   const sigOid = type === 'ec' ? ECDSA_WITH_SHA256 : SHA256_WITH_RSA;
   // forge fills in the extension values (setExtensions); the public key is node:crypto's SPKI.
   const cert = pki.createCertificate();
@@ -109,16 +112,24 @@ export async function generateSelfSignedCertificate(options: SelfSignedOptions):
 
 let fake: Promise<CertificatePair> | undefined;
 
-/** ingress-nginx's default SSL certificate, generated on first use and shared by every controller pod. */
+/**
+ * ingress-nginx's default SSL certificate, made on first use and shared by every controller
+ * pod of the process; its RSA key is kept between processes (default-key-cache.ts).
+ */
 export function defaultCertificate(): Promise<CertificatePair> {
-  fake ??= generateSelfSignedCertificate({
-    commonName: FAKE_CERTIFICATE_CN,
-    organization: 'Acme Co',
-    dnsNames: ['ingress.local'],
-  }).catch((err: unknown) => {
-    fake = undefined;
-    throw err;
-  });
+  fake ??= cachedRsaKey(keyCacheDir(), () => keyPair('rsa'))
+    .then((keys) =>
+      generateSelfSignedCertificate({
+        commonName: FAKE_CERTIFICATE_CN,
+        organization: 'Acme Co',
+        dnsNames: ['ingress.local'],
+        keys,
+      }),
+    )
+    .catch((err: unknown) => {
+      fake = undefined;
+      throw err;
+    });
   return fake;
 }
 
