@@ -1,55 +1,19 @@
 /**
  * Request smuggling from the client side: the requests nginx's parser refuses are refused
- * (400, connection closed) and the smuggled second request never reaches a pod. Node's
- * HTTP parser does the refusing (the controller's listeners are `http.Server`s); these
- * tests keep it so if the client side changes. Addresses: 127.51.12.0/24.
+ * (400, connection closed) and the smuggled second request never reaches a pod. The
+ * controller's own HTTP/1.1 server (downstream-h1.ts) does the refusing; these tests keep
+ * it so whatever serves the client side. Addresses: 127.51.12.0/24.
  */
-import { connect } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../../fixtures/ingress/backends.js';
-import { endpoints, ingress, path, rule, service } from '../../fixtures/ingress/factory.js';
-import { startController, type ControllerHarness } from '../../fixtures/ingress/harness.js';
+import { describe, expect, it } from 'vitest';
+import { webControllerFixture } from '../../fixtures/ingress/harness.js';
+import { rawExchange } from '../../helpers/raw.js';
 
 const CONTROLLER = '127.51.12.1';
-
-let ctl: ControllerHarness;
-let pod: Backend;
-
-beforeAll(async () => {
-  pod = await startBackend('pod', '127.51.12.10');
-  const svc = service('web', [{ port: 80 }]);
-  ctl = await startController(CONTROLLER, {
-    ingresses: [ingress('web', [rule('web.example', path('/', 'web'))])],
-    services: [svc],
-    endpoints: [endpoints(svc, [{ ip: pod.ip, port: pod.port }])],
-  });
-});
-
-afterAll(async () => {
-  await ctl?.stop();
-  await pod?.close();
-});
-
-beforeEach(() => {
-  pod.seen.length = 0;
-});
+const web = webControllerFixture(CONTROLLER, '127.51.12.10');
 
 /** Writes raw bytes; returns what the controller sent until it closed (or, with `responses`, until that many status lines came). */
-function raw(text: string, responses = Infinity): Promise<string> {
-  const u = new URL(ctl.http);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(u.port), u.hostname);
-    let out = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => {
-      out += d;
-      if ((out.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0) >= responses) socket.destroy();
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(out));
-    socket.write(text);
-  });
-}
+const raw = (text: string, responses?: number): Promise<string> =>
+  rawExchange(CONTROLLER, Number(new URL(web.ctl.http).port), text, { responses, timeoutMs: 0, onError: 'reject' });
 
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: web.example\r\n\r\n';
 
@@ -76,12 +40,12 @@ describe('client-side smuggling defences', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
     // Only one response: the connection closed after the 400.
     expect(reply.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
-    expect(pod.seen.map((s) => s.url)).not.toContain('/smuggled');
+    expect(web.pod.seen.map((s) => s.url)).not.toContain('/smuggled');
   });
 
   it('a well-formed chunked request and a pipelined second one are both served (the tests above can pass only by refusing)', async () => {
     const reply = await raw(`POST / HTTP/1.1\r\nHost: web.example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n${SMUGGLED}`, 2);
     expect(reply.match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
-    expect(pod.seen.map((s) => s.url)).toEqual(['/', '/smuggled']);
+    expect(web.pod.seen.map((s) => s.url)).toEqual(['/', '/smuggled']);
   });
 });

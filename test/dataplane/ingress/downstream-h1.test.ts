@@ -8,11 +8,10 @@
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startBackend, type Backend } from '../../fixtures/ingress/backends.js';
-import { endpoints, ingress, path, rule, service } from '../../fixtures/ingress/factory.js';
-import { startController, type ControllerHarness } from '../../fixtures/ingress/harness.js';
+import { webControllerFixture } from '../../fixtures/ingress/harness.js';
+import { rawExchange } from '../../helpers/raw.js';
 import { BadRequest, parseChunkSize, parseRequestHead } from '../../../src/dataplane/ingress/downstream-request.js';
 import { LeanServer } from '../../../src/dataplane/ingress/downstream-h1.js';
 import { createServer } from 'node:http';
@@ -111,51 +110,13 @@ describe('parseRequestHead', () => {
 });
 
 const CONTROLLER = '127.51.14.1';
-let ctl: ControllerHarness;
-let pod: Backend;
+const web = webControllerFixture(CONTROLLER, '127.51.14.10');
 
-beforeAll(async () => {
-  pod = await startBackend('pod', '127.51.14.10');
-  const svc = service('web', [{ port: 80 }]);
-  ctl = await startController(CONTROLLER, {
-    ingresses: [ingress('web', [rule('web.example', path('/', 'web'))])],
-    services: [svc],
-    endpoints: [endpoints(svc, [{ ip: pod.ip, port: pod.port }])],
-  });
-});
-
-afterAll(async () => {
-  await ctl?.stop();
-  await pod?.close();
-});
-
-beforeEach(() => {
-  pod.seen.length = 0;
-});
-
-const port = (): number => Number(new URL(ctl.http).port);
+const port = (): number => Number(new URL(web.ctl.http).port);
 
 /** Writes `parts` (each in its own write, in order); resolves with what came back until close, or until `responses` status lines. */
-function exchange(parts: readonly (string | Buffer)[], responses = Infinity, end = false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port(), CONTROLLER);
-    let out = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => {
-      out += d;
-      if ((out.match(/HTTP\/1\.[01] (?!100 )[1-5]\d\d /g)?.length ?? 0) >= responses) socket.destroy();
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(out));
-    socket.on('connect', async () => {
-      for (const p of parts) {
-        socket.write(p);
-        await new Promise((r) => setImmediate(r));
-      }
-      if (end) socket.end();
-    });
-  });
-}
+const exchange = (parts: readonly (string | Buffer)[], responses?: number, end = false): Promise<string> =>
+  rawExchange(CONTROLLER, port(), parts, { responses, halfClose: end, timeoutMs: 0, onError: 'reject' });
 
 const statuses = (reply: string): string[] => [...reply.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => m[1] ?? '');
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: web.example\r\n\r\n';
@@ -190,7 +151,7 @@ describe('through a controller pod', () => {
     const reply = await exchange([request + SMUGGLED]);
     expect(statuses(reply)).toEqual([code]);
     expect(reply).toMatch(/\r\nConnection: close\r\n/i);
-    expect(pod.seen.map((s) => s.url)).not.toContain('/smuggled');
+    expect(web.pod.seen.map((s) => s.url)).not.toContain('/smuggled');
   });
 
   it('refuses an oversized head that never ends, without waiting for its end', async () => {
@@ -204,7 +165,7 @@ describe('through a controller pod', () => {
     expect(statuses(reply)).toEqual(Array.from({ length: 20 }, () => '200'));
     const urls = [...reply.matchAll(/"url":"(\/p\d+)"/g)].map((m) => m[1]);
     expect(urls).toEqual(Array.from({ length: 20 }, (_, i) => `/p${i}`));
-    expect(pod.seen.map((s) => s.url)).toEqual(urls);
+    expect(web.pod.seen.map((s) => s.url)).toEqual(urls);
   });
 
   it('keeps the connection for HTTP/1.1 and HTTP/1.0 keep-alive, closes for Connection: close and plain HTTP/1.0', async () => {
@@ -236,7 +197,7 @@ describe('through a controller pod', () => {
     );
     expect(reply.startsWith('HTTP/1.1 100 Continue\r\n\r\n')).toBe(true);
     expect(statuses(reply)).toEqual(['100', '200', '200']);
-    expect(pod.seen.map((s) => [s.url, s.method, s.bodyLength])).toEqual([
+    expect(web.pod.seen.map((s) => [s.url, s.method, s.bodyLength])).toEqual([
       ['/cl', 'POST', 11],
       ['/ch', 'POST', 11],
     ]);
@@ -287,7 +248,7 @@ describe('through a controller pod', () => {
   });
 
   it('serves HTTPS the same way after the handshake: pipelining, refusals, a WebSocket upgrade handed over', async () => {
-    const tlsPort = Number(new URL(ctl.https).port);
+    const tlsPort = Number(new URL(web.ctl.https).port);
     const overTls = (text: string, responses: number): Promise<string> =>
       new Promise((resolve, reject) => {
         const socket = tlsConnect({ host: CONTROLLER, port: tlsPort, servername: 'web.example', rejectUnauthorized: false }, () => socket.write(text));
@@ -305,7 +266,7 @@ describe('through a controller pod', () => {
     expect([...reply.matchAll(/"url":"(\/t\d)"/g)].map((m) => m[1])).toEqual(['/t1', '/t2']);
     reply = await overTls(`POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, 5);
     expect(statuses(reply)).toEqual(['400']);
-    expect(pod.seen.map((s) => s.url)).not.toContain('/smuggled');
+    expect(web.pod.seen.map((s) => s.url)).not.toContain('/smuggled');
     // nginx's 414 (Node's parser would answer 431): the lean parser serves this listener.
     reply = await overTls(`GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: web.example\r\n\r\n`, 1);
     expect(statuses(reply)).toEqual(['414']);
