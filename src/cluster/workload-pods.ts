@@ -17,10 +17,10 @@ export interface DesiredPod extends Pick<PodInfo, 'namespace' | 'name' | 'uid' |
   readonly boundNode?: string;
 }
 
-/** pod-template-hash: changes with the template, as a new ReplicaSet does on a rollout. */
 /** Per workload object: each snapshot and each write-back asks again for every Deployment. */
 const templateHashes = new WeakMap<Workload, string>();
 
+/** pod-template-hash: changes with the template, as a new ReplicaSet does on a rollout. */
 export function podTemplateHash(workload: Workload): string {
   let hash = templateHashes.get(workload);
   if (hash === undefined) {
