@@ -11,6 +11,7 @@ import type { Snapshot } from '../../cluster/snapshot.js';
 import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
 import { postJson, SnapshotFollower } from './control-client.js';
+import { KernelCounters, kernelObserver } from './kernel-counters.js';
 import { faultedServicePorts, NftTableSync, type ProxyMode } from './kernel-proxy.js';
 import type { HostNetwork } from './net-setup.js';
 import { heartbeatIntervalMs, LB_STATUS_PATH, ROLE_OBSERVE_PORT, type LoadBalancerStatusReport } from './protocol.js';
@@ -140,7 +141,12 @@ export class LoadBalancerRole {
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
     const observeUrl = await this.#observe.listen(onVnet, this.#options.observePort ?? ROLE_OBSERVE_PORT);
-    if (this.#options.lbMode === 'nftables') this.#kernel = this.#kernelTable(this.#dataPlane);
+    if (this.#options.lbMode === 'nftables') {
+      const dataPlane = this.#dataPlane;
+      const counters = new KernelCounters(LB_NFT_TABLE, () => dataPlane.counters());
+      this.#kernel = this.#kernelTable(dataPlane, counters);
+      this.#observe.kernel = kernelObserver(this.#kernel, counters);
+    }
     this.#dataPlane.on('probe', (t) => {
       void this.#kernel?.sync();
       this.#observe.observability.probeTransitions.record(t);
@@ -152,7 +158,7 @@ export class LoadBalancerRole {
   }
 
   /** The frontends in the kernel, following the prober's states and the faults. */
-  #kernelTable(dataPlane: DataPlane): NftTableSync<LbRulePath> {
+  #kernelTable(dataPlane: DataPlane, counters: KernelCounters): NftTableSync<LbRulePath> {
     const faults = this.#observe.faults;
     const up = (loadBalancer: string, probe: string): string[] =>
       dataPlane
@@ -174,6 +180,7 @@ export class LoadBalancerRole {
         return `in the kernel: ${kernel.join(', ') || 'none'}; in user space: ${user.join(', ') || 'none'}`;
       },
       log: this.#log,
+      counters,
     });
   }
 

@@ -16,8 +16,9 @@ import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from '../../dataplane/dns/server.js';
+import { KernelCounters, kernelObserver } from './kernel-counters.js';
 import { kernelProxy, type NftTableSync, type ProxyMode } from './kernel-proxy.js';
-import type { ServicePortPath } from '../../cluster/kube-proxy-nft.js';
+import { KUBE_PROXY_NFT_TABLE, type ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
 import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
@@ -234,7 +235,10 @@ export class NodeRole {
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
     if ((this.#options.proxyMode ?? 'userspace') === 'nftables') {
-      this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log });
+      const dataPlane = this.#dataPlane;
+      const counters = new KernelCounters(KUBE_PROXY_NFT_TABLE, () => dataPlane.counters());
+      this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log, counters });
+      this.#observe.kernel = kernelObserver(this.#kernel, counters);
     }
     await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
