@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { main } from '../../src/cli/main.js';
+import type { TraceView } from '../../src/dataplane/observe/traces.js';
 import { parseExposition, total } from '../helpers/exposition.js';
 import { httpGet } from '../helpers/net.js';
 import { startComposeProject, until, type ComposeProject } from './compose-project.js';
@@ -149,6 +150,22 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     // The lb's frontend is in its kernel too (AKS_EMU_LB_MODE=nftables): its DNAT counters are the rule's connections and picks.
     expect(after.lb - before.lb).toBeGreaterThanOrEqual(6);
     expect(after.picks - before.picks).toBe(after.lb - before.lb);
+    // Traces from the nodes' and the lb's conntrack events: the node hop names kube-proxy's decision, the pod and the source it saw.
+    const traced = async () =>
+      ((await project!.admin('/aks-emu/v1/traces?service=default/front&last=50')) as unknown as { items: TraceView[] }).items.filter(
+        (t) => t['path'] === 'kernel' && t['end'] === 'closed',
+      );
+    const traces = await until('closed kernel traces of front at the nodes and the lb', async () => {
+      const found = await traced();
+      const hops = (t: TraceView) => t['hops'] as { hop: string; [k: string]: unknown }[];
+      const node = found.filter((t) => hops(t).some((h) => h.hop === 'endpoint'));
+      const lb = found.filter((t) => hops(t).some((h) => h.hop === 'lb-rule'));
+      return node.length >= 6 && lb.length >= 6 ? { node, hops } : undefined;
+    });
+    const endpointHop = traces.hops(traces.node.at(-1)!).find((h) => h.hop === 'endpoint')!;
+    expect(endpointHop['pod']).toMatch(/^default\/front-/);
+    expect([...NODES, '10.244.0.1', '10.244.1.1', '10.244.2.1']).toContain(endpointHop['seenSource']);
+    expect(traces.hops(traces.node.at(-1)!).find((h) => h.hop === 'kube-proxy')).toMatchObject({ service: 'default/front', port: 'http', path: 'kernel' });
   });
 
   it('a pod calling a ClusterIP is seen by the endpoint as itself (as on AKS); a VM in the VNet through a node is masqueraded', async () => {

@@ -13,6 +13,7 @@ import { AksEmuError } from '../../errors/index.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { KernelCounters, kernelObserver } from './kernel-counters.js';
 import { faultedServicePorts, NftTableSync, type ProxyMode } from './kernel-proxy.js';
+import { KernelTraces, lbFlowLookup } from './kernel-traces.js';
 import type { HostNetwork } from './net-setup.js';
 import { heartbeatIntervalMs, LB_STATUS_PATH, ROLE_OBSERVE_PORT, type LoadBalancerStatusReport } from './protocol.js';
 import { PublishedPorts, publishPlan, type ExplicitPublish } from './published-ports.js';
@@ -56,6 +57,7 @@ export class LoadBalancerRole {
   readonly #observe: RoleObserve;
   #dataPlane: DataPlane | undefined;
   #kernel: NftTableSync<LbRulePath> | undefined;
+  #kernelTraces: KernelTraces | undefined;
   #published: PublishedPorts | undefined;
   #reporter: NodeJS.Timeout | undefined;
   #firedReport: NodeJS.Timeout | undefined;
@@ -86,6 +88,7 @@ export class LoadBalancerRole {
     if (this.#reporter !== undefined) clearTimeout(this.#reporter);
     if (this.#firedReport !== undefined) clearTimeout(this.#firedReport);
     await this.#follower.stop();
+    this.#kernelTraces?.stop();
     await this.#kernel?.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#published?.stop(), this.#observe.stop()]);
   }
@@ -99,6 +102,7 @@ export class LoadBalancerRole {
     }
     await this.#dataPlane!.apply(snapshot);
     this.#observe.applied(snapshot);
+    this.#kernelTraces?.use(lbFlowLookup(snapshot));
     await this.#kernel?.sync(snapshot);
     await this.#published!.update(publishPlan(snapshot, { internal: false, explicit: this.#options.publish ?? [] }));
     for (const [address, owned] of this.#owned) {
@@ -146,6 +150,8 @@ export class LoadBalancerRole {
       const counters = new KernelCounters(LB_NFT_TABLE, () => dataPlane.counters());
       this.#kernel = this.#kernelTable(dataPlane, counters);
       this.#observe.kernel = kernelObserver(this.#kernel, counters);
+      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, this.#log);
+      this.#kernelTraces.start();
     }
     this.#dataPlane.on('probe', (t) => {
       void this.#kernel?.sync();

@@ -18,6 +18,7 @@ import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from '../../dataplane/dns/server.js';
 import { KernelCounters, kernelObserver } from './kernel-counters.js';
 import { kernelProxy, type NftTableSync, type ProxyMode } from './kernel-proxy.js';
+import { KernelTraces, nodeFlowLookup } from './kernel-traces.js';
 import { KUBE_PROXY_NFT_TABLE, type ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
@@ -56,6 +57,7 @@ export class NodeRole {
   #dns: ClusterDnsServer | undefined;
   #containers: ContainerHost | undefined;
   #kernel: NftTableSync<ServicePortPath> | undefined;
+  #kernelTraces: KernelTraces | undefined;
   /** Pod IPs of in-process pods made local one by one while the pod /24 is a Docker network. */
   readonly #localPodIPs = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -99,6 +101,7 @@ export class NodeRole {
     if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
     // The table first: nothing may be translated to pods that are stopping.
+    this.#kernelTraces?.stop();
     await this.#kernel?.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop(), this.#observe.stop()]);
     await this.#containers?.close();
@@ -173,6 +176,8 @@ export class NodeRole {
     await this.#pods.reconcile(snapshot);
     await this.#dataPlane!.apply(snapshot);
     this.#observe.applied(snapshot);
+    // The lookup before the table: a flow of the new table's ports finds its Service port.
+    this.#kernelTraces?.use(nodeFlowLookup(snapshot, this.#options.name));
     await this.#kernel?.sync(snapshot);
     this.#dns!.update(snapshot);
     this.#options.onSynced?.(snapshot);
@@ -239,6 +244,8 @@ export class NodeRole {
       const counters = new KernelCounters(KUBE_PROXY_NFT_TABLE, () => dataPlane.counters());
       this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log, counters });
       this.#observe.kernel = kernelObserver(this.#kernel, counters);
+      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, this.#log);
+      this.#kernelTraces.start();
     }
     await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);
