@@ -6,8 +6,9 @@
  * perf/manifests: one echo pod behind a LoadBalancer Service), then two throwaway containers
  * of the same image: `client` on `public` and `haproxy` on `public` and `vnet`. haproxy
  * (the host's binary, `mode tcp`, `nbthread 1`, round robin over the three nodes' NodePort:
- * what `lb` does) and autocannon (the host's, from node_modules) run in those containers'
- * network namespaces through nsenter, so both rows take the same hops:
+ * what `lb` does) and autocannon (the host's node and node_modules, perf/container-load.ts,
+ * with the harness's honest reconnects) run in those containers' network namespaces through
+ * nsenter, so both rows take the same hops:
  *
  *   lb:      client ─► lb container (frontend IP:80, aks-emu) ─► node:NodePort ─► echo pod
  *   haproxy: client ─► haproxy container (its public IP:80)    ─► node:NodePort ─► echo pod
@@ -35,7 +36,7 @@ import { parseArgs, promisify } from 'node:util';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const AUTOCANNON = join(REPO, 'node_modules/.bin/autocannon');
+const LOAD = join(REPO, 'perf/container-load.ts');
 
 const { values } = parseArgs({
   options: {
@@ -112,15 +113,11 @@ interface Result {
   readonly errors: number;
 }
 
-/** autocannon in the client container's network namespace (the host's node and autocannon). */
+/** One round in the client container's network namespace (the host's node; perf/container-load.ts: autocannon with honest reconnects). */
 async function load(clientPid: string, url: string, churn: boolean): Promise<Result> {
-  const close = churn ? ['-H', 'connection=close'] : [];
-  const { stdout } = await run('nsenter', ['-t', clientPid, '-n', AUTOCANNON, '-c', String(connections), '-d', String(duration), ...close, '-j', url], {
-    timeout: (duration + 30) * 1000,
-    maxBuffer: 16 << 20,
-  });
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number };
-  return { reqs: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+  const args = ['-t', clientPid, '-n', process.execPath, '--import', 'tsx', LOAD, url, String(connections), String(duration), churn ? 'churn' : 'keepalive'];
+  const { stdout } = await run('nsenter', args, { cwd: REPO, timeout: (duration + 60) * 1000, maxBuffer: 16 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Result;
 }
 
 const median = (xs: readonly number[]): number => {
