@@ -152,8 +152,8 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     expect(after.picks - before.picks).toBe(after.lb - before.lb);
     // Traces from the nodes' and the lb's conntrack events: the node hop names kube-proxy's decision, the pod and the source it saw.
     const traced = async () =>
-      ((await project!.admin('/aks-emu/v1/traces?service=default/front&last=50')) as unknown as { items: TraceView[] }).items.filter(
-        (t) => t['path'] === 'kernel' && t['end'] === 'closed',
+      ((await project!.admin('/aks-emu/v1/traces?last=200')) as unknown as { items: TraceView[] }).items.filter(
+        (t) => t['path'] === 'kernel' && t['end'] === 'closed' && (t['service'] === 'default/front' || t['instance'] === 'lb'),
       );
     const traces = await until('closed kernel traces of front at the nodes and the lb', async () => {
       const found = await traced();

@@ -214,14 +214,14 @@ export function nodeFlowLookup(snapshot: Snapshot, node: string): KernelFlowLook
 /** The lb's table: frontend IP:port to the rule, and the node the reply came from. */
 export function lbFlowLookup(snapshot: Snapshot): KernelFlowLookup {
   const nodes = new Map(snapshot.nodes.map((n) => [n.address, n.name]));
-  const frontends = new Map<string, { loadBalancer: string; rule: string; service: string }>();
+  const frontends = new Map<string, { loadBalancer: string; rule: string }>();
   for (const lb of snapshot.loadBalancers)
-    for (const r of lb.rules) frontends.set(`${r.frontendIP}:${r.frontendPort}`, { loadBalancer: lb.name, rule: r.name, service: r.serviceKey });
+    for (const r of lb.rules) frontends.set(`${r.frontendIP}:${r.frontendPort}`, { loadBalancer: lb.name, rule: r.name });
   return (e) => {
     const at = frontends.get(`${e.orig.dst}:${e.orig.dport}`);
     if (at === undefined) return undefined;
+    // As the user-space lb's records: the rule, not the Service (the node's record of the same flow names it).
     return {
-      service: at.service,
       hops: [
         { hop: 'listener', role: 'lb', address: `${e.orig.dst}:${e.orig.dport}` },
         { hop: 'lb-rule', loadBalancer: at.loadBalancer, rule: at.rule, path: 'kernel' },
