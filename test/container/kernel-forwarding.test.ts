@@ -131,6 +131,8 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
         lb: total(samples, 'aks_emu_lb_connections_total', { job: 'lb', service: 'default/front:http' }),
         picks: total(samples, 'aks_emu_lb_backend_picks_total', { job: 'lb', service: 'default/front:http' }),
         listeners: total(samples, 'aks_emu_listener_connections_total', { job: 'node', role: 'nodeport', port: String(frontNodePort) }),
+        durations: total(samples, 'aks_emu_kube_proxy_connection_duration_seconds_count', { job: 'node', service: 'front' }),
+        lbDurations: total(samples, 'aks_emu_lb_connection_duration_seconds_count', { job: 'lb', service: 'default/front:http' }),
       };
     };
     const [kernelBefore, before] = [await kernelCount('default/front:http'), await counts()];
@@ -166,6 +168,11 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     expect(endpointHop['pod']).toMatch(/^default\/front-/);
     expect([...NODES, '10.244.0.1', '10.244.1.1', '10.244.2.1']).toContain(endpointHop['seenSource']);
     expect(traces.hops(traces.node.at(-1)!).find((h) => h.hop === 'kube-proxy')).toMatchObject({ service: 'default/front', port: 'http', path: 'kernel' });
+    // The same conntrack events end the flows in the counters: a duration each at the nodes and the lb.
+    await until('six more durations at the nodes and the lb', async () => {
+      const ended = await counts();
+      return (ended.durations >= before.durations + 6 && ended.lbDurations >= before.lbDurations + 6) || undefined;
+    });
   });
 
   it('a pod calling a ClusterIP is seen by the endpoint as itself (as on AKS); a VM in the VNet through a node is masqueraded', async () => {

@@ -15,9 +15,9 @@
  *   (`aks_emu_kube_proxy_kernel_dropped_packets_total`, `aks_emu_lb_kernel_dropped_packets_total`),
  *   never as connections.
  *
- * Bytes, open connections and durations are not filled for kernel flows: a rule counter
- * sees packets with their IP headers, not the payload the user-space series count, and
- * the flow's end is not seen by any rule.
+ * Bytes are not filled for kernel flows: a rule counter sees packets with their IP
+ * headers, not the payload the user-space series count. Open connections and durations
+ * come from the conntrack events (kernel-traces.ts).
  */
 import { execFile } from 'node:child_process';
 

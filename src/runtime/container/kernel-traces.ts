@@ -9,7 +9,9 @@
  * idle_timeout; never answered: connect_failed).
  *
  * Three event streams, filtered by conntrack before they reach us: NEW and DESTROY, and the
- * UPDATEs into TIME_WAIT and CLOSE only (about three lines per connection). What it cannot
+ * UPDATEs into TIME_WAIT and CLOSE only (about three lines per connection). The same events
+ * count each flow open, and its duration at its end, in the data plane's counters (the
+ * user-space path's `_open_connections` and `_connection_duration_seconds`). What it cannot
  * show: bytes (conntrack accounting is off in the nodes' namespaces and counts IP packets,
  * not payload), and flows the table dropped or rejected (their SYN never gets a confirmed
  * conntrack entry; the counters count them, kernel-counters.ts).
@@ -19,6 +21,7 @@ import { createInterface } from 'node:readline';
 
 import type { Snapshot } from '../../cluster/snapshot.js';
 import type { TraceRecord, Traces, TraceView } from '../../dataplane/observe/traces.js';
+import type { Counters, FlowTotals } from '../../dataplane/stats.js';
 
 export interface Tuple {
   readonly src: string;
@@ -56,8 +59,18 @@ export function parseConntrackEvent(line: string): ConntrackEvent | undefined {
   return { type: head[1] as ConntrackEvent['type'], id, state: head[2], unreplied: line.includes('[UNREPLIED]'), orig, reply };
 }
 
-/** What the role's table did with a new flow: the record's service and hops; undefined: not one of the table's. */
-export type KernelFlowLookup = (event: ConntrackEvent) => { readonly service?: string; readonly hops: readonly Record<string, unknown>[] } | undefined;
+/**
+ * What the role's table did with a new flow: the record's service and hops, and the
+ * counters whose open connections and durations it counts in (the same objects the
+ * user-space path settles into); undefined: not one of the table's.
+ */
+export type KernelFlowLookup = (event: ConntrackEvent) =>
+  | {
+      readonly service?: string;
+      readonly hops: readonly Record<string, unknown>[];
+      readonly totals: (counters: Counters) => readonly FlowTotals[];
+    }
+  | undefined;
 
 type KernelFlowEnd = 'closed' | 'reset' | 'idle_timeout' | 'connect_failed';
 
@@ -71,7 +84,11 @@ class KernelFlow implements TraceRecord {
     readonly client: Tuple,
     readonly service: string | undefined,
     readonly hops: readonly Record<string, unknown>[],
-  ) {}
+    /** Counted open in these until it ends. */
+    readonly totals: readonly FlowTotals[],
+  ) {
+    for (const t of totals) t.active++;
+  }
 
   get open(): boolean {
     return this.end === undefined;
@@ -84,6 +101,15 @@ class KernelFlow implements TraceRecord {
   finish(end: KernelFlowEnd): void {
     this.end = end;
     this.durationMs = Date.now() - this.startedAt;
+    for (const t of this.totals) {
+      t.active--;
+      t.duration.observe(this.durationMs / 1000);
+    }
+  }
+
+  /** No longer followed (too many open): no longer counted open, and no duration. */
+  forget(): void {
+    for (const t of this.totals) t.active--;
   }
 
   toJSON(): TraceView {
@@ -111,14 +137,16 @@ const STREAMS: readonly (readonly string[])[] = [
 
 export class KernelTraces {
   readonly #traces: Traces;
+  readonly #counters: () => Counters | undefined;
   #lookup: KernelFlowLookup | undefined;
   readonly #log: (line: string) => void;
   readonly #open = new Map<string, KernelFlow>();
   readonly #children: ChildProcess[] = [];
   #stopped = false;
 
-  constructor(traces: Traces, log: (line: string) => void) {
+  constructor(traces: Traces, counters: () => Counters | undefined, log: (line: string) => void) {
     this.#traces = traces;
+    this.#counters = counters;
     this.#log = log;
   }
 
@@ -156,8 +184,13 @@ export class KernelTraces {
       if (e.reply.src === e.orig.dst && e.reply.sport === e.orig.dport) return;
       const found = this.#lookup?.(e);
       if (found === undefined) return;
-      const flow = new KernelFlow(this.#traces.nextId(), e.orig, found.service, found.hops);
-      if (this.#open.size >= MAX_OPEN) this.#open.delete(this.#open.keys().next().value!);
+      const counters = this.#counters();
+      const flow = new KernelFlow(this.#traces.nextId(), e.orig, found.service, found.hops, counters === undefined ? [] : found.totals(counters));
+      if (this.#open.size >= MAX_OPEN) {
+        const [oldest, dropped] = this.#open.entries().next().value!;
+        this.#open.delete(oldest);
+        dropped.forget();
+      }
       this.#open.set(e.id, flow);
       this.#traces.add(flow);
       return;
@@ -201,11 +234,24 @@ export function nodeFlowLookup(snapshot: Snapshot, node: string): KernelFlowLook
     }
   }
   const endpoint = endpointHop(snapshot);
+  const pods = new Map(snapshot.pods.filter((p) => p.ip !== '').map((p) => [p.ip, p]));
   return (e) => {
     const at = ports.get(`${e.orig.dst}:${e.orig.dport}`);
     if (at === undefined) return undefined;
+    const pod = pods.get(e.reply.src);
     return {
       service: at.service,
+      // As kernel-counters.ts keys them: the Service port on this node, and the endpoint (with its pod, as the EndpointSlice names it).
+      totals: (counters) => [
+        counters.servicePort(node, at.service, at.port),
+        counters.endpoint(
+          at.service,
+          at.port,
+          `${e.reply.src}:${e.reply.sport}`,
+          pod === undefined ? undefined : `${pod.namespace}/${pod.name}`,
+          pod?.nodeName,
+        ),
+      ],
       hops: [{ hop: 'listener', role: at.role, address: `${e.orig.dst}:${e.orig.dport}` }, { hop: 'node', node }, ...endpoint(e, node, at.service, at.port)],
     };
   };
@@ -214,9 +260,10 @@ export function nodeFlowLookup(snapshot: Snapshot, node: string): KernelFlowLook
 /** The lb's table: frontend IP:port to the rule, and the node the reply came from. */
 export function lbFlowLookup(snapshot: Snapshot): KernelFlowLookup {
   const nodes = new Map(snapshot.nodes.map((n) => [n.address, n.name]));
-  const frontends = new Map<string, { loadBalancer: string; rule: string }>();
+  const frontends = new Map<string, { loadBalancer: string; rule: string; servicePort: string }>();
   for (const lb of snapshot.loadBalancers)
-    for (const r of lb.rules) frontends.set(`${r.frontendIP}:${r.frontendPort}`, { loadBalancer: lb.name, rule: r.name });
+    for (const r of lb.rules)
+      frontends.set(`${r.frontendIP}:${r.frontendPort}`, { loadBalancer: lb.name, rule: r.name, servicePort: `${r.serviceKey}:${r.servicePortName}` });
   return (e) => {
     const at = frontends.get(`${e.orig.dst}:${e.orig.dport}`);
     if (at === undefined) return undefined;
@@ -227,6 +274,7 @@ export function lbFlowLookup(snapshot: Snapshot): KernelFlowLookup {
         { hop: 'lb-rule', loadBalancer: at.loadBalancer, rule: at.rule, path: 'kernel' },
         { hop: 'node', node: nodes.get(e.reply.src) ?? e.reply.src, address: `${e.reply.src}:${e.reply.sport}`, seenSource: e.reply.dst },
       ],
+      totals: (counters) => [counters.rule(at.loadBalancer, at.rule, at.servicePort)],
     };
   };
 }

@@ -150,7 +150,7 @@ export class LoadBalancerRole {
       const counters = new KernelCounters(LB_NFT_TABLE, () => dataPlane.counters());
       this.#kernel = this.#kernelTable(dataPlane, counters);
       this.#observe.kernel = kernelObserver(this.#kernel, counters);
-      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, this.#log);
+      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, () => dataPlane.counters(), this.#log);
       this.#kernelTraces.start();
     }
     this.#dataPlane.on('probe', (t) => {

@@ -244,7 +244,7 @@ export class NodeRole {
       const counters = new KernelCounters(KUBE_PROXY_NFT_TABLE, () => dataPlane.counters());
       this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log, counters });
       this.#observe.kernel = kernelObserver(this.#kernel, counters);
-      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, this.#log);
+      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, () => dataPlane.counters(), this.#log);
       this.#kernelTraces.start();
     }
     await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);

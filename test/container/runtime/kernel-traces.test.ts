@@ -2,10 +2,11 @@
  * Traces of kernel-forwarded flows from conntrack's event lines, without a kernel: what a
  * node's and the lb's records say, and which lines make none.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { Snapshot } from '../../../src/cluster/snapshot.js';
 import { Traces } from '../../../src/dataplane/observe/traces.js';
+import { Counters } from '../../../src/dataplane/stats.js';
 import { KernelTraces, lbFlowLookup, nodeFlowLookup, parseConntrackEvent } from '../../../src/runtime/container/kernel-traces.js';
 
 const snapshot = {
@@ -23,7 +24,9 @@ const snapshot = {
       ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }],
     },
   ],
-  loadBalancers: [{ name: 'kubernetes', rules: [{ name: 'a1-TCP-80', frontendIP: '172.30.0.1', frontendPort: 80, serviceKey: 'default/web' }] }],
+  loadBalancers: [
+    { name: 'kubernetes', rules: [{ name: 'a1-TCP-80', frontendIP: '172.30.0.1', frontendPort: 80, serviceKey: 'default/web', servicePortName: 'http' }] },
+  ],
 } as unknown as Snapshot;
 
 const line = (type: string, state: string, orig: string, reply: string, id = '7', extra = '') =>
@@ -32,6 +35,11 @@ const LB_FLOW = 'src=10.224.0.2 dst=10.224.0.4 sport=40000 dport=30080';
 const TO_POD = 'src=10.244.1.7 dst=10.224.0.4 sport=8080 dport=40000';
 
 describe('kernel flow traces', () => {
+  let counters = new Counters();
+  beforeEach(() => {
+    counters = new Counters();
+  });
+
   it('parses conntrack -E -o id lines: event, state, both tuples, id; refuses other lines', () => {
     expect(parseConntrackEvent(line('NEW', 'SYN_SENT', LB_FLOW, TO_POD, '42', '[UNREPLIED] '))).toEqual({
       type: 'NEW',
@@ -47,12 +55,21 @@ describe('kernel flow traces', () => {
 
   it('a node: the NodePort, kube-proxy’s Service port, the endpoint and the source the pod saw, ended by FIN (TIME_WAIT)', () => {
     const traces = new Traces();
-    const kernel = new KernelTraces(traces, () => undefined);
+    const kernel = new KernelTraces(
+      traces,
+      () => counters,
+      () => undefined,
+    );
     kernel.use(nodeFlowLookup(snapshot, 'node-0'));
     kernel.event(line('NEW', 'SYN_SENT', LB_FLOW, TO_POD, '7', '[UNREPLIED] '));
     const [open] = traces.query({ service: 'default/web' });
     expect(open).toMatchObject({ kind: 'tcp', path: 'kernel', client: '10.224.0.2:40000', service: 'default/web', open: true });
+    // Open in kube-proxy's and the endpoint's counters (as the user-space path counts its flows) until it ends, then one duration each.
+    const port = counters.servicePort('node-0', 'default/web', 'http');
+    const endpoint = counters.endpoint('default/web', 'http', '10.244.1.7:8080', 'default/web-1', 'node-1');
+    expect([port.active, endpoint.active]).toEqual([1, 1]);
     kernel.event(line('UPDATE', 'TIME_WAIT', LB_FLOW, TO_POD));
+    expect([port.active, endpoint.active, port.duration.count, endpoint.duration.count]).toEqual([0, 0, 1, 1]);
     const [done] = traces.query({ service: 'default/web' });
     expect(done).toMatchObject({ end: 'closed' });
     expect(done!['hops']).toEqual([
@@ -65,7 +82,11 @@ describe('kernel flow traces', () => {
 
   it('ends by RST (CLOSE), at a timeout while open, or unanswered; ignores untranslated and unknown flows', () => {
     const traces = new Traces();
-    const kernel = new KernelTraces(traces, () => undefined);
+    const kernel = new KernelTraces(
+      traces,
+      () => counters,
+      () => undefined,
+    );
     kernel.use(nodeFlowLookup(snapshot, 'node-0'));
     const clusterIP = 'src=10.244.0.9 dst=10.0.0.20 sport=5000 dport=80';
     const fromPod = 'src=10.244.1.7 dst=10.244.0.9 sport=8080 dport=5000';
@@ -85,10 +106,15 @@ describe('kernel flow traces', () => {
 
   it('the lb: the frontend, the rule and the node the flow went to (not the Service, as the user-space lb’s records)', () => {
     const traces = new Traces();
-    const kernel = new KernelTraces(traces, () => undefined);
+    const kernel = new KernelTraces(
+      traces,
+      () => counters,
+      () => undefined,
+    );
     kernel.use(lbFlowLookup(snapshot));
     kernel.event(line('NEW', 'SYN_SENT', 'src=172.30.255.254 dst=172.30.0.1 sport=6000 dport=80', 'src=10.224.0.5 dst=10.224.0.2 sport=30080 dport=6000'));
     expect(traces.query({ service: 'default/web' })).toEqual([]);
+    expect(counters.rule('kubernetes', 'a1-TCP-80', 'default/web:http').active).toBe(1);
     expect(traces.query()[0]!['hops']).toEqual([
       { hop: 'listener', role: 'lb', address: '172.30.0.1:80' },
       { hop: 'lb-rule', loadBalancer: 'kubernetes', rule: 'a1-TCP-80', path: 'kernel' },
