@@ -26,16 +26,13 @@
  * Needs root (nsenter),
  * Docker with Compose, haproxy on the host, and the image built (the container tests build it).
  */
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { addressOn, ComposeProject, docker, FORWARDING_MODES, loadBalancer, pidOf, REPO, run, until } from './compose-project.js';
 
-const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LOAD = join(REPO, 'perf/container-load.ts');
 
 const { values } = parseArgs({
@@ -61,11 +58,10 @@ const duration = Number(values.duration);
 const connections = Number(values.connections);
 const proxyMode = values['proxy-mode'];
 const lbMode = values['lb-mode'];
-const modes = ['nftables', 'userspace'];
 if (
   !(rounds >= 1 && duration >= 1 && connections >= 1) ||
-  !modes.includes(proxyMode) ||
-  !modes.includes(lbMode) ||
+  !FORWARDING_MODES.includes(proxyMode) ||
+  !FORWARDING_MODES.includes(lbMode) ||
   modeIds.length === 0 ||
   !modeIds.every((m) => m in MODES)
 ) {
@@ -75,37 +71,7 @@ if (
   process.exit(2);
 }
 
-const project = `aks-emu-perf-${randomBytes(3).toString('hex')}`;
-const image = process.env['AKS_EMU_IMAGE'] ?? 'aks-emu:test';
-const env = {
-  ...process.env,
-  AKS_EMU_IMAGE: image,
-  AKS_EMU_MANIFESTS: './perf/manifests',
-  AKS_EMU_CONTAINER_IMAGES: '',
-  AKS_EMU_TIME_SCALE: '0.05',
-  AKS_EMU_PROXY_MODE: proxyMode,
-  AKS_EMU_LB_MODE: lbMode,
-  AKS_EMU_ADMIN_PORT: '',
-  AKS_EMU_HTTP_PORT: '',
-  AKS_EMU_INGRESS_HTTP_PORT: '',
-  AKS_EMU_INGRESS_HTTPS_PORT: '',
-};
-const composeCommand = async (): Promise<[string, string[]]> =>
-  (await run('docker', ['compose', 'version']).then(
-    () => true,
-    () => false,
-  ))
-    ? ['docker', ['compose']]
-    : ['docker-compose', []];
-
-async function compose(args: string[], timeoutMs = 300_000): Promise<string> {
-  const [file, prefix] = await composeCommand();
-  return (await run(file, [...prefix, '-p', project, '-f', 'compose.yaml', ...args], { cwd: REPO, env, timeout: timeoutMs })).stdout;
-}
-const docker = async (args: string[]): Promise<string> => (await run('docker', args, { timeout: 120_000 })).stdout.trim();
-const pidOf = async (container: string): Promise<string> => docker(['inspect', '-f', '{{.State.Pid}}', container]);
-const addressOn = async (container: string, network: string): Promise<string> =>
-  docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+const project = new ComposeProject({ prefix: 'aks-emu-perf', manifests: './perf/manifests', proxyMode, lbMode });
 
 interface Result {
   readonly reqs: number;
@@ -125,40 +91,21 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 async function main(): Promise<void> {
   const load1 = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const client = `${project}-client`;
-  const haproxyBox = `${project}-haproxy`;
+  const client = `${project.name}-client`;
+  const haproxyBox = `${project.name}-haproxy`;
   const dir = mkdtempSync(join(tmpdir(), 'aks-emu-perf-container-'));
   let haproxy: ReturnType<typeof spawn> | undefined;
   try {
-    await compose(['up', '-d']);
-    const controlPort = (await compose(['port', 'control', '7070'])).trim().split(':').pop();
-    const admin = `http://127.0.0.1:${controlPort}`;
-    const service = await until('the LoadBalancer IP', async () => {
-      const s = (await (await fetch(`${admin}/api/v1/namespaces/default/services/echo-lb`)).json()) as {
-        spec: { ports: { nodePort: number }[] };
-        status: { loadBalancer: { ingress?: { ip: string }[] } };
-      };
-      const ip = s.status.loadBalancer.ingress?.[0]?.ip;
-      return ip === undefined ? undefined : { ip, nodePort: s.spec.ports[0]!.nodePort };
-    });
-    await docker(['run', '-d', '--name', client, '--network', `${project}_public`, '--entrypoint', 'sleep', image, '3600']);
-    await docker(['run', '-d', '--name', haproxyBox, '--network', `${project}_public`, '--entrypoint', 'sleep', image, '3600']);
-    await docker(['network', 'connect', `${project}_vnet`, haproxyBox]);
-    const [clientPid, haproxyPid, haproxyIP] = [await pidOf(client), await pidOf(haproxyBox), await addressOn(haproxyBox, `${project}_public`)];
+    await project.compose(['up', '-d']);
+    const service = await loadBalancer(await project.admin(), 'default', 'echo-lb');
+    await project.shell(client, 'public');
+    await project.shell(haproxyBox, 'public');
+    await docker(['network', 'connect', project.network('vnet'), haproxyBox]);
+    const [clientPid, haproxyPid, haproxyIP] = [await pidOf(client), await pidOf(haproxyBox), await addressOn(haproxyBox, project.network('public'))];
     const nodes = ['10.224.0.4', '10.224.0.5', '10.224.0.6'];
     const config = [
       'global',
@@ -212,7 +159,7 @@ async function main(): Promise<void> {
   } finally {
     haproxy?.kill();
     await docker(['rm', '-f', client, haproxyBox]).catch(() => undefined);
-    await compose(['down', '-t', '2'], 180_000).catch((err: Error) => console.error(`compose down: ${err.message}`));
+    await project.down();
   }
 }
 
