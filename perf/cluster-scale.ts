@@ -3,7 +3,9 @@
  * (cluster-scale-process.ts), one after another, so that one's pages and timers do not
  * land in the next one's figures.
  */
+import { readFile } from 'node:fs/promises';
 import { spawnChild } from './ipc.js';
+import { parseHardFileLimit } from './proc-stats.js';
 
 export interface ScaleJob {
   readonly kind: 'services' | 'example';
@@ -84,9 +86,35 @@ export function scaleManifests(services: number, allLoadBalancer = false): objec
   return objects;
 }
 
+/**
+ * Listening sockets a scale cluster opens, all in the one aks-emu process: each
+ * LoadBalancer Service's NodePort on every node, a ClusterIP and a frontend per Service
+ * port, each echo pod on its own address, kube-proxy's healthz per node. 1,000 Services
+ * need about 11,000; 5,000 need about 175,000 (2,500 NodePorts on 61 nodes).
+ */
+export function scaleListeners(job: ScaleJob): number {
+  if (job.kind !== 'services') return 0;
+  const loadBalancers = job.allLoadBalancer ? job.services : Math.floor(job.services / 2);
+  const nodes = scaleNodes(job.services);
+  return loadBalancers * nodes + job.services + loadBalancers + job.services * REPLICAS + nodes;
+}
+
+/** Descriptors besides the listeners: the admin API, the probes and requests in flight, modules. */
+const FD_HEADROOM = 1_000;
+
 const JOB_TIMEOUT_MS = 300_000;
 
 export async function runScaleJob(job: ScaleJob, options: { cpus?: string; fileLimit: number }): Promise<ScaleRun> {
+  // The child raises its open-file limit to fileLimit, or to the hard limit when that is lower.
+  const hard = parseHardFileLimit(await readFile('/proc/self/limits', 'utf8')) ?? options.fileLimit;
+  const limit = Math.min(options.fileLimit, hard);
+  const listeners = scaleListeners(job);
+  if (listeners + FD_HEADROOM > limit) {
+    return {
+      job,
+      unavailable: `needs about ${listeners} listening sockets in one process (each LoadBalancer Service's NodePort on each of ${scaleNodes(job.services)} nodes), above the open-file limit of ${limit}: raise the hard limit (ulimit -Hn)`,
+    };
+  }
   const child = spawnChild({
     entry: './cluster-scale-process.ts',
     fileLimit: options.fileLimit,

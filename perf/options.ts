@@ -121,7 +121,8 @@ export const USAGE = `npm run perf -- [options]
                         (default 1,10,50,200,1000; --quick none; 0 for none)
   --sizes a,b           cluster sizes (Services, 3 pods each, half LoadBalancer) whose start-up to serving and
                         peak RSS are measured in fresh processes, with a live change at each (default
-                        10,100,300,1000; --quick 10,100; 0 to skip); the bundled example's startCluster() comes with them
+                        10,100,300,1000,5000; --quick 10,100; 0 to skip; a size needing more listening sockets than the
+                        open-file limit allows is reported n/a with the count); the bundled example's startCluster() comes with them
   --idle-cpu S          seconds of idle CPU measured with --idle-services LoadBalancer Services at real probe
                         timings (default 20; --quick 0)
   --idle-services N     Services (all LoadBalancer, 3 pods each) for the idle-CPU row (default 300)
@@ -170,7 +171,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     modes: [...MODE_IDS] as ModeId[],
     rows: [...ROW_IDS] as RowId[],
     idleConnections: 10_000,
-    clusterSizes: quick ? [10, 100] : [10, 100, 300, 1000],
+    clusterSizes: quick ? [10, 100] : [10, 100, 300, 1000, 5000],
     idleServices: 300,
     curve: quick ? [] : [1, 10, 50, 200, 1000],
     updateReadme: false,

@@ -27,6 +27,13 @@ export function parseFileLimit(limits: string): number | undefined {
   return match[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match[1]);
 }
 
+/** The hard limit of open files (the most a child may raise its own to). */
+export function parseHardFileLimit(limits: string): number | undefined {
+  const match = /^Max open files\s+\S+\s+(\d+|unlimited)/m.exec(limits);
+  if (!match) return undefined;
+  return match[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match[1]);
+}
+
 export async function cpuSeconds(pid: number): Promise<number> {
   return parseCpuSeconds(await readFile(`/proc/${pid}/stat`, 'utf8'));
 }

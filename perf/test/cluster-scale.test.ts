@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scaleJobs, scaleManifests, scaleNodes, type ScaleMeasure, type ScaleRun } from '../cluster-scale.js';
+import { runScaleJob, scaleJobs, scaleListeners, scaleManifests, scaleNodes, type ScaleMeasure, type ScaleRun } from '../cluster-scale.js';
 import { clusterScaleGoals } from '../report/goals.js';
 
 type Obj = { kind: string; metadata: { name: string }; spec: { type?: string; replicas?: number } };
@@ -21,6 +21,17 @@ describe('cluster-size rows', () => {
 
   it('gives the cluster enough nodes for every pod at 250 pods a node, and at least 3', () => {
     expect([10, 100, 1000, 5000].map(scaleNodes)).toEqual([3, 3, 13, 61]);
+  });
+
+  it('counts the listening sockets a size needs, and says why a size beyond the open-file limit is not run', async () => {
+    const job = (services: number) => ({ kind: 'services', services, timeScale: 0.01, liveChange: true }) as const;
+    // 500 LoadBalancer NodePorts on 13 nodes, 1,000 ClusterIPs, 500 frontends, 3,000 pods, 13 healthz.
+    expect(scaleListeners(job(1000))).toBe(11_013);
+    expect(scaleListeners(job(5000))).toBe(2500 * 61 + 5000 + 2500 + 15_000 + 61);
+    expect(scaleListeners({ kind: 'example', services: 0, timeScale: 0.01 })).toBe(0);
+    const run = await runScaleJob(job(5000), { fileLimit: 20_000 });
+    expect(run.measure).toBeUndefined();
+    expect(run.unavailable).toMatch(/needs about 175061 listening sockets .* above the open-file limit of \d+/);
   });
 
   it('runs the example, each size with a live change, and idle CPU with the Services asked for', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countOpenAt, parseCpuSeconds, parseFileLimit, parseStatusBytes, procNetAddress } from '../proc-stats.js';
+import { countOpenAt, parseCpuSeconds, parseFileLimit, parseHardFileLimit, parseStatusBytes, procNetAddress } from '../proc-stats.js';
 
 describe('reading /proc', () => {
   it('adds user and system ticks even when the command name holds spaces and parentheses', () => {
@@ -19,6 +19,11 @@ describe('reading /proc', () => {
       'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n';
     expect(parseFileLimit(limits)).toBe(20000);
     expect(parseFileLimit('Max open files            unlimited            unlimited            files')).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('reads the hard limit of open files, not the soft one', () => {
+    expect(parseHardFileLimit('Max open files            1024                 20000                files\n')).toBe(20000);
+    expect(parseHardFileLimit('Max open files            1024                 unlimited            files')).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('writes an address the way /proc/net/tcp does', () => {

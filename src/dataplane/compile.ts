@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-import type { LoadBalancerInfo, LoadBalancingRule, NodeInfo, ServiceInfo, ServicePortEndpoints, Snapshot } from '../cluster/snapshot.js';
+import type { LoadBalancerInfo, LoadBalancingRule, NodeInfo, ServiceEndpoints, ServiceInfo, ServicePortEndpoints, Snapshot } from '../cluster/snapshot.js';
 import { backendNode, createDistribution, type Distribution } from './balance/distribution.js';
 import { EndpointBalancer } from './balance/endpoint-balancer.js';
 import { RandomSelection } from './balance/random.js';
@@ -104,17 +104,75 @@ interface CompiledPort {
   readonly service: ServiceInfo;
   readonly serviceKey: string;
   readonly port: ServiceInfo['ports'][number];
+  /** servicePortKey(serviceKey, port.name). */
+  readonly key: string;
   readonly endpoints: ServicePortEndpoints;
   readonly all: readonly UpstreamEndpoint[];
 }
 
-function compilePorts(snapshot: Snapshot, counters: Counters): CompiledPort[] {
+/**
+ * What one compile keeps for the next, so that a change to one Service compiles that
+ * Service's routes and not the other 999 (a snapshot built on the previous one shares its
+ * unchanged Services and endpoints entries as the same frozen objects). Everything here
+ * is keyed by those objects, and every retained value a kept item holds is asked for
+ * again on each compile (which also keeps it from being pruned) and compared: when one
+ * was pruned and made anew, the item is compiled again. So a kept item is always what a
+ * compile from scratch with the same retained state would give
+ * (test/dataplane/compile-incremental.test.ts).
+ */
+interface CompileCache {
+  /** A Service's compiled ports, with the endpoints entry they were compiled from. */
+  readonly ports: WeakMap<ServiceInfo, { readonly entry: ServiceEndpoints | undefined; readonly ports: readonly CompiledPort[] }>;
+  /** Per node name: each port's route and probe route. */
+  readonly routes: Map<string, WeakMap<CompiledPort, CachedRoute>>;
+  /** The route each balancer was last configured for (compileRoute configures it): a kept route must be that one. */
+  readonly configured: WeakMap<EndpointBalancer<UpstreamEndpoint>, ServicePortRoute>;
+}
+
+interface CachedRoute {
+  readonly timeScale: number;
+  readonly selection: Snapshot['settings']['endpointSelection'];
+  readonly selectorKey: string;
+  readonly balancerKey: string;
+  readonly selector: Selector<UpstreamEndpoint>;
+  readonly route: ServicePortRoute;
+  readonly probe: ServicePortRoute;
+}
+
+const caches = new WeakMap<RetainedState, CompileCache>();
+
+function cacheOf(state: RetainedState): CompileCache {
+  let cache = caches.get(state);
+  if (cache === undefined) caches.set(state, (cache = { ports: new WeakMap(), routes: new Map(), configured: new WeakMap() }));
+  return cache;
+}
+
+/** The ports of one Service as compilePorts() would make them now, or undefined when they must be made again. */
+function keptPorts(cache: CompileCache, service: ServiceInfo, entry: ServiceEndpoints | undefined, counters: Counters): readonly CompiledPort[] | undefined {
+  const kept = cache.ports.get(service);
+  if (kept === undefined || kept.entry !== entry) return undefined;
+  let same = true;
+  for (const { serviceKey, port, all } of kept.ports) {
+    // Every endpoint's counters are asked for (so they are kept), and must be the ones the port holds.
+    for (const e of all) if (counters.endpoint(serviceKey, port.name, e.key, e.pod, e.nodeName) !== e.counters) same = false;
+  }
+  return same ? kept.ports : undefined;
+}
+
+function compilePorts(snapshot: Snapshot, counters: Counters, cache: CompileCache): CompiledPort[] {
   const endpointsByService = new Map(snapshot.endpoints.map((e) => [e.serviceKey, e]));
   const ports: CompiledPort[] = [];
   for (const service of snapshot.services) {
     if (!isProxied(service)) continue;
     const serviceKey = `${service.namespace}/${service.name}`;
-    const published = endpointsByService.get(serviceKey)?.ports ?? [];
+    const entry = endpointsByService.get(serviceKey);
+    const kept = keptPorts(cache, service, entry, counters);
+    if (kept !== undefined) {
+      ports.push(...kept);
+      continue;
+    }
+    const published = entry?.ports ?? [];
+    const own: CompiledPort[] = [];
     for (const port of service.ports) {
       // UDP and SCTP Services are kept in the snapshot but not forwarded.
       if (port.protocol !== 'TCP') continue;
@@ -125,8 +183,10 @@ function compilePorts(snapshot: Snapshot, counters: Counters): CompiledPort[] {
         usable: [],
       };
       const countersOf = (key: string, pod: string | undefined, node: string | undefined) => counters.endpoint(serviceKey, port.name, key, pod, node);
-      ports.push({ service, serviceKey, port, endpoints, all: upstreamEndpoints(endpoints.usable, countersOf) });
+      own.push({ service, serviceKey, port, key: servicePortKey(serviceKey, port.name), endpoints, all: upstreamEndpoints(endpoints.usable, countersOf) });
     }
+    cache.ports.set(service, { entry, ports: own });
+    ports.push(...own);
   }
   return ports;
 }
@@ -155,29 +215,45 @@ function compileKubeProxy(
   state: RetainedState,
   snapshot: Snapshot,
   ctx: ForwardingContext,
+  cache: CompileCache,
 ): KubeProxy {
   const routes = new Map<string, ServicePortRoute>();
   const probeRoutes = new Map<string, ServicePortRoute>();
   const selection = snapshot.settings.endpointSelection;
-  for (const { service, serviceKey, port, all } of ports) {
-    const key = servicePortKey(serviceKey, port.name);
+  const timeScale = snapshot.settings.timeScale;
+  let kept = cache.routes.get(node.name);
+  if (kept === undefined) cache.routes.set(node.name, (kept = new WeakMap()));
+  for (const compiled of ports) {
+    const { service, serviceKey, port, key, all } = compiled;
+    const cached = kept.get(compiled);
+    const same = cached !== undefined && cached.timeScale === timeScale && cached.selection === selection;
+    const selectorKey = same ? cached.selectorKey : `${key}|${selection}`;
+    const balancerKey = same ? cached.balancerKey : `${node.name}|${key}`;
     // One round-robin position per Service port for all nodes: with one per node, the
     // LB's round robin over N nodes and each node's over N pods would move in lock step
     // and send N connections in a row to the same pod.
-    const selector = state.selectors.get(`${key}|${selection}`, () =>
+    const selector = state.selectors.get(selectorKey, () =>
       selection === 'random' ? new RandomSelection<UpstreamEndpoint>(state.random) : new RoundRobin<UpstreamEndpoint>(),
     );
-    const route = compileRoute({
-      node: node.name,
-      service,
-      all,
-      timeScale: snapshot.settings.timeScale,
-      selector,
-      balancer: state.balancers.get(`${node.name}|${key}`, () => new EndpointBalancer(state.clock, selector)),
-      counters: state.counters.servicePort(node.name, serviceKey, port.name),
-    });
+    const balancer = state.balancers.get(balancerKey, () => new EndpointBalancer(state.clock, selector));
+    const counters = state.counters.servicePort(node.name, serviceKey, port.name);
+    if (
+      same &&
+      cached.selector === selector &&
+      cached.route.balancer === balancer &&
+      cached.route.counters === counters &&
+      cache.configured.get(balancer) === cached.route
+    ) {
+      routes.set(key, cached.route);
+      probeRoutes.set(key, cached.probe);
+      continue;
+    }
+    const route = compileRoute({ node: node.name, service, all, timeScale, selector, balancer, counters });
+    const probe = probeRoute(route, state.clock);
+    cache.configured.set(balancer, route);
+    kept.set(compiled, { timeScale, selection, selectorKey, balancerKey, selector, route, probe });
     routes.set(key, route);
-    probeRoutes.set(key, probeRoute(route, state.clock));
+    probeRoutes.set(key, probe);
   }
   return new KubeProxy(node, routes, probeRoutes, podNodes, localReadyCounts(ports, node.name), ctx, state.localEndpoints);
 }
@@ -325,8 +401,10 @@ export function compile(snapshot: Snapshot, state: RetainedState): Tables {
   };
   const podNodes = new Map<string, string>();
   for (const pod of snapshot.pods) if (pod.ip !== '' && pod.phase === 'Running') podNodes.set(pod.ip, pod.nodeName);
-  const ports = compilePorts(snapshot, state.counters);
-  const kubeProxies = new Map(snapshot.nodes.map((node) => [node.name, compileKubeProxy(node, ports, podNodes, state, snapshot, ctx)]));
+  const cache = cacheOf(state);
+  const ports = compilePorts(snapshot, state.counters, cache);
+  const kubeProxies = new Map(snapshot.nodes.map((node) => [node.name, compileKubeProxy(node, ports, podNodes, state, snapshot, ctx, cache)]));
+  for (const name of cache.routes.keys()) if (!kubeProxies.has(name)) cache.routes.delete(name);
   const inCluster = new Map<string, KubeProxy>();
   for (const proxy of kubeProxies.values()) inCluster.set(proxy.node.address, proxy);
   for (const [ip, nodeName] of podNodes) {

@@ -109,8 +109,9 @@ export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], 
     const involved = { apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name };
     if (o.kind === 'Service' && (o['spec'] as Json | undefined)?.['type'] === 'LoadBalancer') {
       const ip = lbIP(o);
-      const info = snapshot.services.find((s) => s.namespace === involved.namespace && s.name === involved.name);
-      if (ip && ip !== lbIP(before))
+      if (ip && ip !== lbIP(before)) {
+        // Looked up only for an event: the mirror puts every LoadBalancer Service again after each snapshot.
+        const info = snapshot.services.find((s) => s.namespace === involved.namespace && s.name === involved.name);
         out.push({
           involved,
           type: 'Normal',
@@ -118,6 +119,7 @@ export function eventsOfChanges(store: ObjectStore, changes: readonly Change[], 
           message: `Ensured load balancer (frontend ${ip} on ${info?.loadBalancer?.loadBalancerName ?? 'kubernetes'})`,
           component: 'service-controller',
         });
+      }
     }
     if (o.kind === 'Ingress' && lbIP(o) && lbIP(o) !== lbIP(before)) {
       out.push({ involved, type: 'Normal', reason: 'Sync', message: 'Scheduled for sync', component: 'nginx-ingress-controller' });

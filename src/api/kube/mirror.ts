@@ -213,9 +213,7 @@ function serviceEndpointsOf(snapshot: Snapshot, namespace: string, name: string)
   return index.get(`${namespace}/${name}`);
 }
 
-function endpointsOf(svc: ServiceInfo, snapshot: Snapshot, created: CreationTimes): KubeObject | undefined {
-  const eps = serviceEndpointsOf(snapshot, svc.namespace, svc.name);
-  if (!eps) return undefined;
+function endpointsOf(svc: ServiceInfo, eps: Snapshot['endpoints'][number], created: CreationTimes): KubeObject {
   const all = eps.ports.flatMap((p) => p.endpoints);
   const address = (e: (typeof all)[number]) => ({
     ip: e.ip,
@@ -278,20 +276,36 @@ function withHostIP(status: unknown, pod: PodInfo, nodeAddress: string | undefin
 }
 
 /**
- * The object of a pod no user wrote, kept per snapshot pod: a snapshot built on the
- * previous one hands an unchanged pod over as the same object, and then the same frozen
- * object goes to the store, whose comparison has serialised it already.
+ * An object the controllers write, kept per input object (a snapshot item, a stored
+ * object) while its other inputs are the same values: a snapshot built on the previous one
+ * hands an unchanged pod, Service or endpoints entry over as the same object, and then the
+ * same frozen object goes to the store, which sees that it put that object last time and
+ * compares nothing.
  */
-const controllerPods = new WeakMap<PodInfo, { readonly created: string; readonly nodeAddress: string | undefined; readonly object: KubeObject }>();
+class Kept<K extends object> {
+  readonly #kept = new WeakMap<K, { readonly inputs: readonly unknown[]; readonly object: KubeObject }>();
+
+  get(key: K, inputs: readonly unknown[], make: () => KubeObject): KubeObject {
+    const kept = this.#kept.get(key);
+    if (kept !== undefined && kept.inputs.length === inputs.length && kept.inputs.every((v, i) => v === inputs[i])) return kept.object;
+    const object = deepFreeze(make());
+    this.#kept.set(key, { inputs, object });
+    return object;
+  }
+}
+
+const controllerPods = new Kept<PodInfo>();
+/** A Service's EndpointSlice and Endpoints, per endpoints entry and Service. */
+const endpointSlices = new Kept<Snapshot['endpoints'][number]>();
+const legacyEndpoints = new Kept<Snapshot['endpoints'][number]>();
+/** A user's Service with its allocated fields and status, per stored object and Service. */
+const allocatedServices = new Kept<KubeObject>();
 
 function controllerPod(p: PodInfo, created: CreationTimes, nodeAddress: string | undefined): KubeObject {
-  const time = created('Pod', `${p.namespace}/${p.name}`);
-  const kept = controllerPods.get(p);
-  if (kept !== undefined && kept.created === time && kept.nodeAddress === nodeAddress) return kept.object;
-  const object = podObject(p, created) as unknown as KubeObject;
-  const made = deepFreeze({ ...object, status: withHostIP(object['status'], p, nodeAddress) });
-  controllerPods.set(p, { created: time, nodeAddress, object: made });
-  return made;
+  return controllerPods.get(p, [created('Pod', `${p.namespace}/${p.name}`), nodeAddress], () => {
+    const object = podObject(p, created) as unknown as KubeObject;
+    return { ...object, status: withHostIP(object['status'], p, nodeAddress) };
+  });
 }
 
 /** Every change that brings the store in line with the snapshot (none when it already is). */
@@ -345,13 +359,19 @@ export function mirrorChanges(input: MirrorInput): Change[] {
   }
   for (const s of snapshot.services) {
     const mine = userEntry('v1', 'Service', s.namespace, s.name);
-    if (mine) putStatus(mine, serviceWithAllocation(mine.object, s));
+    if (mine)
+      putStatus(
+        mine,
+        allocatedServices.get(mine.object, [s], () => serviceWithAllocation(mine.object, s)),
+      );
     else put(serviceObject(s, created) as unknown as KubeObject);
     if (s.selector && s.type !== 'ExternalName') {
       const eps = serviceEndpointsOf(snapshot, s.namespace, s.name);
-      if (eps) put(endpointSliceObject(s, eps, created) as unknown as KubeObject);
-      const legacy = endpointsOf(s, snapshot, created);
-      if (legacy) put(legacy);
+      if (eps) {
+        const times = [s, created('EndpointSlice', `${s.namespace}/${s.name}`), created('Service', `${s.namespace}/${s.name}`)];
+        put(endpointSlices.get(eps, times, () => endpointSliceObject(s, eps, created) as unknown as KubeObject));
+        put(legacyEndpoints.get(eps, times, () => endpointsOf(s, eps, created)));
+      }
     }
   }
   for (const w of manifests.workloads) {

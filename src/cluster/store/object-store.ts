@@ -149,6 +149,7 @@ export class ObjectStore {
       }
       const old = this.#entries.get(key);
       const object = withVersion(change.object, rv, this.#identity(old?.object, change.object, change.status === true));
+      if (Object.isFrozen(change.object)) storedFrom.set(object, change.object);
       this.#entries.set(key, { ref: change.ref, owner: change.owner, object });
       events.push({ type, ref: change.ref, object, resourceVersion: rv, ...(old ? { previous: old.object } : {}) });
     }
@@ -213,9 +214,16 @@ function contentOfFrozen(o: KubeObject): string {
   return content;
 }
 
+/**
+ * The frozen object each stored object was made from (withVersion adds only what contentOf
+ * leaves out): a controller that puts that same object again has changed nothing, and
+ * neither needs serialising.
+ */
+const storedFrom = new WeakMap<KubeObject, KubeObject>();
+
 /** Same object apart from what the store itself maintains; `stored` is an object of the store. */
 function sameContent(stored: KubeObject, b: KubeObject): boolean {
-  return contentOfFrozen(stored) === contentOfFrozen(b);
+  return storedFrom.get(stored) === b || contentOfFrozen(stored) === contentOfFrozen(b);
 }
 
 function deepFreeze<T>(value: T): T {
