@@ -125,7 +125,7 @@ export const USAGE = `npm run perf -- [options]
                         open-file limit allows is reported n/a with the count); the bundled example's startCluster() comes with them
   --idle-cpu S          seconds of idle CPU measured with --idle-services LoadBalancer Services at real probe
                         timings (default 20; --quick 0)
-  --idle-services N     Services (all LoadBalancer, 3 pods each) for the idle-CPU row (default 300)
+  --idle-services N     Services (all LoadBalancer, 3 pods each) for the idle-CPU row (default 1000, the issue's size)
   --update-readme       write this run's figures into README.md's performance section (between its perf markers)
   --readme-from FILE    only write README.md's figures from a run already made (its results .json), measuring nothing
   --no-pin              do not pin processes to CPUs
@@ -172,7 +172,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     rows: [...ROW_IDS] as RowId[],
     idleConnections: 10_000,
     clusterSizes: quick ? [10, 100] : [10, 100, 300, 1000, 5000],
-    idleServices: 300,
+    idleServices: 1000,
     curve: quick ? [] : [1, 10, 50, 200, 1000],
     updateReadme: false,
     idleWindowS: quick ? 0 : 20,
