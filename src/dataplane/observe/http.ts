@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+import { LeanResponse, type CloseHook } from '../ingress/downstream-message.js';
 import type { Exchange } from '../ingress/exchange.js';
 import { clientIp } from '../ingress/exchange.js';
 import { newRequestId } from '../ingress/proxy-headers.js';
@@ -103,7 +104,7 @@ export class UpstreamTry extends TryRecord {
  * takes it back for a later request. Nothing reads a record after that: every reader (the
  * trace API, followers, the access log's text) copies what it needs when it reads.
  */
-export class HttpTrace implements TraceRecord {
+export class HttpTrace implements TraceRecord, CloseHook {
   id = 0;
   startedAt = 0;
   #t0 = 0;
@@ -169,6 +170,11 @@ export class HttpTrace implements TraceRecord {
     this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
     this.client = clientIp(ex.req);
+  }
+
+  /** The lean server's response closed (CloseHook): the request is finished. */
+  responseClosed(): void {
+    this.observer.finish(this);
   }
 
   /** Only read while the request runs (finish() seals the trace last). */
@@ -464,9 +470,13 @@ export class HttpObserver {
     }
     trace.start(traces.nextId(), ex, res);
     ex.observed = trace;
-    (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
-    // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
-    res.on('close', onResponseClose);
+    // The lean server calls the trace itself: no listener to add and emit per request.
+    if (res instanceof LeanResponse) res.closeHook = trace;
+    else {
+      (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
+      // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
+      res.on('close', onResponseClose);
+    }
     traces.add(trace);
   }
 
