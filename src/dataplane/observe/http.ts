@@ -228,10 +228,12 @@ export class HttpTrace implements TraceRecord, CloseHook {
   seal(): void {
     const ex = this.ex;
     const req = ex.req;
-    this.#method = req.method ?? '';
+    // The record outlives the request by thousands of requests: it keeps strings that live
+    // anyway where it can, so that the request's own (a slice keeps the whole head) die young.
+    this.#method = lasting(req.method ?? '');
     this.#url = req.url ?? '';
-    this.#httpVersion = req.httpVersion;
-    this.#host = ex.host;
+    this.#httpVersion = lasting(req.httpVersion);
+    this.#host = ex.host === ex.server?.hostname ? ex.server.hostname : ex.host;
     this.#target = ex.target;
     this.#exUrl = ex.url;
     this.#gateway = Boolean(ex.gateway);
@@ -396,6 +398,36 @@ export class HttpTrace implements TraceRecord, CloseHook {
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+/**
+ * The same text as a string the module holds for good (methods and HTTP versions), or the
+ * string itself. A record keeps what a request read for as long as the rings keep it, so
+ * the parser's copies would be promoted out of the young generation with every record.
+ */
+function lasting(text: string): string {
+  switch (text) {
+    case 'GET':
+      return 'GET';
+    case 'HEAD':
+      return 'HEAD';
+    case 'POST':
+      return 'POST';
+    case 'PUT':
+      return 'PUT';
+    case 'DELETE':
+      return 'DELETE';
+    case 'PATCH':
+      return 'PATCH';
+    case 'OPTIONS':
+      return 'OPTIONS';
+    case '1.1':
+      return '1.1';
+    case '1.0':
+      return '1.0';
+    default:
+      return text;
+  }
 }
 
 /** A TLS socket's TCP socket, which is the one the L4 flow rode on. */
