@@ -16,7 +16,7 @@ die() { echo "docker-setup: $*" >&2; exit 1; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 missing=()
-for pkg in docker.io docker-compose busybox-static openssl nftables; do
+for pkg in docker.io docker-compose busybox-static openssl nftables conntrack; do
   installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -2,8 +2,9 @@
 # Builds aks-emu/node-base:local, a stand-in for node:20-bookworm-slim on machines
 # that reach no container registry: FROM scratch with the host's own node binary,
 # the shared libraries it links (ldd), a static busybox for sh, wget, ip, nc..., the
-# host's openssl (the built-in ingress controller makes its default certificate with it)
-# and the host's nft (a container pod's sandbox programs its NetworkPolicy with it).
+# host's openssl (the built-in ingress controller makes its default certificate with it),
+# the host's nft (a container pod's sandbox programs its NetworkPolicy with it) and the
+# host's conntrack (conntrack-tools: kube-proxy in nftables mode traces its flows with it).
 #
 # Usage: docker/build-local-base.sh [--force]
 #   Skips the build when an image with this tag already carries the same node
@@ -12,7 +13,7 @@ set -euo pipefail
 
 IMAGE="${AKS_EMU_BASE_IMAGE:-aks-emu/node-base:local}"
 # Bump when the layout below changes, so existing images are rebuilt.
-RECIPE=3
+RECIPE=4
 FORCE=0
 
 die() { echo "build-local-base: $*" >&2; exit 1; }
@@ -33,8 +34,11 @@ NODE_VERSION="$("$NODE_BIN" -p process.version)"
 BUSYBOX_BIN="$(readlink -f "$(command -v busybox || true)")"
 OPENSSL_BIN="$(readlink -f "$(command -v openssl || true)")"
 NFT_BIN="$(readlink -f "$(command -v nft || echo /usr/sbin/nft)" || true)"
+CONNTRACK_BIN="$(readlink -f "$(command -v conntrack || echo /usr/sbin/conntrack)" || true)"
 [ -x "$OPENSSL_BIN" ] || die "openssl not found (apt-get install openssl)"
 [ -x "$NFT_BIN" ] || die "nft not found (apt-get install nftables)"
+# Optional: without it the image works, and kernel-forwarded flows are counted but not traced.
+[ -x "$CONNTRACK_BIN" ] || { echo "build-local-base: conntrack not found (apt-get install conntrack): kernel flows will not be traced" >&2; CONNTRACK_BIN=""; }
 [ -x "$BUSYBOX_BIN" ] || die "busybox not found (apt-get install busybox-static)"
 # A dynamic busybox would need its own libraries in the image; only the static build is self-contained.
 if ldd "$BUSYBOX_BIN" >/dev/null 2>&1; then
@@ -63,6 +67,7 @@ cp "$NODE_BIN" "$ROOT/usr/local/bin/node"
 cp "$OPENSSL_BIN" "$ROOT/usr/bin/openssl"
 mkdir -p "$ROOT/usr/sbin"
 cp "$NFT_BIN" "$ROOT/usr/sbin/nft"
+[ -z "$CONNTRACK_BIN" ] || cp "$CONNTRACK_BIN" "$ROOT/usr/sbin/conntrack"
 for conf in /usr/lib/ssl/openssl.cnf /etc/ssl/openssl.cnf; do
   if [ -e "$conf" ]; then
     mkdir -p "$ROOT$(dirname "$conf")"
@@ -72,7 +77,7 @@ done
 
 # ldd prints "name => /path (addr)" for libraries and "/path (addr)" for the loader;
 # mawk (Debian's awk) has no \s, so split on the default blanks.
-{ ldd "$NODE_BIN"; ldd "$OPENSSL_BIN"; ldd "$NFT_BIN"; } | sort -u | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+{ ldd "$NODE_BIN"; ldd "$OPENSSL_BIN"; ldd "$NFT_BIN"; [ -z "$CONNTRACK_BIN" ] || ldd "$CONNTRACK_BIN"; } | sort -u | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
   while read -r lib; do
     mkdir -p "$ROOT$(dirname "$lib")"
     cp -L "$lib" "$ROOT$lib"
@@ -130,6 +135,6 @@ fi
 
 got="$(docker run --rm --network none "$IMAGE" node -e 'console.log(process.version)')" || die "node does not run in $IMAGE"
 [ "$got" = "$NODE_VERSION" ] || die "node in $IMAGE printed '$got', expected $NODE_VERSION"
-docker run --rm --network none "$IMAGE" sh -c 'wget --help >/dev/null 2>&1; ip addr >/dev/null && openssl version >/dev/null && nft --version >/dev/null' ||
-  die "busybox sh/wget/ip, openssl or nft do not run in $IMAGE"
+docker run --rm --network none "$IMAGE" sh -c 'wget --help >/dev/null 2>&1; ip addr >/dev/null && openssl version >/dev/null && nft --version >/dev/null && { ! [ -e /usr/sbin/conntrack ] || conntrack --version >/dev/null; }' ||
+  die "busybox sh/wget/ip, openssl, nft or conntrack do not run in $IMAGE"
 echo "build-local-base: $IMAGE ready (node $NODE_VERSION)"

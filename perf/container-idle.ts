@@ -24,19 +24,16 @@
  * --proxy-mode nftables|userspace (both nftables). Needs root (nsenter), Docker with
  * Compose and the image built (the container tests build it).
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { ComposeProject, docker, FORWARDING_MODES, loadBalancer, pidOf, REPO, run, until } from './compose-project.js';
 import type { HoldResult } from './idle-connections.js';
 import { fileLimit, memory, openFiles } from './proc-stats.js';
 
-const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const MIB = 1024 * 1024;
 /** The issue's goal: this many idle connections through the LB in less than this much memory. */
 const GOAL_CONNECTIONS = 50_000;
@@ -59,13 +56,12 @@ const clients = Number(values.clients);
 const pods = Number(values.pods);
 const proxyMode = values['proxy-mode'];
 const lbMode = values['lb-mode'];
-const modes = ['nftables', 'userspace'];
 if (
   !(Number.isInteger(connections) && connections >= 1) ||
   !(Number.isInteger(clients) && clients >= 1 && clients <= 16) ||
   !(Number.isInteger(pods) && pods >= 1 && pods <= 30) ||
-  !modes.includes(proxyMode) ||
-  !modes.includes(lbMode)
+  !FORWARDING_MODES.includes(proxyMode) ||
+  !FORWARDING_MODES.includes(lbMode)
 ) {
   console.error(
     'usage: perf/container-idle.ts [--connections N] [--clients 1-16] [--pods 1-30] [--proxy-mode nftables|userspace] [--lb-mode nftables|userspace]',
@@ -73,8 +69,6 @@ if (
   process.exit(2);
 }
 
-const project = `aks-emu-idle-${randomBytes(3).toString('hex')}`;
-const image = process.env['AKS_EMU_IMAGE'] ?? 'aks-emu:test';
 const manifests = mkdtempSync(join(tmpdir(), 'aks-emu-idle-manifests-'));
 writeFileSync(
   join(manifests, 'echo.yaml'),
@@ -113,41 +107,7 @@ spec:
       targetPort: http
 `,
 );
-const env = {
-  ...process.env,
-  AKS_EMU_IMAGE: image,
-  AKS_EMU_MANIFESTS: manifests,
-  AKS_EMU_CONTAINER_IMAGES: '',
-  AKS_EMU_TIME_SCALE: '0.05',
-  AKS_EMU_PROXY_MODE: proxyMode,
-  AKS_EMU_LB_MODE: lbMode,
-  AKS_EMU_ADMIN_PORT: '',
-  AKS_EMU_HTTP_PORT: '',
-  AKS_EMU_INGRESS_HTTP_PORT: '',
-  AKS_EMU_INGRESS_HTTPS_PORT: '',
-};
-
-const hasComposeV2 = (): Promise<boolean> =>
-  run('docker', ['compose', 'version']).then(
-    () => true,
-    () => false,
-  );
-async function compose(args: string[], timeoutMs = 300_000): Promise<string> {
-  const [file, prefix] = (await hasComposeV2()) ? ['docker', ['compose']] : ['docker-compose', []];
-  return (await run(file, [...prefix, '-p', project, '-f', 'compose.yaml', ...args], { cwd: REPO, env, timeout: timeoutMs })).stdout;
-}
-const docker = async (args: string[]): Promise<string> => (await run('docker', args, { timeout: 120_000 })).stdout.trim();
-const pidOf = async (container: string): Promise<number> => Number(await docker(['inspect', '-f', '{{.State.Pid}}', container]));
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const project = new ComposeProject({ prefix: 'aks-emu-idle', manifests, proxyMode, lbMode });
 
 /** A role container's aks-emu process: the child of its init (compose runs the roles with init: true). */
 interface Role {
@@ -158,12 +118,12 @@ interface Role {
 }
 
 async function roles(): Promise<Role[]> {
-  const names = (await docker(['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
+  const names = (await docker(['ps', '--filter', `label=com.docker.compose.project=${project.name}`, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
   const found: Role[] = [];
   for (const container of names.sort()) {
-    const role = /(control|lb|node-?\d+)/.exec(container.replace(project, ''))?.[1];
+    const role = /(control|lb|node-?\d+)/.exec(container.replace(project.name, ''))?.[1];
     if (role === undefined) continue;
-    const initPid = await pidOf(container);
+    const initPid = Number(await pidOf(container));
     const children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     found.push({ name: role, initPid, pid: children[0] ?? initPid });
   }
@@ -213,21 +173,14 @@ async function main(): Promise<void> {
   const load1 = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const clientNames = Array.from({ length: clients }, (_, i) => `${project}-client-${i}`);
+  const clientNames = Array.from({ length: clients }, (_, i) => `${project.name}-client-${i}`);
   const spawned: ChildProcessWithoutNullStreams[] = [];
   try {
-    await compose(['up', '-d']);
-    const controlPort = (await compose(['port', 'control', '7070'])).trim().split(':').pop();
-    const admin = `http://127.0.0.1:${controlPort}`;
-    const frontend = await until('the LoadBalancer IP', async () => {
-      const s = (await (await fetch(`${admin}/api/v1/namespaces/default/services/echo-lb`)).json()) as {
-        status: { loadBalancer: { ingress?: { ip: string }[] } };
-      };
-      return s.status.loadBalancer.ingress?.[0]?.ip;
-    });
+    await project.compose(['up', '-d']);
+    const frontend = (await loadBalancer(await project.admin(), 'default', 'echo-lb')).ip;
     const all = await roles();
     const lb = all.find((r) => r.name === 'lb');
-    if (lb === undefined) throw new Error(`no lb container in project ${project}`);
+    if (lb === undefined) throw new Error(`no lb container in project ${project.name}`);
     // Each client holds its share: within its own open-file limit and one source address's ephemeral ports.
     const share = Math.ceil(connections / clients);
     const limit = (await fileLimit(process.pid)) ?? Infinity;
@@ -237,7 +190,7 @@ async function main(): Promise<void> {
     if (lbMode === 'userspace' && 2 * connections > lbLimit - FD_MARGIN)
       throw new Error(`the user-space lb holds two descriptors per connection: ${2 * connections} exceed its open-file limit (${lbLimit})`);
 
-    for (const name of clientNames) await docker(['run', '-d', '--name', name, '--network', `${project}_public`, '--entrypoint', 'sleep', image, '3600']);
+    for (const name of clientNames) await project.shell(name, 'public');
     await until('the frontend answering', async () =>
       (await run('nsenter', ['-t', String(await pidOf(clientNames[0]!)), '-n', 'curl', '-sf', '-m', '2', `http://${frontend}/`])).stdout.length > 0
         ? true
@@ -312,7 +265,7 @@ async function main(): Promise<void> {
   } finally {
     for (const c of spawned) c.kill();
     await docker(['rm', '-f', ...clientNames]).catch(() => undefined);
-    await compose(['down', '-t', '2'], 180_000).catch((err: Error) => console.error(`compose down: ${err.message}`));
+    await project.down();
     rmSync(manifests, { recursive: true, force: true });
   }
 }

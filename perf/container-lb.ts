@@ -6,32 +6,34 @@
  * perf/manifests: one echo pod behind a LoadBalancer Service), then two throwaway containers
  * of the same image: `client` on `public` and `haproxy` on `public` and `vnet`. haproxy
  * (the host's binary, `mode tcp`, `nbthread 1`, round robin over the three nodes' NodePort:
- * what `lb` does) and autocannon (the host's, from node_modules) run in those containers'
- * network namespaces through nsenter, so both rows take the same hops:
+ * what `lb` does) and autocannon (the host's node and node_modules, perf/container-load.ts,
+ * with the harness's honest reconnects) run in those containers' network namespaces through
+ * nsenter, so both rows take the same hops:
  *
  *   lb:      client ─► lb container (frontend IP:80, aks-emu) ─► node:NodePort ─► echo pod
  *   haproxy: client ─► haproxy container (its public IP:80)    ─► node:NodePort ─► echo pod
  *
- * Rows run interleaved (lb, haproxy, lb, haproxy, ...), keep-alive connections, and the
- * report gives each row's median req/s and p99 and the ratio lb / haproxy, with the load
- * average at the start. Everything it creates is removed at the end (also on failure).
+ * Per mode (keep-alive connections; churn: `Connection: close`, a new connection per
+ * request; 1 MiB: the echo pod's `?size=1048576` body over keep-alive), rows run interleaved
+ * (lb, haproxy, lb, haproxy, ...), and the report gives each row's median req/s and p99 and
+ * the ratio lb / haproxy, with the load average at the start. Everything it creates is
+ * removed at the end (also on failure). The lb's and the nodes' modes are fixed when compose
+ * starts them, so kernel and user space are two runs, each against haproxy in its own run.
  *
- * Flags: --rounds N (3), --duration S (5), --connections N (16), --proxy-mode
- * nftables|userspace (the nodes' kube-proxy), --lb-mode nftables|userspace (the lb's
- * frontends; both default userspace). Needs root (nsenter),
+ * Flags: --rounds N (3), --duration S (5), --connections N (16), --modes
+ * keepalive,churn,body (default all), --proxy-mode nftables|userspace (the nodes'
+ * kube-proxy), --lb-mode nftables|userspace (the lb's frontends; both default userspace).
+ * Needs root (nsenter),
  * Docker with Compose, haproxy on the host, and the image built (the container tests build it).
  */
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { addressOn, ComposeProject, docker, FORWARDING_MODES, loadBalancer, pidOf, REPO, run, until } from './compose-project.js';
 
-const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-const AUTOCANNON = join(REPO, 'node_modules/.bin/autocannon');
+const LOAD = join(REPO, 'perf/container-load.ts');
 
 const { values } = parseArgs({
   options: {
@@ -40,50 +42,36 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     'proxy-mode': { type: 'string', default: 'userspace' },
     'lb-mode': { type: 'string', default: 'userspace' },
+    modes: { type: 'string', default: 'keepalive,churn,body' },
   },
 });
+/** As perf/options.ts's modes: the path asked for and whether each request gets its own connection. */
+const MODES = {
+  keepalive: { title: 'keep-alive', path: '/', churn: false },
+  churn: { title: 'churn (Connection: close, a new connection per request)', path: '/', churn: true },
+  body: { title: '1 MiB response body (keep-alive)', path: `/?size=${1 << 20}`, churn: false },
+} as const;
+type ModeId = keyof typeof MODES;
+const modeIds = values.modes.split(',').filter((m) => m !== '') as ModeId[];
 const rounds = Number(values.rounds);
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const proxyMode = values['proxy-mode'];
 const lbMode = values['lb-mode'];
-const modes = ['nftables', 'userspace'];
-if (!(rounds >= 1 && duration >= 1 && connections >= 1) || !modes.includes(proxyMode) || !modes.includes(lbMode)) {
-  console.error('usage: perf/container-lb.ts [--rounds N] [--duration S] [--connections N] [--proxy-mode nftables|userspace] [--lb-mode nftables|userspace]');
+if (
+  !(rounds >= 1 && duration >= 1 && connections >= 1) ||
+  !FORWARDING_MODES.includes(proxyMode) ||
+  !FORWARDING_MODES.includes(lbMode) ||
+  modeIds.length === 0 ||
+  !modeIds.every((m) => m in MODES)
+) {
+  console.error(
+    'usage: perf/container-lb.ts [--rounds N] [--duration S] [--connections N] [--modes keepalive,churn,body] [--proxy-mode nftables|userspace] [--lb-mode nftables|userspace]',
+  );
   process.exit(2);
 }
 
-const project = `aks-emu-perf-${randomBytes(3).toString('hex')}`;
-const image = process.env['AKS_EMU_IMAGE'] ?? 'aks-emu:test';
-const env = {
-  ...process.env,
-  AKS_EMU_IMAGE: image,
-  AKS_EMU_MANIFESTS: './perf/manifests',
-  AKS_EMU_CONTAINER_IMAGES: '',
-  AKS_EMU_TIME_SCALE: '0.05',
-  AKS_EMU_PROXY_MODE: proxyMode,
-  AKS_EMU_LB_MODE: lbMode,
-  AKS_EMU_ADMIN_PORT: '',
-  AKS_EMU_HTTP_PORT: '',
-  AKS_EMU_INGRESS_HTTP_PORT: '',
-  AKS_EMU_INGRESS_HTTPS_PORT: '',
-};
-const composeCommand = async (): Promise<[string, string[]]> =>
-  (await run('docker', ['compose', 'version']).then(
-    () => true,
-    () => false,
-  ))
-    ? ['docker', ['compose']]
-    : ['docker-compose', []];
-
-async function compose(args: string[], timeoutMs = 300_000): Promise<string> {
-  const [file, prefix] = await composeCommand();
-  return (await run(file, [...prefix, '-p', project, '-f', 'compose.yaml', ...args], { cwd: REPO, env, timeout: timeoutMs })).stdout;
-}
-const docker = async (args: string[]): Promise<string> => (await run('docker', args, { timeout: 120_000 })).stdout.trim();
-const pidOf = async (container: string): Promise<string> => docker(['inspect', '-f', '{{.State.Pid}}', container]);
-const addressOn = async (container: string, network: string): Promise<string> =>
-  docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+const project = new ComposeProject({ prefix: 'aks-emu-perf', manifests: './perf/manifests', proxyMode, lbMode });
 
 interface Result {
   readonly reqs: number;
@@ -91,14 +79,11 @@ interface Result {
   readonly errors: number;
 }
 
-/** autocannon in the client container's network namespace (the host's node and autocannon). */
-async function load(clientPid: string, url: string): Promise<Result> {
-  const { stdout } = await run('nsenter', ['-t', clientPid, '-n', AUTOCANNON, '-c', String(connections), '-d', String(duration), '-j', url], {
-    timeout: (duration + 30) * 1000,
-    maxBuffer: 16 << 20,
-  });
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number };
-  return { reqs: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+/** One round in the client container's network namespace (the host's node; perf/container-load.ts: autocannon with honest reconnects). */
+async function load(clientPid: string, url: string, churn: boolean): Promise<Result> {
+  const args = ['-t', clientPid, '-n', process.execPath, '--import', 'tsx', LOAD, url, String(connections), String(duration), churn ? 'churn' : 'keepalive'];
+  const { stdout } = await run('nsenter', args, { cwd: REPO, timeout: (duration + 60) * 1000, maxBuffer: 16 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Result;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -106,40 +91,21 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 async function main(): Promise<void> {
   const load1 = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const client = `${project}-client`;
-  const haproxyBox = `${project}-haproxy`;
+  const client = `${project.name}-client`;
+  const haproxyBox = `${project.name}-haproxy`;
   const dir = mkdtempSync(join(tmpdir(), 'aks-emu-perf-container-'));
   let haproxy: ReturnType<typeof spawn> | undefined;
   try {
-    await compose(['up', '-d']);
-    const controlPort = (await compose(['port', 'control', '7070'])).trim().split(':').pop();
-    const admin = `http://127.0.0.1:${controlPort}`;
-    const service = await until('the LoadBalancer IP', async () => {
-      const s = (await (await fetch(`${admin}/api/v1/namespaces/default/services/echo-lb`)).json()) as {
-        spec: { ports: { nodePort: number }[] };
-        status: { loadBalancer: { ingress?: { ip: string }[] } };
-      };
-      const ip = s.status.loadBalancer.ingress?.[0]?.ip;
-      return ip === undefined ? undefined : { ip, nodePort: s.spec.ports[0]!.nodePort };
-    });
-    await docker(['run', '-d', '--name', client, '--network', `${project}_public`, '--entrypoint', 'sleep', image, '3600']);
-    await docker(['run', '-d', '--name', haproxyBox, '--network', `${project}_public`, '--entrypoint', 'sleep', image, '3600']);
-    await docker(['network', 'connect', `${project}_vnet`, haproxyBox]);
-    const [clientPid, haproxyPid, haproxyIP] = [await pidOf(client), await pidOf(haproxyBox), await addressOn(haproxyBox, `${project}_public`)];
+    await project.compose(['up', '-d']);
+    const service = await loadBalancer(await project.admin(), 'default', 'echo-lb');
+    await project.shell(client, 'public');
+    await project.shell(haproxyBox, 'public');
+    await docker(['network', 'connect', project.network('vnet'), haproxyBox]);
+    const [clientPid, haproxyPid, haproxyIP] = [await pidOf(client), await pidOf(haproxyBox), await addressOn(haproxyBox, project.network('public'))];
     const nodes = ['10.224.0.4', '10.224.0.5', '10.224.0.6'];
     const config = [
       'global',
@@ -164,28 +130,36 @@ async function main(): Promise<void> {
     const probe = async (url: string) => (await run('nsenter', ['-t', clientPid, '-n', 'curl', '-sf', '-m', '2', url])).stdout;
     for (const [row, url] of Object.entries(targets)) await until(`${row} answering`, async () => ((await probe(url)).includes('echo') ? true : undefined));
 
-    const results: Record<keyof typeof targets, Result[]> = { lb: [], haproxy: [] };
-    for (let round = 0; round < rounds; round++) {
-      for (const row of Object.keys(targets) as (keyof typeof targets)[]) results[row].push(await load(clientPid, targets[row]));
-    }
     const lines = [
-      `container runtime L4: lb vs haproxy in a container (lb ${lbMode}, kube-proxy ${proxyMode}; ${rounds} rounds x ${duration}s, ${connections} keep-alive connections; load average ${load1})`,
-      '| row | req/s (median) | req/s per round | p99 ms (median) | errors |',
-      '|---|---|---|---|---|',
+      `container runtime L4: lb vs haproxy in a container (lb ${lbMode}, kube-proxy ${proxyMode}; ${rounds} rounds x ${duration}s, ${connections} connections; load average ${load1})`,
     ];
-    for (const row of Object.keys(targets) as (keyof typeof targets)[]) {
-      const r = results[row];
-      lines.push(
-        `| ${row} | ${median(r.map((x) => x.reqs)).toFixed(0)} | ${r.map((x) => x.reqs.toFixed(0)).join(', ')} | ${median(r.map((x) => x.p99))} | ${r.reduce((a, x) => a + x.errors, 0)} |`,
-      );
+    for (const id of modeIds) {
+      const mode = MODES[id];
+      const results: Record<keyof typeof targets, Result[]> = { lb: [], haproxy: [] };
+      for (let round = 0; round < rounds; round++) {
+        for (const row of Object.keys(targets) as (keyof typeof targets)[])
+          results[row].push(await load(clientPid, `${targets[row]}${mode.path.slice(1)}`, mode.churn));
+      }
+      lines.push('', `${mode.title}:`, '| row | req/s (median) | req/s per round | p99 ms (median) | errors |', '|---|---|---|---|---|');
+      for (const row of Object.keys(targets) as (keyof typeof targets)[]) {
+        const r = results[row];
+        lines.push(
+          `| ${row} | ${median(r.map((x) => x.reqs)).toFixed(0)} | ${r.map((x) => x.reqs.toFixed(0)).join(', ')} | ${median(r.map((x) => x.p99))} | ${r.reduce((a, x) => a + x.errors, 0)} |`,
+        );
+      }
+      const ratios = results.lb.map((x, i) => x.reqs / results.haproxy[i]!.reqs);
+      lines.push(`lb / haproxy: ${median(ratios).toFixed(2)}x (per round: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
     }
-    const ratios = results.lb.map((x, i) => x.reqs / results.haproxy[i]!.reqs);
-    lines.push(`lb / haproxy: ${median(ratios).toFixed(2)}x (per round: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    lines.push(
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(lines.join('\n'));
   } finally {
     haproxy?.kill();
     await docker(['rm', '-f', client, haproxyBox]).catch(() => undefined);
-    await compose(['down', '-t', '2'], 180_000).catch((err: Error) => console.error(`compose down: ${err.message}`));
+    await project.down();
   }
 }
 

@@ -11,6 +11,7 @@
  * the flow is forgotten and the client's next packet meets a node with no socket (a reset).
  * The table is rebuilt on every snapshot, fault change and probe transition. Pure.
  */
+import { counterKey, type KernelCounterRef } from './kube-proxy-nft.js';
 import type { LoadBalancingRule, Snapshot } from './snapshot.js';
 
 export const LB_NFT_TABLE = 'aks-emu-lb';
@@ -31,6 +32,8 @@ export interface LbNftFacts {
 export interface LbNft {
   readonly paths: readonly LbRulePath[];
   readonly ruleset: string;
+  /** What each counted rule counts, by `counterKey(chain, comment)`. */
+  readonly counters: ReadonlyMap<string, KernelCounterRef>;
 }
 
 const choice: Record<LoadBalancingRule['distribution'], string> = {
@@ -54,6 +57,7 @@ export function renderLbNft(snapshot: Snapshot, facts: LbNftFacts): LbNft {
   const chains: string[] = [];
   const timeouts = new Set<number>();
   const idle: string[] = [];
+  const counters = new Map<string, KernelCounterRef>();
   let id = 0;
   for (const lb of snapshot.loadBalancers) {
     for (const rule of lb.rules) {
@@ -76,15 +80,22 @@ export function renderLbNft(snapshot: Snapshot, facts: LbNftFacts): LbNft {
       const chain = `rule-${id++}`;
       const port = nodePorts.get(`${rule.serviceKey}:${rule.servicePortName}`) ?? rule.backendPort;
       const rules: string[] = [];
-      if (rule.sourceRanges.length > 0) rules.push(`ip saddr != { ${rule.sourceRanges.join(', ')} } counter drop`);
+      const of = { loadBalancer: lb.name, rule: rule.name, servicePort: `${rule.serviceKey}:${rule.servicePortName}` };
+      if (rule.sourceRanges.length > 0) {
+        rules.push(`ip saddr != { ${rule.sourceRanges.join(', ')} } counter drop comment "${name}: outside source ranges"`);
+        counters.set(counterKey(chain, `${name}: outside source ranges`), { kind: 'lb-drop', ...of, reason: 'source_range' });
+      }
       rules.push('meta mark set meta mark | ' + MASQUERADE);
-      if (nodes.length === 0) rules.push(`counter drop comment "${name}: no backend up"`);
-      else {
+      if (nodes.length === 0) {
+        rules.push(`counter drop comment "${name}: no backend up"`);
+        counters.set(counterKey(chain, `${name}: no backend up`), { kind: 'lb-drop', ...of, reason: 'no_healthy_backend' });
+      } else {
         const targets = nodes.map((n, i) => `${i} : goto ${chain}-${i}`);
         rules.push(`${choice[rule.distribution]} mod ${nodes.length}${rule.distribution === 'round-robin' ? '' : ' seed 0x2a'} vmap { ${targets.join(', ')} }`);
-        nodes.forEach((n, i) =>
-          chains.push(block(`chain ${chain}-${i}`, [`counter meta l4proto tcp dnat to ${address.get(n)}:${port} comment "${name} -> ${n}"`])),
-        );
+        nodes.forEach((n, i) => {
+          chains.push(block(`chain ${chain}-${i}`, [`counter meta l4proto tcp dnat to ${address.get(n)}:${port} comment "${name} -> ${n}"`]));
+          counters.set(counterKey(`${chain}-${i}`, `${name} -> ${n}`), { kind: 'lb-backend', ...of, node: n });
+        });
       }
       chains.push(block(`chain ${chain}`, rules));
       frontends.push(`${rule.frontendIP} . tcp . ${rule.frontendPort} : goto ${chain}`);
@@ -94,7 +105,7 @@ export function renderLbNft(snapshot: Snapshot, facts: LbNftFacts): LbNft {
     }
   }
   const head = [`add table ip ${LB_NFT_TABLE}`, `delete table ip ${LB_NFT_TABLE}`];
-  if (frontends.length === 0) return { paths, ruleset: `${head.join('\n')}\n` };
+  if (frontends.length === 0) return { paths, ruleset: `${head.join('\n')}\n`, counters };
   const dispatch = 'ip daddr . meta l4proto . th dport vmap @frontends';
   const lines = [
     ...head,
@@ -116,7 +127,7 @@ export function renderLbNft(snapshot: Snapshot, facts: LbNftFacts): LbNft {
     ...chains,
     '}',
   ];
-  return { paths, ruleset: `${lines.join('\n')}\n` };
+  return { paths, ruleset: `${lines.join('\n')}\n`, counters };
 }
 
 function block(head: string, rules: readonly string[]): string {

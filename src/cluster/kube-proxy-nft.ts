@@ -25,8 +25,8 @@
  * - `endpoint-…`: hairpin and same-bridge flows marked for masquerade (a pod on this node's
  *   Docker bridge would answer another pod of the bridge directly, past the node's
  *   conntrack), then a counted DNAT to pod IP:targetPort.
- * - a port with no usable endpoint is rejected in the filter input hook (TCP reset), as
- *   kube-proxy rejects; postrouting masquerades what was marked; flows delivered to a pod
+ * - a port with no usable endpoint is rejected in the filter input hook (TCP reset, counted
+ *   in a `reject-…` chain of its own), as kube-proxy rejects; postrouting masquerades what was marked; flows delivered to a pod
  *   in the node's own process are SNATed to the node address in the nat input hook (a
  *   masquerade for local delivery).
  *
@@ -76,6 +76,44 @@ export interface KubeProxyNft {
   readonly paths: readonly ServicePortPath[];
   /** `nft -f` text: the whole table, or only its removal when no port is in the kernel. */
   readonly ruleset: string;
+  /** What each counted rule of the table counts, by `counterKey(chain, comment)`. */
+  readonly counters: ReadonlyMap<string, KernelCounterRef>;
+}
+
+/**
+ * What one counter of a kernel table counts. DNAT and reject rules see a flow's first
+ * packet only (nat chains see no other; the reject answers the SYN with a reset), so their
+ * packets are connections; a drop sees every SYN the client retries, so its packets are not.
+ */
+export type KernelCounterRef =
+  /** kube-proxy sent a connection to an endpoint (`ns/name`, the port's name, `ip:port`). */
+  | {
+      readonly kind: 'endpoint';
+      readonly node: string;
+      readonly service: string;
+      readonly port: string;
+      readonly endpoint: string;
+      readonly pod: string | undefined;
+      readonly podNode: string | undefined;
+    }
+  /** A Service port without endpoints reset the connection. */
+  | { readonly kind: 'no-endpoints'; readonly node: string; readonly service: string; readonly port: string }
+  /** Local traffic policy without an endpoint on this node: SYNs dropped. */
+  | { readonly kind: 'local-drop'; readonly node: string; readonly service: string; readonly port: string }
+  /** The LB sent a flow of a rule to a node. */
+  | { readonly kind: 'lb-backend'; readonly loadBalancer: string; readonly rule: string; readonly servicePort: string; readonly node: string }
+  /** The LB dropped a SYN: outside loadBalancerSourceRanges, or no node up. */
+  | {
+      readonly kind: 'lb-drop';
+      readonly loadBalancer: string;
+      readonly rule: string;
+      readonly servicePort: string;
+      readonly reason: 'source_range' | 'no_healthy_backend';
+    };
+
+/** The key of a counted rule as `nft -j list` shows it: its chain and its comment. */
+export function counterKey(chain: string, comment: string | undefined): string {
+  return comment === undefined ? chain : `${chain}|${comment}`;
 }
 
 interface KernelPort {
@@ -146,11 +184,18 @@ function userSpaceReason(
 export function renderKubeProxyNft(snapshot: Snapshot, facts: KubeProxyNftFacts): KubeProxyNft {
   const { paths, kernel, node } = kernelPlan(snapshot, facts);
   const head = [`add table ip ${KUBE_PROXY_NFT_TABLE}`, `delete table ip ${KUBE_PROXY_NFT_TABLE}`];
-  if (kernel.length === 0 || node === undefined) return { paths, ruleset: `${head.join('\n')}\n` };
-  return { paths, ruleset: `${[...head, ...tableLines(snapshot, node, kernel, facts)].join('\n')}\n` };
+  const counters = new Map<string, KernelCounterRef>();
+  if (kernel.length === 0 || node === undefined) return { paths, ruleset: `${head.join('\n')}\n`, counters };
+  return { paths, ruleset: `${[...head, ...tableLines(snapshot, node, kernel, facts, counters)].join('\n')}\n`, counters };
 }
 
-function tableLines(snapshot: Snapshot, node: NodeInfo, ports: readonly KernelPort[], facts: KubeProxyNftFacts): string[] {
+function tableLines(
+  snapshot: Snapshot,
+  node: NodeInfo,
+  ports: readonly KernelPort[],
+  facts: KubeProxyNftFacts,
+  counters: Map<string, KernelCounterRef>,
+): string[] {
   const { podCIDR } = snapshot.settings.addresses;
   // Pods of this node on its Docker bridge: a flow to one of them from the bridge must come back through the node.
   const bridged = new Set(snapshot.pods.filter((p) => p.nodeName === node.name && p.ip !== '' && p.runtime.kind === 'container').map((p) => p.ip));
@@ -162,12 +207,16 @@ function tableLines(snapshot: Snapshot, node: NodeInfo, ports: readonly KernelPo
   const chains: string[] = [];
   const sets: string[] = [];
 
+  const serviceOf = (p: KernelPort) => ({ node: node.name, service: `${p.service.namespace}/${p.service.name}`, port: p.port.name });
   const endpointChain = (p: KernelPort, e: Endpoint, i: number): string => {
     const name = `endpoint-${p.id}-${i}`;
+    const comment = `${p.key} -> ${e.ip}:${e.port}`;
+    const pod = e.podName === undefined ? undefined : `${e.podNamespace ?? ''}/${e.podName}`;
+    counters.set(counterKey(name, comment), { kind: 'endpoint', ...serviceOf(p), endpoint: `${e.ip}:${e.port}`, pod, podNode: e.nodeName });
     const rules = [`ip saddr ${e.ip} jump mark-for-masquerade`];
     if (bridged.has(e.ip)) rules.push(`ip saddr ${node.podCIDR} jump mark-for-masquerade`);
     if (p.service.sessionAffinity === 'ClientIP') rules.push(`update @affinity-${p.id}-${i} { ip saddr }`);
-    rules.push(`counter meta l4proto tcp dnat to ${e.ip}:${e.port} comment "${p.key} -> ${e.ip}:${e.port}"`);
+    rules.push(`counter meta l4proto tcp dnat to ${e.ip}:${e.port} comment "${comment}"`);
     chains.push(chain(name, rules));
     return name;
   };
@@ -176,8 +225,10 @@ function tableLines(snapshot: Snapshot, node: NodeInfo, ports: readonly KernelPo
     const rules: string[] = [];
     const targets = endpoints.map((e) => p.usable.indexOf(e));
     if (p.service.sessionAffinity === 'ClientIP') for (const i of targets) rules.push(`ip saddr @affinity-${p.id}-${i} goto endpoint-${p.id}-${i}`);
-    if (targets.length === 0) rules.push('counter drop');
-    else rules.push(`numgen ${numgen} mod ${targets.length} vmap { ${targets.map((t, n) => `${n} : goto endpoint-${p.id}-${t}`).join(', ')} }`);
+    if (targets.length === 0) {
+      rules.push('counter drop');
+      counters.set(name, { kind: 'local-drop', ...serviceOf(p) });
+    } else rules.push(`numgen ${numgen} mod ${targets.length} vmap { ${targets.map((t, n) => `${n} : goto endpoint-${p.id}-${t}`).join(', ')} }`);
     chains.push(chain(name, rules));
     return name;
   };
@@ -186,8 +237,10 @@ function tableLines(snapshot: Snapshot, node: NodeInfo, ports: readonly KernelPo
     const { service, port } = p;
     const nodePort = port.nodePort !== undefined && service.type !== 'ClusterIP' ? port.nodePort : undefined;
     if (p.usable.length === 0) {
-      noEndpoints.push(`${service.clusterIP} . tcp . ${port.port}`);
-      if (nodePort !== undefined) noEndpoints.push(`${node.address} . tcp . ${nodePort}`);
+      noEndpoints.push(`${service.clusterIP} . tcp . ${port.port} : goto reject-${p.id}`);
+      if (nodePort !== undefined) noEndpoints.push(`${node.address} . tcp . ${nodePort} : goto reject-${p.id}`);
+      chains.push(chain(`reject-${p.id}`, ['counter reject with tcp reset']));
+      counters.set(`reject-${p.id}`, { kind: 'no-endpoints', ...serviceOf(p) });
       continue;
     }
     p.usable.forEach((e, i) => {
@@ -221,10 +274,7 @@ function tableLines(snapshot: Snapshot, node: NodeInfo, ports: readonly KernelPo
     `\tcomment "kube-proxy (nftables mode) of node ${node.name}, snapshot ${snapshot.version}"`,
     ...map('service-ips', 'ipv4_addr . inet_proto . inet_service', serviceIPs),
     ...map('service-nodeports', 'inet_proto . inet_service', nodePorts),
-    '\tset no-endpoint-services {',
-    '\t\ttype ipv4_addr . inet_proto . inet_service',
-    ...(noEndpoints.length === 0 ? [] : [`\t\telements = { ${noEndpoints.join(', ')} }`]),
-    '\t}',
+    ...map('no-endpoint-services', 'ipv4_addr . inet_proto . inet_service', noEndpoints),
     ...sets,
     chain('nat-prerouting', [
       'type nat hook prerouting priority dstnat; policy accept;',
@@ -233,7 +283,7 @@ function tableLines(snapshot: Snapshot, node: NodeInfo, ports: readonly KernelPo
     ]),
     chain('filter-input', [
       'type filter hook input priority filter - 10; policy accept;',
-      'ct state new meta l4proto tcp ip daddr . meta l4proto . th dport @no-endpoint-services counter reject with tcp reset',
+      'ct state new meta l4proto tcp ip daddr . meta l4proto . th dport vmap @no-endpoint-services',
     ]),
     chain('nat-postrouting', [
       'type nat hook postrouting priority srcnat; policy accept;',

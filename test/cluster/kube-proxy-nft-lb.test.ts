@@ -59,7 +59,7 @@ describe('the Azure LB frontends as an nftables table', () => {
   it('drops when no node is up, and outside the source ranges; hashes for the five-tuple and source-IP modes', () => {
     expect(renderLbNft(snapshot([rule()]), facts([])).ruleset).toContain('counter drop comment "kubernetes/a1-TCP-80: no backend up"');
     const ranged = renderLbNft(snapshot([rule({ sourceRanges: ['10.1.0.0/16', '192.168.0.0/24'] })]), facts(NODES)).ruleset;
-    expect(lines(ranged)).toContain('ip saddr != { 10.1.0.0/16, 192.168.0.0/24 } counter drop');
+    expect(lines(ranged)).toContain('ip saddr != { 10.1.0.0/16, 192.168.0.0/24 } counter drop comment "kubernetes/a1-TCP-80: outside source ranges"');
     expect(renderLbNft(snapshot([rule({ distribution: 'five-tuple' })]), facts(NODES)).ruleset).toContain(
       'jhash ip saddr . tcp sport . ip daddr . tcp dport mod 3 seed 0x2a vmap',
     );
@@ -77,7 +77,7 @@ describe('the Azure LB frontends as an nftables table', () => {
     const s = snapshot([rule()]);
     const removal = `add table ip ${LB_NFT_TABLE}\ndelete table ip ${LB_NFT_TABLE}\n`;
     const faulted = renderLbNft(s, { ...facts(NODES), faults: { nodes: false, servicePorts: new Set(['default/web:http']) } });
-    expect(faulted).toEqual({ paths: [{ path: 'userspace', rule: 'kubernetes/a1-TCP-80', reason: 'fault' }], ruleset: removal });
+    expect(faulted).toEqual({ paths: [{ path: 'userspace', rule: 'kubernetes/a1-TCP-80', reason: 'fault' }], ruleset: removal, counters: new Map() });
     expect(renderLbNft(s, { ...facts(NODES), faults: { nodes: true, servicePorts: new Set() } }).paths[0]).toMatchObject({ reason: 'fault' });
     expect(renderLbNft(s, { ...facts(NODES), mode: 'userspace' }).paths[0]).toMatchObject({ reason: 'mode' });
   });

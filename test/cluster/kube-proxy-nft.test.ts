@@ -146,11 +146,30 @@ describe('kube-proxy nftables table of one node', () => {
     expect(ruleset).not.toContain('30080');
   });
 
-  it('rejects a port without endpoints (ClusterIP and NodePort) with a TCP reset', () => {
-    const { ruleset } = renderKubeProxyNft(snapshot([svc('web')], { web: [] }), facts);
-    expect(block(ruleset, 'set no-endpoint-services')).toContain('elements = { 10.0.0.20 . tcp . 80, 10.224.0.4 . tcp . 30080 }');
-    expect(block(ruleset, 'chain filter-input')[1]).toContain('@no-endpoint-services counter reject with tcp reset');
+  it('rejects a port without endpoints (ClusterIP and NodePort) with a TCP reset, counted per Service port', () => {
+    const { ruleset, counters } = renderKubeProxyNft(snapshot([svc('web')], { web: [] }), facts);
+    const reject = chainNamed(ruleset, 'reject');
+    expect(block(ruleset, 'map no-endpoint-services')).toContain(
+      `elements = { 10.0.0.20 . tcp . 80 : goto ${reject}, 10.224.0.4 . tcp . 30080 : goto ${reject} }`,
+    );
+    expect(block(ruleset, 'chain filter-input')[1]).toContain('ct state new meta l4proto tcp ip daddr . meta l4proto . th dport vmap @no-endpoint-services');
+    expect(block(ruleset, `chain ${reject}`)).toEqual(['counter reject with tcp reset']);
+    expect(counters.get(reject)).toEqual({ kind: 'no-endpoints', node: NODE_A, service: 'default/web', port: 'http' });
     expect(ruleset).not.toContain('dnat to');
+  });
+
+  it('names what each counted rule counts: the DNAT per endpoint, the Local drop', () => {
+    const { ruleset, counters } = renderKubeProxyNft(snapshot([svc('web', { type: 'NodePort', externalTrafficPolicy: 'Local' })], { web: TWO }), facts);
+    const dnats = [...counters.entries()].filter(([, ref]) => ref.kind === 'endpoint');
+    expect(dnats).toHaveLength(2);
+    for (const [key, ref] of dnats) {
+      const [chain, comment] = key.split('|');
+      expect(block(ruleset, `chain ${chain!}`).at(-1)).toContain(`comment "${comment!}"`);
+      expect(ref).toMatchObject({ node: NODE_A, service: 'default/web', port: 'http', endpoint: comment!.split(' -> ')[1] });
+    }
+    expect([...counters.values()].some((ref) => ref.kind === 'local-drop')).toBe(false);
+    const remote = renderKubeProxyNft(snapshot([svc('web', { externalTrafficPolicy: 'Local' })], { web: [endpoint('10.244.1.5', NODE_B)] }), facts);
+    expect(remote.counters.get(chainNamed(remote.ruleset, 'local'))).toEqual({ kind: 'local-drop', node: NODE_A, service: 'default/web', port: 'http' });
   });
 
   it('ClientIP affinity: one timed set per endpoint (scaled timeout), looked up before the choice and refreshed by each flow', () => {

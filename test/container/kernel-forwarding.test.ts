@@ -1,8 +1,8 @@
 /**
  * kube-proxy in the node containers' kernel (AKS_EMU_PROXY_MODE=nftables): the compose
  * deployment with real container pods, where ClusterIPs and NodePorts are translated by
- * each node's `ip aks-emu-kube-proxy` table. The table's counters move with the traffic and
- * aks-emu's user-space kube-proxy counts none of it; a pod calling a ClusterIP is seen as
+ * each node's `ip aks-emu-kube-proxy` table. The table's counters move with the traffic, the
+ * user-space listeners accept none of it, and /metrics counts it from the tables' counters; a pod calling a ClusterIP is seen as
  * itself; externalTrafficPolicy Local keeps the client's address and drops on a node
  * without an endpoint while aks-emu still answers the healthCheckNodePort; a fault on a
  * Service moves its ports back to user space, and removing it brings them back.
@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { main } from '../../src/cli/main.js';
+import type { TraceView } from '../../src/dataplane/observe/traces.js';
 import { parseExposition, total } from '../helpers/exposition.js';
 import { httpGet } from '../helpers/net.js';
 import { startComposeProject, until, type ComposeProject } from './compose-project.js';
@@ -67,9 +68,6 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     for (const node of NODE_SERVICES) for (const m of (await table(node)).matchAll(pattern)) sum += Number(m[1]);
     return sum;
   };
-  /** A user-space counter from control's /metrics (a new connection each time: a pooled one can meet the server's idle close). */
-  const userSpaceCount = async (service: string, metric = 'aks_emu_kube_proxy_connections_total', job = 'node'): Promise<number> =>
-    total(parseExposition((await httpGet(`${project!.adminUrl}/metrics`, { timeoutMs: 20_000 })).body).samples, metric, { job, service });
   /** The lb's frontend table ('' when there is none). */
   const lbTable = async (): Promise<string> => docker(['exec', await project!.container('lb'), 'nft', 'list', 'table', 'ip', 'aks-emu-lb']).catch(() => '');
   /** The lb table's DNAT chains to a backend port: one per node the rule sends to. */
@@ -121,21 +119,60 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     await project?.down();
   }, 120_000);
 
-  it('forwards LB → NodePort → pod in the kernel: the DNAT counters move, the user-space kube-proxy takes no connection', async () => {
-    const [kernelBefore, userBefore, lbBefore] = [
-      await kernelCount('default/front:http'),
-      await userSpaceCount('front'),
-      await userSpaceCount('front', 'aks_emu_lb_connections_total', 'lb'),
-    ];
+  it('forwards LB → NodePort → pod in the kernel: the DNAT counters move, and /metrics counts them as kube-proxy’s and the LB’s connections', async () => {
+    const frontNodePort = ((await project!.admin('/api/v1/namespaces/default/services/front')) as { spec: { ports: { nodePort: number }[] } }).spec.ports[0]!
+      .nodePort;
+    /** One scrape of control's /metrics: kube-proxy's, the endpoints', the lb's and the user-space NodePort listeners' counts for front. */
+    const counts = async () => {
+      const samples = parseExposition((await httpGet(`${project!.adminUrl}/metrics`, { timeoutMs: 20_000 })).body).samples;
+      return {
+        proxy: total(samples, 'aks_emu_kube_proxy_connections_total', { job: 'node', service: 'front' }),
+        endpoints: total(samples, 'aks_emu_endpoint_connections_total', { job: 'node', service: 'front' }),
+        lb: total(samples, 'aks_emu_lb_connections_total', { job: 'lb', service: 'default/front:http' }),
+        picks: total(samples, 'aks_emu_lb_backend_picks_total', { job: 'lb', service: 'default/front:http' }),
+        listeners: total(samples, 'aks_emu_listener_connections_total', { job: 'node', role: 'nodeport', port: String(frontNodePort) }),
+        durations: total(samples, 'aks_emu_kube_proxy_connection_duration_seconds_count', { job: 'node', service: 'front' }),
+        lbDurations: total(samples, 'aks_emu_lb_connection_duration_seconds_count', { job: 'lb', service: 'default/front:http' }),
+      };
+    };
+    const [kernelBefore, before] = [await kernelCount('default/front:http'), await counts()];
     const answers: Answer[] = [];
     for (let i = 0; i < 6; i++) answers.push(await get(lbUrl));
     // Cluster policy: masqueraded to the node the LB picked, as its address on the way out (vnet, or the
     // pod bridge when the pod is on that node, as kubenet's cbr0 address on AKS).
     for (const a of answers) expect([...NODES, '10.244.0.1', '10.244.1.1', '10.244.2.1']).toContain(a.remoteAddress);
-    expect(await kernelCount('default/front:http')).toBeGreaterThanOrEqual(kernelBefore + 6);
-    expect(await userSpaceCount('front')).toBe(userBefore);
-    // The lb's frontend is in its kernel too (AKS_EMU_LB_MODE=nftables): its user-space frontend counts nothing.
-    expect(await userSpaceCount('front', 'aks_emu_lb_connections_total', 'lb')).toBe(lbBefore);
+    const kernelAfter = await kernelCount('default/front:http');
+    expect(kernelAfter).toBeGreaterThanOrEqual(kernelBefore + 6);
+    const after = await counts();
+    // The user-space NodePort listeners accepted none of them: the kernel carried every one.
+    expect(after.listeners).toBe(before.listeners);
+    // /metrics reads the nodes' DNAT counters: kube-proxy's and the endpoints' connections move as the table's do.
+    expect(after.proxy - before.proxy).toBe(kernelAfter - kernelBefore);
+    expect(after.endpoints - before.endpoints).toBe(kernelAfter - kernelBefore);
+    // The lb's frontend is in its kernel too (AKS_EMU_LB_MODE=nftables): its DNAT counters are the rule's connections and picks.
+    expect(after.lb - before.lb).toBeGreaterThanOrEqual(6);
+    expect(after.picks - before.picks).toBe(after.lb - before.lb);
+    // Traces from the nodes' and the lb's conntrack events: the node hop names kube-proxy's decision, the pod and the source it saw.
+    const traced = async () =>
+      ((await project!.admin('/aks-emu/v1/traces?last=200')) as unknown as { items: TraceView[] }).items.filter(
+        (t) => t['path'] === 'kernel' && t['end'] === 'closed' && (t['service'] === 'default/front' || t['instance'] === 'lb'),
+      );
+    const traces = await until('closed kernel traces of front at the nodes and the lb', async () => {
+      const found = await traced();
+      const hops = (t: TraceView) => t['hops'] as { hop: string; [k: string]: unknown }[];
+      const node = found.filter((t) => hops(t).some((h) => h.hop === 'endpoint'));
+      const lb = found.filter((t) => hops(t).some((h) => h.hop === 'lb-rule'));
+      return node.length >= 6 && lb.length >= 6 ? { node, hops } : undefined;
+    });
+    const endpointHop = traces.hops(traces.node.at(-1)!).find((h) => h.hop === 'endpoint')!;
+    expect(endpointHop['pod']).toMatch(/^default\/front-/);
+    expect([...NODES, '10.244.0.1', '10.244.1.1', '10.244.2.1']).toContain(endpointHop['seenSource']);
+    expect(traces.hops(traces.node.at(-1)!).find((h) => h.hop === 'kube-proxy')).toMatchObject({ service: 'default/front', port: 'http', path: 'kernel' });
+    // The same conntrack events end the flows in the counters: a duration each at the nodes and the lb.
+    await until('six more durations at the nodes and the lb', async () => {
+      const ended = await counts();
+      return (ended.durations >= before.durations + 6 && ended.lbDurations >= before.lbDurations + 6) || undefined;
+    });
   });
 
   it('a pod calling a ClusterIP is seen by the endpoint as itself (as on AKS); a VM in the VNet through a node is masqueraded', async () => {
@@ -171,6 +208,13 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
     const home = nodeAddress(front!.spec.nodeName);
     const service = (await project!.admin('/api/v1/namespaces/default/services/front-local')) as { spec: { healthCheckNodePort: number } };
     const hc = service.spec.healthCheckNodePort;
+    const drops = async () =>
+      total(
+        parseExposition((await httpGet(`${project!.adminUrl}/metrics`, { timeoutMs: 20_000 })).body).samples,
+        'aks_emu_kube_proxy_kernel_dropped_packets_total',
+        { job: 'node', service: 'front-local', reason: 'no_local_endpoint' },
+      );
+    const dropsBefore = await drops();
     const lines = await getFromVnet(NODES.flatMap((n) => [`http://${n}:${LOCAL_NODE_PORT}/`, `http://${n}:${hc}/`]));
     expect(lines).toHaveLength(6);
     const client = answerOf(lines[NODES.indexOf(home) * 2]!).remoteAddress;
@@ -186,6 +230,8 @@ describeWithDocker('kube-proxy in the node containers’ kernel (nftables mode)'
         expect(health).toMatch(/^503 .*"localEndpoints":0/);
       }
     });
+    // The two nodes without an endpoint dropped the SYNs (and the retries) in their kernel: /metrics counts them.
+    expect(await drops()).toBeGreaterThanOrEqual(dropsBefore + 2);
   });
 
   it('the lb kernel table follows its probes: a stopped node leaves the rule, a Local rule goes to the node with the endpoint', async () => {

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 
 import type { IdleFlow } from '../lb/idle-timeout.js';
 import type { GlobalCounters } from '../stats.js';
+import { afterRead, releaseReadBuffer, takeReadBuffer } from './read-buffers.js';
 import { resetSocket } from './reset.js';
 
 const SPLICE = Symbol('aks-emu.splice');
@@ -64,6 +65,13 @@ export class Splice implements IdleFlow {
   }
 }
 
+/**
+ * Node's `onread` option for a socket the data plane dials and a Splice will own: its
+ * chunks are read into reused buffers (read-buffers.ts) and written to the peer from there,
+ * with the same rules as onData. A socket without it is spliced through 'data' events.
+ */
+export const spliceOnRead = { buffer: takeReadBuffer, callback: onRead };
+
 function attach(socket: Socket, splice: Splice): void {
   (socket as SplicedSocket)[SPLICE] = splice;
   socket.on('data', onData);
@@ -81,6 +89,28 @@ function onData(this: SplicedSocket, chunk: Buffer): void {
   }
   splice.active = true;
   if (!splice.peer(this).write(chunk)) this.pause();
+}
+
+function onRead(this: SplicedSocket, nread: number, buffer: Buffer): boolean {
+  const splice = this[SPLICE] as Splice | undefined;
+  if (splice === undefined) {
+    // Bytes before the flow was spliced have nowhere to go: the dial gave up on this socket.
+    afterRead(this, buffer, nread, false);
+    this.destroy();
+    return false;
+  }
+  if (splice.silenced) {
+    splice.counters.discardedBytes += nread;
+    afterRead(this, buffer, nread, false);
+    return true;
+  }
+  splice.active = true;
+  const peer = splice.peer(this);
+  const flowing = peer.write(nread === buffer.length ? buffer : buffer.subarray(0, nread));
+  // Bytes the kernel did not take at once stay queued in the buffer: it is lent until written.
+  afterRead(this, buffer, nread, peer.writableLength > 0);
+  // false: Node stops reading (as pause() would) until the peer drains and onDrain resumes.
+  return flowing;
 }
 
 function onDrain(this: SplicedSocket): void {
@@ -104,6 +134,7 @@ function onError(this: SplicedSocket): void {
 
 function onClose(this: SplicedSocket, hadError: boolean): void {
   const splice = this[SPLICE];
+  releaseReadBuffer(this);
   if (this === splice.client) splice.closed = true;
   const peer = splice.peer(this);
   if (peer.destroyed) return;

@@ -14,7 +14,7 @@ import type { LocalEndpoint, LocalEndpoints } from '../l4/local-endpoints.js';
 import { LocalFlow } from '../l4/local-flow.js';
 import { resetSocket } from '../l4/reset.js';
 import { flowDelivered, flowDialFailed, flowToEndpoint, flowVerdict } from '../observe/flow.js';
-import { Splice } from '../l4/splice.js';
+import { Splice, spliceOnRead } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
 import { increment } from '../stats.js';
 import { servicePortKey, type ServicePortRoute, type UpstreamEndpoint } from './service-port-route.js';
@@ -138,7 +138,9 @@ export class UpstreamDial {
     const inProcess = this.toxics !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);
     this.watchClient();
-    const upstream = connect({ host: endpoint.ip, port: endpoint.port, localAddress: from, allowHalfOpen: true, noDelay: true }) as DialSocket;
+    // A plain splice reads the pod into reused buffers; stream faults read 'data' events.
+    const onread = this.toxics === undefined ? spliceOnRead : undefined;
+    const upstream = connect({ host: endpoint.ip, port: endpoint.port, localAddress: from, allowHalfOpen: true, noDelay: true, onread }) as DialSocket;
     upstream[DIAL] = this;
     this.upstream = upstream;
     this.ctx.tracker.trackOther(upstream);

@@ -8,10 +8,18 @@
  */
 import { execFile } from 'node:child_process';
 
-import { KUBE_PROXY_NFT_TABLE, renderKubeProxyNft, type KubeProxyNftFacts, type ProxyMode, type ServicePortPath } from '../../cluster/kube-proxy-nft.js';
+import {
+  KUBE_PROXY_NFT_TABLE,
+  renderKubeProxyNft,
+  type KernelCounterRef,
+  type KubeProxyNftFacts,
+  type ProxyMode,
+  type ServicePortPath,
+} from '../../cluster/kube-proxy-nft.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { AksEmuError } from '../../errors/index.js';
 import type { FaultHolder } from '../../faults/compile.js';
+import type { KernelCounterReader } from './kernel-counters.js';
 
 export type { ProxyMode } from '../../cluster/kube-proxy-nft.js';
 
@@ -42,7 +50,13 @@ export function parseProxyMode(value: string | undefined, where: string): ProxyM
 export interface NftTableSpec<P> {
   /** The log prefix: `kube-proxy nftables`, `lb nftables`. */
   readonly what: string;
-  readonly render: (snapshot: Snapshot) => { readonly paths: readonly P[]; readonly ruleset: string };
+  readonly render: (snapshot: Snapshot) => {
+    readonly paths: readonly P[];
+    readonly ruleset: string;
+    readonly counters: ReadonlyMap<string, KernelCounterRef>;
+  };
+  /** Reads the loaded table's counters into the data plane's (kernel-counters.ts): before each replacement and when asked. */
+  readonly counters?: KernelCounterReader;
   /** The text that removes the table. */
   readonly removal: string;
   readonly describe: (paths: readonly P[]) => string;
@@ -61,9 +75,12 @@ export class NftTableSync<P> {
   #loaded: string | undefined;
   #summary = '';
   #paths: readonly P[] = [];
+  #counted: ReadonlyMap<string, KernelCounterRef> = new Map();
   #running: Promise<void> | undefined;
   #again = false;
   #snapshot: Snapshot | undefined;
+  /** Loads and counter reads, one at a time: a read always meets the table whose counter map it holds. */
+  #serial: Promise<unknown> = Promise.resolve();
 
   constructor(spec: NftTableSpec<P>) {
     this.#spec = spec;
@@ -92,15 +109,43 @@ export class NftTableSync<P> {
     return this.#running;
   }
 
+  /**
+   * Adds what the loaded table counted since the last read to the data plane's counters
+   * (one `nft -j list table` per call). Never rejects: a failed read is logged, and what it
+   * missed is counted by the next one.
+   */
+  readCounters(): Promise<void> {
+    return this.#exclusive(() => this.#readCounters());
+  }
+
+  async #readCounters(): Promise<void> {
+    if (this.#loaded === undefined || this.#spec.counters === undefined || this.#counted.size === 0) return;
+    await this.#spec.counters.read(this.#counted).catch((err: Error) => this.#spec.log(`${this.#spec.what}: counters not read: ${err.message}`));
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#serial.then(fn, fn);
+    this.#serial = next.catch(() => undefined);
+    return next;
+  }
+
   async #syncOnce(snapshot: Snapshot): Promise<void> {
-    const { paths, ruleset } = this.#spec.render(snapshot);
+    const { paths, ruleset, counters } = this.#spec.render(snapshot);
     if (ruleset === this.#loaded || (this.#loaded === undefined && ruleset === this.#spec.removal)) return;
-    try {
-      await this.#nft(ruleset);
-    } catch (err) {
-      this.#spec.log(`${this.#spec.what}: the table keeps its previous rules: ${(err as Error).message}`);
-      return;
-    }
+    const loaded = await this.#exclusive(async () => {
+      // The replaced table's counters start again from zero: what it counted since the last read is taken first.
+      await this.#readCounters();
+      try {
+        await this.#nft(ruleset);
+      } catch (err) {
+        this.#spec.log(`${this.#spec.what}: the table keeps its previous rules: ${(err as Error).message}`);
+        return false;
+      }
+      this.#counted = counters;
+      this.#spec.counters?.replaced();
+      return true;
+    });
+    if (!loaded) return;
     this.#loaded = ruleset;
     this.#paths = paths;
     const summary = this.#spec.describe(paths);
@@ -113,8 +158,10 @@ export class NftTableSync<P> {
     await this.#running;
     this.#snapshot = undefined;
     if (this.#loaded === undefined) return;
-    await this.#nft(this.#spec.removal).catch((err: Error) => this.#spec.log(`${this.#spec.what}: ${err.message}`));
+    await this.#exclusive(() => this.#nft(this.#spec.removal)).catch((err: Error) => this.#spec.log(`${this.#spec.what}: ${err.message}`));
     this.#loaded = undefined;
+    this.#counted = new Map();
+    this.#spec.counters?.replaced();
   }
 }
 
@@ -134,6 +181,7 @@ export interface KernelProxyOptions {
   readonly faults: FaultHolder;
   readonly log: (line: string) => void;
   readonly nft?: NftRunner;
+  readonly counters?: KernelCounterReader;
 }
 
 /** A node's kube-proxy table (nftables mode). */
@@ -162,6 +210,7 @@ export function kernelProxy(options: KernelProxyOptions): NftTableSync<ServicePo
     describe: describePaths,
     log: options.log,
     ...(options.nft === undefined ? {} : { nft: options.nft }),
+    ...(options.counters === undefined ? {} : { counters: options.counters }),
   });
 }
 

@@ -11,7 +11,9 @@ import type { Snapshot } from '../../cluster/snapshot.js';
 import { DataPlane } from '../../dataplane/index.js';
 import { AksEmuError } from '../../errors/index.js';
 import { postJson, SnapshotFollower } from './control-client.js';
+import { KernelCounters, kernelObserver } from './kernel-counters.js';
 import { faultedServicePorts, NftTableSync, type ProxyMode } from './kernel-proxy.js';
+import { KernelTraces, lbFlowLookup } from './kernel-traces.js';
 import type { HostNetwork } from './net-setup.js';
 import { heartbeatIntervalMs, LB_STATUS_PATH, ROLE_OBSERVE_PORT, type LoadBalancerStatusReport } from './protocol.js';
 import { PublishedPorts, publishPlan, type ExplicitPublish } from './published-ports.js';
@@ -55,6 +57,7 @@ export class LoadBalancerRole {
   readonly #observe: RoleObserve;
   #dataPlane: DataPlane | undefined;
   #kernel: NftTableSync<LbRulePath> | undefined;
+  #kernelTraces: KernelTraces | undefined;
   #published: PublishedPorts | undefined;
   #reporter: NodeJS.Timeout | undefined;
   #firedReport: NodeJS.Timeout | undefined;
@@ -85,6 +88,7 @@ export class LoadBalancerRole {
     if (this.#reporter !== undefined) clearTimeout(this.#reporter);
     if (this.#firedReport !== undefined) clearTimeout(this.#firedReport);
     await this.#follower.stop();
+    this.#kernelTraces?.stop();
     await this.#kernel?.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#published?.stop(), this.#observe.stop()]);
   }
@@ -98,6 +102,7 @@ export class LoadBalancerRole {
     }
     await this.#dataPlane!.apply(snapshot);
     this.#observe.applied(snapshot);
+    this.#kernelTraces?.use(lbFlowLookup(snapshot));
     await this.#kernel?.sync(snapshot);
     await this.#published!.update(publishPlan(snapshot, { internal: false, explicit: this.#options.publish ?? [] }));
     for (const [address, owned] of this.#owned) {
@@ -140,7 +145,14 @@ export class LoadBalancerRole {
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
     const observeUrl = await this.#observe.listen(onVnet, this.#options.observePort ?? ROLE_OBSERVE_PORT);
-    if (this.#options.lbMode === 'nftables') this.#kernel = this.#kernelTable(this.#dataPlane);
+    if (this.#options.lbMode === 'nftables') {
+      const dataPlane = this.#dataPlane;
+      const counters = new KernelCounters(LB_NFT_TABLE, () => dataPlane.counters());
+      this.#kernel = this.#kernelTable(dataPlane, counters);
+      this.#observe.kernel = kernelObserver(this.#kernel, counters);
+      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, () => dataPlane.counters(), this.#log);
+      this.#kernelTraces.start();
+    }
     this.#dataPlane.on('probe', (t) => {
       void this.#kernel?.sync();
       this.#observe.observability.probeTransitions.record(t);
@@ -152,7 +164,7 @@ export class LoadBalancerRole {
   }
 
   /** The frontends in the kernel, following the prober's states and the faults. */
-  #kernelTable(dataPlane: DataPlane): NftTableSync<LbRulePath> {
+  #kernelTable(dataPlane: DataPlane, counters: KernelCounters): NftTableSync<LbRulePath> {
     const faults = this.#observe.faults;
     const up = (loadBalancer: string, probe: string): string[] =>
       dataPlane
@@ -174,6 +186,7 @@ export class LoadBalancerRole {
         return `in the kernel: ${kernel.join(', ') || 'none'}; in user space: ${user.join(', ') || 'none'}`;
       },
       log: this.#log,
+      counters,
     });
   }
 

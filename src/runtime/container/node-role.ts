@@ -16,8 +16,10 @@ import { cidrContains } from '../../manifests/ip.js';
 import { postJson, SnapshotFollower } from './control-client.js';
 import { ContainerHost } from './container-host.js';
 import { ClusterDnsServer } from '../../dataplane/dns/server.js';
+import { KernelCounters, kernelObserver } from './kernel-counters.js';
 import { kernelProxy, type NftTableSync, type ProxyMode } from './kernel-proxy.js';
-import type { ServicePortPath } from '../../cluster/kube-proxy-nft.js';
+import { KernelTraces, nodeFlowLookup } from './kernel-traces.js';
+import { KUBE_PROXY_NFT_TABLE, type ServicePortPath } from '../../cluster/kube-proxy-nft.js';
 import type { HostNetwork } from './net-setup.js';
 import { NodePods } from './node-pods.js';
 import { heartbeatIntervalMs, nodeStatusPath, ROLE_OBSERVE_PORT, type NodeStatusReply, type NodeStatusReport } from './protocol.js';
@@ -55,6 +57,7 @@ export class NodeRole {
   #dns: ClusterDnsServer | undefined;
   #containers: ContainerHost | undefined;
   #kernel: NftTableSync<ServicePortPath> | undefined;
+  #kernelTraces: KernelTraces | undefined;
   /** Pod IPs of in-process pods made local one by one while the pod /24 is a Docker network. */
   readonly #localPodIPs = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -98,6 +101,7 @@ export class NodeRole {
     if (this.#statusReport !== undefined) clearTimeout(this.#statusReport);
     await this.#follower.stop();
     // The table first: nothing may be translated to pods that are stopping.
+    this.#kernelTraces?.stop();
     await this.#kernel?.stop();
     await Promise.allSettled([this.#dataPlane?.stop(), this.#dns?.stop(), this.#pods.stop(), this.#observe.stop()]);
     await this.#containers?.close();
@@ -172,6 +176,8 @@ export class NodeRole {
     await this.#pods.reconcile(snapshot);
     await this.#dataPlane!.apply(snapshot);
     this.#observe.applied(snapshot);
+    // The lookup before the table: a flow of the new table's ports finds its Service port.
+    this.#kernelTraces?.use(nodeFlowLookup(snapshot, this.#options.name));
     await this.#kernel?.sync(snapshot);
     this.#dns!.update(snapshot);
     this.#options.onSynced?.(snapshot);
@@ -234,7 +240,12 @@ export class NodeRole {
     this.#dataPlane.on('error', (err) => this.#log(`data plane: ${err.message}`));
     this.#observe.attach(this.#dataPlane);
     if ((this.#options.proxyMode ?? 'userspace') === 'nftables') {
-      this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log });
+      const dataPlane = this.#dataPlane;
+      const counters = new KernelCounters(KUBE_PROXY_NFT_TABLE, () => dataPlane.counters());
+      this.#kernel = kernelProxy({ node: name, probeSource: this.#options.probeSource, faults: this.#observe.faults, log: this.#log, counters });
+      this.#observe.kernel = kernelObserver(this.#kernel, counters);
+      this.#kernelTraces = new KernelTraces(this.#observe.observability.traces, () => dataPlane.counters(), this.#log);
+      this.#kernelTraces.start();
     }
     await this.#observe.listen(me.address, this.#options.observePort ?? ROLE_OBSERVE_PORT);
     this.#dns = await ClusterDnsServer.start(clusterDnsAddress(serviceCIDR), this.#options.dnsPort ?? 53);

@@ -27,6 +27,8 @@ export class RoleObserve {
   readonly faults: FaultHolder = { table: undefined };
   /** Called after each new fault table is installed (a node's kernel table depends on it). */
   onInstalled: (() => void) | undefined;
+  /** The role's kernel table (nftables mode): its counters are read into the data plane's before /metrics is written. */
+  kernel: { readCounters(): Promise<void>; metrics(): string } | undefined;
   readonly #active = new Map<string, ActiveFault>();
   readonly #watch: NdjsonWatch<FaultSetLine>;
   readonly #onFired: () => void;
@@ -95,9 +97,10 @@ export class RoleObserve {
     return { ...(this.#url === undefined ? {} : { observeUrl: this.#url }), faultsFired };
   }
 
-  metrics(): string {
+  async metrics(): Promise<string> {
     if (this.#dataPlane === undefined) return '';
-    return this.observability.metrics(this.#dataPlane, this.#snapshot);
+    await this.kernel?.readCounters();
+    return this.observability.metrics(this.#dataPlane, this.#snapshot) + (this.kernel?.metrics() ?? '');
   }
 
   traces(query: TraceQuery): TraceView[] {

@@ -3,9 +3,11 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { KUBE_PROXY_NFT_TABLE } from '../../../src/cluster/kube-proxy-nft.js';
+import { KUBE_PROXY_NFT_TABLE, renderKubeProxyNft } from '../../../src/cluster/kube-proxy-nft.js';
 import type { Snapshot } from '../../../src/cluster/snapshot.js';
 import type { FaultHolder, FaultTable } from '../../../src/faults/compile.js';
+import { Counters } from '../../../src/dataplane/stats.js';
+import { KernelCounters, parseNftCounters } from '../../../src/runtime/container/kernel-counters.js';
 import { describePaths, kernelProxy, parseProxyMode } from '../../../src/runtime/container/kernel-proxy.js';
 
 const NODE = 'node-a';
@@ -120,5 +122,81 @@ describe('the kernel table loader', () => {
     expect(parseProxyMode('nftables', 'AKS_EMU_PROXY_MODE')).toBe('nftables');
     expect(() => parseProxyMode('ipvs', 'AKS_EMU_PROXY_MODE')).toThrow(/AKS_EMU_PROXY_MODE: "ipvs" is not a proxy mode/);
     expect(describePaths([])).toBe('0 Service ports in the kernel; none in user space');
+  });
+});
+
+describe('the kernel table counters', () => {
+  /** A table loader whose `nft -j list` answers from `packets` (DNAT rule → packets), as the kernel would. */
+  function counted() {
+    const dataCounters = new Counters();
+    const packets = new Map<string, number>();
+    let reads = 0;
+    const counters = new KernelCounters(
+      KUBE_PROXY_NFT_TABLE,
+      () => dataCounters,
+      async () => {
+        reads++;
+        return new Map(packets);
+      },
+    );
+    const sync = kernelProxy({ node: NODE, faults: { table: undefined }, log: () => undefined, nft: async () => undefined, counters });
+    return { dataCounters, packets, sync, reads: () => reads };
+  }
+  /** The counter key of the DNAT rule to one endpoint, as the renderer names it. */
+  const dnat = (ip: string): string =>
+    [...renderKubeProxyNft(snapshot(['10.244.0.5', '10.244.0.6']), { node: NODE, mode: 'nftables' }).counters.keys()].find((k) => k.endsWith(`-> ${ip}:8080`))!;
+
+  it('adds each DNAT rule’s packets since the last read to kube-proxy’s and the endpoint’s connections, and keeps what a replaced table counted', async () => {
+    const { dataCounters, packets, sync, reads } = counted();
+    await sync.sync(snapshot(['10.244.0.5', '10.244.0.6']));
+    packets.set(dnat('10.244.0.5'), 3);
+    packets.set(dnat('10.244.0.6'), 2);
+    await sync.readCounters();
+    await sync.readCounters();
+    const port = () => dataCounters.servicePort(NODE, 'default/web', 'http');
+    expect(port().connections).toBe(5);
+    expect(Object.fromEntries(port().endpointPicks)).toEqual({ '10.244.0.5:8080': 3, '10.244.0.6:8080': 2 });
+    expect(dataCounters.endpoint('default/web', 'http', '10.244.0.5:8080', undefined, NODE).connections).toBe(3);
+    // A replacement reads the old table first, then counts the new one from zero.
+    packets.set(dnat('10.244.0.5'), 4);
+    const before = reads();
+    await sync.sync(snapshot(['10.244.0.5']));
+    expect(reads()).toBe(before + 1);
+    expect(port().connections).toBe(6);
+    packets.clear();
+    packets.set(dnat('10.244.0.5'), 1);
+    await sync.readCounters();
+    expect(port().connections).toBe(7);
+  });
+
+  it('counts a port without endpoints as refused connections, and reads nothing while no table is loaded', async () => {
+    const { dataCounters, packets, sync, reads } = counted();
+    await sync.readCounters();
+    expect(reads()).toBe(0);
+    const empty = snapshot([]);
+    await sync.sync(empty);
+    const reject = [...renderKubeProxyNft(empty, { node: NODE, mode: 'nftables' }).counters.keys()][0]!;
+    packets.set(reject, 2);
+    await sync.readCounters();
+    const port = dataCounters.servicePort(NODE, 'default/web', 'http');
+    expect([port.connections, port.refused]).toEqual([2, 2]);
+  });
+
+  it('reads packets per counted rule from nft’s JSON, and refuses other text', () => {
+    const json = JSON.stringify({
+      nftables: [
+        { metainfo: { version: '1.0.6' } },
+        { rule: { chain: 'endpoint-x-0', comment: 'a -> b', expr: [{ counter: { packets: 3, bytes: 180 } }, { dnat: {} }] } },
+        { rule: { chain: 'reject-x', expr: [{ counter: { packets: 1, bytes: 60 } }, { reject: {} }] } },
+        { rule: { chain: 'mark', expr: [{ mangle: {} }] } },
+      ],
+    });
+    expect(parseNftCounters(json)).toEqual(
+      new Map([
+        ['endpoint-x-0|a -> b', 3],
+        ['reject-x', 1],
+      ]),
+    );
+    expect(() => parseNftCounters('{"other": 1}')).toThrow(/no "nftables" array/);
   });
 });
