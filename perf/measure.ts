@@ -8,7 +8,7 @@
 import type { Child } from './ipc.js';
 import type { LatencySummary } from './latency-histogram.js';
 import type { ProbeResult, ProbeSpec, RoundResult, RoundSpec } from './load-types.js';
-import { isExternalRow, type AnchorRowId, type Mode, type RowId, type Settings } from './options.js';
+import { baselineTargetOf, isExternalRow, type AnchorRowId, type Mode, type RowId, type Settings } from './options.js';
 import { UsageWindow } from './proc-stats.js';
 
 export interface Row {
@@ -56,6 +56,16 @@ export interface RowResult {
   readonly backendCpuS?: number;
   /** Connections the LB frontend accepted during the rounds (lb row only, when aks-emu reports it). */
   readonly lbConnections?: number;
+  /** Each recorded round, in order. */
+  readonly rounds?: readonly RoundFigures[];
+}
+
+/** One recorded round of a row: what the per-round comparisons (report/hook-cost.ts) pair up. */
+export interface RoundFigures {
+  readonly requests: number;
+  readonly durationS: number;
+  /** aks-emu + anchor + external backend CPU seconds during the round. */
+  readonly serverCpuS: number;
 }
 
 export interface MeasureContext {
@@ -87,6 +97,7 @@ interface Accumulator {
   backendCpuS: number;
   peakRss: number;
   lbConnections?: number;
+  rounds: RoundFigures[];
   failed?: string;
 }
 
@@ -151,6 +162,11 @@ async function measureRound(row: Row, mode: Mode, ctx: MeasureContext, acc: Accu
   acc.proxyCpuS += proxyUsage?.cpuSeconds ?? 0;
   acc.backendCpuS += backendUsage?.cpuSeconds ?? 0;
   acc.peakRss = Math.max(acc.peakRss, usage.peakRssBytes);
+  acc.rounds.push({
+    requests: result.requests,
+    durationS: result.durationS,
+    serverCpuS: usage.cpuSeconds + (proxyUsage?.cpuSeconds ?? 0) + (backendUsage?.cpuSeconds ?? 0),
+  });
   const lbAfter = lbBefore === undefined ? undefined : await ctx.lbConnections();
   if (lbBefore !== undefined && lbAfter !== undefined) acc.lbConnections = (acc.lbConnections ?? 0) + lbAfter - lbBefore;
 }
@@ -175,12 +191,33 @@ function emptyResult(row: Row, mode: Mode): RowResult {
   };
 }
 
+/**
+ * The order of a round: a row and its second-build twin (`@base`, `@nohooks`) that follows it
+ * swap places every other round (A B, B A, ...), so whatever favours the first or the second
+ * of two rows in a round (the machine's drift, the load generator's warmth) lands on each
+ * build alike instead of on one.
+ */
+export function roundOrder<T extends { readonly id: RowId }>(rows: readonly T[], round: number): T[] {
+  const order = [...rows];
+  if (round % 2 === 1) return order;
+  for (let i = 0; i + 1 < order.length; i++) {
+    const a = order[i]!;
+    const b = order[i + 1]!;
+    if (baselineTargetOf(a.id) === undefined && baselineTargetOf(b.id) === a.id) {
+      order[i] = b;
+      order[i + 1] = a;
+      i++;
+    }
+  }
+  return order;
+}
+
 export async function measureMode(mode: Mode, rows: readonly Row[], ctx: MeasureContext): Promise<RowResult[]> {
   const accs = new Map<RowId, Accumulator>();
   const reasons = new Map<RowId, string>();
   for (const row of rows) {
     const reason = row.unavailable ?? (await checkRow(row, mode, ctx));
-    if (reason === undefined) accs.set(row.id, { requests: 0, durationS: 0, errors: 0, cpuS: 0, proxyCpuS: 0, backendCpuS: 0, peakRss: 0 });
+    if (reason === undefined) accs.set(row.id, { requests: 0, durationS: 0, errors: 0, cpuS: 0, proxyCpuS: 0, backendCpuS: 0, peakRss: 0, rounds: [] });
     else {
       reasons.set(row.id, reason);
       ctx.log(`  ${mode.id}/${row.id}: n/a: ${reason}`);
@@ -192,7 +229,7 @@ export async function measureMode(mode: Mode, rows: readonly Row[], ctx: Measure
   }
   if (live.length > 0) await ctx.roundsStart?.();
   for (let round = 1; live.length > 0 && round <= ctx.settings.rounds; round++) {
-    for (const row of live) {
+    for (const row of roundOrder(live, round)) {
       const acc = accs.get(row.id)!;
       if (acc.failed !== undefined) continue;
       try {
@@ -227,6 +264,7 @@ export async function measureMode(mode: Mode, rows: readonly Row[], ctx: Measure
       ...(row.proxyPid === undefined ? {} : { proxyCpuS: acc.proxyCpuS }),
       ...(ctx.backendPid !== undefined && isExternalRow(row.id) ? { backendCpuS: acc.backendCpuS } : {}),
       ...(acc.lbConnections === undefined ? {} : { lbConnections: acc.lbConnections }),
+      rounds: acc.rounds,
     });
   }
   return results;

@@ -5,12 +5,21 @@ export type AnchorRowId = 'haproxy' | 'nginx' | 'haproxy-process' | 'haproxy-ext
 /** aks-emu rows that a baseline build (--baseline DIR) runs beside this one, to measure a change before and after in one run. */
 export const BASELINE_TARGETS = ['lb-external', 'nodeport-external', 'clusterip-external', 'ingress-external', 'lb', 'ingress'] as const;
 export type BaselineTarget = (typeof BASELINE_TARGETS)[number];
-export type BaselineRowId = `${BaselineTarget}@base`;
+/** `@base`: the --baseline checkout's build; `@nohooks`: this checkout with AKS_EMU_PERF_HOOKS=off (--hooks-ab). */
+export type SecondBuild = 'base' | 'nohooks';
+export type BaselineRowId = `${BaselineTarget}@${SecondBuild}`;
 export type RowId = TargetId | AnchorRowId | BaselineRowId;
 
-/** `lb-external@base` → `lb-external`; undefined for a row of this build. */
+/** `lb-external@base` or `lb-external@nohooks` → `lb-external`; undefined for a row of this build. */
 export function baselineTargetOf(row: RowId): BaselineTarget | undefined {
-  return row.endsWith('@base') ? (row.slice(0, -'@base'.length) as BaselineTarget) : undefined;
+  const at = row.lastIndexOf('@');
+  return at < 0 ? undefined : (row.slice(0, at) as BaselineTarget);
+}
+
+/** Which second build serves a row (`@base`, `@nohooks`); undefined for a row of this build. */
+export function secondBuildOf(row: RowId): SecondBuild | undefined {
+  const at = row.lastIndexOf('@');
+  return at < 0 ? undefined : (row.slice(at + 1) as SecondBuild);
 }
 export type ModeId = 'keepalive' | 'churn' | 'body';
 
@@ -93,6 +102,8 @@ export interface Settings {
   readonly updateReadme: boolean;
   /** Another checkout of aks-emu (with node_modules) whose build runs the @base rows beside this one. */
   readonly baseline?: string;
+  /** This checkout again with AKS_EMU_PERF_HOOKS=off runs the @nohooks rows beside this one (--hooks-ab). */
+  readonly hooksAb?: boolean;
 }
 
 export function modeOf(id: ModeId, settings: Pick<Settings, 'pipelining'>): Mode {
@@ -135,7 +146,11 @@ export const USAGE = `npm run perf -- [options]
   --out DIR             where results go (default perf/results)
   --baseline DIR        also run aks-emu from another checkout (say, the commit before a change, made with
                         git worktree add) on a second address range: each of ${BASELINE_TARGETS.join(', ')}
-                        selected gets an @base row beside it, measured in the same interleaved rounds`;
+                        selected gets an @base row beside it, measured in the same interleaved rounds
+  --hooks-ab            also run this checkout with its observability hooks off (AKS_EMU_PERF_HOOKS=off: no flow
+                        records, no request traces, route counters or access log) on the second address range:
+                        each of those rows gets an @nohooks row beside it, and the report gives the hooks' cost
+                        per row and mode (req/s and server CPU µs per request, median of the rounds; goal ≤ 3 %)`;
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
   const items = value.split(',').filter(Boolean);
@@ -184,6 +199,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
   let rowsGiven = false;
   let modesGiven = false;
   let baseline: string | undefined;
+  let hooksAb = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -250,6 +266,9 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
       case '--baseline':
         baseline = value();
         break;
+      case '--hooks-ab':
+        hooksAb = true;
+        break;
       default:
         throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -266,8 +285,10 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Setti
     s.idleWindowS = 0;
     s.curve = [];
   }
-  if (baseline === undefined) return s;
-  // Each @base row right after its own, so the two share every round's conditions.
-  const rows = s.rows.flatMap((r): RowId[] => ((BASELINE_TARGETS as readonly RowId[]).includes(r) ? [r, `${r as BaselineTarget}@base`] : [r]));
-  return { ...s, rows, baseline };
+  if (baseline !== undefined && hooksAb) throw new Error('--baseline and --hooks-ab both need the second address range: give one of them');
+  if (baseline === undefined && !hooksAb) return s;
+  const second: SecondBuild = hooksAb ? 'nohooks' : 'base';
+  // Each second-build row right after its own, so the two share every round's conditions.
+  const rows = s.rows.flatMap((r): RowId[] => ((BASELINE_TARGETS as readonly RowId[]).includes(r) ? [r, `${r as BaselineTarget}@${second}`] : [r]));
+  return { ...s, rows, ...(baseline === undefined ? { hooksAb: true } : { baseline }) };
 }

@@ -2,7 +2,7 @@
 import type { Anchor } from './anchors.js';
 import { isReachable, type ClusterReady, type Reach, type TargetId, type Unavailable } from './cluster-types.js';
 import type { Row } from './measure.js';
-import { ANCHOR_IDS, baselineTargetOf, type AnchorRowId, type BaselineRowId, type RowId } from './options.js';
+import { ANCHOR_IDS, baselineTargetOf, secondBuildOf, type AnchorRowId, type BaselineRowId, type RowId } from './options.js';
 
 type PathOf = Pick<Row, 'layer' | 'path' | 'anchor'>;
 const PATHS: Readonly<Record<Exclude<RowId, BaselineRowId>, PathOf>> = {
@@ -31,7 +31,11 @@ const IN_PROCESS: ReadonlySet<RowId> = new Set(['direct', 'clusterip', 'nodeport
 
 function describe(id: RowId): PathOf {
   const base = baselineTargetOf(id);
-  if (base !== undefined) return { ...PATHS[base], path: `${pathOf(base)}, baseline build` };
+  if (base !== undefined)
+    return {
+      ...PATHS[base],
+      path: `${pathOf(base)}, ${secondBuildOf(id) === 'nohooks' ? 'this build, hooks off (AKS_EMU_PERF_HOOKS=off)' : 'baseline build'}`,
+    };
   return PATHS[id as Exclude<RowId, BaselineRowId>];
 }
 
@@ -56,7 +60,7 @@ function fromReach(id: RowId, target: Reach | Unavailable, pids: { proxyPid?: nu
   };
 }
 
-/** The baseline build's aks-emu (--baseline): its process and what it reached. */
+/** The second aks-emu (--baseline's checkout, or this one with the hooks off for --hooks-ab): its process and what it reached. */
 export interface BaselineCluster {
   readonly pid: number;
   readonly ready: ClusterReady | Unavailable;
@@ -77,7 +81,7 @@ export function buildRows(
     }
     const base = baselineTargetOf(id);
     if (base !== undefined) {
-      if (!baseline) return fromReach(id, { unavailable: 'no --baseline build' });
+      if (!baseline) return fromReach(id, { unavailable: 'no second build (--baseline or --hooks-ab)' });
       if ('unavailable' in baseline.ready) return fromReach(id, baseline.ready);
       return fromReach(id, baseline.ready.targets[base], { aksEmuPid: baseline.pid });
     }

@@ -24,6 +24,7 @@ import { renderProfile, summariseProfile, type CpuProfile } from './report/profi
 import { renderCurveSvg } from './report/curve-svg.js';
 import { commandOf, renderReadmeBlock, replaceReadmeBlock } from './report/readme.js';
 import type { CurvePoint, RunReport } from './report/run-report.js';
+import { hookCostGoals, hookCosts } from './report/hooks-ab.js';
 import { renderSvg } from './report/svg.js';
 import { buildRows, type BaselineCluster } from './rows.js';
 import { measureScale, type ScaleResult } from './scale.js';
@@ -115,6 +116,8 @@ interface AksEmuOptions {
   readonly external?: ExternalBackend;
   /** Another checkout's perf/cluster-process.ts, on BASELINE_ADDRESSES (--baseline). */
   readonly baseline?: string;
+  /** This checkout with AKS_EMU_PERF_HOOKS=off, on BASELINE_ADDRESSES (--hooks-ab). */
+  readonly hooksOff?: boolean;
 }
 
 async function startAksEmu(settings: Settings, place: Placement, options: AksEmuOptions): Promise<AksEmu> {
@@ -130,8 +133,9 @@ async function startAksEmu(settings: Settings, place: Placement, options: AksEmu
         seed: 1,
         ingress: options.ingress,
         ...(options.external ? { external: { host: options.external.host, port: options.external.port } } : {}),
-        ...(options.baseline === undefined ? {} : { addresses: BASELINE_ADDRESSES }),
+        ...(options.baseline === undefined && !options.hooksOff ? {} : { addresses: BASELINE_ADDRESSES }),
       } satisfies ClusterSettings),
+      ...(options.hooksOff ? { AKS_EMU_PERF_HOOKS: 'off' } : {}),
     },
   });
   const ready: ClusterReady | Unavailable = await child.awaitNotice(['ready', 'failed'], START_TIMEOUT_MS).then(
@@ -139,7 +143,7 @@ async function startAksEmu(settings: Settings, place: Placement, options: AksEmu
     (err: Error) => ({ unavailable: `aks-emu did not start: ${err.message}` }),
   );
   log(
-    `  aks-emu${options.baseline === undefined ? '' : ` baseline (${options.baseline})`} (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  aks-emu${options.baseline === undefined ? '' : ` baseline (${options.baseline})`}${options.hooksOff ? ' with AKS_EMU_PERF_HOOKS=off' : ''} (pid ${child.pid}) ${'unavailable' in ready ? 'failed' : 'ready'} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   return { child, ready };
 }
@@ -231,16 +235,17 @@ async function main(): Promise<void> {
     if ('unavailable' in ready) notes.push(ready.unavailable);
     else notes.push(...ready.notices.map((n) => `aks-emu: ${n}`));
     let baseline: BaselineCluster | undefined;
-    if (settings.baseline !== undefined) {
+    if (settings.baseline !== undefined || settings.hooksAb === true) {
       const rows = settings.rows.filter((r) => baselineTargetOf(r) !== undefined);
       const { child, ready: baseReady } = await startAksEmu(settings, place, {
         ingress: rows.some((r) => r.startsWith('ingress')),
-        baseline: settings.baseline,
+        ...(settings.baseline === undefined ? { hooksOff: true } : { baseline: settings.baseline }),
         ...(external ? { external } : {}),
       });
       clusters.push(child);
       baseline = { pid: child.pid, ready: baseReady };
-      if ('unavailable' in baseReady) notes.push(`baseline build: ${baseReady.unavailable}`);
+      if ('unavailable' in baseReady) notes.push(`${settings.hooksAb ? 'hooks-off' : 'baseline'} build: ${baseReady.unavailable}`);
+      else if (settings.hooksAb) notes.push(...baseReady.notices.map((n) => `aks-emu @nohooks: ${n}`));
     }
     anchors = await startAnchors(settings, ready, place, external);
     const versions = Object.fromEntries([...anchors].flatMap(([id, a]) => ('version' in a ? [[id, a.version]] : [])));
@@ -296,6 +301,7 @@ async function main(): Promise<void> {
       log(run.measure ? `  serving after ${Math.round(run.measure.servingMs)} ms` : `  n/a: ${run.unavailable}`);
       clusterScale.push(run);
     }
+    const hookCost = settings.hooksAb ? hookCosts(results) : [];
     report = {
       command: ['npm run perf --', ...process.argv.slice(2)].join(' '),
       startedAt: startedAt.toISOString(),
@@ -310,7 +316,8 @@ async function main(): Promise<void> {
       ...(scale ? { scale } : {}),
       ...(curve.length > 0 ? { curve } : {}),
       ...(clusterScale.length > 0 ? { clusterScale } : {}),
-      goals: evaluateGoals(results, settings.modes, scale, clusterScale),
+      goals: [...evaluateGoals(results, settings.modes, scale, clusterScale), ...hookCostGoals(hookCost)],
+      ...(settings.hooksAb ? { hookCost } : {}),
     };
   } finally {
     await stopAll();

@@ -3,6 +3,7 @@ import type { RowResult } from '../measure.js';
 import { modeOf, type ModeId } from '../options.js';
 import type { ScaleRun } from '../cluster-scale.js';
 import type { HoldMeasure, ScaleResult } from '../scale.js';
+import { hookCostSection } from './hooks-ab.js';
 import { ratiosOf, type RunReport } from './run-report.js';
 
 const MiB = 2 ** 20;
@@ -191,6 +192,7 @@ export function renderMarkdown(report: RunReport): string {
       );
     }
   }
+  lines.push(...hookCostSection(report.hookCost ?? []));
   lines.push(...scaleSection(report.scale));
   lines.push(...curveSection(report));
   lines.push(...clusterScaleSection(report.clusterScale));

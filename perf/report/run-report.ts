@@ -4,6 +4,7 @@ import { directOf, type Settings } from '../options.js';
 import type { ScaleRun } from '../cluster-scale.js';
 import type { ScaleResult } from '../scale.js';
 import type { Goal } from './goals.js';
+import type { HookCost } from './hooks-ab.js';
 import type { Machine } from './machine.js';
 
 export interface RunReport {
@@ -27,6 +28,8 @@ export interface RunReport {
   /** The cluster-size rows, each from a fresh process. */
   readonly clusterScale?: readonly ScaleRun[];
   readonly goals: readonly Goal[];
+  /** What the observability hooks cost per row and mode (--hooks-ab). */
+  readonly hookCost?: readonly HookCost[];
 }
 
 export interface CurvePoint {

@@ -61,6 +61,12 @@ export interface DataPlaneOptions {
   localEndpoints?: LocalEndpoints;
   /** Where each connection's trace goes (shared with the L7 pods); a store of its own by default. */
   traces?: Traces;
+  /**
+   * false: listeners begin no flow record (observe/flow.ts), so connections are neither
+   * traced nor counted per hop; the hops' flow calls then find no record and return. For
+   * measuring what the records cost (AKS_EMU_PERF_HOOKS=off, perf/README.md); default true.
+   */
+  flows?: boolean;
   /** Active faults (src/faults); each hop reads the current table at accept. */
   faults?: FaultHolder;
 }
@@ -84,7 +90,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
   private readonly state: RetainedState;
   /** Every connection's hops (observe/flow.ts); `aks-emu trace` reads them. */
   readonly traces: Traces;
-  private readonly flows: FlowSource;
+  private readonly flows: FlowSource | undefined;
   private readonly log: (line: string) => void;
   private readonly bound = new Map<string, Listener>();
   private tables: Tables | undefined;
@@ -104,7 +110,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     const faults = options.faults ?? { table: undefined };
     this.log = options.log ?? (() => {});
     this.traces = options.traces ?? new Traces();
-    this.flows = { traces: this.traces, probeSource };
+    this.flows = options.flows === false ? undefined : { traces: this.traces, probeSource };
     this.state = {
       clock,
       random: options.random ?? Math.random,

@@ -77,6 +77,10 @@ export class EmbeddedCluster extends EventEmitter {
     const random = options.random ?? seededRandom(options.config.seed);
     const log = options.log ?? (() => {});
     this.#log = log;
+    if (!this.observability.hooks)
+      this.notices.push(
+        'AKS_EMU_PERF_HOOKS=off: connections and requests are not traced or counted per hop or route, and the ingress controller writes no access log (a perf-only switch)',
+      );
     this.#sync = new SyncRunner(
       () => this.#resync(),
       (err) => this.emit('error', err),
@@ -94,7 +98,7 @@ export class EmbeddedCluster extends EventEmitter {
       ...(options.clock ? { clock: options.clock } : {}),
       timeScale: options.config.timeScale,
       log: options.podLog ?? log,
-      observe: { traces: this.observability.traces, http: this.observability.http },
+      observe: this.observability.l7(),
       faults: this.#faultTable,
       clusterDns: () => this.#dns?.endpoint,
     });
@@ -141,6 +145,7 @@ export class EmbeddedCluster extends EventEmitter {
       localEndpoints: this.#pods.localEndpoints,
       faults: this.#faultTable,
       traces: this.observability.traces,
+      flows: this.observability.hooks,
     });
     this.#dataPlane.on('probe', (t) => {
       this.observability.probeTransitions.record(t);

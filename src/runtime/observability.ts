@@ -9,18 +9,37 @@ import type { Snapshot } from '../cluster/snapshot.js';
 import type { DataPlane } from '../dataplane/index.js';
 import { HttpCounters } from '../dataplane/observe/http-counters.js';
 import { ProbeTransitions, renderMetrics, type FaultFired } from '../dataplane/observe/metrics.js';
+import type { L7Observe } from '../dataplane/observe/l7-observe.js';
 import { Traces, type TraceQuery, type TraceView } from '../dataplane/observe/traces.js';
 
 export type { FaultFired } from '../dataplane/observe/metrics.js';
+
+/**
+ * Perf only (perf/README.md, `npm run perf -- --hooks-ab`): `AKS_EMU_PERF_HOOKS=off` starts an
+ * embedded cluster whose data plane makes no per-connection flow record and whose L7 pods
+ * get no request observer, so what those hooks cost can be measured beside a normal build.
+ * Such a cluster has no traces, no per-hop or per-route counters and no access log.
+ */
+export function perfHooksOff(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.AKS_EMU_PERF_HOOKS === 'off';
+}
 
 export class Observability {
   readonly traces: Traces;
   readonly http = new HttpCounters();
   readonly probeTransitions = new ProbeTransitions();
+  /** false only under AKS_EMU_PERF_HOOKS=off: the flow and request hooks are not wired. */
+  readonly hooks: boolean;
   #faults: (() => readonly FaultFired[]) | undefined;
 
-  constructor(traceCapacity?: number) {
+  constructor(traceCapacity?: number, hooks = !perfHooksOff()) {
     this.traces = new Traces(traceCapacity);
+    this.hooks = hooks;
+  }
+
+  /** What the L7 pods trace and count their requests with; undefined when the hooks are off. */
+  l7(): L7Observe | undefined {
+    return this.hooks ? { traces: this.traces, http: this.http } : undefined;
   }
 
   /** The fault registry's list, read at each /metrics (its `fired` counts become aks_emu_fault_fired_total). */

@@ -113,6 +113,11 @@ function assertValue(name: string, value: string): void {
   if (value.includes('\n') || value.includes('\r')) throw new TypeError(`Invalid character in header content ["${name}"]`);
 }
 
+/** Told once when a response closes, before its 'close' is emitted: the observer's trace (observe/http.ts), one call instead of a listener. */
+export interface CloseHook {
+  responseClosed(): void;
+}
+
 export class LeanResponse extends EventEmitter {
   statusCode = 200;
   headersSent = false;
@@ -131,6 +136,7 @@ export class LeanResponse extends EventEmitter {
   #pendingBytes = 0;
   #flushQueued = false;
   #closed = false;
+  closeHook: CloseHook | undefined = undefined;
 
   constructor(sink: ResponseSink, head: RequestHead) {
     super();
@@ -252,6 +258,11 @@ export class LeanResponse extends EventEmitter {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const hook = this.closeHook;
+    if (hook !== undefined) {
+      this.closeHook = undefined;
+      hook.responseClosed();
+    }
     this.emit('close');
   }
 

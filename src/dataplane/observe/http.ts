@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+import { LeanResponse, type CloseHook } from '../ingress/downstream-message.js';
 import type { Exchange } from '../ingress/exchange.js';
 import { clientIp } from '../ingress/exchange.js';
 import { newRequestId } from '../ingress/proxy-headers.js';
@@ -103,7 +104,7 @@ export class UpstreamTry extends TryRecord {
  * takes it back for a later request. Nothing reads a record after that: every reader (the
  * trace API, followers, the access log's text) copies what it needs when it reads.
  */
-export class HttpTrace implements TraceRecord {
+export class HttpTrace implements TraceRecord, CloseHook {
   id = 0;
   startedAt = 0;
   #t0 = 0;
@@ -171,6 +172,11 @@ export class HttpTrace implements TraceRecord {
     this.client = clientIp(ex.req);
   }
 
+  /** The lean server's response closed (CloseHook): the request is finished. */
+  responseClosed(): void {
+    this.observer.finish(this);
+  }
+
   /** Only read while the request runs (finish() seals the trace last). */
   get ex(): Exchange {
     return this.#ex!;
@@ -222,10 +228,12 @@ export class HttpTrace implements TraceRecord {
   seal(): void {
     const ex = this.ex;
     const req = ex.req;
-    this.#method = req.method ?? '';
+    // The record outlives the request by thousands of requests: it keeps strings that live
+    // anyway where it can, so that the request's own (a slice keeps the whole head) die young.
+    this.#method = lasting(req.method ?? '');
     this.#url = req.url ?? '';
-    this.#httpVersion = req.httpVersion;
-    this.#host = ex.host;
+    this.#httpVersion = lasting(req.httpVersion);
+    this.#host = ex.host === ex.server?.hostname ? ex.server.hostname : ex.host;
     this.#target = ex.target;
     this.#exUrl = ex.url;
     this.#gateway = Boolean(ex.gateway);
@@ -392,6 +400,36 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/**
+ * The same text as a string the module holds for good (methods and HTTP versions), or the
+ * string itself. A record keeps what a request read for as long as the rings keep it, so
+ * the parser's copies would be promoted out of the young generation with every record.
+ */
+function lasting(text: string): string {
+  switch (text) {
+    case 'GET':
+      return 'GET';
+    case 'HEAD':
+      return 'HEAD';
+    case 'POST':
+      return 'POST';
+    case 'PUT':
+      return 'PUT';
+    case 'DELETE':
+      return 'DELETE';
+    case 'PATCH':
+      return 'PATCH';
+    case 'OPTIONS':
+      return 'OPTIONS';
+    case '1.1':
+      return '1.1';
+    case '1.0':
+      return '1.0';
+    default:
+      return text;
+  }
+}
+
 /** A TLS socket's TCP socket, which is the one the L4 flow rode on. */
 function underlying(socket: Socket): Socket {
   return (socket as Socket & { _parent?: Socket })._parent ?? socket;
@@ -464,9 +502,13 @@ export class HttpObserver {
     }
     trace.start(traces.nextId(), ex, res);
     ex.observed = trace;
-    (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
-    // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
-    res.on('close', onResponseClose);
+    // The lean server calls the trace itself: no listener to add and emit per request.
+    if (res instanceof LeanResponse) res.closeHook = trace;
+    else {
+      (res as ServerResponse & { [TRACE]?: HttpTrace })[TRACE] = trace;
+      // on(), not once(): 'close' comes once per response, and once() wraps the listener in a new closure each time.
+      res.on('close', onResponseClose);
+    }
     traces.add(trace);
   }
 
