@@ -19,12 +19,25 @@ import { performance } from 'node:perf_hooks';
 import { LeanResponse, type CloseHook } from '../ingress/downstream-message.js';
 import type { Exchange } from '../ingress/exchange.js';
 import { clientIp } from '../ingress/exchange.js';
+import { KeptStrings } from './kept-strings.js';
 import { newRequestId } from '../ingress/proxy-headers.js';
 import type { CompiledEndpoint, CompiledLocation, CompiledServer, CompiledUpstream } from '../ingress/router.js';
 import type { AccessLog } from './access-log.js';
 import { flowOf } from './flow.js';
 import type { HttpCounters, PodRequests, RouteCounters, RouteLabels } from './http-counters.js';
 import type { TraceRecord, Traces, TraceView } from './traces.js';
+
+/** The fields of a sealed record's KeptStrings, in the order seal() pushes them. */
+const K_URL = 0;
+const K_HOST = 1;
+const K_TARGET = 2;
+const K_EX_URL = 3;
+const K_AUTHORIZATION = 4;
+const K_REFERER = 5;
+const K_USER_AGENT = 6;
+const K_CLIENT = 7;
+const K_REQUEST_ID = 8;
+const K_FIELDS = 9;
 
 /** nginx's status for a request whose client closed the connection before the answer. */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -124,9 +137,9 @@ export class HttpTrace implements TraceRecord, CloseHook {
   faults: string[] | undefined = undefined;
   /** The L4 flow that brought the request's connection, when the runtime traced it. */
   connection: number | undefined = undefined;
-  /** $remote_addr, read while the request has its socket: at the response's close Node may have detached it. */
-  client = '';
-  requestId = '';
+  /** $remote_addr, read while the request has its socket (at the response's close Node may have detached it); kept once sealed. */
+  #client = '';
+  #requestId = '';
 
   /** The request while it runs; dropped once the trace is sealed, so the ring holds no sockets. */
   #ex: Exchange | undefined = undefined;
@@ -140,11 +153,9 @@ export class HttpTrace implements TraceRecord, CloseHook {
    */
   #sealed = false;
   #method = '';
-  #url = '';
   #httpVersion = '';
-  #host = '';
-  #target = '';
-  #exUrl = '';
+  /** The sealed record's strings (K_* fields), off the JavaScript heap: kept-strings.ts says why. */
+  readonly #kept = new KeptStrings(K_FIELDS);
   #gateway = false;
   #loc: CompiledLocation | undefined = undefined;
   #server: CompiledServer | undefined = undefined;
@@ -169,7 +180,7 @@ export class HttpTrace implements TraceRecord, CloseHook {
     this.#ex = ex;
     this.#res = res;
     this.connection = flowOf(underlying(ex.req.socket))?.id;
-    this.client = clientIp(ex.req);
+    this.#client = clientIp(ex.req);
   }
 
   /** The lean server's response closed (CloseHook): the request is finished. */
@@ -212,7 +223,9 @@ export class HttpTrace implements TraceRecord, CloseHook {
     this.ended = false;
     this.service = '';
     this.faults = undefined;
-    this.requestId = '';
+    this.#client = '';
+    this.#requestId = '';
+    this.#kept.clear();
     this.#ex = undefined;
     this.#res = undefined;
     this.#sealed = false;
@@ -231,11 +244,24 @@ export class HttpTrace implements TraceRecord, CloseHook {
     // The record outlives the request by thousands of requests: it keeps strings that live
     // anyway where it can, so that the request's own (a slice keeps the whole head) die young.
     this.#method = lasting(req.method ?? '');
-    this.#url = req.url ?? '';
     this.#httpVersion = lasting(req.httpVersion);
-    this.#host = ex.host === ex.server?.hostname ? ex.server.hostname : ex.host;
-    this.#target = ex.target;
-    this.#exUrl = ex.url;
+    // In K_* order.
+    const kept = this.#kept;
+    kept.clear();
+    kept.push(req.url ?? '');
+    kept.push(ex.host);
+    kept.push(ex.target);
+    kept.push(ex.url);
+    kept.push(this.#authorization);
+    kept.push(this.#referer);
+    kept.push(this.#userAgent);
+    kept.push(this.#client);
+    kept.push(this.#requestId);
+    this.#authorization = undefined;
+    this.#referer = undefined;
+    this.#userAgent = undefined;
+    this.#client = '';
+    this.#requestId = '';
     this.#gateway = Boolean(ex.gateway);
     this.#loc = ex.location;
     this.#server = ex.server;
@@ -260,6 +286,19 @@ export class HttpTrace implements TraceRecord, CloseHook {
 
   get open(): boolean {
     return !this.ended;
+  }
+
+  get client(): string {
+    return this.#sealed ? (this.#kept.get(K_CLIENT) ?? '') : this.#client;
+  }
+
+  /** The request id the response carried (set when the request finishes, before the record is sealed). */
+  get requestId(): string {
+    return this.#sealed ? (this.#kept.get(K_REQUEST_ID) ?? '') : this.#requestId;
+  }
+
+  set requestId(id: string) {
+    this.#requestId = id;
   }
 
   /** The access log records this request: what its line reads of the request, kept now (the line is made when read). */
@@ -298,8 +337,9 @@ export class HttpTrace implements TraceRecord, CloseHook {
         statuses += `, ${status}`;
       }
     }
-    const request = `${this.#method} ${this.#url} HTTP/${this.#httpVersion}`;
-    return `${this.client} - ${remoteUser(this.#authorization)} [${timeLocal(this.#loggedAt)}] "${escapeLogValue(request)}" ${this.status} ${this.bodyBytes} "${headerValue(this.#referer)}" "${headerValue(this.#userAgent)}" ${this.#requestLength} ${seconds(this.durationMs ?? 0)} [${this.#upstreamName}] [${this.#alternative}] ${addrs} ${lengths} ${times} ${statuses} ${this.requestId}`;
+    const kept = this.#kept;
+    const request = `${this.#method} ${kept.get(K_URL) ?? ''} HTTP/${this.#httpVersion}`;
+    return `${this.client} - ${remoteUser(kept.get(K_AUTHORIZATION))} [${timeLocal(this.#loggedAt)}] "${escapeLogValue(request)}" ${this.status} ${this.bodyBytes} "${headerValue(kept.get(K_REFERER))}" "${headerValue(kept.get(K_USER_AGENT))}" ${this.#requestLength} ${seconds(this.durationMs ?? 0)} [${this.#upstreamName}] [${this.#alternative}] ${addrs} ${lengths} ${times} ${statuses} ${this.requestId}`;
   }
 
   services(): readonly string[] {
@@ -344,8 +384,18 @@ export class HttpTrace implements TraceRecord, CloseHook {
 
   toJSON(): TraceView {
     if (this.#sealed) {
-      const request = `${this.#method} ${this.#url} HTTP/${this.#httpVersion}`;
-      return this.#build(this.#loc, this.#server, this.#upstream, request, this.#host, this.#gateway, this.#target, this.#exUrl);
+      const kept = this.#kept;
+      const request = `${this.#method} ${kept.get(K_URL) ?? ''} HTTP/${this.#httpVersion}`;
+      return this.#build(
+        this.#loc,
+        this.#server,
+        this.#upstream,
+        request,
+        kept.get(K_HOST) ?? '',
+        this.#gateway,
+        kept.get(K_TARGET) ?? '',
+        kept.get(K_EX_URL) ?? '',
+      );
     }
     const ex = this.ex;
     return this.#build(ex.location, ex.server, ex.upstream, requestLine(ex.req), ex.host, Boolean(ex.gateway), ex.target, ex.url);
