@@ -19,12 +19,11 @@
  * headers, not the payload the user-space series count. Open connections and durations
  * come from the conntrack events (kernel-traces.ts).
  */
-import { execFile } from 'node:child_process';
-
 import { counterKey, type KernelCounterRef } from '../../cluster/kube-proxy-nft.js';
 import type { Counters } from '../../dataplane/stats.js';
 import { Exposition } from '../../dataplane/observe/exposition.js';
 import { AksEmuError } from '../../errors/index.js';
+import { execNft } from './kernel-proxy.js';
 
 /** What a table sync needs of a counter reader. */
 export interface KernelCounterReader {
@@ -37,20 +36,14 @@ export interface KernelCounterReader {
 /** Packets per counted rule of a table, by `counterKey(chain, comment)`. */
 export type NftCounterLister = (table: string) => Promise<Map<string, number>>;
 
-export const listNftCounters: NftCounterLister = (table) =>
-  new Promise((resolve, reject) => {
-    execFile('nft', ['-j', 'list', 'table', 'ip', table], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err !== null) {
-        reject(new AksEmuError('AKS_EMU_PLATFORM', `nft -j list table ip ${table} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
-        return;
-      }
-      try {
-        resolve(parseNftCounters(String(stdout)));
-      } catch (parseErr) {
-        reject(new AksEmuError('AKS_EMU_PLATFORM', `nft -j list table ip ${table}: ${(parseErr as Error).message}`, { cause: parseErr }));
-      }
-    });
-  });
+export const listNftCounters: NftCounterLister = async (table) => {
+  const json = await execNft(['-j', 'list', 'table', 'ip', table]);
+  try {
+    return parseNftCounters(json);
+  } catch (err) {
+    throw new AksEmuError('AKS_EMU_PLATFORM', `nft -j list table ip ${table}: ${(err as Error).message}`, { cause: err });
+  }
+};
 
 interface NftRuleJson {
   readonly chain?: unknown;

@@ -23,21 +23,35 @@ import type { KernelCounterReader } from './kernel-counters.js';
 
 export type { ProxyMode } from '../../cluster/kube-proxy-nft.js';
 
+/**
+ * Runs `nft ARGS` (with `input` on stdin when given) and resolves with its output; rejects
+ * with nft's own message. The one way the container roles call nft: loading a table here,
+ * reading its counters in kernel-counters.ts.
+ */
+export function execNft(args: readonly string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('nft', args, { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err === null) return resolve(String(stdout));
+      reject(
+        new AksEmuError(
+          'AKS_EMU_PLATFORM',
+          `nft ${args.join(' ')} failed: ${String(stderr).trim() || err.message} (the node container needs cap_add: [NET_ADMIN])`,
+          {
+            cause: err,
+          },
+        ),
+      );
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
 /** Runs `nft -f -` with the text on stdin; rejects with nft's message. */
 export type NftRunner = (ruleset: string) => Promise<void>;
 
-export const runNft: NftRunner = (ruleset) =>
-  new Promise((resolve, reject) => {
-    const child = execFile('nft', ['-f', '-'], { timeout: 10_000 }, (err, _stdout, stderr) => {
-      if (err === null) return resolve();
-      reject(
-        new AksEmuError('AKS_EMU_PLATFORM', `nft -f failed: ${String(stderr).trim() || err.message} (the node container needs cap_add: [NET_ADMIN])`, {
-          cause: err,
-        }),
-      );
-    });
-    child.stdin?.end(ruleset);
-  });
+export const runNft: NftRunner = async (ruleset) => {
+  await execNft(['-f', '-'], ruleset);
+};
 
 /** `AKS_EMU_PROXY_MODE` / `--proxy-mode`: nftables (kernel) or userspace. */
 export function parseProxyMode(value: string | undefined, where: string): ProxyMode {
