@@ -19,12 +19,12 @@ import { performance } from 'node:perf_hooks';
 import { LeanResponse, type CloseHook } from '../ingress/downstream-message.js';
 import type { Exchange } from '../ingress/exchange.js';
 import { clientIp } from '../ingress/exchange.js';
-import { KeptStrings } from './kept-strings.js';
 import { newRequestId } from '../ingress/proxy-headers.js';
 import type { CompiledEndpoint, CompiledLocation, CompiledServer, CompiledUpstream } from '../ingress/router.js';
 import type { AccessLog } from './access-log.js';
 import { flowOf } from './flow.js';
 import type { HttpCounters, PodRequests, RouteCounters, RouteLabels } from './http-counters.js';
+import { KeptStrings } from './kept-strings.js';
 import type { TraceRecord, Traces, TraceView } from './traces.js';
 
 /** The fields of a sealed record's KeptStrings, in the order seal() pushes them. */
@@ -242,12 +242,11 @@ export class HttpTrace implements TraceRecord, CloseHook {
     const ex = this.ex;
     const req = ex.req;
     // The record outlives the request by thousands of requests: it keeps strings that live
-    // anyway where it can, so that the request's own (a slice keeps the whole head) die young.
+    // anyway (method, version) or copies into its own bytes (the rest, in K_* order; reset()
+    // emptied them), so that the request's own strings (a slice keeps the whole head) die young.
     this.#method = lasting(req.method ?? '');
     this.#httpVersion = lasting(req.httpVersion);
-    // In K_* order.
     const kept = this.#kept;
-    kept.clear();
     kept.push(req.url ?? '');
     kept.push(ex.host);
     kept.push(ex.target);
