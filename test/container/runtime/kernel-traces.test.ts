@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/cluster/snapshot.js';
 import { Traces } from '../../../src/dataplane/observe/traces.js';
 import { Counters } from '../../../src/dataplane/stats.js';
-import { KernelTraces, lbFlowLookup, nodeFlowLookup, parseConntrackEvent } from '../../../src/runtime/container/kernel-traces.js';
+import { KernelTraces, lbFlowLookup, nodeFlowLookup, parseConntrackEvent, type KernelFlowLookup } from '../../../src/runtime/container/kernel-traces.js';
 
 const snapshot = {
   nodes: [
@@ -40,6 +40,18 @@ describe('kernel flow traces', () => {
     counters = new Counters();
   });
 
+  /** A KernelTraces writing into fresh traces and this test's counters, following a table's lookup. */
+  const following = (lookup: KernelFlowLookup): { traces: Traces; kernel: KernelTraces } => {
+    const traces = new Traces();
+    const kernel = new KernelTraces(
+      traces,
+      () => counters,
+      () => undefined,
+    );
+    kernel.use(lookup);
+    return { traces, kernel };
+  };
+
   it('parses conntrack -E -o id lines: event, state, both tuples, id; refuses other lines', () => {
     expect(parseConntrackEvent(line('NEW', 'SYN_SENT', LB_FLOW, TO_POD, '42', '[UNREPLIED] '))).toEqual({
       type: 'NEW',
@@ -54,13 +66,7 @@ describe('kernel flow traces', () => {
   });
 
   it('a node: the NodePort, kube-proxy’s Service port, the endpoint and the source the pod saw, ended by FIN (TIME_WAIT)', () => {
-    const traces = new Traces();
-    const kernel = new KernelTraces(
-      traces,
-      () => counters,
-      () => undefined,
-    );
-    kernel.use(nodeFlowLookup(snapshot, 'node-0'));
+    const { traces, kernel } = following(nodeFlowLookup(snapshot, 'node-0'));
     kernel.event(line('NEW', 'SYN_SENT', LB_FLOW, TO_POD, '7', '[UNREPLIED] '));
     const [open] = traces.query({ service: 'default/web' });
     expect(open).toMatchObject({ kind: 'tcp', path: 'kernel', client: '10.224.0.2:40000', service: 'default/web', open: true });
@@ -81,13 +87,7 @@ describe('kernel flow traces', () => {
   });
 
   it('ends by RST (CLOSE), at a timeout while open, or unanswered; ignores untranslated and unknown flows', () => {
-    const traces = new Traces();
-    const kernel = new KernelTraces(
-      traces,
-      () => counters,
-      () => undefined,
-    );
-    kernel.use(nodeFlowLookup(snapshot, 'node-0'));
+    const { traces, kernel } = following(nodeFlowLookup(snapshot, 'node-0'));
     const clusterIP = 'src=10.244.0.9 dst=10.0.0.20 sport=5000 dport=80';
     const fromPod = 'src=10.244.1.7 dst=10.244.0.9 sport=8080 dport=5000';
     kernel.event(line('NEW', 'SYN_SENT', clusterIP, fromPod, '1'));
@@ -105,13 +105,7 @@ describe('kernel flow traces', () => {
   });
 
   it('the lb: the frontend, the rule and the node the flow went to (not the Service, as the user-space lb’s records)', () => {
-    const traces = new Traces();
-    const kernel = new KernelTraces(
-      traces,
-      () => counters,
-      () => undefined,
-    );
-    kernel.use(lbFlowLookup(snapshot));
+    const { traces, kernel } = following(lbFlowLookup(snapshot));
     kernel.event(line('NEW', 'SYN_SENT', 'src=172.30.255.254 dst=172.30.0.1 sport=6000 dport=80', 'src=10.224.0.5 dst=10.224.0.2 sport=30080 dport=6000'));
     expect(traces.query({ service: 'default/web' })).toEqual([]);
     expect(counters.rule('kubernetes', 'a1-TCP-80', 'default/web:http').active).toBe(1);
