@@ -31,6 +31,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './report/hooks-ab.js';
 import { addressOn, ComposeProject, docker, FORWARDING_MODES, loadBalancer, pidOf, REPO, run, until } from './compose-project.js';
 
 const LOAD = join(REPO, 'perf/container-load.ts');
@@ -85,11 +86,6 @@ async function load(clientPid: string, url: string, churn: boolean): Promise<Res
   const { stdout } = await run('nsenter', args, { cwd: REPO, timeout: (duration + 60) * 1000, maxBuffer: 16 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Result;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const load1 = loadavg()
