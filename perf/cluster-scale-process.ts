@@ -15,6 +15,8 @@ import { SCALE_MAX_PODS, scaleManifests, scaleNodes, type ScaleJob, type ScaleMe
 
 const SERVE_TIMEOUT_MS = 180_000;
 const POLL_MS = 2;
+/** How long, after the last frontend answered, the cluster may take to report serving(). */
+const SERVED_SETTLE_MS = 30_000;
 
 /** One GET with a fresh connection; resolves with the status, or 0 when it failed. */
 function get(host: string, port: number, timeoutMs = 2_000): Promise<number> {
@@ -36,6 +38,15 @@ async function untilAnswers(host: string, port: number, budgetMs: number): Promi
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return false;
+}
+
+async function until(predicate: () => boolean, budgetMs: number): Promise<boolean> {
+  const deadline = Date.now() + budgetMs;
+  while (!predicate()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return true;
 }
 
 async function peakRssBytes(): Promise<number> {
@@ -67,12 +78,15 @@ async function main(): Promise<ScaleMeasure> {
   const lbIP = last === undefined ? undefined : cluster.service(last.name, last.namespace).loadBalancerIP;
   const answered = lbIP === undefined ? false : await untilAnswers(lbIP, last!.ports[0]!.port, SERVE_TIMEOUT_MS);
   const serving = performance.now();
+  // serving() turns false while a probe attempt is out on a node that has not settled yet, so
+  // one read right after the answer can catch that moment: wait (bounded) for the state itself.
+  const served = answered && (await until(() => cluster.serving(), SERVED_SETTLE_MS));
   const result: ScaleMeasure = {
     job,
     importMs: imported - started,
     startClusterMs: resolved - imported,
     servingMs: serving - imported,
-    served: answered && cluster.serving(),
+    served,
     pods: cluster.snapshot.pods.length,
     nodes: cluster.nodes.length,
     services: cluster.snapshot.services.length,
