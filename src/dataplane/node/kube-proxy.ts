@@ -96,7 +96,9 @@ export class KubeProxy {
     const source = route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress ? nodeAddress : clientIP;
     for (const endpoint of candidates) {
       if (policyDrops(this.ctx, endpoint.ip === clientIP ? nodeAddress : source, endpoint, clientIP)) return 'network-policy';
-      if (local.lookup(endpoint.ip, endpoint.port)?.quietOnProbe !== true) return 'not-quiet';
+      const pod = local.lookup(endpoint.ip, endpoint.port);
+      if (pod === undefined) return 'dialled-endpoint';
+      if (pod.quietOnProbe !== true) return 'not-quiet';
     }
     const picked = route.balancer.pick(candidates, cluster ? route.allByKey : route.localByKey, clientIP, false);
     if (picked === undefined) return 'no-route';
