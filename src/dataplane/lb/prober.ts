@@ -11,6 +11,9 @@
  * it down with a transition `from: 'unknown'`, which is the first answer, not a change, so
  * callers that print changes can leave it out. A node that is really unreachable is taken
  * out after numberOfProbes intervals, as in Azure.
+ *
+ * Each attempt first asks the data plane what its connection would meet (probe-answer.ts);
+ * where this process decides that in full, the answer is taken without a socket.
  */
 import type { LoadBalancerProbe, Snapshot } from '../../cluster/snapshot.js';
 import { backendNode, type BackendNode } from '../balance/distribution.js';
@@ -30,7 +33,7 @@ export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
 export const MIN_PROBE_INTERVAL_MS = 100;
 
 /**
- * The most probe attempts a second the prober starts, over all targets. Each attempt is a
+ * The most probe attempts a second the prober starts, over all targets. An attempt may be a
  * connection to a node's listener in this process; at timeScale 0.01 the 100 ms floor made
  * 1,000 Services (500 LB rules × 13 nodes) ask for 65,000 a second, far more than one core
  * can make while it also serves traffic. Past this rate every interval is stretched alike
