@@ -24,9 +24,10 @@ import { Frontend } from './lb/frontend.js';
 import { IdleTimeout } from './lb/idle-timeout.js';
 import { EmbeddedNodeDelivery, NetworkNodeDelivery, type NodeDelivery } from './lb/node-delivery.js';
 import { BackendSet, type Prober } from './lb/prober.js';
+import type { ProbeSocketReason } from './lb/probe-answer.js';
 import { SourceRanges } from './lb/source-ranges.js';
 import type { HeldConnections } from './node/held-connections.js';
-import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth } from './node/health-check.js';
+import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth, serviceHealthStatus } from './node/health-check.js';
 import { KubeProxy } from './node/kube-proxy.js';
 import { compileRoute, probeRoute, servicePortKey, upstreamEndpoints, type ServicePortRoute, type UpstreamEndpoint } from './node/service-port-route.js';
 import type { Retained } from './retained.js';
@@ -263,15 +264,29 @@ class ListenerPlan {
 
   constructor(private readonly counters: Counters) {}
 
-  tcp(address: string, port: number, role: ListenerRole, description: string, accept: (socket: Socket) => void): void {
+  tcp(
+    address: string,
+    port: number,
+    role: ListenerRole,
+    description: string,
+    accept: (socket: Socket) => void,
+    probeHandOver?: () => ProbeSocketReason | undefined,
+  ): void {
     const key = listenerKey(address, port, role);
     const counters = this.counters.listener(key, role, address, port);
-    this.specs.set(key, { kind: 'tcp', key, address, port, role, description, accept, counters });
+    this.specs.set(key, { kind: 'tcp', key, address, port, role, description, accept, counters, ...(probeHandOver === undefined ? {} : { probeHandOver }) });
   }
 
-  http(address: string, port: number, role: ListenerRole, description: string, respond: (request: IncomingMessage, response: ServerResponse) => void): void {
+  http(
+    address: string,
+    port: number,
+    role: ListenerRole,
+    description: string,
+    respond: (request: IncomingMessage, response: ServerResponse) => void,
+    statusOfAnyGet?: () => number,
+  ): void {
     const key = listenerKey(address, port, role);
-    this.specs.set(key, { kind: 'http', key, address, port, role, description, respond });
+    this.specs.set(key, { kind: 'http', key, address, port, role, description, respond, ...(statusOfAnyGet === undefined ? {} : { statusOfAnyGet }) });
   }
 }
 
@@ -286,18 +301,30 @@ function planNode(plan: ListenerPlan, proxy: KubeProxy, ports: readonly Compiled
     const hcPort = service.healthCheckNodePort;
     if (hcPort !== undefined && !checked.has(serviceKey)) {
       checked.add(serviceKey);
-      plan.http(node.address, hcPort, 'health-check', `healthCheckNodePort of Service ${serviceKey} on node ${node.name}`, (_, response) =>
-        respondServiceHealth(response, service.namespace, service.name, proxy.localReadyEndpoints(serviceKey)),
+      plan.http(
+        node.address,
+        hcPort,
+        'health-check',
+        `healthCheckNodePort of Service ${serviceKey} on node ${node.name}`,
+        (_, response) => respondServiceHealth(response, service.namespace, service.name, proxy.localReadyEndpoints(serviceKey)),
+        () => serviceHealthStatus(proxy.localReadyEndpoints(serviceKey)),
       );
     }
     // kube-proxy REJECTs a port without usable endpoints: no listener, so a refusal.
     if (port.nodePort === undefined || all.length === 0) continue;
     const key = servicePortKey(serviceKey, port.name);
-    plan.tcp(node.address, port.nodePort, 'nodeport', `NodePort of Service ${key} on node ${node.name}`, (socket) => {
-      const faults = state.faults.table;
-      if (faults !== undefined && gatePort(socket, faults, 'nodeport', key, state)) return;
-      proxy.acceptExternal(socket, key);
-    });
+    plan.tcp(
+      node.address,
+      port.nodePort,
+      'nodeport',
+      `NodePort of Service ${key} on node ${node.name}`,
+      (socket) => {
+        const faults = state.faults.table;
+        if (faults !== undefined && gatePort(socket, faults, 'nodeport', key, state)) return;
+        proxy.acceptExternal(socket, key);
+      },
+      () => proxy.probeHandOver(key),
+    );
   }
 }
 

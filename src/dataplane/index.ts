@@ -17,7 +17,8 @@ import { ConnectionTracker } from './l4/connection-tracker.js';
 import type { LocalEndpoints } from './l4/local-endpoints.js';
 import { Listener, type ListenerSpec } from './l4/listener.js';
 import type { IdleTimeout } from './lb/idle-timeout.js';
-import { DEFAULT_PROBE_SOURCE, Prober, type ProbeStatus, type ProbeTransition } from './lb/prober.js';
+import { DEFAULT_PROBE_SOURCE, Prober, type ProbeAnswerCounts, type ProbeAnswerer, type ProbeStatus, type ProbeTransition } from './lb/prober.js';
+import { answerProbe } from './lb/probe-answer.js';
 import { HeldConnections } from './node/held-connections.js';
 import type { UpstreamEndpoint } from './node/service-port-route.js';
 import { Retained } from './retained.js';
@@ -28,7 +29,7 @@ import type { FaultHolder } from '../faults/compile.js';
 import { deliveredVia, holdFlow, releaseFlow } from './faults/partition.js';
 
 export type { Clock, TimerHandle } from './clock.js';
-export type { ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
+export type { ProbeAnswerCounts, ProbeState, ProbeStatus, ProbeTransition } from './lb/prober.js';
 export type { NodeDelivery, NodeTrafficHandler } from './lb/node-delivery.js';
 export type { DataPlaneRoles } from './compile.js';
 export type { LocalEndpoint, LocalEndpoints, SeenAs } from './l4/local-endpoints.js';
@@ -69,6 +70,11 @@ export interface DataPlaneOptions {
   flows?: boolean;
   /** Active faults (src/faults); each hop reads the current table at accept. */
   faults?: FaultHolder;
+  /**
+   * false: every LB health probe opens a real connection. By default a probe whose outcome
+   * this process decides in full (lb/probe-answer.ts) is answered without one.
+   */
+  probesInProcess?: boolean;
 }
 
 export interface StopOptions {
@@ -128,6 +134,7 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
         },
         faults,
         () => this.emit('probe-settled'),
+        options.probesInProcess === false || probeSource === undefined ? undefined : this.answerProbe,
       ),
       faults,
       selectors: new Retained<Selector<UpstreamEndpoint>>(),
@@ -220,6 +227,11 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
     return this.state.prober.status();
   }
 
+  /** How many probe attempts were answered in process and how many opened a socket. */
+  probeAnswers(): ProbeAnswerCounts {
+    return this.state.prober.answers();
+  }
+
   stats(): DataPlaneStats {
     return this.state.counters.toStats(this.state.tracker.activeClients);
   }
@@ -264,6 +276,11 @@ export class DataPlane extends EventEmitter<DataPlaneEvents> {
   }
 
   private readonly currentSpec = (key: string): ListenerSpec | undefined => this.tables?.listeners.get(key);
+
+  /** The spec a connection to this key would be accepted with now: its listener is bound and accepting. */
+  private readonly boundSpec = (key: string): ListenerSpec | undefined => (this.bound.get(key)?.listening === true ? this.currentSpec(key) : undefined);
+
+  private readonly answerProbe: ProbeAnswerer = (node, probe) => answerProbe(probe, node.address, this.boundSpec);
 
   private readonly onListenerError = (error: Error): void => {
     this.log(`data plane: listener error: ${error.message}`);

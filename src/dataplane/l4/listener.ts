@@ -11,6 +11,7 @@ import type { ConnectionTracker } from './connection-tracker.js';
 import { listenerGuard } from './listener-guard.js';
 import { beginFlow, type FlowSource } from '../observe/flow.js';
 import type { ListenerCounters } from '../stats.js';
+import type { ProbeSocketReason } from '../lb/probe-answer.js';
 
 export type ListenerRole = 'lb' | 'nodeport' | 'clusterip' | 'health-check' | 'healthz';
 
@@ -29,11 +30,23 @@ export interface TcpListenerSpec extends ListenerSpecBase {
   accept(socket: Socket): void;
   /** This address:port's counters; each accepted connection starts a flow record with them (observe/flow.ts). */
   readonly counters?: ListenerCounters;
+  /**
+   * What accept() does with an LB health probe's connection, done without one when it can
+   * be (KubeProxy.probeHandOver): undefined when it was, else why a socket is needed.
+   * Absent: only a connection can tell.
+   */
+  readonly probeHandOver?: () => ProbeSocketReason | undefined;
 }
 
 export interface HttpListenerSpec extends ListenerSpecBase {
   readonly kind: 'http';
   respond(request: IncomingMessage, response: ServerResponse): void;
+  /**
+   * The status respond() gives every well-formed GET, when it depends on no part of the
+   * request (a healthCheckNodePort): the LB's HTTP probe reads it here, without a
+   * connection (lb/probe-answer.ts). Absent: only a request can tell.
+   */
+  readonly statusOfAnyGet?: () => number;
 }
 
 export type ListenerSpec = TcpListenerSpec | HttpListenerSpec;
@@ -69,6 +82,11 @@ export class Listener {
       this.server = this.http;
     }
     this.closed = new Promise((resolve) => this.server.once('close', () => resolve()));
+  }
+
+  /** Bound and accepting: a connection to the address:port now reaches this listener. */
+  get listening(): boolean {
+    return this.server.listening;
   }
 
   /** Resolves once bound; rejects with AKS_EMU_ADDRESS_IN_USE naming the address and its role. */

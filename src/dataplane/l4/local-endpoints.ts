@@ -23,6 +23,12 @@ export interface LocalEndpoint {
    * socket arrives paused; the caller resumes it once this returns.
    */
   acceptForwarded(socket: Socket, seenAs: SeenAs): void;
+  /**
+   * True when a connection reset right after its handshake, before any byte, leaves nothing
+   * behind in this pod: no log line, no counter, no dial, no random draw. The LB's TCP probe
+   * is such a connection, so its hand-over to this pod may be skipped (lb/probe-answer.ts).
+   */
+  readonly quietOnProbe?: boolean;
 }
 
 export interface LocalEndpoints {

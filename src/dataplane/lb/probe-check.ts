@@ -19,6 +19,14 @@ import type { LoadBalancerProbe } from '../../cluster/snapshot.js';
 
 export type ProbeCallback = (ok: boolean, detail: string) => void;
 
+/** A TCP probe's pass: its handshake completed. */
+export const TCP_HANDSHAKE_COMPLETED = 'TCP handshake completed';
+
+/** An HTTP probe's verdict on a status code: a pass on 200 only. */
+export function statusVerdict(status: string): { readonly ok: boolean; readonly detail: string } {
+  return { ok: status === '200', detail: `HTTP ${status}` };
+}
+
 /** Enough for any status line; a longer first line is not HTTP. */
 const MAX_STATUS_LINE = 1024;
 const STATUS_LINE = /^HTTP\/\d(?:\.\d)? (\d{3})/;
@@ -74,7 +82,7 @@ export class ProbeCheck {
   }
 
   private readonly handshakeDone = (): void => {
-    this.finish(true, 'TCP handshake completed');
+    this.finish(true, TCP_HANDSHAKE_COMPLETED);
   };
 
   private readonly sendRequest = (): void => {
@@ -88,7 +96,10 @@ export class ProbeCheck {
     if (end < 0 && this.received.length < MAX_STATUS_LINE) return;
     const status = STATUS_LINE.exec(this.received.slice(0, end < 0 ? MAX_STATUS_LINE : end))?.[1];
     if (status === undefined) this.finish(false, 'not an HTTP response');
-    else this.finish(status === '200', `HTTP ${status}`);
+    else {
+      const verdict = statusVerdict(status);
+      this.finish(verdict.ok, verdict.detail);
+    }
   };
 
   private finish(ok: boolean, detail: string): void {

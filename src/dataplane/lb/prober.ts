@@ -11,11 +11,15 @@
  * it down with a transition `from: 'unknown'`, which is the first answer, not a change, so
  * callers that print changes can leave it out. A node that is really unreachable is taken
  * out after numberOfProbes intervals, as in Azure.
+ *
+ * Each attempt first asks the data plane what its connection would meet (probe-answer.ts);
+ * where this process decides that in full, the answer is taken without a socket.
  */
 import type { LoadBalancerProbe, Snapshot } from '../../cluster/snapshot.js';
 import { backendNode, type BackendNode } from '../balance/distribution.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { ProbeCheck } from './probe-check.js';
+import { ProbeCheck, statusVerdict, TCP_HANDSHAKE_COMPLETED } from './probe-check.js';
+import type { ProbeAnswer } from './probe-answer.js';
 import type { FaultHolder } from '../../faults/compile.js';
 
 /** Azure's probe source 168.63.129.16, moved into 127/8 like the rest of the embedded cluster. */
@@ -29,7 +33,7 @@ export const DEFAULT_PROBE_SOURCE = '127.63.129.16';
 export const MIN_PROBE_INTERVAL_MS = 100;
 
 /**
- * The most probe attempts a second the prober starts, over all targets. Each attempt is a
+ * The most probe attempts a second the prober starts, over all targets. An attempt may be a
  * connection to a node's listener in this process; at timeScale 0.01 the 100 ms floor made
  * 1,000 Services (500 LB rules × 13 nodes) ask for 65,000 a second, far more than one core
  * can make while it also serves traffic. Past this rate every interval is stretched alike
@@ -77,6 +81,26 @@ export class BackendSet {
   constructor(public healthy: readonly BackendNode[]) {}
 }
 
+/** What a probe's connection would meet now, asked before a socket is opened (probe-answer.ts). */
+export type ProbeAnswerer = (node: BackendNode, probe: LoadBalancerProbe) => ProbeAnswer;
+
+/** How the attempts so far were answered. */
+export interface ProbeAnswerCounts {
+  readonly inProcess: number;
+  readonly socket: number;
+}
+
+/** An attempt out: a socket's, or an answer decided in process and not yet delivered. */
+interface Attempt {
+  cancel(): void;
+}
+
+function verdictOf(answer: Exclude<ProbeAnswer, { kind: 'needs-socket' }>): { readonly ok: boolean; readonly detail: string } {
+  return answer.kind === 'accepted' ? { ok: true, detail: TCP_HANDSHAKE_COMPLETED } : statusVerdict(String(answer.status));
+}
+
+const ALWAYS_SOCKET: ProbeAnswerer = () => ({ kind: 'needs-socket', reason: 'off' });
+
 class ProbeTarget {
   state: ProbeState = 'up';
   settled = false;
@@ -86,7 +110,7 @@ class ProbeTarget {
   lastDetail = '';
   probes = 0;
   timer: TimerHandle | undefined;
-  check: ProbeCheck | undefined;
+  check: Attempt | undefined;
 
   constructor(
     readonly loadBalancer: string,
@@ -94,6 +118,26 @@ class ProbeTarget {
     public probe: LoadBalancerProbe,
     public lastChange: number,
   ) {}
+}
+
+/**
+ * An answer decided in process, delivered when the socket path's would arrive: not within
+ * the attempt's timer callback but after the event loop's next poll for I/O, where a
+ * loopback handshake or an HTTP status line is read (setImmediate). Until then the attempt
+ * is out, as a socket's is.
+ */
+class InProcessAttempt implements Attempt {
+  cancelled = false;
+
+  constructor(
+    readonly target: ProbeTarget,
+    readonly ok: boolean,
+    readonly detail: string,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+  }
 }
 
 interface ProbeGroup {
@@ -120,6 +164,10 @@ export class Prober {
   private timeScale = 1;
   /** Targets created so far: the spread of first attempts (see MAX_PROBES_PER_SECOND). */
   private created = 0;
+  /** In-process answers waiting for the next check phase, delivered by one setImmediate. */
+  private undelivered: InProcessAttempt[] = [];
+  private answeredInProcess = 0;
+  private answeredBySocket = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -130,6 +178,8 @@ export class Prober {
     private readonly faults: FaultHolder = { table: undefined },
     /** A node's first numberOfProbes successes settle it up without a transition; waiters hear it here. */
     private readonly onSettled: () => void = () => {},
+    /** Asked before each attempt: an answer other than needs-socket is taken without a socket. */
+    private readonly answer: ProbeAnswerer = ALWAYS_SOCKET,
   ) {}
 
   /** Probe what the snapshot's load balancers declare; keep the state of what stays. */
@@ -191,6 +241,10 @@ export class Prober {
     }));
   }
 
+  answers(): ProbeAnswerCounts {
+    return { inProcess: this.answeredInProcess, socket: this.answeredBySocket };
+  }
+
   stop(): void {
     for (const target of this.targets.values()) this.halt(target);
     this.targets.clear();
@@ -233,14 +287,35 @@ export class Prober {
       this.schedule(target);
       return;
     }
-    const check = new ProbeCheck(target.probe, target.node.address, this.source, (ok, detail) => {
-      if (target.check !== check) return;
-      target.check = undefined;
-      this.record(target, ok, detail);
-    });
-    target.check = check;
+    const answer = this.answer(target.node, target.probe);
+    if (answer.kind === 'needs-socket') {
+      this.answeredBySocket++;
+      const check = new ProbeCheck(target.probe, target.node.address, this.source, (ok, detail) => {
+        if (target.check !== check) return;
+        target.check = undefined;
+        this.record(target, ok, detail);
+      });
+      target.check = check;
+    } else {
+      this.answeredInProcess++;
+      const { ok, detail } = verdictOf(answer);
+      const check = new InProcessAttempt(target, ok, detail);
+      target.check = check;
+      if (this.undelivered.push(check) === 1) setImmediate(this.deliver);
+    }
     this.schedule(target);
   }
+
+  private readonly deliver = (): void => {
+    const attempts = this.undelivered;
+    this.undelivered = [];
+    for (const attempt of attempts) {
+      const { target } = attempt;
+      if (attempt.cancelled || target.check !== attempt) continue;
+      target.check = undefined;
+      this.record(target, attempt.ok, attempt.detail);
+    }
+  };
 
   private record(target: ProbeTarget, ok: boolean, detail: string): void {
     target.probes++;

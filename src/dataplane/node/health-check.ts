@@ -36,8 +36,13 @@ export function serviceHealthBody(namespace: string, name: string, localEndpoint
   ].join('\n');
 }
 
+/** The status of every answer of a healthCheckNodePort: the path and the rest of the request do not matter. */
+export function serviceHealthStatus(localEndpoints: number): 200 | 503 {
+  return localEndpoints > 0 ? 200 : 503;
+}
+
 export function respondServiceHealth(response: ServerResponse, namespace: string, name: string, localEndpoints: number): void {
-  send(response, localEndpoints > 0 ? 200 : 503, 'application/json', serviceHealthBody(namespace, name, localEndpoints));
+  send(response, serviceHealthStatus(localEndpoints), 'application/json', serviceHealthBody(namespace, name, localEndpoints));
 }
 
 /**

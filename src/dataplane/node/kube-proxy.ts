@@ -11,8 +11,11 @@ import type { LocalEndpoints } from '../l4/local-endpoints.js';
 import { resetSocket } from '../l4/reset.js';
 import { flowAtRoute, flowVerdict } from '../observe/flow.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
-import type { ServicePortRoute, UpstreamEndpoint } from './service-port-route.js';
-import { UpstreamDial } from './upstream-dial.js';
+import { servicePortKey, type ServicePortRoute, type UpstreamEndpoint } from './service-port-route.js';
+import { policyDrops, UpstreamDial } from './upstream-dial.js';
+import { portFaultKey } from '../../faults/compile.js';
+import type { ProbeSocketReason } from '../lb/probe-answer.js';
+import { increment } from '../stats.js';
 
 export class KubeProxy {
   constructor(
@@ -55,6 +58,53 @@ export class KubeProxy {
     } else {
       this.forward(client, route, route.local, route.localByKey, clientIP, clientIP, idle);
     }
+  }
+
+  /**
+   * What acceptExternal does with an LB health probe's connection to a NodePort, done
+   * without the connection (lb/probe-answer.ts), for the one case where that is all it
+   * does: the flow ends in an in-process pod that a reset connection leaves no trace in.
+   * Then this counts the route, picks with the probe route's own balancer among the same
+   * candidates, and counts the pick, as the socket path does; the pod's hand-over, which
+   * the probe's reset would end at once, is left out. Any other way (no route, Local policy
+   * without a local endpoint, a fault anywhere on the path, a NetworkPolicy drop, a
+   * candidate that would be dialled or is not quiet) returns why, having touched nothing:
+   * the probe then takes a real socket.
+   */
+  probeHandOver(servicePort: string): ProbeSocketReason | undefined {
+    const clientIP = this.ctx.probeSource;
+    const local = this.localEndpoints;
+    if (clientIP === undefined) return 'no-probe-source';
+    if (local === undefined) return 'dialled-endpoint';
+    const route = this.probeRoutes.get(servicePort);
+    if (route === undefined || route.all.length === 0) return 'no-route';
+    const nodeAddress = this.node.address;
+    const cluster = route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress || this.podNodes.has(clientIP);
+    const candidates = cluster ? route.all : route.local;
+    if (candidates.length === 0) return 'no-local-endpoint';
+    const faults = this.ctx.faults.table;
+    if (faults !== undefined) {
+      const { counters } = route;
+      const onPath =
+        faults.nodes.get(this.node.name)?.slow !== undefined ||
+        faults.ports.has(portFaultKey('nodeport', servicePort)) ||
+        faults.ports.has(portFaultKey('service', servicePortKey(counters.service, counters.port))) ||
+        candidates.some((e) => faults.pods.has(e.ip));
+      if (onPath) return 'fault';
+    }
+    // The source the pod would see, as UpstreamDial has it: the node under Cluster policy, else the probe.
+    const source = route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress ? nodeAddress : clientIP;
+    for (const endpoint of candidates) {
+      if (policyDrops(this.ctx, endpoint.ip === clientIP ? nodeAddress : source, endpoint, clientIP)) return 'network-policy';
+      const pod = local.lookup(endpoint.ip, endpoint.port);
+      if (pod === undefined) return 'dialled-endpoint';
+      if (pod.quietOnProbe !== true) return 'not-quiet';
+    }
+    const picked = route.balancer.pick(candidates, cluster ? route.allByKey : route.localByKey, clientIP, false);
+    if (picked === undefined) return 'no-route';
+    route.counters.connections++;
+    increment(route.counters.endpointPicks, picked.key);
+    return undefined;
   }
 
   /**

@@ -43,6 +43,16 @@ export interface DialRequest {
   readonly local: LocalEndpoints | undefined;
 }
 
+/**
+ * Whether NetworkPolicy drops a flow at its endpoint. It judges the flow by the source the
+ * pod sees on AKS (`wanted`, even where this host has to masquerade instead); LB health
+ * probes are exempt. The probe answered without a socket asks the same (KubeProxy.probeHandOver).
+ */
+export function policyDrops(ctx: ForwardingContext, wanted: string, endpoint: UpstreamEndpoint, clientIP: string): boolean {
+  const netpol = ctx.netpol;
+  return netpol !== undefined && clientIP !== ctx.probeSource && netpol.drops(wanted, endpoint.ip, endpoint.port, clientIP);
+}
+
 export class UpstreamDial {
   private attempt = 0;
   private upstream: Socket | undefined;
@@ -130,10 +140,7 @@ export class UpstreamDial {
     const canSendFrom = this.ctx.canSendFrom;
     const from = canSendFrom === undefined || canSendFrom(wanted) ? wanted : nodeAddress;
     flowToEndpoint(this.client, endpoint, from, candidates === route.local ? 'local' : 'all');
-    // NetworkPolicy judges the flow by the source the pod sees on AKS (`wanted`, even where this
-    // host has to masquerade instead); LB health probes are exempt.
-    const netpol = this.ctx.netpol;
-    if (netpol !== undefined && clientIP !== this.ctx.probeSource && netpol.drops(wanted, endpoint.ip, endpoint.port, clientIP)) return this.dropped();
+    if (policyDrops(this.ctx, wanted, endpoint, clientIP)) return this.dropped();
     // A flow with stream faults keeps two sockets, so the faults can sit between them.
     const inProcess = this.toxics !== undefined ? undefined : local?.lookup(endpoint.ip, endpoint.port);
     if (inProcess !== undefined) return this.handOver(inProcess, endpoint, from);

@@ -103,6 +103,8 @@ class EchoPod implements PodRuntime {
         rememberSeenAs(socket, seen);
         this.#accept(socket, mode);
       },
+      // #accept only tracks the socket and waits for bytes; a reset before any ends it unseen.
+      quietOnProbe: true,
     };
   }
 
