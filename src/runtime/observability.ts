@@ -55,6 +55,7 @@ export class Observability {
       global: counters.global,
       probes: dataPlane.probeStatus(),
       probeTransitions: this.probeTransitions,
+      probeAnswers: dataPlane.probeAnswers(),
       http: this.http,
       ...(this.#faults === undefined ? {} : { faults: this.#faults() }),
     });

@@ -53,6 +53,28 @@ function echoFrom(host: string, port: number, localAddress?: string): Promise<Se
   });
 }
 
+/** aks_emu_lb_probe_attempts_total by how the attempts were answered. */
+function probeAttempts(cluster: Cluster): { inProcess: number; socket: number } {
+  const text = cluster.metrics();
+  const read = (answered: string): number => {
+    const line = new RegExp(`^aks_emu_lb_probe_attempts_total\\{answered="${answered}"\\} (\\d+)$`, 'm').exec(text);
+    if (line === null) throw new Error(`no aks_emu_lb_probe_attempts_total{answered="${answered}"} in /metrics`);
+    return Number(line[1]);
+  };
+  return { inProcess: read('in_process'), socket: read('socket') };
+}
+
+/** Waits (bounded) until the probers have made `attempts` more attempts than `from` counted. */
+async function moreAttempts(cluster: Cluster, from: { inProcess: number; socket: number }, attempts: number) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const now = probeAttempts(cluster);
+    if (now.inProcess + now.socket - from.inProcess - from.socket >= attempts) return now;
+    if (Date.now() > deadline) throw new Error(`fewer than ${attempts} probe attempts in 20 s: ${JSON.stringify({ from, now })}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('the embedded runtime hands flows to in-process pods with the effects of separate hops', () => {
   let cluster: Cluster;
 
@@ -117,5 +139,22 @@ describe('the embedded runtime hands flows to in-process pods with the effects o
     expect(error.code).toBe('ECONNRESET');
     expect(idleTimeouts()).toBe(before + 1);
     await expect.poll(() => cluster.stats().activeConnections, { timeout: 5_000 }).toBe(0);
+  });
+
+  it('answers the LB probes of its echo pods in process, and opens probe sockets again while a fault sits on the path', async () => {
+    // Every pod behind web is an echo pod and no fault is set: no probe needs a socket.
+    const quiet = await moreAttempts(cluster, probeAttempts(cluster), 12);
+    const settled = await moreAttempts(cluster, quiet, 12);
+    expect(settled.socket).toBe(quiet.socket);
+    expect(settled.inProcess).toBeGreaterThan(quiet.inProcess);
+    const fault = await cluster.addFault({ type: 'latency', target: 'service/default/web', params: { delay: '1ms' } });
+    try {
+      const faulted = await moreAttempts(cluster, probeAttempts(cluster), 12);
+      const later = await moreAttempts(cluster, faulted, 12);
+      expect(later.socket).toBeGreaterThan(faulted.socket);
+    } finally {
+      await cluster.removeFault(fault.id);
+    }
+    expect(cluster.probeStatus().filter((s) => s.loadBalancer !== undefined && s.state !== 'up')).toEqual([]);
   });
 });

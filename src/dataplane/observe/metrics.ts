@@ -6,7 +6,7 @@
  * connection: the text is made from the counters when /metrics is read.
  */
 import type { Snapshot } from '../../cluster/snapshot.js';
-import type { ProbeStatus, ProbeTransition } from '../lb/prober.js';
+import type { ProbeAnswerCounts, ProbeStatus, ProbeTransition } from '../lb/prober.js';
 import type { Counters, FlowTotals, GlobalCounters } from '../stats.js';
 import { Exposition, type Labels } from './exposition.js';
 import type { HttpCounters } from './http-counters.js';
@@ -42,6 +42,8 @@ export interface MetricSources {
   readonly global: GlobalCounters;
   readonly probes: readonly ProbeStatus[];
   readonly probeTransitions: ProbeTransitions;
+  /** How the prober's attempts were answered: in process or by a socket (lb/probe-answer.ts). */
+  readonly probeAnswers?: ProbeAnswerCounts;
   readonly http?: HttpCounters;
   /** The fault registry's faults; undefined where none is wired. */
   readonly faults?: readonly FaultFired[];
@@ -123,6 +125,14 @@ export function renderMetrics(sources: MetricSources): string {
   }
   const transitions = out.counter('aks_emu_lb_probe_transitions_total', 'How often an LB health probe moved a node up or down (state: the new state).');
   for (const t of sources.probeTransitions.entries()) transitions.set(t.labels, t.count);
+  if (sources.probeAnswers !== undefined) {
+    const attempts = out.counter(
+      'aks_emu_lb_probe_attempts_total',
+      'LB health probe attempts by how they were answered (answered: in_process when this process decided the outcome from its own tables, socket when a probe connection was opened).',
+    );
+    attempts.set({ answered: 'in_process' }, sources.probeAnswers.inProcess);
+    attempts.set({ answered: 'socket' }, sources.probeAnswers.socket);
+  }
 
   for (const s of live.servicePorts) {
     const { namespace, name } = splitKey(s.service);
