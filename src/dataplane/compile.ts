@@ -29,7 +29,15 @@ import { SourceRanges } from './lb/source-ranges.js';
 import type { HeldConnections } from './node/held-connections.js';
 import { KUBE_PROXY_HEALTHZ_PORT, respondProxierHealth, respondServiceHealth, serviceHealthStatus } from './node/health-check.js';
 import { KubeProxy } from './node/kube-proxy.js';
-import { compileRoute, probeRoute, servicePortKey, upstreamEndpoints, type ServicePortRoute, type UpstreamEndpoint } from './node/service-port-route.js';
+import {
+  compileRoute,
+  endpointsByKey,
+  probeRoute,
+  servicePortKey,
+  upstreamEndpoints,
+  type ServicePortRoute,
+  type UpstreamEndpoint,
+} from './node/service-port-route.js';
 import type { Retained } from './retained.js';
 import { netpolGate } from './netpol-gate.js';
 import type { Counters, GlobalCounters } from './stats.js';
@@ -109,6 +117,8 @@ interface CompiledPort {
   readonly key: string;
   readonly endpoints: ServicePortEndpoints;
   readonly all: readonly UpstreamEndpoint[];
+  /** endpointsByKey(all): one map per Service port, shared by every node's route. */
+  readonly allByKey: ReadonlyMap<string, UpstreamEndpoint>;
 }
 
 /**
@@ -137,7 +147,12 @@ interface CachedRoute {
   readonly balancerKey: string;
   readonly selector: Selector<UpstreamEndpoint>;
   readonly route: ServicePortRoute;
-  readonly probe: ServicePortRoute;
+  /**
+   * The route's twin for the LB's health probes, made on the first probe through it
+   * (probeRoute): only LoadBalancer Services are probed, and a route compiled again
+   * starts a new twin, as it did when the twin was made with the route.
+   */
+  probe: ServicePortRoute | undefined;
 }
 
 const caches = new WeakMap<RetainedState, CompileCache>();
@@ -184,7 +199,8 @@ function compilePorts(snapshot: Snapshot, counters: Counters, cache: CompileCach
         usable: [],
       };
       const countersOf = (key: string, pod: string | undefined, node: string | undefined) => counters.endpoint(serviceKey, port.name, key, pod, node);
-      own.push({ service, serviceKey, port, key: servicePortKey(serviceKey, port.name), endpoints, all: upstreamEndpoints(endpoints.usable, countersOf) });
+      const all = upstreamEndpoints(endpoints.usable, countersOf);
+      own.push({ service, serviceKey, port, key: servicePortKey(serviceKey, port.name), endpoints, all, allByKey: endpointsByKey(all) });
     }
     cache.ports.set(service, { entry, ports: own });
     ports.push(...own);
@@ -219,13 +235,13 @@ function compileKubeProxy(
   cache: CompileCache,
 ): KubeProxy {
   const routes = new Map<string, ServicePortRoute>();
-  const probeRoutes = new Map<string, ServicePortRoute>();
+  const probed = new Map<string, CachedRoute>();
   const selection = snapshot.settings.endpointSelection;
   const timeScale = snapshot.settings.timeScale;
   let kept = cache.routes.get(node.name);
   if (kept === undefined) cache.routes.set(node.name, (kept = new WeakMap()));
   for (const compiled of ports) {
-    const { service, serviceKey, port, key, all } = compiled;
+    const { service, serviceKey, port, key, all, allByKey } = compiled;
     const cached = kept.get(compiled);
     const same = cached !== undefined && cached.timeScale === timeScale && cached.selection === selection;
     const selectorKey = same ? cached.selectorKey : `${key}|${selection}`;
@@ -246,17 +262,22 @@ function compileKubeProxy(
       cache.configured.get(balancer) === cached.route
     ) {
       routes.set(key, cached.route);
-      probeRoutes.set(key, cached.probe);
+      probed.set(key, cached);
       continue;
     }
-    const route = compileRoute({ node: node.name, service, all, timeScale, selector, balancer, counters });
-    const probe = probeRoute(route, state.clock);
+    const route = compileRoute({ node: node.name, service, all, allByKey, timeScale, selector, balancer, counters });
     cache.configured.set(balancer, route);
-    kept.set(compiled, { timeScale, selection, selectorKey, balancerKey, selector, route, probe });
+    const entry: CachedRoute = { timeScale, selection, selectorKey, balancerKey, selector, route, probe: undefined };
+    kept.set(compiled, entry);
     routes.set(key, route);
-    probeRoutes.set(key, probe);
+    probed.set(key, entry);
   }
-  return new KubeProxy(node, routes, probeRoutes, podNodes, localReadyCounts(ports, node.name), ctx, state.localEndpoints);
+  const clock = state.clock;
+  const probeRouteOf = (servicePort: string): ServicePortRoute | undefined => {
+    const entry = probed.get(servicePort);
+    return entry === undefined ? undefined : (entry.probe ??= probeRoute(entry.route, clock));
+  };
+  return new KubeProxy(node, routes, probeRouteOf, podNodes, localReadyCounts(ports, node.name), ctx, state.localEndpoints);
 }
 
 class ListenerPlan {

@@ -45,7 +45,11 @@ export interface ServicePortCounters extends FlowTotals {
   readonly service: string;
   readonly port: string;
   connections: number;
-  readonly endpointPicks: Map<string, number>;
+  /**
+   * Connections per endpoint key; made on the first pick (countEndpointPick): of the
+   * 13,000 counters of 1,000 Service ports on 13 nodes most never pick an endpoint.
+   */
+  endpointPicks: Map<string, number> | undefined;
   /** Held silent: Local traffic policy and no local endpoint, or a NetworkPolicy (counted in policyDrops too). */
   dropped: number;
   /** Of `dropped`: a NetworkPolicy dropped the flow at the endpoint. */
@@ -187,7 +191,7 @@ export class Counters {
       rules: [...this.rules.values()].map(({ duration: _, ...c }) => ({ ...c, nodePicks: Object.fromEntries(c.nodePicks) })),
       servicePorts: [...this.servicePorts.values()].map(({ duration: _, connectDuration: __, ...c }) => ({
         ...c,
-        endpointPicks: Object.fromEntries(c.endpointPicks),
+        endpointPicks: c.endpointPicks === undefined ? {} : Object.fromEntries(c.endpointPicks),
       })),
       endpoints: [...this.endpointCounters.values()].map(({ duration: _, ...c }) => ({ ...c })),
       activeConnections,
@@ -202,7 +206,7 @@ export function newServicePortCounters(node: string, service: string, port: stri
     service,
     port,
     connections: 0,
-    endpointPicks: new Map(),
+    endpointPicks: undefined,
     dropped: 0,
     policyDrops: 0,
     refused: 0,
@@ -213,6 +217,11 @@ export function newServicePortCounters(node: string, service: string, port: stri
   };
 }
 
-export function increment(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+export function increment(map: Map<string, number>, key: string, n = 1): void {
+  map.set(key, (map.get(key) ?? 0) + n);
+}
+
+/** Counts `n` connections to `endpoint` (its key) on a Service port of a node. */
+export function countEndpointPick(counters: ServicePortCounters, endpoint: string, n = 1): void {
+  increment((counters.endpointPicks ??= new Map()), endpoint, n);
 }

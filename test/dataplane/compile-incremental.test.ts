@@ -105,7 +105,11 @@ function snapshots(sequence: readonly Step[]): { step: Step; snapshot: Snapshot 
 }
 
 const routesOf = (proxy: KubeProxy) => (proxy as unknown as { routes: ReadonlyMap<string, ServicePortRoute> }).routes;
-const probeRoutesOf = (proxy: KubeProxy) => (proxy as unknown as { probeRoutes: ReadonlyMap<string, ServicePortRoute> }).probeRoutes;
+/** The probe twin of each route (made on the first probe: asking for it makes it). */
+const probeRoutesOf = (proxy: KubeProxy): [string, ServicePortRoute][] => {
+  const probeRoute = (proxy as unknown as { probeRoute: (key: string) => ServicePortRoute | undefined }).probeRoute;
+  return [...routesOf(proxy).keys()].map((key) => [key, probeRoute(key)!]);
+};
 
 /** Everything a route decides with, without the retained objects' identity. */
 function plain(route: ServicePortRoute) {
@@ -136,7 +140,7 @@ function plainTables(tables: Tables) {
       name,
       node: proxy.node,
       routes: [...routesOf(proxy)].map(([key, route]) => ({ key, route: plain(route) })),
-      probeRoutes: [...probeRoutesOf(proxy)].map(([key, route]) => ({ key, route: plain(route) })),
+      probeRoutes: probeRoutesOf(proxy).map(([key, route]) => ({ key, route: plain(route) })),
     })),
   };
 }
@@ -181,6 +185,13 @@ describe('the data plane compiled on the previous compile', () => {
     expect(route(scaled!, 'default/api:')).not.toBe(route(removed!, 'default/api:'));
     expect(route(scaled!, 'default/local:http').all.length).toBe(route(removed!, 'default/local:http').all.length + 1);
     expect(route(scaled!, 'default/shop:')).toBe(route(removed!, 'default/shop:'));
+    // A kept route keeps its probe twin (made on the first probe, with a selection of its own); a route compiled again starts a new one.
+    const probe = (t: Tables, key: string, node = 'node-0') =>
+      (t.kubeProxies.get(node) as unknown as { probeRoute: (key: string) => ServicePortRoute | undefined }).probeRoute(key)!;
+    expect(probe(start!, 'default/web:http')).toBe(probe(added!, 'default/web:http'));
+    expect(probe(start!, 'default/web:http').balancer).not.toBe(route(start!, 'default/web:http').balancer);
+    expect(probe(start!, 'default/web:http').counters).not.toBe(route(start!, 'default/web:http').counters);
+    expect(probe(modified!, 'default/api:')).not.toBe(probe(added!, 'default/api:'));
     // The same snapshot compiled again keeps everything.
     const again = compile(built.at(-1)!.snapshot, state);
     for (const [key, r] of routesOf(again.kubeProxies.get('node-0')!)) expect(r, key).toBe(route(tables.at(-1)!, key));

@@ -21,8 +21,8 @@ export class KubeProxy {
   constructor(
     readonly node: NodeInfo,
     private readonly routes: ReadonlyMap<string, ServicePortRoute>,
-    /** The same routes for the LB's health probes (see probeRoute). */
-    private readonly probeRoutes: ReadonlyMap<string, ServicePortRoute>,
+    /** The same route for the LB's health probes (see probeRoute), made on the first probe. */
+    private readonly probeRoute: (servicePort: string) => ServicePortRoute | undefined,
     /** Pod IP → node name, for every pod of the cluster. */
     private readonly podNodes: ReadonlyMap<string, string>,
     /** Service key → distinct local ready endpoint IPs (the healthCheckNodePort count). */
@@ -48,7 +48,7 @@ export class KubeProxy {
    */
   acceptExternal(client: Socket, servicePort: string, idle?: IdleTimeout): void {
     const clientIP = client.remoteAddress ?? '';
-    const route = this.routeFor(client, clientIP === this.ctx.probeSource ? this.probeRoutes : this.routes, servicePort);
+    const route = this.routeFor(client, clientIP === this.ctx.probeSource ? this.probeRoute(servicePort) : this.routes.get(servicePort));
     if (route === undefined) return;
     const nodeAddress = this.node.address;
     if (route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress) {
@@ -112,7 +112,7 @@ export class KubeProxy {
    * the client. internalTrafficPolicy Local only uses endpoints on this node.
    */
   acceptClusterIP(client: Socket, servicePort: string): void {
-    const route = this.routeFor(client, this.routes, servicePort);
+    const route = this.routeFor(client, this.routes.get(servicePort));
     if (route === undefined) return;
     const clientIP = client.remoteAddress ?? '';
     if (route.internalTrafficPolicy === 'Local') {
@@ -123,8 +123,7 @@ export class KubeProxy {
   }
 
   /** The route, counted; undefined (client reset) when kube-proxy would REJECT. */
-  private routeFor(client: Socket, routes: ReadonlyMap<string, ServicePortRoute>, servicePort: string): ServicePortRoute | undefined {
-    const route = routes.get(servicePort);
+  private routeFor(client: Socket, route: ServicePortRoute | undefined): ServicePortRoute | undefined {
     if (route === undefined) {
       flowVerdict(client, 'no_route');
       resetSocket(client);

@@ -51,8 +51,12 @@ export function upstreamEndpoints(
   });
 }
 
-function byKey(endpoints: readonly UpstreamEndpoint[]): ReadonlyMap<string, UpstreamEndpoint> {
-  return new Map(endpoints.map((e) => [e.key, e]));
+const NO_ENDPOINTS: readonly UpstreamEndpoint[] = Object.freeze([]);
+const NO_ENDPOINTS_BY_KEY: ReadonlyMap<string, UpstreamEndpoint> = new Map();
+
+/** The endpoints by key; every empty set is one shared, empty map (most nodes hold no endpoint of most Service ports). */
+export function endpointsByKey(endpoints: readonly UpstreamEndpoint[]): ReadonlyMap<string, UpstreamEndpoint> {
+  return endpoints.length === 0 ? NO_ENDPOINTS_BY_KEY : new Map(endpoints.map((e) => [e.key, e]));
 }
 
 export interface RouteInputs {
@@ -60,6 +64,8 @@ export interface RouteInputs {
   readonly service: ServiceInfo;
   /** The port's usable endpoints, shared by every node's route. */
   readonly all: readonly UpstreamEndpoint[];
+  /** endpointsByKey(all), shared by every node's route. */
+  readonly allByKey: ReadonlyMap<string, UpstreamEndpoint>;
   readonly timeScale: number;
   /** The port's endpoint selection, shared by every node's route. */
   readonly selector: Selector<UpstreamEndpoint>;
@@ -68,9 +74,9 @@ export interface RouteInputs {
 }
 
 export function compileRoute(inputs: RouteInputs): ServicePortRoute {
-  const { node, service, all, balancer } = inputs;
-  const local = all.filter((e) => e.nodeName === node);
-  const allByKey = byKey(all);
+  const { node, service, all, allByKey, balancer } = inputs;
+  // Shared when empty: with 3 pods on 13 nodes, 10 of the 13 routes of a port hold no local endpoint.
+  const local = all.some((e) => e.nodeName === node) ? all.filter((e) => e.nodeName === node) : NO_ENDPOINTS;
   const affinityTimeoutMs = service.sessionAffinity === 'ClientIP' ? service.sessionAffinityTimeoutSeconds * 1000 * inputs.timeScale : undefined;
   balancer.configure(inputs.selector, affinityTimeoutMs, allByKey);
   return {
@@ -79,7 +85,7 @@ export function compileRoute(inputs: RouteInputs): ServicePortRoute {
     all,
     allByKey,
     local,
-    localByKey: byKey(local),
+    localByKey: endpointsByKey(local),
     balancer,
     counters: inputs.counters,
   };

@@ -16,7 +16,7 @@ import { resetSocket } from '../l4/reset.js';
 import { flowDelivered, flowDialFailed, flowToEndpoint, flowVerdict } from '../observe/flow.js';
 import { Splice, spliceOnRead } from '../l4/splice.js';
 import type { IdleTimeout } from '../lb/idle-timeout.js';
-import { increment } from '../stats.js';
+import { countEndpointPick } from '../stats.js';
 import { servicePortKey, type ServicePortRoute, type UpstreamEndpoint } from './service-port-route.js';
 import { gateNode, gatePod, gatePort, toxicsOf, type StreamToxic } from '../faults/l4-faults.js';
 import { faultIdleTimeout, ToxicFlow } from '../faults/toxic-flow.js';
@@ -129,7 +129,7 @@ export class UpstreamDial {
       resetSocket(this.client);
       return;
     }
-    increment(route.counters.endpointPicks, endpoint.key);
+    countEndpointPick(route.counters, endpoint.key);
     const faults = this.ctx.faults.table;
     if (faults !== undefined) {
       if (gatePod(this.client, faults, endpoint.ip, this.ctx.clock.now(), this.ctx)) return;

@@ -20,7 +20,7 @@
  * come from the conntrack events (kernel-traces.ts).
  */
 import { counterKey, type KernelCounterRef } from '../../cluster/kube-proxy-nft.js';
-import type { Counters } from '../../dataplane/stats.js';
+import { countEndpointPick, type Counters } from '../../dataplane/stats.js';
 import { Exposition } from '../../dataplane/observe/exposition.js';
 import { AksEmuError } from '../../errors/index.js';
 import { execNft } from './kernel-proxy.js';
@@ -107,7 +107,7 @@ export class KernelCounters implements KernelCounterReader {
       case 'endpoint': {
         const port = counters.servicePort(ref.node, ref.service, ref.port);
         port.connections += n;
-        port.endpointPicks.set(ref.endpoint, (port.endpointPicks.get(ref.endpoint) ?? 0) + n);
+        countEndpointPick(port, ref.endpoint, n);
         counters.endpoint(ref.service, ref.port, ref.endpoint, ref.pod, ref.podNode).connections += n;
         return;
       }

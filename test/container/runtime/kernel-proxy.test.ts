@@ -155,7 +155,7 @@ describe('the kernel table counters', () => {
     await sync.readCounters();
     const port = () => dataCounters.servicePort(NODE, 'default/web', 'http');
     expect(port().connections).toBe(5);
-    expect(Object.fromEntries(port().endpointPicks)).toEqual({ '10.244.0.5:8080': 3, '10.244.0.6:8080': 2 });
+    expect(Object.fromEntries(port().endpointPicks ?? [])).toEqual({ '10.244.0.5:8080': 3, '10.244.0.6:8080': 2 });
     expect(dataCounters.endpoint('default/web', 'http', '10.244.0.5:8080', undefined, NODE).connections).toBe(3);
     // A replacement reads the old table first, then counts the new one from zero.
     packets.set(dnat('10.244.0.5'), 4);
