@@ -15,7 +15,7 @@ import { servicePortKey, type ServicePortRoute, type UpstreamEndpoint } from './
 import { policyDrops, UpstreamDial } from './upstream-dial.js';
 import { portFaultKey } from '../../faults/compile.js';
 import type { ProbeSocketReason } from '../lb/probe-answer.js';
-import { increment } from '../stats.js';
+import { countEndpointPick } from '../stats.js';
 
 export class KubeProxy {
   constructor(
@@ -76,7 +76,7 @@ export class KubeProxy {
     const local = this.localEndpoints;
     if (clientIP === undefined) return 'no-probe-source';
     if (local === undefined) return 'dialled-endpoint';
-    const route = this.probeRoutes.get(servicePort);
+    const route = this.probeRoute(servicePort);
     if (route === undefined || route.all.length === 0) return 'no-route';
     const nodeAddress = this.node.address;
     const cluster = route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress || this.podNodes.has(clientIP);
@@ -103,7 +103,7 @@ export class KubeProxy {
     const picked = route.balancer.pick(candidates, cluster ? route.allByKey : route.localByKey, clientIP, false);
     if (picked === undefined) return 'no-route';
     route.counters.connections++;
-    increment(route.counters.endpointPicks, picked.key);
+    countEndpointPick(route.counters, picked.key);
     return undefined;
   }
 
