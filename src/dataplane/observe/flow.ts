@@ -299,7 +299,7 @@ export function flowToEndpoint(socket: Socket, endpoint: UpstreamEndpoint, seenS
   const flow = (socket as FlowSocket)[FLOW];
   if (flow === undefined) return;
   flow.endpoint = endpoint;
-  flow.seenSource = seenSource;
+  flow.seenSource = lastingAddress(seenSource);
   flow.candidates = candidates;
   flow.attempts++;
   flow.dialStartMs = flow.elapsedMs();
