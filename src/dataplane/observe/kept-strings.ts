@@ -30,9 +30,8 @@ const SHORT = 64;
 
 export class KeptStrings {
   #buf: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-  /** Where each field's bytes start and end in #buf (a repeated field shares an earlier one's). */
-  readonly #starts: Int32Array;
-  readonly #ends: Int32Array;
+  /** Where field i's bytes start ([2i]) and end ([2i + 1]) in #buf (a repeated field shares an earlier one's); one array, as the record is touched once per request. */
+  readonly #bounds: Int32Array;
   /** Where the next field's bytes go. */
   #used = 0;
   /** Bit i: field i was undefined. */
@@ -41,8 +40,7 @@ export class KeptStrings {
 
   constructor(readonly fields: number) {
     if (fields > 31) throw new RangeError(`KeptStrings holds at most 31 fields, not ${fields}`);
-    this.#starts = new Int32Array(fields);
-    this.#ends = new Int32Array(fields);
+    this.#bounds = new Int32Array(2 * fields);
   }
 
   /** Forgets every field; a buffer grown past KEEP_AT_MOST_BYTES is let go. */
@@ -64,10 +62,11 @@ export class KeptStrings {
   push(value: string | undefined): void {
     const i = this.#next();
     const start = this.#used;
-    this.#starts[i] = start;
+    const bounds = this.#bounds;
+    bounds[2 * i] = start;
     if (value === undefined) {
       this.#absent |= 1 << i;
-      this.#ends[i] = start;
+      bounds[2 * i + 1] = start;
       return;
     }
     const length = value.length;
@@ -92,7 +91,7 @@ export class KeptStrings {
     } else {
       end += buf.write(value, start, 'utf8');
     }
-    this.#ends[i] = end;
+    bounds[2 * i + 1] = end;
     this.#used = end;
   }
 
@@ -100,16 +99,17 @@ export class KeptStrings {
   repeat(earlier: number): void {
     if (earlier >= this.#count) throw new RangeError(`KeptStrings: field ${earlier} repeated before it was pushed`);
     const i = this.#next();
-    this.#starts[i] = this.#starts[earlier]!;
-    this.#ends[i] = this.#ends[earlier]!;
+    const bounds = this.#bounds;
+    bounds[2 * i] = bounds[2 * earlier]!;
+    bounds[2 * i + 1] = bounds[2 * earlier + 1]!;
     if ((this.#absent & (1 << earlier)) !== 0) this.#absent |= 1 << i;
   }
 
   /** Field i as it was pushed (undefined when it was undefined, or not pushed since the last clear). */
   get(i: number): string | undefined {
     if (i >= this.#count || (this.#absent & (1 << i)) !== 0) return undefined;
-    const start = this.#starts[i]!;
-    const end = this.#ends[i]!;
+    const start = this.#bounds[2 * i]!;
+    const end = this.#bounds[2 * i + 1]!;
     return start === end ? '' : this.#buf.toString('utf8', start, end);
   }
 }
