@@ -1,10 +1,11 @@
 /**
  * One L4 connection as it crosses the hops: the listener that accepted it (LB frontend,
  * NodePort or ClusterIP), the LB rule and the node it picked, kube-proxy's decision on that
- * node, the endpoint and the source address the pod saw. The record is made at accept and
- * travels on the client socket (the one object every hop receives); the hops fill in their
- * fields, and the socket's close ends it: bytes, duration and the reason reach every hop's
- * counters at once, so the data path itself counts nothing per chunk.
+ * node, the endpoint and the source address the pod saw. The record is taken at accept (a
+ * new one, or one a closed connection left) and travels on the client socket (the one
+ * object every hop receives); the hops fill in their fields, and the socket's close ends
+ * it: bytes, duration and the reason reach every hop's counters at once, so the data path
+ * itself counts nothing per chunk.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
