@@ -1,10 +1,11 @@
 /**
  * One L4 connection as it crosses the hops: the listener that accepted it (LB frontend,
  * NodePort or ClusterIP), the LB rule and the node it picked, kube-proxy's decision on that
- * node, the endpoint and the source address the pod saw. The record is made at accept and
- * travels on the client socket (the one object every hop receives); the hops fill in their
- * fields, and the socket's close ends it: bytes, duration and the reason reach every hop's
- * counters at once, so the data path itself counts nothing per chunk.
+ * node, the endpoint and the source address the pod saw. The record is taken at accept (a
+ * new one, or one a closed connection left) and travels on the client socket (the one
+ * object every hop receives); the hops fill in their fields, and the socket's close ends
+ * it: bytes, duration and the reason reach every hop's counters at once, so the data path
+ * itself counts nothing per chunk.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -42,10 +43,22 @@ export type FlowDelivery = 'hand-over' | 'dial';
 const FLOW = Symbol('aks-emu.flow');
 type FlowSocket = Socket & { [FLOW]?: Flow };
 
+/**
+ * A flow's record. Records are reused: each is held by its client socket until the socket
+ * closes and by the trace ring until the ring drops it, and once both have let go the
+ * trace store's spare list takes it back for a later connection. Nothing reads a record
+ * after that: the socket forgets it at its close, and every reader of the ring (the trace
+ * API, followers) copies what it reads at once (toJSON).
+ */
 export class Flow implements TraceRecord {
+  id = 0;
   /** Epoch milliseconds of the accept. */
-  readonly startedAt = Date.now();
-  readonly #t0 = performance.now();
+  startedAt = 0;
+  #t0 = 0;
+  #traces: Traces | undefined = undefined;
+  #listener: ListenerCounters | undefined = undefined;
+  client = '';
+  clientPort = 0;
   rule: RuleCounters | undefined = undefined;
   /** The node whose kube-proxy took the flow (picked by the LB, or the node it arrived at). */
   node: string | undefined = undefined;
@@ -70,14 +83,65 @@ export class Flow implements TraceRecord {
   sentBytes = 0;
   /** Faults that took effect on this flow: `type fault-id`. */
   faults: string[] | undefined = undefined;
+  /** The client socket and the trace ring: the record is reused when neither holds it. */
+  #holds = 0;
 
-  constructor(
-    readonly id: number,
-    readonly traces: Traces,
-    readonly listener: ListenerCounters,
-    readonly client: string,
-    readonly clientPort: number,
-  ) {}
+  /** A connection starts (on a new record or one taken back): held by its socket and the trace ring. */
+  start(id: number, traces: Traces, listener: ListenerCounters, client: string, clientPort: number): void {
+    this.id = id;
+    this.startedAt = Date.now();
+    this.#t0 = performance.now();
+    this.#traces = traces;
+    this.#listener = listener;
+    this.client = client;
+    this.clientPort = clientPort;
+    this.#holds = 2;
+  }
+
+  get traces(): Traces {
+    return this.#traces!;
+  }
+
+  get listener(): ListenerCounters {
+    return this.#listener!;
+  }
+
+  /** The trace ring dropped the record (TraceRecord). */
+  evicted(): void {
+    this.release();
+  }
+
+  /** The socket (at its close) or the trace ring let go of the record. */
+  release(): void {
+    if (--this.#holds !== 0) return;
+    const spare = spareFlows.get(this.#traces!);
+    this.#reset();
+    if (spare !== undefined && spare.length < SPARE_FLOWS) spare.push(this);
+  }
+
+  /** Back to a new record's state, so a record waiting to be reused holds nothing. */
+  #reset(): void {
+    this.#traces = undefined;
+    this.#listener = undefined;
+    this.client = '';
+    this.rule = undefined;
+    this.node = undefined;
+    this.route = undefined;
+    this.candidates = undefined;
+    this.endpoint = undefined;
+    this.seenSource = undefined;
+    this.delivery = undefined;
+    this.attempts = 0;
+    this.connectMs = undefined;
+    this.dialStartMs = 0;
+    this.delivered = false;
+    this.verdict = undefined;
+    this.end = undefined;
+    this.durationMs = undefined;
+    this.receivedBytes = 0;
+    this.sentBytes = 0;
+    this.faults = undefined;
+  }
 
   get open(): boolean {
     return this.end === undefined;
@@ -142,6 +206,19 @@ export interface FlowSource {
   readonly probeSource: string | undefined;
 }
 
+/** Records taken back and waiting for a connection: enough for a burst, bounded so a quiet cluster lets them go. */
+const SPARE_FLOWS = 256;
+
+/** Per trace store (a WeakMap: a stopped cluster's records go with it). */
+const spareFlows = new WeakMap<Traces, Flow[]>();
+
+/** How many records the flows of this trace store have made so far: the rest of its connections reused one. */
+export function flowRecordsMade(traces: Traces): number {
+  return made.get(traces) ?? 0;
+}
+
+const made = new WeakMap<Traces, number>();
+
 /** A client connection a TCP listener accepted; its record rides on the socket. */
 export function beginFlow(source: FlowSource, socket: Socket, listener: ListenerCounters): void {
   const client = socket.remoteAddress ?? '';
@@ -149,10 +226,34 @@ export function beginFlow(source: FlowSource, socket: Socket, listener: Listener
   if (client === source.probeSource) return;
   listener.connections++;
   listener.active++;
-  const flow = new Flow(source.traces.nextId(), source.traces, listener, client, socket.remotePort ?? 0);
+  const traces = source.traces;
+  let spare = spareFlows.get(traces);
+  if (spare === undefined) spareFlows.set(traces, (spare = []));
+  let flow = spare.pop();
+  if (flow === undefined) {
+    flow = new Flow();
+    made.set(traces, (made.get(traces) ?? 0) + 1);
+  }
+  flow.start(traces.nextId(), traces, listener, lastingAddress(client), socket.remotePort ?? 0);
   (socket as FlowSocket)[FLOW] = flow;
-  source.traces.add(flow);
+  traces.add(flow);
 }
+
+/**
+ * The same address as a string held for good (a bounded table of the clients seen), or the
+ * string itself: a record keeps its client's address for as long as the ring keeps it, so the
+ * socket's own copy would be promoted out of the young generation with every connection.
+ */
+function lastingAddress(address: string): string {
+  const known = addresses.get(address);
+  if (known !== undefined) return known;
+  if (addresses.size >= KEEP_ADDRESSES) addresses.clear();
+  addresses.set(address, address);
+  return address;
+}
+
+const KEEP_ADDRESSES = 1024;
+const addresses = new Map<string, string>();
 
 export function flowOf(socket: Socket): Flow | undefined {
   return (socket as FlowSocket)[FLOW];
@@ -199,7 +300,7 @@ export function flowToEndpoint(socket: Socket, endpoint: UpstreamEndpoint, seenS
   const flow = (socket as FlowSocket)[FLOW];
   if (flow === undefined) return;
   flow.endpoint = endpoint;
-  flow.seenSource = seenSource;
+  flow.seenSource = lastingAddress(seenSource);
   flow.candidates = candidates;
   flow.attempts++;
   flow.dialStartMs = flow.elapsedMs();
@@ -241,6 +342,9 @@ export function endFlow(socket: Socket, hadError: boolean): void {
   const endpoint = flow.endpoint?.counters;
   if (endpoint !== undefined && flow.delivered) settle(endpoint, received, sent, seconds);
   flow.traces.ended(flow);
+  // The socket lets go of the record (a hop calling in after the close finds none), which may now be reused.
+  (socket as FlowSocket)[FLOW] = undefined;
+  flow.release();
 }
 
 function settle(totals: FlowTotals, received: number, sent: number, seconds: number): void {

@@ -247,10 +247,14 @@ export class HttpTrace implements TraceRecord, CloseHook {
     this.#method = lasting(req.method ?? '');
     this.#httpVersion = lasting(req.httpVersion);
     const kept = this.#kept;
-    kept.push(req.url ?? '');
+    const url = req.url ?? '';
+    kept.push(url);
     kept.push(ex.host);
-    kept.push(ex.target);
-    kept.push(ex.url);
+    // Without a rewrite the target and the normalised URL are most often the request's URL.
+    if (ex.target === url) kept.repeat(K_URL);
+    else kept.push(ex.target);
+    if (ex.url === url) kept.repeat(K_URL);
+    else kept.push(ex.url);
     kept.push(this.#authorization);
     kept.push(this.#referer);
     kept.push(this.#userAgent);

@@ -32,6 +32,29 @@ describe('KeptStrings', () => {
     expect([kept.get(0), kept.get(1)]).toEqual(['abc', 'abcdef']);
   });
 
+  it('copies short ASCII, short text with non-ASCII after ASCII, and long text alike', () => {
+    const fields = ['127.0.0.1', 'a'.repeat(64), `${'a'.repeat(63)}\u00e9`, `${'b'.repeat(65)}\u2603`, '/x/\u{1f600}/y', '\u00e9'];
+    const kept = new KeptStrings(fields.length);
+    for (const f of fields) kept.push(f);
+    expect(fields.map((_, i) => kept.get(i))).toEqual(fields);
+  });
+
+  it('keeps a repeated field as the earlier one, undefined included, and the fields after it where they belong', () => {
+    const kept = new KeptStrings(6);
+    kept.push('/items/7');
+    kept.push(undefined);
+    kept.repeat(0);
+    kept.repeat(1);
+    kept.push('after');
+    kept.repeat(4);
+    expect([0, 1, 2, 3, 4, 5].map((i) => kept.get(i))).toEqual(['/items/7', undefined, '/items/7', undefined, 'after', 'after']);
+    kept.clear();
+    kept.push('again');
+    kept.repeat(0);
+    expect([kept.get(0), kept.get(1), kept.get(2)]).toEqual(['again', 'again', undefined]);
+    expect(() => kept.repeat(3)).toThrow(RangeError);
+  });
+
   it('refuses more fields than it was made for', () => {
     const kept = new KeptStrings(1);
     kept.push('a');
