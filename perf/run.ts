@@ -126,12 +126,7 @@ async function startAksEmu(settings: Settings, place: Placement, options: AksEmu
     entry: options.baseline === undefined ? './cluster-process.ts' : resolve(options.baseline, 'perf/cluster-process.ts'),
     fileLimit: CHILD_FILE_LIMIT,
     ...(place.servers ? { cpus: place.servers } : {}),
-    // The young generation starts at its largest size and stays there (V8's default: 16 MiB per
-    // semi-space). Otherwise its size depends on each process's history: the aks-emu started first
-    // sits idle while the second one starts, V8 shrinks an idle process's young generation, and
-    // with little surviving each collection it does not grow back, so the first process collected
-    // twice as often as its twin through a whole run (--hooks-ab, --baseline; perf/README.md).
-    nodeArgs: ['--expose-gc', '--min-semi-space-size=16'],
+    nodeArgs: ['--expose-gc'],
     env: {
       AKS_EMU_PERF_CLUSTER: JSON.stringify({
         timeScale: settings.timeScale,
