@@ -282,10 +282,10 @@ function withHostIP(status: unknown, pod: PodInfo, nodeAddress: string | undefin
  * same frozen object goes to the store, which sees that it put that object last time and
  * compares nothing.
  */
-class Kept<K extends object> {
-  readonly #kept = new WeakMap<K, { readonly inputs: readonly unknown[]; readonly object: KubeObject }>();
+class Kept<K extends object, V extends object = KubeObject> {
+  readonly #kept = new WeakMap<K, { readonly inputs: readonly unknown[]; readonly object: V }>();
 
-  get(key: K, inputs: readonly unknown[], make: () => KubeObject): KubeObject {
+  get(key: K, inputs: readonly unknown[], make: () => V): V {
     const kept = this.#kept.get(key);
     if (kept !== undefined && kept.inputs.length === inputs.length && kept.inputs.every((v, i) => v === inputs[i])) return kept.object;
     const object = deepFreeze(make());
@@ -300,6 +300,28 @@ const endpointSlices = new Kept<Snapshot['endpoints'][number]>();
 const legacyEndpoints = new Kept<Snapshot['endpoints'][number]>();
 /** A user's Service with its allocated fields and status, per stored object and Service. */
 const allocatedServices = new Kept<KubeObject>();
+/** A workload's status, its object with that status and a Deployment's ReplicaSet, per workload (the manifests layer hands an unchanged object over as the same one). */
+const workloadStatuses = new Kept<Workload, Json>();
+const controllerWorkloads = new Kept<Workload>();
+const replicaSets = new Kept<Workload>();
+/** A user's workload with its status, per stored object and status. */
+const userWorkloads = new Kept<KubeObject>();
+
+/** The pods a workload's status counts: a Deployment's are its ReplicaSet's. */
+function ownPods(w: Workload, snapshot: Snapshot): PodInfo[] {
+  const { namespace, name } = w.metadata;
+  switch (w.kind) {
+    case 'Deployment':
+      return podsOf(snapshot, 'ReplicaSet', namespace, `${name}-${podTemplateHash(w)}`);
+    case 'StatefulSet':
+    case 'ReplicaSet':
+    case 'ReplicationController':
+    case 'DaemonSet':
+      return podsOf(snapshot, w.kind, namespace, name);
+    case 'Pod':
+      return [];
+  }
+}
 
 function controllerPod(p: PodInfo, created: CreationTimes, nodeAddress: string | undefined): KubeObject {
   return controllerPods.get(p, [created('Pod', `${p.namespace}/${p.name}`), nodeAddress], () => {
@@ -378,10 +400,21 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     if (w.kind === 'Pod') continue;
     const mine = userEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
     const stored = mine ?? controllerEntry(apiVersionOf(w), w.kind, w.metadata.namespace, w.metadata.name);
-    const status = workloadStatus(w, snapshot, mine?.object.metadata.generation, stored?.object['status']);
-    if (mine) putStatus(mine, { ...mine.object, status });
-    else put({ ...workloadObject(w), status });
-    if (w.kind === 'Deployment') put(replicaSetOf(w, snapshot, mine?.object));
+    // A status depends on the workload, its generation, its pods and the status it replaces
+    // (whose condition times it keeps); with none to replace, on the snapshot's time too.
+    const pods = ownPods(w, snapshot);
+    const generation = mine?.object.metadata.generation;
+    const previous = stored?.object['status'];
+    const status = workloadStatuses.get(w, [generation, previous, previous === undefined ? snapshot.generatedAt : undefined, ...pods], () =>
+      workloadStatus(w, snapshot, generation, previous),
+    );
+    if (mine)
+      putStatus(
+        mine,
+        userWorkloads.get(mine.object, [status], () => ({ ...mine.object, status })),
+      );
+    else put(controllerWorkloads.get(w, [status], () => ({ ...workloadObject(w), status })));
+    if (w.kind === 'Deployment') put(replicaSets.get(w, [mine?.object.metadata.uid, ...pods], () => replicaSetOf(w, snapshot, mine?.object)));
   }
   const statuses = snapshot.ingress?.statuses ?? {};
   const ip = publishedAddress(snapshot);

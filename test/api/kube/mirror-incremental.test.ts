@@ -78,11 +78,13 @@ describe('the write-back of snapshots built on the previous one', () => {
       const pods = buildSnapshot(input).pods.map((p) => `${p.namespace}/${p.name}`);
       const facts: RuntimeFacts = { ...none, podReadiness: Object.fromEntries(pods.map((p) => [p, step.ready(p)])) };
       const next = buildSnapshot({ ...input, facts, ...(previous === undefined ? {} : { previous }) });
-      const fresh = buildSnapshot({ ...input, facts });
       const created = () => '2025-01-01T00:00:00Z';
       const changes = mirrorChanges({ snapshot: next, manifests: step.manifests, created, entries: incremental.entries() });
       const events = incremental.commit(changes);
-      const freshEvents = scratch.commit(mirrorChanges({ snapshot: fresh, manifests: step.manifests, created, entries: scratch.entries() }));
+      // From scratch also in the objects the write-back keeps per workload: a copy of the manifests shares none of them.
+      const freshManifests = structuredClone(step.manifests);
+      const freshSnapshot = buildSnapshot({ ...input, manifests: freshManifests, facts });
+      const freshEvents = scratch.commit(mirrorChanges({ snapshot: freshSnapshot, manifests: freshManifests, created, entries: scratch.entries() }));
       expect(
         events.map((e) => `${e.type} ${e.ref.kind} ${e.ref.name}`),
         step.what,
