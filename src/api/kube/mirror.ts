@@ -7,7 +7,7 @@
 import { podTemplateHash } from '../../cluster/workload-pods.js';
 import { deepFreeze } from '../../cluster/build-snapshot.js';
 import type { PodInfo, ServiceInfo, Snapshot } from '../../cluster/snapshot.js';
-import { objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
+import { isStoredFrom, objectKey, type Change, type KubeObject, type ObjectRef, type StoredEntry } from '../../cluster/store/index.js';
 import type { Manifests, Workload } from '../../model/types.js';
 import { publishedAddress } from '../../cluster/ingress/types.js';
 import { endpointSliceObject, nodeObject, podObject, serviceObject, type CreationTimes } from '../kube-objects.js';
@@ -298,6 +298,8 @@ const controllerPods = new Kept<PodInfo>();
 /** A Service's EndpointSlice and Endpoints, per endpoints entry and Service. */
 const endpointSlices = new Kept<Snapshot['endpoints'][number]>();
 const legacyEndpoints = new Kept<Snapshot['endpoints'][number]>();
+/** A Service aks-emu itself runs (the ingress controller's), per Service. */
+const controllerServices = new Kept<ServiceInfo>();
 /** A user's Service with its allocated fields and status, per stored object and Service. */
 const allocatedServices = new Kept<KubeObject>();
 /** A workload's status, its object with that status and a Deployment's ReplicaSet, per workload (the manifests layer hands an unchanged object over as the same one). */
@@ -386,7 +388,7 @@ export function mirrorChanges(input: MirrorInput): Change[] {
         mine,
         allocatedServices.get(mine.object, [s], () => serviceWithAllocation(mine.object, s)),
       );
-    else put(serviceObject(s, created) as unknown as KubeObject);
+    else put(controllerServices.get(s, [created('Service', `${s.namespace}/${s.name}`)], () => serviceObject(s, created) as unknown as KubeObject));
     if (s.selector && s.type !== 'ExternalName') {
       const eps = serviceEndpointsOf(snapshot, s.namespace, s.name);
       if (eps) {
@@ -438,10 +440,17 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     input.entries.find((e) => e.owner === 'controller' && e.ref.group === GATEWAY_GROUP && e.ref.kind === 'GatewayClass' && e.ref.name === name)?.object;
   for (const c of builtInGatewayClasses(userClasses, snapshot.gateway, controllerClass)) put(c);
 
+  const stored = new Map<string, StoredEntry>();
+  for (const e of input.entries) stored.set(objectKey(e.ref), e);
   const changes: Change[] = [];
-  for (const w of wanted.values()) changes.push({ op: 'put', ref: w.ref, owner: w.owner, object: w.object, status: true });
-  for (const e of input.entries) {
-    const key = objectKey(e.ref);
+  for (const [key, w] of wanted) {
+    // The object the store was given last time by the same owner (a kept one): the store would
+    // skip the put, so it is not made (at 1,000 Services, 8,000 puts per snapshot were).
+    const s = stored.get(key);
+    if (s !== undefined && s.owner === w.owner && isStoredFrom(s.object, w.object)) continue;
+    changes.push({ op: 'put', ref: w.ref, owner: w.owner, object: w.object, status: true });
+  }
+  for (const [key, e] of stored) {
     if (e.owner === 'controller' && !wanted.has(key) && e.ref.kind !== 'Event') changes.push({ op: 'delete', ref: e.ref });
   }
   return changes;
