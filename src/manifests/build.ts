@@ -111,6 +111,41 @@ export class ParsedObjects {
   set(object: object, read: CleanRead): void {
     this.#reads.set(object, read);
   }
+
+  /**
+   * `next` replaces `previous` in its place with another status only (a controller's status
+   * write, which the store stores with a new resourceVersion): the kept read of `previous`
+   * is `next`'s as well, for reads that ignore unknown fields (the kinds' readers never read
+   * `status`, nor metadata beyond name, namespace, labels, annotations and uid). Anything
+   * else about `next` differing, or `next` not frozen, keeps nothing.
+   */
+  carry(previous: object, next: object): void {
+    const read = this.#reads.get(previous);
+    if (read === undefined || !Object.isFrozen(next) || read.options !== IGNORING_UNKNOWN_FIELDS) return;
+    if (sameExceptStatus(previous as Obj, next as Obj)) this.#reads.set(next, read);
+  }
+}
+
+/** The options key of reads with fieldValidation Ignore and no other option (the object store's). */
+const IGNORING_UNKNOWN_FIELDS = readOptionsKey({ fieldValidation: 'Ignore' });
+
+function readOptionsKey(options: ManifestOptions): string {
+  return JSON.stringify([options.fieldValidation ?? 'Strict', options.allowedEndpointCIDRs ?? null, options.namespace ?? null]);
+}
+
+/** The metadata fields a read looks at. */
+const READ_METADATA = ['name', 'namespace', 'labels', 'annotations', 'uid'] as const;
+
+/** The same fields (the same values, by reference) apart from `status` and metadata no reader looks at. */
+function sameExceptStatus(a: Obj, b: Obj): boolean {
+  const keys = (o: Obj) => Object.keys(o).filter((k) => k !== 'status');
+  const ka = keys(a);
+  const kb = keys(b);
+  if (ka.length !== kb.length || ka.some((k) => k !== 'metadata' && a[k] !== b[k]) || kb.some((k) => !(k in a))) return false;
+  const ma = a['metadata'];
+  const mb = b['metadata'];
+  if (ma === mb) return true;
+  return isObj(ma) && isObj(mb) && READ_METADATA.every((k) => ma[k] === mb[k]);
 }
 
 export interface LoadResult {
@@ -421,7 +456,7 @@ export function buildManifests(objects: readonly RawObject[], options: ManifestO
   // A kept read is valid for the options it was read with (the object's own identity and place are checked per object).
   const reuse = options.reuse && {
     cache: options.reuse,
-    options: JSON.stringify([fieldValidation, options.allowedEndpointCIDRs ?? null, options.namespace ?? null]),
+    options: readOptionsKey(options),
   };
   const builder = new ManifestsBuilder(dialableRanges(options), fieldValidation, reuse);
   for (const { envelope, raw } of envelopes) builder.addFrom(envelope, raw);

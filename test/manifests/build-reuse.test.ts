@@ -97,4 +97,38 @@ describe('building manifests with reads kept from earlier builds', () => {
     expect(build(steps[5]!.objects, { fieldValidation: 'Ignore', reuse })).toHaveProperty('errors');
     expect(build(steps[7]!.objects, { fieldValidation: 'Ignore', allowedEndpointCIDRs: ['10.0.0.0/8'], reuse })).toHaveProperty('errors');
   });
+
+  it('carries a read over to an object that differs only in its status, and to no other', () => {
+    const options: ManifestOptions = { fieldValidation: 'Ignore' };
+    const app = deployment('web');
+    const api = service('api');
+    // As the store keeps a controller's status write: the other fields by reference, metadata copied with a new resourceVersion.
+    const restatus = (o: Obj, status: Obj): Obj => deepFreeze({ ...o, metadata: { ...(o['metadata'] as Obj), resourceVersion: '7' }, status });
+    const respec = (o: Obj, spec: Obj): Obj => deepFreeze({ ...o, metadata: { ...(o['metadata'] as Obj), resourceVersion: '8' }, spec });
+    const relabel = (o: Obj): Obj => deepFreeze({ ...o, metadata: { ...(o['metadata'] as Obj), labels: { tier: 'web' } } });
+    const reuse = new ParsedObjects();
+    const first = build([app, api], { ...options, reuse });
+    const cases: { what: string; next: Obj; carried: boolean }[] = [
+      { what: 'a new status', next: restatus(app, { replicas: 3, readyReplicas: 3 }), carried: true },
+      { what: 'a new spec', next: respec(app, { ...(app['spec'] as Obj), replicas: 5 }), carried: false },
+      { what: 'new labels', next: relabel(app), carried: false },
+      { what: 'a new field', next: deepFreeze({ ...app, extra: 1 }), carried: false },
+    ];
+    for (const { what, next, carried } of cases) {
+      reuse.carry(app, next);
+      const kept = build([next, api], { ...options, reuse });
+      expect(kept, what).toEqual(build([next, api], options));
+      if ('ok' in kept && 'ok' in first) {
+        if (carried) expect(kept.ok.manifests.workloads[0], what).toBe(first.ok.manifests.workloads[0]);
+        else expect(kept.ok.manifests.workloads[0], what).not.toBe(first.ok.manifests.workloads[0]);
+      }
+    }
+    // Reads with other options are not carried: with Strict, a status may hold what the schema refuses.
+    const strict = new ParsedObjects();
+    build([app, api], { fieldValidation: 'Strict', reuse: strict });
+    const next = restatus(app, { replicas: 3, bogus: 1 });
+    strict.carry(app, next);
+    const again = build([next, api], { fieldValidation: 'Strict', reuse: strict });
+    expect(again).toEqual(build([next, api], { fieldValidation: 'Strict' }));
+  });
 });

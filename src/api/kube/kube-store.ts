@@ -85,6 +85,10 @@ export class KubeStore {
     link.on('snapshot', this.#onSnapshot);
     link.on('probe', this.#onProbe);
     link.on('readiness', this.#onReadiness);
+    // A controller's status write replaces a user's object with one that reads the same.
+    this.store.subscribe((events) => {
+      for (const e of events) if (e.type === 'MODIFIED' && e.previous !== undefined) this.#parsed.carry(e.previous, e.object);
+    });
   }
 
   #pending: EventRecord[] = [];
