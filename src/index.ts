@@ -15,7 +15,7 @@ import type { WorkloadInput } from './config/workloads.js';
 import type { ClusterConfig } from './config/types.js';
 import { startAdminServer, type AdminServer } from './api/server.js';
 import { AksEmuError } from './errors/index.js';
-import { loadObjects, type LoadResult, type RawObject } from './manifests/index.js';
+import { loadObjects, MANIFEST_LISTS, type LoadResult, type RawObject } from './manifests/index.js';
 import { KubeStore } from './api/kube/kube-store.js';
 import { createKubeApi } from './api/kube/handler.js';
 import type { Manifests } from './model/types.js';
@@ -196,18 +196,7 @@ async function readManifests(
 
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   if (results.length === 1) return results[0]!;
-  const keys = [
-    'services',
-    'workloads',
-    'endpointSlices',
-    'secrets',
-    'configMaps',
-    'namespaces',
-    'ingresses',
-    'ingressClasses',
-    'networkPolicies',
-    'skipped',
-  ] as const;
+  const keys = [...MANIFEST_LISTS, 'skipped'] as const;
   const merged = Object.fromEntries(keys.map((k) => [k, results.flatMap((r) => (r.manifests[k] ?? []) as readonly unknown[])])) as unknown as Manifests;
   const gatewayApi = mergeGatewayObjects(results.map((r) => r.manifests.gatewayApi));
   if (gatewayApi) return { manifests: { ...merged, gatewayApi }, notices: results.flatMap((r) => r.notices) };

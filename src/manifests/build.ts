@@ -55,6 +55,97 @@ export interface ManifestOptions {
   readonly fieldValidation?: FieldValidation;
   /** The namespace of objects that name none (`kubectl apply -n`); default `default`. */
   readonly namespace?: string;
+  /**
+   * What earlier builds made of frozen objects they read cleanly: an object read again at
+   * the same file and document, with the same options, is taken from here instead of being
+   * read anew (the object store validates every write with the whole set, of which one
+   * object changed).
+   */
+  readonly reuse?: ParsedObjects;
+}
+
+/** The lists of Manifests that hold objects (mergeLoadResults merges these, with `skipped`). */
+export const MANIFEST_LISTS = [
+  'services',
+  'workloads',
+  'endpointSlices',
+  'secrets',
+  'configMaps',
+  'namespaces',
+  'ingresses',
+  'ingressClasses',
+  'networkPolicies',
+] as const;
+
+const GATEWAY_LISTS = ['gatewayClasses', 'gateways', 'httpRoutes', 'grpcRoutes', 'tcpRoutes', 'tlsRoutes', 'referenceGrants'] as const;
+
+/** The builder's lists an object's reading can add to. */
+type ListName = (typeof MANIFEST_LISTS)[number] | (typeof GATEWAY_LISTS)[number];
+
+/** What reading one object added, when it added no error, notice or skip. */
+interface CleanRead {
+  readonly file: string;
+  readonly doc: number;
+  readonly options: string;
+  readonly located: Located;
+  readonly kind: HandledKind;
+  readonly added: readonly { readonly list: ListName; readonly items: readonly unknown[] }[];
+}
+
+/**
+ * Clean reads of frozen objects, kept per object (a WeakMap: an object the store no longer
+ * holds goes with it). Only reads that reported nothing are kept, so a reused read adds
+ * exactly the items a fresh one would and every error is still reported by a fresh read;
+ * the duplicate check, which depends on the other objects, runs for every object.
+ */
+export class ParsedObjects {
+  readonly #reads = new WeakMap<object, CleanRead>();
+
+  /** @internal */
+  get(object: object, source: Source, options: string): CleanRead | undefined {
+    const read = this.#reads.get(object);
+    return read !== undefined && read.file === source.file && read.doc === source.doc && read.options === options ? read : undefined;
+  }
+
+  /** @internal */
+  set(object: object, read: CleanRead): void {
+    this.#reads.set(object, read);
+  }
+
+  /**
+   * `next` replaces `previous` in its place with another status only (a controller's status
+   * write, which the store stores with a new resourceVersion): the kept read of `previous`
+   * is `next`'s as well, for reads that ignore unknown fields (the kinds' readers never read
+   * `status`, nor metadata beyond name, namespace, labels, annotations and uid). Anything
+   * else about `next` differing, or `next` not frozen, keeps nothing.
+   */
+  carry(previous: object, next: object): void {
+    const read = this.#reads.get(previous);
+    if (read === undefined || !Object.isFrozen(next) || read.options !== IGNORING_UNKNOWN_FIELDS) return;
+    if (sameExceptStatus(previous as Obj, next as Obj)) this.#reads.set(next, read);
+  }
+}
+
+/** The options key of reads with fieldValidation Ignore and no other option (the object store's). */
+const IGNORING_UNKNOWN_FIELDS = readOptionsKey({ fieldValidation: 'Ignore' });
+
+function readOptionsKey(options: ManifestOptions): string {
+  return JSON.stringify([options.fieldValidation ?? 'Strict', options.allowedEndpointCIDRs ?? null, options.namespace ?? null]);
+}
+
+/** The metadata fields a read looks at. */
+const READ_METADATA = ['name', 'namespace', 'labels', 'annotations', 'uid'] as const;
+
+/** The same fields (the same values, by reference) apart from `status` and metadata no reader looks at. */
+function sameExceptStatus(a: Obj, b: Obj): boolean {
+  const keys = (o: Obj) => Object.keys(o).filter((k) => k !== 'status');
+  const ka = keys(a);
+  const kb = keys(b);
+  if (ka.length !== kb.length || ka.some((k) => k !== 'metadata' && a[k] !== b[k]) || kb.some((k) => !(k in a))) return false;
+  const ma = a['metadata'];
+  const mb = b['metadata'];
+  if (ma === mb) return true;
+  return isObj(ma) && isObj(mb) && READ_METADATA.every((k) => ma[k] === mb[k]);
 }
 
 export interface LoadResult {
@@ -79,7 +170,7 @@ interface Envelope {
 const where = (s: Source): string => `${s.file} (document ${s.doc})`;
 
 /** Documents that are not Kubernetes objects are parse errors, as kubectl reports them before sending anything. */
-function toEnvelopes(raw: RawObject, parseErrors: string[], out: Envelope[], at = ''): void {
+function toEnvelopes(raw: RawObject, parseErrors: string[], out: { envelope: Envelope; raw: unknown }[], at = ''): void {
   const source: Source = { file: raw.file, doc: raw.doc };
   const { object } = raw;
   if (!isObj(object)) {
@@ -101,7 +192,7 @@ function toEnvelopes(raw: RawObject, parseErrors: string[], out: Envelope[], at 
     object['items'].forEach((item, i) => toEnvelopes({ ...raw, object: item }, parseErrors, out, `${at} items[${i}]`));
     return;
   }
-  out.push({ source, apiVersion, kind, object });
+  out.push({ envelope: { source, apiVersion, kind, object }, raw: raw.object });
 }
 
 function dialableRanges(options: ManifestOptions): DialableRanges {
@@ -142,23 +233,70 @@ class ManifestsBuilder {
   constructor(
     private readonly dialable: DialableRanges,
     private readonly fieldValidation: FieldValidation,
+    private readonly reuse?: { readonly cache: ParsedObjects; readonly options: string },
   ) {}
 
-  add(e: Envelope): void {
+  #list(name: ListName): unknown[] {
+    switch (name) {
+      case 'gatewayClasses':
+      case 'gateways':
+      case 'httpRoutes':
+      case 'grpcRoutes':
+      case 'tcpRoutes':
+      case 'tlsRoutes':
+      case 'referenceGrants':
+        return this.gatewayApi[name];
+      default:
+        return this[name];
+    }
+  }
+
+  static readonly #lists: readonly ListName[] = [...MANIFEST_LISTS, ...GATEWAY_LISTS];
+
+  /** add(), or what an earlier clean read of the same frozen object added (`reuse`). */
+  addFrom(e: Envelope, raw: unknown): void {
+    const reuse = this.reuse;
+    if (reuse === undefined || raw !== e.object || !Object.isFrozen(raw)) {
+      this.add(e);
+      return;
+    }
+    const kept = reuse.cache.get(raw, e.source, reuse.options);
+    if (kept !== undefined) {
+      const { name, namespace } = peekIdentity(e.object, e.kind);
+      const r = new Reporter(this.errors, e.source, kept.kind, name, namespace || undefined);
+      this.checkDuplicate(r, kept.kind, kept.located);
+      for (const { list, items } of kept.added) this.#list(list).push(...items);
+      return;
+    }
+    const lengths = ManifestsBuilder.#lists.map((name) => this.#list(name).length);
+    const before = { errors: this.errors.length, notices: this.notices.length, skipped: this.skipped.length };
+    const located = this.add(e);
+    if (located === undefined || !isHandledKind(e.kind)) return;
+    if (this.errors.length !== before.errors || this.notices.length !== before.notices || this.skipped.length !== before.skipped) return;
+    const added = ManifestsBuilder.#lists.flatMap((list, i) => {
+      const items = this.#list(list).slice(lengths[i]);
+      return items.length > 0 ? [{ list, items }] : [];
+    });
+    reuse.cache.set(raw, { file: e.source.file, doc: e.source.doc, options: reuse.options, located, kind: e.kind, added });
+  }
+
+  /** Reads one object into the lists; returns its identity once it got that far. */
+  add(e: Envelope): Located | undefined {
     const { name, namespace } = peekIdentity(e.object, e.kind);
     if (!isHandledKind(e.kind)) {
       this.skip(e, name, namespace, 'kind does not shape traffic');
-      return;
+      return undefined;
     }
     const r = new Reporter(this.errors, e.source, e.kind, name, namespace || undefined);
     if (HANDLED_KINDS[e.kind].apiVersion !== e.apiVersion) {
       r.invalid('apiVersion', e.apiVersion, `no matches for kind "${e.kind}" in version "${e.apiVersion}"`);
-      return;
+      return undefined;
     }
     checkUnknownFields(r, e, this.fieldValidation, (line) => this.notices.push(line), where(e.source));
     const located: Located = { source: e.source, metadata: readMeta(r, e.object, e.kind) };
     this.checkDuplicate(r, e.kind, located);
     this.route(r, e, e.kind, located);
+    return located;
   }
 
   /** Two objects of one kind and name in one namespace: the second would fail with AlreadyExists. */
@@ -311,10 +449,16 @@ function without(m: Manifests, errors: readonly FieldError[]): Manifests {
  * AKS_EMU_MANIFEST_PARSE error before any object is validated.
  */
 export function buildManifests(objects: readonly RawObject[], options: ManifestOptions = {}, parseErrors: string[] = []): LoadResult {
-  const envelopes: Envelope[] = [];
+  const envelopes: { envelope: Envelope; raw: unknown }[] = [];
   for (const raw of defaultNamespace(objects, options.namespace, parseErrors)) toEnvelopes(raw, parseErrors, envelopes);
   if (parseErrors.length > 0) throw new AksEmuError('AKS_EMU_MANIFEST_PARSE', parseErrors.join('\n'));
-  const builder = new ManifestsBuilder(dialableRanges(options), options.fieldValidation ?? 'Strict');
-  for (const e of envelopes) builder.add(e);
+  const fieldValidation = options.fieldValidation ?? 'Strict';
+  // A kept read is valid for the options it was read with (the object's own identity and place are checked per object).
+  const reuse = options.reuse && {
+    cache: options.reuse,
+    options: readOptionsKey(options),
+  };
+  const builder = new ManifestsBuilder(dialableRanges(options), fieldValidation, reuse);
+  for (const { envelope, raw } of envelopes) builder.addFrom(envelope, raw);
   return builder.result();
 }

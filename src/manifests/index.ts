@@ -11,6 +11,7 @@ import { defaultNamespace } from './namespace.js';
 import { parseYamlDocuments } from './parse.js';
 
 export type { LoadResult, ManifestOptions, RawObject } from './build.js';
+export { MANIFEST_LISTS, ParsedObjects } from './build.js';
 export { FIELD_VALIDATIONS, parseValidateFlag, type FieldValidation } from './validation/unknown-fields.js';
 
 /** Files and folders (folders recursively: *.yaml, *.yml, *.json, sorted), within the size limits. */

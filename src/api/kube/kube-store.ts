@@ -7,7 +7,7 @@
 import { ObjectStore, objectKey, type Change, type KubeObject, type StoreEvent, type StoredEntry } from '../../cluster/store/index.js';
 import type { Snapshot } from '../../cluster/snapshot.js';
 import { ManifestInvalidError, type FieldError } from '../../errors/index.js';
-import { parseObjects, type RawObject } from '../../manifests/index.js';
+import { ParsedObjects, parseObjects, type RawObject } from '../../manifests/index.js';
 import { stableUid } from '../../manifests/uid.js';
 import type { Manifests } from '../../model/types.js';
 import type { CreationTimes } from '../kube-objects.js';
@@ -74,6 +74,8 @@ export class KubeStore {
     ]);
   };
   #queue: Promise<unknown> = Promise.resolve();
+  /** Clean reads of the stored objects: a write reads only the objects it changed (and those whose document number moved). */
+  readonly #parsed = new ParsedObjects();
   #log: (line: string) => void;
   readonly #lbSync = new LoadBalancerSyncEvents();
 
@@ -83,6 +85,10 @@ export class KubeStore {
     link.on('snapshot', this.#onSnapshot);
     link.on('probe', this.#onProbe);
     link.on('readiness', this.#onReadiness);
+    // A controller's status write replaces a user's object with one that reads the same.
+    this.store.subscribe((events) => {
+      for (const e of events) if (e.type === 'MODIFIED' && e.previous !== undefined) this.#parsed.carry(e.previous, e.object);
+    });
   }
 
   #pending: EventRecord[] = [];
@@ -112,6 +118,21 @@ export class KubeStore {
   seed(objects: readonly RawObject[]): void {
     this.store.commit(userPuts(objects));
     this.mirror();
+    this.#readStored();
+  }
+
+  /**
+   * Reads the stored user objects once, so that the first write reads only what it
+   * changes (#parsed keeps clean reads per stored object). A set that does not read
+   * cleanly is left to the writes, whose validation reports it.
+   */
+  #readStored(): void {
+    try {
+      parseObjects(rawObjects(this.store.entries('user')), { fieldValidation: 'Ignore', reuse: this.#parsed });
+    } catch (err) {
+      if (!(err instanceof ManifestInvalidError)) throw err;
+      this.#log(`object store: the stored objects do not read cleanly, the next write will report it: ${err.message}`);
+    }
   }
 
   /**
@@ -226,14 +247,19 @@ export class KubeStore {
   }
 
   #validate(entries: readonly StoredEntry[]): Manifests {
-    const raw: RawObject[] = entries.map((e, i) => ({ file: '<api>', doc: i + 1, object: e.object }));
+    const raw = rawObjects(entries);
     // Unknown fields were dealt with where the objects came in (the API's fieldValidation
     // directive, `aks-emu up --validate`); objects kept after a warning must not fail later writes.
-    const { manifests } = parseObjects(raw, { fieldValidation: 'Ignore' });
+    const { manifests } = parseObjects(raw, { fieldValidation: 'Ignore', reuse: this.#parsed });
     const errors = this.#link.check(manifests);
     if (errors.length > 0) throw new ManifestInvalidError(errors);
     return manifests;
   }
+}
+
+/** Stored objects as the manifests layer reads them: file `<api>`, one document each, in store order. */
+function rawObjects(entries: readonly StoredEntry[]): RawObject[] {
+  return entries.map((e, i) => ({ file: '<api>', doc: i + 1, object: e.object }));
 }
 
 /** The store keys of the objects in a set of manifests. */

@@ -1,4 +1,5 @@
 export {
+  isStoredFrom,
   ObjectStore,
   type Change,
   type KubeObject,

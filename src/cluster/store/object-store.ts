@@ -127,7 +127,11 @@ export class ObjectStore {
       }
       if (current && change.create)
         throw new ApiStatusError('AlreadyExists', `${describeRef(change.ref)} already exists`, { name: change.ref.name, kind: change.ref.kind });
-      if (current && sameContent(current.object, change.object) && current.owner === change.owner) continue;
+      if (current && sameContent(current.object, change.object) && current.owner === change.owner) {
+        // A frozen object of the same content: the next put of it is known unchanged without comparing.
+        if (Object.isFrozen(change.object)) storedFrom.set(current.object, change.object);
+        continue;
+      }
       next.set(key, { ref: change.ref, owner: change.owner, object: change.object });
       planned.push({ type: current ? 'MODIFIED' : 'ADDED', key, change });
     }
@@ -221,9 +225,17 @@ function contentOfFrozen(o: KubeObject): string {
  */
 const storedFrom = new WeakMap<KubeObject, KubeObject>();
 
+/**
+ * Whether `stored` (an object of the store) was made from `object`: a put of `object` by the
+ * same owner again changes nothing, and its writer need not hand it to commit at all.
+ */
+export function isStoredFrom(stored: KubeObject, object: KubeObject): boolean {
+  return storedFrom.get(stored) === object;
+}
+
 /** Same object apart from what the store itself maintains; `stored` is an object of the store. */
 function sameContent(stored: KubeObject, b: KubeObject): boolean {
-  return storedFrom.get(stored) === b || contentOfFrozen(stored) === contentOfFrozen(b);
+  return isStoredFrom(stored, b) || contentOfFrozen(stored) === contentOfFrozen(b);
 }
 
 function deepFreeze<T>(value: T): T {
