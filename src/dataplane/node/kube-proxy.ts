@@ -17,6 +17,13 @@ import { portFaultKey } from '../../faults/compile.js';
 import type { ProbeSocketReason } from '../lb/probe-answer.js';
 import { countEndpointPick } from '../stats.js';
 
+/** Which endpoints a flow through the KUBE-EXT chain may use, and the source they see. */
+interface ExternalChoice {
+  readonly candidates: readonly UpstreamEndpoint[];
+  readonly byKey: ReadonlyMap<string, UpstreamEndpoint>;
+  readonly source: string;
+}
+
 export class KubeProxy {
   constructor(
     readonly node: NodeInfo,
@@ -50,14 +57,21 @@ export class KubeProxy {
     const clientIP = client.remoteAddress ?? '';
     const route = this.routeFor(client, clientIP === this.ctx.probeSource ? this.probeRoute(servicePort) : this.routes.get(servicePort));
     if (route === undefined) return;
+    const { candidates, byKey, source } = this.externalChoice(route, clientIP);
+    this.forward(client, route, candidates, byKey, clientIP, source, idle);
+  }
+
+  /**
+   * The KUBE-EXT chain's choice for a client: Cluster policy, or this node's own address,
+   * masquerades to the node and may use any endpoint; a pod client may use any endpoint
+   * and keeps its address; otherwise Local policy keeps the client's address and only
+   * uses endpoints on this node.
+   */
+  private externalChoice(route: ServicePortRoute, clientIP: string): ExternalChoice {
     const nodeAddress = this.node.address;
-    if (route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress) {
-      this.forward(client, route, route.all, route.allByKey, clientIP, nodeAddress, idle);
-    } else if (this.podNodes.has(clientIP)) {
-      this.forward(client, route, route.all, route.allByKey, clientIP, clientIP, idle);
-    } else {
-      this.forward(client, route, route.local, route.localByKey, clientIP, clientIP, idle);
-    }
+    if (route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress) return { candidates: route.all, byKey: route.allByKey, source: nodeAddress };
+    if (this.podNodes.has(clientIP)) return { candidates: route.all, byKey: route.allByKey, source: clientIP };
+    return { candidates: route.local, byKey: route.localByKey, source: clientIP };
   }
 
   /**
@@ -78,9 +92,7 @@ export class KubeProxy {
     if (local === undefined) return 'dialled-endpoint';
     const route = this.probeRoute(servicePort);
     if (route === undefined || route.all.length === 0) return 'no-route';
-    const nodeAddress = this.node.address;
-    const cluster = route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress || this.podNodes.has(clientIP);
-    const candidates = cluster ? route.all : route.local;
+    const { candidates, byKey, source } = this.externalChoice(route, clientIP);
     if (candidates.length === 0) return 'no-local-endpoint';
     const faults = this.ctx.faults.table;
     if (faults !== undefined) {
@@ -92,15 +104,15 @@ export class KubeProxy {
         candidates.some((e) => faults.pods.has(e.ip));
       if (onPath) return 'fault';
     }
-    // The source the pod would see, as UpstreamDial has it: the node under Cluster policy, else the probe.
-    const source = route.externalTrafficPolicy === 'Cluster' || clientIP === nodeAddress ? nodeAddress : clientIP;
+    const nodeAddress = this.node.address;
     for (const endpoint of candidates) {
+      // The source the pod would see, as UpstreamDial has it.
       if (policyDrops(this.ctx, endpoint.ip === clientIP ? nodeAddress : source, endpoint, clientIP)) return 'network-policy';
       const pod = local.lookup(endpoint.ip, endpoint.port);
       if (pod === undefined) return 'dialled-endpoint';
       if (pod.quietOnProbe !== true) return 'not-quiet';
     }
-    const picked = route.balancer.pick(candidates, cluster ? route.allByKey : route.localByKey, clientIP, false);
+    const picked = route.balancer.pick(candidates, byKey, clientIP, false);
     if (picked === undefined) return 'no-route';
     route.counters.connections++;
     countEndpointPick(route.counters, picked.key);
