@@ -127,17 +127,14 @@ class ProbeTarget {
  * is out, as a socket's is.
  */
 class InProcessAttempt implements Attempt {
-  cancelled = false;
-
   constructor(
     readonly target: ProbeTarget,
     readonly ok: boolean,
     readonly detail: string,
   ) {}
 
-  cancel(): void {
-    this.cancelled = true;
-  }
+  /** Nothing to close: whoever cancels also clears target.check, and delivery skips an attempt that is no longer its target's. */
+  cancel(): void {}
 }
 
 interface ProbeGroup {
@@ -311,7 +308,7 @@ export class Prober {
     this.undelivered = [];
     for (const attempt of attempts) {
       const { target } = attempt;
-      if (attempt.cancelled || target.check !== attempt) continue;
+      if (target.check !== attempt) continue;
       target.check = undefined;
       this.record(target, attempt.ok, attempt.detail);
     }
