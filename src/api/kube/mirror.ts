@@ -104,13 +104,14 @@ function keptTimes(next: Condition, previous: unknown): Condition {
   return { ...next, lastTransitionTime: before.lastTransitionTime, ...(same ? { lastUpdateTime: before.lastUpdateTime! } : {}) };
 }
 
-/** `previous`: the status the store holds now (its conditions' times are kept while they hold). */
-function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown, previous: unknown): Json {
-  const { namespace, name } = w.metadata;
-  const at = snapshot.generatedAt;
+/**
+ * `pods`: the workload's own (ownPods); `at`: the snapshot's time; `previous`: the status
+ * the store holds now (its conditions' times are kept while they hold).
+ */
+function workloadStatus(w: Workload, pods: readonly PodInfo[], at: string, generation: unknown, previous: unknown): Json {
+  const { name } = w.metadata;
   switch (w.kind) {
     case 'Deployment': {
-      const pods = podsOf(snapshot, 'ReplicaSet', namespace, `${name}-${podTemplateHash(w)}`);
       const { desired, ready, ...counts } = replicaCounts(pods, w.replicas, generation);
       return {
         ...counts,
@@ -139,14 +140,13 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown, pr
     case 'StatefulSet':
     case 'ReplicaSet':
     case 'ReplicationController': {
-      const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, w.kind, namespace, name), w.replicas, generation);
+      const { desired: _d, ready: _r, ...counts } = replicaCounts(pods, w.replicas, generation);
       return {
         ...counts,
         ...(w.kind === 'StatefulSet' ? { currentReplicas: counts.replicas, updatedReplicas: counts.replicas } : { fullyLabeledReplicas: counts.replicas }),
       };
     }
     case 'DaemonSet': {
-      const pods = podsOf(snapshot, 'DaemonSet', namespace, name);
       const ready = pods.filter((p) => p.phase === 'Running' && p.ready).length;
       return {
         observedGeneration: typeof generation === 'number' ? generation : 1,
@@ -163,11 +163,12 @@ function workloadStatus(w: Workload, snapshot: Snapshot, generation: unknown, pr
   }
 }
 
-function replicaSetOf(w: Workload, snapshot: Snapshot, deployment: KubeObject | undefined): KubeObject {
+/** `pods`: the Deployment's own, its ReplicaSet's (ownPods). */
+function replicaSetOf(w: Workload, pods: readonly PodInfo[], deployment: KubeObject | undefined): KubeObject {
   const hash = podTemplateHash(w);
   const name = `${w.metadata.name}-${hash}`;
   const base = workloadObject(w);
-  const { desired: _d, ready: _r, ...counts } = replicaCounts(podsOf(snapshot, 'ReplicaSet', w.metadata.namespace, name), w.replicas, 1);
+  const { desired: _d, ready: _r, ...counts } = replicaCounts(pods, w.replicas, 1);
   const spec = base['spec'] as Json;
   const template = spec['template'] as Json;
   const templateMeta = template['metadata'] as Json;
@@ -408,7 +409,7 @@ export function mirrorChanges(input: MirrorInput): Change[] {
     const generation = mine?.object.metadata.generation;
     const previous = stored?.object['status'];
     const status = workloadStatuses.get(w, [generation, previous, previous === undefined ? snapshot.generatedAt : undefined, ...pods], () =>
-      workloadStatus(w, snapshot, generation, previous),
+      workloadStatus(w, pods, snapshot.generatedAt, generation, previous),
     );
     if (mine)
       putStatus(
@@ -416,7 +417,7 @@ export function mirrorChanges(input: MirrorInput): Change[] {
         userWorkloads.get(mine.object, [status], () => ({ ...mine.object, status })),
       );
     else put(controllerWorkloads.get(w, [status], () => ({ ...workloadObject(w), status })));
-    if (w.kind === 'Deployment') put(replicaSets.get(w, [mine?.object.metadata.uid, ...pods], () => replicaSetOf(w, snapshot, mine?.object)));
+    if (w.kind === 'Deployment') put(replicaSets.get(w, [mine?.object.metadata.uid, ...pods], () => replicaSetOf(w, pods, mine?.object)));
   }
   const statuses = snapshot.ingress?.statuses ?? {};
   const ip = publishedAddress(snapshot);
