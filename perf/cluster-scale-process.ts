@@ -31,22 +31,18 @@ function get(host: string, port: number, timeoutMs = 2_000): Promise<number> {
   });
 }
 
-async function untilAnswers(host: string, port: number, budgetMs: number): Promise<boolean> {
+/** Polls until the predicate holds (true) or the budget is spent (false). */
+async function until(predicate: () => boolean | Promise<boolean>, budgetMs: number): Promise<boolean> {
   const deadline = Date.now() + budgetMs;
-  while (Date.now() < deadline) {
-    if ((await get(host, port, 500)) === 200) return true;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return false;
-}
-
-async function until(predicate: () => boolean, budgetMs: number): Promise<boolean> {
-  const deadline = Date.now() + budgetMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return true;
+}
+
+function untilAnswers(host: string, port: number, budgetMs: number): Promise<boolean> {
+  return until(async () => (await get(host, port, 500)) === 200, budgetMs);
 }
 
 async function peakRssBytes(): Promise<number> {
